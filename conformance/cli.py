@@ -1,0 +1,91 @@
+"""The ``sse-conformance`` command: a table of subcommands, each a thin face in its own module.
+
+A subcommand module provides ``configure(parser)`` and ``run(args) -> int``. Usage errors exit 2
+with one line; nothing ever prints a traceback (set SSE_CONFORMANCE_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+__all__ = ["UsageError", "main"]
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit status 2."""
+
+
+# name -> (module, one-line help)
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "selftest": (
+        "conformance.selftest",
+        "run the suite against the bundled reference servers and clients (the main job)",
+    ),
+    "server": ("conformance.server.cli", "check any SSE endpoint URL against the server rules"),
+    "client": ("conformance.client.cli", "run an SSE client against every client case"),
+    "serve-cases": ("conformance.client.serve", "serve every client case at its own URL"),
+    "serve": ("reference_servers.cli", "run a bundled reference server (aiohttp or fastapi)"),
+    "report": ("conformance.report.cli", "regenerate REPORT.md from real runs"),
+    "rules": ("conformance.rules_cli", "list the rule catalogue (IDs, levels, spec links)"),
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="sse-conformance",
+        description="Conformance test suite for Server-Sent Events (WHATWG HTML 9.2).",
+    )
+    parser.add_argument("--version", action="version", version=f"sse-conformance {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name, (module_name, help_text) in SUBCOMMANDS.items():
+        sub = subparsers.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(_module=module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if not module_name.startswith(error.name or "\0"):
+                raise
+            sub.set_defaults(_missing=True)
+            continue
+        module.configure(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not args.command:
+            parser.print_help()
+            return 2
+        if getattr(args, "_missing", False):
+            print(f"sse-conformance {args.command}: not available in this version yet", file=sys.stderr)
+            return 2
+        module = importlib.import_module(args._module)
+        return int(module.run(args) or 0)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # never a traceback for users
+        if os.environ.get("SSE_CONFORMANCE_DEBUG"):
+            raise
+        print(f"sse-conformance: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

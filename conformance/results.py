@@ -1,0 +1,179 @@
+"""Verdicts and reports: one Result per (rule, case, chunking), one JSON shape for every face.
+
+The CLI, the pytest plugin and REPORT.md all read these; nothing re-derives a verdict.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import platform
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+from .rules import RULES
+
+__all__ = ["Outcome", "Report", "Result", "outcome_for_level"]
+
+
+class Outcome(str, enum.Enum):
+    PASS = "pass"
+    FAIL = "fail"  # a MUST rule is broken
+    WARN = "warn"  # a SHOULD rule is broken
+    INFO = "info"  # recorded only
+    SKIP = "skip"  # not run, with a reason
+    ERROR = "error"  # the suite could not judge (crash, timeout of the harness itself)
+
+
+def outcome_for_level(level: str) -> Outcome:
+    """What breaking a rule of this level costs: fail for must, warn for should, else info."""
+    return {"must": Outcome.FAIL, "should": Outcome.WARN}.get(level, Outcome.INFO)
+
+
+@dataclass
+class Result:
+    """One verdict. ``expected``/``actual`` hold visible-whitespace text for humans."""
+
+    rule: str
+    outcome: Outcome
+    message: str
+    level: str = ""
+    case: str | None = None
+    chunking: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    evidence: str | None = None
+    fix: str | None = None
+    seconds: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.outcome = Outcome(self.outcome)
+        if not self.level:
+            self.level = RULES[self.rule].level if self.rule in RULES else "info"
+
+    @property
+    def spec(self) -> str:
+        return RULES[self.rule].url if self.rule in RULES else ""
+
+    @property
+    def name(self) -> str:
+        """The test-item style name: CASE[chunking], or the rule ID for server checks."""
+        base = self.case or self.rule
+        return f"{base}[{self.chunking}]" if self.chunking else base
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in asdict(self).items() if v not in (None, {}, "")}
+        data["outcome"] = self.outcome.value
+        data["spec"] = self.spec
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Result:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class Report:
+    """All results of one run against one target."""
+
+    kind: str  # "server" or "client"
+    target: str
+    results: list[Result] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.time)
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(r.outcome.value for r in self.results)
+        return {o.value: counts.get(o.value, 0) for o in Outcome}
+
+    @property
+    def ok(self) -> bool:
+        """Exit-code truth: no MUST failure and no error. Warnings never fail a run."""
+        return not any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in self.results)
+
+    def summary_line(self) -> str:
+        """One line a person can read at a glance, pytest style."""
+        counts = self.summary()
+        parts = [f"{counts[o]} {o}ed" if o in ("pass", "fail") else f"{counts[o]} {o}"
+                 for o in ("pass", "fail", "warn", "error", "skip", "info") if counts[o]]
+        text = ", ".join(parts) or "nothing ran"
+        verdict = "CONFORMS" if self.ok else "DOES NOT CONFORM"
+        return f"{self.kind} {self.target}: {verdict}: {text}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "target": self.target,
+            "summary": self.summary(),
+            "ok": self.ok,
+            "meta": {
+                "suite_version": _suite_version(),
+                "python": platform.python_version(),
+                "started": self.started,
+                **self.meta,
+            },
+            "results": [r.to_json() for r in self.results],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Report:
+        return cls(
+            kind=data["kind"],
+            target=data["target"],
+            results=[Result.from_json(r) for r in data["results"]],
+            meta=dict(data.get("meta", {})),
+        )
+
+    def write_json(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+    def write_junit(self, path: str | Path) -> None:
+        """JUnit XML: one testcase per result; fail/error map to failure/error, skip to skipped."""
+        counts = self.summary()
+        suite = ElementTree.Element(
+            "testsuite",
+            name=f"sse-conformance {self.kind}",
+            tests=str(len(self.results)),
+            failures=str(counts["fail"]),
+            errors=str(counts["error"]),
+            skipped=str(counts["skip"]),
+        )
+        for result in self.results:
+            case = ElementTree.SubElement(
+                suite, "testcase", classname=f"{self.kind}.{result.rule}", name=result.name
+            )
+            detail = "\n".join(
+                f"{label}: {value}"
+                for label, value in (
+                    ("expected", result.expected),
+                    ("actual", result.actual),
+                    ("evidence", result.evidence),
+                    ("fix", result.fix),
+                    ("spec", result.spec),
+                )
+                if value
+            )
+            tag = {
+                Outcome.FAIL: "failure",
+                Outcome.ERROR: "error",
+                Outcome.SKIP: "skipped",
+            }.get(result.outcome)
+            if tag:
+                node = ElementTree.SubElement(case, tag, message=result.message)
+                node.text = detail
+            elif result.outcome in (Outcome.WARN, Outcome.INFO):
+                out = ElementTree.SubElement(case, "system-out")
+                out.text = f"{result.outcome.value}: {result.message}\n{detail}"
+        ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def _suite_version() -> str:
+    from . import __version__
+
+    return __version__

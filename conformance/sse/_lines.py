@@ -1,0 +1,203 @@
+"""The line layer: bytes in, lines out (`#event-stream-interpretation` steps 1, 2 and 4).
+
+Rules this module owns, and nothing else does:
+
+* C-03, C-07: UTF-8 sequences and the BOM may be split across feeds; bytes are buffered until a
+  line is complete, and lines are decoded whole, so a split never produces U+FFFD.
+* C-02: invalid UTF-8 becomes U+FFFD (maximal subparts, which is what Python's "replace" does).
+  Decoding a run of whole lines at once gives the same text as decoding them one by one, because
+  CR and LF can never be part of a multi-byte sequence.
+* C-04, C-05, C-06: exactly one BOM is stripped, and only at the very start of the stream.
+* C-08..C-11: a line ends at CRLF, at a lone LF, or at a lone CR, and at nothing else. A CR ends
+  its line at once (no waiting for the next byte, C-10 latency); if the next byte, possibly in
+  the next feed, is LF it is skipped.
+* C-12, C-14, C-15, C-17, C-19: classification of a line as blank, comment or field, split at the
+  first colon with one leading U+0020 removed from the value.
+
+Two faces over one splitter: :meth:`LineDecoder.feed_text` returns plain ``str`` lines for the
+event parser's hot loop, and :meth:`LineDecoder.feed` returns :class:`Line` records (raw bytes,
+terminator, byte offset, first invalid UTF-8 byte) for the server checks' diagnostics.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+__all__ = ["BOM", "Line", "LineDecoder", "LineKind", "LineTooLong", "classify"]
+
+BOM = b"\xef\xbb\xbf"
+_LINE = re.compile(rb"([^\r\n]*)(\r\n|\r|\n)")
+
+
+class LineTooLong(ValueError):
+    """A line grew past the bound the caller set: the stream is hostile or broken."""
+
+
+class LineKind(str, enum.Enum):
+    BLANK = "blank"
+    COMMENT = "comment"
+    FIELD = "field"
+
+
+TERMINATOR_NAMES = {"\n": "LF", "\r": "CR", "\r\n": "CRLF", "": "EOF"}
+
+
+def classify(text: str) -> tuple[LineKind, str, str]:
+    """Return (kind, field name, field value) for one decoded line (C-14, C-15, C-17)."""
+    if not text:
+        return LineKind.BLANK, "", ""
+    if text[0] == ":":
+        return LineKind.COMMENT, "", text[1:]
+    name, colon, value = text.partition(":")
+    if colon and value[:1] == " ":
+        value = value[1:]
+    return LineKind.FIELD, name, value
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of an event stream, with what the server checks need to explain a verdict.
+
+    ``offset`` is the byte offset of ``raw[0]`` in the response body (a stripped BOM counts);
+    ``terminator`` is "\\n", "\\r", "\\r\\n", or "" for an unterminated last line (from
+    ``close()``). A CRLF whose LF arrives in a later feed is reported as "\\r": feed a captured
+    body whole when the exact terminator matters. For a comment, ``value`` is the text after the
+    colon, untouched.
+    """
+
+    kind: LineKind
+    text: str
+    raw: bytes
+    terminator: str
+    offset: int
+    name: str = ""
+    value: str = ""
+    invalid_utf8_at: int | None = None
+
+    @property
+    def terminator_name(self) -> str:
+        return TERMINATOR_NAMES[self.terminator]
+
+    @property
+    def end(self) -> int:
+        """Byte offset just past this line's terminator."""
+        return self.offset + len(self.raw) + len(self.terminator)
+
+
+class LineDecoder:
+    """Incremental bytes-to-lines splitter for one response body.
+
+    ``max_line_bytes`` bounds the bytes buffered for one line; past it :class:`LineTooLong` is
+    raised instead of growing memory without bound.
+    """
+
+    def __init__(self, max_line_bytes: int | None = None) -> None:
+        self.max_line_bytes = max_line_bytes
+        self._buf = b""
+        self._offset = 0  # stream offset of self._buf[0]
+        self._skip_lf = False
+        self._bom_pending = True
+        self.bom_stripped = False
+        self.bytes_seen = 0
+
+    @property
+    def pending(self) -> bytes:
+        """Bytes of the current, not yet terminated, line."""
+        return self._buf
+
+    def _take(self, data: bytes) -> tuple[bytes, int]:
+        """Add ``data``; return (complete-lines region, its stream offset)."""
+        self.bytes_seen += len(data)
+        buf = self._buf + data if self._buf else data
+        if self._skip_lf and buf:
+            self._skip_lf = False
+            if buf[0] == 10:  # the LF of a CRLF split across feeds (C-10)
+                buf = buf[1:]
+                self._offset += 1
+        if self._bom_pending and buf:
+            if buf[:3] == BOM:
+                buf = buf[3:]
+                self._offset += 3
+                self._bom_pending = False
+                self.bom_stripped = True
+            elif len(buf) < 3 and BOM.startswith(buf):
+                self._buf = buf  # maybe a BOM split across feeds (C-07): wait for more
+                return b"", self._offset
+            else:
+                self._bom_pending = False
+        # The last terminator: the last LF, unless a CR comes after it (scan only that tail).
+        cut = buf.rfind(b"\n")
+        cr = buf.rfind(b"\r", cut + 1)
+        if cr > cut:
+            cut = cr
+        start = self._offset
+        if cut < 0:
+            self._buf = buf
+            if self.max_line_bytes is not None:
+                self._check_bound(buf)
+            return b"", start
+        cut += 1
+        region = buf[:cut]
+        self._buf = rest = buf[cut:]
+        self._offset = start + cut
+        if not rest and cr == cut - 1:
+            self._skip_lf = True
+        if self.max_line_bytes is not None:
+            self._check_bound(rest)
+            if len(region) > self.max_line_bytes:
+                for match in _LINE.finditer(region):
+                    self._check_bound(match.group(1))
+        return region, start
+
+    def _check_bound(self, line: bytes) -> None:
+        if self.max_line_bytes is not None and len(line) > self.max_line_bytes:
+            raise LineTooLong(
+                f"a line passed {self.max_line_bytes} bytes without a CR or LF "
+                f"(at stream byte {self._offset})"
+            )
+
+    def feed_text(self, data: bytes) -> list[str]:
+        """Add bytes; return the decoded text of every line they complete (hot path)."""
+        region, _ = self._take(data)
+        if not region:
+            return []
+        text = region.decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        lines = text.split("\n")
+        lines.pop()  # the region ends with a terminator, so the last piece is empty
+        return lines
+
+    def close_text(self) -> list[str]:
+        """End of stream: the unterminated last line, if any (callers discard it, C-33)."""
+        return [line.text for line in self.close()]
+
+    def feed(self, data: bytes) -> list[Line]:
+        """Add bytes; return a :class:`Line` for every line they complete."""
+        region, start = self._take(data)
+        if not region:
+            return []
+        return [
+            _make_line(m.group(1), m.group(2).decode("ascii"), start + m.start())
+            for m in _LINE.finditer(region)
+        ]
+
+    def close(self) -> list[Line]:
+        """End of stream: a :class:`Line` with terminator "" for unterminated bytes, if any."""
+        buf, self._buf = self._buf, b""
+        if not buf:
+            return []
+        return [_make_line(buf, "", self._offset)]
+
+
+def _make_line(raw: bytes, terminator: str, offset: int) -> Line:
+    bad: int | None = None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        bad = offset + error.start
+        text = raw.decode("utf-8", "replace")
+    kind, name, value = classify(text)
+    return Line(kind, text, raw, terminator, offset, name, value, bad)

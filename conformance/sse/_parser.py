@@ -1,0 +1,178 @@
+"""The event layer: lines in, events out (`#event-stream-interpretation`, `#processField`,
+`#dispatchMessage`). This is the suite's oracle; rules C-12..C-39 are its contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ._events import Event, make_event
+from ._lines import Line, LineDecoder, LineKind
+
+__all__ = ["EventParser", "EventTooLarge"]
+
+
+class EventTooLarge(ValueError):
+    """An event's data grew past the bound the caller set."""
+
+
+def _is_ascii_digits(value: str) -> bool:
+    # str.isdigit() accepts Arabic-Indic and superscript digits; the spec wants ASCII only (C-35).
+    return value.isascii() and value.isdigit()
+
+
+class EventParser:
+    """Incremental, sans-IO event-stream parser for one connection's worth of state.
+
+    ``feed(bytes)`` returns the events those bytes complete; ``close()`` ends the body and
+    discards an incomplete event (C-33). ``last_event_id`` and ``retry`` (milliseconds, or
+    None until a valid ``retry`` field is seen) survive :meth:`reset`, which starts a new
+    response body on reconnection (N-12, N-13, N-14).
+
+    ``max_line_bytes`` and ``max_event_bytes`` bound memory: a hostile stream then raises
+    :class:`~conformance.sse.LineTooLong` or :class:`EventTooLarge` instead of growing forever.
+    """
+
+    def __init__(
+        self,
+        *,
+        last_event_id: str = "",
+        retry: int | None = None,
+        max_line_bytes: int | None = None,
+        max_event_bytes: int | None = None,
+    ) -> None:
+        self.last_event_id = last_event_id
+        self.retry = retry
+        self.max_line_bytes = max_line_bytes
+        self.max_event_bytes = max_event_bytes
+        self.comments: list[str] | None = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new response body: buffers, partial line, CR flag and BOM detection restart."""
+        self._lines = LineDecoder(self.max_line_bytes)
+        self._data: list[str] = []
+        self._data_size = 0
+        self._type = ""
+        self._id_buffer = self.last_event_id
+        self.closed = False
+
+    @property
+    def pending(self) -> bool:
+        """True when an event or line has started and not been dispatched yet."""
+        return bool(self._data or self._type or self._lines.pending)
+
+    def keep_comments(self) -> None:
+        """Record comment text in ``self.comments`` (for clients that report comments)."""
+        self.comments = []
+
+    # -- feeding -------------------------------------------------------------------------
+    def feed(self, data: bytes) -> list[Event]:
+        """Parse more bytes of the body; return the events they complete, in order."""
+        return self._process(self._lines.feed_text(data))
+
+    def close(self) -> list[Event]:
+        """End of body. Pending data is discarded (C-33): this always returns []."""
+        self._lines.close()
+        self._data = []
+        self._data_size = 0
+        self._type = ""
+        self.closed = True
+        return []
+
+    def feed_lines(self, lines: Iterable[Line]) -> list[Event]:
+        """Build events from :class:`Line` records (the diagnostics path shares this layer)."""
+        events: list[Event] = []
+        for line in lines:
+            if not line.terminator:
+                continue  # an unterminated line at EOF is never processed (C-33)
+            if line.kind is LineKind.BLANK:
+                event = self._dispatch()
+                if event is not None:
+                    events.append(event)
+            elif line.kind is LineKind.FIELD:
+                self._field(line.name, line.value)
+            elif self.comments is not None:
+                self.comments.append(line.value)
+        return events
+
+    # -- the interpretation loop -----------------------------------------------------------
+    def _process(self, lines: list[str]) -> list[Event]:
+        if not lines:
+            return []
+        if self.max_event_bytes is not None or self.comments is not None:
+            return self._process_general(lines)
+        # Hot loop: the common lines (data, blank) are handled inline; every other line goes
+        # through the same _field/_dispatch the general path uses.
+        events: list[Event] = []
+        append_event = events.append
+        data = self._data
+        append_data = data.append
+        field = self._field
+        for line in lines:
+            if not line:
+                if data:
+                    text = "\n".join(data)
+                    data.clear()
+                    append_event(make_event(Event, (self._type or "message", text, self._id_buffer)))
+                    self._type = ""
+                    self.last_event_id = self._id_buffer
+                else:
+                    self.last_event_id = self._id_buffer
+                    self._type = ""
+            elif line[:5] == "data:":
+                value = line[5:]
+                append_data(value[1:] if value[:1] == " " else value)
+            elif line[0] != ":":
+                name, colon, value = line.partition(":")
+                if colon and value[:1] == " ":
+                    value = value[1:]
+                field(name, value)
+        return events
+
+    def _process_general(self, lines: list[str]) -> list[Event]:
+        events: list[Event] = []
+        for line in lines:
+            if not line:
+                event = self._dispatch()
+                if event is not None:
+                    events.append(event)
+            elif line[0] == ":":
+                if self.comments is not None:
+                    self.comments.append(line[1:])
+            else:
+                name, colon, value = line.partition(":")
+                if colon and value[:1] == " ":
+                    value = value[1:]
+                self._field(name, value)
+        return events
+
+    def _field(self, name: str, value: str) -> None:
+        """`#processField`: names compared exactly, no case folding (C-16)."""
+        if name == "data":
+            self._data.append(value)
+            if self.max_event_bytes is not None:
+                self._data_size += len(value) + 1
+                if self._data_size > self.max_event_bytes:
+                    raise EventTooLarge(
+                        f"an event's data passed {self.max_event_bytes} characters"
+                    )
+        elif name == "event":
+            self._type = value
+        elif name == "id":
+            if "\x00" not in value:  # C-29
+                self._id_buffer = value
+        elif name == "retry" and _is_ascii_digits(value):  # C-34, C-35
+            self.retry = int(value)
+        # anything else is ignored (C-18)
+
+    def _dispatch(self) -> Event | None:
+        """`#dispatchMessage`: the id applies even when nothing is dispatched (C-30)."""
+        self.last_event_id = self._id_buffer
+        data, event_type = self._data, self._type
+        self._type = ""
+        if not data:
+            return None  # C-26, C-39
+        self._data = []
+        self._data_size = 0
+        return make_event(Event, (event_type or "message", "\n".join(data), self._id_buffer))
