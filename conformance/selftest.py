@@ -1,0 +1,133 @@
+"""``sse-conformance selftest``: the main job.
+
+Starts both bundled reference servers on 127.0.0.1, runs the server suite against every one of
+their endpoints, runs the client suite against every bundled reference client, and ends with one
+verdict line. It is the quickest way to see the whole suite work, and a smoke test of an install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from .results import Outcome, Report
+
+__all__ = ["configure", "run"]
+
+REFERENCE_CLIENTS = (
+    ("httpx", "reference_clients.httpx_client:conformance_target"),
+    ("httpx-async", "reference_clients.httpx_client:async_conformance_target"),
+    ("aiohttp", "reference_clients.aiohttp_client:conformance_target"),
+    ("requests", "reference_clients.requests_client:conformance_target"),
+)
+
+
+@dataclass
+class Job:
+    """One suite run: a label for the progress line and a thunk producing its Report."""
+
+    label: str
+    run: Callable[[], Report]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--servers-only", action="store_true", help="skip the client suite")
+    parser.add_argument("--clients-only", action="store_true", help="skip the server suite")
+    parser.add_argument(
+        "--json-report", metavar="PATH", help="write every run's JSON report into one file"
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="only the final verdict line")
+
+
+def _server_jobs(stack: ExitStack) -> Iterator[Job]:
+    import reference_servers
+
+    from .server import run_server_suite
+
+    for kind in reference_servers.KINDS:
+        base = stack.enter_context(reference_servers.running(kind))
+        for endpoint in reference_servers.ENDPOINTS:
+            url = base + endpoint.url_path
+            body = endpoint.body_text() if endpoint.body is not None else None
+            headers = ("Content-Type: application/json",) if body is not None else ()
+            yield Job(
+                f"server  {kind:<8} {endpoint.method:<4} {endpoint.url_path}",
+                lambda url=url, endpoint=endpoint, body=body, headers=headers: run_server_suite(
+                    url,
+                    profile=endpoint.profile,
+                    method=endpoint.method,
+                    headers=headers,
+                    data=body,
+                ),
+            )
+
+
+def _client_jobs() -> Iterator[Job]:
+    from .client import run_client_suite
+
+    for name, target in REFERENCE_CLIENTS:
+        yield Job(f"client  {name}", lambda target=target: run_client_suite(target))
+
+
+def _line(report: Report) -> str:
+    counts = report.summary()
+    mark = "ok  " if report.ok else "FAIL"
+    shown = ", ".join(f"{counts[o.value]} {o.value}" for o in Outcome if counts[o.value])
+    return f"{mark} ({shown})"
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.monotonic()
+    reports: list[Report] = []
+    problems: list[str] = []
+    say = (lambda *_a, **_k: None) if args.quiet else print
+    with ExitStack() as stack:
+        sections = []
+        if not args.clients_only:
+            sections.append(("server suite against the reference servers", lambda: _server_jobs(stack)))
+        if not args.servers_only:
+            sections.append(("client suite against the reference clients", _client_jobs))
+        for title, jobs in sections:
+            say(f"== {title}")
+            try:
+                for job in jobs():
+                    say(f"{job.label:<52} ", end="", flush=True)
+                    report = job.run()
+                    reports.append(report)
+                    say(_line(report))
+                    if not report.ok:
+                        problems.extend(_failures(job.label, report))
+            except ImportError as error:
+                say(f"   not available in this checkout: {error}")
+                problems.append(f"{title}: not available ({error})")
+    if args.json_report:
+        Path(args.json_report).write_text(
+            json.dumps([r.to_json() for r in reports], indent=2, ensure_ascii=False) + "\n"
+        )
+    for problem in problems:
+        say(problem)
+    total = {o.value: sum(r.summary()[o.value] for r in reports) for o in Outcome}
+    ok = not problems and bool(reports)
+    verdict = "ALL CONFORM" if ok else "PROBLEMS FOUND"
+    print(
+        f"selftest: {verdict}: {len(reports)} runs, {total['pass']} passed, {total['fail']} failed, "
+        f"{total['warn']} warnings, {total['error']} errors, {total['skip']} skipped "
+        f"in {time.monotonic() - started:.1f}s"
+    )
+    return 0 if ok else 1
+
+
+def _failures(label: str, report: Report) -> Iterator[str]:
+    for result in report.results:
+        if result.outcome in (Outcome.FAIL, Outcome.ERROR):
+            yield f"  {label.strip()}: {result.name} {result.outcome.value}: {result.message}"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(run(argparse.Namespace(servers_only=False, clients_only=False, json_report=None, quiet=False)))
