@@ -1,0 +1,52 @@
+"""The client case corpus: language-agnostic JSON files, their schema, and a Python loader.
+
+The JSON files are the product (see README.md here for writing a runner in another language);
+this package only reads them. ``load_cases()`` returns frozen :class:`Case` objects in file
+order, ``case_files()`` lists the files, ``SCHEMA_PATH`` is the JSON Schema they follow.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from functools import cache
+from pathlib import Path
+
+from .model import Case, case_from_json
+
+__all__ = ["CASES_DIR", "SCHEMA_PATH", "Case", "case_files", "load_case_file", "load_cases", "matches"]
+
+CASES_DIR = Path(__file__).resolve().parent
+SCHEMA_PATH = CASES_DIR / "case.schema.json"
+_GLOB_CHARS = frozenset("*?[")
+
+
+def case_files() -> list[Path]:
+    """Every case file, sorted by name (the schema itself is not a case file)."""
+    return sorted(p for p in CASES_DIR.glob("*.json") if p != SCHEMA_PATH)
+
+
+@cache
+def load_case_file(path: Path) -> tuple[Case, ...]:
+    """The cases of one file, in file order (cached: files do not change during a run)."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    return tuple(case_from_json(case, raw["area"]) for case in raw["cases"])
+
+
+def matches(case: Case, pattern: str) -> bool:
+    """pytest ``-k``-like selection: a glob if it has ``*?[``, else a substring; no case."""
+    pattern = pattern.lower()
+    fields = (case.id.lower(), case.description.lower())
+    if _GLOB_CHARS & set(pattern):
+        return any(fnmatch.fnmatchcase(text, pattern) for text in fields)
+    return any(pattern in text for text in fields)
+
+
+def load_cases(profile: str | None = None, pattern: str | None = None) -> list[Case]:
+    """All cases, optionally only one profile ("generic"/"openai") and those matching pattern."""
+    return [
+        case
+        for path in case_files()
+        for case in load_case_file(path)
+        if (profile is None or case.profile == profile) and (pattern is None or matches(case, pattern))
+    ]
