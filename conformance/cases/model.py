@@ -196,11 +196,15 @@ class ClientOptions:
 
 @dataclass(frozen=True)
 class Expect:
-    """The judged outcome. ``None`` means "not judged by this case"."""
+    """The judged outcome. ``None`` means "not judged by this case".
+
+    ``error`` True: the client must end in failure; False: it must not; None: not judged
+    (reconnecting cases, where clients differ in how they surface a final 204 or status).
+    """
 
     events: tuple[Event, ...] = ()
     retry: int | None = None
-    error: bool = False
+    error: bool | None = None
     text: str | None = None
     min_reconnect_delay_ms: int | None = None
     requests: int | None = None
@@ -214,7 +218,7 @@ class Expect:
                 for e in raw.get("events", ())
             ),
             retry=raw.get("retry"),
-            error=raw.get("error", False),
+            error=raw.get("error"),
             text=raw.get("text"),
             min_reconnect_delay_ms=raw.get("min_reconnect_delay_ms"),
             requests=raw.get("requests"),
