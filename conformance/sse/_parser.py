@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import suppress
 
 from ._events import Event, make_event
 from ._lines import Line, LineDecoder, LineKind
@@ -163,7 +164,8 @@ class EventParser:
             if "\x00" not in value:  # C-29
                 self._id_buffer = value
         elif name == "retry" and _is_ascii_digits(value):  # C-34, C-35
-            self.retry = int(value)
+            with suppress(ValueError):  # past Python's int digit limit: C-36 asks for no crash
+                self.retry = int(value)
         # anything else is ignored (C-18)
 
     def _dispatch(self) -> Event | None:
