@@ -1,0 +1,70 @@
+"""What the user asked the server suite to do: one frozen value shared by capture, checks and faces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+__all__ = ["DEFAULTS", "PROFILES", "Options", "UnusableTarget", "parse_header"]
+
+PROFILES = ("generic", "openai")
+
+# Bounds for endless streams: read until one is reached, then judge what arrived.
+DEFAULTS = {"timeout": 10.0, "max_events": 1000, "max_seconds": 10.0, "max_bytes": 8 * 1024 * 1024}
+
+
+class UnusableTarget(ValueError):
+    """The URL or an option cannot be used at all (exit status 2, one line, no traceback)."""
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """Parse one curl-style ``-H 'Name: value'``; a missing colon or empty name is unusable."""
+    name, colon, value = text.partition(":")
+    name = name.strip()
+    if not colon or not name or any(c in name for c in " \t\r\n"):
+        raise UnusableTarget(f"header must look like 'Name: value', got {text!r}")
+    if "\r" in value or "\n" in value:
+        raise UnusableTarget(f"header value must not contain CR or LF: {text!r}")
+    return name, value.strip()
+
+
+@dataclass(frozen=True)
+class Options:
+    url: str
+    profile: str = "generic"
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    data: bytes | None = None
+    resume: bool = False
+    origin: str | None = None
+    idle: float | None = None
+    timeout: float = DEFAULTS["timeout"]
+    max_events: int = DEFAULTS["max_events"]
+    max_seconds: float = DEFAULTS["max_seconds"]
+    max_bytes: int = DEFAULTS["max_bytes"]
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UnusableTarget(f"not an http(s) URL: {self.url!r}")
+        try:
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError as error:
+            raise UnusableTarget(f"bad port in URL {self.url!r}: {error}") from None
+        if self.profile not in PROFILES:
+            raise UnusableTarget(f"unknown profile {self.profile!r} (choose from {', '.join(PROFILES)})")
+        if not self.method or not self.method.isalpha():
+            raise UnusableTarget(f"bad HTTP method {self.method!r}")
+        for name, value in (("timeout", self.timeout), ("max-seconds", self.max_seconds),
+                            ("max-events", self.max_events), ("max-bytes", self.max_bytes)):
+            if value <= 0:
+                raise UnusableTarget(f"--{name} must be positive, got {value}")
+        if self.idle is not None and self.idle <= 0:
+            raise UnusableTarget(f"--idle must be positive, got {self.idle}")
+
+    @property
+    def read_seconds(self) -> float:
+        """How long to read the body: long enough to see two idle periods when --idle is asked."""
+        if self.idle is None:
+            return self.max_seconds
+        return max(self.max_seconds, 2 * self.idle + 1)

@@ -1,0 +1,102 @@
+"""The check table: one small function per rule, registered with its rule ID.
+
+``@check("S-09", needs=STREAM)`` puts a function in ``CHECKS``; grep for the ID to find it. The
+table carries the preconditions as data (which profile, which opt-in option, whether the check
+needs a response or a 200 body), so the runner skips with a reason instead of each check
+re-testing them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..display import excerpt, visible
+from ..results import Outcome, Result, outcome_for_level
+from ..rules import RULES
+from .capture import Capture
+from .options import Options
+from .stream import Stream
+
+__all__ = [
+    "CHECKS", "RESPONSE", "STREAM", "Check", "Context", "broken", "check", "info", "passed", "shown",
+    "skipped",
+]
+
+# Preconditions, in the order they are tested.
+RESPONSE = "response"  # needs a status line and headers
+STREAM = "stream"  # needs a 200 response: headers and body of an error page are not judged
+
+
+@dataclass
+class Context:
+    """Everything a check may look at. Captures other than ``main`` are None unless asked for."""
+
+    options: Options
+    main: Capture
+    stream: Stream
+    head: Capture | None = None
+    resumed: Capture | None = None
+    resumed_stream: Stream | None = None
+    resume_from: str | None = None
+    preflight: Capture | None = None
+    notes: dict = field(default_factory=dict)
+
+    def at(self, offset: int) -> str:
+        """An escaped excerpt of the body around ``offset``, labelled with the offset."""
+        return excerpt(self.stream.body, offset)
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: str
+    func: Callable[[Context], list[Result]]
+    needs: str = RESPONSE
+    profile: str | None = None  # None: every profile
+    option: str | None = None  # an opt-in option (resume, origin, idle); None: always runs
+
+    @property
+    def title(self) -> str:
+        return RULES[self.rule].title
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(rule_id: str, *, needs: str = RESPONSE, profile: str | None = None,
+          option: str | None = None) -> Callable:
+    """Register ``func`` as the owner of ``rule_id`` (one owner per rule)."""
+    if rule_id not in RULES:
+        raise KeyError(f"{rule_id} is not in the rule table")
+
+    def register(func: Callable[[Context], list[Result]]) -> Callable[[Context], list[Result]]:
+        if rule_id in CHECKS:
+            raise ValueError(f"{rule_id} already has a check: {CHECKS[rule_id].func.__name__}")
+        CHECKS[rule_id] = Check(rule_id, func, needs, profile, option)
+        return func
+
+    return register
+
+
+def passed(rule: str, message: str, **extra) -> list[Result]:
+    return [Result(rule=rule, outcome=Outcome.PASS, message=message, **extra)]
+
+
+def info(rule: str, message: str, **extra) -> list[Result]:
+    return [Result(rule=rule, outcome=Outcome.INFO, message=message, **extra)]
+
+
+def skipped(rule: str, reason: str) -> list[Result]:
+    return [Result(rule=rule, outcome=Outcome.SKIP, message=reason)]
+
+
+def broken(rule: str, message: str, *, fix: str, expected: str | None = None,
+           actual: str | None = None, evidence: str | None = None, **extra) -> Result:
+    """A broken rule costs what its level says: fail for must, warn for should."""
+    return Result(rule=rule, outcome=outcome_for_level(RULES[rule].level), message=message,
+                  expected=expected, actual=actual, evidence=evidence, fix=fix, **extra)
+
+
+def shown(value: str | bytes, limit: int = 80) -> str:
+    """Header values and payloads for messages: escaped, short."""
+    return visible(value, limit=limit)

@@ -1,0 +1,99 @@
+"""Each fault is caught on the right rule; each correct variant passes every check it can."""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.results import Outcome
+from conformance.server import run_server_suite
+
+
+def verdicts(url: str, **kw) -> dict[str, set[Outcome]]:
+    report = run_server_suite(url, timeout=5, max_seconds=5, **kw)
+    out: dict[str, set[Outcome]] = {}
+    for r in report.results:
+        out.setdefault(r.rule, set()).add(r.outcome)
+    return out
+
+
+BAD = {Outcome.FAIL, Outcome.WARN, Outcome.ERROR}
+CORRECT = ["/ok-lf", "/ok-crlf", "/ok-cr", "/ok-bom", "/ok-comments", "/ok-nospace", "/ok-retry", "/ok-split"]
+
+
+@pytest.mark.parametrize("path", CORRECT)
+def test_correct_variant_passes(faulty_url, path):
+    found = verdicts(faulty_url + path)
+    assert {rule: o for rule, o in found.items() if o & BAD} == {}
+    assert found["S-09"] == {Outcome.PASS} and found["S-23"] == {Outcome.PASS}
+
+
+@pytest.mark.parametrize("path", ["/ok-openai", "/ok-openai-error", "/ok-anthropic-error"])
+def test_correct_openai_variant_passes(faulty_url, path):
+    found = verdicts(faulty_url + path, profile="openai")
+    assert {rule: o for rule, o in found.items() if o & BAD} == {}
+    assert found["O-01"] == found["O-02"] == {Outcome.PASS}
+
+
+FAULTS = [
+    # path, rule that must catch it, outcome, extra options
+    ("/wrong-type", "S-01", Outcome.FAIL, {}),
+    ("/html-200", "S-01", Outcome.FAIL, {}),
+    ("/status-500", "S-01", Outcome.FAIL, {}),
+    ("/latin1-charset", "S-01", Outcome.WARN, {}),
+    ("/no-cache-control", "S-03", Outcome.WARN, {}),
+    ("/no-blank-lines", "S-09", Outcome.FAIL, {}),
+    ("/unterminated", "S-09", Outcome.FAIL, {}),
+    ("/unterminated-line", "S-09", Outcome.FAIL, {}),
+    ("/run-together", "S-09", Outcome.FAIL, {}),
+    ("/invalid-utf8", "S-02", Outcome.FAIL, {}),
+    ("/late-bom", "S-02", Outcome.FAIL, {}),
+    ("/aborted", "S-21", Outcome.WARN, {}),
+    ("/aborted", "S-09", Outcome.FAIL, {}),
+    ("/aborted-boundary", "S-21", Outcome.WARN, {}),
+    ("/buffered", "S-06", Outcome.WARN, {}),
+    ("/gzip", "S-04", Outcome.WARN, {}),
+    ("/content-length", "S-04", Outcome.WARN, {}),
+    ("/proxied", "S-04", Outcome.WARN, {}),
+    ("/keep-alive", "S-05", Outcome.WARN, {}),
+    ("/headers-late", "P-02", Outcome.WARN, {}),
+    ("/field-case", "S-17", Outcome.WARN, {}),
+    ("/nul-id", "S-14", Outcome.FAIL, {}),
+    ("/bad-retry", "S-15", Outcome.FAIL, {}),
+    ("/event-no-data", "S-16", Outcome.WARN, {}),
+    ("/bare-cr", "S-11", Outcome.WARN, {}),
+    ("/no-events", "S-23", Outcome.WARN, {}),
+    ("/heartbeat-event", "P-03", Outcome.WARN, {}),
+    ("/head-hangs", "P-01", Outcome.WARN, {}),
+    ("/missing-done", "O-02", Outcome.FAIL, {"profile": "openai"}),
+    ("/done-unterminated", "O-02", Outcome.FAIL, {"profile": "openai"}),
+    ("/after-done", "O-03", Outcome.FAIL, {"profile": "openai"}),
+    ("/not-json", "O-01", Outcome.FAIL, {"profile": "openai"}),
+    ("/wrong-shape", "O-04", Outcome.WARN, {"profile": "openai"}),
+    ("/vllm-error", "O-05", Outcome.FAIL, {"profile": "openai"}),
+    ("/error-field", "O-05", Outcome.FAIL, {"profile": "openai"}),
+    ("/error-then-more", "O-05", Outcome.FAIL, {"profile": "openai"}),
+    ("/id-keepalive", "O-06", Outcome.WARN, {"profile": "openai"}),
+    ("/meta-only", "O-06", Outcome.WARN, {"profile": "openai"}),
+    ("/resume-restarts", "S-19", Outcome.WARN, {"resume": True}),
+    ("/resume-skips", "S-19", Outcome.WARN, {"resume": True}),
+    ("/idle-silent", "S-18", Outcome.WARN, {"idle": 0.2}),
+    ("/ok-lf", "S-08", Outcome.WARN, {"origin": "https://app.example"}),
+]
+
+
+@pytest.mark.parametrize(("path", "rule", "outcome", "options"), FAULTS, ids=lambda v: v if isinstance(v, str)
+                         and v.startswith(("/", "S-", "O-", "P-")) else "")
+def test_fault_is_caught_on_its_rule(faulty_url, path, rule, outcome, options):
+    found = verdicts(faulty_url + path, **options)
+    assert outcome in found[rule], found[rule]
+
+
+@pytest.mark.parametrize(("path", "options", "rule"), [
+    ("/resumable", {"resume": True}, "S-19"),
+    ("/cors", {"origin": "https://app.example"}, "S-08"),
+    ("/ok-idle", {"idle": 0.3}, "S-18"),
+])
+def test_active_checks_pass_on_a_correct_server(faulty_url, path, options, rule):
+    found = verdicts(faulty_url + path, **options)
+    assert found[rule] == {Outcome.PASS}
+    assert {r: o for r, o in found.items() if o & BAD} == {}
