@@ -1,0 +1,107 @@
+"""aiohttp adapter: a raw ``StreamResponse`` writing the core serializer's bytes, LF-separated.
+
+Headers are exactly what S-01..S-05 want and nothing hop-by-hop (no ``Connection``, unlike
+aiohttp-sse). Each event is one ``write`` (flushed at once, S-06); heartbeats are comments
+(S-18). Run with ``handler_cancellation=True`` so a client disconnect cancels the handler and
+the scenario's cleanup runs at once (P-04); :func:`runner_options` says so for every runner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from conformance.sse import Event, encode
+
+from .cors import CorsPolicy
+from .heartbeat import with_heartbeats
+from .routes import ROUTES, BadRequest, Route, Stream, StreamRequest, parse_body, problem
+from .settings import Settings
+from .stats import StreamStats
+
+__all__ = ["HEADERS", "SEP", "create_app", "runner_options"]
+
+SEP = "\n"
+HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+PING = encode(comment="ping", sep=SEP)
+STATS_KEY = web.AppKey("stats", StreamStats)
+_DISCONNECTED = (ConnectionResetError, BrokenPipeError)
+
+
+def runner_options() -> dict[str, Any]:
+    """Keyword arguments for ``web.AppRunner``/``web.run_app``: cancel handlers on disconnect."""
+    return {"handler_cancellation": True, "shutdown_timeout": 0.5, "access_log": None}
+
+
+def wire(stream: Stream, event: Event) -> bytes:
+    return encode(event.data, event=stream.event_line(event), id=event.id or None, sep=SEP)
+
+
+async def _stream_request(request: web.Request) -> StreamRequest:
+    return StreamRequest(
+        path_params=dict(request.match_info),
+        query=dict(request.query),
+        last_event_id=request.headers.get("Last-Event-ID", ""),  # CIMultiDict: any case
+        body=parse_body(await request.read()) if request.can_read_body else None,
+    )
+
+
+def _handler(route: Route, settings: Settings):
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            stream = route.open(await _stream_request(request), settings)
+        except BadRequest as error:
+            return web.json_response(problem(error), status=400)
+        response = web.StreamResponse(status=200, headers=HEADERS)
+        await response.prepare(request)
+        if request.method == "HEAD":  # headers only: never start an endless body (P-01)
+            await response.write_eof()
+            return response
+        try:
+            with request.app[STATS_KEY].stream():
+                async for event in with_heartbeats(stream.events, stream.heartbeat):
+                    await response.write(PING if event is None else wire(stream, event))
+        except _DISCONNECTED:
+            return response
+        await response.write_eof()
+        return response
+
+    return handle
+
+
+async def _stats(request: web.Request) -> web.Response:
+    return web.json_response(request.app[STATS_KEY].as_json())
+
+
+def _cors(policy: CorsPolicy):
+    @web.middleware
+    async def preflight(request: web.Request, handler):
+        origin = request.headers.get("Origin")
+        if (request.method == "OPTIONS" and policy.allows(origin)
+                and "Access-Control-Request-Method" in request.headers):
+            return web.Response(status=204, headers=policy.preflight_headers(origin))
+        return await handler(request)
+
+    async def on_prepare(request: web.Request, response: web.StreamResponse) -> None:
+        origin = request.headers.get("Origin")
+        if policy.allows(origin):
+            response.headers.update(policy.simple_headers(origin))
+
+    return preflight, on_prepare
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """The aiohttp reference app (serve it with :func:`runner_options`)."""
+    settings = Settings.from_env() if settings is None else settings
+    policy = CorsPolicy(settings.allowed_origins)
+    preflight, on_prepare = _cors(policy)
+    app = web.Application(middlewares=[preflight] if policy.origins else [])
+    if policy.origins:
+        app.on_response_prepare.append(on_prepare)
+    app[STATS_KEY] = StreamStats()
+    app.router.add_get("/stats", _stats)
+    for route in ROUTES:
+        # add_route("GET") also answers HEAD (allow_head), which _handler ends at the headers
+        app.router.add_route(route.method, route.path, _handler(route, settings))
+    return app

@@ -1,0 +1,125 @@
+"""A deterministic built-in chat model and the OpenAI chunk and error shapes it streams.
+
+No API key, no network: the reply is computed from the last user message, so tests can assert
+the exact assembled text. Error payloads follow what each provider sends mid-stream
+(``design/ecosystem.md`` section 4, "Error mid-stream formats differ").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .settings import BadRequest
+
+__all__ = ["ERROR_STYLES", "MODEL", "ChatRequest", "chunk", "error_event", "reply_for", "tokens"]
+
+MODEL = "reference-echo-1"
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """The fields of a chat request body the reference model uses."""
+
+    messages: tuple[Mapping[str, Any], ...]
+    model: str = MODEL
+    fail_after: int | None = None
+    error_style: str = "openai"
+    interval: float | None = None
+
+    @classmethod
+    def from_body(cls, body: object) -> ChatRequest:
+        """Validate a JSON body; anything unusable is a 400 before the stream starts."""
+        if not isinstance(body, dict):
+            raise BadRequest("the body must be a JSON object with a 'messages' list")
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise BadRequest("'messages' must be a list of message objects")
+        model = body.get("model", MODEL)
+        fail_after = body.get("fail_after")
+        style = body.get("error_style", "openai")
+        interval = body.get("interval")
+        if not isinstance(model, str):
+            raise BadRequest("'model' must be a string")
+        if fail_after is not None and (isinstance(fail_after, bool) or not isinstance(fail_after, int)
+                                       or fail_after < 0):
+            raise BadRequest("'fail_after' must be a non-negative integer")
+        if style not in ERROR_STYLES:
+            raise BadRequest(f"'error_style' must be one of {', '.join(ERROR_STYLES)}")
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
+                                     or not 0 <= interval <= 60):
+            raise BadRequest("'interval' must be a number of seconds between 0 and 60")
+        return cls(tuple(messages), model, fail_after, style, interval)
+
+    @property
+    def completion_id(self) -> str:
+        """Stable per conversation, like a real id is stable per completion."""
+        text = json.dumps(list(self.messages), sort_keys=True, ensure_ascii=False, default=str)
+        return "chatcmpl-ref" + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def reply_for(messages: tuple[Mapping[str, Any], ...]) -> str:
+    """The model's answer: an echo of the last user text (the seed's weather bot, minus the LLM)."""
+    for message in reversed(messages):
+        if message.get("role", "user") == "user":
+            content = message.get("content")
+            if isinstance(content, list):  # content parts: keep the text ones
+                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+            if isinstance(content, str) and content.strip():
+                return f"You said: {content}"
+    return "Hello! How can I help you today?"
+
+
+def tokens(text: str) -> list[str]:
+    """Split into word tokens that keep their leading whitespace: ''.join(tokens(t)) == t."""
+    parts = re.findall(r"\s*\S+", text)
+    rest = text[len("".join(parts)):]
+    if rest:
+        parts.append(rest)
+    return parts
+
+
+def chunk(request: ChatRequest, created: int, delta: dict[str, Any], finish: str | None = None) -> str:
+    """One ``chat.completion.chunk`` as compact JSON (O-04)."""
+    return json.dumps(
+        {
+            "id": request.completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": request.model,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def now() -> int:
+    return int(time.time())
+
+
+_MESSAGE = "The reference model failed mid-stream on request (fail_after)."
+
+# style -> (event type, payload). OpenAI sends a bare data payload; Anthropic an `event: error`.
+ERROR_STYLES: dict[str, tuple[str, dict[str, Any]]] = {
+    "openai": (
+        "message",
+        {"error": {"message": _MESSAGE, "type": "server_error", "param": None, "code": "fail_after"}},
+    ),
+    "anthropic": (
+        "error",
+        {"type": "error", "error": {"type": "api_error", "message": _MESSAGE}},
+    ),
+}
+
+
+def error_event(style: str) -> tuple[str, str]:
+    """(event type, JSON data) of a mid-stream error in the given provider style."""
+    event, payload = ERROR_STYLES[style]
+    return event, json.dumps(payload, separators=(",", ":"))

@@ -1,0 +1,92 @@
+"""FastAPI adapter: sse-starlette's ``EventSourceResponse`` and serializer, CRLF-separated.
+
+sse-starlette is configured to conform: its unconditional ``Connection: keep-alive`` is removed
+(S-05, illegal over HTTP/2), ``Cache-Control: no-cache``, its pinger writes a comment with the
+same CRLF separator as the events (S-10, S-18), and HEAD returns headers only (its own #218
+fix, P-01). Disconnects cancel the generator, whose cleanup updates ``/stats`` (P-04).
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
+
+from . import cors
+from .routes import ROUTES, BadRequest, Route, Stream, StreamRequest, parse_body, problem
+from .settings import Settings
+from .stats import StreamStats
+
+__all__ = ["SEP", "ConformingEventSourceResponse", "create_app"]
+
+SEP = "\r\n"
+
+
+class ConformingEventSourceResponse(EventSourceResponse):
+    """``EventSourceResponse`` without the hop-by-hop ``Connection`` header it always adds."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("headers", {"Cache-Control": "no-cache"})
+        kwargs.setdefault("sep", SEP)
+        kwargs.setdefault("ping_message_factory", _ping)
+        super().__init__(*args, **kwargs)
+        del self.headers["connection"]
+
+
+def _ping() -> ServerSentEvent:
+    return ServerSentEvent(comment="ping", sep=SEP)
+
+
+async def _items(stream: Stream, stats: StreamStats):
+    async for event in stats.track(stream.events):
+        yield ServerSentEvent(event.data, event=stream.event_line(event), id=event.id or None, sep=SEP)
+
+
+async def _stream_request(request: Request) -> StreamRequest:
+    return StreamRequest(
+        path_params=dict(request.path_params),
+        query=dict(request.query_params),
+        last_event_id=request.headers.get("last-event-id", ""),  # Starlette headers: any case
+        body=parse_body(await request.body()) if request.method == "POST" else None,
+    )
+
+
+def _endpoint(route: Route, settings: Settings, stats: StreamStats):
+    async def endpoint(request: Request) -> Response:
+        try:
+            stream = route.open(await _stream_request(request), settings)
+        except BadRequest as error:
+            return JSONResponse(problem(error), status_code=400)
+        return ConformingEventSourceResponse(
+            _items(stream, stats), ping=stream.heartbeat, send_timeout=settings.send_timeout or None
+        )
+
+    return endpoint
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The FastAPI reference app (any ASGI server; ``running("fastapi")`` uses uvicorn)."""
+    settings = Settings.from_env() if settings is None else settings
+    stats = StreamStats()
+    app = FastAPI(title="sse-conformance reference server", openapi_url=None, docs_url=None,
+                  redoc_url=None)
+    app.state.stats = stats
+
+    async def stats_endpoint(request: Request) -> Response:
+        return JSONResponse(stats.as_json())
+
+    app.add_route("/stats", stats_endpoint, methods=["GET"])
+    for route in ROUTES:
+        app.add_route(route.path, _endpoint(route, settings, stats), methods=[route.method])
+    if settings.allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.allowed_origins),
+            allow_credentials=True,
+            allow_methods=list(cors.ALLOW_METHODS),
+            allow_headers=list(cors.ALLOW_HEADERS),
+            max_age=cors.MAX_AGE,
+        )
+    return app
