@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from conformance.sse import Event, EventParser
 
 from .chunkings import Chunking
-from .model import Connection
+from .model import Case, Connection
 
-__all__ = ["Assembled", "assemble_openai", "parse_connection"]
+__all__ = ["Assembled", "Simulation", "assemble_openai", "parse_connection", "simulate"]
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def parse_connection(connection: Connection, chunking: Chunking) -> tuple[list[Event], int | None]:
@@ -31,6 +33,68 @@ def parse_connection(connection: Connection, chunking: Chunking) -> tuple[list[E
             events += parser.feed(chunk)
     events += parser.close()
     return events, parser.retry
+
+
+@dataclass
+class Simulation:
+    """What a spec-following reconnecting client does with a whole case."""
+
+    events: list[Event]
+    retry: int | None
+    error: bool
+    sent_last_event_ids: list[str | None]  # per request made: the Last-Event-ID sent, or None
+
+    @property
+    def requests(self) -> int:
+        return len(self.sent_last_event_ids)
+
+
+def _essence_ok(connection: Connection) -> bool:
+    headers = {name.lower(): value for name, value in connection.headers.items()}
+    essence = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return essence == "text/event-stream"
+
+
+def _location(connection: Connection) -> str:
+    return next((v for k, v in connection.headers.items() if k.lower() == "location"), "")
+
+
+def simulate(case: Case, chunking: Chunking) -> Simulation:
+    """Run the case's connections through the oracle parser like a reconnecting client.
+
+    Network errors (no response, abort) and EOF reconnect; redirects with a Location are
+    followed; any other status or a wrong Content-Type fails; after the listed connections the
+    server answers 204, which stops. ``client.close_after_events`` and a held-open stream end
+    the run without a reconnect (the runner closes the client).
+    """
+    parser = EventParser(last_event_id=case.client.last_event_id or "")
+    sim = Simulation([], None, False, [])
+    close_after = case.client.close_after_events
+    for connection in case.connections:
+        sim.sent_last_event_ids.append(parser.last_event_id or None)
+        if connection.no_response:
+            continue
+        if connection.status in REDIRECTS and _location(connection):
+            continue
+        if connection.status != 200 or not _essence_ok(connection):
+            sim.error = True
+            break
+        if close_after == 0:
+            break
+        parser.reset()
+        for run in connection.byte_runs():
+            for chunk in chunking.split(run):
+                sim.events += parser.feed(chunk)
+        sim.events += parser.close()
+        if close_after is not None and len(sim.events) >= close_after:
+            del sim.events[close_after:]
+            break
+        if connection.ends_held_open:
+            break
+    else:
+        sim.sent_last_event_ids.append(parser.last_event_id or None)  # answered 204: stop
+    sim.retry = parser.retry
+    return sim
 
 
 @dataclass(frozen=True)
