@@ -1,0 +1,192 @@
+"""The loop that runs a :class:`Machine` over a transport, and the stream objects users hold.
+
+A transport is the only I/O: ``open(request)`` is a (async) context manager giving a response
+with ``status``, ``header(name)`` and ``chunks()`` (raw body bytes as they arrive, never split
+into lines by the HTTP library). ``network_errors`` are the exceptions that mean "reconnect";
+``timeout_errors`` the subset that are read timeouts. Everything else is the machine's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import Protocol
+
+from conformance.sse import Event
+
+from ._judge import Verdict
+from ._machine import Machine, State
+from ._request import Request
+
+__all__ = ["AsyncEventStream", "AsyncTransport", "EventStream", "Transport"]
+
+
+class _Errors(Protocol):
+    network_errors: tuple[type[BaseException], ...]
+    timeout_errors: tuple[type[BaseException], ...]
+
+
+class Response(Protocol):
+    status: int
+
+    def header(self, name: str) -> str | None: ...
+
+    def chunks(self) -> Iterator[bytes]: ...
+
+
+class AsyncResponse(Protocol):
+    status: int
+
+    def header(self, name: str) -> str | None: ...
+
+    def chunks(self) -> AsyncIterator[bytes]: ...
+
+
+class Transport(_Errors, Protocol):
+    def open(self, request: Request) -> AbstractContextManager[Response]: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncTransport(_Errors, Protocol):
+    def open(self, request: Request) -> AbstractAsyncContextManager[AsyncResponse]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class _StreamState:
+    """What both stream kinds expose about the connection."""
+
+    machine: Machine
+
+    @property
+    def last_event_id(self) -> str:
+        """The last event ID string; sent as Last-Event-ID on the next reconnect if non-empty."""
+        return self.machine.last_event_id
+
+    @property
+    def retry_ms(self) -> int:
+        """The reconnection time in milliseconds (the server's ``retry``, else the default)."""
+        return self.machine.retry_ms
+
+    @property
+    def state(self) -> State:
+        return self.machine.state
+
+
+class EventStream(_StreamState):
+    """Iterate it for :class:`~conformance.sse.Event` s; it reconnects until 204, an error,
+    ``max_reconnects`` or :meth:`close`. Also a context manager."""
+
+    def __init__(self, machine: Machine, transport: Transport) -> None:
+        self.machine = machine
+        self._transport = transport
+        self._wake = threading.Event()
+        self._events = self._run()
+
+    def __iter__(self) -> EventStream:
+        return self
+
+    def __next__(self) -> Event:
+        return next(self._events)
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop now, from any thread: no further event and no reconnect (N-15)."""
+        if not self.machine.closed:
+            self.machine.close()
+        self._wake.set()
+        try:
+            self._events.close()
+        except ValueError:  # running in another thread: it stops at its next step
+            self._transport.close()
+
+    def _run(self) -> Iterator[Event]:
+        machine, transport = self.machine, self._transport
+        try:
+            while not machine.closed:
+                if machine.state is State.WAITING:
+                    self._wake.wait(machine.delay)
+                    if not machine.closed:
+                        machine.waited()
+                    continue
+                try:
+                    with transport.open(machine.request) as response:
+                        if machine.response(response.status, response.header) is not Verdict.OPEN:
+                            continue
+                        for chunk in response.chunks():
+                            for event in machine.feed(chunk):
+                                if machine.closed:
+                                    return
+                                yield event
+                        machine.body_ended()
+                except transport.network_errors as error:
+                    machine.network_error(error, timeout=isinstance(error, transport.timeout_errors))
+        finally:
+            if not machine.closed:
+                machine.close()
+            transport.close()
+
+
+class AsyncEventStream(_StreamState):
+    """``async for`` it for :class:`~conformance.sse.Event` s; the async twin of
+    :class:`EventStream`, also an async context manager."""
+
+    def __init__(self, machine: Machine, transport: AsyncTransport) -> None:
+        self.machine = machine
+        self._transport = transport
+        self._events = self._run()
+
+    def __aiter__(self) -> AsyncEventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        return await self._events.__anext__()
+
+    async def __aenter__(self) -> AsyncEventStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop now: no further event and no reconnect (N-15)."""
+        if not self.machine.closed:
+            self.machine.close()
+        try:
+            await self._events.aclose()
+        except RuntimeError:  # being iterated by another task: it stops at its next step
+            await self._transport.aclose()
+
+    async def _run(self) -> AsyncIterator[Event]:
+        machine, transport = self.machine, self._transport
+        try:
+            while not machine.closed:
+                if machine.state is State.WAITING:
+                    await asyncio.sleep(machine.delay)
+                    if not machine.closed:
+                        machine.waited()
+                    continue
+                try:
+                    async with transport.open(machine.request) as response:
+                        if machine.response(response.status, response.header) is not Verdict.OPEN:
+                            continue
+                        async for chunk in response.chunks():
+                            for event in machine.feed(chunk):
+                                if machine.closed:
+                                    return
+                                yield event
+                        machine.body_ended()
+                except transport.network_errors as error:
+                    machine.network_error(error, timeout=isinstance(error, transport.timeout_errors))
+        finally:
+            if not machine.closed:
+                machine.close()
+            await transport.aclose()

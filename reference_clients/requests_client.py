@@ -1,0 +1,77 @@
+"""requests transport: a sync event stream over a ``requests.Session``.
+
+Body bytes come from the urllib3 response with ``read1`` (whatever has arrived, content-decoded),
+never ``iter_lines`` (which mis-splits a CRLF across chunks) and never ``response.text`` or the
+guessed ISO-8859-1 encoding requests applies to ``text/*``: the parser decodes UTF-8 itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import requests
+import urllib3.exceptions
+
+from ._drive import EventStream
+from ._machine import Machine
+from ._request import Request
+from ._target import make_target
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._options import Options
+
+__all__ = ["conformance_target", "connect"]
+
+_READ_SIZE = 65536
+
+
+class _Response:
+    def __init__(self, response: requests.Response) -> None:
+        self.status = response.status_code
+        self.header = response.headers.get
+        self._raw = response.raw
+
+    def chunks(self) -> Iterator[bytes]:
+        # read1 returns as soon as any bytes arrive (a chunked body, or a body until close).
+        while chunk := self._raw.read1(_READ_SIZE, decode_content=True):
+            yield chunk
+
+
+class _Transport:
+    network_errors = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
+    timeout_errors = (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError)
+
+    def __init__(self, machine: Machine, session: requests.Session | None) -> None:
+        self._session = session or requests.Session()
+        self._owned = session is None
+        self._timeout = (machine.timeout, machine.read_timeout)
+
+    @contextmanager
+    def open(self, request: Request) -> Iterator[_Response]:
+        with self._session.request(
+            request.method,
+            request.url,
+            headers=dict(request.header_bytes()),
+            data=request.body,
+            stream=True,
+            allow_redirects=False,  # the machine follows redirects (N-06, N-07, N-08)
+            timeout=self._timeout,
+        ) as response:
+            yield _Response(response)
+
+    def close(self) -> None:
+        if self._owned:
+            self._session.close()
+
+
+def connect(url: str, *, session: requests.Session | None = None, **options: Unpack[Options]) -> EventStream:
+    """Open an event stream with requests; iterate it for events. ``session`` is yours to close."""
+    machine = Machine(url, **options)
+    return EventStream(machine, _Transport(machine, session))
+
+
+conformance_target = make_target(connect)

@@ -1,0 +1,44 @@
+"""Body bytes reach the parser as raw chunks: line ends, UTF-8 and the BOM survive any split.
+
+Each case would fail a client that reads with readline (LF only), iter_lines (CRLF split) or
+decodes with the response's guessed charset.
+"""
+
+from __future__ import annotations
+
+from refclients_support import HOLD, Reply
+
+from conformance.sse import Event
+
+
+def test_cr_only_lines_dispatch_while_the_connection_is_open(server, client):
+    # A readline-based client never sees a line end here, and the server never closes.
+    url = server.script(Reply([b"data: a\rdata: b\r\r", HOLD]))
+    run = client(url, limit=1)
+    assert run.error is None
+    assert run.events == [Event("message", "a\nb")]
+
+
+def test_crlf_split_across_chunks_is_one_line_end(server, client):
+    # Read as two line ends, the LF would end the event early: "a" and "b", not "a\nb".
+    url = server.script(Reply([b"data: a\r", b"\ndata: b\r", b"\n\r", b"\n"]))
+    assert client(url).events == [Event("message", "a\nb")]
+
+
+def test_utf8_and_bom_split_across_chunks(server, client):
+    url = server.script(
+        Reply([b"\xef\xbb", b"\xbfdata: caf\xc3", b"\xa9 \xe2\x80", b"\xa6\n\n"]),
+    )
+    assert client(url).events == [Event("message", "café …")]
+
+
+def test_charset_parameter_does_not_change_decoding(server, client):
+    # requests would decode text/* as ISO-8859-1; the stream is UTF-8 whatever the header says.
+    headers = {"Content-Type": "Text/Event-Stream; charset=windows-1252"}
+    url = server.script(Reply([b"data: \xc3\xa9\n\n"], headers=headers))
+    assert client(url).events == [Event("message", "é")]
+
+
+def test_unterminated_last_event_is_discarded(server, client):
+    url = server.script(Reply([b"data: first\n\ndata: second"]))
+    assert client(url).events == [Event("message", "first")]
