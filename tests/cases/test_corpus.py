@@ -51,3 +51,41 @@ def test_descriptions_short_and_plain():
     ]
     assert bad == []
 
+
+
+def test_every_required_rule_is_covered():
+    covered = {rule for case in load_cases() for rule in case.rules}
+    assert [rule for rule in REQUIRED_RULES if rule not in covered] == []
+
+
+def test_openai_rules_are_covered():
+    covered = {rule for case in load_cases(profile="openai") for rule in case.rules}
+    assert {"O-07", "O-08", "O-09"} <= covered
+
+
+@pytest.mark.parametrize("case", load_cases(), ids=lambda c: c.id)
+def test_case_is_coherent(case):
+    """Cross-field rules the schema cannot say: requirements match what the case uses."""
+    needs = {
+        "post": case.client.method != "GET" or case.client.body is not None,
+        "headers": bool(case.client.headers),
+        "last-event-id": case.client.last_event_id is not None,
+        "close": case.client.close_after_events is not None,
+        "open": case.expect.open,
+        "reconnect": case.expect.min_reconnect_delay_ms is not None
+        or sum(c.status not in (301, 302, 303, 307, 308) for c in case.connections) > 1,
+    }
+    assert [cap for cap, used in needs.items() if used and cap not in case.requires] == []
+    if case.profile == "openai":
+        assert case.expect.text is not None or case.expect.error
+    else:
+        assert case.expect.text is None
+
+
+def test_each_file_has_its_own_id_prefix():
+    prefixes: dict[str, set[str]] = {}
+    for case in load_cases():
+        prefixes.setdefault(case.area, set()).add(case.id.split("-")[0])
+    assert all(len(found) == 1 for found in prefixes.values()), prefixes
+    flat = [next(iter(found)) for found in prefixes.values()]
+    assert len(flat) == len(set(flat))
