@@ -209,6 +209,7 @@ class Expect:
     min_reconnect_delay_ms: int | None = None
     requests: int | None = None
     open: bool = False
+    comments: tuple[str, ...] | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Expect:
@@ -223,6 +224,7 @@ class Expect:
             min_reconnect_delay_ms=raw.get("min_reconnect_delay_ms"),
             requests=raw.get("requests"),
             open=raw.get("open", False),
+            comments=tuple(raw["comments"]) if "comments" in raw else None,
         )
 
 

@@ -43,6 +43,7 @@ class Simulation:
     retry: int | None
     error: bool
     sent_last_event_ids: list[str | None]  # per request made: the Last-Event-ID sent, or None
+    comments: list[str]
 
     @property
     def requests(self) -> int:
@@ -68,7 +69,8 @@ def simulate(case: Case, chunking: Chunking) -> Simulation:
     the run without a reconnect (the runner closes the client).
     """
     parser = EventParser(last_event_id=case.client.last_event_id or "")
-    sim = Simulation([], None, False, [])
+    parser.keep_comments()
+    sim = Simulation([], None, False, [], parser.comments)
     close_after = case.client.close_after_events
     for connection in case.connections:
         sim.sent_last_event_ids.append(parser.last_event_id or None)

@@ -72,6 +72,7 @@ def test_case_is_coherent(case):
         "last-event-id": case.client.last_event_id is not None,
         "close": case.client.close_after_events is not None,
         "open": case.expect.open,
+        "comments": case.expect.comments is not None,
         "reconnect": case.expect.min_reconnect_delay_ms is not None
         or sum(c.status not in (301, 302, 303, 307, 308) for c in case.connections) > 1,
     }
