@@ -254,11 +254,6 @@ class Case:
     chunkings: tuple[str, ...] | None = None
     divergences: Mapping[str, Divergence] = field(default_factory=dict)
 
-    @property
-    def reconnects(self) -> bool:
-        """True when the case needs the client to make more than one request."""
-        return len(self.connections) > 1 or (self.expect.requests or 1) > 1
-
     def __str__(self) -> str:
         return f"{self.id} {self.description}"
 

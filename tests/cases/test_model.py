@@ -1,0 +1,82 @@
+"""The loader and model apply the format's defaults and build bytes the way the README says."""
+
+from __future__ import annotations
+
+from conformance.cases import case_files, load_cases, matches
+from conformance.cases.model import (
+    Abort,
+    Connection,
+    HoldOpen,
+    Send,
+    Sleep,
+    case_from_json,
+)
+from conformance.sse import Event
+
+MINIMAL = {
+    "id": "XX-001",
+    "description": "minimal",
+    "rules": ["C-08"],
+    "level": "must",
+    "spec": "parsing-an-event-stream",
+    "connections": [{"stream": [{"text": "data: \u20ac"}, {"hex": "0a 0a"}]}],
+    "expect": {"events": [{"data": "\u20ac"}]},
+}
+
+
+def test_defaults_are_applied():
+    case = case_from_json(MINIMAL, "area")
+    conn = case.connections[0]
+    assert (case.profile, case.requires, case.chunkings) == ("generic", (), None)
+    assert (conn.status, dict(conn.headers)) == (200, {"Content-Type": "text/event-stream"})
+    assert case.client.method == "GET" and case.client.last_event_id is None
+    assert case.expect.events == (Event("message", "\u20ac", ""),)
+    assert case.expect.error is None and case.expect.requests is None
+
+
+def test_explicit_empty_headers_replace_the_default():
+    conn = Connection.from_json({"headers": {}, "status": 204})
+    assert dict(conn.headers) == {} and conn.status == 204
+
+
+def test_text_hex_and_repeat_become_one_byte_run():
+    conn = Connection.from_json(
+        {"stream": [{"text": "data: "}, {"text": "ab", "repeat": 3}, {"hex": "0A0a"}, {"sleep_ms": 5},
+                    {"hex": "ef bb", "repeat": 2}, {"abort": True}]}
+    )
+    assert conn.runs() == [b"data: ababab\n\n", Sleep(5), b"\xef\xbb\xef\xbb", Abort()]
+    assert conn.body_bytes() == b"data: ababab\n\n\xef\xbb\xef\xbb"
+    assert conn.byte_runs() == [b"data: ababab\n\n", b"\xef\xbb\xef\xbb"]
+    assert conn.stream[0] == Send(b"data: ")
+
+
+def test_held_open_is_detected():
+    assert Connection.from_json({"stream": [{"text": "x"}, {"hold_open": True}]}).ends_held_open
+    assert not Connection.from_json({"stream": [{"text": "x"}]}).ends_held_open
+    assert Connection.from_json({"stream": [{"hold_open": True}]}).stream == (HoldOpen(),)
+
+
+def test_repeated_expected_data_is_expanded():
+    big = case_from_json({**MINIMAL, "expect": {"events": [{"data": {"text": "xy", "repeat": 4}}]}}, "a")
+    assert big.expect.events[0].data == "xyxyxyxy"
+
+
+def test_selection_by_profile_and_pattern():
+    every = load_cases()
+    openai = load_cases(profile="openai")
+    assert openai and all(c.profile == "openai" for c in openai)
+    assert len(load_cases(profile="generic")) + len(openai) == len(every)
+    assert [c.id for c in load_cases(pattern="LE-02?")] == [f"LE-{n:03d}" for n in range(20, 30)]
+    assert all("bom" in c.description.lower() or "bom" in c.id.lower() for c in load_cases(pattern="BOM"))
+    assert load_cases(pattern="no case has this text") == []
+
+
+def test_matches_is_case_insensitive_over_id_and_description():
+    case = case_from_json(MINIMAL, "area")
+    assert matches(case, "xx-001") and matches(case, "MINI") and matches(case, "xx-*")
+    assert not matches(case, "xx-002")
+
+
+def test_case_files_exclude_the_schema():
+    names = [p.name for p in case_files()]
+    assert "case.schema.json" not in names and "openai.json" in names
