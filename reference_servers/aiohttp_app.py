@@ -102,6 +102,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[STATS_KEY] = StreamStats()
     app.router.add_get("/stats", _stats)
     for route in ROUTES:
-        # add_route("GET") also answers HEAD (allow_head), which _handler ends at the headers
-        app.router.add_route(route.method, route.path, _handler(route, settings))
+        if route.method == "GET":  # add_get also answers HEAD, which _handler ends at the headers
+            app.router.add_get(route.path, _handler(route, settings))
+        else:
+            app.router.add_route(route.method, route.path, _handler(route, settings))
     return app

@@ -50,7 +50,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("events", "GET", "/events?count=5&interval=0.01", None, "generic",
              "counter events (id, event: message, JSON counter/message/timestamp), then complete",
              resumable=True),
-    Endpoint("events-idle", "GET", "/events?count=3&interval=0.3", None, "generic",
+    Endpoint("events-idle", "GET", "/events?count=2&interval=0.25", None, "generic",
              "slow counter: idle gaps filled by comment heartbeats", resumable=True, idle=True),
     Endpoint("agent-messages", "GET", "/stream/agent-1?count=3&interval=0.01", None, "generic",
              "agent_message events for one agent, resumable by sequence", resumable=True),

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from refservers_support import ALLOWED, HEARTBEAT
 
 import reference_servers
-
-ALLOWED = "http://allowed.test"
-HEARTBEAT = 0.05
 
 
 @pytest.fixture(scope="session", params=reference_servers.KINDS)

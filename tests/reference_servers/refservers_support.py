@@ -15,6 +15,8 @@ import httpx
 from conformance.sse import Event, EventParser
 
 TIMEOUT = 10.0
+ALLOWED = "http://allowed.test"  # the CORS origin the shared test servers allow
+HEARTBEAT = 0.05  # their heartbeat: short, so idle streams show comments at once
 _CLIENT = httpx.Client(timeout=TIMEOUT)  # one client: building one costs more than a short stream
 
 

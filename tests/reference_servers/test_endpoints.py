@@ -17,7 +17,7 @@ _TOKENS = len(ANSWER.split())
 # endpoint name -> the exact sequence of event types it must deliver
 TYPES = {
     "events": ["message"] * 5 + ["complete"],
-    "events-idle": ["message"] * 3 + ["complete"],
+    "events-idle": ["message"] * 2 + ["complete"],
     "agent-messages": ["agent_message"] * 3,
     "agent-thinking": ["status"] + ["thought"] * len(THOUGHTS) + ["token"] * _TOKENS + ["complete"],
     "task-progress": ["progress"] * len(TASK_STEPS) + ["complete"],

@@ -1,0 +1,59 @@
+"""A client that goes away frees its stream: /stats active_streams drops back (P-04)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import aiohttp
+import httpx
+import pytest
+
+from conformance.sse import EventParser
+
+BOUND = 5.0  # seconds a server may take to notice a disconnect
+
+
+def _active(base: str) -> int:
+    return httpx.get(base + "/stats", timeout=5).json()["active_streams"]
+
+
+def _wait_for_active(base: str, wanted: int) -> int:
+    deadline = time.monotonic() + BOUND
+    while (active := _active(base)) != wanted and time.monotonic() < deadline:
+        time.sleep(0.02)  # polling a bounded condition, not waiting for time to pass
+    return active
+
+
+@pytest.mark.parametrize("path", ["/events?count=100000&interval=0.01",
+                                  "/events?count=2&interval=60",  # idle: only heartbeats flow
+                                  "/agent/stream?interval=30"])
+def test_disconnect_stops_the_generator(base, path):
+    assert _wait_for_active(base, 0) == 0
+    before = httpx.get(base + "/stats", timeout=5).json()
+
+    async def read_then_leave() -> None:
+        async with aiohttp.ClientSession() as session, session.get(base + path) as response:
+            parser = EventParser()
+            while not parser.feed(await response.content.readany()):
+                pass
+            assert _active(base) == 1
+        # leaving both blocks closes the connection mid-stream
+
+    asyncio.run(read_then_leave())
+    assert _wait_for_active(base, 0) == 0
+    after = httpx.get(base + "/stats", timeout=5).json()
+    assert after["closed"] == before["closed"] + 1
+
+
+def test_many_disconnects_leave_nothing_behind(base):
+    async def open_and_drop(session: aiohttp.ClientSession) -> None:
+        async with session.get(base + "/events?count=100000&interval=0.01") as response:
+            await response.content.readany()
+
+    async def main() -> None:
+        async with aiohttp.ClientSession() as session:
+            await asyncio.gather(*(open_and_drop(session) for _ in range(20)))
+
+    asyncio.run(main())
+    assert _wait_for_active(base, 0) == 0

@@ -1,0 +1,72 @@
+"""What actually goes on the wire, read from a raw socket: headers, framing, heartbeats, HEAD."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from refservers_support import raw_request
+
+from conformance.sse import EventParser, LineDecoder, LineKind
+from reference_servers import ENDPOINTS
+
+SEPARATOR = {"aiohttp": "\n", "fastapi": "\r\n"}
+HOP_BY_HOP = ("Connection", "Keep-Alive", "Proxy-Connection", "Upgrade")
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e.name)
+def test_headers_on_the_wire(base, ep):
+    response = raw_request(base, ep.method, ep.url_path, body=ep.body_text(),
+                           headers={"Accept-Encoding": "gzip, br"})
+    assert response.status == 200
+    content_type = response.header("Content-Type")
+    assert len(content_type) == 1
+    essence = content_type[0].replace(" ", "").lower()
+    assert essence in ("text/event-stream", "text/event-stream;charset=utf-8")
+    assert response.header("Cache-Control")[0] in ("no-cache", "no-store")
+    assert response.header("X-Accel-Buffering") == ["no"]
+    for name in ("Content-Length", "Content-Encoding", *HOP_BY_HOP):
+        assert response.header(name) == [], name
+    assert response.header("Transfer-Encoding") == ["chunked"]
+    assert response.chunked_end  # a clean end of the chunked body (S-21)
+
+
+@pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e.name)
+def test_framing_one_terminator_and_an_event_boundary_at_the_end(base, kind, ep):
+    body = raw_request(base, ep.method, ep.url_path, body=ep.body_text()).body
+    body.decode("utf-8")  # S-02: strict UTF-8 throughout
+    lines = LineDecoder().feed(body)
+    assert {line.terminator for line in lines} == {SEPARATOR[kind]}  # S-10
+    assert lines[-1].kind is LineKind.BLANK  # S-09: the stream ends on a blank line
+    for line in lines:
+        if line.kind is LineKind.FIELD:
+            assert line.name in ("data", "event", "id")
+            assert line.text.startswith(f"{line.name}: ")  # S-12: one space after the colon
+    parser = EventParser()
+    assert parser.feed(body) and not parser.pending
+
+
+def test_heartbeat_comments_arrive_while_idle(base, kind):
+    body = raw_request(base, "GET", "/events?count=2&interval=0.3").body
+    sep = SEPARATOR[kind]
+    assert f"{sep}{sep}: ping{sep}{sep}".encode() in body  # a comment block, between events
+    parser = EventParser()
+    parser.keep_comments()
+    events = parser.feed(body)
+    assert [e.event for e in events] == ["message", "message", "complete"]  # P-03: never an event
+    assert len(parser.comments) >= 2
+
+
+def test_heartbeat_interval_is_a_query_parameter(base):
+    quiet = raw_request(base, "GET", "/events?count=2&interval=0.2&heartbeat=0").body
+    assert b": ping" not in quiet
+
+
+@pytest.mark.parametrize("path", [e.url_path for e in ENDPOINTS if e.method == "GET"])
+def test_head_returns_headers_only_and_promptly(base, path):
+    started = time.monotonic()
+    response = raw_request(base, "HEAD", path.replace("count=", "count=9999"), timeout=5)
+    assert time.monotonic() - started < 5
+    assert response.status == 200
+    assert response.header("Content-Type")[0].startswith("text/event-stream")
+    assert response.header("Content-Length") in ([], ["0"])
