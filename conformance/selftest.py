@@ -20,6 +20,8 @@ from .results import Outcome, Report
 
 __all__ = ["configure", "run"]
 
+HEARTBEAT = 0.05
+ORIGIN = "http://localhost:3000"  # the seeds' front-end origin, allowed by the servers we start
 REFERENCE_CLIENTS = (
     ("httpx", "reference_clients.httpx_client:conformance_target"),
     ("httpx-async", "reference_clients.httpx_client:async_conformance_target"),
@@ -48,24 +50,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _server_jobs(stack: ExitStack) -> Iterator[Job]:
     import reference_servers
 
+    for kind in reference_servers.KINDS:
+        # A short heartbeat so the idle endpoints show their keep-alive comments (S-18).
+        server = reference_servers.running(kind, heartbeat=HEARTBEAT, allowed_origins=(ORIGIN,))
+        base = stack.enter_context(server)
+        for endpoint in reference_servers.ENDPOINTS:
+            yield Job(
+                f"server  {kind:<8} {endpoint.name:<22} {endpoint.method:<4} {endpoint.path}",
+                lambda url=base + endpoint.url_path, endpoint=endpoint: _check_endpoint(url, endpoint),
+            )
+
+
+def _check_endpoint(url: str, endpoint) -> Report:
     from .server import run_server_suite
 
-    for kind in reference_servers.KINDS:
-        base = stack.enter_context(reference_servers.running(kind))
-        for endpoint in reference_servers.ENDPOINTS:
-            url = base + endpoint.url_path
-            body = endpoint.body_text() if endpoint.body is not None else None
-            headers = ("Content-Type: application/json",) if body is not None else ()
-            yield Job(
-                f"server  {kind:<8} {endpoint.method:<4} {endpoint.url_path}",
-                lambda url=url, endpoint=endpoint, body=body, headers=headers: run_server_suite(
-                    url,
-                    profile=endpoint.profile,
-                    method=endpoint.method,
-                    headers=headers,
-                    data=body,
-                ),
-            )
+    body = endpoint.body_text() if endpoint.body is not None else None
+    return run_server_suite(
+        url,
+        profile=endpoint.profile,
+        method=endpoint.method,
+        headers=(("Content-Type", "application/json"),) if body is not None else (),
+        data=body,
+        resume=endpoint.resumable,
+        idle=HEARTBEAT * 4 if endpoint.idle else None,
+        origin=ORIGIN,
+    )
 
 
 def _client_jobs() -> Iterator[Job]:
@@ -97,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
             say(f"== {title}")
             try:
                 for job in jobs():
-                    say(f"{job.label:<52} ", end="", flush=True)
+                    say(f"{job.label:<72} ", end="", flush=True)
                     report = job.run()
                     reports.append(report)
                     say(_line(report))
