@@ -150,10 +150,10 @@ async def capture(req: Request, into: Capture | None = None) -> Capture:
 
     ``into`` is a Capture to fill (so a progress ticker can watch it grow)."""
     cap = into if into is not None else Capture(req)
-    t0 = time.monotonic()
     timeout = httpx.Timeout(req.timeout, read=None)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=True, max_redirects=5,
                                  verify=_tls()) as client:
+        t0 = time.monotonic()
         try:
             response = await asyncio.wait_for(client.send(_build(client, req), stream=True), req.timeout)
         except asyncio.TimeoutError:

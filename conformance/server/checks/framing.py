@@ -19,7 +19,7 @@ def utf8_and_bom(ctx: Context) -> list[Result]:
     if bad is not None:
         results.append(broken(
             "S-02", f"invalid UTF-8 at byte {bad.invalid_utf8_at}: clients show U+FFFD instead",
-            expected="UTF-8", actual=f"{ctx.stream.body[bad.invalid_utf8_at:bad.invalid_utf8_at + 4]!r}",
+            expected="UTF-8", actual=shown(ctx.stream.body[bad.invalid_utf8_at:bad.invalid_utf8_at + 4]),
             evidence=ctx.at(bad.invalid_utf8_at),
             fix="Encode every payload as UTF-8 (never Latin-1 or a platform default)."))
     late_bom = next((line for line in lines if line.raw.startswith(BOM)), None)

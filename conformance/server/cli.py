@@ -1,0 +1,84 @@
+"""``sse-conformance server URL``: curl-like request options, h2spec-like output, CI exit codes.
+
+Exit 0 when every MUST rule holds, 1 when one fails or the suite could not judge, 2 for usage
+errors and unusable URLs (raised as ``cli.UsageError``: one line, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..cli import UsageError
+from .options import DEFAULTS, PROFILES, UnusableTarget, parse_header
+from .output import render
+from .runner import run_server_suite
+
+__all__ = ["configure", "run"]
+
+
+def add_request_options(add) -> None:
+    """The request and bound options, shared with the pytest face (``add`` is add_argument-like)."""
+    add("--profile", choices=PROFILES, default="generic", help="rule profile (default: generic)")
+    add("--resume", action="store_true", help="reconnect with Last-Event-ID and check S-19")
+    add("--origin", metavar="ORIGIN", help="send Origin and check CORS headers (S-08)")
+    add("--idle", type=float, metavar="SECONDS", help="check a comment or event arrives this often (S-18)")
+    add("--timeout", type=float, default=DEFAULTS["timeout"], metavar="S",
+        help="seconds to wait for the response headers (default: %(default)s)")
+    add("--max-events", type=int, default=DEFAULTS["max_events"], metavar="N",
+        help="stop reading after N events (default: %(default)s)")
+    add("--max-seconds", type=float, default=DEFAULTS["max_seconds"], metavar="S",
+        help="stop reading after S seconds (default: %(default)s)")
+    add("--max-bytes", type=int, default=DEFAULTS["max_bytes"], metavar="N",
+        help="stop reading after N body bytes (default: %(default)s)")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", metavar="URL", help="the SSE endpoint, http:// or https://")
+    parser.add_argument("-X", "--request", dest="method", metavar="METHOD",
+                        help="HTTP method (default: GET, or POST with -d), as in curl")
+    parser.add_argument("-H", "--header", dest="headers", action="append", default=[],
+                        metavar="'Name: value'", help="extra request header (repeatable), as in curl")
+    parser.add_argument("-d", "--data", metavar="DATA", help="request body; @FILE reads a file, as in curl")
+    add_request_options(parser.add_argument)
+    parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
+    parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+
+
+def read_data(value: str | None) -> bytes | None:
+    """curl's -d: literal text, or @FILE (@- for stdin), sent as given."""
+    if value is None:
+        return None
+    if not value.startswith("@"):
+        return value.encode()
+    name = value[1:]
+    try:
+        return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+    except OSError as error:
+        raise UsageError(f"cannot read -d {value}: {error.strerror}") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        headers = [parse_header(h) for h in args.headers]
+        data = read_data(args.data)
+        method = args.method or ("POST" if data is not None else "GET")
+        progress = None if args.quiet else (lambda text: print(f"  … {text}", file=sys.stderr, flush=True))
+        report = run_server_suite(
+            args.url, profile=args.profile, method=method, headers=headers, data=data,
+            resume=args.resume, origin=args.origin, idle=args.idle, timeout=args.timeout,
+            max_events=args.max_events, max_seconds=args.max_seconds, max_bytes=args.max_bytes,
+            progress=progress)
+    except UnusableTarget as error:
+        raise UsageError(str(error)) from None
+    print(report.summary_line() if args.quiet else render(report))
+    try:
+        if args.json_report:
+            report.write_json(args.json_report)
+        if args.junit_xml:
+            report.write_junit(args.junit_xml)
+    except OSError as error:
+        raise UsageError(f"cannot write the report: {error}") from None
+    return 0 if report.ok else 1

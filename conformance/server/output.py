@@ -1,0 +1,70 @@
+"""Human output, h2spec style: one line per rule, then the evidence for what broke, then a summary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from ..results import Outcome, Report, Result
+from ..rules import RULES
+
+SYMBOLS = {Outcome.PASS: "✔", Outcome.FAIL: "×", Outcome.WARN: "⚠", Outcome.INFO: "ℹ",
+           Outcome.SKIP: "-", Outcome.ERROR: "‼"}
+# Worst first: the verdict shown on a rule's line.
+SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.INFO, Outcome.SKIP)
+DETAILED = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
+
+
+def by_rule(results: Iterable[Result]) -> dict[str, list[Result]]:
+    grouped: dict[str, list[Result]] = {}
+    for result in results:
+        grouped.setdefault(result.rule, []).append(result)
+    return grouped
+
+
+def verdict(results: list[Result]) -> Outcome:
+    return min((r.outcome for r in results), key=SEVERITY.index)
+
+
+def header(report: Report) -> str:
+    meta = report.meta
+    line = f"sse-conformance server {report.target} (profile {meta.get('profile')}, {meta.get('method')})"
+    if meta.get("status") is None:
+        return f"{line}\n  no response: {meta.get('end_detail')}"
+    return (f"{line}\n  {meta['status']} {meta.get('http_version')}, {meta.get('body_bytes')} body bytes "
+            f"in {meta.get('elapsed')} s, body end: {meta.get('end')}")
+
+
+def rule_line(rule_id: str, results: list[Result]) -> str:
+    outcome = verdict(results)
+    rule = RULES.get(rule_id)
+    level = results[0].level
+    text = rule.title if rule else rule_id
+    shown = next(r for r in results if r.outcome is outcome).message
+    return f"  {SYMBOLS[outcome]} {rule_id:<5} {level:<6} {outcome.value:<5} {text}: {shown}"
+
+
+def details(result: Result) -> str:
+    lines = [f"  {SYMBOLS[result.outcome]} {result.rule} ({result.level}) {result.message}"]
+    for label, value in (("expected", result.expected), ("seen", result.actual),
+                         ("evidence", result.evidence), ("spec", result.spec), ("fix", result.fix)):
+        if value:
+            lines.append(f"      {label + ':':<9} {value}")
+    return "\n".join(lines)
+
+
+def render(report: Report) -> str:
+    grouped = by_rule(report.results)
+    parts = [header(report), "", *(rule_line(rule, results) for rule, results in grouped.items())]
+    broken = [r for r in report.results if r.outcome in DETAILED]
+    if broken:
+        parts += ["", "Failures and warnings:", ""]
+        seen_errors: dict[str, list[str]] = {}
+        for result in broken:
+            if result.outcome is Outcome.ERROR:
+                seen_errors.setdefault(result.message, []).append(result.rule)
+            else:
+                parts += [details(result), ""]
+        for message, rules in seen_errors.items():
+            parts += [f"  {SYMBOLS[Outcome.ERROR]} {', '.join(rules)} (error) {message}", ""]
+    parts.append(report.summary_line())
+    return "\n".join(parts)

@@ -1,0 +1,136 @@
+"""The CLI and pytest faces, exit codes, report files, and bounds against hostile servers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from xml.etree import ElementTree
+
+import pytest
+
+from conformance.cli import main
+from conformance.results import Outcome
+from conformance.server import UnusableTarget, run_server_suite
+from conformance.server.options import Options
+from conformance.server.runner import planned
+
+
+def test_exit_0_when_every_must_holds(faulty_url, capsys):
+    assert main(["server", faulty_url + "/ok-lf"]) == 0
+    out = capsys.readouterr().out
+    assert "✔ S-09" in out and "CONFORMS" in out
+
+
+def test_exit_1_with_evidence_spec_and_fix(faulty_url, capsys):
+    assert main(["server", faulty_url + "/invalid-utf8"]) == 1
+    out = capsys.readouterr().out
+    assert "× S-02" in out
+    assert "at byte 30:" in out and "\\xe9" in out  # escaped excerpt with the offset
+    assert "#parsing-an-event-stream" in out and "fix:" in out
+    assert out.rstrip().splitlines()[-1].endswith("1 failed, 3 skip, 3 info")
+
+
+def test_warnings_alone_exit_0(faulty_url):
+    assert main(["server", "-q", faulty_url + "/no-cache-control"]) == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["server", "ftp://example.com/x"],
+    ["server", "not a url"],
+    ["server", "http://127.0.0.1:99999/"],
+    ["server", "http://127.0.0.1:1/", "-H", "no colon here"],
+    ["server", "http://127.0.0.1:1/", "--profile", "nope"],
+    ["server", "http://127.0.0.1:1/", "--timeout", "0"],
+    ["server", "http://127.0.0.1:1/", "-d", "@/nonexistent/file"],
+])
+def test_usage_errors_exit_2_with_one_line(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and "Traceback" not in err
+
+
+def test_unusable_target_from_the_api():
+    with pytest.raises(UnusableTarget):
+        run_server_suite("file:///etc/passwd")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_port_is_a_clear_error(capsys):
+    url = f"http://127.0.0.1:{_free_port()}/events"
+    assert main(["server", url, "--timeout", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "no response: ConnectError" in out
+    assert "‼ S-01, S-02, S-03" in out  # one grouped error line, not one per rule
+
+
+def test_never_answering_server_errors_within_timeout(faulty_url):
+    started = time.monotonic()
+    report = run_server_suite(faulty_url + "/never-answers", timeout=0.5)
+    assert time.monotonic() - started < 3
+    assert not report.ok
+    s01 = next(r for r in report.results if r.rule == "S-01")
+    assert s01.outcome is Outcome.ERROR and "no response headers within 0.5 s" in s01.message
+
+
+def test_endless_stream_stops_at_max_events(faulty_url):
+    report = run_server_suite(faulty_url + "/endless", max_events=200)
+    assert report.meta["end"] == "max-events"
+    found = {r.rule: r.outcome for r in report.results}
+    assert found["S-09"] is Outcome.PASS and found["S-23"] is Outcome.PASS
+    assert report.ok
+
+
+@pytest.mark.parametrize(("path", "limits", "end"), [
+    ("/endless", {"max_events": 10**9, "max_bytes": 20_000}, "max-bytes"),
+    ("/endless", {"max_events": 10**9, "max_seconds": 0.3}, "max-seconds"),
+    ("/flood-newlines", {"max_bytes": 1024 * 1024}, "max-bytes"),
+])
+def test_hostile_streams_are_bounded(faulty_url, path, limits, end):
+    started = time.monotonic()
+    report = run_server_suite(faulty_url + path, **limits)
+    assert time.monotonic() - started < 8
+    assert report.meta["end"] == end
+    assert not any(r.outcome is Outcome.ERROR for r in report.results)
+    if path == "/flood-newlines":  # millions of empty lines: judged, no event, no crash
+        assert {r.rule: r.outcome for r in report.results}["S-23"] is Outcome.WARN
+
+
+def test_json_and_junit_reports(faulty_url, tmp_path):
+    json_path, xml_path = tmp_path / "r.json", tmp_path / "r.xml"
+    code = main(["server", "-q", faulty_url + "/unterminated",
+                 "--json-report", str(json_path), "--junit-xml", str(xml_path)])
+    assert code == 1
+    data = json.loads(json_path.read_text())
+    assert data["kind"] == "server" and data["ok"] is False
+    s09 = next(r for r in data["results"] if r["rule"] == "S-09")
+    assert {"rule", "level", "outcome", "message", "spec"} <= s09.keys() and s09["outcome"] == "fail"
+    suite = ElementTree.parse(xml_path).getroot()
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["S-09"]
+
+
+def test_post_with_data_and_headers_reaches_the_server(faulty_url, capsys):
+    code = main(["server", faulty_url + "/ok-openai", "--profile", "openai", "-d", '{"stream": true}',
+                 "-H", "Content-Type: application/json", "-H", "Authorization: Bearer x"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "(profile openai, POST)" in out and "- P-01" in out  # HEAD is only tried for GET
+
+
+def test_pytest_face_collects_one_item_per_rule(faulty_url, tmp_path, monkeypatch, capsys):
+    url = faulty_url + "/unterminated"
+    monkeypatch.chdir(tmp_path)
+    code = pytest.main(["-p", "no:xdist", "-p", "no:cacheprovider", "-rA", "--sse-server", url])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    judged = {line.split("::")[-1].split()[0] for line in out.splitlines()
+              if line.startswith(("PASSED ::sse-conformance::", "FAILED ::sse-conformance::"))}
+    skipped = out.count("opt-in: run with")
+    assert len(judged) + skipped == len(planned(Options(url))) and {"S-01", "S-09", "P-01"} <= judged
+    assert "FAILED ::sse-conformance::S-09" in out and "at byte 42:" in out
