@@ -33,6 +33,21 @@ def test_area_matches_file_name(path, raw_files):
     assert raw_files[path]["area"] == path.stem
 
 
+# IDs that were published and then withdrawn because their expectation changed. They must never
+# come back with another meaning; the replacement case has a new ID.
+RETIRED_IDS = {
+    "HT-050": "first-request 204 also required an error; now HT-052",
+    "RC-017": "500 on reconnect left the failure unjudged; now RC-026",
+    "RC-018": "wrong type on reconnect left the failure unjudged; now RC-027",
+    "RT-016": "retry 5000 slowed reconnecting clients; now RT-023",
+    "RT-017": "retry 5000 slowed reconnecting clients; now RT-024",
+}
+
+
+def test_retired_ids_are_never_reused():
+    assert [case.id for case in load_cases() if case.id in RETIRED_IDS] == []
+
+
 def test_ids_unique_across_files():
     counts = Counter(case.id for case in load_cases())
     assert [case_id for case_id, n in counts.items() if n > 1] == []
