@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 from refservers_support import raw_request
 
@@ -15,7 +16,7 @@ HOP_BY_HOP = ("Connection", "Keep-Alive", "Proxy-Connection", "Upgrade")
 
 
 @pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e.name)
-def test_headers_on_the_wire(base, ep):
+def test_headers_and_framing_on_the_wire(base, kind, ep):
     response = raw_request(base, ep.method, ep.url_path, body=ep.body_text(),
                            headers={"Accept-Encoding": "gzip, br"})
     assert response.status == 200
@@ -29,11 +30,7 @@ def test_headers_on_the_wire(base, ep):
         assert response.header(name) == [], name
     assert response.header("Transfer-Encoding") == ["chunked"]
     assert response.chunked_end  # a clean end of the chunked body (S-21)
-
-
-@pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda e: e.name)
-def test_framing_one_terminator_and_an_event_boundary_at_the_end(base, kind, ep):
-    body = raw_request(base, ep.method, ep.url_path, body=ep.body_text()).body
+    body = response.body
     body.decode("utf-8")  # S-02: strict UTF-8 throughout
     lines = LineDecoder().feed(body)
     assert {line.terminator for line in lines} == {SEPARATOR[kind]}  # S-10
@@ -47,7 +44,7 @@ def test_framing_one_terminator_and_an_event_boundary_at_the_end(base, kind, ep)
 
 
 def test_heartbeat_comments_arrive_while_idle(base, kind):
-    body = raw_request(base, "GET", "/events?count=2&interval=0.3").body
+    body = raw_request(base, "GET", "/events?count=2&interval=0.15").body
     sep = SEPARATOR[kind]
     assert f"{sep}{sep}: ping{sep}{sep}".encode() in body  # a comment block, between events
     parser = EventParser()
@@ -58,7 +55,7 @@ def test_heartbeat_comments_arrive_while_idle(base, kind):
 
 
 def test_heartbeat_interval_is_a_query_parameter(base):
-    quiet = raw_request(base, "GET", "/events?count=2&interval=0.2&heartbeat=0").body
+    quiet = raw_request(base, "GET", "/events?count=2&interval=0.15&heartbeat=0").body
     assert b": ping" not in quiet
 
 
@@ -70,3 +67,19 @@ def test_head_returns_headers_only_and_promptly(base, path):
     assert response.status == 200
     assert response.header("Content-Type")[0].startswith("text/event-stream")
     assert response.header("Content-Length") in ([], ["0"])
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("GET", "/events?count=2&interval=60", None),
+    ("POST", "/chat/sse", {"messages": [], "interval": 60}),
+])
+def test_each_event_is_flushed_as_it_is_produced(base, method, path, body):
+    """The next event is a minute away, so the first can only arrive if it was flushed (S-06)."""
+    with httpx.Client(timeout=10) as client, client.stream(method, base + path, json=body) as response:
+        parser = EventParser()
+        events = []
+        for chunk in response.iter_raw():
+            events += parser.feed(chunk)
+            if events:
+                break
+    assert len(events) == 1 and events[0].data.startswith("{")

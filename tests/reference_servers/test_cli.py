@@ -1,0 +1,62 @@
+"""``sse-conformance serve``: starts, answers, stops on a signal; bad input exits 2 in one line."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+
+import httpx
+import pytest
+
+from conformance.sse import parse
+
+COMMAND = [sys.executable, "-m", "conformance"]
+START_BOUND = 30.0
+
+
+def _serve(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "ALLOWED_ORIGINS": ""}
+    return subprocess.Popen([*COMMAND, "serve", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.parametrize(("kind", "stop"), [("aiohttp", signal.SIGINT), ("fastapi", signal.SIGTERM)])
+def test_serve_starts_answers_and_stops(kind, stop):
+    process = _serve(kind, "--port", "0", "--heartbeat", "0.05")
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], START_BOUND)
+        assert ready, "serve printed nothing"
+        line = process.stdout.readline()
+        url = line.split(" on ")[1].split()[0]
+        assert url.startswith("http://127.0.0.1:")
+        response = httpx.get(url + "/events?count=2&interval=0", timeout=10)
+        assert response.status_code == 200
+        assert [e.event for e in parse(response.content)] == ["message", "message", "complete"]
+        process.send_signal(stop)
+        assert process.wait(timeout=15) == 0
+        assert process.stderr.read() == ""
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.parametrize("args", [["nope"], ["aiohttp", "--port", "-1"], ["fastapi", "--port", "x"],
+                                  ["aiohttp", "--heartbeat", "-1", "--port", "0"], []])
+def test_bad_input_exits_2_with_one_line(args):
+    result = subprocess.run([*COMMAND, "serve", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_busy_port_exits_2_with_one_line():
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = str(busy.getsockname()[1])
+        result = subprocess.run([*COMMAND, "serve", "aiohttp", "--port", port],
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "cannot listen" in result.stderr

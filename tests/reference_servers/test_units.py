@@ -1,0 +1,145 @@
+"""The sans-IO pieces: settings, resume arithmetic, tokens, heartbeat merging, stats, the API."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+import reference_servers
+from conformance.sse import Event, parse
+from reference_servers import ENDPOINTS, Settings, endpoint
+from reference_servers.chat import tokens
+from reference_servers.heartbeat import with_heartbeats
+from reference_servers.scenarios import resume_point
+from reference_servers.settings import BadRequest, query_float, query_int
+from reference_servers.stats import StreamStats
+
+
+def test_settings_from_env_and_overrides():
+    settings = Settings.from_env({"ALLOWED_ORIGINS": " http://a.test ,,http://b.test"}, heartbeat=1)
+    assert settings.allowed_origins == ("http://a.test", "http://b.test")
+    assert settings.heartbeat == 1
+    assert Settings(allowed_origins="*").allowed_origins == ("*",)
+    with pytest.raises(ValueError, match="heartbeat"):
+        Settings(heartbeat=-1)
+    with pytest.raises(TypeError):
+        Settings.from_env({}, nonsense=1)
+
+
+@pytest.mark.parametrize(("raw", "value"), [(None, 7), ("", 7), ("0", 0), ("12", 12)])
+def test_query_int(raw, value):
+    assert query_int({} if raw is None else {"n": raw}, "n", 7) == value
+
+
+@pytest.mark.parametrize("raw", ["x", "-1", "1.5", "2000000"])
+def test_query_int_refuses(raw):
+    with pytest.raises(BadRequest, match="'n'"):
+        query_int({"n": raw}, "n", 7)
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-0.1", "3601"])
+def test_query_float_refuses(raw):
+    with pytest.raises(BadRequest):
+        query_float({"s": raw}, "s", 1.0)
+
+
+@pytest.mark.parametrize(("header", "total", "start"), [
+    ("", 5, 0), ("3", 5, 3), ("5", 5, 5), ("9", 5, 5), ("x", 5, 0), ("-2", 5, 0), ("٣", 5, 0),
+])
+def test_resume_point(header, total, start):
+    assert resume_point(header, total) == start
+
+
+@pytest.mark.parametrize("text", ["You said: a  b\nc ", "", "   ", "one", " lead"])
+def test_tokens_reassemble_exactly(text):
+    assert "".join(tokens(text)) == text
+
+
+def test_heartbeats_fill_idle_gaps_and_the_generator_is_closed():
+    closed = []
+
+    async def slow():
+        try:
+            yield Event(data="a")
+            await asyncio.sleep(0.2)
+            yield Event(data="b")
+            await asyncio.sleep(3600)
+            yield Event(data="never")
+        finally:
+            closed.append(True)
+
+    async def main():
+        seen = []
+        async for item in with_heartbeats(slow(), 0.02):
+            seen.append(item)
+            if item is not None and item.data == "b":
+                break
+        return seen
+
+    seen = asyncio.run(main())
+    assert seen[0] == Event(data="a") and seen[-1] == Event(data="b")
+    assert None in seen  # heartbeats while the scenario was idle
+    assert closed == [True]
+
+
+def test_zero_interval_means_no_heartbeats():
+    async def quick():
+        for n in range(3):
+            await asyncio.sleep(0.01)
+            yield n
+
+    async def main():
+        return [item async for item in with_heartbeats(quick(), 0)]
+
+    assert asyncio.run(main()) == [0, 1, 2]
+
+
+def test_stats_count_streams_however_they_end():
+    stats = StreamStats()
+
+    async def items():
+        yield 1
+        yield 2
+
+    async def main():
+        async for _ in stats.track(items()):
+            assert stats.active == 1
+            break
+
+    asyncio.run(main())
+    assert stats.as_json() == {"active_streams": 0, "opened": 1, "closed": 1}
+
+
+def test_endpoint_table_shape():
+    names = [e.name for e in ENDPOINTS]
+    assert len(names) == len(set(names))
+    assert {e.profile for e in ENDPOINTS} == {"generic", "openai"}
+    assert all(e.method in ("GET", "POST") and e.url_path.startswith("/") for e in ENDPOINTS)
+    assert all((e.body is not None) == (e.method == "POST") for e in ENDPOINTS)
+    assert endpoint("chat-sse").body_text().startswith(b"{")
+    assert endpoint("events").body_text() == b""
+    assert all(e.profile == "openai" for e in ENDPOINTS if e.mid_stream_error)
+    with pytest.raises(KeyError):
+        endpoint("nope")
+
+
+def test_running_refuses_unknown_kinds_and_settings():
+    with pytest.raises(ValueError, match="unknown server kind"), reference_servers.running("flask"):
+        pass
+    with pytest.raises(TypeError), reference_servers.running("aiohttp", bogus=1):
+        pass
+
+
+@pytest.mark.parametrize("kind", reference_servers.KINDS)
+def test_running_async_serves_and_stops(kind):
+    async def main():
+        async with reference_servers.running_async(kind, interval=0) as url, httpx.AsyncClient() as client:
+            response = await client.get(url + "/events?count=1")
+        return url, parse(response.content)
+
+    url, events = asyncio.run(main())
+    assert [e.event for e in events] == ["message", "complete"]
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(url + "/stats")  # stopped: nothing listens any more
