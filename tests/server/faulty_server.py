@@ -139,6 +139,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/late-bom": lambda r: stream(*events(1), b"\xef\xbb\xbfdata: x\n\n"),
     "/aborted": lambda r: [*stream(*events(2), end=b""), b"5\r\ndat", ABORT],
     "/aborted-boundary": lambda r: [*stream(*events(2), end=b""), ABORT],
+    "/slow-start": lambda r: [head(), 1.05, *(x for e in events(4) for x in (chunk(e), 0.03)), LAST],
     "/buffered": lambda r: [head(), 1.1, b"".join(chunk(e) for e in events(5)), LAST],
     "/gzip": lambda r: gzipped(b"".join(events(3))),
     "/content-length": lambda r: [head(headers=dict(GOOD_HEADERS, **{"Content-Length": "46"}), chunked=False),

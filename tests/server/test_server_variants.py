@@ -17,7 +17,8 @@ def verdicts(url: str, **kw) -> dict[str, set[Outcome]]:
 
 
 BAD = {Outcome.FAIL, Outcome.WARN, Outcome.ERROR}
-CORRECT = ["/ok-lf", "/ok-crlf", "/ok-cr", "/ok-bom", "/ok-comments", "/ok-nospace", "/ok-retry", "/ok-split"]
+CORRECT = ["/ok-lf", "/ok-crlf", "/ok-cr", "/ok-bom", "/ok-comments", "/ok-nospace", "/ok-retry", "/ok-split",
+           "/slow-start"]
 
 
 @pytest.mark.parametrize("path", CORRECT)
@@ -97,3 +98,29 @@ def test_active_checks_pass_on_a_correct_server(faulty_url, path, options, rule)
     found = verdicts(faulty_url + path, **options)
     assert found[rule] == {Outcome.PASS}
     assert {r: o for r, o in found.items() if o & BAD} == {}
+
+
+def test_204_asks_clients_to_stop_and_conforms(faulty_url):
+    report = run_server_suite(faulty_url + "/status-204", timeout=5)
+    by_rule = {r.rule: r for r in report.results}
+    assert by_rule["S-01"].outcome is Outcome.INFO and "asks clients to stop" in by_rule["S-01"].message
+    assert by_rule["S-07"].outcome is Outcome.INFO
+    assert by_rule["S-09"].outcome is Outcome.SKIP and "no stream to judge" in by_rule["S-09"].message
+    assert report.ok
+
+
+def test_timings_are_recorded(faulty_url):
+    report = run_server_suite(faulty_url + "/ok-lf", timeout=5)
+    timings = report.meta["timings"]
+    assert timings["events"] == 5
+    assert 0 <= timings["time_to_headers"] <= timings["time_to_first_event"] <= timings["time_to_last_event"]
+    assert timings["max_gap_between_events"] is not None  # times are read-side: no tight bound
+
+
+def test_progress_is_reported_while_reading(faulty_url, monkeypatch):
+    from conformance.server import runner
+
+    monkeypatch.setattr(runner, "PROGRESS_EVERY", 0.1)
+    seen: list[str] = []
+    run_server_suite(faulty_url + "/idle-silent", timeout=5, progress=seen.append)
+    assert seen and seen[0].startswith("reading: ")

@@ -12,8 +12,9 @@ from ...results import Result
 from ..registry import STREAM, Context, broken, check, passed
 
 BURST_WAIT = 1.0  # a stream that waited at least this long before its first event...
-BURST_WINDOW = 0.05  # ...then delivered every event within max(this, 5% of the wait)
-BURST_MIN_EVENTS = 3
+BURST_WINDOW = 0.02  # ...then delivered every event within max(this, 2% of the wait)
+BURST_SHARE = 0.02
+BURST_MIN_EVENTS = 4  # fewer could be a slow start followed by a quick short answer
 HEADERS_LATE = 1.0  # headers this late and glued to the first body bytes were held back
 GLUED = 0.02
 
@@ -50,7 +51,7 @@ def events_stream(ctx: Context) -> list[Result]:
     times = [b.time for b in ctx.stream.events if b.time is not None]
     if len(times) >= BURST_MIN_EVENTS:
         wait, window = times[0], times[-1] - times[0]
-        if wait >= BURST_WAIT and window <= max(BURST_WINDOW, 0.05 * wait):
+        if wait >= BURST_WAIT and window <= max(BURST_WINDOW, BURST_SHARE * wait):
             return [broken(
                 "S-06", f"all {len(times)} events arrived within {window * 1000:.0f} ms after a "
                         f"{wait:.2f} s wait: the stream was buffered, not streamed",

@@ -32,7 +32,8 @@ def utf8_and_bom(ctx: Context) -> list[Result]:
             fix="Write the BOM once at most, before the first event (better: never)."))
     if results:
         return results
-    bom = "with a leading BOM" if ctx.stream.bom else "no BOM"
+    bom = ("with a leading BOM (legal, but openai-python#3819 and a2a-python#1259 drop the first event)"
+           if ctx.stream.bom else "no BOM")
     return passed("S-02", f"{len(ctx.stream.body)} bytes of valid UTF-8, {bom}")
 
 
