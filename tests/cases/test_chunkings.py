@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conformance.cases import load_cases
 from conformance.cases.chunkings import CHUNKING_NAMES, Chunking, chunking, chunkings_for, cut_points
@@ -109,3 +111,26 @@ def test_lookup_rejects_unknown_names():
 def test_every_corpus_case_has_a_whole_chunking():
     for case in load_cases():
         assert chunkings_for(case)[0].name == "whole" or "whole" not in (case.chunkings or ("whole",))
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=64), name=st.sampled_from(NAMES))
+def test_any_bytes_split_losslessly_into_non_empty_chunks(data, name):
+    chunks = Chunking(name).split(data)
+    assert b"".join(chunks) == data
+    assert all(chunks) or chunks == [b""]
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=24))
+def test_utf8_cuts_every_character_boundary_inside_and_none_outside(text):
+    data = text.encode("utf-8")
+    inside = {start + k for start, ch in _offsets(text) for k in range(1, len(ch.encode("utf-8")))}
+    assert set(cut_points("utf8", data)) == inside
+
+
+def _offsets(text: str):
+    offset = 0
+    for ch in text:
+        yield offset, ch
+        offset += len(ch.encode("utf-8"))
