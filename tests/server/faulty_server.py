@@ -169,6 +169,10 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/endless": endless,
     "/flood-newlines": flood_newlines,
     "/never-answers": lambda r: [HANG],
+    "/headers-then-hang": lambda r: [head(), HANG],
+    "/garbage": lambda r: [b"hello there\r\n\r\n"],
+    "/reset-at-once": lambda r: [ABORT],
+    "/huge-line": lambda r: stream(b"data: " + b"x" * (3 << 20)),
     "/head-hangs": lambda r: [HANG] if r.method == "HEAD" else stream(*events(2)),
 }
 

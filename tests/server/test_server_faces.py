@@ -134,3 +134,18 @@ def test_pytest_face_collects_one_item_per_rule(faulty_url, tmp_path, monkeypatc
     skipped = out.count("opt-in: run with")
     assert len(judged) + skipped == len(planned(Options(url))) and {"S-01", "S-09", "P-01"} <= judged
     assert "FAILED ::sse-conformance::S-09" in out and "at byte 42:" in out
+
+
+@pytest.mark.parametrize(("path", "rule", "outcome", "end"), [
+    ("/headers-then-hang", "S-23", Outcome.WARN, "max-seconds"),
+    ("/garbage", "S-01", Outcome.ERROR, "failed"),
+    ("/reset-at-once", "S-01", Outcome.ERROR, "failed"),
+    ("/huge-line", "S-09", Outcome.FAIL, "clean"),
+])
+def test_hostile_servers_get_a_verdict_not_a_crash(faulty_url, path, rule, outcome, end):
+    started = time.monotonic()
+    report = run_server_suite(faulty_url + path, timeout=2, max_seconds=0.5)
+    assert time.monotonic() - started < 8
+    assert report.meta["end"] == end
+    assert {r.rule: r.outcome for r in report.results}[rule] is outcome
+    assert not any("crashed" in r.message for r in report.results)
