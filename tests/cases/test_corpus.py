@@ -41,6 +41,7 @@ RETIRED_IDS = {
     "RC-018": "wrong type on reconnect left the failure unjudged; now RC-027",
     "RT-016": "retry 5000 slowed reconnecting clients; now RT-023",
     "RT-017": "retry 5000 slowed reconnecting clients; now RT-024",
+    "OA-014": "the chunk lost to the BOM carried no content; now OA-025",
 }
 
 
