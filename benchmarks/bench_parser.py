@@ -9,7 +9,9 @@ The stream is an OpenAI-style chat completion: N ``data: {~150-byte JSON}`` even
 by a blank line, then ``data: [DONE]``. It is built in memory and fed in 64 KiB and in 1 KiB
 chunks. Every parser gets the same chunk list, and the loop reads ``.data`` of every event it
 yields, so each does the full work of a consumer. Runs of all parsers are interleaved round by
-round, so a burst of machine noise hits them alike; the table shows the best and the median run.
+round, so a burst of machine noise hits them alike, and timed in process CPU time (not wall
+time), so other jobs on a busy machine barely count; the table shows the best and the median run
+and the ratios use the best runs.
 """
 
 from __future__ import annotations
@@ -107,10 +109,11 @@ PARSERS: dict[str, Run] = {
 
 
 def time_once(run: Run, chunks: Chunks) -> tuple[float, tuple[int, int]]:
+    """CPU seconds of one run: other jobs on a shared machine then cost us far less noise."""
     gc.collect()
-    start = time.perf_counter()
+    start = time.process_time()
     seen = run(chunks)
-    return time.perf_counter() - start, seen
+    return time.process_time() - start, seen
 
 
 def measure(body: bytes, rounds: int) -> dict[tuple[str, int], list[float]]:

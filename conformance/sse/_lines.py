@@ -96,78 +96,102 @@ class LineDecoder:
     def __init__(self, max_line_bytes: int | None = None) -> None:
         self.max_line_bytes = max_line_bytes
         self._buf = b""
-        self._offset = 0  # stream offset of self._buf[0]
         self._skip_lf = False
         self._bom_pending = True
+        self._at_edge = True  # _skip_lf or _bom_pending: one test on the hot path
         self.bom_stripped = False
-        self.bytes_seen = 0
+        self.bytes_seen = 0  # fed so far; so the stream offset of _buf[0] is this - len(_buf)
 
     @property
     def pending(self) -> bytes:
         """Bytes of the current, not yet terminated, line."""
         return self._buf
 
-    def _take(self, data: bytes) -> tuple[bytes, int]:
-        """Add ``data``; return (complete-lines region, its stream offset)."""
+    def _take(self, data: bytes) -> bytes:
+        """Add ``data``; return the region of complete lines it finishes.
+
+        The region's stream offset is ``bytes_seen - len(region) - len(pending)``.
+        """
         self.bytes_seen += len(data)
         buf = self._buf + data if self._buf else data
-        if self._skip_lf and buf:
-            self._skip_lf = False
-            if buf[0] == 10:  # the LF of a CRLF split across feeds (C-10)
-                buf = buf[1:]
-                self._offset += 1
-        if self._bom_pending and buf:
-            if buf[:3] == BOM:
-                buf = buf[3:]
-                self._offset += 3
-                self._bom_pending = False
-                self.bom_stripped = True
-            elif len(buf) < 3 and BOM.startswith(buf):
-                self._buf = buf  # maybe a BOM split across feeds (C-07): wait for more
-                return b"", self._offset
-            else:
-                self._bom_pending = False
+        if self._at_edge and buf:
+            buf = self._edge(buf)
+            if buf is None:
+                return b""
         # The last terminator: the last LF, unless a CR comes after it (scan only that tail).
         cut = buf.rfind(b"\n")
         cr = buf.rfind(b"\r", cut + 1)
         if cr > cut:
             cut = cr
-        start = self._offset
         if cut < 0:
             self._buf = buf
-            if self.max_line_bytes is not None:
-                self._check_bound(buf)
-            return b"", start
+            if self.max_line_bytes is not None and len(buf) > self.max_line_bytes:
+                raise self._too_long(self.bytes_seen - len(buf))
+            return b""
         cut += 1
-        region = buf[:cut]
         self._buf = rest = buf[cut:]
-        self._offset = start + cut
         if not rest and cr == cut - 1:
-            self._skip_lf = True
+            self._skip_lf = self._at_edge = True
         if self.max_line_bytes is not None:
-            self._check_bound(rest)
-            if len(region) > self.max_line_bytes:
-                for match in _LINE.finditer(region):
-                    self._check_bound(match.group(1))
-        return region, start
+            self._check_bounds(buf, cut)
+        return buf[:cut]
 
-    def _check_bound(self, line: bytes) -> None:
-        if self.max_line_bytes is not None and len(line) > self.max_line_bytes:
-            raise LineTooLong(
-                f"a line passed {self.max_line_bytes} bytes without a CR or LF "
-                f"(at stream byte {self._offset})"
-            )
+    def _edge(self, buf: bytes) -> bytes | None:
+        """Skip the LF of a CRLF split across feeds (C-10); strip the stream's BOM (C-04, C-07).
 
-    def feed_text(self, data: bytes) -> list[str]:
-        """Add bytes; return the decoded text of every line they complete (hot path)."""
-        region, _ = self._take(data)
+        Returns the bytes left, or None while a BOM prefix waits for its next byte.
+        """
+        if self._skip_lf:
+            self._skip_lf = False
+            if buf[0] == 10:
+                buf = buf[1:]
+        if self._bom_pending and buf:
+            if buf[:3] == BOM:
+                buf = buf[3:]
+                self.bom_stripped = True
+            elif len(buf) < 3 and BOM.startswith(buf):
+                self._buf = buf
+                return None
+            self._bom_pending = False
+        self._at_edge = self._skip_lf or self._bom_pending
+        return buf
+
+    def _check_bounds(self, buf: bytes, cut: int) -> None:
+        bound = self.max_line_bytes
+        assert bound is not None
+        base = self.bytes_seen - len(buf)
+        if len(buf) - cut > bound:
+            raise self._too_long(base + cut)
+        if cut > bound:
+            for match in _LINE.finditer(buf, 0, cut):
+                if match.end(1) - match.start() > bound:
+                    raise self._too_long(base + match.start())
+
+    def _too_long(self, offset: int) -> LineTooLong:
+        return LineTooLong(
+            f"a line passed {self.max_line_bytes} bytes without a CR or LF (the line starts at stream "
+            f"byte {offset})"
+        )
+
+    def feed_joined(self, data: bytes) -> str:
+        """Add bytes; return the text of every line they complete, each ending in LF.
+
+        The event parser's hot path: one decode and one normalisation per feed, and the parser
+        can then work on whole blocks with C-speed string methods. CR and CRLF become LF here,
+        which is safe because a CR can never be part of a line's text (C-08, C-11).
+        """
+        region = self._take(data)
         if not region:
-            return []
+            return ""
         text = region.decode("utf-8", "replace")
         if "\r" in text:
             text = text.replace("\r\n", "\n").replace("\r", "\n")
-        lines = text.split("\n")
-        lines.pop()  # the region ends with a terminator, so the last piece is empty
+        return text
+
+    def feed_text(self, data: bytes) -> list[str]:
+        """Add bytes; return the decoded text of every line they complete."""
+        lines = self.feed_joined(data).split("\n")
+        lines.pop()  # the text ends with a terminator (or is empty), so the last piece is empty
         return lines
 
     def close_text(self) -> list[str]:
@@ -176,9 +200,10 @@ class LineDecoder:
 
     def feed(self, data: bytes) -> list[Line]:
         """Add bytes; return a :class:`Line` for every line they complete."""
-        region, start = self._take(data)
+        region = self._take(data)
         if not region:
             return []
+        start = self.bytes_seen - len(region) - len(self._buf)
         return [
             _make_line(m.group(1), m.group(2).decode("ascii"), start + m.start())
             for m in _LINE.finditer(region)
@@ -189,7 +214,7 @@ class LineDecoder:
         buf, self._buf = self._buf, b""
         if not buf:
             return []
-        return [_make_line(buf, "", self._offset)]
+        return [_make_line(buf, "", self.bytes_seen - len(buf))]
 
 
 def _make_line(raw: bytes, terminator: str, offset: int) -> Line:
