@@ -9,7 +9,7 @@ re-testing them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..display import excerpt, visible
 from ..results import Outcome, Result, outcome_for_level
@@ -40,7 +40,6 @@ class Context:
     resumed_stream: Stream | None = None
     resume_from: str | None = None
     preflight: Capture | None = None
-    notes: dict = field(default_factory=dict)
 
     def at(self, offset: int) -> str:
         """An escaped excerpt of the body around ``offset``, labelled with the offset."""

@@ -165,6 +165,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/vllm-error": lambda r: stream(*chat(chunk_json("a"), '{"object": "error", "message": "x"}', "[DONE]")),
     "/error-then-more": lambda r: stream(*chat('{"error": {"message": "x"}}', chunk_json("b"), "[DONE]")),
     "/id-keepalive": lambda r: stream(b"id: 1\n" + chat(chunk_json("a"))[0], b": ping\n\n", *chat("[DONE]")),
+    "/id-extra-blank": lambda r: stream(b"id: 1\n" + chat(chunk_json("a"))[0] + b"\n", *chat("[DONE]")),
     "/meta-only": lambda r: stream(b"retry: 1000\n\n", *chat(*OPENAI_OK)),
     "/endless": endless,
     "/flood-newlines": flood_newlines,

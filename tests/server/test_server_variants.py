@@ -75,6 +75,7 @@ FAULTS = [
     ("/error-then-more", "O-05", Outcome.FAIL, {"profile": "openai"}),
     ("/id-keepalive", "O-06", Outcome.WARN, {"profile": "openai"}),
     ("/meta-only", "O-06", Outcome.WARN, {"profile": "openai"}),
+    ("/id-extra-blank", "O-06", Outcome.WARN, {"profile": "openai"}),
     ("/resume-restarts", "S-19", Outcome.WARN, {"resume": True}),
     ("/resume-skips", "S-19", Outcome.WARN, {"resume": True}),
     ("/idle-silent", "S-18", Outcome.WARN, {"idle": 0.2}),

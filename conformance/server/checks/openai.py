@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ...results import Outcome, Result
+from ...sse import Line, LineKind
 from ..registry import STREAM, Context, broken, check, passed, shown, skipped
 from ..stream import Block
 
@@ -171,25 +172,34 @@ _FIX = ('Send errors as data: {"error": {"message": ..., "type": ...}}, then dat
 
 @check("O-06", needs=STREAM, profile=PROFILE)
 def sdk_safe_blocks(ctx: Context) -> list[Result]:
-    id_seen, crash = False, None
-    for block in ctx.stream.blocks:
-        names = block.names()
-        if block.end is None:
-            break
-        if names and "data" not in names:
-            crash = (block, "a block with fields but no data (meta-only)")
-        elif not names and id_seen:
-            crash = (block, "a comment keep-alive after an id: field was sent")
-        id_seen = id_seen or "id" in names
-        if crash:
-            break
-    if crash is None:
-        return passed("O-06", "no meta-only blocks, and no comment keep-alives after an id")
-    block, what = crash
+    found = _sdk_crash(ctx.stream.lines)
+    if found is None:
+        return passed("O-06", "no meta-only blocks, and no keep-alive or extra blank line after an id")
+    offset, end, what = found
     return [broken("O-06", f"{what}: openai-python yields it as an event with empty data and crashes "
                            "with JSONDecodeError (openai/openai-python#2722, #3833)",
-                   expected="every block carries data",
-                   actual=shown(ctx.stream.body[block.offset:block.end.end]),
-                   evidence=ctx.at(block.offset),
-                   fix="Do not send id: or retry: on an OpenAI-compatible stream, or send keep-alives only "
-                       "while no id has been set.")]
+                   expected="every block carries data", actual=shown(ctx.stream.body[offset:end]),
+                   evidence=ctx.at(offset),
+                   fix="Do not send id: or retry: on an OpenAI-compatible stream (its decoder keeps the "
+                       "id and then emits every later blank line as an event).")]
+
+
+def _sdk_crash(lines: list[Line]) -> tuple[int, int, str] | None:
+    """Where the openai-python decoder would emit an event without data: (start, end, why).
+
+    It emits on a blank line whenever event, data, retry or its never-reset last id is set."""
+    id_seen, pending = False, []
+    for line in lines:
+        if line.kind is not LineKind.BLANK:
+            pending.append(line)
+            continue
+        names = {p.name for p in pending if p.kind is LineKind.FIELD}
+        start = pending[0].offset if pending else line.offset
+        if names and "data" not in names:
+            return start, line.end, f"a block with {', '.join(sorted(names))} but no data (meta-only)"
+        if not names and id_seen:
+            what = "a comment keep-alive" if pending else "an extra blank line"
+            return start, line.end, f"{what} after an id: field was sent"
+        id_seen = id_seen or "id" in names
+        pending = []
+    return None
