@@ -133,6 +133,8 @@ def meta(ctx: Context) -> dict[str, Any]:
         "end": main.end.value,
         "end_detail": main.detail,
         "body_bytes": len(main.body),
+        "lines_judged": len(ctx.stream.lines),
+        "lines_truncated": ctx.stream.truncated,
         "wire_bytes": main.raw_size,
         "elapsed": round(main.elapsed, 3),
         "timings": timings(ctx) if main.answered else {},

@@ -80,7 +80,9 @@ FAULTS = [
     ("/resume-skips", "S-19", Outcome.WARN, {"resume": True}),
     ("/idle-silent", "S-18", Outcome.WARN, {"idle": 0.2}),
     ("/ok-lf", "S-08", Outcome.WARN, {"origin": "https://app.example"}),
+    ("/endless", "O-02", Outcome.ERROR, {"profile": "openai", "max_events": 20}),
 ]
+RECORD_ONLY = {"S-07", "S-10", "S-12", "S-20"}  # info rules: recorded, never judged
 
 
 @pytest.mark.parametrize(("path", "rule", "outcome", "options"), FAULTS, ids=lambda v: v if isinstance(v, str)
@@ -125,3 +127,16 @@ def test_progress_is_reported_while_reading(faulty_url, monkeypatch):
     seen: list[str] = []
     run_server_suite(faulty_url + "/idle-silent", timeout=5, progress=seen.append)
     assert seen and seen[0].startswith("reading: ")
+
+
+def test_every_judging_check_is_proven_by_a_fault():
+    from conformance.server.registry import CHECKS
+
+    proven = {row[1] for row in FAULTS if row[2] in (Outcome.FAIL, Outcome.WARN)}
+    assert set(CHECKS) - RECORD_ONLY == proven
+
+
+def test_resume_without_ids_is_skipped_with_a_reason(faulty_url):
+    report = run_server_suite(faulty_url + "/ok-openai", resume=True, timeout=5)
+    s19 = next(r for r in report.results if r.rule == "S-19")
+    assert s19.outcome is Outcome.SKIP and "no event carried an id" in s19.message
