@@ -1,0 +1,110 @@
+"""``sse-conformance report``: run every implementation, write the results JSON, render REPORT.md.
+
+``--from-json`` re-renders from an existing results JSON without running anything; that is how
+a test proves the committed REPORT.md came from the committed REPORT.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..cli import UsageError
+from . import document
+from .install import default_cache
+from .render import render
+
+__all__ = ["configure", "render_file", "run"]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o", "--output", default="REPORT.md", metavar="PATH", help="Markdown report to write"
+    )
+    parser.add_argument(
+        "--json",
+        default=None,
+        metavar="PATH",
+        help="results JSON to write (default: the output path with .json)",
+    )
+    parser.add_argument(
+        "--from-json",
+        default=None,
+        metavar="PATH",
+        help="re-render the report from this results JSON; run nothing",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only implementations whose name contains NAME (repeatable)",
+    )
+    parser.add_argument("--jobs", type=int, default=3, help="clients run at once (default 3)")
+    parser.add_argument("--no-browser", action="store_true", help="leave Chromium out")
+    parser.add_argument("--no-interop", action="store_true", help="leave the interop matrix out")
+    parser.add_argument(
+        "--cache",
+        default=None,
+        metavar="DIR",
+        help="where npm and private pip installs go (default ~/.cache/sse-conformance)",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="only the final summary line")
+
+
+def render_file(json_path: str | Path, output: str | Path) -> str:
+    """Render ``json_path`` into ``output``; returns the text written."""
+    doc = document.load(json_path)
+    json_name = os.path.relpath(Path(json_path).resolve(), Path(output).resolve().parent)
+    text = render(doc, json_name=Path(json_name).as_posix())
+    Path(output).write_text(text, encoding="utf-8")
+    return text
+
+
+def _summary(doc: dict, output: str, json_path: str, seconds: float | None) -> str:
+    impls = doc["implementations"]
+    ran = [i for i in impls if i["status"] == "ok"]
+    conforming = [
+        i
+        for i in ran
+        if all(r["outcome"] not in ("fail", "error") for rep in i["reports"] for r in rep["results"])
+    ]
+    took = f" in {seconds:.0f} s" if seconds is not None else ""
+    return (
+        f"report: {len(impls)} implementations, {len(ran)} ran, {len(conforming)} conform, "
+        f"{len(impls) - len(ran)} could not run; wrote {output} from {json_path}{took}"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    json_path = args.json or str(Path(args.output).with_suffix(".json"))
+    if args.from_json:
+        try:
+            render_file(args.from_json, args.output)
+            print(_summary(document.load(args.from_json), args.output, args.from_json, None))
+        except (OSError, ValueError) as error:
+            raise UsageError(f"report --from-json: {error}") from None
+        return 0
+    if args.jobs < 1:
+        raise UsageError("report: --jobs must be at least 1")
+    from .run import RunOptions, collect
+
+    started = time.monotonic()
+    say = (lambda _line: None) if args.quiet else (lambda line: print(line, flush=True))
+    options = RunOptions(
+        cache=Path(args.cache) if args.cache else default_cache(),
+        only=tuple(args.only),
+        jobs=args.jobs,
+        browser=not args.no_browser,
+        interop=not args.no_interop,
+        say=say,
+    )
+    doc = collect(options)
+    document.dump(doc, json_path)
+    render_file(json_path, args.output)
+    print(_summary(doc, args.output, json_path, time.monotonic() - started))
+    sys.stdout.flush()
+    return 0

@@ -1,0 +1,28 @@
+"""What every Python adapter shares: the event shape and the capability marker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from ...sse import Event
+
+__all__ = ["Event", "capable"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def capable(*names: str) -> Callable[[F], F]:
+    """Declare the optional features an adapter passes on to its library (see case ``requires``)."""
+
+    def mark(func: F) -> F:
+        func.capabilities = frozenset(names)  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def events(items: Iterable[Any], *, event: str, data: str, id: str) -> Iterable[Event]:
+    """Map a library's event objects onto :class:`Event` by attribute names."""
+    for item in items:
+        yield Event(getattr(item, event) or "message", getattr(item, data), getattr(item, id) or "")

@@ -1,0 +1,190 @@
+"""Run every implementation of the table and collect one results document.
+
+Each implementation is bounded by the suites' own time limits, started in its own process or
+thread, and any failure to install, start or run it becomes its row's reason: the run never
+stops for one implementation and never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import platform
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from .document import FORMAT, Implementation, InteropCell
+from .implementations import CLIENTS, SERVERS, ClientEntry, ServerEntry
+from .versions import command_version
+
+__all__ = ["RunOptions", "collect", "environment"]
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class RunOptions:
+    """What to run: ``only`` filters implementations by name (substring, case-insensitive)."""
+
+    cache: Path
+    only: tuple[str, ...] = ()
+    jobs: int = 3
+    browser: bool = True
+    interop: bool = True
+    say: Say = field(default=print)
+
+    def wanted(self, name: str) -> bool:
+        return not self.only or any(part.lower() in name.lower() for part in self.only)
+
+
+def _reason(error: BaseException) -> str:
+    text = str(error).strip().split("\n")[-1]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def environment() -> dict[str, Any]:
+    """When and where the run happened (the header of REPORT.md)."""
+    meta: dict[str, Any] = {
+        "generated": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "suite_version": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+    }
+    for key, argv in (("node", ["node", "--version"]),):
+        with contextlib.suppress(LookupError):
+            meta[key] = command_version(argv)
+    return meta
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+
+def run_server(entry: ServerEntry, say: Say) -> Implementation:
+    from ..server import run_server_suite
+
+    impl = Implementation(entry.name, "server", entry.origin, entry.language, note=entry.note)
+    try:
+        impl.version = entry.version()
+        probes = entry.probes()
+        with entry.start() as base:
+            for probe in probes:
+                report = run_server_suite(base + probe.path, **probe.suite_kwargs())
+                impl.add(report, profile=probe.profile, endpoint=probe.name)
+                say(f"  server {entry.name} {probe.name}: {report.summary_line()}")
+    except Exception as error:  # an implementation that cannot start is a row, not a crash
+        impl.status = "unavailable" if not impl.reports else "error"
+        impl.reason = _reason(error)
+        say(f"  server {entry.name}: {impl.status}: {impl.reason}")
+    return impl
+
+
+# -- clients -----------------------------------------------------------------------------------
+
+
+async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementation:
+    from ..client.runner import run_client_suite_async
+
+    impl = Implementation(entry.name, "client", entry.origin, entry.language, note=entry.note)
+    try:
+        await asyncio.to_thread(entry.prepare, cache)
+        impl.version = entry.version(cache)
+        targets = entry.targets(cache)
+    except Exception as error:
+        impl.status, impl.reason = "unavailable", _reason(error)
+        say(f"  client {entry.name}: unavailable: {impl.reason}")
+        return impl
+    for profile, target in targets.items():
+        try:
+            report = await run_client_suite_async(target, profile=profile, capabilities=entry.capabilities)
+        except Exception as error:
+            impl.status, impl.reason = "error", _reason(error)
+            say(f"  client {entry.name} ({profile}): error: {impl.reason}")
+            continue
+        impl.add(report, profile=profile)
+        say(f"  client {entry.name} ({profile}): {report.summary_line()}")
+    return impl
+
+
+async def run_clients(entries: Iterable[ClientEntry], options: RunOptions) -> list[Implementation]:
+    """Clients mostly wait on sockets and timeouts, so a few run at once; order is kept."""
+    limit = asyncio.Semaphore(max(1, options.jobs))
+
+    async def one(entry: ClientEntry) -> Implementation:
+        async with limit:
+            return await run_client(entry, options.cache, options.say)
+
+    return list(await asyncio.gather(*(one(entry) for entry in entries)))
+
+
+# -- interop -----------------------------------------------------------------------------------
+
+
+def run_interop(options: RunOptions) -> list[InteropCell]:
+    """Every reference client x every endpoint of every reference server."""
+    import importlib
+
+    import reference_servers
+
+    from .implementations import HEARTBEAT, ORIGIN, _reference_probes
+    from .interop import interop_cell
+
+    cells: list[InteropCell] = []
+    transports = ("aiohttp", "httpx", "requests")
+    targets = {
+        t: importlib.import_module(f"reference_clients.{t}_client").conformance_target for t in transports
+    }
+    for kind in reference_servers.KINDS:
+        with reference_servers.running(kind, heartbeat=HEARTBEAT, allowed_origins=(ORIGIN,)) as base:
+            for probe in _reference_probes():
+                for transport, target in targets.items():
+                    cells.append(
+                        interop_cell(f"reference {transport}", target, f"reference {kind}", base, probe)
+                    )
+        failed = sum(c.outcome != "pass" for c in cells if c.server == f"reference {kind}")
+        options.say(
+            f"  interop reference {kind}: {failed} of {len(transports) * len(_reference_probes())} failed"
+        )
+    return cells
+
+
+# -- everything --------------------------------------------------------------------------------
+
+
+def collect(options: RunOptions) -> dict[str, Any]:
+    """Run the table and return the results document (see :mod:`.document`)."""
+    from ..cases import load_cases
+
+    say = options.say
+    meta = environment()
+    meta["case_groups"] = {case.id: case.area for case in load_cases()}
+    servers = [entry for entry in SERVERS if options.wanted(entry.name)]
+    clients = [entry for entry in CLIENTS if options.wanted(entry.name)]
+    say(f"report: {len(servers)} servers")
+    implementations = [run_server(entry, say) for entry in servers]
+    say(f"report: {len(clients)} clients, {options.jobs} at a time")
+    implementations += asyncio.run(run_clients(clients, options))
+    if options.browser and options.wanted("chromium"):
+        from .browser import run_browser
+
+        say("report: Chromium (EventSource ground truth)")
+        browser = run_browser(options.cache, say)
+        implementations.append(browser)
+        if browser.version:
+            meta["chromium"] = browser.version
+    interop: list[InteropCell] = []
+    if options.interop and options.wanted("reference"):
+        say("report: interop matrix")
+        try:
+            interop = run_interop(options)
+        except Exception as error:
+            say(f"  interop: could not run: {_reason(error)}")
+    return {
+        "format": FORMAT,
+        "meta": meta,
+        "implementations": [impl.to_json() for impl in implementations],
+        "interop": [cell.to_json() for cell in interop],
+    }
