@@ -41,6 +41,7 @@ class End(str, enum.Enum):
     MAX_BYTES = "max-bytes"
     NO_RESPONSE = "no-response"  # no status line and headers within the timeout
     FAILED = "failed"  # connection refused, DNS, TLS, garbage instead of HTTP
+    UNDECODABLE = "undecodable"  # a Content-Encoding the suite cannot decode: body not judged
 
     @property
     def limited(self) -> bool:
@@ -177,7 +178,7 @@ async def _consume(response: httpx.Response, cap: Capture, t0: float) -> None:
     except asyncio.TimeoutError:
         cap.end = End.MAX_SECONDS
     except _Undecodable as error:
-        cap.end, cap.detail = End.ABORTED, str(error)
+        cap.end, cap.detail = End.UNDECODABLE, str(error)
     except httpx.HTTPError as error:
         cap.end, cap.detail = End.ABORTED, _describe(error)
     with contextlib.suppress(asyncio.TimeoutError, httpx.HTTPError):

@@ -16,7 +16,7 @@ from typing import Any
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from . import checks  # noqa: F401 - fills the registry
-from .capture import Capture, Request, capture
+from .capture import Capture, End, Request, capture
 from .checks.active import resume_point
 from .checks.delivery import timings
 from .checks.pitfalls import HEAD_SECONDS
@@ -111,6 +111,8 @@ def judge(check: Check, ctx: Context) -> list[Result]:
         results = [Result(rule, Outcome.ERROR, f"no response: {main.detail}")]
     elif check.needs == STREAM and main.status != 200:
         results = [Result(rule, Outcome.SKIP, f"status {main.status}: no stream to judge")]
+    elif check.needs == STREAM and main.end is End.UNDECODABLE and check.rule != "S-04":
+        results = [Result(rule, Outcome.ERROR, f"cannot judge the body: {main.detail}")]
     else:
         try:
             results = check.func(ctx)

@@ -142,6 +142,8 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/slow-start": lambda r: [head(), 1.05, *(x for e in events(4) for x in (chunk(e), 0.03)), LAST],
     "/buffered": lambda r: [head(), 1.1, b"".join(chunk(e) for e in events(5)), LAST],
     "/gzip": lambda r: gzipped(b"".join(events(3))),
+    "/brotli": lambda r: stream(b"\x8b\x00\x80data: x\n\n\x03",
+                                headers={**GOOD_HEADERS, "Content-Encoding": "br"}),
     "/content-length": lambda r: [head(headers=dict(GOOD_HEADERS, **{"Content-Length": "46"}), chunked=False),
                                   b"".join(events(2))],
     "/proxied": lambda r: stream(*events(2), headers={**GOOD_HEADERS, "X-Accel-Buffering": "yes",
@@ -249,6 +251,7 @@ def running() -> Iterator[str]:
     finally:
         loop.call_soon_threadsafe(holder["server"].close)
         thread.join(5)
+        loop.close()
 
 
 async def _guard(coro) -> None:

@@ -141,6 +141,8 @@ def test_pytest_face_collects_one_item_per_rule(faulty_url, tmp_path, monkeypatc
     ("/garbage", "S-01", Outcome.ERROR, "failed"),
     ("/reset-at-once", "S-01", Outcome.ERROR, "failed"),
     ("/huge-line", "S-09", Outcome.FAIL, "clean"),
+    ("/brotli", "S-09", Outcome.ERROR, "undecodable"),
+    ("/brotli", "S-04", Outcome.WARN, "undecodable"),
 ])
 def test_hostile_servers_get_a_verdict_not_a_crash(faulty_url, path, rule, outcome, end):
     started = time.monotonic()
