@@ -42,6 +42,9 @@ RETIRED_IDS = {
     "RT-016": "retry 5000 slowed reconnecting clients; now RT-023",
     "RT-017": "retry 5000 slowed reconnecting clients; now RT-024",
     "OA-014": "the chunk lost to the BOM carried no content; now OA-025",
+    "RT-020": "a client honouring a 20-digit retry never reached the final 204; now RT-025",
+    "FL-011": "its reconnect had to send an id with a trailing space; now FL-024 and RC-034",
+    "ID-014": "its reconnect had to send an id with a leading space; now ID-018 and RC-034",
 }
 
 

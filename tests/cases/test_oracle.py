@@ -47,7 +47,8 @@ def test_generic_case_matches_oracle(case):
         for connection, sent in zip(case.connections, sim.sent_last_event_ids, strict=False):
             wanted = _last_event_id_expectation(connection.expect_request)
             if wanted is not False:
-                assert sent == wanted, chunking.name
+                # Header values compare after trimming, as HTTP strips outer whitespace.
+                assert (sent.strip(" \t") if sent else sent) == wanted, chunking.name
 
 
 @pytest.mark.parametrize("case", OPENAI, ids=lambda c: c.id)
