@@ -23,7 +23,8 @@ def add_request_options(add) -> None:
     add("--profile", choices=PROFILES, default="generic", help="rule profile (default: generic)")
     add("--resume", action="store_true", help="reconnect with Last-Event-ID and check S-19")
     add("--origin", metavar="ORIGIN", help="send Origin and check CORS headers (S-08)")
-    add("--idle", type=float, metavar="SECONDS", help="check a comment or event arrives this often (S-18)")
+    add("--idle", type=float, metavar="SECONDS",
+        help="check a comment or event arrives at least this often (S-18); reads 2*S+1 s at least")
     add("--timeout", type=float, default=DEFAULTS["timeout"], metavar="S",
         help="seconds to wait for the response headers (default: %(default)s)")
     add("--max-events", type=int, default=DEFAULTS["max_events"], metavar="N",

@@ -6,6 +6,8 @@ judges its own rule, so ``-k S-09`` reads the stream once and judges one rule.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from ..plan import PlannedItem
@@ -29,7 +31,8 @@ def add_options(group) -> None:
 
     def add(flag: str, **kwargs) -> None:
         name = flag.removeprefix("--")
-        group.addoption(f"--sse-{name}", dest="sse_" + name.replace("-", "_"), **kwargs)
+        with contextlib.suppress(ValueError):  # the client face defined it first: share it
+            group.addoption(f"--sse-{name}", dest="sse_" + name.replace("-", "_"), **kwargs)
 
     add_request_options(add)
 

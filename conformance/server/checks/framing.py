@@ -6,6 +6,7 @@ from ...results import Outcome, Result
 from ...sse import BOM, LineKind
 from ..capture import End
 from ..registry import STREAM, Context, broken, check, info, passed, shown
+from ..stream import Block
 
 # Fields that name one thing per block: seeing one twice means two blocks ran together.
 SINGLE_FIELDS = ("event", "id")
@@ -66,7 +67,7 @@ _FIX = ("End every event with an empty line (\\n\\n after the last field), inclu
         "never rely on closing the connection to deliver it.")
 
 
-def _run_together(ctx: Context, block) -> Result | None:
+def _run_together(ctx: Context, block: Block) -> Result | None:
     seen: set[str] = set()
     for line in block.fields:
         if line.name in SINGLE_FIELDS and line.name in seen:
