@@ -11,14 +11,35 @@ import fnmatch
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .model import Case, case_from_json
 
-__all__ = ["CASES_DIR", "SCHEMA_PATH", "Case", "case_files", "load_case_file", "load_cases", "matches"]
+__all__ = [
+    "CASES_DIR",
+    "SCHEMA_PATH",
+    "Case",
+    "CaseFileError",
+    "case_files",
+    "load_case_file",
+    "load_cases",
+    "matches",
+]
 
 CASES_DIR = Path(__file__).resolve().parent
 SCHEMA_PATH = CASES_DIR / "case.schema.json"
 _GLOB_CHARS = frozenset("*?[")
+
+
+class CaseFileError(ValueError):
+    """A case file is not valid JSON or does not follow the schema (says which file and where)."""
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema  # imported here: only loading files needs it
+
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 
 def case_files() -> list[Path]:
@@ -28,8 +49,15 @@ def case_files() -> list[Path]:
 
 @cache
 def load_case_file(path: Path) -> tuple[Case, ...]:
-    """The cases of one file, in file order (cached: files do not change during a run)."""
-    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    """The cases of one file, in file order, schema-checked (cached: files do not change)."""
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise CaseFileError(f"{path}: not valid JSON: {error}") from None
+    problem = next(iter(_validator().iter_errors(raw)), None)
+    if problem is not None:
+        where = "/".join(str(part) for part in problem.absolute_path)
+        raise CaseFileError(f"{path}: at {where or 'the top'}: {problem.message}")
     return tuple(case_from_json(case, raw["area"]) for case in raw["cases"])
 
 

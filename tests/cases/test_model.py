@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from conformance.cases import case_files, load_cases, matches
+import json
+
+import pytest
+
+from conformance.cases import CaseFileError, case_files, load_case_file, load_cases, matches
 from conformance.cases.model import (
     Abort,
     Connection,
@@ -80,3 +84,13 @@ def test_matches_is_case_insensitive_over_id_and_description():
 def test_case_files_exclude_the_schema():
     names = [p.name for p in case_files()]
     assert "case.schema.json" not in names and "openai.json" in names
+
+
+def test_a_broken_file_is_reported_with_its_path_and_place(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"area": "bad", "description": "d", "cases": [{**MINIMAL, "level": "maybe"}]}))
+    with pytest.raises(CaseFileError, match=r"bad\.json: at cases/0/level"):
+        load_case_file(bad)
+    bad.write_text("{")
+    with pytest.raises(CaseFileError, match="not valid JSON"):
+        load_case_file(bad)
