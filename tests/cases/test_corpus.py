@@ -109,3 +109,9 @@ def test_each_file_has_its_own_id_prefix():
     assert all(len(found) == 1 for found in prefixes.values()), prefixes
     flat = [next(iter(found)) for found in prefixes.values()]
     assert len(flat) == len(set(flat))
+
+
+def test_spec_anchors_are_known():
+    anchors = {rule.anchor for rule in RULES.values()}
+    unknown = {(c.id, c.spec) for c in load_cases() if c.spec not in anchors and not c.spec.startswith("https://")}
+    assert unknown == set()
