@@ -71,9 +71,9 @@ class Capture:
     http_version: str = ""
     headers: list[tuple[str, str]] = field(default_factory=list)
     t_headers: float | None = None
-    body: bytearray = field(default_factory=bytearray)
+    body: bytearray = field(default_factory=bytearray, repr=False)
     raw_size: int = 0
-    arrivals: list[tuple[float, int]] = field(default_factory=list)  # (time, body offset)
+    arrivals: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (time, body offset)
     events_seen: int = 0
     end: End = End.CLEAN
     detail: str = ""

@@ -44,9 +44,10 @@ class Block:
 
 @dataclass
 class Stream:
-    body: bytes
-    lines: list[Line] = field(default_factory=list)
-    blocks: list[Block] = field(default_factory=list)
+    # repr=False: asyncio reprs task results, and a repr of 50 000 Lines costs seconds.
+    body: bytes = field(repr=False)
+    lines: list[Line] = field(default_factory=list, repr=False)
+    blocks: list[Block] = field(default_factory=list, repr=False)
     bom: bool = False
     truncated: bool = False  # analysis stopped at MAX_LINES
 
