@@ -119,7 +119,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/resume-restarts": lambda r: _resumable(r, restart=True),
     "/resume-skips": lambda r: _resumable(r, shift=1),
     "/ok-idle": lambda r: stream(b": ping\n\n", 0.15, b": ping\n\n", 0.15, b": ping\n\n", 0.15, *events(1)),
-    "/idle-silent": lambda r: stream(*events(1), 0.6, *events(1, start=2)),
+    "/idle-silent": lambda r: stream(*events(1), 0.9, *events(1, start=2)),
     "/cors": lambda r: stream(*events(2), headers=dict(GOOD_HEADERS, **{
         "Access-Control-Allow-Origin": r.headers.get("origin", "*"),
         "Access-Control-Allow-Headers": "Last-Event-ID"})),
@@ -139,7 +139,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/late-bom": lambda r: stream(*events(1), b"\xef\xbb\xbfdata: x\n\n"),
     "/aborted": lambda r: [*stream(*events(2), end=b""), b"5\r\ndat", ABORT],
     "/aborted-boundary": lambda r: [*stream(*events(2), end=b""), ABORT],
-    "/slow-start": lambda r: [head(), 1.05, *(x for e in events(4) for x in (chunk(e), 0.03)), LAST],
+    "/slow-start": lambda r: [head(), 1.05, *(x for e in events(4) for x in (chunk(e), 0.1)), LAST],
     "/buffered": lambda r: [head(), 1.1, b"".join(chunk(e) for e in events(5)), LAST],
     "/gzip": lambda r: gzipped(b"".join(events(3))),
     "/brotli": lambda r: stream(b"\x8b\x00\x80data: x\n\n\x03",

@@ -72,7 +72,7 @@ def test_unreachable_port_is_a_clear_error(capsys):
 def test_never_answering_server_errors_within_timeout(faulty_url):
     started = time.monotonic()
     report = run_server_suite(faulty_url + "/never-answers", timeout=0.5)
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5
     assert not report.ok
     s01 = next(r for r in report.results if r.rule == "S-01")
     assert s01.outcome is Outcome.ERROR and "no response headers within 0.5 s" in s01.message
@@ -146,9 +146,10 @@ def test_pytest_face_collects_one_item_per_rule(faulty_url, tmp_path, monkeypatc
     ("/brotli", "S-04", Outcome.WARN, "undecodable"),
 ])
 def test_hostile_servers_get_a_verdict_not_a_crash(faulty_url, path, rule, outcome, end):
+    seconds = 0.5 if end == "max-seconds" else 10  # only the hanging server should hit the bound
     started = time.monotonic()
-    report = run_server_suite(faulty_url + path, timeout=2, max_seconds=0.5)
-    assert time.monotonic() - started < 8
+    report = run_server_suite(faulty_url + path, timeout=2, max_seconds=seconds)
+    assert time.monotonic() - started < 12
     assert report.meta["end"] == end
     assert {r.rule: r.outcome for r in report.results}[rule] is outcome
     assert not any("crashed" in r.message for r in report.results)

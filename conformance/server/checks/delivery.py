@@ -16,7 +16,8 @@ BURST_WINDOW = 0.02  # ...then delivered every event within max(this, 2% of the 
 BURST_SHARE = 0.02
 BURST_MIN_EVENTS = 4  # fewer could be a slow start followed by a quick short answer
 HEADERS_LATE = 1.0  # headers this late and glued to the first body bytes were held back
-GLUED = 0.02
+GLUED = 0.02  # "glued": within max(this, 5% of the headers' delay)
+GLUED_SHARE = 0.05
 
 
 def timings(ctx: Context) -> dict[str, float | None]:
@@ -69,7 +70,7 @@ def headers_first(ctx: Context) -> list[Result]:
     t = timings(ctx)
     if cap.t_headers is not None and cap.arrivals and cap.t_headers >= HEADERS_LATE:
         glued = cap.arrivals[0][0] - cap.t_headers
-        if glued <= GLUED:
+        if glued <= max(GLUED, GLUED_SHARE * cap.t_headers):
             return [broken(
                 "P-02", f"the headers arrived {cap.t_headers:.2f} s late, together with the first "
                         "body bytes: clients cannot fire open until the first event",
