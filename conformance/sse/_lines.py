@@ -25,10 +25,13 @@ import enum
 import re
 from dataclasses import dataclass
 
+from ._events import TupleRecord, tuple_record
+
 __all__ = ["BOM", "Line", "LineDecoder", "LineKind", "LineTooLong", "classify"]
 
 BOM = b"\xef\xbb\xbf"
 _LINE = re.compile(rb"([^\r\n]*)(\r\n|\r|\n)")
+_new_record = tuple.__new__
 
 
 class LineTooLong(ValueError):
@@ -56,16 +59,19 @@ def classify(text: str) -> tuple[LineKind, str, str]:
     return LineKind.FIELD, name, value
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+@tuple_record
+@dataclass(frozen=True, init=False, eq=False)
+class Line(TupleRecord):
     """One line of an event stream, with what the server checks need to explain a verdict.
 
     ``offset`` is the byte offset of ``raw[0]`` in the response body (a stripped BOM counts);
     ``terminator`` is "\\n", "\\r", "\\r\\n", or "" for an unterminated last line (from
     ``close()``). A CRLF whose LF arrives in a later feed is reported as "\\r": feed a captured
     body whole when the exact terminator matters. For a comment, ``value`` is the text after the
-    colon, untouched.
+    colon, untouched. Tuple-backed like :class:`Event`, so a captured body's lines cost little.
     """
+
+    __slots__ = ()
 
     kind: LineKind
     text: str
@@ -75,6 +81,19 @@ class Line:
     name: str = ""
     value: str = ""
     invalid_utf8_at: int | None = None
+
+    def __new__(
+        cls,
+        kind: LineKind,
+        text: str,
+        raw: bytes,
+        terminator: str,
+        offset: int,
+        name: str = "",
+        value: str = "",
+        invalid_utf8_at: int | None = None,
+    ) -> Line:
+        return tuple.__new__(cls, (kind, text, raw, terminator, offset, name, value, invalid_utf8_at))
 
     @property
     def terminator_name(self) -> str:
@@ -225,4 +244,4 @@ def _make_line(raw: bytes, terminator: str, offset: int) -> Line:
         bad = offset + error.start
         text = raw.decode("utf-8", "replace")
     kind, name, value = classify(text)
-    return Line(kind, text, raw, terminator, offset, name, value, bad)
+    return _new_record(Line, (kind, text, raw, terminator, offset, name, value, bad))

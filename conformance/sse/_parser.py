@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from contextlib import suppress
 from itertools import repeat
-from operator import itemgetter
 
 from ._events import Event, make_event
 from ._lines import Line, LineDecoder, LineKind
@@ -21,8 +20,6 @@ class EventTooLarge(ValueError):
 
 _EVENT_TYPE = repeat(Event)  # endless and stateless, so one of each serves every parser
 _MESSAGE = repeat("message")
-_data_value = itemgetter(slice(6, None))
-"""``"data: value"`` -> ``"value"``: the field name, colon and the one space removed (C-15)."""
 
 
 def _lines_of(text: str) -> list[str]:
@@ -112,24 +109,20 @@ class EventParser:
         if self.max_event_bytes is not None or self.comments is not None:
             events = self._process_general(_lines_of(text))
             return head + events if head else events
-        blocks = text.split("\n\n")
-        tail = blocks.pop()  # lines after the last blank line: no "\n\n" inside
-        count = len(blocks)
+        end = text.rfind("\n\n") + 2  # just past the last blank line (1: none in text)
         if (
-            count
-            # Every LF is one of the 2 per separator, or in the tail: no block has a second
-            # line, so each "\n\n" before the tail is a separator with a block right after it.
-            and text.count("\n") == 2 * count + tail.count("\n")
-            # ... and every block starts with "data: ".
-            and text.startswith("data: ") + text.count("\n\ndata: ", 0, len(text) - len(tail)) == count
+            end > 2
+            and text.startswith("data: ")
+            # Each "\n\ndata: " before ``end`` brings 2 LFs, the final blank line 2 more; when
+            # there are no other LFs, text[:end] is exactly blocks of one "data: " line each.
+            and text.count("\n", 0, end) == 2 * text.count("\n\ndata: ", 0, end) + 2
         ):
             # With nothing pending, the type buffer is "" and the ID buffer is already the
             # last event ID (C-23, C-27): each block is Event("message", value, id).
-            events = list(
-                map(make_event, _EVENT_TYPE, zip(_MESSAGE, map(_data_value, blocks), repeat(self._id_buffer)))
-            )
-            if tail:
-                events += self._process(_lines_of(tail))
+            values = text[6 : end - 2].split("\n\ndata: ")
+            events = list(map(make_event, _EVENT_TYPE, zip(_MESSAGE, values, repeat(self._id_buffer))))
+            if end < len(text):
+                events += self._process(_lines_of(text[end:]))
         else:
             events = self._process(_lines_of(text))
         return head + events if head else events

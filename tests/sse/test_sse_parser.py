@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from conformance.sse import Event, EventParser, EventTooLarge, LineTooLong, parse
+from conformance.sse import Event, EventParser, EventTooLarge, LineDecoder, LineTooLong, parse
 
 
 def test_reset_keeps_last_event_id_and_drops_partial_event() -> None:
@@ -142,3 +142,28 @@ def test_retry_past_python_digit_limit_does_not_crash() -> None:
     parser = EventParser(retry=5)
     assert parser.feed(b"retry: " + b"9" * 5000 + b"\ndata: x\n\n") == [Event("message", "x", "")]
     assert parser.retry == 5
+
+
+MIXED = (
+    b"data: a\n\ndata: b\n\ndata:  lead\n\ndata: \n\n"  # the one-data-line shape
+    b"id: 1\ndata: c\n\ndata: d\n\n"  # an id changes the ID buffer mid-feed
+    b"event: t\ndata: e\n\n: ping\n\ndata:f\n\n"  # type, comment, no space
+    b"data: g\ndata: h\n\n\n\ndata: i\r\n\r\ndata: j\rdata: k\r\r"  # two lines, extra blanks, CR
+    b"id\ndata: l\n\ndata: m\n\ndata: tail"  # bare id resets; unterminated tail discarded
+)
+
+
+def test_fast_path_matches_line_loop_at_every_chunk_size() -> None:
+    """feed()'s one-data-line fast path and the feed_lines() loop agree, however fed."""
+    decoder, reference = LineDecoder(), EventParser()
+    expected = reference.feed_lines(decoder.feed(MIXED) + decoder.close())
+    triples = [("message", "a", ""), ("message", "b", ""), ("message", " lead", ""), ("message", "", "")]
+    triples += [("message", "c", "1"), ("message", "d", "1"), ("t", "e", "1"), ("message", "f", "1")]
+    triples += [("message", "g\nh", "1"), ("message", "i", "1"), ("message", "j\nk", "1")]
+    triples += [("message", "l", ""), ("message", "m", "")]
+    assert expected == [Event(*triple) for triple in triples]
+    for size in range(1, 70):
+        parser = EventParser()
+        got = [e for i in range(0, len(MIXED), size) for e in parser.feed(MIXED[i : i + size])]
+        assert got + parser.close() == expected, f"chunk size {size}"
+        assert parser.last_event_id == reference.last_event_id

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from conformance.sse import LINE_SEPARATORS, Event, EventParser, LineDecoder, encode
 
 settings.register_profile(
-    "sse-core", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "sse-core", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile("sse-core")
 
