@@ -69,6 +69,7 @@ class Capture:
     status: int | None = None
     reason: str = ""
     http_version: str = ""
+    redirected_to: str = ""  # the final URL when redirects were followed (as EventSource does, N-06)
     headers: list[tuple[str, str]] = field(default_factory=list)
     t_headers: float | None = None
     body: bytearray = field(default_factory=bytearray, repr=False)
@@ -171,6 +172,7 @@ async def _consume(response: httpx.Response, cap: Capture, t0: float) -> None:
     cap.t_headers = time.monotonic() - t0
     cap.status, cap.reason = response.status_code, response.reason_phrase
     cap.http_version = response.http_version
+    cap.redirected_to = str(response.url) if response.history else ""
     cap.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
     budget = max(cap.request.max_seconds - cap.t_headers, 0.0)
     try:

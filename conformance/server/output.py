@@ -30,8 +30,9 @@ def header(report: Report) -> str:
     line = f"sse-conformance server {report.target} (profile {meta.get('profile')}, {meta.get('method')})"
     if meta.get("status") is None:
         return f"{line}\n  no response: {meta.get('end_detail')}"
-    return (f"{line}\n  {meta['status']} {meta.get('http_version')}, {meta.get('body_bytes')} body bytes "
-            f"in {meta.get('elapsed')} s, body end: {meta.get('end')}")
+    moved = f"\n  redirected to {meta['redirected_to']}" if meta.get("redirected_to") else ""
+    return (f"{line}{moved}\n  {meta['status']} {meta.get('http_version')}, {meta.get('body_bytes')} body "
+            f"bytes in {meta.get('elapsed')} s, body end: {meta.get('end')}")
 
 
 def rule_line(rule_id: str, results: list[Result]) -> str:

@@ -131,6 +131,7 @@ def meta(ctx: Context) -> dict[str, Any]:
         "method": ctx.options.method,
         "status": main.status,
         "http_version": main.http_version,
+        "redirected_to": main.redirected_to,
         "headers": main.headers,
         "end": main.end.value,
         "end_detail": main.detail,

@@ -153,3 +153,8 @@ def test_hostile_servers_get_a_verdict_not_a_crash(faulty_url, path, rule, outco
     assert report.meta["end"] == end
     assert {r.rule: r.outcome for r in report.results}[rule] is outcome
     assert not any("crashed" in r.message for r in report.results)
+
+
+def test_redirects_are_followed_and_shown(faulty_url, capsys):
+    assert main(["server", faulty_url + "/moved"]) == 0
+    assert f"redirected to {faulty_url}/ok-lf" in capsys.readouterr().out
