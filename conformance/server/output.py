@@ -40,8 +40,10 @@ def rule_line(rule_id: str, results: list[Result]) -> str:
     rule = RULES.get(rule_id)
     level = results[0].level
     text = rule.title if rule else rule_id
-    shown = next(r for r in results if r.outcome is outcome).message
-    return f"  {SYMBOLS[outcome]} {rule_id:<5} {level:<6} {outcome.value:<5} {text}: {shown}"
+    line = f"  {SYMBOLS[outcome]} {rule_id:<5} {level:<6} {outcome.value:<5} {text}"
+    if outcome is Outcome.PASS:
+        return line  # the title says it; the pass message is in the JSON report
+    return f"{line}: {next(r for r in results if r.outcome is outcome).message}"
 
 
 def details(result: Result) -> str:
