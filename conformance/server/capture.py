@@ -29,6 +29,7 @@ __all__ = ["Capture", "End", "Request", "capture"]
 
 # Reads closer together than this are one arrival: bounds the record for 1-byte dribbles.
 MERGE_SECONDS = 0.001
+HARD_SLACK = 3.0  # seconds past timeout + max_seconds before a stuck exchange is abandoned
 
 
 class End(str, enum.Enum):
@@ -150,8 +151,22 @@ def _build(client: httpx.AsyncClient, req: Request) -> httpx.Request:
 async def capture(req: Request, into: Capture | None = None) -> Capture:
     """Run one request within its bounds. Never raises for anything the server does.
 
-    ``into`` is a Capture to fill (so a progress ticker can watch it grow)."""
+    ``into`` is a Capture to fill (so a progress ticker can watch it grow). A hard deadline
+    backs up the per-phase bounds, so even a stuck close (TLS shutdown) cannot hang a run."""
     cap = into if into is not None else Capture(req)
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(_exchange(req, cap), req.timeout + req.max_seconds + HARD_SLACK)
+    except asyncio.TimeoutError:
+        if not cap.elapsed:  # stuck before the body was done (else only the close was stuck)
+            late = "the exchange passed the suite's hard deadline"
+            cap.end, cap.detail = (End.MAX_SECONDS, late) if cap.answered else (End.NO_RESPONSE, late)
+    if not cap.elapsed:
+        cap.elapsed = time.monotonic() - started
+    return cap
+
+
+async def _exchange(req: Request, cap: Capture) -> None:
     timeout = httpx.Timeout(req.timeout, read=None)
     async with httpx.AsyncClient(timeout=timeout, follow_redirects=True, max_redirects=5,
                                  verify=_tls()) as client:
@@ -164,8 +179,7 @@ async def capture(req: Request, into: Capture | None = None) -> Capture:
             cap.end, cap.detail = End.FAILED, _describe(error)
         else:
             await _consume(response, cap, t0)
-    cap.elapsed = time.monotonic() - t0
-    return cap
+        cap.elapsed = time.monotonic() - t0
 
 
 async def _consume(response: httpx.Response, cap: Capture, t0: float) -> None:

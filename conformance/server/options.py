@@ -25,6 +25,8 @@ def parse_header(text: str) -> tuple[str, str]:
         raise UnusableTarget(f"header must look like 'Name: value', got {text!r}")
     if "\r" in value or "\n" in value:
         raise UnusableTarget(f"header value must not contain CR or LF: {text!r}")
+    if not (name + value).isascii():
+        raise UnusableTarget(f"header must be ASCII (percent-encode or base64 the value): {text!r}")
     return name, value.strip()
 
 

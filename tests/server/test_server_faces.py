@@ -40,6 +40,7 @@ def test_warnings_alone_exit_0(faulty_url):
     ["server", "not a url"],
     ["server", "http://127.0.0.1:99999/"],
     ["server", "http://127.0.0.1:1/", "-H", "no colon here"],
+    ["server", "http://127.0.0.1:1/", "-H", "X-Name: café"],
     ["server", "http://127.0.0.1:1/", "--profile", "nope"],
     ["server", "http://127.0.0.1:1/", "--timeout", "0"],
     ["server", "http://127.0.0.1:1/", "-d", "@/nonexistent/file"],
