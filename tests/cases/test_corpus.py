@@ -115,3 +115,9 @@ def test_spec_anchors_are_known():
     anchors = {rule.anchor for rule in RULES.values()}
     unknown = {(c.id, c.spec) for c in load_cases() if c.spec not in anchors and not c.spec.startswith("https://")}
     assert unknown == set()
+
+
+def test_readme_lists_every_file_with_its_prefix():
+    readme = (SCHEMA_PATH.parent / "README.md").read_text(encoding="utf-8")
+    for case in load_cases():
+        assert f"`{case.area}.json` | {case.id.split('-')[0]} |" in readme, case.area
