@@ -175,7 +175,7 @@ async def _exchange(req: Request, cap: Capture) -> None:
             response = await asyncio.wait_for(client.send(_build(client, req), stream=True), req.timeout)
         except asyncio.TimeoutError:
             cap.end, cap.detail = End.NO_RESPONSE, f"no response headers within {req.timeout:g} s"
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, OSError) as error:
             cap.end, cap.detail = End.FAILED, _describe(error)
         else:
             await _consume(response, cap, t0)
@@ -195,7 +195,7 @@ async def _consume(response: httpx.Response, cap: Capture, t0: float) -> None:
         cap.end = End.MAX_SECONDS
     except _Undecodable as error:
         cap.end, cap.detail = End.UNDECODABLE, str(error)
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, OSError) as error:
         cap.end, cap.detail = End.ABORTED, _describe(error)
     with contextlib.suppress(asyncio.TimeoutError, httpx.HTTPError):
         await asyncio.wait_for(response.aclose(), 1.0)

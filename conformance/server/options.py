@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 __all__ = ["DEFAULTS", "PROFILES", "Options", "UnusableTarget", "parse_header"]
 
 PROFILES = ("generic", "openai")
@@ -46,13 +48,14 @@ class Options:
     max_bytes: int = DEFAULTS["max_bytes"]
 
     def __post_init__(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UnusableTarget(f"not an http(s) URL: {self.url!r}")
         try:
+            parts = urlsplit(self.url)
             parts.port  # noqa: B018 - raises ValueError for a bad port
-        except ValueError as error:
-            raise UnusableTarget(f"bad port in URL {self.url!r}: {error}") from None
+            httpx.URL(self.url)
+        except (ValueError, httpx.InvalidURL) as error:
+            raise UnusableTarget(f"bad URL {self.url!r}: {error}") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or " " in self.url:
+            raise UnusableTarget(f"not an http(s) URL: {self.url!r}")
         if self.profile not in PROFILES:
             raise UnusableTarget(f"unknown profile {self.profile!r} (choose from {', '.join(PROFILES)})")
         if not self.method or not self.method.isalpha():

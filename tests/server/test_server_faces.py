@@ -39,6 +39,8 @@ def test_warnings_alone_exit_0(faulty_url):
     ["server", "ftp://example.com/x"],
     ["server", "not a url"],
     ["server", "http://127.0.0.1:99999/"],
+    ["server", "http://[::1/"],
+    ["server", "http://exa mple.com/"],
     ["server", "http://127.0.0.1:1/", "-H", "no colon here"],
     ["server", "http://127.0.0.1:1/", "-H", "X-Name: café"],
     ["server", "http://127.0.0.1:1/", "--profile", "nope"],
