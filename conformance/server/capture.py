@@ -145,7 +145,9 @@ async def _read_body(response: httpx.Response, cap: Capture, t0: float) -> None:
 
 
 def _build(client: httpx.AsyncClient, req: Request) -> httpx.Request:
-    return client.build_request(req.method, req.url, headers=list(req.headers), content=req.data)
+    # UTF-8 bytes: a Last-Event-ID echoes whatever id the server sent, not only ASCII.
+    headers = [(name, value.encode()) for name, value in req.headers]
+    return client.build_request(req.method, req.url, headers=headers, content=req.data)
 
 
 async def capture(req: Request, into: Capture | None = None) -> Capture:

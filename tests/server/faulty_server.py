@@ -117,6 +117,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
         '{"type": "error", "error": {"type": "overloaded_error"}}')[0]),
     "/resumable": _resumable,
     "/resume-restarts": lambda r: _resumable(r, restart=True),
+    "/resume-utf8": lambda r: stream("id: ü1\ndata: a\n\nid: ü2\ndata: b\n\n".encode()),
     "/resume-skips": lambda r: _resumable(r, shift=1),
     "/ok-idle": lambda r: stream(b": ping\n\n", 0.15, b": ping\n\n", 0.15, b": ping\n\n", 0.15, *events(1)),
     "/idle-silent": lambda r: stream(*events(1), 0.9, *events(1, start=2)),

@@ -78,6 +78,7 @@ FAULTS = [
     ("/id-extra-blank", "O-06", Outcome.WARN, {"profile": "openai"}),
     ("/resume-restarts", "S-19", Outcome.WARN, {"resume": True}),
     ("/resume-skips", "S-19", Outcome.WARN, {"resume": True}),
+    ("/resume-utf8", "S-19", Outcome.WARN, {"resume": True}),  # replays from the start
     ("/idle-silent", "S-18", Outcome.WARN, {"idle": 0.2}),
     ("/ok-lf", "S-08", Outcome.WARN, {"origin": "https://app.example"}),
     ("/endless", "O-02", Outcome.ERROR, {"profile": "openai", "max_events": 20}),
