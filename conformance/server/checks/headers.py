@@ -36,8 +36,9 @@ def status_and_content_type(ctx: Context) -> list[Result]:
     results = []
     if cap.status != 200:
         results.append(broken(
-            "S-01", f"status {cap.status} {cap.reason}: EventSource fails the connection and never retries",
-            expected="200", actual=f"{cap.status} {cap.reason}",
+            "S-01", f"status {cap.status} {shown(cap.reason)}: EventSource fails the connection and never "
+                    "retries",
+            expected="200", actual=f"{cap.status} {shown(cap.reason)}",
             evidence=ctx.at(0) if ctx.stream.body else "(empty body)",
             fix="Answer a stream with 200; answer 204 to stop a client on purpose."))
     if essence != "text/event-stream":
