@@ -8,6 +8,7 @@ the scenario's cleanup runs at once (P-04); :func:`runner_options` says so for e
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -20,7 +21,7 @@ from .routes import ROUTES, BadRequest, Route, Stream, StreamRequest, parse_body
 from .settings import Settings
 from .stats import StreamStats
 
-__all__ = ["HEADERS", "SEP", "create_app", "runner_options"]
+__all__ = ["HEADERS", "SEP", "create_app", "runner_options", "stats_of"]
 
 SEP = "\n"
 HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
@@ -58,12 +59,16 @@ def _handler(route: Route, settings: Settings):
         if request.method == "HEAD":  # headers only: never start an endless body (P-01)
             await response.write_eof()
             return response
+        stats = request.app[STATS_KEY]
         try:
-            with request.app[STATS_KEY].stream():
+            with stats.stream():
                 async for event in with_heartbeats(stream.events, stream.heartbeat):
                     await response.write(PING if event is None else wire(stream, event))
         except _DISCONNECTED:
             return response
+        except asyncio.CancelledError:
+            if not stats.ended_by_shutdown():
+                raise
         await response.write_eof()
         return response
 
@@ -89,6 +94,10 @@ def _cors(policy: CorsPolicy):
             response.headers.update(policy.simple_headers(origin))
 
     return preflight, on_prepare
+
+
+def stats_of(app: web.Application) -> StreamStats:
+    return app[STATS_KEY]
 
 
 def create_app(settings: Settings | None = None) -> web.Application:

@@ -19,7 +19,7 @@ from .routes import ROUTES, BadRequest, Route, Stream, StreamRequest, parse_body
 from .settings import Settings
 from .stats import StreamStats
 
-__all__ = ["SEP", "ConformingEventSourceResponse", "create_app"]
+__all__ = ["SEP", "ConformingEventSourceResponse", "create_app", "stats_of"]
 
 SEP = "\r\n"
 
@@ -64,6 +64,10 @@ def _endpoint(route: Route, settings: Settings, stats: StreamStats):
         )
 
     return endpoint
+
+
+def stats_of(app: FastAPI) -> StreamStats:
+    return app.state.stats
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

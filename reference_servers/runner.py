@@ -15,11 +15,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 from .settings import Settings
+from .stats import StreamStats
 
 __all__ = ["KINDS", "ServerThread", "running", "running_async"]
 
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 10.0
+DRAIN_TIMEOUT = 2.0
 
 Serve = Callable[[Settings, socket.socket, Callable[[], None], asyncio.Event], Awaitable[None]]
 
@@ -28,14 +30,16 @@ async def _serve_aiohttp(settings: Settings, sock: socket.socket, started: Calla
                          stop: asyncio.Event) -> None:
     from aiohttp import web
 
-    from .aiohttp_app import create_app, runner_options
+    from .aiohttp_app import create_app, runner_options, stats_of
 
-    runner = web.AppRunner(create_app(settings), **runner_options())
+    app = create_app(settings)
+    runner = web.AppRunner(app, **runner_options())
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
         started()
         await stop.wait()
+        await _end_streams(stats_of(app))
     finally:
         await runner.cleanup()
 
@@ -44,10 +48,11 @@ async def _serve_fastapi(settings: Settings, sock: socket.socket, started: Calla
                          stop: asyncio.Event) -> None:
     import uvicorn
 
-    from .fastapi_app import create_app
+    from .fastapi_app import create_app, stats_of
 
-    config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="off",
-                            access_log=False, timeout_graceful_shutdown=1)
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
+                            timeout_graceful_shutdown=1)
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     while not server.started:
@@ -56,9 +61,18 @@ async def _serve_fastapi(settings: Settings, sock: socket.socket, started: Calla
             raise RuntimeError("uvicorn stopped before it started")
         await asyncio.sleep(0.01)
     started()
-    await asyncio.wait({task, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
-    server.should_exit = server.force_exit = True  # open streams must not hold the stop up
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    await _end_streams(stats_of(app))
+    server.should_exit = server.force_exit = True  # a stream that would not end must not hold us
     await task
+
+
+async def _end_streams(stats: StreamStats) -> None:
+    """End open streams at an event boundary with a clean end of body (S-21), not a cut."""
+    stats.shutdown()
+    await stats.drain(DRAIN_TIMEOUT)
 
 
 SERVERS: dict[str, Serve] = {"aiohttp": _serve_aiohttp, "fastapi": _serve_fastapi}

@@ -62,14 +62,15 @@ def raw_request(base: str, method: str, path: str, headers: dict[str, str] | Non
         status_line, *header_lines = head.decode("latin-1").split("\r\n")
         headers_out = [tuple(s.strip() for s in h.split(":", 1)) for h in header_lines]
         response = RawResponse(int(status_line.split()[1]), headers_out, b"", False)  # type: ignore[arg-type]
-        if method == "HEAD":
+        if method == "HEAD" or response.status in (204, 304):
             return response
         if any(v.lower() == "chunked" for v in response.header("Transfer-Encoding")):
             response.body, response.chunked_end = _dechunk(sock, rest, deadline)
-        else:
-            while chunk := _recv(sock, deadline, eof_ok=True):
-                rest += chunk
-            response.body = rest
+            return response
+        length = response.header("Content-Length")
+        while (int(length[0]) > len(rest)) if length else (chunk := _recv(sock, deadline, eof_ok=True)):
+            rest += _recv(sock, deadline) if length else chunk
+        response.body = rest
         return response
 
 

@@ -12,6 +12,7 @@ import sys
 import httpx
 import pytest
 
+from conformance.cli import main
 from conformance.sse import parse
 
 COMMAND = [sys.executable, "-m", "conformance"]
@@ -44,19 +45,22 @@ def test_serve_starts_answers_and_stops(kind, stop):
         process.wait()
 
 
-@pytest.mark.parametrize("args", [["nope"], ["aiohttp", "--port", "-1"], ["fastapi", "--port", "x"],
+def test_a_bad_kind_exits_2_with_one_line():
+    result = subprocess.run([*COMMAND, "serve", "nope"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and "invalid choice: 'nope'" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["aiohttp", "--port", "-1"], ["fastapi", "--port", "x"],
                                   ["aiohttp", "--heartbeat", "-1", "--port", "0"], []])
-def test_bad_input_exits_2_with_one_line(args):
-    result = subprocess.run([*COMMAND, "serve", *args], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
-    assert result.stdout == ""
+def test_bad_input_exits_2_with_one_line(args, capsys):
+    assert main(["serve", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
 
-def test_a_busy_port_exits_2_with_one_line():
+def test_a_busy_port_exits_2_with_one_line(capsys):
     with socket.create_server(("127.0.0.1", 0)) as busy:
-        port = str(busy.getsockname()[1])
-        result = subprocess.run([*COMMAND, "serve", "aiohttp", "--port", port],
-                                capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "cannot listen" in result.stderr
+        assert main(["serve", "aiohttp", "--port", str(busy.getsockname()[1])]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "cannot listen" in err

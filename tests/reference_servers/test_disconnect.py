@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from contextlib import ExitStack
 
 import aiohttp
 import httpx
 import pytest
 
+import reference_servers
 from conformance.sse import EventParser
 
 BOUND = 5.0  # seconds a server may take to notice a disconnect
@@ -57,3 +59,19 @@ def test_many_disconnects_leave_nothing_behind(base):
 
     asyncio.run(main())
     assert _wait_for_active(base, 0) == 0
+
+
+def test_stopping_the_server_ends_open_streams_cleanly(kind):
+    """Shutdown ends each body at an event boundary with the final chunk (S-21), no cut."""
+    with ExitStack() as server, httpx.Client(timeout=10) as client:
+        url = server.enter_context(reference_servers.running(kind, heartbeat=0.05))
+        with client.stream("GET", url + "/events?count=5&interval=60") as response:
+            parser = EventParser()
+            chunks = response.iter_raw()
+            events = []
+            while not events:
+                events += parser.feed(next(chunks))
+            server.close()  # stop the server while the stream is open
+            rest = b"".join(chunks)  # raises RemoteProtocolError on an incomplete chunked body
+    events += parser.feed(rest)
+    assert [e.id for e in events] == ["1"] and not parser.pending
