@@ -44,6 +44,7 @@ class EventParser:
 
     ``max_line_bytes`` and ``max_event_bytes`` bound memory: a hostile stream then raises
     :class:`~conformance.sse.LineTooLong` or :class:`EventTooLarge` instead of growing forever.
+    The event bound counts the decoded characters of an event's data lines, plus one per line.
     """
 
     def __init__(
@@ -72,8 +73,8 @@ class EventParser:
 
     @property
     def pending(self) -> bool:
-        """True when an event or line has started and not been dispatched yet."""
-        return bool(self._data or self._type or self._lines.pending)
+        """True when a block (data, type or id) or a line has started and not been dispatched."""
+        return bool(self._data or self._type or self._id_buffer != self.last_event_id or self._lines.pending)
 
     def keep_comments(self) -> None:
         """Record comment text in ``self.comments`` (for clients that report comments)."""
@@ -106,9 +107,7 @@ class EventParser:
             if not text:
                 return head
         # From here, text starts at a block boundary with nothing pending.
-        if self.max_event_bytes is not None or self.comments is not None:
-            events = self._process_general(_lines_of(text))
-            return head + events if head else events
+        events = None
         end = text.rfind("\n\n") + 2  # just past the last blank line (1: none in text)
         if (
             end > 2
@@ -117,13 +116,15 @@ class EventParser:
             # there are no other LFs, text[:end] is exactly blocks of one "data: " line each.
             and text.count("\n", 0, end) == 2 * text.count("\n\ndata: ", 0, end) + 2
         ):
-            # With nothing pending, the type buffer is "" and the ID buffer is already the
-            # last event ID (C-23, C-27): each block is Event("message", value, id).
             values = text[6 : end - 2].split("\n\ndata: ")
-            events = list(map(make_event, _EVENT_TYPE, zip(_MESSAGE, values, repeat(self._id_buffer))))
-            if end < len(text):
-                events += self._process(_lines_of(text[end:]))
-        else:
+            limit = self.max_event_bytes
+            if limit is None or max(map(len, values)) < limit:  # else the loop raises
+                # With nothing pending, the type buffer is "" and the ID buffer is already the
+                # last event ID (C-23, C-27): each block is Event("message", value, id).
+                events = list(map(make_event, _EVENT_TYPE, zip(_MESSAGE, values, repeat(self._id_buffer))))
+                if end < len(text):
+                    events += self._process(_lines_of(text[end:]))
+        if events is None:
             events = self._process(_lines_of(text))
         return head + events if head else events
 

@@ -97,6 +97,22 @@ def test_event_bound() -> None:
         )
 
 
+def test_event_bound_on_one_line_events() -> None:
+    """The one-data-line fast path enforces the bound too, at its exact edge."""
+    parser = EventParser(max_event_bytes=11)
+    assert [e.data for e in parser.feed(b"data: 0123456789\n\n" * 3)] == ["0123456789"] * 3
+    with pytest.raises(EventTooLarge, match="passed 11"):
+        parser.feed(b"data: 0\n\ndata: 0123456789x\n\n")
+
+
+def test_id_only_block_is_pending() -> None:
+    parser = EventParser()
+    parser.feed(b"id: 5\n")
+    assert parser.pending
+    parser.feed(b"\n")
+    assert not parser.pending
+
+
 def test_event_bound_resets_per_event() -> None:
     parser = EventParser(max_event_bytes=20)
     events = parser.feed(b"data: 0123456789\n\n" * 50)

@@ -38,8 +38,8 @@ def split_at(body: bytes, cuts: list[int]) -> list[bytes]:
     return [body[a:b] for a, b in zip([0, *points], [*points, len(body)], strict=True)]
 
 
-def parse_chunks(chunks: list[bytes]) -> tuple[list[Event], int | None, str]:
-    parser = EventParser()
+def parse_chunks(chunks: list[bytes], **options: int) -> tuple[list[Event], int | None, str]:
+    parser = EventParser(**options)
     events = [event for chunk in chunks for event in parser.feed(chunk)]
     events += parser.close()
     return events, parser.retry, parser.last_event_id
@@ -67,6 +67,18 @@ def test_encode_then_parse_round_trips(events: list, sep: str, cuts: list[int]) 
 def test_chunking_is_transparent(body: bytes, cuts: list[int]) -> None:
     """C-37: whole and chunked parses agree on events, retry and last event ID."""
     assert parse_chunks(split_at(body, cuts)) == parse_chunks([body])
+
+
+@given(BODY, CUTS)
+def test_bounds_and_comments_change_no_event(body: bytes, cuts: list[int]) -> None:
+    """Bounds that are not hit, and keeping comments, take other paths to the same events."""
+    chunks = split_at(body, cuts)
+    bounded = parse_chunks(chunks, max_line_bytes=10**6, max_event_bytes=10**6)
+    assert bounded == parse_chunks(chunks)
+    parser = EventParser()
+    parser.keep_comments()
+    events = [event for chunk in chunks for event in parser.feed(chunk)]
+    assert (events, parser.retry, parser.last_event_id) == parse_chunks(chunks)
 
 
 @given(BODY)
