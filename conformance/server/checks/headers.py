@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ...results import Outcome, Result
-from ..registry import STREAM, Context, broken, check, info, passed, shown
+from ...results import Result
+from ..registry import RESPONSE, STREAM, Context, broken, check, info, passed, shown
 
 # Response headers that suggest a reverse proxy or CDN sits in front of the app (buffering).
 PROXY_SIGNS = ("via", "x-cache", "x-served-by", "cf-ray", "x-amz-cf-id", "x-varnish", "fly-request-id",
@@ -30,7 +30,7 @@ def content_type(value: str | None) -> tuple[str, dict[str, str]]:
 def status_and_content_type(ctx: Context) -> list[Result]:
     cap = ctx.main
     ctype = cap.header("content-type")
-    essence, params = content_type(ctype)
+    essence = content_type(ctype)[0]
     if cap.status == 204:
         return info("S-01", "204 No Content: asks clients to stop reconnecting (S-07); no stream to judge")
     results = []
@@ -46,15 +46,20 @@ def status_and_content_type(ctx: Context) -> list[Result]:
             "S-01", f"Content-Type is {shown(ctype) if ctype else 'missing'}: browsers fail the connection",
             expected="text/event-stream", actual=shown(ctype or "(none)"),
             fix="Send Content-Type: text/event-stream (optionally ; charset=utf-8)."))
-    charset = params.get("charset")
-    if charset is not None and charset.lower() != "utf-8":
-        results.append(Result(
-            rule="S-01", outcome=Outcome.WARN, level="should",
-            message=f"charset={shown(charset)}: the body is UTF-8 whatever it says, and Chromium "
-                    "rejects any charset but utf-8 (no events at all)",
-            expected="no charset, or charset=utf-8", actual=shown(ctype or ""),
-            fix="Drop the charset parameter or send charset=utf-8."))
     return results or passed("S-01", f"200 with Content-Type {shown(ctype or '')}")
+
+
+@check("P-05", needs=RESPONSE)
+def charset_is_utf8(ctx: Context) -> list[Result]:
+    ctype = ctx.main.header("content-type")
+    charset = content_type(ctype)[1].get("charset")
+    if charset is None or charset.lower() == "utf-8":
+        return passed("P-05", f"charset {shown(charset) if charset else 'absent'}: the body is read as UTF-8")
+    return [broken(
+        "P-05", f"charset={shown(charset)}: the body is UTF-8 whatever it says, and Chromium "
+                "rejects any charset but utf-8 (no events at all)",
+        expected="no charset, or charset=utf-8", actual=shown(ctype or ""),
+        fix="Drop the charset parameter or send charset=utf-8.")]
 
 
 @check("S-07")
