@@ -65,6 +65,7 @@ class EventParser:
     def reset(self) -> None:
         """Start a new response body: buffers, partial line, CR flag and BOM detection restart."""
         self._lines = LineDecoder(self.max_line_bytes)
+        self._take = self._lines._take
         self._data: list[str] = []
         self._data_size = 0
         self._type = ""
@@ -90,9 +91,12 @@ class EventParser:
         line loop (:meth:`_process`), as do the end of a block earlier feeds began and the
         incomplete block at the end. The property tests compare both paths with feed_lines().
         """
-        text = self._lines.feed_joined(data)
-        if not text:
+        region = self._take(data)  # LineDecoder.feed_joined, inlined: this runs per chunk
+        if not region:
             return []
+        text = region.decode("utf-8", "replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         head = None
         if self._data or self._type or self._id_buffer != self.last_event_id:
             # Finish, line by line, the block earlier feeds started: up to its blank line.
@@ -109,16 +113,14 @@ class EventParser:
         # From here, text starts at a block boundary with nothing pending.
         events = None
         end = text.rfind("\n\n") + 2  # just past the last blank line (1: none in text)
-        if (
-            end > 2
-            and text.startswith("data: ")
-            # Each "\n\ndata: " before ``end`` brings 2 LFs, the final blank line 2 more; when
-            # there are no other LFs, text[:end] is exactly blocks of one "data: " line each.
-            and text.count("\n", 0, end) == 2 * text.count("\n\ndata: ", 0, end) + 2
-        ):
+        if end > 2 and text.startswith("data: "):
             values = text[6 : end - 2].split("\n\ndata: ")
             limit = self.max_event_bytes
-            if limit is None or max(map(len, values)) < limit:  # else the loop raises
+            # Each "\n\ndata: " separator brings 2 LFs and the final blank line 2 more; when
+            # there are no other LFs, text[:end] is exactly blocks of one "data: " line each.
+            if text.count("\n", 0, end) == 2 * len(values) and (
+                limit is None or max(map(len, values)) < limit  # else the line loop raises
+            ):
                 # With nothing pending, the type buffer is "" and the ID buffer is already the
                 # last event ID (C-23, C-27): each block is Event("message", value, id).
                 events = list(map(make_event, _EVENT_TYPE, zip(_MESSAGE, values, repeat(self._id_buffer))))
