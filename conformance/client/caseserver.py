@@ -1,0 +1,268 @@
+"""The case server: every case x chunking at its own URL, scripted byte for byte.
+
+One aiohttp application per run serves ``/cases/{CASE-ID}/{chunking}`` (any suffix, any
+method). The n-th request to a URL gets the case's n-th connection; requests past the listed
+connections get 204 No Content, which tells a conforming client to stop. Every request (method,
+headers, body, times) is recorded per URL, so concurrent cases never mix and reconnection cases
+can judge what the client sent.
+
+Each chunk is written on its own, with TCP_NODELAY and a short pause after it, so the client
+really receives it separately. The pauses of one connection add up to at most
+``MAX_PAUSE_TOTAL`` seconds: a 1-byte chunking of a 5 MiB event is still sent byte by byte,
+just without a pause after every byte.
+
+Other parts add routes to :meth:`CaseServer.make_app` (the report's browser page) or use the
+Python API: ``async with CaseServer() as server: url = server.add(case, chunking)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from ..cases.chunkings import Chunking
+from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep
+
+__all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
+
+PREFIX = "/cases"
+CROSS_ORIGIN_HOST = "127.0.0.2"  # another loopback name: a different origin, same machine
+DEFAULT_PAUSE = 0.002
+MAX_PAUSE_TOTAL = 0.5
+HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the server saw it; ``ended`` is when its response finished."""
+
+    method: str
+    path: str
+    headers: list[tuple[str, str]]
+    body: str
+    received: float
+    ended: float | None = None
+
+    def header(self, name: str) -> str | None:
+        """The first value of a header, names compared case-insensitively."""
+        lowered = name.lower()
+        return next((value for key, value in self.headers if key.lower() == lowered), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": self.method, "path": self.path, "headers": self.headers, "body": self.body}
+
+
+@dataclass
+class Slot:
+    """One case x chunking: its script, its request log, and the runner's release signal."""
+
+    case: Case
+    chunking: Chunking
+    requests: list[RecordedRequest] = field(default_factory=list)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    def notify(self) -> None:
+        """A request arrived or a response ended: tell whoever watches this slot."""
+        for listener in list(self.listeners):
+            listener()
+
+    @property
+    def bodies_done(self) -> bool:
+        """Every listed connection was requested and its response has ended."""
+        count = len(self.case.connections)
+        return len(self.requests) >= count and all(r.ended is not None for r in self.requests[:count])
+
+    @property
+    def answered_204(self) -> bool:
+        """A request past the listed connections came and was answered."""
+        extra = self.requests[len(self.case.connections) :]
+        return any(r.ended is not None for r in extra)
+
+    @property
+    def path(self) -> str:
+        return f"{PREFIX}/{self.case.id}/{self.chunking.name}"
+
+
+class _ExactHeaders(web.StreamResponse):
+    """A response that sends exactly the case's headers: no Content-Type unless it has one."""
+
+    def __init__(self, *, status: int, headers: dict[str, str]) -> None:
+        super().__init__(status=status, headers=headers)
+        self._wants_type = any(k.lower() == "content-type" for k in headers)
+
+    async def _prepare_headers(self) -> None:
+        await super()._prepare_headers()
+        if not self._wants_type:
+            self.headers.popall("Content-Type", None)
+
+
+class CaseServer:
+    """Serves scripted cases on 127.0.0.1 (and 127.0.0.2 for cross-origin redirects)."""
+
+    def __init__(self, *, pause: float = DEFAULT_PAUSE, hold_limit: float = HOLD_LIMIT) -> None:
+        self.pause = pause
+        self.hold_limit = hold_limit
+        self.slots: dict[str, Slot] = {}
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
+        self._app: web.Application | None = None
+
+    # -- scripting ---------------------------------------------------------------------------
+    def add(self, case: Case, chunking: Chunking) -> str:
+        """Serve ``case`` under ``chunking`` (fresh log); return its URL (or path before start)."""
+        slot = Slot(case, chunking)
+        self.slots[slot.path] = slot
+        return self.url(slot.path)
+
+    def slot(self, case_id: str, chunking_name: str) -> Slot:
+        return self.slots[f"{PREFIX}/{case_id}/{chunking_name}"]
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}" if self.port else path
+
+    @staticmethod
+    def release(slot: Slot) -> None:
+        """The runner is done with this slot: held-open connections end now."""
+        slot.release.set()
+
+    # -- HTTP --------------------------------------------------------------------------------
+    def make_app(self) -> web.Application:
+        """The aiohttp application; add your own routes before :meth:`start`."""
+        if self._app is None:
+            app = web.Application()
+            app.router.add_route("*", PREFIX + "/{case}/{chunking}{tail:(/.*)?}", self._handle)
+            app.router.add_get("/_requests" + PREFIX + "/{case}/{chunking}", self._requests)
+            self._app = app
+        return self._app
+
+    async def start(self, port: int = 0) -> str:
+        """Listen on 127.0.0.1 (plus 127.0.0.2 on the same port); return the base URL."""
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        with contextlib.suppress(OSError):  # a second loopback name is a bonus, not a need
+            await web.TCPSite(self._runner, CROSS_ORIGIN_HOST, self.port).start()
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        for slot in self.slots.values():
+            slot.release.set()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> CaseServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _requests(self, request: web.Request) -> web.Response:
+        """The request log of one URL, for drivers of clients the suite cannot start."""
+        slot = self.slots.get(request.path.removeprefix("/_requests"))
+        if slot is None:
+            raise web.HTTPNotFound()
+        return web.json_response([r.to_json() for r in slot.requests])
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = f"{PREFIX}/{request.match_info['case']}/{request.match_info['chunking']}"
+        slot = self.slots.get(path)
+        if slot is None:
+            raise web.HTTPNotFound(text=f"no case is served at {path}\n")
+        body = await request.read()
+        record = RecordedRequest(
+            method=request.method,
+            path=request.path_qs,
+            headers=list(request.headers.items()),
+            body=body.decode("utf-8", "replace"),
+            received=time.monotonic(),
+        )
+        index = len(slot.requests)
+        slot.requests.append(record)
+        slot.notify()
+        _no_delay(request)
+        try:
+            if index >= len(slot.case.connections):
+                response = web.Response(status=204)
+                await response.prepare(request)
+                await response.write_eof()
+                return response
+            connection = slot.case.connections[index]
+            if connection.no_response:
+                _drop(request)
+                return web.Response(status=204)  # never written: the transport is gone
+            try:
+                return await self._stream(request, slot, connection)
+            except (ConnectionError, RuntimeError):
+                # The client left mid-body (aiohttp raises ClientConnectionResetError, a
+                # ConnectionError; older versions a RuntimeError): that is its business.
+                _drop(request)
+                return web.Response(status=204)
+        finally:
+            record.ended = time.monotonic()
+            slot.notify()
+
+    def _headers(self, connection: Connection, slot: Slot) -> dict[str, str]:
+        values = {
+            "{url}": self.url(slot.path),
+            "{cross_origin_url}": self.url(slot.path, CROSS_ORIGIN_HOST),
+        }
+        out = {}
+        for name, value in connection.headers.items():
+            for placeholder, replacement in values.items():
+                value = value.replace(placeholder, replacement)
+            out[name] = value
+        return out
+
+    async def _stream(self, request: web.Request, slot: Slot, connection: Connection) -> web.StreamResponse:
+        response = _ExactHeaders(status=connection.status, headers=self._headers(connection, slot))
+        await response.prepare(request)
+        steps = slot.chunking.plan(connection)
+        sends = sum(isinstance(step, Send) for step in steps)
+        pause = min(self.pause, MAX_PAUSE_TOTAL / sends) if sends else 0.0
+        for step in steps:
+            if isinstance(step, Send):
+                await response.write(step.data)
+                await asyncio.sleep(pause)
+            elif isinstance(step, Sleep):
+                await asyncio.sleep(step.ms / 1000)
+            elif isinstance(step, HoldOpen):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(slot.release.wait(), self.hold_limit)
+                _drop(request)
+                return response
+            elif isinstance(step, Abort):
+                _drop(request)
+                return response
+            elif isinstance(step, Close):
+                break
+        await response.write_eof()
+        response.force_close()
+        return response
+
+
+def _no_delay(request: web.Request) -> None:
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _drop(request: web.Request) -> None:
+    """Reset the connection: no terminating chunk, no more bytes."""
+    if request.transport is not None:
+        request.transport.abort()

@@ -1,0 +1,285 @@
+"""Judging: what the client did (an Observation plus the server's request log) against a case.
+
+Every verdict is a :class:`~conformance.results.Result` per rule the case covers, with the first
+difference named precisely, whitespace made visible, the chunks that were sent, and a likely fix.
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..cases.chunkings import Chunking
+from ..cases.model import Case, ExpectRequest, Send
+from ..display import visible
+from ..results import Outcome, Result, outcome_for_level
+from ..sse import Event
+from .caseserver import RecordedRequest
+from .targets import Observation
+
+__all__ = ["CHUNKING_RULES", "Finding", "judge", "show_event"]
+
+# A client that passes a case whole but fails it under a chunking breaks this rule.
+CHUNKING_RULES = {"crlf": "C-10", "utf8": "C-03"}
+DEFAULT_CHUNKING_RULE = "C-37"
+
+# Likely fixes, by rule; the chunking hints win when the failure only shows under a split.
+FIXES = {
+    "C-02": "decode with errors='replace' (one U+FFFD per maximal invalid subpart), never fail",
+    "C-03": "decode incrementally (codecs.getincrementaldecoder('utf-8')) or decode whole lines",
+    "C-04": "strip one U+FEFF at the very start of each response body, even split across reads",
+    "C-07": "buffer up to 3 bytes at the start of the body before deciding whether it is a BOM",
+    "C-08": "end lines at CRLF, lone LF and lone CR (bytes.splitlines-style, not str.splitlines)",
+    "C-09": "treat each CR, LF or CRLF as its own terminator",
+    "C-10": "end the line at CR at once; skip an LF that starts the next read",
+    "C-11": "split lines on CR and LF only (str.splitlines also splits on U+2028, NEL...)",
+    "C-15": "remove exactly one U+0020 after the colon; keep other leading and trailing whitespace",
+    "C-17": "a line without a colon is a field named by the whole line, with an empty value",
+    "C-19": "only an empty line dispatches; do not strip lines before testing for blank",
+    "C-20": "join data lines with LF and remove exactly one trailing LF",
+    "C-23": "reset the event type buffer after every dispatch",
+    "C-26": "reset the event type buffer after every dispatch, even when no data was buffered",
+    "C-27": "report the last event ID string, which persists until an id field changes it",
+    "C-33": "discard the pending event at EOF; only a blank line dispatches",
+    "C-37": "buffer bytes across reads; a line is complete only at CR, LF or CRLF",
+    "C-39": "do not report an event for a block without data",
+    "N-03": "accept text/event-stream with any parameters; reject any other type by raising",
+    "N-04": "raise on any status other than 200 and do not reconnect",
+    "N-05": "stop reconnecting on 204 No Content",
+    "N-11": "send Last-Event-ID on reconnect exactly when the last event ID is non-empty",
+    "N-12": "seed the new connection with the last event ID",
+    "N-13": "wait at least the reconnection time (the retry field) before reconnecting",
+    "O-07": "return at data: [DONE] without waiting for the connection to close",
+    "O-08": "raise on an error payload; never return partial text",
+    "O-09": "concatenate choices[0].delta.content across every chunk",
+}
+CHUNKING_FIXES = {
+    "1-byte": FIXES["C-37"],
+    "2-byte": FIXES["C-37"],
+    "crlf": FIXES["C-10"],
+    "utf8": FIXES["C-03"],
+    "random": FIXES["C-37"],
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing the client got wrong (or could not be judged on)."""
+
+    message: str
+    expected: str | None = None
+    actual: str | None = None
+    error: bool = False  # the suite could not judge: ERROR instead of FAIL
+
+
+def show_event(event: Event) -> str:
+    return f'event="{visible(event.event)}" data="{visible(event.data)}" id="{visible(event.id)}"'
+
+
+def _show_events(events: Sequence[Event], limit: int = 6) -> str:
+    if not events:
+        return "(no events)"
+    shown = [f"#{i + 1} {show_event(e)}" for i, e in enumerate(events[:limit])]
+    if len(events) > limit:
+        shown.append(f"… {len(events) - limit} more")
+    return "; ".join(shown)
+
+
+def compare_events(expected: Sequence[Event], actual: Sequence[Event]) -> Finding | None:
+    """The first difference between two event lists, or None when they are equal."""
+    for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
+        if want != got:
+            fields = [name for name in ("event", "data", "id") if getattr(want, name) != getattr(got, name)]
+            return Finding(
+                f"event #{index + 1} differs in {', '.join(fields)}",
+                show_event(want),
+                show_event(got),
+            )
+    if len(actual) < len(expected):
+        return Finding(
+            f"reported {len(actual)} of {len(expected)} events; first missing is #{len(actual) + 1}",
+            _show_events(expected[len(actual) :]),
+            _show_events(actual) if actual else "(nothing more)",
+        )
+    if len(actual) > len(expected):
+        return Finding(
+            f"reported {len(actual) - len(expected)} extra event(s) after the expected {len(expected)}",
+            _show_events(expected) if expected else "(no events)",
+            _show_events(actual[len(expected) :]),
+        )
+    return None
+
+
+def _request_findings(case: Case, requests: Sequence[RecordedRequest]) -> list[Finding]:
+    found: list[Finding] = []
+    expect = case.expect
+    if expect.requests is not None and len(requests) != expect.requests:
+        final_204 = expect.requests > len(case.connections)
+        found.append(
+            Finding(
+                f"made {len(requests)} request(s), expected exactly {expect.requests}"
+                + (" (the last is answered 204 No Content)" if final_204 else ""),
+                str(expect.requests),
+                ", ".join(f"{r.method} {r.path}" for r in requests[:8]) or "(none)",
+            )
+        )
+    for index, (connection, request) in enumerate(zip(case.connections, requests, strict=False)):
+        if connection.expect_request is not None:
+            found += _check_request(index + 1, connection.expect_request, request)
+    if expect.min_reconnect_delay_ms is not None:
+        for index in range(1, len(requests)):
+            previous = requests[index - 1]
+            gap_ms = (requests[index].received - (previous.ended or previous.received)) * 1000
+            if gap_ms < expect.min_reconnect_delay_ms:
+                found.append(
+                    Finding(
+                        f"request #{index + 1} came {gap_ms:.0f} ms after the previous connection ended",
+                        f"at least {expect.min_reconnect_delay_ms} ms",
+                        f"{gap_ms:.0f} ms",
+                    )
+                )
+    return found
+
+
+def _check_request(number: int, want: ExpectRequest, got: RecordedRequest) -> list[Finding]:
+    found: list[Finding] = []
+    if want.method is not None and got.method != want.method:
+        found.append(Finding(f"request #{number} used method {got.method}", want.method, got.method))
+    for name, value in want.headers.items():
+        actual = got.header(name)
+        if actual is None or actual.strip() != value.strip():
+            found.append(
+                Finding(
+                    f"request #{number} header {name}",
+                    f'{name}: "{visible(value)}"',
+                    "(absent)" if actual is None else f'{name}: "{visible(actual)}"',
+                )
+            )
+    for name in want.absent_headers:
+        actual = got.header(name)
+        if actual is not None:
+            shown = f'{name}: "{visible(actual)}"'
+            found.append(Finding(f"request #{number} must not carry {name}", "(absent)", shown))
+    if want.body is not None and got.body != want.body:
+        found.append(Finding(f"request #{number} body", f'"{visible(want.body)}"', f'"{visible(got.body)}"'))
+    if want.path_suffix is not None and not got.path.split("?")[0].endswith(want.path_suffix):
+        found.append(Finding(f"request #{number} went to {got.path}", f"…{want.path_suffix}", got.path))
+    return found
+
+
+def _held_open(case: Case) -> bool:
+    return bool(case.connections) and case.connections[-1].ends_held_open
+
+
+def _outcome_findings(case: Case, observation: Observation, seconds: float) -> list[Finding]:
+    """Did the client end the way the case says: returned, raised, or still on an open stream?"""
+    expect = case.expect
+    if observation.broken:
+        return [Finding(f"the adapter's output cannot be judged: {observation.broken}", error=True)]
+    waited = f"timed out after {seconds:.1f} s"
+    if expect.error:
+        if observation.raised:
+            return []
+        if observation.timed_out:
+            return [Finding(f"{waited} without reporting the failure", "raise", "hang")]
+        return [Finding("returned normally; the stream must fail the connection", "raise", "returned")]
+    if observation.raised:
+        stderr = f"; stderr: {observation.stderr[-300:]}" if observation.stderr else ""
+        message = f"the client failed: raised {observation.raised}{stderr}"
+        return [Finding(message, "no error", observation.raised)]
+    if observation.timed_out and not _held_open(case):
+        return [Finding(f"{waited}: the client never finished", "return", "hang")]
+    if observation.timed_out and case.profile == "openai":
+        return [Finding(f"{waited} waiting on an open stream", "return at [DONE]", "hang")]
+    return []
+
+
+def _payload_findings(case: Case, observation: Observation) -> list[Finding]:
+    expect = case.expect
+    if case.profile == "openai":
+        if expect.text is None or expect.error or observation.text is None:
+            return []
+        if observation.text != expect.text:
+            want, got = f'"{visible(expect.text)}"', f'"{visible(observation.text)}"'
+            return [Finding("the assembled text differs", want, got)]
+        return []
+    difference = compare_events(expect.events, observation.events)
+    return [difference] if difference else []
+
+
+def _evidence(case: Case, chunking: Chunking, limit: int = 240) -> str:
+    parts = []
+    for number, connection in enumerate(case.connections, 1):
+        chunks = [step.data for step in chunking.plan(connection) if isinstance(step, Send)]
+        shown = " | ".join(f'"{visible(c, limit=40)}"' for c in chunks[:24])
+        if len(chunks) > 24:
+            shown += f" | … ({len(chunks)} chunks)"
+        end = " then held open" if connection.ends_held_open else ""
+        label = f"connection {number} " if len(case.connections) > 1 else ""
+        status = f"{connection.status} " if connection.status != 200 else ""
+        parts.append(f"{label}{status}{chunking.name} chunks: {shown or '(empty body)'}{end}")
+    text = "\n".join(parts)
+    return text if len(text) <= limit * max(1, len(parts)) else text[: limit * len(parts)] + "…"
+
+
+def _fix(case: Case, chunking: Chunking) -> str | None:
+    for rule in case.rules:
+        if rule in FIXES:
+            return FIXES[rule]
+    return CHUNKING_FIXES.get(Chunking(chunking.name).family)
+
+
+def judge(
+    case: Case,
+    chunking: Chunking,
+    observation: Observation,
+    requests: Sequence[RecordedRequest],
+) -> list[Result]:
+    """One Result per rule of the case: pass, or the first finding with its evidence."""
+    findings = _outcome_findings(case, observation, observation.seconds)
+    if not any(f.error for f in findings):
+        findings += _payload_findings(case, observation) + _request_findings(case, requests)
+    return results_for(case, chunking, findings, observation.seconds, evidence=_evidence(case, chunking))
+
+
+def results_for(
+    case: Case,
+    chunking: Chunking,
+    findings: Sequence[Finding],
+    seconds: float | None = None,
+    *,
+    evidence: str | None = None,
+    outcome: Outcome | None = None,
+    fix: Callable[[Case, Chunking], str | None] = _fix,
+) -> list[Result]:
+    """Turn findings into one Result per rule (pass when there are none)."""
+    if outcome is None:
+        if not findings:
+            outcome = Outcome.PASS
+        elif any(f.error for f in findings):
+            outcome = Outcome.ERROR
+        else:
+            outcome = outcome_for_level(case.level)
+    first = findings[0] if findings else None
+    message = f"{case.description}: ok" if first is None else first.message
+    if len(findings) > 1:
+        message += f" (and {len(findings) - 1} more: " + "; ".join(f.message for f in findings[1:4]) + ")"
+    failed = outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR)
+    return [
+        Result(
+            rule=rule,
+            outcome=outcome,
+            message=message,
+            level=case.level,
+            case=case.id,
+            chunking=chunking.name,
+            expected=first.expected if first else None,
+            actual=first.actual if first else None,
+            evidence=evidence if failed else None,
+            fix=fix(case, chunking) if failed and outcome is not Outcome.ERROR else None,
+            seconds=seconds,
+            extra={"description": case.description},
+        )
+        for rule in case.rules
+    ]

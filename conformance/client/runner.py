@@ -1,0 +1,352 @@
+"""The runner: every case x chunking against one target, concurrently, each with a time bound.
+
+One case server per run serves every URL; a semaphore bounds how many clients run at once
+(sync callables run in threads, commands in processes). A case that needs a capability the
+target did not declare is skipped with the reason; a client that hangs, crashes or prints
+garbage gets that case's verdict and the run goes on.
+
+Python API (what the CLI, the pytest face and the report use)::
+
+    report = run_client_suite("mypkg.adapter:connect", capabilities=["reconnect"])
+    report = run_client_suite(CommandTarget("node client.js {url}"), pattern="LE-*")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from ..cases import load_cases
+from ..cases.chunkings import Chunking, chunking, chunkings_for
+from ..cases.model import Case, Sleep
+from ..results import Outcome, Report, Result
+from .caseserver import CaseServer, Slot
+from .judge import CHUNKING_RULES, DEFAULT_CHUNKING_RULE, Finding, judge, results_for
+from .targets import Invocation, Observation, Target, Watch, load_target
+
+__all__ = [
+    "CAPABILITIES",
+    "BackgroundRun",
+    "ClientRun",
+    "Item",
+    "plan_items",
+    "run_client_suite",
+    "run_client_suite_async",
+]
+
+CAPABILITIES = ("reconnect", "last-event-id", "retry", "post", "headers", "comments", "open", "close")
+BASE_TIMEOUT = 5.0  # seconds per case, before the case's own sleeps and reconnections
+PER_RECONNECT = 3.5  # a client without retry support waits its default (about 3 s) each time
+DEFAULT_CONCURRENCY = 16
+SETTLE = 0.15  # after the last body ends, how long extra events may still show up
+FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take one
+
+Progress = Callable[["Item", list[Result]], None]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One case under one chunking: the unit the faces show (``CASE-ID[chunking]``)."""
+
+    case: Case
+    chunking: Chunking
+
+    @property
+    def name(self) -> str:
+        return f"{self.case.id}[{self.chunking.name}]"
+
+
+def _wanted(selection: Iterable[str] | None) -> Callable[[Chunking], bool]:
+    if selection is None:
+        return lambda c: True
+    names = set(selection)
+    for name in names:
+        if name != "random":
+            chunking(name)  # raises ValueError on an unknown name
+    return lambda c: c.name in names or c.family in names
+
+
+def plan_items(
+    *,
+    profile: str = "generic",
+    pattern: str | None = None,
+    chunkings: Iterable[str] | None = None,
+    seeds: Sequence[int] | None = None,
+) -> list[Item]:
+    """Every case of the profile matching ``pattern``, under every allowed chunking."""
+    wanted = _wanted(chunkings)
+    extra = {} if seeds is None else {"seeds": seeds}
+    return [
+        Item(case, each)
+        for case in load_cases(profile=profile, pattern=pattern)
+        for each in chunkings_for(case, **extra)
+        if wanted(each)
+    ]
+
+
+def case_timeout(case: Case, scale: float) -> float:
+    """The time bound of one case: a base, plus its own sleeps, plus each reconnection."""
+    sleeps = sum(step.ms for conn in case.connections for step in conn.stream if isinstance(step, Sleep))
+    requests = max(case.expect.requests or 0, len(case.connections))
+    return scale * (BASE_TIMEOUT + sleeps / 1000 + PER_RECONNECT * max(0, requests - 1))
+
+
+def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invocation:
+    """The URL, plus the extra inputs the case asks for (only ever for declared capabilities)."""
+    options = case.client
+    custom_method = options.method != "GET" or options.body is not None
+    return Invocation(
+        url,
+        method=options.method if custom_method else None,
+        headers=options.headers or None,
+        body=options.body,
+        last_event_id=options.last_event_id,
+        initial_retry_ms=(options.initial_retry_ms or FAST_RETRY_MS) if "retry" in capabilities else None,
+        close_after_events=options.close_after_events if "close" in capabilities else None,
+    )
+
+
+class ClientRun:
+    """One target against one case server; ``await run(items)`` returns every Result."""
+
+    def __init__(
+        self,
+        target: Any,
+        *,
+        capabilities: Iterable[str] = (),
+        timeout_scale: float = 1.0,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        server: CaseServer | None = None,
+    ) -> None:
+        self.target: Target = load_target(target)
+        self.capabilities = frozenset(capabilities) | self.target.capabilities
+        self.timeout_scale = timeout_scale
+        self.concurrency = concurrency
+        self.server = server or CaseServer()
+        self._semaphore: asyncio.Semaphore | None = None
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    async def run_item(self, item: Item) -> list[Result]:
+        case = item.case
+        missing = [cap for cap in case.requires if cap not in self.capabilities]
+        if missing:
+            reason = ", ".join(missing)
+            flags = " ".join(f"--capability {cap}" for cap in missing)
+            finding = Finding(f"skipped: needs capability {reason} (declare it with {flags})")
+            return results_for(case, item.chunking, [finding], outcome=Outcome.SKIP)
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        async with self._semaphore:
+            url = self.server.add(case, item.chunking)
+            slot = self.server.slot(case.id, item.chunking.name)
+            watch = CaseWatch(case, slot, SETTLE * self.timeout_scale)
+            try:
+                observation = await self.target.observe(
+                    invocation_for(case, url, self.capabilities),
+                    profile=case.profile,
+                    timeout=case_timeout(case, self.timeout_scale),
+                    watch=watch,
+                )
+            finally:
+                watch.close()
+                self.server.release(slot)
+            return judge(case, item.chunking, observation, list(slot.requests))
+
+    async def run(self, items: Sequence[Item], progress: Progress | None = None) -> list[Result]:
+        """Run every item (the server must be started); results in plan order."""
+
+        async def one(item: Item) -> list[Result]:
+            results = await self.run_item(item)
+            if progress is not None:
+                progress(item, results)
+            return results
+
+        grouped = await asyncio.gather(*(one(item) for item in items))
+        return attribute_chunking_failures([r for results in grouped for r in results])
+
+
+class CaseWatch(Watch):
+    """Decides when the runner has seen enough of a client that has not finished by itself.
+
+    A client that reconnects forever or waits out a long ``retry`` must not cost the whole
+    time bound when nothing it could still do changes the verdict:
+
+    * a held-open stream: every expected event has arrived;
+    * a 204 was answered past the listed connections, and the case does not count requests;
+    * every listed body has ended, every expected event has arrived, and ``settle`` seconds
+      passed without more (an extra event at EOF shows up at once, not later).
+
+    When the case counts requests, or expects a failure, only the client itself ends the run.
+    """
+
+    def __init__(self, case: Case, slot: Slot, settle: float) -> None:
+        super().__init__()
+        self.case = case
+        self.slot = slot
+        self.settle = settle
+        self.observation: Observation | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        expect = case.expect
+        self.judges_ending = expect.requests is not None or expect.error or case.profile != "generic"
+        slot.listeners.append(self.check)
+
+    def seen(self, observation: Observation) -> None:
+        self.observation = observation
+        self.check()
+
+    def close(self) -> None:
+        if self.check in self.slot.listeners:
+            self.slot.listeners.remove(self.check)
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def check(self) -> None:
+        if self.stop.is_set():
+            return
+        events = len(self.observation.events) if self.observation else 0
+        complete = events >= len(self.case.expect.events)
+        held = bool(self.case.connections) and self.case.connections[-1].ends_held_open
+        if held and complete and self.case.expect.events and self.case.profile == "generic":
+            self.stop.set()
+        elif self.judges_ending:
+            return
+        elif self.slot.answered_204:
+            self.stop.set()
+        elif complete and self.slot.bodies_done:
+            ended = max(r.ended or 0.0 for r in self.slot.requests)
+            remaining = ended + self.settle - time.monotonic()
+            if remaining <= 0:
+                self.stop.set()
+            elif self._timer is None:
+                self._timer = asyncio.get_running_loop().call_later(remaining, self.check)
+
+
+def attribute_chunking_failures(results: list[Result]) -> list[Result]:
+    """A case that passes whole but fails under a split also breaks the chunking rule.
+
+    ``crlf`` splits blame C-10, ``utf8`` splits C-03, every other split C-37; the added Result
+    names the case, the chunking and the original message, so the verdict explains itself.
+    """
+    passed_whole = {r.case for r in results if r.chunking == "whole" and r.outcome is Outcome.PASS}
+    added: list[Result] = []
+    seen: set[tuple[str | None, str | None]] = set()
+    for result in results:
+        if result.chunking in (None, "whole") or result.case not in passed_whole:
+            continue
+        if result.outcome not in (Outcome.FAIL, Outcome.WARN) or (result.case, result.chunking) in seen:
+            continue
+        seen.add((result.case, result.chunking))
+        family = "random" if (result.chunking or "").startswith("random-") else result.chunking
+        rule = CHUNKING_RULES.get(family or "", DEFAULT_CHUNKING_RULE)
+        if any(r.rule == rule and r.case == result.case and r.chunking == result.chunking for r in results):
+            continue
+        added.append(
+            Result(
+                rule=rule,
+                outcome=result.outcome,
+                level=result.level,
+                message=f"passes whole but fails split {result.chunking}: {result.message}",
+                case=result.case,
+                chunking=result.chunking,
+                expected=result.expected,
+                actual=result.actual,
+                evidence=result.evidence,
+                fix=result.fix,
+                seconds=result.seconds,
+                extra=dict(result.extra),
+            )
+        )
+    return results + added
+
+
+async def run_client_suite_async(
+    target: Any,
+    *,
+    profile: str = "generic",
+    capabilities: Iterable[str] = (),
+    pattern: str | None = None,
+    chunkings: Iterable[str] | None = None,
+    timeout_scale: float = 1.0,
+    progress: Progress | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> Report:
+    """The async form of :func:`run_client_suite` (for callers that already run a loop)."""
+    run = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=concurrency)
+    items = plan_items(profile=profile, pattern=pattern, chunkings=chunkings)
+    async with run.server:
+        results = await run.run(items, progress)
+    return Report(
+        kind="client",
+        target=run.name,
+        results=results,
+        meta={
+            "profile": profile,
+            "capabilities": sorted(run.capabilities),
+            "pattern": pattern,
+            "items": len(items),
+            "timeout_scale": timeout_scale,
+        },
+    )
+
+
+def run_client_suite(
+    target: Any,
+    *,
+    profile: str = "generic",
+    capabilities: Iterable[str] = (),
+    pattern: str | None = None,
+    chunkings: Iterable[str] | None = None,
+    timeout_scale: float = 1.0,
+    progress: Progress | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> Report:
+    """Run every client case against ``target``: a callable, ``"module:callable"`` or a
+    :class:`~conformance.client.targets.CommandTarget`. Returns the Report (``.ok`` is the exit
+    code truth); raises :class:`~conformance.client.targets.TargetError` for an unusable target."""
+    return asyncio.run(
+        run_client_suite_async(
+            target,
+            profile=profile,
+            capabilities=capabilities,
+            pattern=pattern,
+            chunkings=chunkings,
+            timeout_scale=timeout_scale,
+            progress=progress,
+            concurrency=concurrency,
+        )
+    )
+
+
+class BackgroundRun:
+    """A ClientRun on its own event-loop thread, for synchronous callers (the pytest face).
+
+    ``run_item(item)`` blocks until that item is judged; the case server lives as long as this
+    object (call :meth:`close`).
+    """
+
+    def __init__(self, target: Any, **options: Any) -> None:
+        self.run = ClientRun(target, **options)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="sse-case-server", daemon=True)
+        self._thread.start()
+        self._submit(self.run.server.start()).result()
+
+    def _submit(self, coro: Any) -> Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+    def run_item(self, item: Item) -> list[Result]:
+        return self._submit(self.run.run_item(item)).result()
+
+    def close(self) -> None:
+        if self._loop.is_running():
+            self._submit(self.run.server.stop()).result(timeout=10)
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
