@@ -26,6 +26,7 @@ __all__ = ["HEADERS", "SEP", "create_app", "runner_options", "stats_of"]
 SEP = "\n"
 HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 PING = encode(comment="ping", sep=SEP)
+MAX_BODY = 32 * 1024 * 1024
 STATS_KEY = web.AppKey("stats", StreamStats)
 _DISCONNECTED = (ConnectionResetError, BrokenPipeError)
 
@@ -48,6 +49,21 @@ async def _stream_request(request: web.Request) -> StreamRequest:
     )
 
 
+async def _write_within(response: web.StreamResponse, data: bytes, seconds: float) -> None:
+    """Write one event; a send that cannot finish in ``seconds`` raises TimeoutError (0: no limit).
+
+    aiohttp has no send timeout of its own (aiohttp-sse sets TCP_USER_TIMEOUT instead); without
+    one a frozen reader holds the handler and its generator forever (sse-starlette#89).
+    """
+    if not seconds:
+        await response.write(data)
+    elif hasattr(asyncio, "timeout"):  # Python 3.11+: no extra task per write
+        async with asyncio.timeout(seconds):
+            await response.write(data)
+    else:  # pragma: no cover - Python 3.10
+        await asyncio.wait_for(response.write(data), seconds)
+
+
 def _handler(route: Route, settings: Settings):
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
@@ -63,8 +79,13 @@ def _handler(route: Route, settings: Settings):
         try:
             with stats.stream():
                 async for event in with_heartbeats(stream.events, stream.heartbeat):
-                    await response.write(PING if event is None else wire(stream, event))
+                    data = PING if event is None else wire(stream, event)
+                    await _write_within(response, data, settings.send_timeout)
         except _DISCONNECTED:
+            return response
+        except TimeoutError:  # a client that stopped reading: drop it rather than block forever
+            if request.transport is not None:
+                request.transport.abort()
             return response
         except asyncio.CancelledError:
             if not stats.ended_by_shutdown():
@@ -105,7 +126,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = Settings.from_env() if settings is None else settings
     policy = CorsPolicy(settings.allowed_origins)
     preflight, on_prepare = _cors(policy)
-    app = web.Application(middlewares=[preflight] if policy.origins else [])
+    # Long chat contexts exceed aiohttp's 1 MiB default body limit; uvicorn has none.
+    app = web.Application(middlewares=[preflight] if policy.origins else [], client_max_size=MAX_BODY)
     if policy.origins:
         app.on_response_prepare.append(on_prepare)
     app[STATS_KEY] = StreamStats()

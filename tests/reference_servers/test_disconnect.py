@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import socket
 import time
 from contextlib import ExitStack
 
@@ -75,3 +77,18 @@ def test_stopping_the_server_ends_open_streams_cleanly(kind):
             rest = b"".join(chunks)  # raises RemoteProtocolError on an incomplete chunked body
     events += parser.feed(rest)
     assert [e.id for e in events] == ["1"] and not parser.pending
+
+
+def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(kind):
+    """A frozen reader must not hold a stream forever (sse-starlette#89): one 8 MB chunk fills
+    every socket buffer, the send cannot finish, and the stream is freed."""
+    body = json.dumps({"messages": [{"role": "user", "content": "x" * 8_000_000}], "interval": 0})
+    with reference_servers.running(kind, send_timeout=0.3) as base, socket.socket() as frozen:
+        frozen.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        frozen.connect(("127.0.0.1", int(base.rsplit(":", 1)[1])))
+        frozen.sendall(b"POST /chat/sse HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                       b"Content-Length: %d\r\n\r\n%s" % (len(body), body.encode()))
+        deadline = time.monotonic() + BOUND * 2
+        while (stats := httpx.get(base + "/stats").json())["closed"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling a bounded condition
+        assert stats == {"active_streams": 0, "opened": 1, "closed": 1}
