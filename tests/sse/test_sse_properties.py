@@ -9,10 +9,8 @@ from hypothesis import strategies as st
 
 from conformance.sse import LINE_SEPARATORS, Event, EventParser, LineDecoder, encode
 
-settings.register_profile(
-    "sse-core", max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("sse-core")
+# A settings object, not a loaded profile: loading one would change other areas' tests too.
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # Text with the characters that matter overweighted: every line break, NUL, BOM, space, colon.
 TRICKY = st.sampled_from(["\r", "\n", "\r\n", "\x00", "\ufeff", " ", ":", "\u2028", "\x85", "é", "😀"])
@@ -48,6 +46,7 @@ def parse_chunks(chunks: list[bytes], **options: int) -> tuple[list[Event], int 
 CUTS = st.lists(st.integers(min_value=0, max_value=10_000), max_size=12)
 
 
+@PROPERTY
 @given(
     st.lists(st.tuples(SINGLE_LINE, TEXT, st.one_of(st.none(), ID)), max_size=6),
     st.sampled_from(LINE_SEPARATORS),
@@ -63,12 +62,14 @@ def test_encode_then_parse_round_trips(events: list, sep: str, cuts: list[int]) 
     assert parse_chunks(split_at(body, cuts))[0] == expected
 
 
+@PROPERTY
 @given(BODY, CUTS)
 def test_chunking_is_transparent(body: bytes, cuts: list[int]) -> None:
     """C-37: whole and chunked parses agree on events, retry and last event ID."""
     assert parse_chunks(split_at(body, cuts)) == parse_chunks([body])
 
 
+@PROPERTY
 @given(BODY, CUTS)
 def test_bounds_and_comments_change_no_event(body: bytes, cuts: list[int]) -> None:
     """Bounds that are not hit, and keeping comments, take other paths to the same events."""
@@ -81,11 +82,13 @@ def test_bounds_and_comments_change_no_event(body: bytes, cuts: list[int]) -> No
     assert (events, parser.retry, parser.last_event_id) == parse_chunks(chunks)
 
 
+@PROPERTY
 @given(BODY)
 def test_bytewise_equals_whole(body: bytes) -> None:
     assert parse_chunks([body[i : i + 1] for i in range(len(body))]) == parse_chunks([body])
 
 
+@PROPERTY
 @given(BODY, CUTS)
 def test_lines_path_equals_feed(body: bytes, cuts: list[int]) -> None:
     """feed_lines() over LineDecoder records gives what feed() gives (one parser, two faces)."""
@@ -96,6 +99,7 @@ def test_lines_path_equals_feed(body: bytes, cuts: list[int]) -> None:
     assert (events, parser.retry, parser.last_event_id) == parse_chunks(chunks)
 
 
+@PROPERTY
 @given(BODY, CUTS)
 def test_lines_cover_the_body_exactly(body: bytes, cuts: list[int]) -> None:
     """Line records tile the body: raw + terminator, contiguous offsets, BOM accounted for."""
@@ -112,6 +116,7 @@ def test_lines_cover_the_body_exactly(body: bytes, cuts: list[int]) -> None:
     assert rebuilt + body[position:] == body
 
 
+@PROPERTY
 @given(st.binary(max_size=300), CUTS)
 def test_never_raises_on_arbitrary_bytes(body: bytes, cuts: list[int]) -> None:
     for event in parse_chunks(split_at(body, cuts))[0]:

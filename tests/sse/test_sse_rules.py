@@ -249,9 +249,9 @@ EXAMPLES: list[Example] = [
     ex("C-38", "5mib-line", b"data: " + FIVE_MIB.encode() + b"\n\n", msg(FIVE_MIB), small=False),
     ex(
         "C-38",
-        "5mib-line-split",
-        [b"data: " + FIVE_MIB[:2621440].encode(), FIVE_MIB[2621440:].encode() + b"\n\n"],
-        msg(FIVE_MIB),
+        "10mib-line-in-5mib-chunks",
+        [b"data: " + FIVE_MIB.encode(), FIVE_MIB.encode() + b"\n\n"],
+        msg(FIVE_MIB * 2),
         small=False,
     ),
     ex(
