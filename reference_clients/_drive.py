@@ -56,6 +56,9 @@ class AsyncTransport(_Errors, Protocol):
     async def aclose(self) -> None: ...
 
 
+_OPENED = object()  # yielded by the loops after each 200 response is accepted; never shown
+
+
 class _StreamState:
     """What both stream kinds expose about the connection."""
 
@@ -90,10 +93,21 @@ class EventStream(_StreamState):
         return self
 
     def __next__(self) -> Event:
-        return next(self._events)
+        while (item := next(self._events)) is _OPENED:
+            pass
+        return item  # type: ignore[return-value]
+
+    def open(self) -> EventStream:
+        """Connect now instead of at the first ``next()``: returns once the first response is
+        accepted (or was a 204), raises its :class:`SSEError` otherwise. Idempotent."""
+        if not self.machine.connections:
+            for item in self._events:
+                if item is _OPENED:
+                    break
+        return self
 
     def __enter__(self) -> EventStream:
-        return self
+        return self.open()
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
@@ -108,7 +122,7 @@ class EventStream(_StreamState):
         except ValueError:  # running in another thread: it stops at its next step
             self._transport.close()
 
-    def _run(self) -> Iterator[Event]:
+    def _run(self) -> Iterator[object]:
         machine, transport = self.machine, self._transport
         try:
             while not machine.closed:
@@ -121,6 +135,7 @@ class EventStream(_StreamState):
                     with transport.open(machine.request) as response:
                         if machine.response(response.status, response.header) is not Verdict.OPEN:
                             continue
+                        yield _OPENED
                         for chunk in response.chunks():
                             for event in machine.feed(chunk):
                                 if machine.closed:
@@ -148,10 +163,20 @@ class AsyncEventStream(_StreamState):
         return self
 
     async def __anext__(self) -> Event:
-        return await self._events.__anext__()
+        while (item := await self._events.__anext__()) is _OPENED:
+            pass
+        return item  # type: ignore[return-value]
+
+    async def open(self) -> AsyncEventStream:
+        """Connect now: the async twin of :meth:`EventStream.open`."""
+        if not self.machine.connections:
+            async for item in self._events:
+                if item is _OPENED:
+                    break
+        return self
 
     async def __aenter__(self) -> AsyncEventStream:
-        return self
+        return await self.open()
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
@@ -165,7 +190,7 @@ class AsyncEventStream(_StreamState):
         except RuntimeError:  # being iterated by another task: it stops at its next step
             await self._transport.aclose()
 
-    async def _run(self) -> AsyncIterator[Event]:
+    async def _run(self) -> AsyncIterator[object]:
         machine, transport = self.machine, self._transport
         try:
             while not machine.closed:
@@ -178,6 +203,7 @@ class AsyncEventStream(_StreamState):
                     async with transport.open(machine.request) as response:
                         if machine.response(response.status, response.header) is not Verdict.OPEN:
                             continue
+                        yield _OPENED
                         async for chunk in response.chunks():
                             for event in machine.feed(chunk):
                                 if machine.closed:

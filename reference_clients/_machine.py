@@ -40,6 +40,7 @@ __all__ = [
 DEFAULT_RETRY_MS = 3000  # what browsers and undici use before any retry field
 DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024  # far above the 5 MiB events real streams carry (C-38)
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
+MAX_DELAY_S = 24 * 3600.0  # a 20-digit retry is legal (C-36); sleeping on it must not overflow
 DEFAULT_TIMEOUT = 10.0  # seconds to connect
 DEFAULT_READ_TIMEOUT = 300.0  # seconds of silence before reconnecting: a dead peer never hangs us
 
@@ -140,7 +141,7 @@ class Machine:
     @property
     def delay(self) -> float:
         """Seconds to wait in WAITING before :meth:`waited` (N-13: at least the retry value)."""
-        return self.retry_ms / 1000
+        return min(self.retry_ms / 1000, MAX_DELAY_S)
 
     @property
     def closed(self) -> bool:
@@ -207,10 +208,11 @@ class Machine:
         last_id = self.parser.last_event_id
         if not last_id:  # absent, never empty, when there is no id (N-11)
             return self._base
+        # HTTP drops a value's outer spaces and tabs anyway; libraries refuse to send them.
         return Request(
             self._base.method,
             self._base.url,
-            (*self._base.headers, ("Last-Event-ID", last_id)),
+            (*self._base.headers, ("Last-Event-ID", last_id.strip(" \t"))),
             self._base.body,  # resent on every reconnect (N-19)
         )
 

@@ -1,45 +1,75 @@
 """Turning a ``connect`` function into a target for the suite's client runner.
 
-The runner calls ``target(url, **inputs)``: ``inputs`` holds method, headers, body and a preset
-last_event_id only when the case needs the capability that asks for them, and iterates (or
-``async for``) what it returns. ``capabilities`` says which optional features the client has.
+The runner calls ``target(url, **inputs)``: ``inputs`` holds method, headers, body, a preset
+last_event_id and initial_retry_ms only when the case needs the capability that asks for them.
+It iterates (or ``async for``) what comes back and, for the ``close`` cases, calls its
+``close()`` / ``aclose()``. The target connects before returning, so a close right away still
+follows exactly one request. ``capabilities`` says which optional features the client has.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
-__all__ = ["CAPABILITIES", "make_target"]
+__all__ = ["CAPABILITIES", "make_async_target", "make_target"]
 
-CAPABILITIES = frozenset({"reconnect", "last-event-id", "retry", "post", "headers"})
+CAPABILITIES = frozenset({"reconnect", "last-event-id", "retry", "post", "headers", "close"})
 TARGET_READ_TIMEOUT = 30.0  # a case that stalls ends in reconnects, not in a hung thread
+# The initial reconnection time is implementation-defined; a short one lets the many one-connection
+# cases end quickly (their reconnect is answered 204). A case's retry field still governs.
+TARGET_RETRY_MS = 100
 
-S = TypeVar("S")
+
+class _Opens(Protocol):
+    def open(self) -> Any: ...
+
+
+S = TypeVar("S", bound=_Opens)
+
+
+def _options(
+    *,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    body: str | bytes | None = None,
+    last_event_id: str | None = None,
+    initial_retry_ms: int | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """The runner's inputs as ``connect`` keywords."""
+    options.setdefault("retry_ms", TARGET_RETRY_MS if initial_retry_ms is None else initial_retry_ms)
+    options.setdefault("read_timeout", TARGET_READ_TIMEOUT)
+    return dict(options, method=method, headers=headers, body=body, last_event_id=last_event_id or "")
+
+
+def _described(target: Callable[..., Any], connect: Callable[..., Any]) -> None:
+    target.__doc__ = f"The client-suite target over {connect.__module__}.{connect.__name__}."
+    target.capabilities = CAPABILITIES  # type: ignore[attr-defined]
 
 
 def make_target(connect: Callable[..., S]) -> Callable[..., S]:
-    """Wrap ``connect(url, **options)`` in the runner's calling convention."""
+    """Wrap a sync ``connect(url, **options)`` in the runner's calling convention."""
 
     @functools.wraps(connect)
-    def conformance_target(
-        url: str,
-        *,
-        method: str = "GET",
-        headers: Mapping[str, str] | None = None,
-        body: str | bytes | None = None,
-        last_event_id: str | None = None,
-        initial_retry_ms: int | None = None,
-        **options: Any,
-    ) -> S:
-        if initial_retry_ms is not None:
-            options.setdefault("retry_ms", initial_retry_ms)
-        options.setdefault("read_timeout", TARGET_READ_TIMEOUT)
-        return connect(
-            url, method=method, headers=headers, body=body, last_event_id=last_event_id or "", **options
-        )
+    def conformance_target(url: str, **inputs: Any) -> S:
+        stream = connect(url, **_options(**inputs))
+        stream.open()
+        return stream
 
-    conformance_target.__doc__ = f"The client-suite target over {connect.__module__}.{connect.__name__}."
-    conformance_target.capabilities = CAPABILITIES  # type: ignore[attr-defined]
+    _described(conformance_target, connect)
+    return conformance_target
+
+
+def make_async_target(connect: Callable[..., S]) -> Callable[..., Awaitable[S]]:
+    """Wrap an async-iterable ``connect(url, **options)``: the target is a coroutine function."""
+
+    @functools.wraps(connect)
+    async def conformance_target(url: str, **inputs: Any) -> S:
+        stream = connect(url, **_options(**inputs))
+        await stream.open()
+        return stream
+
+    _described(conformance_target, connect)
     return conformance_target

@@ -6,6 +6,7 @@ iteration, which split on LF only and so never end a CR-terminated line.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -15,7 +16,7 @@ import aiohttp
 from ._drive import AsyncEventStream
 from ._machine import Machine
 from ._request import Request
-from ._target import make_target
+from ._target import make_async_target
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -36,7 +37,8 @@ class _Response:
 
 
 class _Transport:
-    network_errors = (aiohttp.ClientError, TimeoutError, OSError)
+    # Connection failures only: InvalidURL and the like are the caller's mistakes, never retried.
+    network_errors = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
     timeout_errors = (_READ_TIMEOUT,)
 
     def __init__(self, machine: Machine, session: aiohttp.ClientSession | None) -> None:
@@ -77,4 +79,4 @@ def connect(
     return AsyncEventStream(machine, _Transport(machine, session))
 
 
-conformance_target = make_target(connect)
+conformance_target = make_async_target(connect)

@@ -15,7 +15,7 @@ import httpx
 from ._drive import AsyncEventStream, EventStream
 from ._machine import Machine
 from ._request import Request
-from ._target import make_target
+from ._target import make_async_target, make_target
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._options import Options
 
 __all__ = ["aconnect", "async_conformance_target", "conformance_target", "connect"]
+
 
 class _Response:
     def __init__(self, response: httpx.Response) -> None:
@@ -44,7 +45,9 @@ def _send_args(request: Request) -> dict[str, object]:
 class _Client:
     """What both transports share: the errors, the timeouts, and who owns the client."""
 
-    network_errors = (httpx.TransportError,)
+    # Not all of httpx.TransportError: LocalProtocolError (a bad header) and UnsupportedProtocol
+    # are the caller's mistakes and must not loop.
+    network_errors = (httpx.NetworkError, httpx.TimeoutException, httpx.RemoteProtocolError)
     timeout_errors = (httpx.ReadTimeout,)
 
     def __init__(self, machine: Machine, client: Any, factory: Callable[..., Any]) -> None:
@@ -94,4 +97,4 @@ def aconnect(
 
 
 conformance_target = make_target(connect)
-async_conformance_target = make_target(aconnect)
+async_conformance_target = make_async_target(aconnect)

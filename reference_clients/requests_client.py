@@ -42,8 +42,18 @@ class _Response:
 
 
 class _Transport:
-    network_errors = (requests.RequestException, urllib3.exceptions.HTTPError, OSError)
-    timeout_errors = (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError)
+    # Only failures of the connection mean "reconnect"; InvalidHeader, InvalidURL and the like
+    # are the caller's mistakes and must not loop.
+    network_errors = (
+        requests.ConnectionError,
+        requests.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        urllib3.exceptions.ProtocolError,
+        urllib3.exceptions.ReadTimeoutError,
+        ConnectionError,
+        TimeoutError,
+    )
+    timeout_errors = (requests.exceptions.ReadTimeout, urllib3.exceptions.ReadTimeoutError, TimeoutError)
 
     def __init__(self, machine: Machine, session: requests.Session | None) -> None:
         self._session = session or requests.Session()
@@ -55,7 +65,10 @@ class _Transport:
         with self._session.request(
             request.method,
             request.url,
-            headers=dict(request.header_bytes()),
+            # urllib3 returns a connection to its pool even when the server is closing it, and
+            # never retries the next request that then meets a reset; one connection per request
+            # is what an event stream uses anyway.
+            headers={**dict(request.header_bytes()), "Connection": b"close"},
             data=request.body,
             stream=True,
             allow_redirects=False,  # the machine follows redirects (N-06, N-07, N-08)

@@ -171,13 +171,13 @@ class Run:
 def _sync(connect: Callable[..., Any]) -> Callable[..., Run]:
     def run(url: str, *, limit: int | None = None, **options: Any) -> Run:
         result = Run(limit=limit)
-        with connect(url, **options) as stream:
-            try:
+        try:
+            with connect(url, **options) as stream:
                 for event in stream:
                     if result.add(event):
                         break
-            except SSEError as error:
-                result.error = error
+        except SSEError as error:
+            result.error = error
         return result
 
     return run
@@ -185,13 +185,13 @@ def _sync(connect: Callable[..., Any]) -> Callable[..., Run]:
 
 def _async(connect: Callable[..., Any]) -> Callable[..., Run]:
     async def main(url: str, result: Run, options: dict[str, Any]) -> Run:
-        async with connect(url, **options) as stream:
-            try:
+        try:
+            async with connect(url, **options) as stream:
                 async for event in stream:
                     if result.add(event):
                         break
-            except SSEError as error:
-                result.error = error
+        except SSEError as error:
+            result.error = error
         return result
 
     def run(url: str, *, limit: int | None = None, **options: Any) -> Run:

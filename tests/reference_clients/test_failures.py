@@ -87,3 +87,12 @@ def test_unreachable_server_raises_once_reconnects_run_out(client):
     assert isinstance(run.error, ConnectionLost)
     assert not isinstance(run.error, ReadTimeout)
     assert run.error.__cause__ is not None
+
+
+def test_a_callers_mistake_is_raised_not_retried(server, client):
+    # A header value with a line break is refused by every HTTP library; retrying cannot help.
+    url = server.script(Reply([b"data: a\n\n"]))
+    with pytest.raises(Exception) as raised:  # each library has its own exception for this
+        client(url, headers={"X-Bad": "a\r\nInjected: 1"}, max_reconnects=None)
+    assert not isinstance(raised.value, ConnectionLost)
+    assert server.seen(url) == []

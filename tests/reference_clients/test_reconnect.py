@@ -89,3 +89,12 @@ def test_leaving_the_loop_closes_without_reconnecting(server, client):
     run = client(url, limit=1)
     assert run.events == [Event("message", "a")]
     assert len(server.seen(url)) == 1
+
+
+def test_id_with_outer_spaces_is_sent_without_them(server, client):
+    # HTTP trims a header value's outer whitespace; the event keeps the id exactly (N-11).
+    url = server.script(Reply([b"id:  x \ndata: a\n\n"]), Reply([b"data: b\n\n"]))
+    run = client(url)
+    assert run.error is None
+    assert [e.id for e in run.events] == [" x ", " x "]
+    assert server.seen(url)[1].header("Last-Event-ID") == b"x"
