@@ -48,6 +48,7 @@ class RecordedRequest:
     headers: list[tuple[str, str]]
     body: str
     received: float
+    sent: float | None = None  # everything scripted was written (a held-open body stays open)
     ended: float | None = None
 
     def header(self, name: str) -> str | None:
@@ -75,10 +76,13 @@ class Slot:
             listener()
 
     @property
-    def bodies_done(self) -> bool:
-        """Every listed connection was requested and its response has ended."""
+    def all_sent(self) -> float | None:
+        """When the last listed connection had everything written, or None if not yet."""
         count = len(self.case.connections)
-        return len(self.requests) >= count and all(r.ended is not None for r in self.requests[:count])
+        times = [r.sent for r in self.requests[:count]]
+        if len(times) < count or None in times:
+            return None
+        return max(times, default=0.0)  # type: ignore[type-var]
 
     @property
     def answered_204(self) -> bool:
@@ -213,6 +217,8 @@ class CaseServer:
                 return web.Response(status=204)
         finally:
             record.ended = time.monotonic()
+            if record.sent is None:
+                record.sent = record.ended
             slot.notify()
 
     def _headers(self, connection: Connection, slot: Slot) -> dict[str, str]:
@@ -240,6 +246,7 @@ class CaseServer:
             elif isinstance(step, Sleep):
                 await asyncio.sleep(step.ms / 1000)
             elif isinstance(step, HoldOpen):
+                _mark_sent(request, slot)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(slot.release.wait(), self.hold_limit)
                 _drop(request)
@@ -252,6 +259,13 @@ class CaseServer:
         await response.write_eof()
         response.force_close()
         return response
+
+
+def _mark_sent(request: web.Request, slot: Slot) -> None:
+    record = next((r for r in reversed(slot.requests) if r.sent is None), None)
+    if record is not None:
+        record.sent = time.monotonic()
+        slot.notify()
 
 
 def _no_delay(request: web.Request) -> None:

@@ -204,8 +204,18 @@ def _payload_findings(case: Case, observation: Observation) -> list[Finding]:
             want, got = f'"{visible(expect.text)}"', f'"{visible(observation.text)}"'
             return [Finding("the assembled text differs", want, got)]
         return []
-    difference = compare_events(expect.events, observation.events)
-    return [difference] if difference else []
+    found = [d for d in [compare_events(expect.events, observation.events)] if d]
+    comments = getattr(expect, "comments", None)
+    if comments is not None and list(comments) != observation.comments:
+        show = " | ".join(f'"{visible(c)}"' for c in comments) or "(none)"
+        got = " | ".join(f'"{visible(c)}"' for c in observation.comments) or "(none)"
+        found.append(Finding("the reported comments differ", show, got))
+    if expect.open and not observation.opened:
+        found.append(Finding("never reported the connection as open", "open", "(nothing)"))
+    if expect.retry is not None and observation.retry is not None and observation.retry != expect.retry:
+        want, got = f"{expect.retry} ms", f"{observation.retry} ms"
+        found.append(Finding("the reported reconnection time differs", want, got))
+    return found
 
 
 def _evidence(case: Case, chunking: Chunking, limit: int = 240) -> str:

@@ -179,10 +179,9 @@ class CaseWatch(Watch):
     A client that reconnects forever or waits out a long ``retry`` must not cost the whole
     time bound when nothing it could still do changes the verdict:
 
-    * a held-open stream: every expected event has arrived;
     * a 204 was answered past the listed connections, and the case does not count requests;
-    * every listed body has ended, every expected event has arrived, and ``settle`` seconds
-      passed without more (an extra event at EOF shows up at once, not later).
+    * every listed body was sent (a held-open one included), everything expected has been
+      reported, and ``settle`` seconds passed (an extra event at EOF shows up at once).
 
     When the case counts requests, or expects a failure, only the client itself ends the run.
     """
@@ -209,24 +208,19 @@ class CaseWatch(Watch):
             self._timer.cancel()
 
     def check(self) -> None:
-        if self.stop.is_set():
+        if self.stop.is_set() or self.judges_ending:
             return
-        events = len(self.observation.events) if self.observation else 0
-        complete = events >= len(self.case.expect.events)
-        held = bool(self.case.connections) and self.case.connections[-1].ends_held_open
-        if held and complete and self.case.expect.events and self.case.profile == "generic":
+        if self.slot.answered_204:
             self.stop.set()
-        elif self.judges_ending:
             return
-        elif self.slot.answered_204:
+        sent = self.slot.all_sent
+        if sent is None or not (self.observation or Observation()).covers(self.case.expect):
+            return
+        remaining = sent + self.settle - time.monotonic()
+        if remaining <= 0:
             self.stop.set()
-        elif complete and self.slot.bodies_done:
-            ended = max(r.ended or 0.0 for r in self.slot.requests)
-            remaining = ended + self.settle - time.monotonic()
-            if remaining <= 0:
-                self.stop.set()
-            elif self._timer is None:
-                self._timer = asyncio.get_running_loop().call_later(remaining, self.check)
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(remaining, self.check)
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:

@@ -85,8 +85,20 @@ class Observation:
     timed_out: bool = False
     stopped_early: bool = False
     finished: bool = False
+    comments: list[str] = field(default_factory=list)
+    opened: bool = False
+    retry: int | None = None
     stderr: str = ""
     seconds: float = 0.0
+
+    def covers(self, expect: Any) -> bool:
+        """Everything the case expects to be reported has been (events, comments, open)."""
+        comments = getattr(expect, "comments", None) or ()
+        return (
+            len(self.events) >= len(expect.events)
+            and len(self.comments) >= len(comments)
+            and (self.opened or not getattr(expect, "open", False))
+        )
 
 
 class Watch:
@@ -126,6 +138,15 @@ def _field(item: Any, keys: tuple[str, ...]) -> Any:
         if value is not None:
             return value
     return None
+
+
+def report_kind(item: Any) -> str:
+    """An item without data may report a comment, the opening, or the retry value instead."""
+    if _field(item, ("data",)) is None:
+        for kind in ("comment", "open", "retry"):
+            if _field(item, (kind,)) is not None:
+                return kind
+    return "event"
 
 
 def to_event(item: Any) -> Event:
@@ -275,15 +296,28 @@ def _consume(result: Any, push: Callable[..., None], close_after: int | None) ->
         iterator.close()
 
 
+def _add_report(observation: Observation, item: Any) -> bool:
+    """Record one reported item; False (and ``broken`` set) when it is not a valid report."""
+    kind = report_kind(item)
+    try:
+        if kind == "event":
+            observation.events.append(to_event(item))
+        elif kind == "comment":
+            observation.comments.append(str(_field(item, ("comment",))))
+        elif kind == "open":
+            observation.opened = True
+        else:
+            observation.retry = int(_field(item, ("retry",)))
+    except (TypeError, ValueError) as error:
+        observation.broken = str(error)
+        return False
+    return True
+
+
 def _absorb(observation: Observation, kind: str, value: Any, profile: str) -> bool:
     """Add one report from a target to the observation; True when the client is done."""
     if kind == "event":
-        try:
-            observation.events.append(to_event(value))
-        except TypeError as error:
-            observation.broken = str(error)
-            return True
-        return False
+        return not _add_report(observation, value)
     if kind == "text":
         if not isinstance(value, str):
             observation.broken = f"the openai profile returns str, got {type(value).__name__}"
@@ -410,9 +444,11 @@ class CommandTarget:
                 if not line.strip():
                     continue
                 try:
-                    observation.events.append(to_event(json.loads(line)))
-                except (ValueError, TypeError) as error:
-                    observation.broken = f"printed a line that is not a JSON event ({error}): {_short(line)}"
+                    item = json.loads(line)
+                except ValueError as error:
+                    observation.broken = f"printed a line that is not JSON ({error}): {_short(line)}"
+                    return
+                if not _add_report(observation, item):
                     return
                 if watch is not None:
                     watch.seen(observation)

@@ -1,0 +1,80 @@
+"""``sse-conformance client``: run an SSE client against every client case.
+
+Exit status: 0 when every MUST case passes (SHOULD failures are warnings), 1 when any fails or
+errors, 2 for usage errors (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from ..results import Report
+from .cases_opts import add_selection_options
+from .options import make_plan, make_target, positive
+from .output import Dots, render_failures, render_rule_summary
+from .runner import DEFAULT_CONCURRENCY, ClientRun
+
+__all__ = ["configure", "run"]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target", nargs="?", metavar="TARGET", help="the client as module:callable (importable from here)"
+    )
+    parser.add_argument(
+        "--cmd",
+        metavar="COMMAND",
+        help="a client in any language: 'PROGRAM ARGS {url}', printing one JSON event per line",
+    )
+    add_selection_options(parser)
+    parser.add_argument(
+        "--capability",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="declare an optional feature (repeatable): reconnect, last-event-id, retry, post, "
+        "headers, comments, open, close",
+    )
+    parser.add_argument("--timeout-scale", default="1", metavar="F", help="multiply every time bound by F")
+    parser.add_argument(
+        "-j", "--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N", help="clients run at once"
+    )
+    parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
+    parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only the failures and the summary line")
+
+
+def run(args: argparse.Namespace) -> int:
+    target = make_target(args.target, args.cmd, args.capability)
+    scale = positive(args.timeout_scale, "--timeout-scale")
+    concurrency = int(positive(args.concurrency, "--concurrency"))
+    items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
+    client = ClientRun(target, timeout_scale=scale, concurrency=concurrency)
+    dots = Dots(len(items))
+
+    async def main() -> list:
+        async with client.server:
+            return await client.run(items, dots)
+
+    results = asyncio.run(main())
+    dots.finish()
+    report = Report(
+        kind="client",
+        target=client.name,
+        results=results,
+        meta={"profile": args.profile, "capabilities": sorted(client.capabilities), "pattern": args.k},
+    )
+    if args.json_report:
+        report.write_json(args.json_report)
+    if args.junit_xml:
+        report.write_junit(args.junit_xml)
+    if not args.quiet:
+        print(render_rule_summary(report))
+        print()
+    failures = render_failures(report)
+    if failures:
+        print(failures)
+        print()
+    print(report.summary_line())
+    return 0 if report.ok else 1

@@ -1,0 +1,117 @@
+"""Human output of a client run: progress dots, a per-rule summary, then each failure explained."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import defaultdict
+from typing import TextIO
+
+from ..results import Outcome, Report, Result
+from ..rules import RULES
+from .runner import Item
+
+__all__ = ["Dots", "render_failures", "render_rule_summary"]
+
+_MARK = {
+    Outcome.PASS: ".",
+    Outcome.FAIL: "F",
+    Outcome.WARN: "W",
+    Outcome.ERROR: "E",
+    Outcome.SKIP: "s",
+    Outcome.INFO: "i",
+}
+_WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.INFO, Outcome.PASS, Outcome.SKIP)
+DOTS_AFTER = 2.0  # seconds: a short run off a TTY prints no dots at all
+WIDTH = 80
+MAX_SHOWN = 40
+
+
+def worst(results: list[Result]) -> Outcome:
+    outcomes = {r.outcome for r in results}
+    return next((o for o in _WORST if o in outcomes), Outcome.PASS)
+
+
+class Dots:
+    """pytest-style progress: one mark per finished case x chunking.
+
+    On a TTY the marks appear at once; otherwise only once the run has taken ``DOTS_AFTER``
+    seconds (then the marks so far are printed in one go), so short runs in CI stay quiet.
+    """
+
+    def __init__(self, total: int, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.total = total
+        self.done = 0
+        self.started = time.monotonic()
+        self.pending = ""
+        self.column = 0
+        self.live = self.stream.isatty()
+
+    def __call__(self, item: Item, results: list[Result]) -> None:
+        self.done += 1
+        self.pending += _MARK[worst(results)] if results else "."
+        if not self.live and time.monotonic() - self.started >= DOTS_AFTER:
+            self.live = True
+        if self.live:
+            self._flush()
+
+    def _flush(self) -> None:
+        for mark in self.pending:
+            self.stream.write(mark)
+            self.column += 1
+            if self.column >= WIDTH - 8:
+                self.stream.write(f" [{self.done * 100 // max(1, self.total):3d}%]\n")
+                self.column = 0
+        self.pending = ""
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.live and self.column:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def render_rule_summary(report: Report) -> str:
+    """One line per rule: its level, counts per outcome, its title."""
+    counts: dict[str, dict[Outcome, int]] = defaultdict(lambda: defaultdict(int))
+    for result in report.results:
+        counts[result.rule][result.outcome] += 1
+    lines = ["rule  level   pass fail warn  err skip  title"]
+    for rule_id in sorted(counts, key=lambda r: (r[0], int(r[2:]) if r[2:].isdigit() else 0)):
+        c = counts[rule_id]
+        rule = RULES.get(rule_id)
+        lines.append(
+            f"{rule_id:<5} {(rule.level if rule else '?'):<6} "
+            f"{c[Outcome.PASS]:5d} {c[Outcome.FAIL]:4d} {c[Outcome.WARN]:4d} {c[Outcome.ERROR]:4d} "
+            f"{c[Outcome.SKIP]:4d}  {rule.title if rule else ''}"
+        )
+    return "\n".join(lines)
+
+
+def render_failures(report: Report, limit: int = MAX_SHOWN) -> str:
+    """Each failing case x chunking once, with every rule it breaks and the evidence."""
+    grouped: dict[str, list[Result]] = defaultdict(list)
+    for result in report.results:
+        if result.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.WARN):
+            grouped[result.name].append(result)
+    blocks = []
+    for name, results in list(grouped.items())[:limit]:
+        first = results[0]
+        rules = ", ".join(dict.fromkeys(f"{r.rule} ({r.level})" for r in results))
+        lines = [f"{first.outcome.value.upper()} {name}  {rules}  {first.extra.get('description', '')}"]
+        lines.append(f"  {first.message}")
+        for label, value in (
+            ("expected", first.expected),
+            ("actual", first.actual),
+            ("sent", first.evidence),
+            ("fix", first.fix),
+        ):
+            if value:
+                lines.append(f"  {label + ':':<10}" + value.replace("\n", "\n            "))
+        for url in dict.fromkeys(r.spec for r in results if r.spec):
+            lines.append(f"  {'spec:':<10}{url}")
+        blocks.append("\n".join(lines))
+    if len(grouped) > limit:
+        blocks.append(f"… and {len(grouped) - limit} more failing case x chunking (see --json-report)")
+    return "\n\n".join(blocks)

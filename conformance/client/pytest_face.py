@@ -1,0 +1,69 @@
+"""The pytest face: ``pytest --sse-client module:callable`` collects every case x chunking.
+
+Item ids are ``CASE-ID[chunking]`` so ``-k`` and ``--junitxml`` work. One case server per
+pytest process (each xdist worker has its own), started on the first item that runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ..plan import PlannedItem
+from .options import make_plan, make_target, positive
+from .runner import BackgroundRun, Item
+from .targets import PROFILES
+
+__all__ = ["add_options", "plan"]
+
+
+def add_options(group: Any) -> None:
+    group.addoption("--sse-client", metavar="MODULE:CALLABLE", help="run the SSE client cases against it")
+    group.addoption("--sse-client-cmd", metavar="COMMAND", help="a client program: 'PROGRAM ARGS {url}'")
+    group.addoption("--sse-profile", choices=PROFILES, default="generic", help="generic or openai")
+    group.addoption(
+        "--sse-capability", action="append", default=[], metavar="NAME", help="declare a client capability"
+    )
+    group.addoption("--sse-chunking", action="append", metavar="NAME", help="only these chunkings")
+    group.addoption("--sse-timeout-scale", default="1", metavar="F", help="multiply every time bound by F")
+
+
+class _Lazy:
+    """Starts the background run (and its case server) on first use, stops it at exit."""
+
+    def __init__(self, config: pytest.Config, target: Any, scale: float) -> None:
+        self.config, self.target, self.scale = config, target, scale
+        self.background: BackgroundRun | None = None
+
+    def run(self, item: Item) -> list:
+        if self.background is None:
+            self.background = BackgroundRun(self.target, timeout_scale=self.scale)
+            self.config.add_cleanup(self.background.close)
+        return self.background.run_item(item)
+
+
+def plan(config: pytest.Config) -> list[PlannedItem] | None:
+    spec = config.getoption("--sse-client")
+    command = config.getoption("--sse-client-cmd")
+    if not spec and not command:
+        return None
+    from ..cli import UsageError
+
+    try:
+        target = make_target(spec, command, config.getoption("--sse-capability"))
+        scale = positive(config.getoption("--sse-timeout-scale"), "--sse-timeout-scale")
+        profile = config.getoption("--sse-profile")
+        items = make_plan(profile=profile, pattern=None, chunkings=config.getoption("--sse-chunking"))
+    except UsageError as error:
+        raise pytest.UsageError(str(error)) from None
+    lazy = _Lazy(config, target, scale)
+    return [
+        PlannedItem(
+            name=item.name,
+            rule=item.case.rules[0],
+            run=lambda item=item: lazy.run(item),
+            markers=[f"sse_{item.case.level}"],
+        )
+        for item in items
+    ]

@@ -1,0 +1,111 @@
+"""``sse-conformance serve-cases``: the case server on its own, for clients the suite cannot start.
+
+It prints one line, ``serving N case URLs: http://127.0.0.1:PORT/index.json``, then serves until
+interrupted. The index lists every case x chunking with its URL, what the client is asked to do,
+what it must report, and where the server's request log for that URL is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+from typing import Any
+
+from aiohttp import web
+
+from ..cases.model import Case, Expect
+from ..rules import RULES
+from .cases_opts import add_selection_options
+from .caseserver import CaseServer
+from .options import make_plan
+from .runner import Item
+
+__all__ = ["build_index", "configure", "run", "serve"]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=0, metavar="N", help="port on 127.0.0.1 (0: any free)")
+    add_selection_options(parser)
+
+
+def _expect_json(expect: Expect) -> dict[str, Any]:
+    data: dict[str, Any] = {"events": [e.as_dict() for e in expect.events]}
+    optional = {
+        "text": expect.text,
+        "retry": expect.retry,
+        "requests": expect.requests,
+        "min_reconnect_delay_ms": expect.min_reconnect_delay_ms,
+    }
+    data.update({k: v for k, v in optional.items() if v is not None})
+    if expect.error:
+        data["error"] = True
+    return data
+
+
+def _client_json(case: Case) -> dict[str, Any]:
+    options = case.client
+    data = {
+        "method": options.method,
+        "headers": dict(options.headers),
+        "body": options.body,
+        "last_event_id": options.last_event_id,
+        "initial_retry_ms": options.initial_retry_ms,
+        "close_after_events": options.close_after_events,
+    }
+    return {k: v for k, v in data.items() if v not in (None, {})}
+
+
+def build_index(server: CaseServer, items: list[Item]) -> dict[str, Any]:
+    """The JSON index: one entry per case x chunking served."""
+    entries = []
+    for item in items:
+        case = item.case
+        path = f"/cases/{case.id}/{item.chunking.name}"
+        entries.append(
+            {
+                "name": item.name,
+                "case": case.id,
+                "chunking": item.chunking.name,
+                "description": case.description,
+                "url": server.url(path),
+                "requests_log": server.url("/_requests" + path),
+                "rules": list(case.rules),
+                "level": case.level,
+                "spec": RULES[case.rules[0]].url if case.rules and case.rules[0] in RULES else case.spec,
+                "profile": case.profile,
+                "requires": list(case.requires),
+                "client": _client_json(case),
+                "expect": _expect_json(case.expect),
+            }
+        )
+    return {"kind": "sse-conformance client cases", "count": len(entries), "cases": entries}
+
+
+async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = None) -> None:
+    """Serve ``items`` until cancelled; print the index URL once listening."""
+    server = CaseServer()
+    for item in items:
+        server.add(item.case, item.chunking)
+    index: dict[str, Any] = {}
+
+    async def index_handler(request: web.Request) -> web.Response:
+        return web.json_response(index)
+
+    server.make_app().router.add_get("/index.json", index_handler)
+    base = await server.start(port)
+    index.update(build_index(server, items))
+    print(f"serving {len(items)} case URLs: {base}/index.json", flush=True)
+    if ready is not None:
+        ready.set()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
+
+
+def run(args: argparse.Namespace) -> int:
+    items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(items, args.port))
+    return 0
