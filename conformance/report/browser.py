@@ -6,8 +6,9 @@ the case URL to the page and waits, so the suite's own runner and judge give the
 
 A browser has no exceptions to raise: when ``EventSource`` gives up (readyState CLOSED) the
 adapter reads the status the case server sent last, and reports a clean stop for 204 and a
-failed connection for anything else. It cannot preset method, headers, body, Last-Event-ID or
-the initial reconnection time, so cases that need those report a broken adapter, never a pass.
+failed connection for anything else. It cannot preset method, headers, body or Last-Event-ID,
+so cases that need those report a broken adapter, never a pass; the runner's initial
+reconnection time is only a speed hint, so Chromium keeps its own default (3 s).
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -28,7 +32,7 @@ from aiohttp import web
 
 from ..cases.model import Case
 from ..client.caseserver import CaseServer
-from ..client.targets import Invocation, Observation, PythonTarget
+from ..client.targets import Invocation, Observation, PythonTarget, Watch
 from ..results import Report
 from ..sse import Event
 from .browser_page import PAGE
@@ -63,21 +67,29 @@ def chromium_path() -> str | None:
 
 @dataclass
 class _Pending:
-    """One job in flight: its events by sequence number and how it ended."""
+    """One job in flight: the live observation, events by sequence number, how it ended."""
 
-    enough: Callable[[list[Event]], bool] | None
+    watch: Watch | None
+    observation: Observation = field(default_factory=Observation)
     events: dict[int, Event] = field(default_factory=dict)
     how: str | None = None
-    expected_count: int | None = None
+    expected_count: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def ordered(self) -> list[Event]:
-        return [self.events[k] for k in sorted(self.events)]
+    def add(self, seq: int, event: Event) -> None:
+        self.events[seq] = event
+        self.observation.events = [self.events[k] for k in sorted(self.events)]
+        if self.watch is not None:
+            self.watch.seen(self.observation)
+        self.check()
+
+    def end(self, how: str, count: int) -> None:
+        self.how, self.expected_count = how, count
+        self.check()
 
     def check(self) -> None:
-        """Done when the page said so and every posted event is in, or when ``enough`` holds."""
-        ended = self.how is not None and len(self.events) >= (self.expected_count or 0)
-        if ended or (self.enough is not None and self.enough(self.ordered())):
+        """Done when the page said so and every event it posted is in (posts may overtake)."""
+        if self.how is not None and len(self.events) >= self.expected_count:
             self.done.set()
 
 
@@ -86,11 +98,12 @@ class Bridge:
 
     def __init__(self, server: CaseServer) -> None:
         self.server = server
-        self.jobs: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.jobs: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.pending: dict[int, _Pending] = {}
         self.ids = itertools.count(1)
         self.page_seen = asyncio.Event()
         self.closing = False
+        self.observed: dict[str, Observation] = {}  # by case path: what Chromium did, for tests
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/__browser/", self._page)
@@ -109,22 +122,28 @@ class Bridge:
             job = await asyncio.wait_for(self.jobs.get(), POLL)
         except TimeoutError:
             return web.Response(status=204)
+        if job is None:  # close() woke this poll up: the run is over
+            return web.Response(status=410)
         return web.json_response(job)
 
+    def close(self) -> None:
+        """End the page's polling now, so stopping the server does not wait for a poll."""
+        self.closing = True
+        for _ in range(4):
+            self.jobs.put_nowait(None)
+
     async def _event(self, request: web.Request) -> web.Response:
-        body = await request.json()
+        body = json.loads(await request.content.read())  # events may be MiBs: no client_max_size
         pending = self.pending.get(body["id"])
         if pending is not None:
-            pending.events[int(body["seq"])] = Event(body["event"], body["data"], body["last"])
-            pending.check()
+            pending.add(int(body["seq"]), Event(body["event"], body["data"], body["last"]))
         return web.Response(status=204)
 
     async def _done(self, request: web.Request) -> web.Response:
         body = await request.json()
         pending = self.pending.get(body["id"])
         if pending is not None:
-            pending.how, pending.expected_count = body["how"], int(body["count"])
-            pending.check()
+            pending.end(body["how"], int(body["count"]))
         return web.Response(status=204)
 
 
@@ -139,6 +158,23 @@ def _last_status(case: Case, requests: int) -> int:
     if requests == 0 or requests > len(case.connections):
         return 204
     return case.connections[requests - 1].status
+
+
+async def _first(done: asyncio.Event, watch: Watch | None, deadline: float) -> str:
+    """Wait for the page's end, the runner's stop or the deadline: "done", "stopped", "timeout"."""
+    waiters = {"done": asyncio.ensure_future(done.wait())}
+    if watch is not None:
+        waiters["stopped"] = asyncio.ensure_future(watch.stop.wait())
+    try:
+        finished, _ = await asyncio.wait(
+            waiters.values(),
+            timeout=max(0.0, deadline - time.monotonic()),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
+    finally:
+        for waiter in waiters.values():
+            waiter.cancel()
+    return next((how for how, waiter in waiters.items() if waiter in finished), "timeout")
 
 
 class BrowserTarget(PythonTarget):
@@ -156,52 +192,52 @@ class BrowserTarget(PythonTarget):
         *,
         profile: str,
         timeout: float,
-        enough: Callable[[list[Event]], bool] | None = None,
+        watch: Watch | None = None,
     ) -> Observation:
         started = time.monotonic()
         path = "/" + invocation.url.split("/", 3)[3]
         slot = self.bridge.server.slots[path.split("?")[0]]
         case = slot.case
-        extras = {k: v for k, v in invocation.kwargs().items() if k != "method" or v != "GET"}
+        # the initial reconnection time is a speed hint a browser cannot take: Chromium uses its own
+        ignored = ("initial_retry_ms",)
+        extras = {
+            k for k, v in invocation.kwargs().items() if k not in ignored and (k != "method" or v != "GET")
+        }
         if extras:
             return Observation(broken=f"a browser EventSource cannot be given {', '.join(sorted(extras))}")
         job_id = next(self.bridge.ids)
-        pending = _Pending(enough)
+        pending = _Pending(watch)
         self.bridge.pending[job_id] = pending
         single = len(case.connections) <= 1 and (case.expect.requests or 1) <= 1
-        await self.bridge.jobs.put(
-            {
-                "id": job_id,
-                "url": invocation.url,
-                "types": _listened_types(case),
-                "single": single,
-                "timeout_ms": int(timeout * 1000),
-            }
-        )
-        observation = Observation()
+        job = {
+            "id": job_id,
+            "url": invocation.url,
+            "types": _listened_types(case),
+            "single": single,
+            "timeout_ms": int(timeout * 1000),
+        }
+        await self.bridge.jobs.put(job)
         try:
-            await asyncio.wait_for(pending.done.wait(), timeout + 1)
-        except TimeoutError:
-            observation.timed_out = True
+            how = await _first(pending.done, watch, started + timeout + 1)
         finally:
             self.bridge.pending.pop(job_id, None)
-        observation.events = pending.ordered()
-        if pending.how == "closed" and _last_status(case, len(slot.requests)) != 204:
-            observation.raised = "EventSource error: the connection failed (readyState CLOSED)"
+        observation = pending.observation
+        observation.timed_out = how == "timeout" or pending.how == "timeout"
+        observation.stopped_early = how == "stopped"
         if pending.how in ("closed", "eof"):
             observation.finished = True
-        elif pending.how == "timeout":
-            observation.timed_out = True
-        elif pending.how is None and not observation.timed_out:
-            observation.stopped_early = True
+        if pending.how == "closed" and _last_status(case, len(slot.requests)) != 204:
+            observation.raised = "EventSource error: the connection failed (readyState CLOSED)"
         observation.seconds = time.monotonic() - started
+        self.bridge.observed[slot.path] = observation
         return observation
 
 
 @contextlib.asynccontextmanager
 async def _chromium(url: str, executable: str) -> AsyncIterator[subprocess.Popen[bytes]]:
     """Chromium on ``url`` with a fresh profile; always killed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="sse-chromium-") as profile:
+    # Chromium's helpers may still write to the profile while they die: cleanup must not fail
+    with tempfile.TemporaryDirectory(prefix="sse-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen(
             [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
             stdin=subprocess.DEVNULL,
@@ -212,15 +248,23 @@ async def _chromium(url: str, executable: str) -> AsyncIterator[subprocess.Popen
         try:
             yield proc
         finally:
-            proc.kill()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the whole group: renderer, zygote, GPU helpers
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=10)
 
 
 async def chromium_report(
-    *, pattern: str | None = None, chunkings: Iterable[str] | None = None, executable: str | None = None
+    *,
+    pattern: str | None = None,
+    chunkings: Iterable[str] | None = None,
+    executable: str | None = None,
+    observed: dict[str, Observation] | None = None,
 ) -> Report:
-    """Run the generic client cases in headless Chromium; raises RuntimeError if it cannot start."""
+    """Run the generic client cases in headless Chromium; raises RuntimeError if it cannot start.
+
+    ``observed``, when given, receives what Chromium did per case path (``/cases/ID/chunking``).
+    """
     from ..client.runner import ClientRun, plan_items
 
     executable = executable or chromium_path()
@@ -237,8 +281,12 @@ async def chromium_report(
         except TimeoutError:
             state = "exited" if proc.poll() is not None else "is running"
             raise RuntimeError(f"Chromium {state} but never loaded the runner page") from None
-        results = await run.run(items)
-        bridge.closing = True
+        try:
+            results = await run.run(items)
+        finally:
+            bridge.close()
+    if observed is not None:
+        observed.update(bridge.observed)
     return Report(
         kind="client",
         target=run.name,

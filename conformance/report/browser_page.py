@@ -22,7 +22,8 @@ function run(job) {
   const source = new EventSource(job.url);
   let seq = 0, over = false;
   const heard = (event) => {
-    if (over) return;
+    // a listener for "error" or "open" also hears the connection's own events, which carry no data
+    if (over || typeof event.data !== 'string') return;
     post('/event', {id: job.id, seq: seq++, event: event.type, data: event.data, last: event.lastEventId});
   };
   const finish = (how) => {
@@ -33,7 +34,8 @@ function run(job) {
     post('/done', {id: job.id, how, count: seq});
   };
   for (const type of job.types) source.addEventListener(type, heard);
-  source.onerror = () => {
+  source.onerror = (event) => {
+    if (typeof event.data === 'string') return; // a message whose type is "error"
     if (source.readyState === EventSource.CLOSED) finish('closed');
     else if (job.single) finish('eof');
   };

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from ..client.targets import Invocation, PythonTarget
+from ..client.targets import Invocation, Observation, PythonTarget, Watch
 from ..sse import Event, EventParser
 from .document import InteropCell
 from .implementations import Probe
@@ -34,6 +34,18 @@ def oracle_events(url: str, probe: Probe) -> list[Event]:
         for chunk in response.iter_bytes():
             events += parser.feed(chunk)
     return events + parser.close()
+
+
+class _Enough(Watch):
+    """Stop watching once the client delivered as many events as the oracle saw."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def seen(self, observation: Observation) -> None:
+        if len(observation.events) >= self.count:
+            self.stop.set()
 
 
 def _shape(events: Sequence[Event]) -> list[tuple[str, str, str]]:
@@ -68,7 +80,7 @@ def interop_cell(
     )
     observation = asyncio.run(
         PythonTarget(target, name=client).observe(
-            invocation, profile="generic", timeout=TIMEOUT, enough=lambda events: len(events) >= len(want)
+            invocation, profile="generic", timeout=TIMEOUT, watch=_Enough(len(want))
         )
     )
     got = observation.events[: len(want)] if observation.stopped_early else observation.events

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..rules import RULES
 from .document import digest
-from .tables import JUDGED, SYMBOL, cell, count_cell, escape, fenced, rate, table
+from .tables import JUDGED, SYMBOL, cell, code, count_cell, escape, fenced, rate, table
 
 __all__ = ["MAX_FAILURES", "MAX_VALUE", "render"]
 
@@ -171,7 +171,7 @@ def _servers(document: Doc, profile: str, title: str, *prefixes: str) -> str:
     for impl, rep in rows_data:
         by_rule = _by(rep["results"], "rule")
         endpoint = rep.get("meta", {}).get("endpoint") or ""
-        label = f"{_label(impl)} `{escape(endpoint)}`" if endpoint else _label(impl)
+        label = f"{_label(impl)} {code(endpoint)}" if endpoint else _label(impl)
         rows.append([label] + [cell(by_rule.get(rid, [])) for rid in columns])
     titles = " ".join(f"{rid} {RULES[rid].title}." for rid in columns if rid in RULES)
     return (
@@ -221,7 +221,7 @@ def _client_chunkings(document: Doc) -> str:
     rows = [[_label(c)] + [count_cell(per_client[id(c)].get(k, [])) for k in chunkings] for c in clients]
     return (
         "## Clients by chunking\n\nThe same cases, with the body split into network writes differently.\n\n"
-        + table(["client"] + [f"`{escape(k)}`" for k in chunkings], rows)
+        + table(["client"] + [code(k) for k in chunkings], rows)
     )
 
 
@@ -232,13 +232,13 @@ def _interop(document: Doc) -> str:
     clients = list(OrderedDict.fromkeys(c["client"] for c in cells))
     by_row: OrderedDict[str, dict[str, Doc]] = OrderedDict()
     for c in cells:
-        by_row.setdefault(f"{c['server']} `{c['endpoint']}`", {})[c["client"]] = c
+        by_row.setdefault(f"{escape(c['server'])} {code(c['endpoint'])}", {})[c["client"]] = c
     rows = [
-        [escape(label)] + [SYMBOL.get(row[c]["outcome"], "·") if c in row else "·" for c in clients]
+        [label] + [SYMBOL.get(row[c]["outcome"], "·") if c in row else "·" for c in clients]
         for label, row in by_row.items()
     ]
     failures = [
-        f"- {escape(c['client'])} × {escape(c['server'])} `{escape(c['endpoint'])}`: {escape(c['detail'])}"
+        f"- {escape(c['client'])} × {escape(c['server'])} {code(c['endpoint'])}: {escape(c['detail'])}"
         for c in cells
         if c["outcome"] != "pass" and c.get("detail")
     ]

@@ -14,6 +14,7 @@ __all__ = [
     "JUDGED",
     "SYMBOL",
     "cell",
+    "code",
     "count_cell",
     "escape",
     "fenced",
@@ -73,6 +74,11 @@ def escape(text: str) -> str:
     """Text safe inside a Markdown table cell or bullet (no HTML, no emphasis, no pipes)."""
     text = _MARKDOWN.sub(r"\\\1", text.replace("\n", " "))
     return text.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code(text: str) -> str:
+    """An inline code span safe in a table (GFM needs the pipe escaped even inside code)."""
+    return "`" + text.replace("`", "'").replace("|", "\\|").replace("\n", " ") + "`"
 
 
 def fenced(text: str, limit: int) -> str:

@@ -1,0 +1,101 @@
+"""The renderer on a results document produced by real runs (see conftest.real_document)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from conformance.report import document
+from conformance.report.cli import render_file
+from conformance.report.render import MAX_VALUE, render
+from conformance.report.tables import escape, fenced
+from conformance.rules import RULES
+
+
+def test_render_is_deterministic_and_survives_a_json_round_trip(
+    real_document: dict[str, Any], tmp_path: Path
+):
+    text = render(real_document)
+    assert render(copy.deepcopy(real_document)) == text
+    path = tmp_path / "results.json"
+    document.dump(real_document, path)
+    assert render_file(path, tmp_path / "REPORT.md") == render(
+        json.loads(path.read_text()), json_name="results.json"
+    )
+
+
+def test_header_names_the_exact_results_it_came_from(real_document: dict[str, Any]):
+    text = render(real_document)
+    assert f"sha256 `{document.digest(real_document)}`" in text
+    changed = copy.deepcopy(real_document)
+    changed["implementations"][0]["version"] = "edited"
+    assert document.digest(changed) != document.digest(real_document)
+
+
+def test_server_table_has_every_server_rule_and_finds_the_bare_cr(real_document: dict[str, Any]):
+    text = render(real_document)
+    section = text.split("## Server rules", 1)[1].split("\n## ", 1)[0]
+    header = next(line for line in section.split("\n") if line.startswith("| server"))
+    for rule_id in (r for r in RULES if r.startswith("S-")):
+        assert f"[{rule_id}]" in header
+    row = next(line for line in section.split("\n") if line.startswith("| tiny"))
+    s11 = next(i for i, h in enumerate(_cells(header)) if "[S-11]" in h)
+    assert _cells(row)[s11] in ("❌", "⚠️")  # the suite calls a bare CR a SHOULD-level smell
+
+
+def _cells(line: str) -> list[str]:
+    """A table row's cells; escaped pipes inside a cell do not split it."""
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+
+
+def test_client_tables_count_per_group_rule_and_chunking(real_document: dict[str, Any]):
+    text = render(real_document)
+    for title in ("## Clients by case group", "## Clients by rule", "## Clients by chunking"):
+        assert title in text
+    chunking_section = text.split("## Clients by chunking", 1)[1].split("\n## ", 1)[0]
+    assert "`whole`" in chunking_section and "`1-byte`" in chunking_section
+    assert "| line-endings |" in text.split("## Clients by case group", 1)[1].split("\n## ", 1)[0]
+
+
+def test_failures_show_expected_and_actual_with_visible_whitespace(real_document: dict[str, Any]):
+    details = render(real_document).split("### naive client", 1)[1].split("\n### ", 1)[0]
+    assert "MUST " in details and "expected:" in details and "actual:" in details
+    assert "␍" in details or "␊" in details
+    assert "[spec](https://html.spec.whatwg.org/" in details
+
+
+def test_unavailable_implementations_are_listed_with_their_reason(real_document: dict[str, Any]):
+    text = render(real_document)
+    section = text.split("## Could not be installed or started", 1)[1]
+    assert "ghost" in section and "No module named 'ghost'" in section
+    assert "not run: ModuleNotFoundError" in text.split("## Summary", 1)[1]
+
+
+def test_interop_matrix_shows_the_real_cell(real_document: dict[str, Any]):
+    section = render(real_document).split("## Interop matrix", 1)[1]
+    assert "reference httpx" in section and "tiny `events`" in section
+
+
+def test_names_cannot_break_the_tables(real_document: dict[str, Any]):
+    assert "tiny \\| naive" in render(real_document)
+    assert escape("a|b<c>`*") == "a\\|b&lt;c&gt;\\`\\*"
+
+
+def test_long_values_are_cut_and_fences_are_never_broken():
+    block = fenced("x" * (MAX_VALUE + 50) + "```", MAX_VALUE)
+    assert "(+53 more characters)" in block
+    assert fenced("a ```` b", 100).startswith("`````\n")
+
+
+def test_load_refuses_other_json(tmp_path: Path):
+    path = tmp_path / "other.json"
+    path.write_text('{"kind": "server"}')
+    try:
+        document.load(path)
+    except ValueError as error:
+        assert "not a sse-conformance-report/1" in str(error)
+    else:
+        raise AssertionError("load accepted a non-report JSON")
