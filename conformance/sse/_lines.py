@@ -196,8 +196,9 @@ class LineDecoder:
         """Add bytes; return the text of every line they complete, each ending in LF.
 
         One decode and one normalisation per feed, so a caller can work on whole blocks with
-        C-speed string methods (EventParser.feed inlines this, as it runs once per chunk). CR and CRLF become LF here,
-        which is safe because a CR can never be part of a line's text (C-08, C-11).
+        C-speed string methods (EventParser.feed inlines this, as it runs once per chunk).
+        CR and CRLF become LF here, which is safe because a CR can never be part of a line's
+        text (C-08, C-11).
         """
         region = self._take(data)
         if not region:

@@ -161,32 +161,39 @@ class EventParser:
             return []
         if self.max_event_bytes is not None or self.comments is not None:
             return self._process_general(lines)
-        # Hot loop: the common lines (data, blank) are handled inline; every other line goes
-        # through the same _field/_dispatch the general path uses.
+        # Hot loop: `#processField` and `#dispatchMessage` inlined on local copies of the
+        # buffers, written back at the end. _process_general is the same algorithm spelt out
+        # through _field/_dispatch; the property tests hold the two to the same results.
         events: list[Event] = []
         append_event = events.append
         data = self._data
         append_data = data.append
-        field = self._field
+        event_type, id_buffer, last_id = self._type, self._id_buffer, self.last_event_id
         for line in lines:
-            if not line:
+            if not line:  # dispatch (C-26, C-30: the id applies even with no data)
+                last_id = id_buffer
                 if data:
-                    text = "\n".join(data)
+                    append_event(make_event(Event, (event_type or "message", "\n".join(data), id_buffer)))
                     data.clear()
-                    append_event(make_event(Event, (self._type or "message", text, self._id_buffer)))
-                    self._type = ""
-                    self.last_event_id = self._id_buffer
-                else:
-                    self.last_event_id = self._id_buffer
-                    self._type = ""
+                event_type = ""
             elif line[:5] == "data:":
-                value = line[5:]
-                append_data(value[1:] if value[:1] == " " else value)
-            elif line[0] != ":":
-                name, colon, value = line.partition(":")
-                if colon and value[:1] == " ":
+                append_data(line[6:] if line[5:6] == " " else line[5:])
+            else:
+                name, _, value = line.partition(":")  # no colon: value "" (C-17)
+                if value[:1] == " ":
                     value = value[1:]
-                field(name, value)
+                if name == "event":
+                    event_type = value
+                elif name == "id":
+                    if "\x00" not in value:  # C-29
+                        id_buffer = value
+                elif name == "data":
+                    append_data(value)
+                elif name == "retry" and _is_ascii_digits(value):  # C-34, C-35
+                    with suppress(ValueError):
+                        self.retry = int(value)
+                # comments (name "") and unknown fields are ignored (C-12, C-18)
+        self._type, self._id_buffer, self.last_event_id = event_type, id_buffer, last_id
         return events
 
     def _process_general(self, lines: list[str]) -> list[Event]:
