@@ -7,6 +7,7 @@ a test proves the committed REPORT.md came from the committed REPORT.json.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import time
@@ -79,6 +80,14 @@ def _summary(doc: dict, output: str, json_path: str, seconds: float | None) -> s
     )
 
 
+def _quiet_servers() -> None:
+    """The case server meets hostile clients on purpose: their resets are verdicts, not log noise."""
+    for name in ("aiohttp.server", "aiohttp.access", "aiohttp.web"):
+        logger = logging.getLogger(name)
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
 def run(args: argparse.Namespace) -> int:
     json_path = args.json or str(Path(args.output).with_suffix(".json"))
     if args.from_json:
@@ -92,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("report: --jobs must be at least 1")
     from .run import RunOptions, collect
 
+    _quiet_servers()
     started = time.monotonic()
     say = (lambda _line: None) if args.quiet else (lambda line: print(line, flush=True))
     options = RunOptions(

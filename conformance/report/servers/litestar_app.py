@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from litestar import Litestar, Request, get, route
+from litestar import Litestar, Request, get
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from ._content import INTERVAL, after, openai_payloads
@@ -22,7 +22,7 @@ async def events(request: Request) -> ServerSentEvent:
     return ServerSentEvent(generate())
 
 
-@route("/openai", http_method=["GET", "POST"])
+@get("/openai")  # not @route(GET+POST): a handler that accepts POST answers 201 by default
 async def openai() -> ServerSentEvent:
     async def generate() -> AsyncIterator[ServerSentEventMessage]:
         for payload in openai_payloads():
