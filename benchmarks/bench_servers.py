@@ -6,12 +6,13 @@ reordered an event (or the run hit its time bound), 0 otherwise. Run from the re
     .venv/bin/python benchmarks/bench_servers.py [--streams 1000] [--events 20] [--interval 0.05]
 
 Each server runs as ``sse-conformance serve KIND --port 0`` in its own process (so the client
-does not share a GIL with it), with heartbeats off. An aiohttp client opens every stream at
-once to ``/events?count=N&interval=S``, parses each body with the suite's EventParser and checks
-it carries ids 1..N in order and then ``complete``. Wall time runs from the first request to
-the last stream's end; events/s is delivered events over that time. CPU seconds used by the
-server and the client process, and the load average, are printed too: on a shared machine the
-wall time mostly measures the other jobs, the CPU seconds measure the servers.
+does not share a GIL with it), with its default 15 s heartbeat (the shipped configuration). An
+aiohttp client opens every stream at once to ``/events?count=N&interval=S``, parses each body
+with the suite's EventParser and checks it carries ids 1..N in order and then ``complete``.
+Wall time runs from the first request to the last stream's end; events/s is delivered events
+over that time. CPU seconds used by the server and the client process, and the load average,
+are printed too: on a shared machine the wall time mostly measures the other jobs, the CPU
+seconds measure the servers.
 """
 
 from __future__ import annotations
@@ -65,9 +66,10 @@ class Outcome:
 
 
 @contextmanager
-def serve(kind: str):
+def serve(kind: str, heartbeat: float):
     """Start ``sse-conformance serve KIND`` on a free port; yield (base URL, pid); stop it."""
-    command = [sys.executable, "-m", "conformance", "serve", kind, "--port", "0", "--heartbeat", "0"]
+    command = [sys.executable, "-m", "conformance", "serve", kind, "--port", "0",
+               "--heartbeat", str(heartbeat)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         ready, _, _ = select.select([process.stdout], [], [], 60)
@@ -155,13 +157,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=20, help="message events per stream")
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between events")
     parser.add_argument("--bound", type=float, default=120.0, help="time bound per server (s)")
+    parser.add_argument("--heartbeat", type=float, default=15.0, help="server heartbeat (s), 0 = off")
     parser.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
     args = parser.parse_args(argv)
     print(f"{args.streams} concurrent streams of {args.events} events + complete, "
           f"{args.interval} s apart (ideal stream time {args.events * args.interval:.2f} s)")
     outcomes = []
     for kind in args.kinds:
-        with serve(kind) as (base, pid):
+        with serve(kind, args.heartbeat) as (base, pid):
             server_cpu, client_cpu = process_cpu(pid), own_cpu()
             outcome = asyncio.run(load(kind, base, args.streams, args.events, args.interval, args.bound))
             outcome.server_cpu = process_cpu(pid) - server_cpu

@@ -9,6 +9,7 @@ the scenario's cleanup runs at once (P-04); :func:`runner_options` says so for e
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from aiohttp import web
 from conformance.sse import Event, encode
 
 from .cors import CorsPolicy
-from .heartbeat import with_heartbeats
+from .heartbeat import Heartbeat
 from .routes import ROUTES, BadRequest, Route, Stream, StreamRequest, parse_body, problem
 from .settings import Settings
 from .stats import StreamStats
@@ -76,16 +77,23 @@ def _handler(route: Route, settings: Settings):
             await response.write_eof()
             return response
         stats = request.app[STATS_KEY]
+
+        async def send(data: bytes) -> None:
+            try:
+                await _write_within(response, data, settings.send_timeout)
+            except TimeoutError:  # a client that stopped reading: drop it, never block forever
+                if request.transport is not None:
+                    request.transport.abort()  # the handler is then cancelled (disconnect)
+                raise
+
         try:
             with stats.stream():
-                async for event in with_heartbeats(stream.events, stream.heartbeat):
-                    data = PING if event is None else wire(stream, event)
-                    await _write_within(response, data, settings.send_timeout)
-        except _DISCONNECTED:
-            return response
-        except TimeoutError:  # a client that stopped reading: drop it rather than block forever
-            if request.transport is not None:
-                request.transport.abort()
+                async with Heartbeat(stream.heartbeat, lambda: send(PING)) as heartbeat, \
+                        contextlib.aclosing(stream.events) as events:  # cleanup runs at once
+                    async for event in events:
+                        await send(wire(stream, event))
+                        heartbeat.touch()
+        except (*_DISCONNECTED, TimeoutError):
             return response
         except asyncio.CancelledError:
             if not stats.ended_by_shutdown():

@@ -1,46 +1,55 @@
-"""Idle heartbeats for adapters without a built-in pinger (aiohttp): merge events and ticks.
+"""Idle heartbeats for adapters without a built-in pinger (aiohttp).
 
-A comment is due only when ``interval`` seconds pass with no event (S-18, P-03). The scenario
-runs in its own task so a slow step never delays a heartbeat; on exit (end, error, or the
-handler cancelled by a client disconnect) that task is cancelled and the generator closed.
+A comment is due only when ``interval`` seconds pass with nothing written (S-18, P-03). One
+small task per stream sleeps until the stream has been idle that long, then calls ``beat``;
+the writer calls :meth:`Heartbeat.touch` after each event, which costs an attribute store, so
+the scenario runs in the handler's own task with no extra task per event. Each ``beat`` is one
+whole write, so a comment can only land between events, never inside one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from typing import TypeVar
+from collections.abc import Awaitable, Callable
+from types import TracebackType
 
-__all__ = ["with_heartbeats"]
-
-T = TypeVar("T")
+__all__ = ["Heartbeat"]
 
 
-async def with_heartbeats(items: AsyncIterator[T], interval: float) -> AsyncIterator[T | None]:
-    """Yield each item, and ``None`` whenever ``interval`` seconds pass without one (0: never)."""
-    iterator = items.__aiter__()
-    pending: asyncio.Future[T] | None = None
-    try:
-        while True:
-            if pending is None:
-                pending = asyncio.ensure_future(iterator.__anext__())
-            done, _ = await asyncio.wait({pending}, timeout=interval or None)
-            if not done:
-                yield None
-                continue
-            try:
-                item = pending.result()
-            except StopAsyncIteration:
-                pending = None
-                return
-            pending = None
-            yield item
-    finally:
-        if pending is not None:
-            pending.cancel()
+class Heartbeat:
+    """``async with Heartbeat(interval, beat) as heartbeat:`` calls ``beat()`` whenever
+    ``interval`` seconds pass without ``heartbeat.touch()`` (0: never)."""
+
+    def __init__(self, interval: float, beat: Callable[[], Awaitable[None]]) -> None:
+        self.interval = interval
+        self._beat = beat
+        self._task: asyncio.Task[None] | None = None
+        self._last = 0.0
+
+    def touch(self) -> None:
+        """Something was just written: the idle clock restarts."""
+        self._last = self._loop.time()
+
+    async def __aenter__(self) -> Heartbeat:
+        self._loop = asyncio.get_running_loop()
+        self.touch()
+        if self.interval:
+            self._task = asyncio.ensure_future(self._run())
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        if self._task is not None:
+            self._task.cancel()
             with contextlib.suppress(BaseException):
-                await pending
-        aclose = getattr(iterator, "aclose", None)
-        if aclose is not None:
-            await aclose()
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            idle = self._loop.time() - self._last
+            if idle < self.interval:
+                await asyncio.sleep(self.interval - idle)
+                continue
+            await self._beat()
+            self.touch()

@@ -8,10 +8,10 @@ import httpx
 import pytest
 
 import reference_servers
-from conformance.sse import Event, parse
+from conformance.sse import parse
 from reference_servers import ENDPOINTS, Settings, endpoint
 from reference_servers.chat import tokens
-from reference_servers.heartbeat import with_heartbeats
+from reference_servers.heartbeat import Heartbeat
 from reference_servers.scenarios import resume_point
 from reference_servers.settings import BadRequest, query_float, query_int
 from reference_servers.stats import StreamStats
@@ -57,43 +57,37 @@ def test_tokens_reassemble_exactly(text):
     assert "".join(tokens(text)) == text
 
 
-def test_heartbeats_fill_idle_gaps_and_the_generator_is_closed():
-    closed = []
-
-    async def slow():
-        try:
-            yield Event(data="a")
-            await asyncio.sleep(0.2)
-            yield Event(data="b")
-            await asyncio.sleep(3600)
-            yield Event(data="never")
-        finally:
-            closed.append(True)
+def test_heartbeat_beats_only_while_idle():
+    beats = []
 
     async def main():
-        seen = []
-        async for item in with_heartbeats(slow(), 0.02):
-            seen.append(item)
-            if item is not None and item.data == "b":
-                break
-        return seen
+        loop = asyncio.get_running_loop()
+        async with Heartbeat(0.05, lambda: asyncio.sleep(0, beats.append(loop.time()))) as heartbeat:
+            busy_until = loop.time() + 0.3
+            while loop.time() < busy_until:  # busy: touched every 10 ms, never idle for 50 ms
+                heartbeat.touch()
+                await asyncio.sleep(0.01)
+            busy_beats = len(beats)
+            idle_until = loop.time() + 0.3
+            while loop.time() < idle_until:  # idle: poll the bounded window, touch nothing
+                await asyncio.sleep(0.01)
+        return busy_beats
 
-    seen = asyncio.run(main())
-    assert seen[0] == Event(data="a") and seen[-1] == Event(data="b")
-    assert None in seen  # heartbeats while the scenario was idle
-    assert closed == [True]
+    busy_beats = asyncio.run(main())
+    assert busy_beats == 0
+    assert len(beats) >= 2  # idle 0.3 s at one beat per 0.05 s: several (load may delay some)
 
 
-def test_zero_interval_means_no_heartbeats():
-    async def quick():
-        for n in range(3):
-            await asyncio.sleep(0.01)
-            yield n
+def test_zero_interval_means_no_heartbeat_task():
+    beats = []
 
     async def main():
-        return [item async for item in with_heartbeats(quick(), 0)]
+        async with Heartbeat(0, lambda: asyncio.sleep(0, beats.append(1))) as heartbeat:
+            assert heartbeat._task is None
+            await asyncio.sleep(0.05)
 
-    assert asyncio.run(main()) == [0, 1, 2]
+    asyncio.run(main())
+    assert beats == []
 
 
 def test_stats_count_streams_however_they_end():
