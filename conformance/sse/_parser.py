@@ -131,11 +131,12 @@ class EventParser:
         return head + events if head else events
 
     def close(self) -> list[Event]:
-        """End of body. Pending data is discarded (C-33): this always returns []."""
+        """End of body. The pending block is discarded, its id too (C-33): always returns []."""
         self._lines.close()
         self._data = []
         self._data_size = 0
         self._type = ""
+        self._id_buffer = self.last_event_id
         self.closed = True
         return []
 

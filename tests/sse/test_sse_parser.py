@@ -81,6 +81,16 @@ def test_close_discards_and_marks_closed() -> None:
     assert not parser.pending
 
 
+def test_close_discards_a_pending_id() -> None:
+    """C-33: the unfinished block's id is never applied, not even by a later feed."""
+    parser = EventParser()
+    parser.feed(b"data: x\nid: 7\n")
+    parser.close()
+    assert (parser.pending, parser.last_event_id) == (False, "")
+    assert parser.feed(b"\n") == []
+    assert parser.last_event_id == ""
+
+
 def test_line_bound() -> None:
     parser = EventParser(max_line_bytes=100)
     parser.feed(b"data: " + b"x" * 90 + b"\n\n")
