@@ -235,6 +235,8 @@ class CaseServer:
 
     async def _stream(self, request: web.Request, slot: Slot, connection: Connection) -> web.StreamResponse:
         response = _ExactHeaders(status=connection.status, headers=self._headers(connection, slot))
+        if any(isinstance(step, Close) for step in connection.stream):
+            response.force_close()  # announced (Connection: close), so no client reuses the socket
         await response.prepare(request)
         steps = slot.chunking.plan(connection)
         sends = sum(isinstance(step, Send) for step in steps)
@@ -257,7 +259,6 @@ class CaseServer:
             elif isinstance(step, Close):
                 break
         await response.write_eof()
-        response.force_close()
         return response
 
 

@@ -186,8 +186,8 @@ def _outcome_findings(case: Case, observation: Observation, seconds: float) -> l
         return [Finding("returned normally; the stream must fail the connection", "raise", "returned")]
     if observation.raised:
         stderr = f"; stderr: {observation.stderr[-300:]}" if observation.stderr else ""
-        message = f"the client failed: raised {observation.raised}{stderr}"
-        return [Finding(message, "no error", observation.raised)]
+        message = f"the client crashed: raised {observation.raised}{stderr}"
+        return [Finding(message, "no error", observation.raised, error=True)]
     if observation.timed_out and not _held_open(case):
         return [Finding(f"{waited}: the client never finished", "return", "hang")]
     if observation.timed_out and case.profile == "openai":

@@ -6,6 +6,7 @@ pytest process (each xdist worker has its own), started on the first item that r
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
@@ -19,14 +20,16 @@ __all__ = ["add_options", "plan"]
 
 
 def add_options(group: Any) -> None:
-    group.addoption("--sse-client", metavar="MODULE:CALLABLE", help="run the SSE client cases against it")
-    group.addoption("--sse-client-cmd", metavar="COMMAND", help="a client program: 'PROGRAM ARGS {url}'")
-    group.addoption("--sse-profile", choices=PROFILES, default="generic", help="generic or openai")
-    group.addoption(
-        "--sse-capability", action="append", default=[], metavar="NAME", help="declare a client capability"
-    )
-    group.addoption("--sse-chunking", action="append", metavar="NAME", help="only these chunkings")
-    group.addoption("--sse-timeout-scale", default="1", metavar="F", help="multiply every time bound by F")
+    def add(*args: Any, **kwargs: Any) -> None:
+        with contextlib.suppress(ValueError):  # the server face defined it first: share it
+            group.addoption(*args, **kwargs)
+
+    add("--sse-client", metavar="MODULE:CALLABLE", help="run the SSE client cases against it")
+    add("--sse-client-cmd", metavar="COMMAND", help="a client program: 'PROGRAM ARGS {url}'")
+    add("--sse-profile", choices=PROFILES, default="generic", help="generic or openai")
+    add("--sse-capability", action="append", default=[], metavar="NAME", help="declare a client capability")
+    add("--sse-chunking", action="append", metavar="NAME", help="only these chunkings (repeatable)")
+    add("--sse-timeout-scale", default="1", metavar="F", help="multiply every client time bound by F")
 
 
 class _Lazy:

@@ -1,0 +1,44 @@
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from conformance.client.runner import ClientRun, plan_items
+from conformance.results import Outcome, Report
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+
+def run_cases(
+    target, *, rules=(), chunkings=("whole",), profile="generic", capabilities=(), scale=1.0, exclude=()
+):
+    """Run the cases covering any of ``rules`` (all when empty) and return the Report."""
+    items = [
+        item
+        for item in plan_items(profile=profile, chunkings=chunkings)
+        if (not rules or set(rules) & set(item.case.rules)) and item.case.id not in exclude
+    ]
+    assert items, f"no {profile} case covers {rules} under {chunkings}"
+    run = ClientRun(target, capabilities=capabilities, timeout_scale=scale)
+
+    async def main():
+        async with run.server:
+            return await run.run(items)
+
+    return Report(kind="client", target=run.name, results=asyncio.run(main()))
+
+
+def outcomes(report, *wanted):
+    return {r.rule for r in report.results if r.outcome in wanted}
+
+
+def failed_rules(report):
+    return outcomes(report, Outcome.FAIL)
+
+
+@pytest.fixture
+def run():
+    return run_cases

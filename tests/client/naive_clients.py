@@ -1,0 +1,233 @@
+"""Small SSE clients for the suite's own tests: correct ones, and deliberately broken ones.
+
+Each broken client is the correct pipeline with exactly one stage replaced by a bug seen in
+real clients (design/ecosystem.md), so a test can assert the suite blames the right rule.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from conformance.sse import EventParser
+
+HTTP = httpx.Client(timeout=10)  # shared: a new httpx.Client costs ~80 ms of TLS set-up
+
+
+def _chunks(url: str, **options: object) -> Iterator[bytes]:
+    """The raw body of one request; raises like EventSource fails the connection."""
+    headers = dict(options.get("headers") or {})  # type: ignore[call-overload]
+    if options.get("last_event_id"):
+        headers["Last-Event-ID"] = str(options["last_event_id"])
+    method = str(options.get("method") or "GET")
+    with HTTP.stream(method, url, headers=headers, content=options.get("body")) as response:  # type: ignore[arg-type]
+        essence = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        if response.status_code != 200 or essence != "text/event-stream":
+            raise ConnectionError(f"status {response.status_code}, type {essence!r}")
+        yield from response.iter_raw()
+
+
+# -- correct clients ----------------------------------------------------------------------
+
+
+def good_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """One connection through the suite's own parser: should pass everything it declares."""
+    parser = EventParser(last_event_id=str(options.get("last_event_id") or ""))
+    for chunk in _chunks(url, **options):
+        for event in parser.feed(chunk):
+            yield event.as_dict()
+
+
+good_client.capabilities = ("headers", "post", "last-event-id")  # type: ignore[attr-defined]
+
+
+def reconnecting_client(url: str, *, forget_id: bool = False, **options: object) -> Iterator[dict[str, str]]:
+    """Reconnects after EOF until a 204; ``forget_id`` drops Last-Event-ID (the broken one)."""
+    parser = EventParser(retry=int(options.get("initial_retry_ms") or 10))  # type: ignore[call-overload]
+    while True:
+        with HTTP.stream("GET", url, headers=_resume_headers(parser, forget_id)) as response:
+            if response.status_code == 204:
+                return
+            if response.status_code != 200:
+                raise ConnectionError(f"status {response.status_code}")
+            try:
+                for chunk in response.iter_raw():
+                    for event in parser.feed(chunk):
+                        yield event.as_dict()
+            except httpx.TransportError:
+                pass  # a dropped connection: reconnect like EOF
+        parser.close()
+        parser.reset()
+        time.sleep((parser.retry or 0) / 1000)
+
+
+def _resume_headers(parser: EventParser, forget_id: bool) -> dict[str, bytes]:
+    """Last-Event-ID is sent UTF-8 encoded (N-11), which httpx only does for bytes values."""
+    if forget_id or not parser.last_event_id:
+        return {}
+    return {"Last-Event-ID": parser.last_event_id.encode("utf-8")}
+
+
+reconnecting_client.capabilities = ("reconnect", "retry")  # type: ignore[attr-defined]
+
+
+def forgets_last_event_id(url: str, **options: object) -> Iterator[dict[str, str]]:
+    return reconnecting_client(url, forget_id=True, **options)
+
+
+forgets_last_event_id.capabilities = ("reconnect", "retry")  # type: ignore[attr-defined]
+
+
+# -- a naive parser with one switchable bug per stage --------------------------------------
+
+_TERMINATOR = re.compile(r"\r\n|\r|\n")
+
+
+class Naive:
+    """Text decoding, line splitting, field parsing and dispatch, each with an optional bug."""
+
+    def __init__(self, bug: str) -> None:
+        self.bug = bug
+        self.decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self.buffer = ""
+        self.skip_lf = False
+        self.data: list[str] = []
+        self.type = ""
+        self.id = ""
+        self.block_id = ""
+
+    def decode(self, chunk: bytes) -> str:
+        if self.bug == "decode-per-chunk":
+            return chunk.decode("utf-8", "replace")
+        return self.decoder.decode(chunk)
+
+    def lines(self, text: str) -> list[str]:
+        if self.skip_lf and text.startswith("\n"):
+            text = text[1:]
+        self.skip_lf = False
+        data = self.buffer + text
+        if self.bug == "lf-only":
+            parts = [p.removesuffix("\r") for p in data.split("\n")]
+            parts[-1] = data.rsplit("\n", 1)[-1]
+        else:
+            parts = _TERMINATOR.split(data)
+            self.skip_lf = data.endswith("\r")
+        if self.bug == "no-buffering":
+            self.buffer = ""
+            return parts if parts[-1] else parts[:-1]
+        self.buffer = parts.pop()
+        return parts
+
+    def field(self, line: str) -> tuple[str, str] | None:
+        if self.bug == "needs-space":
+            name, sep, value = line.partition(": ")
+            return (name, value) if sep else None
+        name, _, value = line.partition(":")
+        if self.bug == "strips-all-whitespace":
+            return name, value.lstrip()
+        return name, value[1:] if value.startswith(" ") else value
+
+    def feed(self, chunk: bytes) -> list[dict[str, str]]:
+        events = []
+        for line in self.lines(self.decode(chunk)):
+            if not line:
+                events += self.dispatch()
+            elif not line.startswith(":") and (parsed := self.field(line)) is not None:
+                self.apply(*parsed)
+        return events
+
+    def apply(self, name: str, value: str) -> None:
+        if name == "data":
+            self.data.append(value)
+        elif name == "event":
+            self.type = value
+        elif name == "id" and "\0" not in value:
+            self.id = value
+
+    def dispatch(self) -> list[dict[str, str]]:
+        events = []
+        if self.data:
+            events.append({"event": self.type or "message", "data": "\n".join(self.data), "id": self.id})
+        self.data = []
+        if self.bug != "keeps-event-type":
+            self.type = ""
+        return events
+
+    def close(self) -> list[dict[str, str]]:
+        return self.dispatch() if self.bug == "dispatches-at-eof" else []
+
+
+def naive_client(bug: str):
+    def client(url: str, **options: object) -> Iterator[dict[str, str]]:
+        parser = Naive(bug)
+        for chunk in _chunks(url, **options):
+            yield from parser.feed(chunk)
+        yield from parser.close()
+
+    client.__name__ = client.__qualname__ = f"naive_{bug.replace('-', '_')}"
+    return client
+
+
+# -- openai-profile clients -----------------------------------------------------------------
+
+
+def openai_client(url: str, *, bug: str = "", **options: object) -> str:
+    """Assembles delta content and returns at [DONE]; raises on an error payload."""
+    parser = EventParser()
+    text: list[str] = []
+    for chunk in _chunks(url, **options):
+        for event in parser.feed(chunk):
+            if event.data == "[DONE]":
+                if bug == "ignores-done":
+                    continue
+                return "".join(text)
+            payload = json.loads(event.data)
+            if event.event == "error" or "error" in payload:
+                if bug == "swallows-error":
+                    return "".join(text)
+                raise RuntimeError(f"stream error: {payload}")
+            choices = payload.get("choices") or [{}]
+            text.append((choices[0].get("delta") or {}).get("content") or "")
+    if bug == "ignores-done":
+        return "".join(text)
+    raise RuntimeError("the stream ended without [DONE]")
+
+
+def openai_ignores_done(url: str, **options: object) -> str:
+    return openai_client(url, bug="ignores-done", **options)
+
+
+def openai_swallows_error(url: str, **options: object) -> str:
+    return openai_client(url, bug="swallows-error", **options)
+
+
+# -- hostile clients --------------------------------------------------------------------------
+
+
+def hanging_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    threading.Event().wait()  # never returns: the runner must stop waiting on its own
+    yield {}
+
+
+def crashing_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    yield {"data": "first"}
+    raise ZeroDivisionError("the adapter has a bug")
+
+
+def garbage_client(url: str, **options: object) -> Iterator[object]:
+    yield 42
+
+
+async def async_good_client(url: str, **options: object):
+    """An async generator target (run on its own loop by the runner)."""
+    async with httpx.AsyncClient() as client, client.stream("GET", url) as response:
+        parser = EventParser()
+        async for chunk in response.aiter_raw():
+            for event in parser.feed(chunk):
+                yield event.as_dict()
