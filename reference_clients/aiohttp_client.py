@@ -36,6 +36,20 @@ class _Response:
         self.chunks = response.content.iter_any
 
 
+def _own_session() -> aiohttp.ClientSession:
+    """A session that never reuses a connection and never resends a request by itself.
+
+    Reuse races a server that closes after a response (the redirect then meets a reset and the
+    reconnect goes back to the original URL), and aiohttp >= 3.10 resends a GET at once when the
+    server drops it, which would skip the reconnection time (N-09, N-13). Neither has a public
+    switch for the second, hence the guarded private attribute.
+    """
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True))
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
+    return session
+
+
 class _Transport:
     # Connection failures only: InvalidURL and the like are the caller's mistakes, never retried.
     network_errors = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
@@ -51,7 +65,7 @@ class _Transport:
     @asynccontextmanager
     async def open(self, request: Request) -> AsyncIterator[_Response]:
         if self._session is None:  # made here: a session needs the running loop
-            self._session = aiohttp.ClientSession()
+            self._session = _own_session()
         # aiohttp would add Content-Type: application/octet-stream to a bytes body; the other
         # transports send none, so only the caller's Content-Type goes out.
         skip = () if request.header("content-type") else ("Content-Type",)

@@ -52,7 +52,11 @@ class _Client:
 
     def __init__(self, machine: Machine, client: Any, factory: Callable[..., Any]) -> None:
         self._timeout = httpx.Timeout(machine.timeout, read=machine.read_timeout)
-        self._client = client or factory(timeout=self._timeout)
+        # One connection per request, as the other transports: a reused connection races a
+        # server that closes after its response, and the request that meets the reset is lost.
+        self._client = client or factory(
+            timeout=self._timeout, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         self._owned = client is None
 
 

@@ -98,3 +98,14 @@ def test_id_with_outer_spaces_is_sent_without_them(server, client):
     assert run.error is None
     assert [e.id for e in run.events] == [" x ", " x "]
     assert server.seen(url)[1].header("Last-Event-ID") == b"x"
+
+
+def test_a_dropped_reconnect_still_waits_the_retry_time(server, client):
+    # aiohttp resends a dropped GET at once unless told not to; that would skip N-13's wait.
+    url = server.script(Reply([b"retry: 150\ndata: a\n\n"]), Reply([NO_RESPONSE]), Reply([b"data: b\n\n"]))
+    run = client(url)
+    assert [e.data for e in run.events] == ["a", "b"]
+    seen = server.seen(url)
+    assert len(seen) == 4
+    assert seen[1].ended is not None
+    assert seen[2].arrived - seen[1].ended >= 0.15

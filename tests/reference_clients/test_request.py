@@ -77,3 +77,10 @@ def test_303_turns_a_post_into_a_get_without_body(server, client):
     redirect = server.script(Reply(status=303, headers={"Location": server.path(target)}))
     assert client(redirect, method="POST", body="q", max_reconnects=0).events == [Event("message", "ok")]
     assert (server.seen(target)[0].method, server.seen(target)[0].body) == ("GET", b"")
+
+
+def test_307_keeps_a_post_and_its_body(server, client):
+    target = server.script(Reply([b"data: ok\n\n"]), name="target")
+    redirect = server.script(Reply(status=307, headers={"Location": server.path(target)}))
+    assert client(redirect, method="POST", body="q", max_reconnects=0).events == [Event("message", "ok")]
+    assert [(r.method, r.body) for r in server.seen(target)] == [("POST", b"q")]
