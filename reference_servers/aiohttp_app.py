@@ -51,7 +51,7 @@ async def _stream_request(request: web.Request) -> StreamRequest:
 
 
 async def _write_within(response: web.StreamResponse, data: bytes, seconds: float) -> None:
-    """Write one event; a send that cannot finish in ``seconds`` raises TimeoutError (0: no limit).
+    """Write one event; a send that cannot finish in ``seconds`` raises a timeout (0: no limit).
 
     aiohttp has no send timeout of its own (aiohttp-sse sets TCP_USER_TIMEOUT instead); without
     one a frozen reader holds the handler and its generator forever (sse-starlette#89).
@@ -81,7 +81,7 @@ def _handler(route: Route, settings: Settings):
         async def send(data: bytes) -> None:
             try:
                 await _write_within(response, data, settings.send_timeout)
-            except TimeoutError:  # a client that stopped reading: drop it, never block forever
+            except asyncio.TimeoutError:  # a client that stopped reading: drop it, never block forever
                 if request.transport is not None:
                     request.transport.abort()  # the handler is then cancelled (disconnect)
                 raise
@@ -93,7 +93,7 @@ def _handler(route: Route, settings: Settings):
                     async for event in events:
                         await send(wire(stream, event))
                         heartbeat.touch()
-        except (*_DISCONNECTED, TimeoutError):
+        except (*_DISCONNECTED, asyncio.TimeoutError):
             return response
         except asyncio.CancelledError:
             if not stats.ended_by_shutdown():
