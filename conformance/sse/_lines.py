@@ -114,16 +114,23 @@ class LineDecoder:
 
     def __init__(self, max_line_bytes: int | None = None) -> None:
         self.max_line_bytes = max_line_bytes
+        # The unterminated line so far: _buf, then _more (chunks without a terminator, kept
+        # apart so a long line fed in small chunks is copied once, not once per chunk).
         self._buf = b""
+        self._more: list[bytes] = []
+        self._more_len = 0
         self._skip_lf = False
         self._bom_pending = True
         self._at_edge = True  # _skip_lf or _bom_pending: one test on the hot path
         self.bom_stripped = False
-        self.bytes_seen = 0  # fed so far; so the stream offset of _buf[0] is this - len(_buf)
+        self.bytes_seen = 0  # fed so far; the stream offset of the pending line is this - its length
 
     @property
     def pending(self) -> bytes:
         """Bytes of the current, not yet terminated, line."""
+        if self._more:
+            self._buf = b"".join([self._buf, *self._more])
+            self._more, self._more_len = [], 0
         return self._buf
 
     def _take(self, data: bytes) -> bytes:
@@ -132,34 +139,42 @@ class LineDecoder:
         The region's stream offset is ``bytes_seen - len(region) - len(pending)``.
         """
         self.bytes_seen += len(data)
-        buf = self._buf + data if self._buf else data
-        if self._at_edge and buf:
-            buf = self._edge(buf)
-            if buf is None:
+        if self._at_edge:
+            if not data:
+                return b""
+            data = self._edge(self._buf + data)  # _buf is empty or part of a BOM here
+            if data is None:
                 return b""
         # The last terminator: the last LF, unless a CR comes after it (scan only that tail).
-        cut = buf.rfind(b"\n")
-        cr = buf.rfind(b"\r", cut + 1)
+        cut = data.rfind(b"\n")
+        cr = data.rfind(b"\r", cut + 1)
         if cr > cut:
             cut = cr
         if cut < 0:
-            self._buf = buf
-            if self.max_line_bytes is not None and len(buf) > self.max_line_bytes:
-                raise self._too_long(self.bytes_seen - len(buf))
+            if self._buf:
+                self._more.append(data)
+                self._more_len += len(data)
+            else:
+                self._buf = data
+            if self.max_line_bytes is not None and len(self._buf) + self._more_len > self.max_line_bytes:
+                raise self._too_long(self.bytes_seen - len(self._buf) - self._more_len)
             return b""
         cut += 1
-        self._buf = rest = buf[cut:]
+        region = self.pending + data[:cut] if self._buf else data[:cut]
+        self._buf = rest = data[cut:]
         if not rest and cr == cut - 1:
             self._skip_lf = self._at_edge = True
         if self.max_line_bytes is not None:
-            self._check_bounds(buf, cut)
-        return buf[:cut]
+            self._check_bounds(region, rest)
+        return region
 
     def _edge(self, buf: bytes) -> bytes | None:
         """Skip the LF of a CRLF split across feeds (C-10); strip the stream's BOM (C-04, C-07).
 
-        Returns the bytes left, or None while a BOM prefix waits for its next byte.
+        Returns the bytes left, or None while a BOM prefix waits for its next byte (kept in
+        ``_buf``).
         """
+        self._buf = b""
         if self._skip_lf:
             self._skip_lf = False
             if buf[0] == 10:
@@ -175,14 +190,14 @@ class LineDecoder:
         self._at_edge = self._skip_lf or self._bom_pending
         return buf
 
-    def _check_bounds(self, buf: bytes, cut: int) -> None:
+    def _check_bounds(self, region: bytes, rest: bytes) -> None:
         bound = self.max_line_bytes
         assert bound is not None
-        base = self.bytes_seen - len(buf)
-        if len(buf) - cut > bound:
-            raise self._too_long(base + cut)
-        if cut > bound:
-            for match in _LINE.finditer(buf, 0, cut):
+        if len(rest) > bound:
+            raise self._too_long(self.bytes_seen - len(rest))
+        if len(region) > bound:
+            base = self.bytes_seen - len(rest) - len(region)
+            for match in _LINE.finditer(region):
                 if match.end(1) - match.start() > bound:
                     raise self._too_long(base + match.start())
 
@@ -231,7 +246,7 @@ class LineDecoder:
 
     def close(self) -> list[Line]:
         """End of stream: a :class:`Line` with terminator "" for unterminated bytes, if any."""
-        buf, self._buf = self._buf, b""
+        buf, self._buf = self.pending, b""
         if not buf:
             return []
         return [_make_line(buf, "", self.bytes_seen - len(buf))]

@@ -174,3 +174,25 @@ def test_long_line_inside_one_chunk_raises() -> None:
 def test_lines_at_the_bound_pass() -> None:
     decoder = LineDecoder(max_line_bytes=8)
     assert [line.raw for line in decoder.feed(b"12345678\n" * 50)] == [b"12345678"] * 50
+
+
+def test_long_line_in_small_chunks() -> None:
+    """C-38: a line fed in many small chunks arrives intact; pending shows it so far."""
+    decoder = LineDecoder()
+    piece = b"x" * 1000
+    for _ in range(300):
+        assert decoder.feed(piece) == []
+    assert decoder.pending == piece * 300
+    decoder.feed(piece)
+    (line,) = decoder.feed(b"\nnext")
+    assert (line.raw, line.offset, line.end) == (piece * 301, 0, 301_001)
+    assert decoder.pending == b"next"
+
+
+def test_bound_counts_every_small_chunk() -> None:
+    decoder = LineDecoder(max_line_bytes=2500)
+    decoder.feed(b"ok\n")
+    for _ in range(25):
+        decoder.feed(b"y" * 100)  # 2500 bytes pending: at the bound, fine
+    with pytest.raises(LineTooLong, match="starts at stream byte 3"):
+        decoder.feed(b"y")
