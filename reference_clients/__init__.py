@@ -17,11 +17,12 @@ from ._errors import (
     ReadTimeout,
     SSEError,
 )
-from ._machine import Machine, State
+from ._machine import Comment, Machine, State
 from ._request import Request
 
 __all__ = [
     "AsyncEventStream",
+    "Comment",
     "ConnectionLost",
     "EventStream",
     "InvalidContentType",

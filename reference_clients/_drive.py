@@ -17,7 +17,7 @@ from typing import Protocol
 from conformance.sse import Event
 
 from ._judge import Verdict
-from ._machine import Machine, State
+from ._machine import Comment, Machine, State
 from ._request import Request
 
 __all__ = ["AsyncEventStream", "AsyncTransport", "EventStream", "Transport"]
@@ -87,13 +87,13 @@ class EventStream(_StreamState):
         self.machine = machine
         self._transport = transport
         self._wake = threading.Event()
-        self._events = self._run()
+        self._items = self._run()
 
     def __iter__(self) -> EventStream:
         return self
 
-    def __next__(self) -> Event:
-        while (item := next(self._events)) is _OPENED:
+    def __next__(self) -> Event | Comment:
+        while (item := next(self._items)) is _OPENED:
             pass
         return item  # type: ignore[return-value]
 
@@ -101,7 +101,7 @@ class EventStream(_StreamState):
         """Connect now instead of at the first ``next()``: returns once the first response is
         accepted (or was a 204), raises its :class:`SSEError` otherwise. Idempotent."""
         if not self.machine.connections:
-            for item in self._events:
+            for item in self._items:
                 if item is _OPENED:
                     break
         return self
@@ -118,7 +118,7 @@ class EventStream(_StreamState):
             self.machine.close()
         self._wake.set()
         try:
-            self._events.close()
+            self._items.close()
         except ValueError:  # running in another thread: it stops at its next step
             self._transport.close()
 
@@ -137,10 +137,10 @@ class EventStream(_StreamState):
                             continue
                         yield _OPENED
                         for chunk in response.chunks():
-                            for event in machine.feed(chunk):
+                            for item in [*machine.feed(chunk), *machine.take_comments()]:
                                 if machine.closed:
                                     return
-                                yield event
+                                yield item
                         machine.body_ended()
                 except transport.network_errors as error:
                     machine.network_error(error, timeout=isinstance(error, transport.timeout_errors))
@@ -157,20 +157,20 @@ class AsyncEventStream(_StreamState):
     def __init__(self, machine: Machine, transport: AsyncTransport) -> None:
         self.machine = machine
         self._transport = transport
-        self._events = self._run()
+        self._items = self._run()
 
     def __aiter__(self) -> AsyncEventStream:
         return self
 
-    async def __anext__(self) -> Event:
-        while (item := await self._events.__anext__()) is _OPENED:
+    async def __anext__(self) -> Event | Comment:
+        while (item := await self._items.__anext__()) is _OPENED:
             pass
         return item  # type: ignore[return-value]
 
     async def open(self) -> AsyncEventStream:
         """Connect now: the async twin of :meth:`EventStream.open`."""
         if not self.machine.connections:
-            async for item in self._events:
+            async for item in self._items:
                 if item is _OPENED:
                     break
         return self
@@ -186,7 +186,7 @@ class AsyncEventStream(_StreamState):
         if not self.machine.closed:
             self.machine.close()
         try:
-            await self._events.aclose()
+            await self._items.aclose()
         except RuntimeError:  # being iterated by another task: it stops at its next step
             await self._transport.aclose()
 
@@ -205,10 +205,10 @@ class AsyncEventStream(_StreamState):
                             continue
                         yield _OPENED
                         async for chunk in response.chunks():
-                            for event in machine.feed(chunk):
+                            for item in [*machine.feed(chunk), *machine.take_comments()]:
                                 if machine.closed:
                                     return
-                                yield event
+                                yield item
                         machine.body_ended()
                 except transport.network_errors as error:
                     machine.network_error(error, timeout=isinstance(error, transport.timeout_errors))

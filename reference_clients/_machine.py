@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from conformance.sse import Event, EventParser, EventTooLarge, LineTooLong
@@ -32,6 +33,7 @@ __all__ = [
     "DEFAULT_RETRY_MS",
     "DEFAULT_TIMEOUT",
     "TRANSITIONS",
+    "Comment",
     "Input",
     "Machine",
     "State",
@@ -43,6 +45,16 @@ DEFAULT_MAX_EVENT_BYTES = 64 * 1024 * 1024
 MAX_DELAY_S = 24 * 3600.0  # a 20-digit retry is legal (C-36); sleeping on it must not overflow
 DEFAULT_TIMEOUT = 10.0  # seconds to connect
 DEFAULT_READ_TIMEOUT = 300.0  # seconds of silence before reconnecting: a dead peer never hangs us
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment line's text after the colon, untouched (only with ``comments=True``).
+
+    Comments are reported after the events that the same chunk of bytes completed.
+    """
+
+    text: str
 
 
 class State(enum.Enum):
@@ -105,6 +117,7 @@ class Machine:
         max_event_bytes: int | None = DEFAULT_MAX_EVENT_BYTES,
         timeout: float | None = DEFAULT_TIMEOUT,
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
+        comments: bool = False,
     ) -> None:
         payload, implied_type = encode_body(body, json)
         pairs = merge_headers(headers, [("Content-Type", implied_type)] if implied_type else [])
@@ -118,6 +131,8 @@ class Machine:
             max_line_bytes=max_line_bytes,
             max_event_bytes=max_event_bytes,
         )
+        if comments:
+            self.parser.keep_comments()
         self.default_retry_ms = retry_ms
         self.max_reconnects = max_reconnects
         self.timeout = timeout  # the transports apply both; the machine only carries them
@@ -175,6 +190,14 @@ class Machine:
         except (LineTooLong, EventTooLarge) as error:
             self._go(Input.REJECTED)
             raise LimitExceeded(str(error)) from error
+
+    def take_comments(self) -> list[Comment]:
+        """Comments seen since the last call (always [] unless ``comments=True``)."""
+        texts = self.parser.comments
+        if not texts:
+            return []
+        self.parser.comments = []
+        return [Comment(text) for text in texts]
 
     def body_ended(self) -> None:
         """EOF: discard the partial event (C-33) and wait to reconnect (N-10)."""

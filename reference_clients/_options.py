@@ -15,6 +15,7 @@ class Options(TypedDict, total=False):
     ``timeout`` bounds connecting (seconds); ``read_timeout`` bounds silence while reading, any
     byte resetting it (N-19), and on expiry the client reconnects like after a network error.
     ``max_line_bytes`` / ``max_event_bytes`` bound memory against a hostile peer (None: none).
+    ``comments=True`` also yields a :class:`~reference_clients.Comment` for each comment line.
     """
 
     method: str
@@ -28,3 +29,4 @@ class Options(TypedDict, total=False):
     read_timeout: float | None
     max_line_bytes: int | None
     max_event_bytes: int | None
+    comments: bool

@@ -4,29 +4,29 @@ The runner calls ``target(url, **inputs)``: ``inputs`` holds method, headers, bo
 last_event_id and initial_retry_ms only when the case needs the capability that asks for them.
 It iterates (or ``async for``) what comes back and, for the ``close`` cases, calls its
 ``close()`` / ``aclose()``. The target connects before returning, so a close right away still
-follows exactly one request. ``capabilities`` says which optional features the client has.
+follows exactly one request. Besides events it reports ``{"comment": text}`` per comment line, the
+runner's shape for the ``comments`` capability.
+``capabilities`` says which optional features the client has.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any
+
+from ._drive import AsyncEventStream, EventStream
+from ._machine import Comment
 
 __all__ = ["CAPABILITIES", "make_async_target", "make_target"]
 
-CAPABILITIES = frozenset({"reconnect", "last-event-id", "retry", "post", "headers", "close"})
+# Not "open" yet: the runner's close_after_events counts every report, so an opening report
+# would make it close before the first event.
+CAPABILITIES = frozenset({"reconnect", "last-event-id", "retry", "post", "headers", "close", "comments"})
 TARGET_READ_TIMEOUT = 30.0  # a case that stalls ends in reconnects, not in a hung thread
 # The initial reconnection time is implementation-defined; a short one lets the many one-connection
 # cases end quickly (their reconnect is answered 204). A case's retry field still governs.
 TARGET_RETRY_MS = 100
-
-
-class _Opens(Protocol):
-    def open(self) -> Any: ...
-
-
-S = TypeVar("S", bound=_Opens)
 
 
 def _options(
@@ -41,7 +41,44 @@ def _options(
     """The runner's inputs as ``connect`` keywords."""
     options.setdefault("retry_ms", TARGET_RETRY_MS if initial_retry_ms is None else initial_retry_ms)
     options.setdefault("read_timeout", TARGET_READ_TIMEOUT)
+    options.setdefault("comments", True)
     return dict(options, method=method, headers=headers, body=body, last_event_id=last_event_id or "")
+
+
+def _as_report(item: object) -> object:
+    return {"comment": item.text} if isinstance(item, Comment) else item
+
+
+class _Reports:
+    """What the runner iterates: the stream's events and comments, and its close()."""
+
+    def __init__(self, stream: EventStream) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> _Reports:
+        return self
+
+    def __next__(self) -> object:
+        return _as_report(next(self._stream))
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _AsyncReports:
+    """The async twin of :class:`_Reports`."""
+
+    def __init__(self, stream: AsyncEventStream) -> None:
+        self._stream = stream
+
+    def __aiter__(self) -> _AsyncReports:
+        return self
+
+    async def __anext__(self) -> object:
+        return _as_report(await self._stream.__anext__())
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
 
 
 def _described(target: Callable[..., Any], connect: Callable[..., Any]) -> None:
@@ -49,27 +86,27 @@ def _described(target: Callable[..., Any], connect: Callable[..., Any]) -> None:
     target.capabilities = CAPABILITIES  # type: ignore[attr-defined]
 
 
-def make_target(connect: Callable[..., S]) -> Callable[..., S]:
+def make_target(connect: Callable[..., EventStream]) -> Callable[..., _Reports]:
     """Wrap a sync ``connect(url, **options)`` in the runner's calling convention."""
 
     @functools.wraps(connect)
-    def conformance_target(url: str, **inputs: Any) -> S:
+    def conformance_target(url: str, **inputs: Any) -> _Reports:
         stream = connect(url, **_options(**inputs))
         stream.open()
-        return stream
+        return _Reports(stream)
 
     _described(conformance_target, connect)
     return conformance_target
 
 
-def make_async_target(connect: Callable[..., S]) -> Callable[..., Awaitable[S]]:
+def make_async_target(connect: Callable[..., AsyncEventStream]) -> Callable[..., Awaitable[_AsyncReports]]:
     """Wrap an async-iterable ``connect(url, **options)``: the target is a coroutine function."""
 
     @functools.wraps(connect)
-    async def conformance_target(url: str, **inputs: Any) -> S:
+    async def conformance_target(url: str, **inputs: Any) -> _AsyncReports:
         stream = connect(url, **_options(**inputs))
         await stream.open()
-        return stream
+        return _AsyncReports(stream)
 
     _described(conformance_target, connect)
     return conformance_target

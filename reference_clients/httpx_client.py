@@ -6,6 +6,8 @@ nor decoded with a guessed charset); redirects are the machine's, so httpx never
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,12 @@ def _send_args(request: Request) -> dict[str, object]:
     return {"headers": request.header_bytes(), "content": request.body}
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every owned client: building one loads the CA bundle (~0.1 s)."""
+    return httpx.create_ssl_context()
+
+
 class _Client:
     """What both transports share: the errors, the timeouts, and who owns the client."""
 
@@ -55,7 +63,7 @@ class _Client:
         # One connection per request, as the other transports: a reused connection races a
         # server that closes after its response, and the request that meets the reset is lost.
         self._client = client or factory(
-            timeout=self._timeout, limits=httpx.Limits(max_keepalive_connections=0)
+            timeout=self._timeout, limits=httpx.Limits(max_keepalive_connections=0), verify=_tls()
         )
         self._owned = client is None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from refclients_support import HOLD, Reply
 
 from conformance.sse import Event
+from reference_clients import Comment
 
 
 def test_cr_only_lines_dispatch_while_the_connection_is_open(server, client):
@@ -42,3 +43,10 @@ def test_charset_parameter_does_not_change_decoding(server, client):
 def test_unterminated_last_event_is_discarded(server, client):
     url = server.script(Reply([b"data: first\n\ndata: second"]))
     assert client(url).events == [Event("message", "first")]
+
+
+def test_comments_are_reported_only_when_asked(server, client):
+    body = [b":hello\ndata: a\n\n: keep-alive\n"]
+    assert client(server.script(Reply(body))).events == [Event("message", "a")]
+    run = client(server.script(Reply(body)), comments=True)
+    assert run.events == [Event("message", "a"), Comment("hello"), Comment(" keep-alive")]
