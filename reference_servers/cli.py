@@ -13,13 +13,21 @@ import threading
 
 from conformance.cli import UsageError
 
+from .routes import ROUTES
 from .runner import KINDS, ServerThread
 from .settings import Settings
 
 __all__ = ["configure", "run"]
 
 
+def _endpoint_list() -> str:
+    rows = [f"  {r.method:<4} {r.path}" for r in ROUTES] + ["  GET  /stats  (active streams)"]
+    return "endpoints:\n" + "\n".join(rows)
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = _endpoint_list()
     parser.add_argument("kind", choices=KINDS, help="which adapter to serve")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind, 0 for any (default 8000)")

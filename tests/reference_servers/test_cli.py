@@ -64,3 +64,12 @@ def test_a_busy_port_exits_2_with_one_line(capsys):
         assert main(["serve", "aiohttp", "--port", str(busy.getsockname()[1])]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "cannot listen" in err
+
+
+def test_help_lists_every_route(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["serve", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for path in ("/events", "/stream/{agent_id}", "/v1/chat/completions", "/chat/sse", "/stats"):
+        assert path in out
