@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..cases.chunkings import Chunking
-from ..cases.model import Case, ExpectRequest, Send
+from ..cases.model import Abort, Case, ExpectRequest, Send
 from ..display import visible
 from ..results import Outcome, Result, outcome_for_level
 from ..sse import Event
@@ -172,7 +172,21 @@ def _held_open(case: Case) -> bool:
     return bool(case.connections) and case.connections[-1].ends_held_open
 
 
-def _outcome_findings(case: Case, observation: Observation, seconds: float) -> list[Finding]:
+def _ended_in_failure(case: Case, requests: Sequence[RecordedRequest]) -> bool:
+    """The last response the client got was not a 200 stream, or its connection was dropped."""
+    if not requests:
+        return False
+    index = len(requests) - 1
+    if index >= len(case.connections):
+        return True  # the 204 after the script
+    connection = case.connections[index]
+    dropped = connection.no_response or any(isinstance(step, Abort) for step in connection.stream)
+    return dropped or connection.status != 200
+
+
+def _outcome_findings(
+    case: Case, observation: Observation, seconds: float, requests: Sequence[RecordedRequest]
+) -> list[Finding]:
     """Did the client end the way the case says: returned, raised, or still on an open stream?"""
     expect = case.expect
     if observation.broken:
@@ -184,6 +198,8 @@ def _outcome_findings(case: Case, observation: Observation, seconds: float) -> l
         if observation.timed_out:
             return [Finding(f"{waited} without reporting the failure", "raise", "hang")]
         return [Finding("returned normally; the stream must fail the connection", "raise", "returned")]
+    if observation.raised and _ended_in_failure(case, requests):
+        return []  # raising on a non-200 or a dropped connection is how a client fails it
     if observation.raised:
         stderr = f"; stderr: {observation.stderr[-300:]}" if observation.stderr else ""
         message = f"the client crashed: raised {observation.raised}{stderr}"
@@ -247,7 +263,7 @@ def judge(
     requests: Sequence[RecordedRequest],
 ) -> list[Result]:
     """One Result per rule of the case: pass, or the first finding with its evidence."""
-    findings = _outcome_findings(case, observation, observation.seconds)
+    findings = _outcome_findings(case, observation, observation.seconds, requests)
     if not any(f.error for f in findings):
         findings += _payload_findings(case, observation) + _request_findings(case, requests)
     return results_for(case, chunking, findings, observation.seconds, evidence=_evidence(case, chunking))

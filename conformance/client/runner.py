@@ -14,6 +14,7 @@ Python API (what the CLI, the pytest face and the report use)::
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -44,6 +45,7 @@ BASE_TIMEOUT = 5.0  # seconds per case, before the case's own sleeps and reconne
 PER_RECONNECT = 3.5  # a client without retry support waits its default (about 3 s) each time
 DEFAULT_CONCURRENCY = 16
 SETTLE = 0.15  # after the last body ends, how long extra events may still show up
+QUIET = 1.0  # after the last body ends, how long a client that owes events may stay silent
 FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take one
 
 Progress = Callable[["Item", list[Result]], None]
@@ -79,14 +81,23 @@ def plan_items(
     seeds: Sequence[int] | None = None,
 ) -> list[Item]:
     """Every case of the profile matching ``pattern``, under every allowed chunking."""
+    key = (profile, pattern, None if chunkings is None else tuple(chunkings), seeds and tuple(seeds))
+    return list(_plan(*key))
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(
+    profile: str, pattern: str | None, chunkings: tuple[str, ...] | None, seeds: tuple[int, ...] | None
+) -> tuple[Item, ...]:
+    # Cached: splitting every case under every chunking to drop duplicates costs about a second.
     wanted = _wanted(chunkings)
     extra = {} if seeds is None else {"seeds": seeds}
-    return [
+    return tuple(
         Item(case, each)
         for case in load_cases(profile=profile, pattern=pattern)
         for each in chunkings_for(case, **extra)
         if wanted(each)
-    ]
+    )
 
 
 def case_timeout(case: Case, scale: float) -> float:
@@ -147,7 +158,7 @@ class ClientRun:
         async with self._semaphore:
             url = self.server.add(case, item.chunking)
             slot = self.server.slot(case.id, item.chunking.name)
-            watch = CaseWatch(case, slot, SETTLE * self.timeout_scale)
+            watch = CaseWatch(case, slot, SETTLE * self.timeout_scale, QUIET * self.timeout_scale)
             try:
                 observation = await self.target.observe(
                     invocation_for(case, url, self.capabilities),
@@ -181,16 +192,20 @@ class CaseWatch(Watch):
 
     * a 204 was answered past the listed connections, and the case does not count requests;
     * every listed body was sent (a held-open one included), everything expected has been
-      reported, and ``settle`` seconds passed (an extra event at EOF shows up at once).
+      reported, and ``settle`` seconds passed (an extra event at EOF shows up at once);
+    * every listed body was sent, something is still missing, and the client has been silent
+      for ``quiet`` seconds (it is judged on what it reported).
 
     When the case counts requests, or expects a failure, only the client itself ends the run.
     """
 
-    def __init__(self, case: Case, slot: Slot, settle: float) -> None:
+    def __init__(self, case: Case, slot: Slot, settle: float, quiet: float) -> None:
         super().__init__()
         self.case = case
         self.slot = slot
         self.settle = settle
+        self.quiet = quiet
+        self.last_report = 0.0
         self.observation: Observation | None = None
         self._timer: asyncio.TimerHandle | None = None
         expect = case.expect
@@ -199,6 +214,7 @@ class CaseWatch(Watch):
 
     def seen(self, observation: Observation) -> None:
         self.observation = observation
+        self.last_report = time.monotonic()
         self.check()
 
     def close(self) -> None:
@@ -214,12 +230,19 @@ class CaseWatch(Watch):
             self.stop.set()
             return
         sent = self.slot.all_sent
-        if sent is None or not (self.observation or Observation()).covers(self.case.expect):
+        if sent is None:
             return
-        remaining = sent + self.settle - time.monotonic()
+        covered = (self.observation or Observation()).covers(self.case.expect)
+        # Everything expected came: wait ``settle`` for extras. Not yet: wait ``quiet`` after
+        # the last sign of life, since a client that is still silent by then will stay so.
+        wait = self.settle if covered else self.quiet
+        since = max(sent, self.last_report)
+        remaining = since + wait - time.monotonic()
         if remaining <= 0:
             self.stop.set()
-        elif self._timer is None:
+        else:
+            if self._timer is not None:
+                self._timer.cancel()
             self._timer = asyncio.get_running_loop().call_later(remaining, self.check)
 
 

@@ -25,6 +25,7 @@ import json
 import os
 import shlex
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -48,7 +49,6 @@ __all__ = [
 
 PROFILES = ("generic", "openai")
 _STDERR_TAIL = 2000
-_LINE_LIMIT = 64 * 1024 * 1024  # one JSON line may carry a 5 MiB event several times escaped
 
 
 class TargetError(ValueError):
@@ -200,15 +200,9 @@ class PythonTarget:
         watch: Watch | None = None,
     ) -> Observation:
         """Run the callable in a daemon thread; stop waiting at ``timeout`` or when told to."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         holder = _AsyncHolder()
 
-        def push(kind: str, value: Any = None) -> None:
-            with contextlib.suppress(RuntimeError):  # the runner's loop may be gone already
-                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
-
-        def work() -> None:
+        def work(push: Callable[..., None]) -> None:
             try:
                 result = self.func(invocation.url, **invocation.kwargs())
                 if inspect.isawaitable(result) or hasattr(result, "__aiter__"):
@@ -221,29 +215,51 @@ class PythonTarget:
             except BaseException as error:  # the client's own failure is an observation
                 push("raised", error)
 
-        observation = Observation()
-        started = time.monotonic()
-        threading.Thread(target=work, name=f"sse-client {invocation.url}", daemon=True).start()
-        deadline = started + timeout
-        while True:
-            getter = asyncio.ensure_future(queue.get())
-            how = await _race(getter, watch, deadline)
-            if how != "done":
-                getter.cancel()
-                observation.timed_out = how == "timeout"
-                observation.stopped_early = how == "stopped"
-                while not queue.empty():  # reported before the runner stopped: still counts
-                    if _absorb(observation, *queue.get_nowait(), profile):
-                        break
-                break
-            kind, value = getter.result()
-            if _absorb(observation, kind, value, profile):
-                break
-            if watch is not None and kind == "event":
-                watch.seen(observation)
-        holder.cancel()
-        observation.seconds = time.monotonic() - started
-        return observation
+        try:
+            return await _collect(work, f"sse-client {invocation.url}", profile, timeout, watch)
+        finally:
+            holder.cancel()
+
+
+async def _collect(
+    work: Callable[[Callable[..., None]], None],
+    name: str,
+    profile: str,
+    timeout: float,
+    watch: Watch | None,
+    observation: Observation | None = None,
+) -> Observation:
+    """Run ``work(push)`` in a daemon thread and gather what it pushes until it ends, the
+    watch says stop, or the time bound passes. Reports pushed before a stop still count."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def push(kind: str, value: Any = None) -> None:
+        with contextlib.suppress(RuntimeError):  # the runner's loop may be gone already
+            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+
+    observation = observation or Observation()
+    started = time.monotonic()
+    threading.Thread(target=work, args=(push,), name=name, daemon=True).start()
+    deadline = started + timeout
+    while True:
+        getter = asyncio.ensure_future(queue.get())
+        how = await _race(getter, watch, deadline)
+        if how != "done":
+            getter.cancel()
+            observation.timed_out = how == "timeout"
+            observation.stopped_early = how == "stopped"
+            while not queue.empty():
+                if _absorb(observation, *queue.get_nowait(), profile):
+                    break
+            break
+        kind, value = getter.result()
+        if _absorb(observation, kind, value, profile):
+            break
+        if watch is not None and kind in ("event", "line"):
+            watch.seen(observation)
+    observation.seconds = time.monotonic() - started
+    return observation
 
 
 class _AsyncHolder:
@@ -324,7 +340,17 @@ def _absorb(observation: Observation, kind: str, value: Any, profile: str) -> bo
         else:
             observation.text = value
         return False
-    if kind == "raised":
+    if kind == "line":
+        try:
+            item = json.loads(value)
+        except ValueError as error:
+            observation.broken = f"printed a line that is not JSON ({error}): {_short(value)}"
+            return True
+        return not _add_report(observation, item)
+    if kind == "exit":
+        if value != 0:
+            observation.raised = f"exit status {value}" if value > 0 else f"killed by signal {-value}"
+    elif kind == "raised":
         if profile == "generic" and isinstance(value, TypeError) and "not iterable" in str(value):
             observation.broken = f"the generic profile returns an iterable of events: {value}"
         else:
@@ -396,89 +422,62 @@ class CommandTarget:
         timeout: float,
         watch: Watch | None = None,
     ) -> Observation:
-        observation = Observation()
-        started = time.monotonic()
+        """Run the program in its own process group; it is killed when the runner stops."""
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *self.argv(invocation),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
+            proc = subprocess.Popen(
+                self.argv(invocation),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 env=self.environment(invocation),
-                limit=_LINE_LIMIT,
                 start_new_session=True,
             )
         except OSError as error:
             raise TargetError(f"cannot start {self.command!r}: {error}") from None
-        stderr_task = asyncio.ensure_future(_tail(proc.stderr))
-        reader = asyncio.ensure_future(self._read(proc, observation, profile, watch))
-        try:
-            how = await _race(reader, watch, started + timeout)
-            observation.timed_out = how == "timeout"
-            observation.stopped_early = how == "stopped"
-        finally:
-            reader.cancel()
-            _kill(proc)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(proc.wait(), 5)
-            with contextlib.suppress(Exception):
-                observation.stderr = await asyncio.wait_for(stderr_task, 1)
-            stderr_task.cancel()
-        observation.seconds = time.monotonic() - started
-        return observation
+        stderr: list[bytes] = []
+        threading.Thread(target=_tail, args=(proc.stderr, stderr), daemon=True).start()
 
-    async def _read(
-        self,
-        proc: asyncio.subprocess.Process,
-        observation: Observation,
-        profile: str,
-        watch: Watch | None,
-    ) -> None:
-        assert proc.stdout is not None
-        if profile == "openai":
-            raw = await proc.stdout.read()
-            text = raw.decode("utf-8", "replace")
-            observation.text = text[:-1] if text.endswith("\n") else text
-        else:
-            async for line in proc.stdout:
-                if not line.strip():
-                    continue
-                try:
-                    item = json.loads(line)
-                except ValueError as error:
-                    observation.broken = f"printed a line that is not JSON ({error}): {_short(line)}"
-                    return
-                if not _add_report(observation, item):
-                    return
-                if watch is not None:
-                    watch.seen(observation)
-        code = await proc.wait()
-        observation.finished = True
-        if code != 0:
-            observation.raised = f"exit status {code}" if code > 0 else f"killed by signal {-code}"
+        def work(push: Callable[..., None]) -> None:
+            assert proc.stdout is not None
+            if profile == "openai":
+                text = proc.stdout.read().decode("utf-8", "replace")
+                push("text", text[:-1] if text.endswith("\n") else text)
+            else:
+                for line in proc.stdout:
+                    if line.strip():
+                        push("line", line.decode("utf-8", "replace"))
+            push("exit", proc.wait())
+
+        try:
+            observation = await _collect(work, f"sse-client {self.command}", profile, timeout, watch)
+        finally:
+            _kill(proc)
+        observation.stderr = b"".join(stderr)[-_STDERR_TAIL:].decode("utf-8", "replace")
+        return observation
 
 
 def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-async def _tail(stream: asyncio.StreamReader | None) -> str:
+def _tail(stream: Any, kept: list[bytes]) -> None:
     """Read a stream to its end, keeping only the last few KiB (a client may print forever)."""
-    if stream is None:
-        return ""
-    kept = b""
-    while chunk := await stream.read(65536):
-        kept = (kept + chunk)[-_STDERR_TAIL:]
-    return kept.decode("utf-8", "replace")
+    with contextlib.suppress(OSError, ValueError):
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            kept.append(chunk)
+            if sum(map(len, kept)) > 2 * _STDERR_TAIL:
+                kept[:] = [b"".join(kept)[-_STDERR_TAIL:]]
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is not None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError):
         proc.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=5)
 
 
 # -- loading ---------------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+"""A client "in another language" for the --cmd target: prints one JSON event per line.
+
+Usage: python cmd_client.py URL [garbage|hang]. Exits 1 when the connection fails.
+"""
+
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from conformance.sse import EventParser
+
+
+def main(url: str, mode: str) -> int:
+    if mode == "hang":
+        time.sleep(3600)
+    try:
+        response = urllib.request.urlopen(url, timeout=10)
+    except urllib.error.HTTPError as error:
+        print(f"status {error.code}", file=sys.stderr)
+        return 1
+    essence = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    if response.status != 200 or essence != "text/event-stream":
+        print(f"status {response.status}, type {essence!r}", file=sys.stderr)
+        return 1
+    if mode == "garbage":
+        print("this is not JSON", flush=True)
+    parser = EventParser()
+    while chunk := response.read1(65536):
+        for event in parser.feed(chunk):
+            print(json.dumps(event.as_dict()), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else ""))

@@ -1,0 +1,83 @@
+"""Target adapters: commands in any language, async callables, and hostile clients."""
+
+import sys
+import time
+from pathlib import Path
+
+import naive_clients as nc
+from conftest import run_cases
+
+from conformance.client.runner import run_client_suite
+from conformance.client.targets import CommandTarget
+from conformance.results import Outcome
+
+SCRIPT = Path(__file__).with_name("cmd_client.py")
+
+
+def command(mode=""):
+    return CommandTarget(f"{sys.executable} {SCRIPT} {{url}} {mode}".strip())
+
+
+def test_a_command_client_passes_and_a_failing_status_is_its_nonzero_exit():
+    report = run_cases(command(), rules=["C-08", "N-04"], chunkings=("whole",))
+    outcomes = {r.outcome for r in report.results} - {Outcome.SKIP}
+    assert outcomes == {Outcome.PASS}, [r.message for r in report.results if r.outcome is not Outcome.PASS]
+    assert "N-04" in {r.rule for r in report.results}
+
+
+def test_a_command_printing_garbage_is_an_error_not_a_failure():
+    report = run_client_suite(command("garbage"), pattern="LE-001", chunkings=["whole"])
+    assert {r.outcome for r in report.results} == {Outcome.ERROR}
+    assert "not JSON" in report.results[0].message
+
+
+def test_a_hanging_command_is_killed_at_its_time_bound():
+    started = time.monotonic()
+    report = run_client_suite(command("hang"), pattern="LE-001", chunkings=["whole"], timeout_scale=0.1)
+    assert time.monotonic() - started < 5
+    assert {r.outcome for r in report.results} == {Outcome.FAIL}
+    assert "timed out" in report.results[0].message
+
+
+def test_a_hanging_callable_is_bounded_and_the_run_goes_on():
+    report = run_client_suite(nc.hanging_client, pattern="LE-00", chunkings=["whole"], timeout_scale=0.1)
+    assert len({r.case for r in report.results}) > 1
+    assert all(r.outcome is Outcome.FAIL and "timed out" in r.message for r in report.results)
+    assert not report.ok
+
+
+def test_a_crashing_client_is_an_error_naming_the_exception():
+    report = run_client_suite(nc.crashing_client, pattern="LE-001", chunkings=["whole"])
+    assert {r.outcome for r in report.results} == {Outcome.ERROR}
+    assert "ZeroDivisionError: the adapter has a bug" in report.results[0].message
+
+
+def test_a_client_reporting_non_events_is_an_error():
+    report = run_client_suite(nc.garbage_client, pattern="LE-001", chunkings=["whole"])
+    assert {r.outcome for r in report.results} == {Outcome.ERROR}
+    assert "has no 'data'" in report.results[0].message
+
+
+def test_an_async_generator_target_runs_on_its_own_loop():
+    # Each call builds an httpx.AsyncClient (~80 ms of TLS set-up): a few cases are enough.
+    report = run_cases(nc.async_good_client, rules=["C-09", "N-04"], chunkings=("whole",))
+    assert {r.outcome for r in report.results} - {Outcome.SKIP} == {Outcome.PASS}
+
+
+def test_a_case_needing_an_undeclared_capability_is_skipped_with_the_reason():
+    report = run_cases(nc.good_client, rules=["N-10"], chunkings=("whole",))
+    skipped = [r for r in report.results if r.outcome is Outcome.SKIP]
+    assert skipped and report.ok
+    assert all("needs capability reconnect" in r.message and "--capability" in r.message for r in skipped)
+    declared = run_cases(nc.reconnecting_client, rules=["N-10"], chunkings=("whole",), exclude=("RC-034",))
+    ran = [r for r in declared.results if r.outcome is not Outcome.SKIP]
+    assert ran and all("reconnect" not in r.message for r in ran if r.outcome is Outcome.SKIP)
+
+
+def test_a_failure_explains_itself_with_visible_whitespace():
+    report = run_cases(nc.naive_client("lf-only"), rules=["C-08"], chunkings=("whole",))
+    failure = next(r for r in report.results if r.outcome is Outcome.FAIL)
+    assert failure.evidence and "whole chunks:" in failure.evidence
+    assert "␍" in failure.evidence or "␊" in failure.evidence
+    assert failure.fix and failure.spec.startswith("https://html.spec.whatwg.org/")
+    assert failure.expected != failure.actual
