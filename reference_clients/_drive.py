@@ -9,6 +9,7 @@ into lines by the HTTP library). ``network_errors`` are the exceptions that mean
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
@@ -113,14 +114,13 @@ class EventStream(_StreamState):
         self.close()
 
     def close(self) -> None:
-        """Stop now, from any thread: no further event and no reconnect (N-15)."""
+        """Stop: no further event and no reconnect (N-15). Called from another thread while a
+        read is blocked, it takes effect when the next bytes arrive or ``read_timeout`` ends."""
         if not self.machine.closed:
             self.machine.close()
         self._wake.set()
-        try:
+        with contextlib.suppress(ValueError):  # running in another thread: it stops at its next step
             self._items.close()
-        except ValueError:  # running in another thread: it stops at its next step
-            self._transport.close()
 
     def _run(self) -> Iterator[object]:
         machine, transport = self.machine, self._transport
