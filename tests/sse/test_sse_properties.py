@@ -121,3 +121,53 @@ def test_lines_cover_the_body_exactly(body: bytes, cuts: list[int]) -> None:
 def test_never_raises_on_arbitrary_bytes(body: bytes, cuts: list[int]) -> None:
     for event in parse_chunks(split_at(body, cuts))[0]:
         assert isinstance(event, Event)
+
+
+# Streams of many blocks of one shape (event/id/data lines in a fixed order), as real servers
+# send them, so feed()'s column fast path runs, sometimes with one line spoilt so it must not.
+VALUE = st.lists(st.sampled_from(["", " ", "\x00", ":", "x", "é", "data: ", "\ufeff"]), max_size=4).map(
+    "".join
+)
+SPOILERS = st.sampled_from(["retry: 5", "data:x", ": c", "", "id", "event:", "Data: x", "id: \x00"])
+
+
+@st.composite
+def uniform_streams(draw: st.DrawFn) -> bytes:
+    shape = draw(st.lists(st.sampled_from(["data", "event", "id"]), min_size=1, max_size=4))
+    if "data" not in shape and draw(st.booleans()):
+        shape.append("data")
+    tidy = draw(st.booleans())  # no empty type, no NUL id: the shape the fast path takes
+
+    def value(name: str) -> str:
+        text = draw(VALUE)
+        return "t" + text.replace("\x00", "") if tidy and name != "data" else text
+
+    count = draw(st.integers(min_value=12, max_value=30))
+    blocks = [[f"{name}: {value(name)}" for name in shape] for _ in range(count)]
+    if draw(st.booleans()):
+        block = draw(st.sampled_from(blocks))
+        block[draw(st.integers(0, len(block) - 1))] = draw(SPOILERS)
+    sep = draw(st.sampled_from(LINE_SEPARATORS))
+    text = "".join(sep.join(block) + sep + sep for block in blocks) + draw(VALUE)
+    return text.encode()
+
+
+def outcome(chunks: list[bytes], through_lines: bool, **options: int) -> tuple[object, ...]:
+    """Events, retry and last ID; or, if a bound is hit, the events before it and the error."""
+    decoder, parser = LineDecoder(), EventParser(**options)
+    events: list[Event] = []
+    try:
+        for chunk in chunks:
+            events += parser.feed_lines(decoder.feed(chunk)) if through_lines else parser.feed(chunk)
+    except ValueError as error:
+        return events, type(error)
+    return events, parser.retry, parser.last_event_id
+
+
+@PROPERTY
+@given(uniform_streams(), CUTS, st.one_of(st.none(), st.integers(min_value=1, max_value=12)))
+def test_uniform_blocks_fast_path_matches_line_loop(body: bytes, cuts: list[int], bound: int | None) -> None:
+    chunks = split_at(body, cuts)
+    options = {} if bound is None else {"max_event_bytes": bound}
+    assert outcome(chunks, False, **options) == outcome(chunks, True, **options)
+    assert outcome([body], False, **options) == outcome([body], True, **options)
