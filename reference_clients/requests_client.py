@@ -33,11 +33,15 @@ class _Response:
     def __init__(self, response: requests.Response) -> None:
         self.status = response.status_code
         self.header = response.headers.get
-        self._raw = response.raw
+        self._response = response
 
     def chunks(self) -> Iterator[bytes]:
+        raw = self._response.raw
+        if not hasattr(raw, "read1"):  # urllib3 1.x: per HTTP chunk (bytes, never decoded text)
+            yield from self._response.iter_content(chunk_size=None)
+            return
         # read1 returns as soon as any bytes arrive (a chunked body, or a body until close).
-        while chunk := self._raw.read1(_READ_SIZE, decode_content=True):
+        while chunk := raw.read1(_READ_SIZE, decode_content=True):
             yield chunk
 
 

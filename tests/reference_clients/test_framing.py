@@ -50,3 +50,19 @@ def test_comments_are_reported_only_when_asked(server, client):
     assert client(server.script(Reply(body))).events == [Event("message", "a")]
     run = client(server.script(Reply(body)), comments=True)
     assert run.events == [Event("message", "a"), Comment("hello"), Comment(" keep-alive")]
+
+
+def test_requests_without_read1_reads_raw_http_chunks():
+    # urllib3 1.x has no read1: the transport then takes iter_content(None), raw bytes per chunk.
+    from reference_clients.requests_client import _Response
+
+    class Old:
+        status_code = 200
+        headers: dict[str, str] = {}  # noqa: RUF012
+        raw = object()
+
+        def iter_content(self, chunk_size):
+            assert chunk_size is None
+            return iter([b"data: \xc3", b"\xa9\r", b"\n\r\n"])
+
+    assert list(_Response(Old()).chunks()) == [b"data: \xc3", b"\xa9\r", b"\n\r\n"]
