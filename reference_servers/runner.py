@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import socket
 import threading
+import urllib.request
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -103,7 +104,18 @@ class ServerThread:
             raise RuntimeError(f"{self.kind} reference server did not start in {START_TIMEOUT} s")
         if self._error is not None:
             raise RuntimeError(f"{self.kind} reference server failed to start: {self._error}")
+        self._ready_check()
         return self.url
+
+    def _ready_check(self) -> None:
+        """Answer one request before handing out the URL: callers (and timing checks such as
+        P-02) then meet a server that is serving, not one still warming up its first request."""
+        try:
+            direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never a proxy
+            with direct.open(self.url + "/stats", timeout=START_TIMEOUT) as response:
+                response.read()
+        except OSError as error:
+            raise RuntimeError(f"{self.kind} reference server does not answer: {error}") from None
 
     def stop(self) -> None:
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():
