@@ -21,7 +21,7 @@ from typing import Any
 
 from ..results import Report
 
-__all__ = ["FORMAT", "Implementation", "InteropCell", "digest", "dump", "load"]
+__all__ = ["FORMAT", "Implementation", "InteropCell", "digest", "dump", "load", "slim"]
 
 FORMAT = "sse-conformance-report/1"
 
@@ -47,6 +47,7 @@ class Implementation:
     def add(self, report: Report, **meta: Any) -> None:
         data = report.to_json()
         data["meta"].update(meta)
+        data["results"] = [slim(result) for result in data["results"]]
         self.reports.append(data)
 
     def to_json(self) -> dict[str, Any]:
@@ -65,6 +66,18 @@ class InteropCell:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+# what a passing or skipped result keeps: enough to count it; failures keep everything
+_PASS_KEYS = ("rule", "case", "chunking", "level", "outcome", "message")
+
+
+def slim(result: dict[str, Any]) -> dict[str, Any]:
+    """Drop timings, and details of results that passed: REPORT.json stays a reviewable size."""
+    result = {k: v for k, v in result.items() if k not in ("seconds", "spec")}
+    if result["outcome"] in ("pass", "skip", "info"):
+        result = {k: result[k] for k in _PASS_KEYS if k in result}
+    return result
 
 
 def canonical(document: dict[str, Any]) -> str:

@@ -327,7 +327,7 @@ CLIENTS: tuple[ClientEntry, ...] = (
         "es2",
         "eventsource.mjs",
         "es2",
-        capabilities=frozenset({"reconnect", "retry", "headers"}),
+        capabilities=frozenset({"reconnect", "headers"}),
         note="new EventSource(url) in Node (npm eventsource@2, EventEmitter-based).",
     ),
     _node_client(
@@ -335,7 +335,7 @@ CLIENTS: tuple[ClientEntry, ...] = (
         "es5",
         "eventsource.mjs",
         "es5",
-        capabilities=frozenset({"reconnect", "retry"}),
+        capabilities=frozenset({"reconnect"}),
         note="new EventSource(url) in Node (npm eventsource@5, fetch-based; engines says node>=22.12).",
     ),
     _node_client(

@@ -63,8 +63,17 @@ def _by(results: Iterable[Doc], key: str) -> OrderedDict[str, list[Doc]]:
     return grouped
 
 
-def _rule_order(rule_id: str) -> tuple[int, str]:
-    ids = list(RULES)
+def catalogue(document: Doc) -> dict[str, dict[str, str]]:
+    """The rules as the run saw them (stored in the document), so a later change of rules.py
+    cannot change how old results render; documents without them use the current table."""
+    stored = document.get("meta", {}).get("rules")
+    if stored:
+        return stored
+    return {rid: {"level": r.level, "title": r.title, "url": r.url} for rid, r in RULES.items()}
+
+
+def _rule_order(rule_id: str, rules: dict[str, dict[str, str]]) -> tuple[int, str]:
+    ids = list(rules)
     return (ids.index(rule_id), rule_id) if rule_id in ids else (len(ids), rule_id)
 
 
@@ -147,9 +156,9 @@ def _summary(document: Doc) -> str:
     return "## Summary\n\n" + table(header, rows)
 
 
-def _rule_link(rule_id: str) -> str:
-    rule = RULES.get(rule_id)
-    return f"[{rule_id}]({rule.url})" if rule else rule_id
+def _rule_link(rule_id: str, rules: dict[str, dict[str, str]]) -> str:
+    rule = rules.get(rule_id)
+    return f"[{rule_id}]({rule['url']})" if rule else rule_id
 
 
 def _servers(document: Doc, profile: str, title: str, *prefixes: str) -> str:
@@ -161,11 +170,12 @@ def _servers(document: Doc, profile: str, title: str, *prefixes: str) -> str:
     ]
     if not rows_data:
         return ""
+    rules = catalogue(document)
     seen = {r["rule"] for _, rep in rows_data for r in rep["results"]}
     columns = sorted(
-        {rid for rid in RULES if rid.startswith(prefixes) and (rid.startswith("S-") or rid in seen)}
+        {rid for rid in rules if rid.startswith(prefixes) and (rid.startswith("S-") or rid in seen)}
         | {rid for rid in seen if rid.startswith(prefixes)},
-        key=_rule_order,
+        key=lambda rid: _rule_order(rid, rules),
     )
     rows = []
     for impl, rep in rows_data:
@@ -173,10 +183,10 @@ def _servers(document: Doc, profile: str, title: str, *prefixes: str) -> str:
         endpoint = rep.get("meta", {}).get("endpoint") or ""
         label = f"{_label(impl)} {code(endpoint)}" if endpoint else _label(impl)
         rows.append([label] + [cell(by_rule.get(rid, [])) for rid in columns])
-    titles = " ".join(f"{rid} {RULES[rid].title}." for rid in columns if rid in RULES)
+    titles = " ".join(f"{rid} {rules[rid]['title']}." for rid in columns if rid in rules)
     return (
         f"## {title}\n\nEvery server implementation and endpoint against every rule. {escape(titles)}\n\n"
-        + table(["server · endpoint"] + [_rule_link(rid) for rid in columns], rows)
+        + table(["server · endpoint"] + [_rule_link(rid, rules) for rid in columns], rows)
     )
 
 
@@ -202,12 +212,15 @@ def _client_rules(document: Doc) -> str:
     clients = _ran(document, "client")
     if not clients:
         return ""
+    rules = catalogue(document)
     per_client = {id(c): _by(_results(c), "rule") for c in clients}
-    rules = sorted({rid for c in clients for rid in per_client[id(c)]}, key=_rule_order)
+    seen = sorted(
+        {rid for c in clients for rid in per_client[id(c)]}, key=lambda rid: _rule_order(rid, rules)
+    )
     rows = [
-        [f"{_rule_link(rid)} {escape(RULES[rid].title) if rid in RULES else ''}"]
+        [f"{_rule_link(rid, rules)} {escape(rules[rid]['title']) if rid in rules else ''}"]
         + [count_cell(per_client[id(c)].get(rid, [])) for c in clients]
-        for rid in rules
+        for rid in seen
     ]
     return "## Clients by rule\n\n" + table(["rule"] + [_label(c) for c in clients], rows)
 
@@ -253,11 +266,12 @@ def _interop(document: Doc) -> str:
 
 
 def _details(document: Doc) -> str:
-    blocks = [_detail(impl) for impl in document["implementations"] if impl["status"] == "ok"]
+    rules = catalogue(document)
+    blocks = [_detail(impl, rules) for impl in document["implementations"] if impl["status"] == "ok"]
     return "## Details\n\n" + "\n\n".join(blocks) if blocks else ""
 
 
-def _detail(impl: Doc) -> str:
+def _detail(impl: Doc, rules: dict[str, dict[str, str]]) -> str:
     results = _results(impl)
     lines = [
         f"### {escape(impl['name'])} ({impl['role']}, {impl['origin']})",
@@ -267,24 +281,24 @@ def _detail(impl: Doc) -> str:
     ]
     if impl.get("note"):
         lines += ["", escape(impl["note"])]
-    groups = list(_failure_groups(results))
+    groups = list(_failure_groups(results, rules))
     if not groups:
         lines += ["", "No failures."]
         return "\n".join(lines)
     lines += ["", f"{len(groups)} distinct failure(s):", ""]
     for entry in groups[:MAX_FAILURES]:
-        lines.append(_failure(entry))
+        lines.append(_failure(entry, rules))
     if len(groups) > MAX_FAILURES:
         lines.append(f"- … and {len(groups) - MAX_FAILURES} more in the results JSON.")
     return "\n".join(lines)
 
 
-def _failure_groups(results: list[Doc]) -> Iterator[tuple[Doc, list[str]]]:
+def _failure_groups(results: list[Doc], rules: dict[str, dict[str, str]]) -> Iterator[tuple[Doc, list[str]]]:
     """Failures that differ only by chunking collapse into one entry listing the chunkings."""
     grouped: OrderedDict[tuple[Any, ...], tuple[Doc, list[str]]] = OrderedDict()
     bad = [r for r in results if r["outcome"] in ("fail", "warn", "error")]
     order = {"error": 0, "fail": 1, "warn": 2}
-    bad.sort(key=lambda r: (order[r["outcome"]], _rule_order(r["rule"]), r.get("case") or ""))
+    bad.sort(key=lambda r: (order[r["outcome"]], _rule_order(r["rule"], rules), r.get("case") or ""))
     for r in bad:
         key = (r["rule"], r.get("case"), r["outcome"], r.get("message"), r.get("expected"), r.get("actual"))
         entry = grouped.setdefault(key, (r, []))
@@ -293,19 +307,17 @@ def _failure_groups(results: list[Doc]) -> Iterator[tuple[Doc, list[str]]]:
     yield from grouped.values()
 
 
-def _failure(entry: tuple[Doc, list[str]]) -> str:
+def _failure(entry: tuple[Doc, list[str]], rules: dict[str, dict[str, str]]) -> str:
     result, chunkings = entry
     where = escape(result.get("case") or "")
     if chunkings:
         where += f" [{escape(', '.join(chunkings))}]"
-    head = f"- {SYMBOL[result['outcome']]} {_rule_link(result['rule'])}"
+    head = f"- {SYMBOL[result['outcome']]} {_rule_link(result['rule'], rules)}"
     head += (
         f" {where}: {escape(result.get('message', ''))}"
         if where
         else f": {escape(result.get('message', ''))}"
     )
-    if result.get("spec"):
-        head += f" ([spec]({result['spec']}))"
     parts = [head]
     for label in ("expected", "actual"):
         if result.get(label):

@@ -19,6 +19,7 @@ from typing import Any
 from .. import __version__
 from .document import FORMAT, Implementation, InteropCell
 from .implementations import CLIENTS, SERVERS, ClientEntry, ServerEntry
+from .render import catalogue
 from .versions import command_version
 
 __all__ = ["RunOptions", "collect", "environment"]
@@ -98,6 +99,7 @@ async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementatio
         say(f"  client {entry.name}: unavailable: {impl.reason}")
         return impl
     for profile, target in targets.items():
+        say(f"  client {entry.name} ({profile}): running")
         try:
             report = await run_client_suite_async(target, profile=profile, capabilities=entry.capabilities)
         except Exception as error:
@@ -161,6 +163,7 @@ def collect(options: RunOptions) -> dict[str, Any]:
     say = options.say
     meta = environment()
     meta["case_groups"] = {case.id: case.area for case in load_cases()}
+    meta["rules"] = catalogue({})  # the catalogue as this run judged by it
     servers = [entry for entry in SERVERS if options.wanted(entry.name)]
     clients = [entry for entry in CLIENTS if options.wanted(entry.name)]
     say(f"report: {len(servers)} servers")

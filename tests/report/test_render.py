@@ -64,7 +64,7 @@ def test_failures_show_expected_and_actual_with_visible_whitespace(real_document
     details = render(real_document).split("### naive client", 1)[1].split("\n### ", 1)[0]
     assert "MUST " in details and "expected:" in details and "actual:" in details
     assert "␍" in details or "␊" in details
-    assert "[spec](https://html.spec.whatwg.org/" in details
+    assert "](https://html.spec.whatwg.org/multipage/server-sent-events.html#" in details  # rule links
 
 
 def test_unavailable_implementations_are_listed_with_their_reason(real_document: dict[str, Any]):
@@ -99,3 +99,20 @@ def test_load_refuses_other_json(tmp_path: Path):
         assert "not a sse-conformance-report/1" in str(error)
     else:
         raise AssertionError("load accepted a non-report JSON")
+
+
+def test_results_keep_details_only_where_they_fail(real_document: dict[str, Any]):
+    results = [
+        r for impl in real_document["implementations"] for rep in impl["reports"] for r in rep["results"]
+    ]
+    assert all("seconds" not in r for r in results)
+    assert all("expected" not in r for r in results if r["outcome"] == "pass")
+    assert any("expected" in r for r in results if r["outcome"] == "fail")
+
+
+def test_rules_stored_in_the_document_win_over_the_current_table(real_document: dict[str, Any]):
+    doc = copy.deepcopy(real_document)
+    doc["meta"]["rules"] = {
+        "S-11": {"level": "must", "title": "Old title", "url": "https://old.example/#s11"}
+    }
+    assert "[S-11](https://old.example/#s11)" in render(doc)

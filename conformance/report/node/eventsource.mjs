@@ -11,6 +11,9 @@ const mod = await load(dir, alias);
 const EventSource = mod.EventSource ?? mod.default?.EventSource ?? mod.default;
 const headers = process.env.SSE_HEADERS ? JSON.parse(process.env.SSE_HEADERS) : undefined;
 const source = new EventSource(url, headers ? { headers } : undefined);
+// Node exits when nothing is scheduled, and the reconnect timer may not count: stay alive like a
+// page does, until the connection is closed for good (finish) or the runner stops this process.
+const alive = setInterval(() => {}, 1 << 30);
 
 const seen = (event) => {
   if (event && typeof event.data === 'string' && event.type !== 'open' && event.type !== 'error') {
@@ -37,5 +40,6 @@ source.onerror = (error) => {
   if (source.readyState !== 2) return; // reconnecting by itself
   const status = error?.code ?? error?.status;
   source.close();
+  clearInterval(alive);
   finish(status === 204 ? 0 : 1, `connection failed: ${status ?? ''} ${error?.message ?? ''}`.trim());
 };
