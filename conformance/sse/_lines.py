@@ -14,9 +14,10 @@ Rules this module owns, and nothing else does:
 * C-12, C-14, C-15, C-17, C-19: classification of a line as blank, comment or field, split at the
   first colon with one leading U+0020 removed from the value.
 
-Two faces over one splitter: :meth:`LineDecoder.feed_text` returns plain ``str`` lines for the
-event parser's hot loop, and :meth:`LineDecoder.feed` returns :class:`Line` records (raw bytes,
-terminator, byte offset, first invalid UTF-8 byte) for the server checks' diagnostics.
+Two faces over one splitter (``_take``): :meth:`LineDecoder.feed_joined` returns the decoded
+text of the completed lines, LF-terminated, which the event parser works on block by block (and
+``feed_text`` splits into ``str`` lines); :meth:`LineDecoder.feed` returns :class:`Line` records
+(raw bytes, terminator, byte offset, first invalid UTF-8 byte) for the server checks' diagnostics.
 """
 
 from __future__ import annotations
