@@ -90,9 +90,10 @@ class EventParser:
 
         Fast path for the shape nearly every server sends, one ``data: `` line per event: when
         every complete block in the new text is exactly that, its events are built by C-level
-        string methods and ``map``, with no Python loop per line. Anything else goes through the
+        string methods and ``map``, with no Python loop per line; :meth:`_uniform_blocks` does
+        the same for many blocks of one event/id/data shape. Anything else goes through the
         line loop (:meth:`_process`), as do the end of a block earlier feeds began and the
-        incomplete block at the end. The property tests compare both paths with feed_lines().
+        incomplete block at the end. The property tests compare every path with feed_lines().
         """
         region = self._take(data)  # LineDecoder.feed_joined, inlined: this runs per chunk
         if not region:
