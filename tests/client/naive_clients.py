@@ -175,6 +175,9 @@ def naive_client(bug: str):
     return client
 
 
+naive_lf_only = naive_client("lf-only")  # importable by name for the CLI and pytest faces
+
+
 # -- openai-profile clients -----------------------------------------------------------------
 
 

@@ -1,0 +1,125 @@
+"""The faces: the ``client`` CLI (exit codes, outputs), ``serve-cases``, and the pytest face."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree
+
+import httpx
+import pytest
+
+from conformance.cli import main
+
+HERE = Path(__file__).resolve().parent
+
+
+class Done:
+    def __init__(self, returncode, captured):
+        self.returncode, self.stdout, self.stderr = returncode, captured.out, captured.err
+
+
+@pytest.fixture
+def cli(capsys):
+    """``sse-conformance ARGS`` in this process (naive_clients is importable from here)."""
+
+    def run(*args):
+        code = main(list(args))
+        return Done(code, capsys.readouterr())
+
+    return run
+
+
+def test_the_console_script_reports_usage_errors_in_one_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "client", "nosuchmodule:x"],
+        cwd=HERE, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot import" in done.stderr
+
+
+def test_a_conforming_client_exits_0_and_writes_json_and_junit(cli, tmp_path):
+    json_path, junit_path = tmp_path / "r.json", tmp_path / "r.xml"
+    done = cli(
+        "client", "naive_clients:good_client", "-k", "LE-00", "--chunking", "whole",
+        "--json-report", str(json_path), "--junit-xml", str(junit_path),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "CONFORMS" in done.stdout.splitlines()[-1]
+    report = json.loads(json_path.read_text())
+    assert report["target"] == "naive_clients:good_client" and report["ok"] is True
+    first = report["results"][0]
+    assert {"rule", "case", "chunking", "level", "outcome", "message"} <= set(first)
+    assert first["outcome"] in {"pass", "fail", "warn", "info", "skip", "error"}
+    suite = ElementTree.parse(junit_path).getroot()
+    assert int(suite.get("tests")) == len(report["results"]) and suite.get("failures") == "0"
+
+
+def test_a_broken_client_exits_1_and_explains_each_failure(cli):
+    done = cli("client", "naive_clients:naive_lf_only", "-k", "LE-00", "--chunking", "whole", "-q")
+    assert done.returncode == 1, done.stdout + done.stderr
+    out = done.stdout
+    assert "FAIL LE-00" in out and "C-08 (must)" in out
+    assert "expected:" in out and "actual:" in out and "sent:" in out and "␍" in out
+    assert "spec:" in out and "https://html.spec.whatwg.org/" in out
+    assert out.splitlines()[-1].startswith("client naive_clients:naive_lf_only: DOES NOT CONFORM")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["client"], "exactly one target"),
+        (["client", "nosuchmodule:x"], "cannot import"),
+        (["client", "naive_clients"], "module:callable"),
+        (["client", "naive_clients:good_client", "--cmd", "x {url}"], "exactly one target"),
+        (["client", "naive_clients:good_client", "--capability", "telepathy"], "unknown capability"),
+        (["client", "naive_clients:good_client", "--chunking", "3-byte"], "unknown chunking"),
+        (["client", "naive_clients:good_client", "-k", "NO-SUCH-CASE"], "no generic case matches"),
+        (["client", "naive_clients:good_client", "--timeout-scale", "0"], "must be positive"),
+        (["client", "naive_clients:good_client", "--profile", "soap"], "invalid choice"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(cli, args, words):
+    done = cli(*args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in done.stderr
+
+
+def test_serve_cases_serves_an_index_and_every_url_in_it():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "serve-cases", "--port", "0", "-k", "LE-001"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving "), line
+        index = httpx.get(line.rsplit(" ", 1)[-1].strip(), timeout=10).json()
+        entry = next(e for e in index["cases"] if e["name"] == "LE-001[1-byte]")
+        assert entry["expect"]["events"] and entry["rules"] and entry["spec"].startswith("https://")
+        body = httpx.get(entry["url"], timeout=10)
+        assert body.status_code == 200 and body.headers["content-type"] == "text/event-stream"
+        assert httpx.get(entry["url"], timeout=10).status_code == 204  # past the script
+        log = httpx.get(entry["requests_log"], timeout=10).json()
+        assert [r["method"] for r in log] == ["GET", "GET"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_the_pytest_face_collects_case_ids_with_chunkings(tmp_path):
+    (tmp_path / "naive_clients.py").write_text((HERE / "naive_clients.py").read_text())
+    junit = tmp_path / "junit.xml"
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "pytest", "-p", "no:xdist", "-q",
+            "--sse-client", "naive_clients:naive_lf_only",
+            "--sse-chunking", "whole", "--sse-chunking", "1-byte", "-k", "LE-001 or LE-003",
+            f"--junitxml={junit}", "--rootdir", str(tmp_path),
+        ],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    names = {case.get("name") for case in ElementTree.parse(junit).getroot().iter("testcase")}
+    assert names == {"LE-001[whole]", "LE-001[1-byte]", "LE-003[whole]", "LE-003[1-byte]"}, done.stdout
+    assert done.returncode == 1  # LE-001 has CR line ends: the LF-only client fails it
+    assert "C-08 (must) fail" in done.stdout
