@@ -100,7 +100,7 @@ def compare_events(expected: Sequence[Event], actual: Sequence[Event]) -> Findin
         return Finding(
             f"reported {len(actual)} of {len(expected)} events; first missing is #{len(actual) + 1}",
             _show_events(expected[len(actual) :]),
-            _show_events(actual) if actual else "(nothing more)",
+            _show_events(actual),
         )
     if len(actual) > len(expected):
         return Finding(

@@ -80,7 +80,13 @@ def plan_items(
     chunkings: Iterable[str] | None = None,
     seeds: Sequence[int] | None = None,
 ) -> list[Item]:
-    """Every case of the profile matching ``pattern``, under every allowed chunking."""
+    """Every case of the profile matching ``pattern``, under every allowed chunking.
+
+    Asking for ``random-SEED`` by name runs that seed (a failure printed as ``random-7``
+    replays with ``--chunking random-7``)."""
+    named = [int(name[7:]) for name in chunkings or () if name.startswith("random-") and name[7:].isdigit()]
+    if seeds is None and named:
+        seeds = named
     key = (profile, pattern, None if chunkings is None else tuple(chunkings), seeds and tuple(seeds))
     return list(_plan(*key))
 

@@ -123,3 +123,10 @@ def test_the_pytest_face_collects_case_ids_with_chunkings(tmp_path):
     assert names == {"LE-001[whole]", "LE-001[1-byte]", "LE-003[whole]", "LE-003[1-byte]"}, done.stdout
     assert done.returncode == 1  # LE-001 has CR line ends: the LF-only client fails it
     assert "C-08 (must) fail" in done.stdout
+
+
+def test_a_printed_random_seed_replays_by_name():
+    from conformance.client.runner import plan_items
+
+    names = [item.name for item in plan_items(pattern="LE-001", chunkings=["random-7"])]
+    assert names == ["LE-001[random-7]"]
