@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -81,11 +82,22 @@ def _summary(doc: dict, output: str, json_path: str, seconds: float | None) -> s
 
 
 def _quiet_servers() -> None:
-    """The case server meets hostile clients on purpose: their resets are verdicts, not log noise."""
-    for name in ("aiohttp.server", "aiohttp.access", "aiohttp.web"):
+    """Hostile and broken implementations are the point of a report run: their resets, the
+    servers' logs of them and the leftovers of clients abandoned in daemon threads are verdicts
+    or noise, never tracebacks for the person running the report."""
+    for name in (
+        "aiohttp.server",
+        "aiohttp.access",
+        "aiohttp.web",
+        "uvicorn.error",
+        "uvicorn.access",
+        "asyncio",
+    ):
         logger = logging.getLogger(name)
         logger.addHandler(logging.NullHandler())
         logger.propagate = False
+    sys.unraisablehook = lambda unraisable: None
+    threading.excepthook = lambda args: None
 
 
 def run(args: argparse.Namespace) -> int:
