@@ -66,7 +66,6 @@ def plan(config: pytest.Config) -> list[PlannedItem] | None:
             name=item.name,
             rule=item.case.rules[0],
             run=lambda item=item: lazy.run(item),
-            markers=[f"sse_{item.case.level}"],
         )
         for item in items
     ]
