@@ -118,6 +118,7 @@ class CaseServer:
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self._app: web.Application | None = None
+        self._closing = asyncio.Event()
 
     # -- scripting ---------------------------------------------------------------------------
     def add(self, case: Case, chunking: Chunking) -> str:
@@ -161,6 +162,7 @@ class CaseServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def stop(self) -> None:
+        self._closing.set()
         for slot in self.slots.values():
             slot.release.set()
         if self._runner is not None:
@@ -194,6 +196,13 @@ class CaseServer:
             body=body.decode("utf-8", "replace"),
             received=time.monotonic(),
         )
+        if slot.release.is_set():
+            # The runner is done with this case, but a thread it cannot kill still requests
+            # (a client that reconnects forever): park it instead of feeding a tight loop.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.hold_limit)
+            _drop(request)
+            return web.Response(status=204)
         index = len(slot.requests)
         slot.requests.append(record)
         slot.notify()

@@ -219,6 +219,20 @@ def hanging_client(url: str, **options: object) -> Iterator[dict[str, str]]:
     yield {}
 
 
+def reconnects_forever(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Ignores 204 and every failure: requests again at once, forever."""
+    parser = EventParser()
+    while True:
+        with HTTP.stream("GET", url) as response:
+            for chunk in response.iter_raw():
+                for event in parser.feed(chunk):
+                    yield event.as_dict()
+        parser.reset()
+
+
+reconnects_forever.capabilities = ("reconnect",)  # type: ignore[attr-defined]
+
+
 def crashing_client(url: str, **options: object) -> Iterator[dict[str, str]]:
     yield {"data": "first"}
     raise ZeroDivisionError("the adapter has a bug")

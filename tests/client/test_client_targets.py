@@ -81,3 +81,11 @@ def test_a_failure_explains_itself_with_visible_whitespace():
     assert "␍" in failure.evidence or "␊" in failure.evidence
     assert failure.fix and failure.spec.startswith("https://html.spec.whatwg.org/")
     assert failure.expected != failure.actual
+
+
+def test_a_client_that_reconnects_forever_fails_n05_within_the_bound():
+    started = time.monotonic()
+    report = run_cases(nc.reconnects_forever, rules=["N-05"], chunkings=("whole",), scale=0.2)
+    assert time.monotonic() - started < 20
+    failed = [r for r in report.results if r.rule == "N-05" and r.outcome is Outcome.FAIL]
+    assert failed and all("timed out" in r.message or "request(s)" in r.message for r in failed)
