@@ -13,13 +13,16 @@ if str(HERE) not in sys.path:
 
 
 def run_cases(
-    target, *, rules=(), chunkings=("whole",), profile="generic", capabilities=(), scale=1.0, exclude=()
+    target, *, rules=(), chunkings=("whole",), profile="generic", capabilities=(), scale=1.0,
+    exclude=(), only=(),
 ):
-    """Run the cases covering any of ``rules`` (all when empty) and return the Report."""
+    """Run the cases covering any of ``rules`` (all when empty) or listed in ``only``, minus
+    ``exclude``, and return the Report."""
     items = [
         item
         for item in plan_items(profile=profile, chunkings=chunkings)
-        if (not rules or set(rules) & set(item.case.rules)) and item.case.id not in exclude
+        if (not rules or set(rules) & set(item.case.rules) or item.case.id in only)
+        and item.case.id not in exclude
     ]
     assert items, f"no {profile} case covers {rules} under {chunkings}"
     run = ClientRun(target, capabilities=capabilities, timeout_scale=scale)
