@@ -164,10 +164,11 @@ class ClientRun:
         async with self._semaphore:
             url = self.server.add(case, item.chunking)
             slot = self.server.slot(case.id, item.chunking.name)
-            watch = CaseWatch(case, slot, SETTLE * self.timeout_scale, QUIET * self.timeout_scale)
+            invocation = invocation_for(case, url, self.capabilities)
+            watch = CaseWatch(case, slot, SETTLE * self.timeout_scale, QUIET * self.timeout_scale, invocation)
             try:
                 observation = await self.target.observe(
-                    invocation_for(case, url, self.capabilities),
+                    invocation,
                     profile=case.profile,
                     timeout=case_timeout(case, self.timeout_scale),
                     watch=watch,
@@ -205,8 +206,9 @@ class CaseWatch(Watch):
     When the case counts requests, or expects a failure, only the client itself ends the run.
     """
 
-    def __init__(self, case: Case, slot: Slot, settle: float, quiet: float) -> None:
+    def __init__(self, case: Case, slot: Slot, settle: float, quiet: float, invocation: Invocation) -> None:
         super().__init__()
+        self.invocation = invocation
         self.case = case
         self.slot = slot
         self.settle = settle
@@ -230,6 +232,8 @@ class CaseWatch(Watch):
             self._timer.cancel()
 
     def check(self) -> None:
+        if self.invocation.close_after_events == 0 and self.slot.requests:
+            self.invocation.close_now.set()  # "close as soon as the connection is open"
         if self.stop.is_set() or self.judges_ending:
             return
         if self.slot.answered_204:

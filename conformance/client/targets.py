@@ -66,6 +66,13 @@ class Invocation:
     last_event_id: str | None = None
     initial_retry_ms: int | None = None
     close_after_events: int | None = None  # the runner closes the client after this many events
+    close_now: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+    def must_close(self, count: int) -> bool:
+        """Close the client now? After ``close_after_events`` events, or for 0 once the
+        runner saw the request (``close_now``), before the first event is reported."""
+        after = self.close_after_events
+        return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
 
     def kwargs(self) -> dict[str, Any]:
         """The optional keyword arguments a callable receives (only the ones set)."""
@@ -206,11 +213,11 @@ class PythonTarget:
             try:
                 result = self.func(invocation.url, **invocation.kwargs())
                 if inspect.isawaitable(result) or hasattr(result, "__aiter__"):
-                    asyncio.run(holder.run(result, push, profile, invocation.close_after_events))
+                    asyncio.run(holder.run(result, push, profile, invocation))
                 elif profile == "openai":
                     push("text", result)
                 else:
-                    _consume(result, push, invocation.close_after_events)
+                    _consume(result, push, invocation)
                 push("end")
             except BaseException as error:  # the client's own failure is an observation
                 push("raised", error)
@@ -269,9 +276,7 @@ class _AsyncHolder:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[Any] | None = None
 
-    async def run(
-        self, result: Any, push: Callable[..., None], profile: str, close_after: int | None
-    ) -> None:
+    async def run(self, result: Any, push: Callable[..., None], profile: str, invocation: Invocation) -> None:
         self.loop = asyncio.get_running_loop()
         self.task = asyncio.current_task()
         if not hasattr(result, "__aiter__"):
@@ -280,16 +285,17 @@ class _AsyncHolder:
                 push("text", result)
                 return
             if not hasattr(result, "__aiter__"):
-                _consume(result, push, close_after)
+                _consume(result, push, invocation)
                 return
         count = 0
-        if close_after != 0:
-            async for item in result:
-                push("event", item)
-                count += 1
-                if close_after is not None and count >= close_after:
-                    break
-        if close_after is not None and hasattr(result, "aclose"):
+        async for item in result:
+            if invocation.must_close(count):
+                break
+            push("event", item)
+            count += 1
+            if invocation.must_close(count):
+                break
+        if invocation.close_after_events is not None and hasattr(result, "aclose"):
             await result.aclose()  # the client's close API: stop, and never reconnect
 
     def cancel(self) -> None:
@@ -298,18 +304,17 @@ class _AsyncHolder:
                 self.loop.call_soon_threadsafe(self.task.cancel)
 
 
-def _consume(result: Any, push: Callable[..., None], close_after: int | None) -> None:
-    """Report every event of a sync iterable; with ``close_after``, close it after that many."""
+def _consume(result: Any, push: Callable[..., None], invocation: Invocation) -> None:
+    """Report every event of a sync iterable; close it when the invocation says so."""
     iterator = iter(result)
-    count = 0
-    if close_after != 0:
-        for item in iterator:
-            push("event", item)
-            count += 1
-            if close_after is not None and count >= close_after:
-                break
-    if close_after is not None and hasattr(iterator, "close"):
-        iterator.close()
+    for count, item in enumerate(iterator):
+        if invocation.must_close(count):
+            break
+        push("event", item)
+        if invocation.must_close(count + 1):
+            break
+    if invocation.close_after_events is not None and hasattr(iterator, "close"):
+        iterator.close()  # the client's close API: stop, and never reconnect
 
 
 def _add_report(observation: Observation, item: Any) -> bool:

@@ -75,7 +75,7 @@ def _resume_headers(parser: EventParser, forget_id: bool) -> dict[str, bytes]:
     return {"Last-Event-ID": parser.last_event_id.encode("utf-8")}
 
 
-reconnecting_client.capabilities = ("reconnect", "retry")  # type: ignore[attr-defined]
+reconnecting_client.capabilities = ("reconnect", "retry", "close")  # type: ignore[attr-defined]
 
 
 def forgets_last_event_id(url: str, **options: object) -> Iterator[dict[str, str]]:

@@ -49,7 +49,7 @@ def test_no_buffering_passes_whole_and_is_blamed_only_for_the_split():
 SPLITS = ("whole", "1-byte", "utf8", "crlf")
 CONTROLS = [
     (nc.good_client, ["C-08", "C-15", "C-03", "C-33", "C-23"], SPLITS, "generic"),
-    (nc.reconnecting_client, ["N-11", "N-12"], ("whole",), "generic"),  # not RC-034: see below
+    (nc.reconnecting_client, ["N-11", "N-12", "N-15"], ("whole",), "generic"),  # not RC-034: see below
     (nc.openai_client, ["O-07", "O-08", "O-09"], ("whole", "1-byte"), "openai"),
 ]
 
