@@ -22,18 +22,19 @@ def _shared(target, **transport):
     return call
 
 
+# aiohttp opens a session per case (its documented default), so it runs fewer splits.
 REFERENCE = [
-    _shared(httpx_client.conformance_target, client=_HTTPX),
-    _shared(requests_client.conformance_target, session=_REQUESTS),
-    aiohttp_client.conformance_target,
+    (_shared(httpx_client.conformance_target, client=_HTTPX), ("whole", "crlf")),
+    (_shared(requests_client.conformance_target, session=_REQUESTS), ("whole", "crlf")),
+    (aiohttp_client.conformance_target, ("whole",)),
 ]
 BAD = (Outcome.FAIL, Outcome.ERROR)
 RULES = ["C-08", "C-10", "C-15", "C-27", "C-33", "N-04", "N-11", "N-12"]
 
 
-@pytest.mark.parametrize("target", REFERENCE, ids=["httpx", "requests", "aiohttp"])
-def test_a_reference_client_passes(target):
-    report = run_cases(target, rules=RULES, chunkings=("whole", "crlf"))
+@pytest.mark.parametrize(("target", "chunkings"), REFERENCE, ids=["httpx", "requests", "aiohttp"])
+def test_a_reference_client_passes(target, chunkings):
+    report = run_cases(target, rules=RULES, chunkings=chunkings)
     bad = [f"{r.name} {r.rule}: {r.message}" for r in report.results if r.outcome in BAD]
     assert not bad, bad[:5]
     ran = {r.case for r in report.results if r.outcome is Outcome.PASS}
