@@ -18,7 +18,7 @@ import functools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -337,19 +337,25 @@ def run_client_suite(
 ) -> Report:
     """Run every client case against ``target``: a callable, ``"module:callable"`` or a
     :class:`~conformance.client.targets.CommandTarget`. Returns the Report (``.ok`` is the exit
-    code truth); raises :class:`~conformance.client.targets.TargetError` for an unusable target."""
-    return asyncio.run(
-        run_client_suite_async(
-            target,
-            profile=profile,
-            capabilities=capabilities,
-            pattern=pattern,
-            chunkings=chunkings,
-            timeout_scale=timeout_scale,
-            progress=progress,
-            concurrency=concurrency,
-        )
+    code truth); raises :class:`~conformance.client.targets.TargetError` for an unusable target.
+    Safe to call from inside a running event loop (the run then happens in a worker thread)."""
+    coro = run_client_suite_async(
+        target,
+        profile=profile,
+        capabilities=capabilities,
+        pattern=pattern,
+        chunkings=chunkings,
+        timeout_scale=timeout_scale,
+        progress=progress,
+        concurrency=concurrency,
     )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # Called from inside a running loop (a notebook, an async test): run in a worker thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 class BackgroundRun:

@@ -89,3 +89,12 @@ def test_a_client_that_reconnects_forever_fails_n05_within_the_bound():
     assert time.monotonic() - started < 20
     failed = [r for r in report.results if r.rule == "N-05" and r.outcome is Outcome.FAIL]
     assert failed and all("timed out" in r.message or "request(s)" in r.message for r in failed)
+
+
+def test_the_python_api_works_from_inside_a_running_loop():
+    import asyncio
+
+    async def main():
+        return run_client_suite(nc.good_client, pattern="LE-001", chunkings=["whole"])
+
+    assert asyncio.run(main()).ok
