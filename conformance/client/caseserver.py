@@ -36,6 +36,7 @@ PREFIX = "/cases"
 CROSS_ORIGIN_HOST = "127.0.0.2"  # another loopback name: a different origin, same machine
 DEFAULT_PAUSE = 0.002
 MAX_PAUSE_TOTAL = 0.5
+LATE_204S = 3  # late requests answered 204 before the rest are parked
 HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
 
 
@@ -69,6 +70,7 @@ class Slot:
     requests: list[RecordedRequest] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     listeners: list[Callable[[], None]] = field(default_factory=list)
+    late: int = 0  # requests after the runner released the slot
 
     def notify(self) -> None:
         """A request arrived or a response ended: tell whoever watches this slot."""
@@ -197,11 +199,13 @@ class CaseServer:
             received=time.monotonic(),
         )
         if slot.release.is_set():
-            # The runner is done with this case, but a thread it cannot kill still requests
-            # (a client that reconnects forever): park it instead of feeding a tight loop.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._closing.wait(), self.hold_limit)
-            _drop(request)
+            # The runner is done with this case: a late reconnect gets 204 (stop). A thread it
+            # cannot kill that keeps requesting (reconnects forever) is parked, not fed a loop.
+            slot.late += 1
+            if slot.late > LATE_204S:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._closing.wait(), self.hold_limit)
+                _drop(request)
             return web.Response(status=204)
         index = len(slot.requests)
         slot.requests.append(record)
