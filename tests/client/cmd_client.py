@@ -1,6 +1,7 @@
 """A client "in another language" for the --cmd target: prints one JSON event per line.
 
-Usage: python cmd_client.py URL [garbage|hang]. Exits 1 when the connection fails.
+Usage: python cmd_client.py URL [garbage|hang|openai]. Exits 1 when the connection fails;
+with ``openai`` it prints the assembled text at [DONE] and exits 1 on an error payload.
 """
 
 import json
@@ -27,10 +28,22 @@ def main(url: str, mode: str) -> int:
     if mode == "garbage":
         print("this is not JSON", flush=True)
     parser = EventParser()
+    text = []
     while chunk := response.read1(65536):
         for event in parser.feed(chunk):
-            print(json.dumps(event.as_dict()), flush=True)
-    return 0
+            if mode != "openai":
+                print(json.dumps(event.as_dict()), flush=True)
+            elif event.data == "[DONE]":
+                print("".join(text))
+                return 0
+            else:
+                payload = json.loads(event.data)
+                if event.event == "error" or "error" in payload:
+                    print(f"stream error: {payload}", file=sys.stderr)
+                    return 1
+                choices = payload.get("choices") or [{}]
+                text.append((choices[0].get("delta") or {}).get("content") or "")
+    return 1 if mode == "openai" else 0
 
 
 if __name__ == "__main__":

@@ -130,3 +130,21 @@ def test_a_printed_random_seed_replays_by_name():
 
     names = [item.name for item in plan_items(pattern="LE-001", chunkings=["random-7"])]
     assert names == ["LE-001[random-7]"]
+
+
+def test_progress_dots_wait_off_a_tty_then_print_one_mark_per_item(monkeypatch):
+    import io
+
+    from conformance.client import output
+    from conformance.client.runner import plan_items
+    from conformance.results import Outcome, Result
+
+    item = plan_items(pattern="LE-001", chunkings=["whole"])[0]
+    results = [Result("C-08", Outcome.FAIL, "x"), Result("C-08", Outcome.PASS, "y")]
+    quiet = output.Dots(2, io.StringIO())
+    quiet(item, results)
+    assert quiet.stream.getvalue() == ""
+    monkeypatch.setattr(output, "DOTS_AFTER", 0.0)
+    quiet(item, results[1:])
+    quiet.finish()
+    assert quiet.stream.getvalue() == "F.\n"

@@ -98,3 +98,9 @@ def test_the_python_api_works_from_inside_a_running_loop():
         return run_client_suite(nc.good_client, pattern="LE-001", chunkings=["whole"])
 
     assert asyncio.run(main()).ok
+
+
+def test_a_command_client_in_the_openai_profile_prints_the_text():
+    report = run_cases(command("openai"), rules=["O-08"], only=("OA-001", "OA-010"), profile="openai")
+    assert {r.outcome for r in report.results} == {Outcome.PASS}, [r.message for r in report.results]
+    assert {"O-07", "O-08", "O-09"} <= {r.rule for r in report.results}
