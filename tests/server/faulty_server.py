@@ -150,7 +150,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/proxied": lambda r: stream(*events(2), headers={**GOOD_HEADERS, "X-Accel-Buffering": "yes",
                                                       "Via": "1.1 nginx"}),
     "/keep-alive": lambda r: stream(*events(2), headers=dict(GOOD_HEADERS, Connection="keep-alive")),
-    "/headers-late": lambda r: [1.1, head(), chunk(events(1)[0]), 0.05, chunk(events(1, start=2)[0]), LAST],
+    "/headers-late": lambda r: [3.1, head(), chunk(events(1)[0]), 0.05, chunk(events(1, start=2)[0]), LAST],
     "/field-case": lambda r: stream(b"Data: a\n\n", *events(1)),
     "/error-field": lambda r: stream(*chat(chunk_json("a")), b"error: boom\n\n", *chat("[DONE]")),
     "/nul-id": lambda r: stream(b"id: a\x00b\ndata: x\n\n"),

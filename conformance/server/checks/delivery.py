@@ -15,7 +15,7 @@ BURST_WAIT = 1.0  # a stream that waited at least this long before its first eve
 BURST_WINDOW = 0.02  # ...then delivered every event within max(this, 2% of the wait)
 BURST_SHARE = 0.02
 BURST_MIN_EVENTS = 4  # fewer could be a slow start followed by a quick short answer
-HEADERS_LATE = 1.0  # headers this late and glued to the first body bytes were held back
+HEADERS_LATE = 3.0  # headers this late, glued to the first body bytes, were held back (robust)
 GLUED = 0.02  # "glued": within max(this, 5% of the headers' delay)
 GLUED_SHARE = 0.05
 
