@@ -37,7 +37,7 @@ def test_a_broken_client_fails_on_its_rule(client, rules, chunkings, rule, profi
 
 def test_no_buffering_passes_whole_and_is_blamed_only_for_the_split():
     client = nc.naive_client("no-buffering")
-    report = run_cases(client, rules=["C-08"], chunkings=("whole", "1-byte"), scale=0.3)
+    report = run_cases(client, rules=["C-08"], chunkings=("whole", "1-byte"), scale=1.0)
     whole = [r for r in report.results if r.chunking == "whole" and r.outcome is not Outcome.SKIP]
     assert whole and all(r.outcome is Outcome.PASS for r in whole)
     failing = {r.case for r in report.results if r.chunking == "1-byte" and r.outcome is Outcome.FAIL}
@@ -63,3 +63,9 @@ def test_a_correct_client_passes_the_same_cases(client, rules, chunkings, profil
     bad = [f"{r.name} {r.rule}: {r.message}" for r in report.results if r.outcome in BAD]
     assert not bad, bad[:5]
     assert any(r.outcome is Outcome.PASS for r in report.results)
+
+
+def test_the_minimal_correct_client_passes_every_case_it_declares():
+    report = run_cases(nc.good_client, chunkings=("whole",))
+    assert report.ok and not [r for r in report.results if r.outcome is Outcome.WARN], report.summary_line()
+    assert sum(r.outcome is Outcome.PASS for r in report.results) > 100
