@@ -56,7 +56,7 @@ def _server_jobs(stack: ExitStack) -> Iterator[Job]:
         base = stack.enter_context(server)
         for endpoint in reference_servers.ENDPOINTS:
             yield Job(
-                f"server  {kind:<8} {endpoint.name:<22} {endpoint.method:<4} {endpoint.path}",
+                f"server  {kind:<8} {endpoint.name:<22} {endpoint.method:<4} {endpoint.path:<25}",
                 lambda url=base + endpoint.url_path, endpoint=endpoint: _check_endpoint(url, endpoint),
             )
 
@@ -77,11 +77,31 @@ def _check_endpoint(url: str, endpoint) -> Report:
     )
 
 
-def _client_jobs() -> Iterator[Job]:
+def _client_jobs(quiet: bool) -> Iterator[Job]:
     from .client import run_client_suite
+    from .client.runner import plan_items
 
+    total = len(plan_items(profile="generic"))
     for name, target in REFERENCE_CLIENTS:
-        yield Job(f"client  {name}", lambda target=target: run_client_suite(target))
+        progress = None if quiet else _ticker(total)
+        yield Job(
+            f"client  {name} ({total} case x chunking items)",
+            lambda target=target, progress=progress: run_client_suite(target, progress=progress),
+        )
+
+
+def _ticker(total: int, marks: int = 10) -> Callable[..., None]:
+    """A dot per tenth of the run, so a long client run shows it is moving."""
+    step = max(1, total // marks)
+    done = 0
+
+    def tick(*_: object) -> None:
+        nonlocal done
+        done += 1
+        if done % step == 0 and done // step <= marks:
+            print(".", end="", flush=True)
+
+    return tick
 
 
 def _line(report: Report) -> str:
@@ -101,12 +121,14 @@ def run(args: argparse.Namespace) -> int:
         if not args.clients_only:
             sections.append(("server suite against the reference servers", lambda: _server_jobs(stack)))
         if not args.servers_only:
-            sections.append(("client suite against the reference clients", _client_jobs))
+            sections.append(
+                ("client suite against the reference clients", lambda: _client_jobs(args.quiet))
+            )
         for title, jobs in sections:
             say(f"== {title}")
             try:
                 for job in jobs():
-                    say(f"{job.label:<72} ", end="", flush=True)
+                    say(f"{job.label:<66} ", end="", flush=True)
                     report = job.run()
                     reports.append(report)
                     say(_line(report))
