@@ -79,6 +79,9 @@ class ClientEntry:
     prepare: Callable[[Path], None] = field(default=lambda cache: None)
     capabilities: tuple[str, ...] = ()
     note: str = ""
+    # a program started per case pays its runtime's start-up (Node: 0.1 s idle, seconds on a
+    # loaded machine) inside each case's time bound; such clients get more time, fewer at once
+    timeout_scale: float = 1.0
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -267,6 +270,7 @@ def _node_client(
         _node_targets(script, *args, capabilities=capabilities),
         prepare=install.npm_packages,
         note=note,
+        timeout_scale=2.0,
     )
 
 

@@ -102,7 +102,11 @@ async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementatio
         say(f"  client {entry.name} ({profile}): running")
         try:
             report = await run_client_suite_async(
-                target, profile=profile, capabilities=entry.capabilities, **_budget(target)
+                target,
+                profile=profile,
+                capabilities=entry.capabilities,
+                timeout_scale=entry.timeout_scale,
+                concurrency=4 if entry.timeout_scale > 1 else 8,
             )
         except Exception as error:
             impl.status, impl.reason = "error", _reason(error)
@@ -111,14 +115,6 @@ async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementatio
         impl.add(report, profile=profile)
         say(f"  client {entry.name} ({profile}): {report.summary_line()}")
     return impl
-
-
-def _budget(target: Any) -> dict[str, Any]:
-    """A program started per case pays its runtime's start-up (Node: 0.1 s idle, seconds on a
-    loaded machine) inside the case's time bound: give commands more time and fewer at once."""
-    from ..client.targets import CommandTarget
-
-    return {"timeout_scale": 2.0, "concurrency": 4} if isinstance(target, CommandTarget) else {}
 
 
 async def run_clients(entries: Iterable[ClientEntry], options: RunOptions) -> list[Implementation]:
