@@ -22,9 +22,7 @@ from conformance.report import browser
 # case corpus owner); each is tolerated, with its reason, until the case file says it. RC-012
 # depends on timing: Chromium sometimes reconnects at once after a reset, sometimes waits.
 PENDING: dict[str, str] = {
-    "HT-014": "Chromium fails the connection for charset=windows-1252 like for iso-8859-1 (EN-001)",
     "RC-012": "Chromium retries at once after a network error before any response, ignoring retry",
-    "RC-025": "Chromium's delay lands a few ms under the 300 ms floor as the server measures it (skew)",
 }
 
 needs_chromium = pytest.mark.skipif(
