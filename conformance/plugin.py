@@ -79,15 +79,7 @@ class SSEFailure(Exception):
 
 def _describe(result: Result) -> str:
     lines = [f"{result.rule} ({result.level}) {result.outcome.value}: {result.message}"]
-    for label, value in (
-        ("expected", result.expected),
-        ("actual", result.actual),
-        ("evidence", result.evidence),
-        ("fix", result.fix),
-        ("spec", result.spec),
-    ):
-        if value:
-            lines.append(f"  {label}: {value}")
+    lines += [f"  {label}: {value}" for label, value in result.details()]
     return "\n".join(lines)
 
 

@@ -66,6 +66,17 @@ class Result:
         base = self.case or self.rule
         return f"{base}[{self.chunking}]" if self.chunking else base
 
+    def details(self) -> list[tuple[str, str]]:
+        """The explanation a person reads under the message: (label, text) pairs that are set."""
+        pairs = (
+            ("expected", self.expected),
+            ("actual", self.actual),
+            ("evidence", self.evidence),
+            ("fix", self.fix),
+            ("spec", self.spec),
+        )
+        return [(label, value) for label, value in pairs if value]
+
     def to_json(self) -> dict[str, Any]:
         data = {k: v for k, v in asdict(self).items() if v not in (None, {}, "")}
         data["outcome"] = self.outcome.value
@@ -148,17 +159,7 @@ class Report:
             case = ElementTree.SubElement(
                 suite, "testcase", classname=f"{self.kind}.{result.rule}", name=result.name
             )
-            detail = "\n".join(
-                f"{label}: {value}"
-                for label, value in (
-                    ("expected", result.expected),
-                    ("actual", result.actual),
-                    ("evidence", result.evidence),
-                    ("fix", result.fix),
-                    ("spec", result.spec),
-                )
-                if value
-            )
+            detail = "\n".join(f"{label}: {value}" for label, value in result.details())
             tag = {
                 Outcome.FAIL: "failure",
                 Outcome.ERROR: "error",
