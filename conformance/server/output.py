@@ -48,10 +48,9 @@ def rule_line(rule_id: str, results: list[Result]) -> str:
 
 def details(result: Result) -> str:
     lines = [f"  {SYMBOLS[result.outcome]} {result.rule} ({result.level}) {result.message}"]
-    for label, value in (("expected", result.expected), ("seen", result.actual),
-                         ("evidence", result.evidence), ("spec", result.spec), ("fix", result.fix)):
-        if value:
-            lines.append(f"      {label + ':':<9} {value}")
+    for label, value in result.details():
+        label = "seen" if label == "actual" else label
+        lines.append(f"      {label + ':':<9} {value}")
     return "\n".join(lines)
 
 
