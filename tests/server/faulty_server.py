@@ -172,7 +172,9 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/meta-only": lambda r: stream(b"retry: 1000\n\n", *chat(*OPENAI_OK)),
     "/endless": endless,
     "/flood-newlines": flood_newlines,
-    "/moved": lambda r: [b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /ok-lf\r\nContent-Length: 0\r\n\r\n"],
+    # Connection: close, since this server closes after each response (else httpx may reuse it).
+    "/moved": lambda r: [b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /ok-lf\r\nContent-Length: 0\r\n"
+                         b"Connection: close\r\n\r\n"],
     "/never-answers": lambda r: [HANG],
     "/headers-then-hang": lambda r: [head(), HANG],
     "/garbage": lambda r: [b"hello there\r\n\r\n"],
