@@ -50,14 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(_module=module_name)
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if not module_name.startswith(error.name or "\0"):
-                raise
-            sub.set_defaults(_missing=True)
-            continue
+        module = importlib.import_module(module_name)
+        sub.set_defaults(_run=module.run)
         module.configure(sub)
     return parser
 
@@ -69,11 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return 2
-        if getattr(args, "_missing", False):
-            print(f"sse-conformance {args.command}: not available in this version yet", file=sys.stderr)
-            return 2
-        module = importlib.import_module(args._module)
-        return int(module.run(args) or 0)
+        return int(args._run(args) or 0)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

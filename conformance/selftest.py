@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -131,17 +130,13 @@ def run(args: argparse.Namespace) -> int:
             )
         for title, jobs in sections:
             say(f"== {title}")
-            try:
-                for job in jobs():
-                    say(f"{job.label:<66} ", end="", flush=True)
-                    report = job.run()
-                    reports.append(report)
-                    say(_line(report))
-                    if not report.ok:
-                        problems.extend(_failures(job.label, report))
-            except ImportError as error:
-                say(f"   not available in this checkout: {error}")
-                problems.append(f"{title}: not available ({error})")
+            for job in jobs():
+                say(f"{job.label:<66} ", end="", flush=True)
+                report = job.run()
+                reports.append(report)
+                say(_line(report))
+                if not report.ok:
+                    problems.extend(_failures(job.label, report))
     if args.json_report:
         Path(args.json_report).write_text(
             json.dumps([r.to_json() for r in reports], indent=2, ensure_ascii=False) + "\n"
@@ -164,6 +159,3 @@ def _failures(label: str, report: Report) -> Iterator[str]:
         if result.outcome in (Outcome.FAIL, Outcome.ERROR):
             yield f"  {label.strip()}: {result.name} {result.outcome.value}: {result.message}"
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(run(argparse.Namespace(servers_only=False, clients_only=False, json_report=None, quiet=False)))
