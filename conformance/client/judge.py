@@ -16,9 +16,9 @@ from ..display import visible
 from ..results import Outcome, Result, outcome_for_level
 from ..sse import Event
 from .caseserver import RecordedRequest
-from .targets import Observation
+from .observation import Observation
 
-__all__ = ["CHUNKING_RULES", "Finding", "judge", "show_event"]
+__all__ = ["CHUNKING_RULES", "Finding", "Judgement", "judge", "judge_run", "show_event"]
 
 # A client that passes a case whole but fails it under a chunking breaks this rule.
 CHUNKING_RULES = {"crlf": "C-10", "utf8": "C-03"}
@@ -61,6 +61,17 @@ CHUNKING_FIXES = {
     "utf8": FIXES["C-03"],
     "random": FIXES["C-37"],
 }
+# Rules a case lists for the reading it needs (chunk splits) or for its profile's whole job
+# (assemble the text, stop at [DONE]): their fixes apply only when nothing more specific does.
+SPLIT_RULES = frozenset({"C-03", "C-10", "C-37"})
+UMBRELLA_RULES = frozenset({"O-07", "O-09", "C-38"})
+# Fixes for how the client ended, whatever the case is about.
+ENDING_FIXES = {
+    "hang": "return (end the iteration) when the response body ends, unless the client reconnects",
+    "hang-error": "raise when the connection fails (non-200, wrong type, dropped); never wait forever",
+    "returned": "raise when the connection fails: a non-200 status, a wrong type, or a dropped stream",
+    "done": FIXES["O-07"],
+}
 
 
 # The case server stamps a connection's end after its last write returns, which can be a few ms
@@ -76,6 +87,8 @@ class Finding:
     expected: str | None = None
     actual: str | None = None
     error: bool = False  # the suite could not judge: ERROR instead of FAIL
+    provisional: bool = False  # more time could undo it (missing events, a hang): not a fact yet
+    fix: str | None = None  # the fix for this diagnosis, when the case's rules do not say it
 
 
 def show_event(event: Event) -> str:
@@ -106,6 +119,7 @@ def compare_events(expected: Sequence[Event], actual: Sequence[Event]) -> Findin
             f"reported {len(actual)} of {len(expected)} events; first missing is #{len(actual) + 1}",
             _show_events(expected[len(actual) :]),
             _show_events(actual),
+            provisional=True,
         )
     if len(actual) > len(expected):
         return Finding(
@@ -127,6 +141,7 @@ def _request_findings(case: Case, requests: Sequence[RecordedRequest]) -> list[F
                 + (" (the last is answered 204 No Content)" if final_204 else ""),
                 str(expect.requests),
                 ", ".join(f"{r.method} {r.path}" for r in requests[:8]) or "(none)",
+                provisional=len(requests) < expect.requests,  # too many can never be undone
             )
         )
     for index, (connection, request) in enumerate(zip(case.connections, requests, strict=False)):
@@ -189,6 +204,11 @@ def _ended_in_failure(case: Case, requests: Sequence[RecordedRequest]) -> bool:
     return dropped or connection.status != 200
 
 
+def _hang(message: str, expected: str, fix: str) -> Finding:
+    """The client was still running at its deadline: more time could change that."""
+    return Finding(message, expected, "hang", provisional=True, fix=ENDING_FIXES[fix])
+
+
 def _outcome_findings(
     case: Case, observation: Observation, seconds: float, requests: Sequence[RecordedRequest]
 ) -> list[Finding]:
@@ -201,18 +221,23 @@ def _outcome_findings(
         if observation.raised:
             return []
         if observation.timed_out:
-            return [Finding(f"{waited} without reporting the failure", "raise", "hang")]
-        return [Finding("returned normally; the stream must fail the connection", "raise", "returned")]
+            return [_hang(f"{waited} without reporting the failure", "raise", "hang-error")]
+        message = "returned normally; the stream must fail the connection"
+        return [Finding(message, "raise", "returned", fix=ENDING_FIXES["returned"])]
     if observation.raised and _ended_in_failure(case, requests):
         return []  # raising on a non-200 or a dropped connection is how a client fails it
     if observation.raised:
         stderr = f"; stderr: {observation.stderr[-300:]}" if observation.stderr else ""
         message = f"the client crashed: raised {observation.raised}{stderr}"
         return [Finding(message, "no error", observation.raised, error=True)]
+    if observation.flooded:
+        message = f"stopped: the client reported {observation.flooded}"
+        return [Finding(message, "the case's events", "a flood")]
     if observation.timed_out and not _held_open(case):
-        return [Finding(f"{waited}: the client never finished", "return", "hang")]
+        fix = "done" if case.profile == "openai" else "hang"
+        return [_hang(f"{waited}: the client never finished", "return", fix)]
     if observation.timed_out and case.profile == "openai":
-        return [Finding(f"{waited} waiting on an open stream", "return at [DONE]", "hang")]
+        return [_hang(f"{waited} waiting on an open stream", "return at [DONE]", "done")]
     return []
 
 
@@ -230,9 +255,10 @@ def _payload_findings(case: Case, observation: Observation) -> list[Finding]:
     if comments is not None and list(comments) != observation.comments:
         show = " | ".join(f'"{visible(c)}"' for c in comments) or "(none)"
         got = " | ".join(f'"{visible(c)}"' for c in observation.comments) or "(none)"
-        found.append(Finding("the reported comments differ", show, got))
+        missing = observation.comments == list(comments)[: len(observation.comments)]
+        found.append(Finding("the reported comments differ", show, got, provisional=missing))
     if expect.open and not observation.opened:
-        found.append(Finding("never reported the connection as open", "open", "(nothing)"))
+        found.append(Finding("never reported the connection as open", "open", "(nothing)", provisional=True))
     if expect.retry is not None and observation.retry is not None and observation.retry != expect.retry:
         want, got = f"{expect.retry} ms", f"{observation.retry} ms"
         found.append(Finding("the reported reconnection time differs", want, got))
@@ -254,11 +280,54 @@ def _evidence(case: Case, chunking: Chunking, limit: int = 240) -> str:
     return text if len(text) <= limit * max(1, len(parts)) else text[: limit * len(parts)] + "…"
 
 
-def _fix(case: Case, chunking: Chunking) -> str | None:
-    for rule in case.rules:
+def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding] = ()) -> str | None:
+    """The fix for what was diagnosed: the finding's own (how the client ended), else the most
+    specific rule of the case; the split rules only when the case was split, and the chunking's
+    own fix when no rule of the case has one."""
+    own = next((f.fix for f in findings if f.fix), None)
+    if own is not None:
+        return own
+    split = Chunking(chunking.name).family != "whole"
+    specific = [r for r in case.rules if r not in UMBRELLA_RULES and r not in SPLIT_RULES]
+    splits = [r for r in case.rules if r in SPLIT_RULES and split]
+    umbrella = [r for r in case.rules if r in UMBRELLA_RULES]
+    for rule in specific + splits + umbrella:
         if rule in FIXES:
             return FIXES[rule]
-    return CHUNKING_FIXES.get(Chunking(chunking.name).family)
+    return CHUNKING_FIXES.get(Chunking(chunking.name).family) if split else None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The verdicts of one run, and whether time alone may have decided them."""
+
+    results: list[Result]
+    provisional: bool  # every finding could be undone by more time (missing events, a hang)
+
+
+def judge_run(
+    case: Case,
+    chunking: Chunking,
+    observation: Observation,
+    requests: Sequence[RecordedRequest],
+) -> Judgement:
+    """One Result per rule of the case: pass, or what the client reported wrong first (how it
+    ended only after that: "timed out" never hides a wrong or missing event)."""
+    ending = _outcome_findings(case, observation, observation.seconds, requests)
+    if any(f.error for f in ending):
+        findings = ending
+    else:
+        findings = _payload_findings(case, observation) + _request_findings(case, requests) + ending
+    results = results_for(
+        case,
+        chunking,
+        findings,
+        observation.seconds,
+        evidence=_evidence(case, chunking),
+        fix=lambda c, k: _fix(c, k, findings),
+    )
+    provisional = bool(findings) and all(f.provisional for f in findings)
+    return Judgement(results, provisional)
 
 
 def judge(
@@ -267,11 +336,8 @@ def judge(
     observation: Observation,
     requests: Sequence[RecordedRequest],
 ) -> list[Result]:
-    """One Result per rule of the case: pass, or the first finding with its evidence."""
-    findings = _outcome_findings(case, observation, observation.seconds, requests)
-    if not any(f.error for f in findings):
-        findings += _payload_findings(case, observation) + _request_findings(case, requests)
-    return results_for(case, chunking, findings, observation.seconds, evidence=_evidence(case, chunking))
+    """One Result per rule of the case (see :func:`judge_run`)."""
+    return judge_run(case, chunking, observation, requests).results
 
 
 def results_for(

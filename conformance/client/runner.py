@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -27,8 +28,17 @@ from ..cases.chunkings import Chunking, chunking, chunkings_for
 from ..cases.model import Case, Sleep
 from ..results import Outcome, Report, Result
 from .caseserver import CaseServer, Slot
-from .judge import CHUNKING_RULES, DEFAULT_CHUNKING_RULE, Finding, judge, results_for
-from .targets import Invocation, Observation, Target, Watch, load_target
+from .judge import (
+    CHUNKING_FIXES,
+    CHUNKING_RULES,
+    DEFAULT_CHUNKING_RULE,
+    Finding,
+    Judgement,
+    judge_run,
+    results_for,
+)
+from .observation import TIME_ENDINGS, Invocation, Observation, Watch
+from .targets import Target, load_target
 
 __all__ = [
     "CAPABILITIES",
@@ -43,10 +53,19 @@ __all__ = [
 CAPABILITIES = ("reconnect", "last-event-id", "retry", "post", "headers", "comments", "open", "close")
 BASE_TIMEOUT = 5.0  # seconds per case, before the case's own sleeps and reconnections
 PER_RECONNECT = 3.5  # a client without retry support waits its default (about 3 s) each time
-DEFAULT_CONCURRENCY = 16
 SETTLE = 0.15  # after the last body ends, how long extra events may still show up
 QUIET = 1.0  # after the last body ends, how long a client that owes events may stay silent
+BUSY = 0.05  # a client using at least this share of a CPU while silent is still working
 FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take one
+ALONE_SCALE = 4.0  # a verdict resting on time is confirmed alone, with bounds this much longer
+
+
+def default_concurrency() -> int:
+    """Runs at once: most of a run is waiting on sockets, so several per CPU."""
+    return max(4, min(64, 8 * (os.cpu_count() or 1)))
+
+
+DEFAULT_CONCURRENCY = default_concurrency()
 
 Progress = Callable[["Item", list[Result]], None]
 
@@ -128,8 +147,23 @@ def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invoca
     )
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The time bounds of one attempt: the case's own, or the longer ones of a run alone."""
+
+    scale: float = 1.0
+    quiet: float = QUIET
+    settle: float = SETTLE
+
+
 class ClientRun:
-    """One target against one case server; ``await run(items)`` returns every Result."""
+    """One target against one case server; ``await run(items)`` returns every Result.
+
+    Two passes keep time out of the verdicts: every item runs once, ``concurrency`` at a time;
+    then each item whose failure rests on a time bound (the client was stopped while silent,
+    or at its deadline) runs again alone, with nothing else running and bounds ``ALONE_SCALE``
+    times longer. The second verdict is the one reported, with the first recorded beside it.
+    """
 
     def __init__(
         self,
@@ -139,56 +173,152 @@ class ClientRun:
         timeout_scale: float = 1.0,
         concurrency: int = DEFAULT_CONCURRENCY,
         server: CaseServer | None = None,
+        confirm_alone: bool = True,
     ) -> None:
         self.target: Target = load_target(target)
-        self.capabilities = frozenset(capabilities) | self.target.capabilities
+        self.extra_capabilities = frozenset(capabilities)
         self.timeout_scale = timeout_scale
         self.concurrency = concurrency
         self.server = server or CaseServer()
+        self.confirm_alone = confirm_alone
         self._semaphore: asyncio.Semaphore | None = None
+        self._opened = False
 
     @property
     def name(self) -> str:
         return self.target.name
 
-    async def run_item(self, item: Item) -> list[Result]:
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return self.extra_capabilities | self.target.capabilities
+
+    async def open(self) -> None:
+        """Start the target's processes (workers, adapters) once, before the first item."""
+        if not self._opened:
+            self._opened = True
+            opener = getattr(self.target, "open", None)
+            if opener is not None:
+                await opener(self.concurrency)
+
+    async def aclose(self) -> None:
+        """Stop the target's processes; safe to call more than once."""
+        closer = getattr(self.target, "aclose", None)
+        if closer is not None:
+            await closer()
+        self._opened = False
+
+    def _skipped(self, item: Item) -> list[Result] | None:
+        missing = [cap for cap in item.case.requires if cap not in self.capabilities]
+        if not missing:
+            return None
+        reason = ", ".join(missing)
+        flags = " ".join(f"--capability {cap}" for cap in missing)
+        finding = Finding(f"skipped: needs capability {reason} (declare it with {flags})")
+        return results_for(item.case, item.chunking, [finding], outcome=Outcome.SKIP)
+
+    async def attempt(self, item: Item, bounds: Bounds) -> Attempt:
+        """Run one item once under ``bounds`` and judge it."""
+        await self.open()
         case = item.case
-        missing = [cap for cap in case.requires if cap not in self.capabilities]
-        if missing:
-            reason = ", ".join(missing)
-            flags = " ".join(f"--capability {cap}" for cap in missing)
-            finding = Finding(f"skipped: needs capability {reason} (declare it with {flags})")
-            return results_for(case, item.chunking, [finding], outcome=Outcome.SKIP)
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.concurrency)
-        async with self._semaphore:
-            url = self.server.add(case, item.chunking)
-            slot = self.server.slot(case.id, item.chunking.name)
-            invocation = invocation_for(case, url, self.capabilities)
-            watch = CaseWatch(case, slot, SETTLE * self.timeout_scale, QUIET * self.timeout_scale, invocation)
-            try:
-                observation = await self.target.observe(
-                    invocation,
-                    profile=case.profile,
-                    timeout=case_timeout(case, self.timeout_scale),
-                    watch=watch,
-                )
-            finally:
-                watch.close()
-                self.server.release(slot)
-            return judge(case, item.chunking, observation, list(slot.requests))
+        url = self.server.add(case, item.chunking)
+        slot = self.server.slot(case.id, item.chunking.name)
+        invocation = invocation_for(case, url, self.capabilities)
+        watch = CaseWatch(case, slot, bounds.settle * bounds.scale, bounds.quiet * bounds.scale, invocation)
+        try:
+            observation = await self.target.observe(
+                invocation,
+                profile=case.profile,
+                timeout=case_timeout(case, bounds.scale),
+                watch=watch,
+            )
+        finally:
+            watch.close()
+            self.server.release(slot)
+        judgement = judge_run(case, item.chunking, observation, list(slot.requests))
+        return Attempt(judgement.results, observation, rests_on_time(judgement, observation))
+
+    async def run_item(self, item: Item) -> list[Result]:
+        """One item, confirmed alone when its verdict rests on time (for one-at-a-time faces)."""
+        await self.open()  # an adapter announces its capabilities when it starts
+        skipped = self._skipped(item)
+        if skipped is not None:
+            return skipped
+        first = await self.attempt(item, Bounds(self.timeout_scale))
+        if self.confirm_alone and first.on_time:
+            return await self.confirm(item, first.results)
+        return first.results
+
+    async def confirm(self, item: Item, first: list[Result]) -> list[Result]:
+        """Run ``item`` again alone with longer bounds; its verdict replaces the first one."""
+        bounds = Bounds(self.timeout_scale * ALONE_SCALE, quiet=QUIET * 2)
+        again = await self.attempt(item, bounds)
+        results, observation = again.results, again.observation
+        note = {
+            "first": first[0].message if first else "",
+            "seconds": round(observation.seconds, 3),
+            "bound": round(case_timeout(item.case, bounds.scale), 1),
+        }
+        if observation.cpu_seconds is not None:
+            note["cpu_seconds"] = round(observation.cpu_seconds, 3)
+        for result in results:
+            result.extra["alone"] = note
+            if again.on_time:
+                result.message += " (also when run again alone with a bound of {bound} s)".format(**note)
+        return results
 
     async def run(self, items: Sequence[Item], progress: Progress | None = None) -> list[Result]:
         """Run every item (the server must be started); results in plan order."""
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        semaphore = self._semaphore
+        retry: list[int] = []
 
-        async def one(item: Item) -> list[Result]:
-            results = await self.run_item(item)
+        async def one(index: int, item: Item) -> list[Result]:
+            skipped = self._skipped(item)
+            if skipped is not None:
+                results = skipped
+            else:
+                async with semaphore:
+                    first = await self.attempt(item, Bounds(self.timeout_scale))
+                results = first.results
+                if self.confirm_alone and first.on_time:
+                    retry.append(index)
+                    return results  # reported once confirmed
             if progress is not None:
                 progress(item, results)
             return results
 
-        grouped = await asyncio.gather(*(one(item) for item in items))
+        try:
+            await self.open()
+            grouped = await asyncio.gather(*(one(index, item) for index, item in enumerate(items)))
+            for index in sorted(retry):  # alone: nothing else runs meanwhile
+                grouped[index] = await self.confirm(items[index], grouped[index])
+                if progress is not None:
+                    progress(items[index], grouped[index])
+        finally:
+            await self.aclose()
         return attribute_chunking_failures([r for results in grouped for r in results])
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One run of one item: its verdicts, what was observed, and whether time decided them."""
+
+    results: list[Result]
+    observation: Observation
+    on_time: bool
+
+
+def rests_on_time(judgement: Judgement, observation: Observation) -> bool:
+    """Did a time bound decide this failure? Only when every finding could be undone by more
+    time (missing events, a hang) and the runner stopped the client on time (silent, or at its
+    deadline); or when the client's own error was a time-out (its reads were starved)."""
+    if all(r.outcome in (Outcome.PASS, Outcome.SKIP) for r in judgement.results):
+        return False
+    if judgement.provisional and observation.ended_by in TIME_ENDINGS:
+        return True
+    raised = (observation.raised or "").lower()
+    return "timeout" in raised or "timed out" in raised
 
 
 class CaseWatch(Watch):
@@ -201,7 +331,7 @@ class CaseWatch(Watch):
     * every listed body was sent (a held-open one included), everything expected has been
       reported, and ``settle`` seconds passed (an extra event at EOF shows up at once);
     * every listed body was sent, something is still missing, and the client has been silent
-      for ``quiet`` seconds (it is judged on what it reported).
+      for ``quiet`` seconds *and idle*: a client still using CPU is working, not silent.
 
     When the case counts requests, or expects a failure, only the client itself ends the run.
     """
@@ -216,6 +346,8 @@ class CaseWatch(Watch):
         self.last_report = 0.0
         self.observation: Observation | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._busy_mark: tuple[float, float] | None = None  # (when, cpu seconds) last looked at
+        self._closed_client = False
         expect = case.expect
         self.judges_ending = expect.requests is not None or expect.error or case.profile != "generic"
         slot.listeners.append(self.check)
@@ -231,25 +363,44 @@ class CaseWatch(Watch):
         if self._timer is not None:
             self._timer.cancel()
 
+    def _still_working(self, now: float) -> bool:
+        """Has the client used at least ``BUSY`` of a CPU since the last look?"""
+        cpu = self.cpu()
+        if cpu is None:
+            return False
+        mark, self._busy_mark = self._busy_mark, (now, cpu)
+        return mark is not None and cpu - mark[1] >= BUSY * (now - mark[0])
+
+    def _stop(self, reason: str) -> None:
+        self.reason = reason
+        self.stop.set()
+
     def check(self) -> None:
-        if self.invocation.close_after_events == 0 and self.slot.requests:
-            self.invocation.close_now.set()  # "close as soon as the connection is open"
+        if self.invocation.close_after_events == 0 and self.slot.requests and not self._closed_client:
+            self._closed_client = True  # "close as soon as the connection is open"
+            self.invocation.close_now.set()
+            self.close_client()
         if self.stop.is_set() or self.judges_ending:
             return
         if self.slot.answered_204:
-            self.stop.set()
+            self._stop("enough")
             return
         sent = self.slot.all_sent
         if sent is None:
             return
         covered = (self.observation or Observation()).covers(self.case.expect)
         # Everything expected came: wait ``settle`` for extras. Not yet: wait ``quiet`` after
-        # the last sign of life, since a client that is still silent by then will stay so.
+        # the last sign of life, since a client that is still silent and idle by then stays so.
         wait = self.settle if covered else self.quiet
+        now = time.monotonic()
         since = max(sent, self.last_report)
-        remaining = since + wait - time.monotonic()
+        if not covered and self._busy_mark is None:
+            self._still_working(now)  # the first look: a baseline
+        remaining = since + wait - now
+        if remaining <= 0 and not covered and self._still_working(now):
+            remaining = wait  # still parsing (a large event): look again later
         if remaining <= 0:
-            self.stop.set()
+            self._stop("enough" if covered else "quiet")
         else:
             if self._timer is not None:
                 self._timer.cancel()
@@ -273,6 +424,7 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
         seen.add((result.case, result.chunking))
         family = "random" if (result.chunking or "").startswith("random-") else result.chunking
         rule = CHUNKING_RULES.get(family or "", DEFAULT_CHUNKING_RULE)
+        fix = CHUNKING_FIXES.get(family or "", result.fix)  # it passed whole: the split is the cause
         if any(r.rule == rule and r.case == result.case and r.chunking == result.chunking for r in results):
             continue
         added.append(
@@ -286,7 +438,7 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
                 expected=result.expected,
                 actual=result.actual,
                 evidence=result.evidence,
-                fix=result.fix,
+                fix=fix,
                 seconds=result.seconds,
                 extra=dict(result.extra),
             )
@@ -380,6 +532,7 @@ class BackgroundRun:
 
     def close(self) -> None:
         if self._loop.is_running():
+            self._submit(self.run.aclose()).result(timeout=10)
             self._submit(self.run.server.stop()).result(timeout=10)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)

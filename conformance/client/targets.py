@@ -1,18 +1,20 @@
 """Target adapters: run a client under test once against one case URL and observe it.
 
-Two kinds of target, one observation shape:
+Every kind fills the same :class:`~conformance.client.observation.Observation`:
 
-* :class:`PythonTarget` wraps a callable (sync or async, a plain function, a generator or an
-  async generator). It always runs in its own daemon thread, with its own event loop when it is
-  async, so a client that blocks, sleeps or never returns cannot stall the run: the runner
-  stops waiting at the deadline and moves on.
-* :class:`CommandTarget` runs a program in any language in its own process group, which is
-  killed at the deadline. It prints one JSON object per event per line (generic profile) or the
-  assembled text (openai profile); a non-zero exit means it raised.
+* :class:`PythonTarget` wraps a callable (sync or async, a function, a generator or an async
+  generator). During a run it lives in worker processes (``conformance.client.worker``, behind
+  the adapter protocol), so a client that burns CPU or holds the GIL cannot starve the case
+  server. A callable that cannot be imported by name (a lambda, a closure) runs in a thread of
+  this process instead, and says so in its name.
+* :class:`HarnessTarget` is a long-lived program in any language speaking the persistent adapter
+  protocol (``protocol.py``): one process serves many runs.
+* :class:`CommandTarget` runs a program per item in its own process group, killed with its
+  children when the item ends. It prints one JSON object per event per line (generic profile)
+  or the assembled text (openai profile); a non-zero exit means it raised.
 
 Extra inputs beyond the URL (method, headers, body, a preset Last-Event-ID) are given only when
-the case needs the capability that asks for them: as keyword arguments to a callable, and as
-``SSE_*`` environment variables and ``{placeholders}`` to a command (see README.md).
+the case needs the capability that asks for them.
 """
 
 from __future__ import annotations
@@ -24,20 +26,30 @@ import inspect
 import json
 import os
 import shlex
-import signal
-import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
-from ..sse import Event
+from .collect import LineTooLong, bounded_lines, collect
+from .observation import (
+    DEFAULT_LIMITS,
+    Invocation,
+    Limits,
+    Observation,
+    Watch,
+    describe_error,
+    short,
+    to_event,
+)
+from .processes import cpu_seconds, kill_group, spawn
+from .protocol import HarnessError, HarnessPool, python_worker_argv, python_worker_env
 
 __all__ = [
     "PROFILES",
     "CommandTarget",
+    "HarnessTarget",
     "Invocation",
     "Observation",
     "PythonTarget",
@@ -49,169 +61,168 @@ __all__ = [
 
 PROFILES = ("generic", "openai")
 _STDERR_TAIL = 2000
+_HANDOFF = 256  # reports an in-process client may run ahead of the runner
 
 
 class TargetError(ValueError):
-    """The target itself is unusable (cannot be imported, is not callable...)."""
+    """The target itself is unusable (cannot be imported, is not callable, will not start...)."""
 
 
-@dataclass(frozen=True)
-class Invocation:
-    """What the client is asked to do: the URL always; the rest only when a capability asks."""
-
-    url: str
-    method: str | None = None
-    headers: Mapping[str, str] | None = None
-    body: str | None = None
-    last_event_id: str | None = None
-    initial_retry_ms: int | None = None
-    close_after_events: int | None = None  # the runner closes the client after this many events
-    close_now: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
-
-    def must_close(self, count: int) -> bool:
-        """Close the client now? After ``close_after_events`` events, or for 0 once the
-        runner saw the request (``close_now``), before the first event is reported."""
-        after = self.close_after_events
-        return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
-
-    def kwargs(self) -> dict[str, Any]:
-        """The optional keyword arguments a callable receives (only the ones set)."""
-        names = ("method", "headers", "body", "last_event_id", "initial_retry_ms")
-        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+def _workers(concurrency: int) -> int:
+    """Worker processes for ``concurrency`` runs at once: one per CPU, never more than runs."""
+    return max(1, min(concurrency, os.cpu_count() or 1))
 
 
-@dataclass
-class Observation:
-    """What the client did. ``raised`` is the client's own error (an exception, a non-zero
-    exit); ``broken`` is an adapter fault the suite cannot judge (garbage output)."""
-
-    events: list[Event] = field(default_factory=list)
-    text: str | None = None
-    raised: str | None = None
-    broken: str | None = None
-    timed_out: bool = False
-    stopped_early: bool = False
-    finished: bool = False
-    comments: list[str] = field(default_factory=list)
-    opened: bool = False
-    retry: int | None = None
-    stderr: str = ""
-    seconds: float = 0.0
-
-    def covers(self, expect: Any) -> bool:
-        """Everything the case expects to be reported has been (events, comments, open)."""
-        comments = getattr(expect, "comments", None) or ()
-        return (
-            len(self.events) >= len(expect.events)
-            and len(self.comments) >= len(comments)
-            and (self.opened or not getattr(expect, "open", False))
-        )
+# -- the persistent protocol (Python workers and adapters in any language) -------------------
 
 
-class Watch:
-    """How the runner follows a running client: :meth:`seen` is called after every reported
-    event, and setting :attr:`stop` tells the target the runner has seen enough."""
-
-    def __init__(self) -> None:
-        self.stop = asyncio.Event()
-
-    def seen(self, observation: Observation) -> None:
-        """Called after each reported event (the base watches nothing)."""
-
-
-async def _race(task: asyncio.Future[Any], watch: Watch | None, deadline: float) -> str:
-    """Wait for ``task``, the watch's stop, or the deadline: "done", "stopped" or "timeout"."""
-    stopper = asyncio.ensure_future(watch.stop.wait()) if watch is not None else None
-    waiting = {task} if stopper is None else {task, stopper}
+async def _observe_on(
+    pool: HarnessPool, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
+) -> Observation:
+    """One run on the least busy process of ``pool``."""
     try:
-        done, _ = await asyncio.wait(
-            waiting, timeout=max(0.0, deadline - time.monotonic()), return_when=asyncio.FIRST_COMPLETED
+        harness = await pool.acquire()
+    except HarnessError as error:
+        raise TargetError(str(error)) from None
+    seq, reports = await harness.run(invocation, profile)
+    start_cpu = harness.cpu(seq)
+    if watch is not None:
+        watch.cpu = lambda: harness.cpu(seq)
+        watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
+    try:
+        observation = await collect(
+            reports, profile=profile, timeout=timeout, watch=watch, limits=pool.limits
         )
+        end_cpu = harness.cpu(seq)
     finally:
-        if stopper is not None:
-            stopper.cancel()
-    if task in done:
-        return "done"
-    return "stopped" if done else "timeout"
+        await harness.cancel(seq)
+    if start_cpu is not None and end_cpu is not None:
+        observation.cpu_seconds = max(0.0, end_cpu - start_cpu)
+    if observation.raised:
+        observation.stderr = harness.stderr_tail()
+    return observation
 
 
-_TYPE_KEYS = ("event", "type")
-_ID_KEYS = ("id", "last_event_id", "lastEventId")
+class HarnessTarget:
+    """``HarnessTarget("node adapter.mjs")``: a program speaking the persistent protocol."""
+
+    def __init__(
+        self,
+        command: str | list[str],
+        capabilities: frozenset[str] = frozenset(),
+        name: str | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self.argv = _split(command) if isinstance(command, str) else list(command)
+        self.name = name or " ".join(self.argv)
+        self.capabilities = frozenset(capabilities)
+        self.limits = limits
+        self.pool: HarnessPool | None = None
+
+    def __repr__(self) -> str:
+        return f"HarnessTarget({self.name!r})"
+
+    async def open(self, concurrency: int) -> None:
+        """Start the first adapter process and learn its capabilities (before planning)."""
+        if self.pool is None:
+            self.pool = HarnessPool(self.argv, size=_workers(concurrency), limits=self.limits)
+            try:
+                await self.pool.acquire()
+            except HarnessError as error:
+                raise TargetError(str(error)) from None
+            announced = self.pool.implementation.get("capabilities") or ()
+            self.capabilities = self.capabilities | frozenset(str(c) for c in announced)
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+    async def observe(
+        self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
+    ) -> Observation:
+        if self.pool is None:
+            await self.open(1)
+        assert self.pool is not None
+        return await _observe_on(self.pool, invocation, profile, timeout, watch)
 
 
-def _field(item: Any, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
-        if value is not None:
-            return value
+# -- Python callables -------------------------------------------------------------------------
+
+
+def importable_name(func: Any, name: str | None = None) -> str | None:
+    """``module:qualname`` that imports back to this very object, or None."""
+    candidates = [name] if name and ":" in name else []
+    module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
+    if module and qualname and "<" not in qualname and module != "__main__":
+        candidates.append(f"{module}:{qualname}")
+    for spec in candidates:
+        module_name, _, attr = spec.partition(":")
+        obj: Any = sys.modules.get(module_name)
+        for part in attr.split("."):
+            obj = getattr(obj, part, None)
+        if obj is func:
+            return spec
     return None
 
 
-def report_kind(item: Any) -> str:
-    """An item without data may report a comment, the opening, or the retry value instead."""
-    if _field(item, ("data",)) is None:
-        for kind in ("comment", "open", "retry"):
-            if _field(item, (kind,)) is not None:
-                return kind
-    return "event"
-
-
-def to_event(item: Any) -> Event:
-    """Normalise what a client reports into an :class:`Event`.
-
-    Accepted: a mapping or an object exposing ``data`` plus ``event`` (or ``type``) and ``id``
-    (or ``last_event_id`` / ``lastEventId``). A missing or empty type counts as "message" and a
-    missing id as "" (the same leniency as LD's harness, so one gap does not cascade).
-    """
-    data = _field(item, ("data",))
-    if data is None:
-        raise TypeError(f"reported {type(item).__name__} {_short(item)} has no 'data'")
-    kind = _field(item, _TYPE_KEYS) or "message"
-    ident = _field(item, _ID_KEYS)
-    if not all(isinstance(v, str) for v in (data, kind)) or not isinstance(ident, (str, type(None))):
-        raise TypeError(f"reported event {_short(item)} has non-string fields")
-    return Event(kind, data, ident or "")
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _describe_error(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-
-
-# -- Python callables ------------------------------------------------------------------------
-
-
 class PythonTarget:
-    """A callable ``target(url, **optional)``; ``capabilities`` may be an attribute of it."""
+    """A callable ``target(url, **optional)``; ``capabilities`` may be an attribute of it.
 
-    def __init__(self, func: Callable[..., Any], name: str | None = None) -> None:
+    Runs in worker processes once :meth:`open` was awaited (the runner does) and the callable
+    can be imported by name; otherwise in a thread of this process."""
+
+    def __init__(self, func: Callable[..., Any], name: str | None = None, *, isolate: bool = True) -> None:
         if not callable(func):
             raise TargetError(f"{name or func!r} is not callable")
         self.func = func
         self.name = name or f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', func)}"
         self.capabilities = frozenset(getattr(func, "capabilities", ()) or ())
+        self.spec = importable_name(func, name) if isolate else None
+        self.pool: HarnessPool | None = None
 
     def __repr__(self) -> str:
         return f"PythonTarget({self.name!r})"
 
-    async def observe(
-        self,
-        invocation: Invocation,
-        *,
-        profile: str,
-        timeout: float,
-        watch: Watch | None = None,
-    ) -> Observation:
-        """Run the callable in a daemon thread; stop waiting at ``timeout`` or when told to."""
-        holder = _AsyncHolder()
+    @property
+    def isolated(self) -> bool:
+        return self.spec is not None
 
-        def work(push: Callable[..., None]) -> None:
+    async def open(self, concurrency: int) -> None:
+        if self.spec is not None and self.pool is None:
+            self.pool = HarnessPool(
+                python_worker_argv(self.spec), size=_workers(concurrency), env=python_worker_env()
+            )
             try:
-                result = self.func(invocation.url, **invocation.kwargs())
+                await self.pool.acquire()
+            except HarnessError as error:
+                self.pool = None
+                raise TargetError(str(error)) from None
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+    async def observe(
+        self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
+    ) -> Observation:
+        """In a worker process when open, else in a daemon thread of this process."""
+        if self.pool is not None:
+            return await _observe_on(self.pool, invocation, profile, timeout, watch)
+        return await self._observe_in_thread(invocation, profile, timeout, watch)
+
+    async def _observe_in_thread(
+        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
+    ) -> Observation:
+        handoff = _Handoff(asyncio.get_running_loop())
+        holder = _AsyncHolder()
+        func = self.func
+
+        def work() -> None:
+            push = handoff.push
+            try:
+                result = func(invocation.url, **invocation.kwargs())
                 if inspect.isawaitable(result) or hasattr(result, "__aiter__"):
                     asyncio.run(holder.run(result, push, profile, invocation))
                 elif profile == "openai":
@@ -219,58 +230,59 @@ class PythonTarget:
                 else:
                     _consume(result, push, invocation)
                 push("end")
+            except _Abandoned:
+                return
             except BaseException as error:  # the client's own failure is an observation
-                push("raised", error)
+                with contextlib.suppress(_Abandoned):
+                    push("raised", error)
 
+        thread = threading.Thread(target=work, name=f"sse-client {invocation.url}", daemon=True)
+        if watch is not None:
+            watch.cpu = lambda: cpu_seconds(os.getpid(), thread.native_id)
+        thread.start()
         try:
-            return await _collect(work, f"sse-client {invocation.url}", profile, timeout, watch)
+            return await collect(handoff.reports(), profile=profile, timeout=timeout, watch=watch)
         finally:
+            handoff.abandon()
             holder.cancel()
 
 
-async def _collect(
-    work: Callable[[Callable[..., None]], None],
-    name: str,
-    profile: str,
-    timeout: float,
-    watch: Watch | None,
-    observation: Observation | None = None,
-) -> Observation:
-    """Run ``work(push)`` in a daemon thread and gather what it pushes until it ends, the
-    watch says stop, or the time bound passes. Reports pushed before a stop still count."""
-    loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+class _Abandoned(BaseException):
+    """The runner stopped listening: unwinds an in-process client at its next report."""
 
-    def push(kind: str, value: Any = None) -> None:
-        with contextlib.suppress(RuntimeError):  # the runner's loop may be gone already
-            loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
 
-    observation = observation or Observation()
-    started = time.monotonic()
-    threading.Thread(target=work, args=(push,), name=name, daemon=True).start()
-    deadline = started + timeout
-    while True:
-        getter = asyncio.ensure_future(queue.get())
-        how = await _race(getter, watch, deadline)
-        if how != "done":
-            getter.cancel()
-            observation.timed_out = how == "timeout"
-            observation.stopped_early = how == "stopped"
-            while not queue.empty():
-                if _absorb(observation, *queue.get_nowait(), profile):
-                    break
-            break
-        kind, value = getter.result()
-        if _absorb(observation, kind, value, profile):
-            break
-        if watch is not None and kind in ("event", "line"):
-            watch.seen(observation)
-    observation.seconds = time.monotonic() - started
-    return observation
+class _Handoff:
+    """Reports from a client thread to the runner's loop, at most ``_HANDOFF`` ahead."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.room = threading.Semaphore(_HANDOFF)
+        self.abandoned = threading.Event()
+
+    def push(self, kind: str, value: Any = None) -> None:
+        while not self.room.acquire(timeout=0.1):
+            if self.abandoned.is_set():
+                raise _Abandoned
+        if self.abandoned.is_set():
+            raise _Abandoned
+        try:
+            self.loop.call_soon_threadsafe(self.queue.put_nowait, (kind, value))
+        except RuntimeError:  # the runner's loop is gone
+            raise _Abandoned from None
+
+    async def reports(self) -> AsyncIterator[tuple[str, Any]]:
+        while True:
+            kind, value = await self.queue.get()
+            self.room.release()
+            yield kind, value
+
+    def abandon(self) -> None:
+        self.abandoned.set()
 
 
 class _AsyncHolder:
-    """Runs an async client in its worker thread's own loop, and lets the runner cancel it."""
+    """Runs an async client in its thread's own loop, and lets the runner cancel it."""
 
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -317,54 +329,17 @@ def _consume(result: Any, push: Callable[..., None], invocation: Invocation) -> 
         iterator.close()  # the client's close API: stop, and never reconnect
 
 
-def _add_report(observation: Observation, item: Any) -> bool:
-    """Record one reported item; False (and ``broken`` set) when it is not a valid report."""
-    kind = report_kind(item)
+# -- commands in any language, one process per item -------------------------------------------
+
+
+def _split(command: str) -> list[str]:
     try:
-        if kind == "event":
-            observation.events.append(to_event(item))
-        elif kind == "comment":
-            observation.comments.append(str(_field(item, ("comment",))))
-        elif kind == "open":
-            observation.opened = True
-        else:
-            observation.retry = int(_field(item, ("retry",)))
-    except (TypeError, ValueError) as error:
-        observation.broken = str(error)
-        return False
-    return True
-
-
-def _absorb(observation: Observation, kind: str, value: Any, profile: str) -> bool:
-    """Add one report from a target to the observation; True when the client is done."""
-    if kind == "event":
-        return not _add_report(observation, value)
-    if kind == "text":
-        if not isinstance(value, str):
-            observation.broken = f"the openai profile returns str, got {type(value).__name__}"
-        else:
-            observation.text = value
-        return False
-    if kind == "line":
-        try:
-            item = json.loads(value)
-        except ValueError as error:
-            observation.broken = f"printed a line that is not JSON ({error}): {_short(value)}"
-            return True
-        return not _add_report(observation, item)
-    if kind == "exit":
-        if value != 0:
-            observation.raised = f"exit status {value}" if value > 0 else f"killed by signal {-value}"
-    elif kind == "raised":
-        if profile == "generic" and isinstance(value, TypeError) and "not iterable" in str(value):
-            observation.broken = f"the generic profile returns an iterable of events: {value}"
-        else:
-            observation.raised = _describe_error(value)
-    observation.finished = True
-    return True
-
-
-# -- commands in any language ----------------------------------------------------------------
+        argv = shlex.split(command)
+    except ValueError as error:
+        raise TargetError(f"cannot split {command!r}: {error}") from None
+    if not argv:
+        raise TargetError("the command is empty")
+    return argv
 
 
 @dataclass(frozen=True)
@@ -378,14 +353,10 @@ class CommandTarget:
 
     command: str
     capabilities: frozenset[str] = frozenset()
+    limits: Limits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
-        try:
-            argv = shlex.split(self.command)
-        except ValueError as error:
-            raise TargetError(f"cannot split --cmd {self.command!r}: {error}") from None
-        if not argv:
-            raise TargetError("--cmd is empty")
+        _split(self.command)
 
     @property
     def name(self) -> str:
@@ -420,80 +391,94 @@ class CommandTarget:
         return env
 
     async def observe(
-        self,
-        invocation: Invocation,
-        *,
-        profile: str,
-        timeout: float,
-        watch: Watch | None = None,
+        self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
     ) -> Observation:
-        """Run the program in its own process group; it is killed when the runner stops."""
+        """Run the program in its own process group; the group is killed when the run ends."""
         try:
-            proc = subprocess.Popen(
-                self.argv(invocation),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=self.environment(invocation),
-                start_new_session=True,
-            )
+            proc = await spawn(self.argv(invocation), env=self.environment(invocation))
         except OSError as error:
             raise TargetError(f"cannot start {self.command!r}: {error}") from None
-        stderr: list[bytes] = []
-        threading.Thread(target=_tail, args=(proc.stderr, stderr), daemon=True).start()
-
-        def work(push: Callable[..., None]) -> None:
-            assert proc.stdout is not None
-            if profile == "openai":
-                text = proc.stdout.read().decode("utf-8", "replace")
-                push("text", text[:-1] if text.endswith("\n") else text)
-            else:
-                for line in proc.stdout:
-                    if line.strip():
-                        push("line", line.decode("utf-8", "replace"))
-            push("exit", proc.wait())
-
+        stderr = bytearray()
+        stderr_task = asyncio.ensure_future(_tail(proc.stderr, stderr))
+        if watch is not None:
+            watch.cpu = lambda: cpu_seconds(proc.pid)
         try:
-            observation = await _collect(work, f"sse-client {self.command}", profile, timeout, watch)
+            observation = await collect(
+                _command_reports(proc, profile, self.limits),
+                profile=profile,
+                timeout=timeout,
+                watch=watch,
+                limits=self.limits,
+            )
+            observation.cpu_seconds = cpu_seconds(proc.pid)
         finally:
-            _kill(proc)
-        observation.stderr = b"".join(stderr)[-_STDERR_TAIL:].decode("utf-8", "replace")
+            kill_group(proc.pid)
+            with contextlib.suppress(asyncio.TimeoutError, TimeoutError, ProcessLookupError):
+                await asyncio.wait_for(proc.wait(), 5)
+            with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+                await asyncio.wait_for(stderr_task, 1)
+            stderr_task.cancel()
+        observation.stderr = bytes(stderr[-_STDERR_TAIL:]).decode("utf-8", "replace")
         return observation
+
+
+async def _command_reports(proc: Any, profile: str, limits: Limits) -> AsyncIterator[tuple[str, Any]]:
+    """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
+    if profile == "openai":
+        text = await proc.stdout.read(limits.total_bytes + 1)
+        if len(text) > limits.total_bytes:
+            yield "flood", f"printed more than {limits.total_bytes:,} bytes"
+            return
+        decoded = text.decode("utf-8", "replace")
+        yield "text", decoded[:-1] if decoded.endswith("\n") else decoded
+    else:
+        total = 0
+        async for line in bounded_lines(proc.stdout, limits.line_bytes):
+            if isinstance(line, LineTooLong):
+                yield "broken", f"printed {line}"
+                return
+            total += len(line) + 1
+            if total > limits.total_bytes:
+                yield "flood", f"printed more than {limits.total_bytes:,} bytes"
+                return
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as error:
+                yield (
+                    "broken",
+                    f"printed a line that is not JSON ({error}): {short(line.decode('utf-8', 'replace'))}",
+                )
+                return
+            yield "event", item
+    yield "exit", await proc.wait()
 
 
 def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _tail(stream: Any, kept: list[bytes]) -> None:
+async def _tail(stream: Any, kept: bytearray) -> None:
     """Read a stream to its end, keeping only the last few KiB (a client may print forever)."""
-    with contextlib.suppress(OSError, ValueError):
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            kept.append(chunk)
-            if sum(map(len, kept)) > 2 * _STDERR_TAIL:
-                kept[:] = [b"".join(kept)[-_STDERR_TAIL:]]
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        proc.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=5)
+    with contextlib.suppress(OSError, ValueError, ConnectionError):
+        while chunk := await stream.read(1 << 16):
+            kept += chunk
+            if len(kept) > 2 * _STDERR_TAIL:
+                del kept[:-_STDERR_TAIL]
 
 
 # -- loading ---------------------------------------------------------------------------------
 
-Target = PythonTarget | CommandTarget
+Target = PythonTarget | CommandTarget | HarnessTarget
 
 
 def load_target(spec: Any) -> Target:
-    """A Python callable, a ``"module:callable"`` string, or a :class:`CommandTarget`."""
-    if isinstance(spec, (PythonTarget, CommandTarget)):
+    """A Python callable, a ``"module:callable"`` string, or a command/harness target."""
+    if isinstance(spec, (PythonTarget, CommandTarget, HarnessTarget)):
         return spec
+    if hasattr(spec, "observe") and hasattr(spec, "capabilities"):
+        return spec  # type: ignore[no-any-return]  # another target kind (the browser)
     if callable(spec):
         return PythonTarget(spec)
     if not isinstance(spec, str):
@@ -506,7 +491,7 @@ def load_target(spec: Any) -> Target:
     try:
         obj: Any = importlib.import_module(module_name)
     except Exception as error:  # a broken module is a usage problem, reported in one line
-        raise TargetError(f"cannot import {module_name!r}: {_describe_error(error)}") from None
+        raise TargetError(f"cannot import {module_name!r}: {describe_error(error)}") from None
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)

@@ -32,7 +32,7 @@ from aiohttp import web
 
 from ..cases.model import Case
 from ..client.caseserver import CaseServer
-from ..client.targets import Invocation, Observation, PythonTarget, Watch
+from ..client.targets import Invocation, Observation, Watch
 from ..results import Report
 from ..sse import Event
 from .browser_page import PAGE
@@ -177,7 +177,7 @@ async def _first(done: asyncio.Event, watch: Watch | None, deadline: float) -> s
     return next((how for how, waiter in waiters.items() if waiter in finished), "timeout")
 
 
-class BrowserTarget(PythonTarget):
+class BrowserTarget:
     """A client-suite target backed by the runner page in Chromium."""
 
     def __init__(self, bridge: Bridge, name: str = "Chromium EventSource") -> None:
@@ -222,12 +222,14 @@ class BrowserTarget(PythonTarget):
         finally:
             self.bridge.pending.pop(job_id, None)
         observation = pending.observation
-        observation.timed_out = how == "timeout" or pending.how == "timeout"
-        observation.stopped_early = how == "stopped"
-        if pending.how in ("closed", "eof"):
-            observation.finished = True
         if pending.how == "closed" and _last_status(case, len(slot.requests)) != 204:
             observation.raised = "EventSource error: the connection failed (readyState CLOSED)"
+        if how == "timeout" or pending.how == "timeout":
+            observation.ended_by = "deadline"
+        elif how == "stopped":
+            observation.ended_by = getattr(watch, "reason", "") or "enough"
+        elif pending.how in ("closed", "eof"):
+            observation.ended_by = "raised" if observation.raised else "returned"
         observation.seconds = time.monotonic() - started
         self.bridge.observed[slot.path] = observation
         return observation

@@ -1,0 +1,122 @@
+"""Gathering one run's reports into an Observation, within the run's bounds.
+
+Every target hands :func:`collect` an async stream of ``(kind, value)`` reports. The stream is
+consumed until the client ends it, the runner's watch says stop, the deadline passes, or a
+bound on output is hit. The deadline holds even while a client floods: the consumer yields to
+the event loop every few reports, so the time-out is never starved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
+
+__all__ = ["LineTooLong", "bounded_lines", "collect"]
+
+_YIELD_EVERY = 64
+
+
+class LineTooLong(Exception):
+    """One line passed the bound; ``head`` is its first bytes (to name whose it was)."""
+
+    def __init__(self, head: bytes, size: int) -> None:
+        super().__init__(f"a line longer than {size:,} bytes")
+        self.head = head
+
+
+async def bounded_lines(reader: asyncio.StreamReader, max_line: int) -> AsyncIterator[bytes | LineTooLong]:
+    """The lines of ``reader`` (without their LF); an over-long line is skipped to its end and
+    yielded as a :class:`LineTooLong`, so memory stays within ``max_line`` plus one read."""
+    pending = bytearray()
+    skipping: LineTooLong | None = None
+    while True:
+        chunk = await reader.read(1 << 16)
+        if not chunk:
+            if pending and skipping is None:
+                yield bytes(pending)
+            return
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start:end]
+            if skipping is None:
+                if len(pending) + len(piece) > max_line:
+                    skipping = LineTooLong(bytes(pending[:64]) + piece[:64], max_line)
+                    pending.clear()
+                else:
+                    pending += piece
+            if end < 0:
+                break
+            if skipping is not None:
+                yield skipping
+                skipping = None
+            else:
+                yield bytes(pending)
+                pending.clear()
+            start = end + 1
+
+
+_SEQ = re.compile(rb'"seq"\s*:\s*(\d+)')
+
+
+def seq_of(head: bytes) -> int | None:
+    """The ``seq`` a line names in its first bytes (the protocol puts it first)."""
+    match = _SEQ.search(head[:64])
+    return int(match.group(1)) if match else None
+
+
+async def collect(
+    reports: AsyncIterator[tuple[str, Any]],
+    *,
+    profile: str,
+    timeout: float,
+    watch: Watch | None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Observation:
+    """Consume ``reports`` into an Observation; ``ended_by`` says how the run ended."""
+    observation = Observation()
+    started = time.monotonic()
+
+    async def consume() -> None:
+        count = 0
+        async for kind, value in reports:
+            if absorb(observation, kind, value, profile):
+                return
+            count += 1
+            if len(observation.events) > limits.events:
+                observation.flooded = f"more than {limits.events:,} events"
+                observation.ended_by = "flood"
+                return
+            if watch is not None and kind == "event":
+                watch.seen(observation)
+            if count % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # let the deadline and the watch run during a flood
+        if not observation.ended_by:
+            observation.ended_by = "returned"
+
+    task = asyncio.ensure_future(consume())
+    stopper = asyncio.ensure_future(watch.stop.wait()) if watch is not None else None
+    waiting = {task} if stopper is None else {task, stopper}
+    try:
+        done, _ = await asyncio.wait(waiting, timeout=max(0.0, timeout), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiting:
+            waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    if task in done and task.exception() is None:
+        pass
+    elif task in done:
+        raise task.exception()  # type: ignore[misc]  # a fault of the suite itself
+    elif stopper is not None and stopper in done:
+        observation.ended_by = getattr(watch, "reason", "") or "enough"
+    else:
+        observation.ended_by = "deadline"
+    observation.seconds = time.monotonic() - started
+    return observation

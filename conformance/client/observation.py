@@ -1,0 +1,263 @@
+"""What a client under test is asked to do (Invocation) and what it did (Observation).
+
+Pure data and the rules for turning a client's reports into events. Every target kind (a
+Python worker, a command, a persistent adapter, a browser) fills the same Observation, and the
+judge reads only that. Two questions are kept apart: *what* the client reported (events, text,
+raised) and *how the run ended* (``ended_by``: by the client itself, or by the runner on a time
+bound, a bound on output, or because it had seen enough).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..sse import Event
+
+__all__ = [
+    "TIME_ENDINGS",
+    "Invocation",
+    "Limits",
+    "Observation",
+    "Watch",
+    "absorb",
+    "report_kind",
+    "to_event",
+]
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What the client is asked to do: the URL always; the rest only when a capability asks."""
+
+    url: str
+    method: str | None = None
+    headers: Mapping[str, str] | None = None
+    body: str | None = None
+    last_event_id: str | None = None
+    initial_retry_ms: int | None = None
+    close_after_events: int | None = None  # the client closes itself after this many events
+    close_now: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
+
+    def must_close(self, count: int) -> bool:
+        """Close the client now? After ``close_after_events`` events, or for 0 once the
+        runner saw the request (``close_now``), before the first event is reported."""
+        after = self.close_after_events
+        return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
+
+    def kwargs(self) -> dict[str, Any]:
+        """The optional keyword arguments a callable receives (only the ones set)."""
+        names = ("method", "headers", "body", "last_event_id", "initial_retry_ms")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+
+    def inputs(self) -> dict[str, Any]:
+        """The same inputs as one JSON object (the adapter protocol's ``inputs``)."""
+        data = self.kwargs()
+        if data.get("headers") is not None:
+            data["headers"] = dict(data["headers"])
+        if self.close_after_events is not None:
+            data["close_after_events"] = self.close_after_events
+        return data
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what one run of a client may hand the suite: beyond them the run is stopped
+    and judged on what came before (a flood must not exhaust the suite's memory)."""
+
+    line_bytes: int = 32 << 20  # one JSON line from a command or adapter (a 10 MiB event fits)
+    total_bytes: int = 96 << 20  # everything one run prints on stdout
+    events: int = 20_000  # reported events (the largest case expects a few hundred)
+
+
+DEFAULT_LIMITS = Limits()
+
+# How a run ended. The first three are the client's own doing; the others are the runner's.
+ENDINGS = ("returned", "raised", "broken", "enough", "quiet", "deadline", "flood")
+TIME_ENDINGS = frozenset({"quiet", "deadline"})  # a verdict resting on these is confirmed alone
+
+
+@dataclass
+class Observation:
+    """What the client did. ``raised`` is the client's own error (an exception, a non-zero
+    exit); ``broken`` is an adapter fault the suite cannot judge (garbage output)."""
+
+    events: list[Event] = field(default_factory=list)
+    text: str | None = None
+    raised: str | None = None
+    broken: str | None = None
+    comments: list[str] = field(default_factory=list)
+    opened: bool = False
+    retry: int | None = None
+    stderr: str = ""
+    seconds: float = 0.0
+    ended_by: str = ""  # one of ENDINGS
+    cpu_seconds: float | None = None  # the client's CPU time during the run, where measurable
+    flooded: str | None = None  # which bound a flood hit
+
+    @property
+    def timed_out(self) -> bool:
+        return self.ended_by == "deadline"
+
+    @property
+    def stopped_early(self) -> bool:
+        """The runner stopped waiting before the client ended by itself."""
+        return self.ended_by in ("enough", "quiet", "flood")
+
+    @property
+    def finished(self) -> bool:
+        return self.ended_by in ("returned", "raised", "broken")
+
+    def covers(self, expect: Any) -> bool:
+        """Everything the case expects to be reported has been (events, comments, open)."""
+        comments = getattr(expect, "comments", None) or ()
+        return (
+            len(self.events) >= len(expect.events)
+            and len(self.comments) >= len(comments)
+            and (self.opened or not getattr(expect, "open", False))
+        )
+
+
+class Watch:
+    """How the runner follows a running client: :meth:`seen` is called after every report,
+    and setting :attr:`stop` tells the target the runner has seen enough. A target that can
+    tell whether its client is busy sets :attr:`cpu` (the client's CPU seconds so far)."""
+
+    def __init__(self) -> None:
+        self.stop = asyncio.Event()
+        self.reason = ""  # why stop was set: "enough" or "quiet" (an ending of ENDINGS)
+        self.cpu: Callable[[], float | None] = lambda: None
+        self.close_client: Callable[[], Any] = lambda: None  # the target's way to say "close"
+
+    def seen(self, observation: Observation) -> None:
+        """Called after each report (the base watches nothing)."""
+
+
+_TYPE_KEYS = ("event", "type")
+_ID_KEYS = ("id", "last_event_id", "lastEventId")
+
+
+def _field(item: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        value = item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
+        if value is not None:
+            return value
+    return None
+
+
+def report_kind(item: Any) -> str:
+    """An item without data may report a comment, the opening, or the retry value instead."""
+    if _field(item, ("data",)) is None:
+        for kind in ("comment", "open", "retry"):
+            if _field(item, (kind,)) is not None:
+                return kind
+    return "event"
+
+
+def to_event(item: Any) -> Event:
+    """Normalise what a client reports into an :class:`Event`.
+
+    Accepted: a mapping or an object exposing ``data`` plus ``event`` (or ``type``) and ``id``
+    (or ``last_event_id`` / ``lastEventId``). A missing or empty type counts as "message" and a
+    missing id as "" (the same leniency as LD's harness, so one gap does not cascade).
+    """
+    data = _field(item, ("data",))
+    if data is None:
+        raise TypeError(f"reported {type(item).__name__} {short(item)} has no 'data'")
+    kind = _field(item, _TYPE_KEYS) or "message"
+    ident = _field(item, _ID_KEYS)
+    if not all(isinstance(v, str) for v in (data, kind)) or not isinstance(ident, (str, type(None))):
+        raise TypeError(f"reported event {short(item)} has non-string fields")
+    return Event(kind, data, ident or "")
+
+
+def normalise(item: Any) -> dict[str, Any]:
+    """One report as plain JSON: what a worker sends for an object its client yielded."""
+    kind = report_kind(item)
+    if kind == "event":
+        return to_event(item).as_dict()
+    value = _field(item, (kind,))
+    if kind == "comment":
+        if not isinstance(value, str):
+            raise TypeError(f"reported comment {short(value)} is not a string")
+        return {"comment": value}
+    if kind == "retry":
+        return {"retry": int(value)}
+    return {"open": True}
+
+
+def short(value: Any, limit: int = 80) -> str:
+    """A bounded repr that never raises (a client's object may break its own __repr__)."""
+    try:
+        text = repr(value)
+    except Exception as error:  # a hostile object: name it by its type
+        text = f"<{type(value).__name__} whose repr raised {type(error).__name__}>"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_error(error: BaseException) -> str:
+    try:
+        text = str(error)
+    except Exception:  # an exception whose __str__ raises is still the client's exception
+        text = ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def add_report(observation: Observation, item: Any) -> bool:
+    """Record one reported item; False (and ``broken`` set) when it is not a valid report."""
+    try:
+        normal = normalise(item)
+    except Exception as error:  # whatever a client's object raises, it is not a valid report
+        observation.broken = describe_error(error) if not isinstance(error, TypeError) else str(error)
+        return False
+    if "data" in normal:
+        observation.events.append(Event(normal["event"], normal["data"], normal["id"]))
+    elif "comment" in normal:
+        observation.comments.append(normal["comment"])
+    elif "retry" in normal:
+        observation.retry = normal["retry"]
+    else:
+        observation.opened = True
+    return True
+
+
+def absorb(observation: Observation, kind: str, value: Any, profile: str) -> bool:
+    """Add one report from a target to the observation; True when the client is done.
+
+    Kinds: ``event`` (a reported object), ``text`` (the openai profile's result), ``end``
+    (returned), ``raised`` (an exception or its text), ``exit`` (a command's status),
+    ``broken`` (an adapter fault, its text), ``flood`` (a bound on output was hit)."""
+    if kind == "event":
+        if add_report(observation, value):
+            return False
+        observation.ended_by = "broken"
+        return True
+    if kind == "flood":
+        observation.flooded = str(value)
+        observation.ended_by = "flood"
+        return True
+    if kind == "text":
+        if not isinstance(value, str):
+            observation.broken = f"the openai profile returns str, got {type(value).__name__}"
+            observation.ended_by = "broken"
+            return True
+        observation.text = value
+        return False
+    if kind == "exit":
+        if value != 0:
+            observation.raised = f"exit status {value}" if value > 0 else f"killed by signal {-value}"
+    elif kind == "raised":
+        if profile == "generic" and isinstance(value, TypeError) and "not iterable" in str(value):
+            observation.broken = f"the generic profile returns an iterable of events: {value}"
+        else:
+            observation.raised = value if isinstance(value, str) else describe_error(value)
+    elif kind == "broken":
+        observation.broken = str(value)
+    if observation.broken:
+        observation.ended_by = "broken"
+    else:
+        observation.ended_by = "raised" if observation.raised else "returned"
+    return True

@@ -1,0 +1,335 @@
+"""The persistent adapter protocol: one long-lived client process, JSON lines both ways.
+
+In the spirit of Bowtie's harness protocol. The suite starts the adapter once, and it serves
+many runs (concurrently, told apart by ``seq``) until told to stop. The messages are described
+by ``adapter-protocol.schema.json`` beside this file; in short::
+
+    suite -> adapter                                  adapter -> suite
+    {"cmd": "start", "protocol": 1}                   {"ready": true, "protocol": 1,
+                                                       "implementation": {"name", "version",
+                                                        "language", "capabilities": [...]}}
+    {"cmd": "run", "seq": 7, "url": ..., "profile":   {"seq": 7, "event": {"type", "data", "id"}}
+     "generic", "inputs": {"headers": {...}, ...}}    {"seq": 7, "comment": ": text"} / "open" /
+                                                      "retry" / "text" (openai profile)
+                                                      {"seq": 7, "end": "returned" | "raised"
+                                                       | "broken", "error": "why"}
+    {"cmd": "close", "seq": 7}   the client's own close, under test (capability ``close``)
+    {"cmd": "cancel", "seq": 7}  the suite stopped waiting: {"seq": 7, "cancelled": true,
+                                 "lingering": false} once the run let go of everything
+    {"cmd": "stop"}              exit (the process group is killed after a grace period)
+
+``seq`` comes first in every message about a run, so an over-long line can still be
+attributed. A Python callable runs behind the same protocol (``conformance.client.worker``),
+so every target but a one-process-per-item command is a :class:`Harness`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from .collect import LineTooLong, bounded_lines, seq_of
+from .observation import DEFAULT_LIMITS, Invocation, Limits
+from .processes import cpu_seconds, kill_group, spawn
+
+__all__ = ["PROTOCOL_VERSION", "SCHEMA_PATH", "Harness", "HarnessError", "HarnessPool"]
+
+PROTOCOL_VERSION = 1
+SCHEMA_PATH = Path(__file__).with_name("adapter-protocol.schema.json")
+START_TIMEOUT = 30.0  # an adapter may import a large SDK before it is ready
+STOP_GRACE = 1.0
+_STDERR_TAIL = 2000
+_QUEUE = 256  # reports buffered per run before the reader waits for the runner
+
+# Adapter messages about a run -> the (kind, value) reports of conformance.client.collect.
+_REPORT_KEYS = {"event": "event", "comment": "event", "open": "event", "retry": "event", "text": "text"}
+
+
+class HarnessError(Exception):
+    """The adapter could not be started or broke the protocol before it was ready."""
+
+
+class _Run:
+    def __init__(self, seq: int) -> None:
+        self.seq = seq
+        self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(_QUEUE)
+        self.thread: int | None = None
+        self.bytes = 0
+        self.cancelled = False
+
+
+class Harness:
+    """One adapter process and the runs in flight on it."""
+
+    def __init__(
+        self, argv: Sequence[str], *, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS
+    ):
+        self.argv = list(argv)
+        self.env = env
+        self.limits = limits
+        self.proc: Any = None
+        self.implementation: dict[str, Any] = {}
+        self.runs: dict[int, _Run] = {}
+        self.healthy = True
+        self.stderr = bytearray()
+        self._seq = itertools.count(1)
+        self._reader: asyncio.Task[None] | None = None
+        self._stderr_reader: asyncio.Task[None] | None = None
+        self._ready: asyncio.Future[dict[str, Any]] | None = None
+        self._write_lock = asyncio.Lock()
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.proc is None else self.proc.pid
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.runs)
+
+    def stderr_tail(self) -> str:
+        return bytes(self.stderr[-_STDERR_TAIL:]).decode("utf-8", "replace")
+
+    async def start(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
+        """Start the process and wait for its ``ready``; the implementation it announced."""
+        try:
+            self.proc = await spawn(self.argv, env=self.env, stdin=True)
+        except OSError as error:
+            raise HarnessError(f"cannot start {' '.join(self.argv)!r}: {error}") from None
+        self._ready = asyncio.get_running_loop().create_future()
+        self._reader = asyncio.ensure_future(self._read())
+        self._stderr_reader = asyncio.ensure_future(self._read_stderr())
+        await self._send({"cmd": "start", "protocol": PROTOCOL_VERSION})
+        try:
+            hello = await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        except (TimeoutError, asyncio.TimeoutError):
+            await self.stop()
+            raise HarnessError(f"the adapter did not say ready within {timeout:.0f} s") from None
+        except HarnessError as error:
+            await self.stop()
+            tail = self.stderr_tail().strip().splitlines()
+            raise HarnessError(f"{error}{': ' + tail[-1] if tail else ''}") from None
+        self.implementation = dict(hello.get("implementation") or {})
+        return self.implementation
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        if self.proc is None or self.proc.stdin is None:
+            return
+        async with self._write_lock:
+            with contextlib.suppress(ConnectionError, RuntimeError, OSError):
+                self.proc.stdin.write(json.dumps(message).encode() + b"\n")
+                await self.proc.stdin.drain()
+
+    async def run(self, invocation: Invocation, profile: str) -> tuple[int, AsyncIterator[tuple[str, Any]]]:
+        """Start one run; its seq and the stream of its reports (ends at its ``end``)."""
+        seq = next(self._seq)
+        run = self.runs[seq] = _Run(seq)
+        message = {"cmd": "run", "seq": seq, "url": invocation.url, "profile": profile}
+        message["inputs"] = invocation.inputs()
+        await self._send(message)
+        return seq, self._reports(run)
+
+    async def _reports(self, run: _Run) -> AsyncIterator[tuple[str, Any]]:
+        while True:
+            kind, value = await run.queue.get()
+            yield kind, value
+            if kind not in ("event", "text"):
+                self.runs.pop(run.seq, None)
+                return
+
+    def cpu(self, seq: int) -> float | None:
+        """CPU seconds of the thread running ``seq`` if the adapter named it, else the process's."""
+        if self.pid is None:
+            return None
+        run = self.runs.get(seq)
+        thread = run.thread if run is not None else None
+        return cpu_seconds(self.pid, thread) if thread else cpu_seconds(self.pid)
+
+    async def close(self, seq: int) -> None:
+        """The client's own close (capability ``close``): it must stop and not reconnect."""
+        await self._send({"cmd": "close", "seq": seq})
+
+    async def cancel(self, seq: int) -> None:
+        """The runner stopped waiting on ``seq``: drop its reports, ask the adapter to let go."""
+        run = self.runs.pop(seq, None)
+        if run is not None:
+            run.cancelled = True
+            while not run.queue.empty():  # unblocks a reader waiting to deliver to this run
+                run.queue.get_nowait()
+            await self._send({"cmd": "cancel", "seq": seq})
+
+    async def stop(self) -> None:
+        """Ask the adapter to exit, then kill its whole process group."""
+        self.healthy = False
+        if self.proc is None:
+            return
+        await self._send({"cmd": "stop"})
+        with contextlib.suppress(asyncio.TimeoutError, TimeoutError, ProcessLookupError):
+            await asyncio.wait_for(self.proc.wait(), STOP_GRACE)
+        kill_group(self.proc.pid)
+        with contextlib.suppress(asyncio.TimeoutError, TimeoutError, ProcessLookupError):
+            await asyncio.wait_for(self.proc.wait(), STOP_GRACE)
+        for task in (self._reader, self._stderr_reader):
+            if task is not None:
+                task.cancel()
+        self._end_all("raised", "the adapter was stopped")
+
+    # -- reading -----------------------------------------------------------------------------
+    async def _read(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        try:
+            async for line in bounded_lines(self.proc.stdout, self.limits.line_bytes):
+                if isinstance(line, LineTooLong):
+                    await self._dispatch_oversized(line)
+                elif line.strip():
+                    await self._dispatch(line)
+        except (ConnectionError, OSError):
+            pass
+        status = await self.proc.wait() if self.proc.returncode is None else self.proc.returncode
+        self.healthy = False
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(
+                HarnessError(f"the adapter exited (status {status}) before it was ready")
+            )
+        tail = self.stderr_tail().strip().splitlines()
+        why = f"the adapter process exited (status {status}){': ' + tail[-1] if tail else ''}"
+        self._end_all("raised", why)
+
+    async def _read_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        with contextlib.suppress(ConnectionError, OSError):
+            while chunk := await self.proc.stderr.read(1 << 16):
+                self.stderr += chunk
+                if len(self.stderr) > 4 * _STDERR_TAIL:
+                    del self.stderr[:-_STDERR_TAIL]
+
+    def _end_all(self, kind: str, why: str) -> None:
+        for run in list(self.runs.values()):
+            self.runs.pop(run.seq, None)
+            with contextlib.suppress(asyncio.QueueFull):
+                run.queue.put_nowait((kind, why))
+
+    async def _dispatch_oversized(self, line: LineTooLong) -> None:
+        seq = seq_of(line.head)
+        run = self.runs.get(seq) if seq is not None else None
+        if run is not None:
+            await self._deliver(run, "broken", f"the adapter printed {line} for one report")
+        else:
+            self.healthy = False  # a message nobody can attribute: do not trust this process
+
+    async def _dispatch(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            message = None
+        if not isinstance(message, dict):
+            seq = seq_of(line)
+            run = self.runs.get(seq) if seq is not None else None
+            shown = line[:80].decode("utf-8", "replace")
+            if run is not None:
+                await self._deliver(run, "broken", f"printed a line that is not a JSON object: {shown!r}")
+            elif self._ready is not None and not self._ready.done():
+                self._ready.set_exception(HarnessError(f"printed {shown!r} instead of the ready message"))
+            return
+        if "ready" in message and self._ready is not None and not self._ready.done():
+            if message.get("ready") is True and message.get("protocol", PROTOCOL_VERSION) == PROTOCOL_VERSION:
+                self._ready.set_result(message)
+            else:
+                why = (
+                    message.get("error") or f"protocol {message.get('protocol')!r} is not {PROTOCOL_VERSION}"
+                )
+                self._ready.set_exception(HarnessError(str(why)))
+            return
+        seq = message.get("seq")
+        if "cancelled" in message:
+            if message.get("lingering"):
+                self.healthy = False  # a client thread it could not stop: retire this process
+            return
+        run = self.runs.get(seq) if isinstance(seq, int) else None
+        if run is None:
+            return  # a cancelled run's late reports
+        run.bytes += len(line) + 1
+        if run.bytes > self.limits.total_bytes:
+            await self._deliver(
+                run, "broken", f"printed more than {self.limits.total_bytes:,} bytes for one run"
+            )
+            return
+        if "thread" in message and isinstance(message["thread"], int):
+            run.thread = message["thread"]
+        for key, kind in _REPORT_KEYS.items():
+            if key in message:
+                value = message[key] if kind == "text" or key == "event" else {key: message[key]}
+                await self._deliver(run, kind, value)
+                return
+        end = message.get("end")
+        if end in ("returned", "raised", "broken"):
+            kind = "end" if end == "returned" else end
+            await self._deliver(run, kind, message.get("error") or f"the client {end}")
+        elif "thread" not in message:
+            await self._deliver(run, "broken", f"sent a message the protocol does not know: {line[:80]!r}")
+
+    async def _deliver(self, run: _Run, kind: str, value: Any) -> None:
+        if not run.cancelled:
+            await run.queue.put((kind, value))
+
+
+class HarnessPool:
+    """Up to ``size`` adapter processes; each run goes to the least busy healthy one.
+
+    A process that dies, or that could not let go of a cancelled run, is retired and replaced
+    on demand, so one client's leftovers never slow the next run."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        size: int,
+        env: dict[str, str] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self.argv = list(argv)
+        self.size = max(1, size)
+        self.env = env
+        self.limits = limits
+        self.harnesses: list[Harness] = []
+        self.implementation: dict[str, Any] = {}
+        self._starting = asyncio.Lock()
+
+    async def acquire(self) -> Harness:
+        """A ready harness for one more run (started on demand)."""
+        async with self._starting:
+            for harness in [h for h in self.harnesses if not h.healthy and not h.in_flight]:
+                self.harnesses.remove(harness)
+                await harness.stop()
+            healthy = [h for h in self.harnesses if h.healthy]
+            idle = [h for h in healthy if not h.in_flight]
+            if idle or len(healthy) >= self.size:
+                return min(idle or healthy, key=lambda h: h.in_flight)
+            harness = Harness(self.argv, env=self.env, limits=self.limits)
+            self.implementation = await harness.start()
+            self.harnesses.append(harness)
+            return harness
+
+    async def close(self) -> None:
+        harnesses, self.harnesses = self.harnesses, []
+        await asyncio.gather(*(h.stop() for h in harnesses), return_exceptions=True)
+
+
+def python_worker_argv(spec: str) -> list[str]:
+    """The command line of a Python worker serving ``module:callable`` over the protocol."""
+    import sys
+
+    return [sys.executable, "-m", "conformance.client.worker", spec]
+
+
+def python_worker_env() -> dict[str, str]:
+    """The worker imports what this process can: the same ``sys.path``, the same directory."""
+    import sys
+
+    paths = [p or os.getcwd() for p in sys.path if p == "" or os.path.isdir(p)]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PYTHONUNBUFFERED="1")

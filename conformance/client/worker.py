@@ -1,0 +1,244 @@
+"""A Python client behind the persistent adapter protocol: ``python -m conformance.client.worker
+module:callable``.
+
+The suite runs Python targets here, in worker processes of their own, so a client that burns
+CPU or holds the GIL cannot starve the case server or the runs of other workers. Each run is a
+thread (an async client gets its own event loop in it); the thread's id is announced so the
+suite can tell a busy client from a silent one. What the client prints goes to stderr: stdout
+carries only the protocol.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import inspect
+import json
+import os
+import sys
+import threading
+from collections.abc import Callable
+from typing import IO, Any
+
+from .observation import describe_error, normalise
+
+LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
+
+
+class Cancelled(BaseException):
+    """Raised inside a run's thread when the suite cancelled it (unwinds the client)."""
+
+
+class Channel:
+    """The protocol's stdout: one JSON object per line, written whole under a lock."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        try:
+            line = json.dumps(message, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: escaped, it survives the trip
+            line = json.dumps(message).encode("ascii")
+        with self.lock:
+            self.stream.write(line + b"\n")
+            self.stream.flush()
+
+
+class Run:
+    """One invocation of the callable, in its own thread."""
+
+    def __init__(self, func: Callable[..., Any], channel: Channel, message: dict[str, Any]) -> None:
+        self.func = func
+        self.channel = channel
+        self.seq = int(message["seq"])
+        self.url = str(message["url"])
+        self.profile = message.get("profile", "generic")
+        inputs = dict(message.get("inputs") or {})
+        self.close_after = inputs.pop("close_after_events", None)
+        self.kwargs = inputs
+        self.close_now = threading.Event()
+        self.cancelled = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.task: asyncio.Task[Any] | None = None
+        self.thread = threading.Thread(target=self.work, name=f"sse-run-{self.seq}", daemon=True)
+
+    def send(self, **fields: Any) -> None:
+        if self.cancelled.is_set():
+            raise Cancelled
+        self.channel.send({"seq": self.seq, **fields})
+
+    def must_close(self, count: int) -> bool:
+        after = self.close_after
+        return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
+
+    def work(self) -> None:
+        try:
+            self.send(thread=threading.get_native_id())
+            result = self.func(self.url, **self.kwargs)
+            if inspect.isawaitable(result) or hasattr(result, "__aiter__"):
+                asyncio.run(self.consume_async(result))
+            elif self.profile == "openai":
+                self.text(result)
+            else:
+                self.consume(result)
+            self.send(end="returned")
+        except Cancelled:
+            return
+        except TypeError as error:
+            if self.profile == "generic" and "not iterable" in str(error):
+                self.finish("broken", f"the generic profile returns an iterable of events: {error}")
+            else:
+                self.finish("raised", describe_error(error))
+        except BaseException as error:  # the client's own failure is an observation
+            if self.cancelled.is_set():
+                return
+            self.finish("raised", describe_error(error))
+
+    def finish(self, end: str, error: str) -> None:
+        with contextlib.suppress(Cancelled):
+            self.send(end=end, error=error)
+
+    def text(self, value: Any) -> None:
+        if not isinstance(value, str):
+            self.finish("broken", f"the openai profile returns str, got {type(value).__name__}")
+            raise Cancelled
+        self.send(text=value)
+
+    def consume(self, result: Any) -> None:
+        iterator = iter(result)
+        try:
+            for count, item in enumerate(iterator):
+                if self.must_close(count):
+                    break
+                self.checked_report(item)
+                if self.must_close(count + 1):
+                    break
+        finally:
+            if hasattr(iterator, "close") and (self.close_after is not None or self.cancelled.is_set()):
+                iterator.close()  # the client's close API: stop, and never reconnect
+
+    async def consume_async(self, result: Any) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.task = asyncio.current_task()
+        if self.cancelled.is_set():
+            raise Cancelled
+        if not hasattr(result, "__aiter__"):
+            result = await result
+            if self.profile == "openai":
+                self.text(result)
+                return
+            if not hasattr(result, "__aiter__"):
+                self.consume(result)
+                return
+        count = 0
+        try:
+            async for item in result:
+                if self.must_close(count):
+                    break
+                self.checked_report(item)
+                count += 1
+                if self.must_close(count):
+                    break
+        except asyncio.CancelledError:
+            raise Cancelled from None
+        finally:
+            if hasattr(result, "aclose") and (self.close_after is not None or self.cancelled.is_set()):
+                await result.aclose()
+
+    def checked_report(self, item: Any) -> None:
+        try:
+            fields = _wire(normalise(item))
+        except Exception as error:  # a hostile object: this run cannot be judged, others go on
+            message = str(error) if isinstance(error, TypeError) else describe_error(error)
+            self.finish("broken", message)
+            raise Cancelled from None
+        self.send(**fields)
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        if self.loop is not None and self.task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                self.loop.call_soon_threadsafe(self.task.cancel)
+
+
+def _wire(normal: dict[str, Any]) -> dict[str, Any]:
+    """A normalised report as protocol fields: events go under ``event`` with ``type``."""
+    if "data" in normal:
+        return {"event": {"type": normal["event"], "data": normal["data"], "id": normal["id"]}}
+    return normal
+
+
+def resolve(spec: str) -> Callable[..., Any]:
+    module_name, _, attr = spec.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def implementation(spec: str, func: Any) -> dict[str, Any]:
+    top = spec.partition(":")[0].split(".")[0]
+    version = getattr(sys.modules.get(top), "__version__", "")
+    return {
+        "name": spec,
+        "version": str(version),
+        "language": "python",
+        "capabilities": sorted(getattr(func, "capabilities", ()) or ()),
+    }
+
+
+def serve(spec: str, commands: IO[bytes], channel: Channel) -> None:
+    func: Callable[..., Any] | None = None
+    runs: dict[int, Run] = {}
+    for raw in commands:
+        try:
+            message = json.loads(raw)
+        except ValueError:
+            continue
+        cmd = message.get("cmd") if isinstance(message, dict) else None
+        if cmd == "start":
+            try:
+                func = resolve(spec)
+            except BaseException as error:  # reported to the suite, which prints one line
+                channel.send({"ready": False, "error": f"cannot load {spec!r}: {describe_error(error)}"})
+                return
+            channel.send({"ready": True, "protocol": 1, "implementation": implementation(spec, func)})
+        elif cmd == "run" and func is not None:
+            run = runs[int(message["seq"])] = Run(func, channel, message)
+            run.thread.start()
+        elif cmd == "close" and message.get("seq") in runs:
+            runs[message["seq"]].close_now.set()
+        elif cmd == "cancel" and message.get("seq") in runs:
+            run = runs.pop(message["seq"])
+            run.cancel()
+            threading.Thread(target=_answer_cancel, args=(run, channel), daemon=True).start()
+        elif cmd == "stop":
+            return
+        for seq in [seq for seq, run in runs.items() if not run.thread.is_alive()]:
+            runs.pop(seq)
+
+
+def _answer_cancel(run: Run, channel: Channel) -> None:
+    run.thread.join(LINGER)
+    channel.send({"seq": run.seq, "cancelled": True, "lingering": run.thread.is_alive()})
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m conformance.client.worker module:callable\n")
+        return 2
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # whatever the client prints goes to stderr, never into the protocol
+    sys.stdout = sys.stderr
+    if "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    serve(argv[0], sys.stdin.buffer, Channel(protocol_out))
+    sys.stderr.flush()
+    os._exit(0)  # a thread the client left running (even a non-daemon one) does not keep us
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
