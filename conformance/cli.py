@@ -72,12 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return 2
     except Exception as error:  # never a traceback for users
         if os.environ.get("SSE_CONFORMANCE_DEBUG"):
             raise
         print(f"sse-conformance: internal error: {type(error).__name__}: {error}", file=sys.stderr)
-        return 3
+        return 2
 
 
 if __name__ == "__main__":

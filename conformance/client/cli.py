@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from ..cli import UsageError
 from ..results import Report
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, positive
 from .output import Dots, render_failures, render_rule_summary
+from .processes import reaping_on_signals
 from .runner import DEFAULT_CONCURRENCY, ClientRun
+from .targets import TargetError
 
 __all__ = ["configure", "run"]
 
@@ -25,7 +28,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cmd",
         metavar="COMMAND",
-        help="a client in any language: 'PROGRAM ARGS {url}', printing one JSON event per line",
+        help="a client in any language, one process per case: 'PROGRAM ARGS {url}', printing one "
+        "JSON event per line",
+    )
+    parser.add_argument(
+        "--harness",
+        metavar="COMMAND",
+        help="a long-lived adapter speaking the persistent JSON-lines protocol "
+        "(conformance/client/README.md): one process serves every case",
     )
     add_selection_options(parser)
     parser.add_argument(
@@ -38,7 +48,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--timeout-scale", default="1", metavar="F", help="multiply every time bound by F")
     parser.add_argument(
-        "-j", "--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N", help="clients run at once"
+        "-j",
+        "--concurrency",
+        default=DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"cases run at once (default {DEFAULT_CONCURRENCY}: 8 per CPU); a failure that rests on "
+        "a time bound is always confirmed by running that case again alone",
     )
     parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
@@ -46,7 +61,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    target = make_target(args.target, args.cmd, args.capability)
+    target = make_target(args.target, args.cmd, args.capability, harness=args.harness)
     scale = positive(args.timeout_scale, "--timeout-scale")
     concurrency = int(positive(args.concurrency, "--concurrency"))
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
@@ -57,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
         async with client.server:
             return await client.run(items, dots)
 
-    results = asyncio.run(main())
+    with reaping_on_signals():
+        try:
+            results = asyncio.run(main())
+        except TargetError as error:
+            raise UsageError(str(error)) from None
     dots.finish()
     report = Report(
         kind="client",

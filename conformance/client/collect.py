@@ -31,34 +31,33 @@ class LineTooLong(Exception):
 
 
 async def bounded_lines(reader: asyncio.StreamReader, max_line: int) -> AsyncIterator[bytes | LineTooLong]:
-    """The lines of ``reader`` (without their LF); an over-long line is skipped to its end and
-    yielded as a :class:`LineTooLong`, so memory stays within ``max_line`` plus one read."""
+    """The lines of ``reader`` (without their LF). A line that passes ``max_line`` is yielded
+    as a :class:`LineTooLong` at once and the rest of it skipped, so memory stays within
+    ``max_line`` plus one read however long the line is."""
     pending = bytearray()
-    skipping: LineTooLong | None = None
+    skipping = False
     while True:
         chunk = await reader.read(1 << 16)
         if not chunk:
-            if pending and skipping is None:
+            if pending and not skipping:
                 yield bytes(pending)
             return
         start = 0
         while True:
             end = chunk.find(b"\n", start)
             piece = chunk[start:] if end < 0 else chunk[start:end]
-            if skipping is None:
-                if len(pending) + len(piece) > max_line:
-                    skipping = LineTooLong(bytes(pending[:64]) + piece[:64], max_line)
-                    pending.clear()
-                else:
-                    pending += piece
+            if not skipping and len(pending) + len(piece) > max_line:
+                yield LineTooLong(bytes(pending[:64]) + piece[:64], max_line)
+                pending.clear()
+                skipping = True
+            elif not skipping:
+                pending += piece
             if end < 0:
                 break
-            if skipping is not None:
-                yield skipping
-                skipping = None
-            else:
+            if not skipping:
                 yield bytes(pending)
-                pending.clear()
+            pending.clear()
+            skipping = False
             start = end + 1
 
 

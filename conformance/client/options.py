@@ -10,22 +10,28 @@ from typing import Any
 
 from ..cli import UsageError
 from .runner import CAPABILITIES, Item, plan_items
-from .targets import PROFILES, CommandTarget, Target, TargetError, load_target
+from .targets import PROFILES, CommandTarget, HarnessTarget, Target, TargetError, load_target
 
 __all__ = ["make_plan", "make_target", "positive"]
 
 
-def make_target(spec: str | None, command: str | None, capabilities: Iterable[str]) -> Target:
-    """``module:callable`` or ``--cmd``, exactly one of them; capabilities from the flags."""
+def make_target(
+    spec: str | None, command: str | None, capabilities: Iterable[str], *, harness: str | None = None
+) -> Target:
+    """``module:callable``, ``--cmd`` or ``--harness``, exactly one; capabilities from the flags."""
     declared = frozenset(capabilities)
     unknown = sorted(declared - set(CAPABILITIES))
     if unknown:
         raise UsageError(f"unknown capability {', '.join(unknown)}; known: {', '.join(CAPABILITIES)}")
-    if bool(spec) == bool(command):
-        raise UsageError("give exactly one target: module:callable, or --cmd 'PROGRAM ARGS {url}'")
+    if sum(bool(given) for given in (spec, command, harness)) != 1:
+        raise UsageError(
+            "give exactly one target: module:callable, --cmd 'PROGRAM ARGS {url}' or --harness 'PROGRAM ARGS'"
+        )
     try:
         if command:
             return CommandTarget(command, declared)
+        if harness:
+            return HarnessTarget(harness, declared)
         target = load_target(spec)
     except TargetError as error:
         raise UsageError(str(error)) from None

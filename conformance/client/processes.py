@@ -18,10 +18,10 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["cpu_seconds", "install_signal_handlers", "kill_group", "spawn", "tracked"]
+__all__ = ["cpu_seconds", "kill_group", "reaping_on_signals", "spawn", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _live: set[int] = set()  # process group ids still to be killed
@@ -83,10 +83,12 @@ def kill_all() -> None:
 atexit.register(kill_all)
 
 
-def install_signal_handlers() -> None:
-    """SIGTERM and SIGINT end the suite at once: every client group is killed, one line is
-    printed and the exit status is 2 (the run did not complete). For the CLI only: a library
-    caller keeps its own handlers, and ``atexit`` still reaps on a normal exit."""
+@contextlib.contextmanager
+def reaping_on_signals() -> Iterator[None]:
+    """While inside, SIGTERM and SIGINT end the suite at once: every client group is killed,
+    one line is printed and the exit status is 2 (the run did not complete). The previous
+    handlers come back on the way out; off the main thread nothing changes (``atexit`` still
+    reaps on a normal exit)."""
 
     def handler(signum: int, frame: object) -> None:
         kill_all()
@@ -96,6 +98,12 @@ def install_signal_handlers() -> None:
             sys.stderr.flush()
         os._exit(2)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(ValueError, OSError):  # not the main thread: leave them be
-            signal.signal(signum, handler)
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)

@@ -62,6 +62,7 @@ class _Run:
         self.thread: int | None = None
         self.bytes = 0
         self.cancelled = False
+        self.ended = False  # the adapter sent its end: nothing to cancel
 
 
 class Harness:
@@ -139,8 +140,7 @@ class Harness:
             kind, value = await run.queue.get()
             yield kind, value
             if kind not in ("event", "text"):
-                self.runs.pop(run.seq, None)
-                return
+                return  # the run stays known until cancel(): its CPU can still be read
 
     def cpu(self, seq: int) -> float | None:
         """CPU seconds of the thread running ``seq`` if the adapter named it, else the process's."""
@@ -157,7 +157,7 @@ class Harness:
     async def cancel(self, seq: int) -> None:
         """The runner stopped waiting on ``seq``: drop its reports, ask the adapter to let go."""
         run = self.runs.pop(seq, None)
-        if run is not None:
+        if run is not None and not run.ended:
             run.cancelled = True
             while not run.queue.empty():  # unblocks a reader waiting to deliver to this run
                 run.queue.get_nowait()
@@ -210,7 +210,7 @@ class Harness:
 
     def _end_all(self, kind: str, why: str) -> None:
         for run in list(self.runs.values()):
-            self.runs.pop(run.seq, None)
+            run.cancelled = True
             with contextlib.suppress(asyncio.QueueFull):
                 run.queue.put_nowait((kind, why))
 
@@ -274,7 +274,8 @@ class Harness:
             await self._deliver(run, "broken", f"sent a message the protocol does not know: {line[:80]!r}")
 
     async def _deliver(self, run: _Run, kind: str, value: Any) -> None:
-        if not run.cancelled:
+        if not run.cancelled and not run.ended:
+            run.ended = kind not in ("event", "text")
             await run.queue.put((kind, value))
 
 

@@ -14,11 +14,13 @@ Python API (what the CLI, the pytest face and the report use)::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -147,13 +149,73 @@ def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invoca
     )
 
 
+class AloneGate:
+    """Runs share the machine; a confirmation has it to itself.
+
+    One gate per event loop, shared by every ClientRun on it (the report runs several clients
+    at once): an attempt holds it shared, a confirmation exclusively, so "run again alone" means
+    no other item of any run is running. Waiting confirmations go first."""
+
+    def __init__(self) -> None:
+        self.condition = asyncio.Condition()
+        self.running = 0
+        self.alone = False
+        self.waiting = 0
+
+    @contextlib.asynccontextmanager
+    async def shared(self) -> AsyncIterator[None]:
+        async with self.condition:
+            await self.condition.wait_for(lambda: not self.alone and not self.waiting)
+            self.running += 1
+        try:
+            yield
+        finally:
+            async with self.condition:
+                self.running -= 1
+                self.condition.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        async with self.condition:
+            self.waiting += 1
+            try:
+                await self.condition.wait_for(lambda: not self.running and not self.alone)
+            finally:
+                self.waiting -= 1
+            self.alone = True
+        try:
+            yield
+        finally:
+            async with self.condition:
+                self.alone = False
+                self.condition.notify_all()
+
+
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AloneGate] = weakref.WeakKeyDictionary()
+
+
+def alone_gate() -> AloneGate:
+    """The gate of the running event loop."""
+    loop = asyncio.get_running_loop()
+    gate = _gates.get(loop)
+    if gate is None:
+        gate = _gates[loop] = AloneGate()
+    return gate
+
+
 @dataclass(frozen=True)
 class Bounds:
-    """The time bounds of one attempt: the case's own, or the longer ones of a run alone."""
+    """The time bounds of one attempt: the case's own, or the longer ones of a run alone.
+    ``scale`` multiplies the deadline; ``quiet`` and ``settle`` are seconds."""
 
     scale: float = 1.0
     quiet: float = QUIET
     settle: float = SETTLE
+
+    @classmethod
+    def scaled(cls, scale: float) -> Bounds:
+        """The case's own bounds, every one scaled (``--timeout-scale``)."""
+        return cls(scale, QUIET * scale, SETTLE * scale)
 
 
 class ClientRun:
@@ -223,7 +285,7 @@ class ClientRun:
         url = self.server.add(case, item.chunking)
         slot = self.server.slot(case.id, item.chunking.name)
         invocation = invocation_for(case, url, self.capabilities)
-        watch = CaseWatch(case, slot, bounds.settle * bounds.scale, bounds.quiet * bounds.scale, invocation)
+        watch = CaseWatch(case, slot, bounds.settle, bounds.quiet, invocation)
         try:
             observation = await self.target.observe(
                 invocation,
@@ -243,15 +305,19 @@ class ClientRun:
         skipped = self._skipped(item)
         if skipped is not None:
             return skipped
-        first = await self.attempt(item, Bounds(self.timeout_scale))
+        async with alone_gate().shared():
+            first = await self.attempt(item, Bounds.scaled(self.timeout_scale))
         if self.confirm_alone and first.on_time:
             return await self.confirm(item, first.results)
         return first.results
 
     async def confirm(self, item: Item, first: list[Result]) -> list[Result]:
         """Run ``item`` again alone with longer bounds; its verdict replaces the first one."""
-        bounds = Bounds(self.timeout_scale * ALONE_SCALE, quiet=QUIET * 2)
-        again = await self.attempt(item, bounds)
+        # Alone, silence means idleness (a busy client is never stopped as silent), so the quiet
+        # window only doubles; the deadline, which a slow client may need, grows ALONE_SCALE times.
+        bounds = Bounds(self.timeout_scale * ALONE_SCALE, QUIET * 2 * self.timeout_scale, SETTLE)
+        async with alone_gate().exclusive():
+            again = await self.attempt(item, bounds)
         results, observation = again.results, again.observation
         note = {
             "first": first[0].message if first else "",
@@ -278,8 +344,8 @@ class ClientRun:
             if skipped is not None:
                 results = skipped
             else:
-                async with semaphore:
-                    first = await self.attempt(item, Bounds(self.timeout_scale))
+                async with semaphore, alone_gate().shared():
+                    first = await self.attempt(item, Bounds.scaled(self.timeout_scale))
                 results = first.results
                 if self.confirm_alone and first.on_time:
                     retry.append(index)

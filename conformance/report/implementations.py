@@ -79,8 +79,6 @@ class ClientEntry:
     prepare: Callable[[Path], None] = field(default=lambda cache: None)
     capabilities: tuple[str, ...] = ()
     note: str = ""
-    # a program started per case pays its runtime's start-up (Node: 0.1 s idle, seconds on a
-    # loaded machine) inside each case's time bound; such clients get more time, fewer at once
     timeout_scale: float = 1.0
 
 
@@ -249,12 +247,14 @@ def _legacy_sseclient_targets(cache: Path) -> dict[str, Any]:
 
 
 def _node_targets(script: str, *args: str, capabilities: frozenset[str]) -> Callable[[Path], dict[str, Any]]:
+    """A Node adapter behind the persistent protocol: one process serves every case."""
+
     def targets(cache: Path) -> dict[str, Any]:
-        from ..client.targets import CommandTarget
+        from ..client.targets import HarnessTarget
 
         node = install.node_dir(cache)
-        argv = ("node", str(NODE_DIR / script), str(node), *args)
-        return {"generic": CommandTarget(_command(*argv), capabilities=capabilities)}
+        argv = ["node", str(NODE_DIR / script), str(node), *args]
+        return {"generic": HarnessTarget(argv, capabilities=capabilities)}
 
     return targets
 
@@ -270,7 +270,6 @@ def _node_client(
         _node_targets(script, *args, capabilities=capabilities),
         prepare=install.npm_packages,
         note=note,
-        timeout_scale=2.0,
     )
 
 
@@ -331,7 +330,7 @@ CLIENTS: tuple[ClientEntry, ...] = (
         "es2",
         "eventsource.mjs",
         "es2",
-        capabilities=frozenset({"reconnect", "headers"}),
+        capabilities=frozenset({"headers"}),
         note="new EventSource(url) in Node (npm eventsource@2, EventEmitter-based).",
     ),
     _node_client(
@@ -339,14 +338,14 @@ CLIENTS: tuple[ClientEntry, ...] = (
         "es5",
         "eventsource.mjs",
         "es5",
-        capabilities=frozenset({"reconnect"}),
+        capabilities=frozenset(),
         note="new EventSource(url) in Node (npm eventsource@5, fetch-based; engines says node>=22.12).",
     ),
     _node_client(
         "@microsoft/fetch-event-source",
         "@microsoft/fetch-event-source",
         "fetch_event_source.mjs",
-        capabilities=frozenset({"post", "headers"}),
+        capabilities=frozenset(),
         note="fetchEventSource(url, {onmessage}) in Node with window/document shims (browser-first).",
     ),
 )

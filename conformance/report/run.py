@@ -106,7 +106,6 @@ async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementatio
                 profile=profile,
                 capabilities=entry.capabilities,
                 timeout_scale=entry.timeout_scale,
-                concurrency=4 if entry.timeout_scale > 1 else 8,
             )
         except Exception as error:
             impl.status, impl.reason = "error", _reason(error)

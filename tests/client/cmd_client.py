@@ -1,10 +1,13 @@
 """A client "in another language" for the --cmd target: prints one JSON event per line.
 
-Usage: python cmd_client.py URL [garbage|hang|openai]. Exits 1 when the connection fails;
+Usage: python cmd_client.py URL [garbage|hang|openai|fork|fork-hang|hugeline]. Exits 1 when the
+connection fails;
 with ``openai`` it prints the assembled text at [DONE] and exits 1 on an error payload.
 """
 
+import contextlib
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -13,9 +16,37 @@ import urllib.request
 from conformance.sse import EventParser
 
 
+def fork_child() -> None:
+    """Fork a child that outlives us unless the suite kills our whole process group; its pid
+    goes to $FORK_PID_FILE."""
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(3600)
+        os._exit(0)
+    with open(os.environ["FORK_PID_FILE"], "w") as handle:
+        handle.write(str(pid))
+
+
+def huge_line() -> None:
+    """Print one line of 1 GiB (no newline until the end), written a MiB at a time."""
+    block = b"x" * (1 << 20)
+    with contextlib.suppress(BrokenPipeError):
+        for _ in range(1024):
+            sys.stdout.buffer.write(block)
+        sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+
+
 def main(url: str, mode: str) -> int:
     if mode == "hang":
         time.sleep(3600)
+    if mode.startswith("fork"):
+        fork_child()
+        if mode == "fork-hang":
+            time.sleep(3600)
+    if mode == "hugeline":
+        huge_line()
+        return 0
     try:
         response = urllib.request.urlopen(url, timeout=10)
     except urllib.error.HTTPError as error:

@@ -7,6 +7,7 @@ real clients (design/ecosystem.md), so a test can assert the suite blames the ri
 from __future__ import annotations
 
 import codecs
+import itertools
 import json
 import re
 import threading
@@ -276,3 +277,82 @@ async def async_good_client(url: str, **options: object):
         async for chunk in response.aiter_raw():
             for event in parser.feed(chunk):
                 yield event.as_dict()
+
+
+# -- slow, flooding and hostile clients (isolation and bounds) --------------------------------
+
+SLOW_CPU_PER_MIB = 0.3  # seconds of CPU per MiB received: 1.5 s on the 5 MiB event
+
+
+def _burn(seconds: float) -> None:
+    """Spend ``seconds`` of this thread's CPU (not wall clock): what a slow parser does."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def slow_good_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Correct, but pays SLOW_CPU_PER_MIB of CPU per MiB, like a naive pure-Python parser."""
+    parser = EventParser(last_event_id=str(options.get("last_event_id") or ""))
+    for chunk in _chunks(url, **options):
+        _burn(len(chunk) * SLOW_CPU_PER_MIB / (1 << 20))
+        for event in parser.feed(chunk):
+            yield event.as_dict()
+
+
+slow_good_client.capabilities = good_client.capabilities  # type: ignore[attr-defined]
+
+
+def silent_cpu_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Correct, but works 2.5 s of CPU, reporting nothing, before it reports anything: busy is
+    not silent."""
+    parser = EventParser()
+    chunks = _chunks(url, **options)
+    first = next(chunks)
+    _burn(2.5)
+    for chunk in itertools.chain([first], chunks):
+        for event in parser.feed(chunk):
+            yield event.as_dict()
+
+
+def flooding_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Reports events without end, as fast as it can."""
+    item = {"event": "message", "data": "x" * 100, "id": ""}
+    while True:
+        yield item
+
+
+class _Hostile:
+    """An object whose every string conversion raises."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ is broken")
+
+    __repr__ = __str__
+
+    @property
+    def data(self) -> str:
+        raise RuntimeError("data is broken")
+
+
+def hostile_object_client(url: str, **options: object) -> Iterator[object]:
+    yield _Hostile()
+
+
+def leaks_thread_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Correct, but leaves a non-daemon thread sleeping for an hour."""
+    threading.Thread(target=time.sleep, args=(3600,), daemon=False).start()
+    yield from good_client(url, **options)
+
+
+def slow_first_time_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Correct, but the first run of each URL stalls past any deadline (a machine so busy this
+    client was not scheduled): a time-based failure the runner must confirm alone."""
+    import hashlib
+    import os
+
+    marker = os.path.join(os.environ["SLOW_FIRST_DIR"], hashlib.sha1(url.encode()).hexdigest())
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        time.sleep(60)
+    yield from good_client(url, **options)

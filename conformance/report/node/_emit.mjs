@@ -1,16 +1,8 @@
-// One JSON event per line on stdout, flushed before exit (console.log + process.exit truncates pipes).
+// Loading npm packages from the report's private node_modules folder.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-
-export function emit(event) {
-  process.stdout.write(JSON.stringify(event) + '\n');
-}
-
-export function finish(code, message) {
-  if (message) process.stderr.write(message + '\n');
-  process.stdout.write('', () => process.exit(code));
-}
 
 // Import package `name` from the node_modules folder `dir` (the report's private npm cache).
 export async function load(dir, name) {
@@ -19,9 +11,16 @@ export async function load(dir, name) {
   try {
     resolved = require.resolve(name);
   } catch {
-    resolved = join(dir, 'node_modules', name, JSON.parse(
-      (await import('node:fs')).readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')
-    ).exports?.['.']?.default ?? 'index.js');
+    const manifest = JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8'));
+    resolved = join(dir, 'node_modules', name, manifest.exports?.['.']?.default ?? 'index.js');
   }
   return import(pathToFileURL(resolved).href);
+}
+
+export function packageVersion(dir, name) {
+  try {
+    return JSON.parse(readFileSync(join(dir, 'node_modules', name, 'package.json'), 'utf8')).version ?? '';
+  } catch {
+    return '';
+  }
 }

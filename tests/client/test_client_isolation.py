@@ -1,0 +1,243 @@
+"""Verdicts that do not depend on the machine's load, and a suite bounded against hostile clients.
+
+Every test here runs real clients (worker processes, commands) against the real case server.
+Memory is measured in a fresh interpreter, where the peak RSS is the suite's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import naive_clients as nc
+import pytest
+from conftest import run_cases
+
+from conformance.client.processes import tracked
+from conformance.client.runner import DEFAULT_CONCURRENCY, run_client_suite
+from conformance.client.targets import CommandTarget, PythonTarget
+from conformance.results import Outcome
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE / "cmd_client.py"
+ROOT = HERE.parent.parent
+
+
+def command(mode: str) -> CommandTarget:
+    return CommandTarget(f"{sys.executable} {SCRIPT} {{url}} {mode}")
+
+
+def bad(report):
+    return [
+        f"{r.name} {r.rule}: {r.message}"
+        for r in report.results
+        if r.outcome in (Outcome.FAIL, Outcome.ERROR)
+    ]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as handle:  # a zombie is dead: its parent just has not waited
+        return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def suite_peak_rss_mb(code: str) -> tuple[float, str]:
+    """Run ``code`` in a fresh interpreter; its own peak RSS in MB, and what it printed."""
+    wrapped = code + "\nimport resource; print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT)]))
+    done = subprocess.run(
+        [sys.executable, "-c", wrapped], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rss_kb = int(done.stdout.rsplit("RSS", 1)[1])
+    return rss_kb / 1024, done.stdout
+
+
+# -- time never decides a parsing verdict ----------------------------------------------------
+
+
+def test_python_targets_run_in_worker_processes_not_in_the_case_servers():
+    target = PythonTarget(nc.good_client)
+    assert target.spec == "naive_clients:good_client"
+    report = run_client_suite(target, pattern="LE-00*", chunkings=["whole"])
+    assert report.ok and not bad(report)
+    assert not tracked()  # every worker process group was reaped
+
+
+def test_a_correct_client_slow_on_cpu_passes_every_case_it_declares_in_a_full_run():
+    """1.5 s of CPU on the 5 MiB event, every generic case under every chunking, at the default
+    concurrency: nothing fails, not C-38 and not the small cases running beside it."""
+    report = run_client_suite(nc.slow_good_client, concurrency=DEFAULT_CONCURRENCY)
+    assert not bad(report), bad(report)[:10]
+    large = [r for r in report.results if r.case == "DA-013" and r.outcome is Outcome.PASS]
+    assert large, "the 5 MiB case ran and passed"
+
+
+def test_a_client_working_silently_on_cpu_is_not_stopped_as_silent():
+    # LE-032 is held open: a silent client is stopped after the quiet window, a busy one is not
+    report = run_cases(nc.silent_cpu_client, only=("LE-032",), rules=["none"], scale=1.0)
+    assert not bad(report), bad(report)
+    assert {r.outcome for r in report.results} == {Outcome.PASS}
+
+
+def test_a_failure_resting_on_a_time_bound_is_confirmed_alone_and_the_second_verdict_counts(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("SLOW_FIRST_DIR", str(tmp_path))
+    report = run_client_suite(
+        nc.slow_first_time_client, pattern="LE-00[12]", chunkings=["whole"], timeout_scale=0.3
+    )
+    assert report.ok, bad(report)
+    confirmed = [r for r in report.results if "alone" in r.extra]
+    assert confirmed and all(r.outcome is Outcome.PASS for r in confirmed)
+    assert all("timed out" in r.extra["alone"]["first"] for r in confirmed)
+    assert all(r.extra["alone"]["seconds"] < r.extra["alone"]["bound"] for r in confirmed)
+
+
+def test_a_real_hang_stays_a_failure_after_the_run_alone():
+    report = run_client_suite(nc.hanging_client, pattern="LE-001", chunkings=["whole"], timeout_scale=0.1)
+    failed = [r for r in report.results if r.outcome is Outcome.FAIL]
+    assert failed and all("also when run again alone" in r.message for r in failed)
+
+
+def test_a_wrong_event_is_never_rerun_it_is_a_fact_not_a_timing():
+    report = run_cases(nc.naive_client("lf-only"), rules=["C-08"], chunkings=("whole",))
+    wrong = [r for r in report.results if r.outcome is Outcome.FAIL and "differs" in r.message]
+    assert wrong and not any("alone" in r.extra for r in wrong)
+
+
+# -- bounded against hostile clients ---------------------------------------------------------
+
+
+def test_a_flooding_python_client_is_stopped_at_its_bound_with_bounded_memory():
+    started = time.monotonic()
+    peak, out = suite_peak_rss_mb(
+        textwrap.dedent(
+            """
+            import naive_clients as nc
+            from conformance.client.runner import run_client_suite
+            report = run_client_suite(nc.flooding_client, pattern="LE-001", chunkings=["whole"])
+            print(report.results[0].outcome.value, report.results[0].message)
+            """
+        )
+    )
+    assert out.startswith("fail ") and "stopped: the client reported more than 20,000 events" in out
+    assert time.monotonic() - started < 60
+    assert peak < 200, f"the suite peaked at {peak:.0f} MB"
+
+
+def test_a_command_printing_a_1_gib_line_keeps_the_suite_under_200_mb():
+    peak, out = suite_peak_rss_mb(
+        textwrap.dedent(
+            f"""
+            import sys
+            from conformance.client.runner import run_client_suite
+            from conformance.client.targets import CommandTarget
+            target = CommandTarget(sys.executable + " {SCRIPT} {{url}} hugeline")
+            report = run_client_suite(target, pattern="LE-001", chunkings=["whole"], timeout_scale=4)
+            print(report.results[0].outcome.value, report.results[0].message)
+            """
+        )
+    )
+    assert "error the adapter's output cannot be judged: printed a line longer than" in out, out
+    assert peak < 200, f"the suite peaked at {peak:.0f} MB"
+
+
+def test_a_command_client_that_forks_leaves_no_process_behind(tmp_path, monkeypatch):
+    pid_file = tmp_path / "child.pid"
+    monkeypatch.setenv("FORK_PID_FILE", str(pid_file))
+    report = run_client_suite(command("fork"), pattern="LE-001", chunkings=["whole"])
+    assert report.ok, bad(report)
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child), "the forked child outlived its item"
+
+
+def test_sigterm_to_the_suite_kills_every_client_and_its_children(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    env = dict(os.environ, FORK_PID_FILE=str(pid_file))
+    argv = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "client",
+        "--cmd",
+        f"{sys.executable} {SCRIPT} {{url}} fork-hang",
+        "-k",
+        "LE-001",
+        "--chunking",
+        "whole",
+    ]
+    suite = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert pid_file.exists(), "the client never started"
+        time.sleep(0.2)
+        child = int(pid_file.read_text())
+        suite.send_signal(signal.SIGTERM)
+        _, err = suite.communicate(timeout=30)
+    finally:
+        suite.kill()
+    assert suite.returncode == 2
+    assert b"interrupted by SIGTERM" in err and b"Traceback" not in err
+    deadline = time.monotonic() + 5
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child)
+
+
+def test_a_reported_object_that_raises_is_an_error_for_its_item_and_the_run_goes_on():
+    report = run_client_suite(nc.hostile_object_client, pattern="LE-00[12]", chunkings=["whole"])
+    assert {r.outcome for r in report.results} == {Outcome.ERROR}
+    assert len({r.case for r in report.results}) == 2
+    assert all("data is broken" in r.message for r in report.results)
+
+
+def test_a_leaked_non_daemon_thread_does_not_keep_the_suite_alive():
+    argv = [
+        sys.executable,
+        "-m",
+        "conformance",
+        "client",
+        "naive_clients:leaks_thread_client",
+        "-k",
+        "LE-001",
+        "--chunking",
+        "whole",
+        "--capability",
+        "headers",
+    ]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT)]))
+    done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-1000:]
+
+
+@pytest.mark.parametrize("concurrency", ["0", "x"])
+def test_bad_concurrency_is_a_usage_error(concurrency):
+    done = subprocess.run(
+        [sys.executable, "-m", "conformance", "client", "--cmd", "true", "-j", concurrency],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "--concurrency" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_json_lines_of_a_command_report_its_events():
+    report = run_client_suite(command(""), pattern="LE-001", chunkings=["whole"])
+    assert report.ok
+    assert json.loads(json.dumps(report.to_json()))["results"]
