@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from .settings import BadRequest
+from .settings import BOUNDS, BadRequest
 
 __all__ = ["ERROR_STYLES", "MODEL", "ChatRequest", "chunker", "error_event", "reply_for", "tokens"]
 
@@ -54,9 +54,10 @@ class ChatRequest:
             raise BadRequest("'fail_after' must be a non-negative integer")
         if style not in ERROR_STYLES:
             raise BadRequest(f"'error_style' must be one of {', '.join(ERROR_STYLES)}")
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
-                                     or not 0 <= interval <= 60):
-            raise BadRequest("'interval' must be a number of seconds between 0 and 60")
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))):
+            raise BadRequest("'interval' must be a number of seconds")
+        if interval is not None and (why := BOUNDS["interval"].check("'interval'", interval)):
+            raise BadRequest(why)
         return cls(tuple(messages), model, fail_after, style, interval)
 
     @cached_property
