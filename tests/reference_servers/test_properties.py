@@ -2,17 +2,20 @@
 
 Whatever the method, path, query, Last-Event-ID or body, every answer is either a 4xx with a
 JSON error or a well-formed event stream that ends cleanly on an event boundary, with only the
-fields and event types the server means to send; and ``/stats`` is back to 0 active streams.
+fields and event types the server means to send; ``/stats`` is back to 0 active streams; and the
+servers log no warning or error (no traceback).
 Numbers that set durations are drawn from short or invalid values, so no example waits long.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from urllib.parse import quote, urlencode
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -83,9 +86,17 @@ def requests(draw) -> dict:
     }
 
 
+@pytest.fixture
+def server_errors(caplog: pytest.LogCaptureFixture):
+    """What the servers log at WARNING or above while the test runs: it must be nothing."""
+    caplog.set_level(logging.WARNING)
+    yield lambda: [r.getMessage() for r in caplog.records
+                   if r.levelno >= logging.WARNING and r.name.startswith(("aiohttp", "uvicorn"))]
+
+
 @PROPERTY
 @given(request=requests())
-def test_every_answer_is_a_json_4xx_or_a_clean_stream(base, request):
+def test_every_answer_is_a_json_4xx_or_a_clean_stream(base, server_errors, request):
     response = httpx.request(request["method"], base + request["url_path"], headers=request["headers"],
                              content=request["content"], timeout=30)  # an aborted body raises here
     kind = response.headers.get("content-type", "")
@@ -98,6 +109,7 @@ def test_every_answer_is_a_json_4xx_or_a_clean_stream(base, request):
         assert kind.startswith("text/event-stream")
         _assert_meant(response.content)
     _assert_no_stream_left(base)
+    assert server_errors() == []  # no traceback in the log, whatever was sent
 
 
 def _assert_meant(body: bytes) -> None:
