@@ -3,7 +3,10 @@
 Headers are exactly what S-01..S-05 want and nothing hop-by-hop (no ``Connection``, unlike
 aiohttp-sse). Each event is one ``write`` (flushed at once, S-06); heartbeats are comments
 (S-18). Run with ``handler_cancellation=True`` so a client disconnect cancels the handler and
-the scenario's cleanup runs at once (P-04); :func:`runner_options` says so for every runner.
+the scenario's cleanup runs at once (P-04), and with a keep-alive timeout of
+``settings.header_timeout``: aiohttp arms it when a connection opens and after each response,
+and it closes a connection still waiting for a whole request head (half-sent requests);
+:func:`runner_options` says so for every runner. Every error is JSON, 404 and 405 included.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from conformance.sse import Event, encode
 
 from .cors import CorsPolicy
 from .heartbeat import Heartbeat
-from .routes import ROUTES, BadRequest, Route, Stream, StreamRequest, parse_body, problem
+from .routes import ROUTES, BadRequest, Route, Stream, StreamRequest, parse_body, problem, read_body
 from .settings import Settings
 from .stats import StreamStats
 
@@ -27,26 +30,33 @@ __all__ = ["HEADERS", "SEP", "create_app", "runner_options", "stats_of"]
 SEP = "\n"
 HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 PING = encode(comment="ping", sep=SEP)
-MAX_BODY = 32 * 1024 * 1024
 STATS_KEY = web.AppKey("stats", StreamStats)
 _DISCONNECTED = (ConnectionResetError, BrokenPipeError)
 
 
-def runner_options() -> dict[str, Any]:
-    """Keyword arguments for ``web.AppRunner``/``web.run_app``: cancel handlers on disconnect."""
-    return {"handler_cancellation": True, "shutdown_timeout": 0.5, "access_log": None}
+def runner_options(settings: Settings | None = None) -> dict[str, Any]:
+    """Keyword arguments for ``web.AppRunner``: cancel handlers on disconnect, and close
+    connections that do not send a whole request head within ``header_timeout``."""
+    settings = Settings() if settings is None else settings
+    return {"handler_cancellation": True, "shutdown_timeout": 0.5, "access_log": None,
+            "keepalive_timeout": settings.header_timeout}
 
 
 def wire(stream: Stream, event: Event) -> bytes:
     return encode(event.data, event=stream.event_line(event), id=event.id or None, sep=SEP)
 
 
-async def _stream_request(request: web.Request) -> StreamRequest:
+async def _stream_request(request: web.Request, settings: Settings) -> StreamRequest:
+    body = None
+    if request.can_read_body:
+        raw = await read_body(request.content.iter_any(), request.headers.get("Content-Length"),
+                              settings.max_body)
+        body = parse_body(raw)
     return StreamRequest(
         path_params=dict(request.match_info),
         query=dict(request.query),
         last_event_id=request.headers.get("Last-Event-ID", ""),  # CIMultiDict: any case
-        body=parse_body(await request.read()) if request.can_read_body else None,
+        body=body,
     )
 
 
@@ -68,9 +78,9 @@ async def _write_within(response: web.StreamResponse, data: bytes, seconds: floa
 def _handler(route: Route, settings: Settings):
     async def handle(request: web.Request) -> web.StreamResponse:
         try:
-            stream = route.open(await _stream_request(request), settings)
+            stream = route.open(await _stream_request(request, settings), settings)
         except BadRequest as error:
-            return web.json_response(problem(error), status=400)
+            return web.json_response(problem(str(error), error.status), status=error.status)
         response = web.StreamResponse(status=200, headers=HEADERS)
         await response.prepare(request)
         if request.method == "HEAD":  # headers only: never start an endless body (P-01)
@@ -125,6 +135,19 @@ def _cors(policy: CorsPolicy):
     return preflight, on_prepare
 
 
+@web.middleware
+async def _json_errors(request: web.Request, handler):
+    """The router's 404 and 405 (and any other HTTP error) as the same JSON as a 400."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        headers = {k: v for k, v in error.headers.items() if k.lower() == "allow"}
+        return web.json_response(problem(error.reason, error.status), status=error.status,
+                                 headers=headers)
+
+
 def stats_of(app: web.Application) -> StreamStats:
     return app[STATS_KEY]
 
@@ -134,8 +157,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings = Settings.from_env() if settings is None else settings
     policy = CorsPolicy(settings.allowed_origins)
     preflight, on_prepare = _cors(policy)
-    # Long chat contexts exceed aiohttp's 1 MiB default body limit; uvicorn has none.
-    app = web.Application(middlewares=[preflight] if policy.origins else [], client_max_size=MAX_BODY)
+    middlewares = [_json_errors, preflight] if policy.origins else [_json_errors]
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body)
     if policy.origins:
         app.on_response_prepare.append(on_prepare)
     app[STATS_KEY] = StreamStats()

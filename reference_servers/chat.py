@@ -11,13 +11,14 @@ import hashlib
 import json
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
-from .settings import BadRequest
+from .settings import BOUNDS, BadRequest
 
-__all__ = ["ERROR_STYLES", "MODEL", "ChatRequest", "chunk", "error_event", "reply_for", "tokens"]
+__all__ = ["ERROR_STYLES", "MODEL", "ChatRequest", "chunker", "error_event", "reply_for", "tokens"]
 
 MODEL = "reference-echo-1"
 
@@ -40,6 +41,8 @@ class ChatRequest:
         messages = body.get("messages")
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
             raise BadRequest("'messages' must be a list of message objects")
+        for number, message in enumerate(messages, 1):
+            _check_message(number, message)
         model = body.get("model", MODEL)
         fail_after = body.get("fail_after")
         style = body.get("error_style", "openai")
@@ -51,16 +54,34 @@ class ChatRequest:
             raise BadRequest("'fail_after' must be a non-negative integer")
         if style not in ERROR_STYLES:
             raise BadRequest(f"'error_style' must be one of {', '.join(ERROR_STYLES)}")
-        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))
-                                     or not 0 <= interval <= 60):
-            raise BadRequest("'interval' must be a number of seconds between 0 and 60")
+        if interval is not None and (isinstance(interval, bool) or not isinstance(interval, (int, float))):
+            raise BadRequest("'interval' must be a number of seconds")
+        if interval is not None and (why := BOUNDS["interval"].check("'interval'", interval)):
+            raise BadRequest(why)
         return cls(tuple(messages), model, fail_after, style, interval)
 
-    @property
+    @cached_property
     def completion_id(self) -> str:
-        """Stable per conversation, like a real id is stable per completion."""
+        """Stable per conversation, like a real id is stable per completion (hashed once)."""
         text = json.dumps(list(self.messages), sort_keys=True, ensure_ascii=False, default=str)
         return "chatcmpl-ref" + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _content_ok(content: object) -> bool:
+    """A message's content: text, null, or a list of part objects whose ``text`` is text."""
+    if content is None or isinstance(content, str):
+        return True
+    return isinstance(content, list) and all(
+        isinstance(part, dict) and isinstance(part.get("text", ""), str) for part in content
+    )
+
+
+def _check_message(number: int, message: Mapping[str, Any]) -> None:
+    if not isinstance(message.get("role", "user"), str):
+        raise BadRequest(f"message #{number}: 'role' must be a string")
+    if not _content_ok(message.get("content")):
+        raise BadRequest(f"message #{number}: 'content' must be a string or a list of "
+                         "{\"type\": \"text\", \"text\": \"...\"} parts")
 
 
 def reply_for(messages: tuple[Mapping[str, Any], ...]) -> str:
@@ -69,7 +90,7 @@ def reply_for(messages: tuple[Mapping[str, Any], ...]) -> str:
         if message.get("role", "user") == "user":
             content = message.get("content")
             if isinstance(content, list):  # content parts: keep the text ones
-                content = " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+                content = " ".join(part.get("text", "") for part in content)
             if isinstance(content, str) and content.strip():
                 return f"You said: {content}"
     return "Hello! How can I help you today?"
@@ -84,20 +105,33 @@ def tokens(text: str) -> list[str]:
     return parts
 
 
-def chunk(request: ChatRequest, created: int, delta: dict[str, Any], finish: str | None = None) -> str:
-    """One ``chat.completion.chunk`` as compact JSON (O-04)."""
-    return json.dumps(
-        {
-            "id": request.completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": request.model,
-            "system_fingerprint": None,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        },
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+def _compact(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+Chunker = Callable[[dict[str, Any], "str | None"], str]
+
+
+def chunker(request: ChatRequest, created: int) -> Chunker:
+    """``make(delta, finish)`` -> one ``chat.completion.chunk`` as compact JSON (O-04).
+
+    Everything but the delta is serialised once per stream, so a chunk costs the same for a
+    585 KB conversation as for a one-line one (only the delta is encoded per chunk).
+    """
+    fixed = _compact({
+        "id": request.completion_id,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": request.model,
+        "system_fingerprint": None,
+    })
+    head = fixed[:-1] + ',"choices":[{"index":0,"delta":'
+    middle, tail = ',"logprobs":null,"finish_reason":', "}]}"
+
+    def make(delta: dict[str, Any], finish: str | None = None) -> str:
+        return f"{head}{_compact(delta)}{middle}{_compact(finish)}{tail}"
+
+    return make
 
 
 def now() -> int:

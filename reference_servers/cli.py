@@ -17,12 +17,32 @@ from .routes import ROUTES
 from .runner import KINDS, ServerThread
 from .settings import Settings
 
-__all__ = ["configure", "run"]
+__all__ = ["TUNABLES", "configure", "run", "settings_from"]
 
 
 def _endpoint_list() -> str:
     rows = [f"  {r.method:<4} {r.path}" for r in ROUTES] + ["  GET  /stats  (active streams)"]
     return "endpoints:\n" + "\n".join(rows)
+
+
+# flag -> Settings field it sets, its type, what it means; Settings checks the bounds.
+TUNABLES: tuple[tuple[str, str, type, str], ...] = (
+    ("--heartbeat", "heartbeat", float, "seconds of idle before a comment heartbeat, 0 for none"),
+    ("--interval", "interval", float, "default seconds between scenario events"),
+    ("--send-timeout", "send_timeout", float,
+     "seconds a write may wait on a client that stopped reading before it is dropped, 0 for none"),
+    ("--header-timeout", "header_timeout", float,
+     "seconds a connection may take to send a whole request head"),
+    ("--max-body", "max_body", int, "largest request body in bytes (413 past it)"),
+)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The server settings the command line asks for (ValueError for a value out of bounds)."""
+    overrides: dict[str, object] = {name: getattr(args, name) for _, name, _, _ in TUNABLES}
+    if args.allowed_origins is not None:
+        overrides["allowed_origins"] = args.allowed_origins
+    return Settings.from_env(**overrides)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,22 +51,20 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("kind", choices=KINDS, help="which adapter to serve")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to bind, 0 for any (default 8000)")
-    parser.add_argument("--heartbeat", type=float, default=Settings.heartbeat,
-                        help="seconds of idle before a comment heartbeat, 0 for none (default 15)")
-    parser.add_argument("--interval", type=float, default=Settings.interval,
-                        help="default seconds between scenario events (default 0.2)")
+    for flag, name, kind, meaning in TUNABLES:
+        default = getattr(Settings, name)
+        parser.add_argument(flag, type=kind, default=default, dest=name,
+                            metavar="BYTES" if kind is int else "SECONDS",
+                            help=f"{meaning} (default {default})")
     parser.add_argument("--allowed-origins", default=None, metavar="LIST",
                         help="comma-separated CORS origins, '*' for any (default: $ALLOWED_ORIGINS)")
 
 
 def run(args: argparse.Namespace) -> int:
-    overrides: dict[str, object] = {"heartbeat": args.heartbeat, "interval": args.interval}
-    if args.allowed_origins is not None:
-        overrides["allowed_origins"] = args.allowed_origins
     if not 0 <= args.port <= 65535:
         raise UsageError(f"serve: --port must be between 0 and 65535, got {args.port}")
     try:
-        settings = Settings.from_env(**overrides)
+        settings = settings_from(args)
         server = ServerThread(args.kind, settings, args.host, args.port)
     except ValueError as error:
         raise UsageError(f"serve: {error}") from None

@@ -6,7 +6,6 @@ everything else (which scenario, which parameters, bad input) is decided here, o
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,9 +13,10 @@ from typing import Any
 from conformance.sse import Event
 
 from . import chat, scenarios
+from .inputs import check_text, parse_body, problem, read_body
 from .settings import BadRequest, Settings, query_float, query_int
 
-__all__ = ["ROUTES", "BadRequest", "Route", "Stream", "StreamRequest", "parse_body", "problem"]
+__all__ = ["ROUTES", "BadRequest", "Route", "Stream", "StreamRequest", "parse_body", "problem", "read_body"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,13 @@ class StreamRequest:
     query: Mapping[str, str] = field(default_factory=dict)
     last_event_id: str = ""
     body: Any = None
+
+    def check(self) -> None:
+        """Refuse path and query text that could not be echoed as UTF-8 (400, not a crash)."""
+        for where, values in (("the path", self.path_params), ("the query", self.query)):
+            for name, value in values.items():
+                check_text(where, name)
+                check_text(where, value)
 
 
 @dataclass(frozen=True)
@@ -51,20 +58,12 @@ class Stream:
 class Route:
     method: str
     path: str
-    open: Callable[[StreamRequest, Settings], Stream]
+    build: Callable[[StreamRequest, Settings], Stream]
 
-
-def parse_body(raw: bytes) -> Any:
-    """A request body as JSON (None when empty); anything else is a 400."""
-    try:
-        return json.loads(raw) if raw.strip() else None
-    except ValueError:
-        raise BadRequest("the body must be JSON") from None
-
-
-def problem(error: BadRequest) -> dict[str, Any]:
-    """The JSON body of a 400 answer (OpenAI's error shape, which generic clients read too)."""
-    return {"error": {"message": str(error), "type": "invalid_request_error", "code": None}}
+    def open(self, request: StreamRequest, settings: Settings) -> Stream:
+        """The stream for ``request``; :class:`BadRequest` (a 4xx) before anything is sent."""
+        request.check()
+        return self.build(request, settings)
 
 
 def _heartbeat(request: StreamRequest, settings: Settings) -> float:
@@ -72,7 +71,7 @@ def _heartbeat(request: StreamRequest, settings: Settings) -> float:
 
 
 def _interval(request: StreamRequest, settings: Settings) -> float:
-    return query_float(request.query, "interval", settings.interval, high=60.0)
+    return query_float(request.query, "interval", settings.interval)
 
 
 def _events(request: StreamRequest, settings: Settings) -> Stream:

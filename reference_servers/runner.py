@@ -34,7 +34,7 @@ async def _serve_aiohttp(settings: Settings, sock: socket.socket, started: Calla
     from .aiohttp_app import create_app, runner_options, stats_of
 
     app = create_app(settings)
-    runner = web.AppRunner(app, **runner_options())
+    runner = web.AppRunner(app, **runner_options(settings))
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()
@@ -50,10 +50,12 @@ async def _serve_fastapi(settings: Settings, sock: socket.socket, started: Calla
     import uvicorn
 
     from .fastapi_app import create_app, stats_of
+    from .head_deadline import HeadDeadlineProtocol
 
     app = create_app(settings)
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                            timeout_graceful_shutdown=1)
+                            timeout_graceful_shutdown=1, http=HeadDeadlineProtocol,
+                            timeout_keep_alive=settings.header_timeout)
     server = uvicorn.Server(config)
     task = asyncio.ensure_future(server.serve(sockets=[sock]))
     while not server.started:

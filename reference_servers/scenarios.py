@@ -36,6 +36,7 @@ __all__ = [
 ]
 
 DONE = "[DONE]"
+MIN_TICK = 0.01  # seconds between /stream/timeout counts, whatever the interval
 THOUGHTS = (
     "Breaking down the problem",
     "Searching for relevant information",
@@ -60,11 +61,15 @@ def resume_point(last_event_id: str, total: int) -> int:
 
     Ids are "1".."total". The header is opaque text: an id this server never sent (empty,
     not ASCII digits, or zero) replays from the start; one past the end resumes at the end.
+    The work is linear in the header's length (Python's ``int()`` refuses over 4,300 digits).
     """
     value = last_event_id.strip()
     if not (value.isascii() and value.isdigit()):
         return 0
-    return min(int(value), total)
+    digits = value.lstrip("0")
+    if len(digits) > len(str(total)):  # past the end, however long: never int() 5,000 digits
+        return total
+    return min(int(digits or "0"), total)
 
 
 async def counter(count: int, interval: float, last_event_id: str = "") -> AsyncIterator[Event]:
@@ -131,7 +136,12 @@ async def stream_error(interval: float) -> AsyncIterator[Event]:
 
 
 async def stream_timeout(limit: float, interval: float) -> AsyncIterator[Event]:
-    """``GET /stream/timeout``: counts until ``limit`` seconds pass, then a timeout ``error``."""
+    """``GET /stream/timeout``: counts until ``limit`` seconds pass, then a timeout ``error``.
+
+    It counts at most every ``MIN_TICK`` seconds: a clock, unlike a counter, has no ``count``
+    to bound it, and ``interval=0`` must not flood an hour of events as fast as the CPU goes.
+    """
+    interval = max(interval, MIN_TICK)
     started = time.monotonic()
     n = 0
     while time.monotonic() - started < limit:
@@ -149,18 +159,18 @@ async def chat_completion(request: chat.ChatRequest, interval: float) -> AsyncIt
     payload, then ends cleanly *without* ``[DONE]``, as OpenAI does (O-05): a client that waits
     for ``[DONE]`` sees the stream end early and must report the error.
     """
-    created = chat.now()
+    make = chat.chunker(request, chat.now())
     pieces = chat.tokens(chat.reply_for(request.messages))
     failing = request.fail_after is not None
     if failing:
         pieces = pieces[: request.fail_after]
-    yield Event(data=chat.chunk(request, created, {"role": "assistant", "content": ""}))
+    yield Event(data=make({"role": "assistant", "content": ""}))
     for token in pieces:
         await asyncio.sleep(interval)
-        yield Event(data=chat.chunk(request, created, {"content": token}))
+        yield Event(data=make({"content": token}))
     await asyncio.sleep(interval)
     if failing:
         yield Event(*chat.error_event(request.error_style))
         return
-    yield Event(data=chat.chunk(request, created, {}, finish="stop"))
+    yield Event(data=make({}, "stop"))
     yield Event(data=DONE)

@@ -2,9 +2,12 @@
 
 One aiohttp application per run serves ``/cases/{CASE-ID}/{chunking}`` (any suffix, any
 method). The n-th request to a URL gets the case's n-th connection; requests past the listed
-connections get 204 No Content, which tells a conforming client to stop. Every request (method,
-headers, body, times) is recorded per URL, so concurrent cases never mix and reconnection cases
-can judge what the client sent.
+connections get 204 No Content, which tells a conforming client to stop. Requests (method,
+headers, body, times) are recorded per URL, so concurrent cases never mix and reconnection cases
+can judge what the client sent. The record is bounded, since a client the suite does not run
+(``serve-cases``) may send anything for as long as it likes: per URL, the scripted requests plus
+the last ``KEEP_LAST`` (``Slot.total`` counts them all), each body cut to ``BODY_KEPT`` bytes
+with its full length in ``body_length``; the rest of a body is read and dropped.
 
 Each chunk is written on its own, with TCP_NODELAY and a short pause after it, so the client
 really receives it separately. The pauses of one connection add up to at most
@@ -38,6 +41,8 @@ DEFAULT_PAUSE = 0.002
 MAX_PAUSE_TOTAL = 0.5
 LATE_204S = 3  # late requests answered 204 before the rest are parked
 HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
+KEEP_LAST = 16  # requests kept per URL past the case's scripted connections
+BODY_KEPT = 16 * 1024  # bytes of each request body kept (cases send a few dozen)
 
 
 @dataclass
@@ -51,14 +56,22 @@ class RecordedRequest:
     received: float
     sent: float | None = None  # everything scripted was written (a held-open body stays open)
     ended: float | None = None
+    body_length: int | None = None  # bytes the client sent (``body`` keeps BODY_KEPT of them)
+    number: int = 0  # 1 for the first request to this URL, counting dropped ones too
 
     def header(self, name: str) -> str | None:
         """The first value of a header, names compared case-insensitively."""
         lowered = name.lower()
         return next((value for key, value in self.headers if key.lower() == lowered), None)
 
+    @property
+    def truncated(self) -> bool:
+        return self.body_length is not None and self.body_length > BODY_KEPT
+
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path, "headers": self.headers, "body": self.body}
+        return {"number": self.number, "method": self.method, "path": self.path,
+                "headers": self.headers, "body": self.body, "body_length": self.body_length,
+                "truncated": self.truncated}
 
 
 @dataclass
@@ -71,6 +84,19 @@ class Slot:
     release: asyncio.Event = field(default_factory=asyncio.Event)
     listeners: list[Callable[[], None]] = field(default_factory=list)
     late: int = 0  # requests after the runner released the slot
+    total: int = 0  # requests received before release, kept or not
+
+    def record(self, request: RecordedRequest) -> int:
+        """Keep ``request`` (dropping the oldest unscripted one past the bound); return its index
+        among all requests to this URL, which picks the connection that answers it."""
+        index = self.total
+        self.total += 1
+        request.number = self.total
+        head = len(self.case.connections) + 1  # the scripted requests and the first 204
+        if len(self.requests) >= head + KEEP_LAST:
+            del self.requests[head]
+        self.requests.append(request)
+        return index
 
     def notify(self) -> None:
         """A request arrived or a response ended: tell whoever watches this slot."""
@@ -190,13 +216,14 @@ class CaseServer:
         slot = self.slots.get(path)
         if slot is None:
             raise web.HTTPNotFound(text=f"no case is served at {path}\n")
-        body = await request.read()
+        body, length = await _read_bounded(request)
         record = RecordedRequest(
             method=request.method,
             path=request.path_qs,
             headers=list(request.headers.items()),
             body=body.decode("utf-8", "replace"),
             received=time.monotonic(),
+            body_length=length,
         )
         if slot.release.is_set():
             # The runner is done with this case: a late reconnect gets 204 (stop). A thread it
@@ -207,8 +234,7 @@ class CaseServer:
                     await asyncio.wait_for(self._closing.wait(), self.hold_limit)
                 _drop(request)
             return web.Response(status=204)
-        index = len(slot.requests)
-        slot.requests.append(record)
+        index = slot.record(record)
         slot.notify()
         _no_delay(request)
         try:
@@ -273,6 +299,17 @@ class CaseServer:
                 break
         await response.write_eof()
         return response
+
+
+async def _read_bounded(request: web.Request) -> tuple[bytes, int]:
+    """The first BODY_KEPT bytes of the body and its full length; the rest is read and dropped."""
+    kept = bytearray()
+    length = 0
+    async for chunk in request.content.iter_any():
+        length += len(chunk)
+        if len(kept) < BODY_KEPT:
+            kept += chunk[: BODY_KEPT - len(kept)]
+    return bytes(kept), length
 
 
 def _mark_sent(request: web.Request, slot: Slot) -> None:

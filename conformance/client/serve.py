@@ -1,8 +1,10 @@
 """``sse-conformance serve-cases``: the case server on its own, for clients the suite cannot start.
 
 It prints one line, ``serving N case URLs: http://127.0.0.1:PORT/index.json``, then serves until
-interrupted. The index lists every case x chunking with its URL, what the client is asked to do,
-what it must report, and where the server's request log for that URL is.
+interrupted. The index is a compact listing: every case x chunking with its URL, rules, where the
+server's request log for that URL is, and ``details``, the URL of the case's own JSON (what the
+client is asked to do and what it must report). Details are built per request, so the index
+stays small however large a case's expected events are (the full corpus once made 27.9 MB).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from .caseserver import CaseServer
 from .options import make_plan
 from .runner import Item
 
-__all__ = ["build_index", "configure", "run", "serve"]
+__all__ = ["DETAILS", "build_index", "case_details", "configure", "run", "serve"]
+
+DETAILS = "/index"  # GET /index/CASE-ID.json: one case's details
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +61,7 @@ def _client_json(case: Case) -> dict[str, Any]:
 
 
 def build_index(server: CaseServer, items: list[Item]) -> dict[str, Any]:
-    """The JSON index: one entry per case x chunking served."""
+    """The compact JSON index: one short entry per case x chunking served."""
     entries = []
     for item in items:
         case = item.case
@@ -67,19 +71,29 @@ def build_index(server: CaseServer, items: list[Item]) -> dict[str, Any]:
                 "name": item.name,
                 "case": case.id,
                 "chunking": item.chunking.name,
-                "description": case.description,
                 "url": server.url(path),
                 "requests_log": server.url("/_requests" + path),
+                "details": server.url(f"{DETAILS}/{case.id}.json"),
                 "rules": list(case.rules),
                 "level": case.level,
-                "spec": RULES[case.rules[0]].url if case.rules and case.rules[0] in RULES else case.spec,
-                "profile": case.profile,
-                "requires": list(case.requires),
-                "client": _client_json(case),
-                "expect": _expect_json(case.expect),
             }
         )
     return {"kind": "sse-conformance client cases", "count": len(entries), "cases": entries}
+
+
+def case_details(case: Case) -> dict[str, Any]:
+    """Everything about one case a driver needs: inputs, expected outcome, rules, spec link."""
+    return {
+        "case": case.id,
+        "description": case.description,
+        "rules": list(case.rules),
+        "level": case.level,
+        "spec": RULES[case.rules[0]].url if case.rules and case.rules[0] in RULES else case.spec,
+        "profile": case.profile,
+        "requires": list(case.requires),
+        "client": _client_json(case),
+        "expect": _expect_json(case.expect),
+    }
 
 
 async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = None) -> None:
@@ -88,11 +102,20 @@ async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = 
     for item in items:
         server.add(item.case, item.chunking)
     index: dict[str, Any] = {}
+    cases = {item.case.id: item.case for item in items}
 
     async def index_handler(request: web.Request) -> web.Response:
         return web.json_response(index)
 
-    server.make_app().router.add_get("/index.json", index_handler)
+    async def details_handler(request: web.Request) -> web.Response:
+        case = cases.get(request.match_info["case"])
+        if case is None:
+            raise web.HTTPNotFound(text="no such case is served\n")
+        return web.json_response(case_details(case))
+
+    app = server.make_app()
+    app.router.add_get("/index.json", index_handler)
+    app.router.add_get(DETAILS + "/{case}.json", details_handler)
     base = await server.start(port)
     index.update(build_index(server, items))
     print(f"serving {len(items)} case URLs: {base}/index.json", flush=True)

@@ -96,7 +96,9 @@ def test_serve_cases_serves_an_index_and_every_url_in_it():
         assert line.startswith("serving "), line
         index = httpx.get(line.rsplit(" ", 1)[-1].strip(), timeout=10).json()
         entry = next(e for e in index["cases"] if e["name"] == "LE-001[1-byte]")
-        assert entry["expect"]["events"] and entry["rules"] and entry["spec"].startswith("https://")
+        details = httpx.get(entry["details"], timeout=10).json()
+        assert details["expect"]["events"] and entry["rules"] and details["spec"].startswith("https://")
+        assert httpx.get(entry["details"].replace("LE-001", "NOPE-1"), timeout=10).status_code == 404
         body = httpx.get(entry["url"], timeout=10)
         assert body.status_code == 200 and body.headers["content-type"] == "text/event-stream"
         assert httpx.get(entry["url"], timeout=10).status_code == 204  # past the script

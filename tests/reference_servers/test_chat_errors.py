@@ -8,6 +8,8 @@ import httpx
 import pytest
 from refservers_support import fetch, raw_request
 
+from reference_servers.chat import tokens
+
 CHAT_PATHS = ["/v1/chat/completions", "/chat/sse"]
 MESSAGES = [{"role": "user", "content": "one two three four five"}]
 
@@ -48,15 +50,43 @@ def test_fail_after_past_the_reply_still_fails_at_the_end(base):
     b'{"messages": [], "fail_after": -1}', b'{"messages": [], "fail_after": true}',
     b'{"messages": [], "error_style": "smoke"}', b'{"messages": [], "interval": 999}',
     b'{"messages": [], "model": 5}',
-])
+    # issue 12: each of these used to be a 200 with an aborted stream, or a 500 with a traceback
+    b'{"messages": [{"role": "user", "content": "hi \\ud800"}]}',
+    b'{"messages": [{"role": "user", "content": "hi"}], "model": "\\udfff"}',
+    b'{"messages": [{"role": "user", "content": [{"text": 5}]}]}',
+    b'{"messages": [{"role": "user", "content": [5]}]}',
+    b'{"messages": [{"role": 1, "content": "hi"}]}',
+    b'{"messages": [{"role": "user", "content": {"text": "hi"}}]}',
+    b"[" * 100_000 + b"]" * 100_000,
+    b'{"messages": [' + b"[" * 40 + b"]" * 40 + b"]}",
+    b'{"messages": [], "x": "\xff\xfe"}',
+], ids=lambda body: repr(body[:40]))
 def test_bad_chat_bodies_are_a_json_400(base, body):
     response = httpx.post(base + "/chat/sse", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
+def test_content_parts_and_a_null_content_are_accepted(base):
+    messages = [{"role": "user", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}]},
+                {"role": "assistant", "content": None}]
+    _, events = fetch(base, "/chat/sse", "POST", {"messages": messages, "interval": 0})
+    text = "".join(json.loads(e.data)["choices"][0]["delta"].get("content", "") for e in events[:-1])
+    assert text == "You said: a " and events[-1].data == "[DONE]"
+
+
+def test_a_585_kb_conversation_is_under_the_body_limit_and_streams(base):
+    """The issue's slow request: a long history, a short question (the benchmark times it)."""
+    history = [{"role": "user", "content": "word " * 1_000}] * 117  # 585 KB
+    body = {"messages": [*history, {"role": "user", "content": "one two"}], "interval": 0}
+    response, events = fetch(base, "/chat/sse", "POST", body)
+    assert response.status_code == 200 and events[-1].data == "[DONE]"
+    assert len(events) == 1 + len(tokens("You said: one two")) + 2  # role, tokens, stop, [DONE]
+
+
 @pytest.mark.parametrize("query", ["count=abc", "count=-1", "interval=nan", "interval=1e9",
-                                   "heartbeat=x", "count=99999999"])
+                                   "heartbeat=x", "count=99999999", "heartbeat=1e-7",
+                                   "interval=0.0000001", "count=" + "9" * 5000])
 def test_bad_query_parameters_are_a_json_400(base, query):
     response = httpx.get(f"{base}/events?{query}")
     assert response.status_code == 400
@@ -64,4 +94,12 @@ def test_bad_query_parameters_are_a_json_400(base, query):
 
 
 def test_chat_is_post_only(base):
-    assert httpx.get(base + "/v1/chat/completions").status_code == 405
+    response = httpx.get(base + "/v1/chat/completions")
+    assert response.status_code == 405 and response.json()["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("path", ["/stream/a%ED%A0%80b?count=1", "/agent/stream?query=%ED%A0%80"])
+def test_undecodable_path_or_query_text_never_crashes_the_stream(base, path):
+    """Bytes that are not UTF-8 are refused or replaced, never a crash mid-stream."""
+    response = raw_request(base, "GET", path)
+    assert response.status == 400 or response.chunked_end

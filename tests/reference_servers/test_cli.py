@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import select
 import signal
@@ -14,6 +15,7 @@ import pytest
 
 from conformance.cli import main
 from conformance.sse import parse
+from reference_servers.cli import configure, settings_from
 
 COMMAND = [sys.executable, "-m", "conformance"]
 START_BOUND = 30.0
@@ -75,3 +77,20 @@ def test_help_lists_every_route(capsys):
     out = capsys.readouterr().out
     for path in ("/events", "/stream/{agent_id}", "/v1/chat/completions", "/chat/sse", "/stats"):
         assert path in out
+
+
+def test_serve_sets_the_send_and_header_timeouts_and_body_limit():
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    args = parser.parse_args(["aiohttp", "--send-timeout", "2.5", "--header-timeout", "3",
+                              "--max-body", "65536"])
+    settings = settings_from(args)
+    assert (settings.send_timeout, settings.header_timeout, settings.max_body) == (2.5, 3.0, 65536)
+
+
+@pytest.mark.parametrize("args", [["--heartbeat", "1e-7"], ["--send-timeout", "-1"],
+                                  ["--interval", "0.00001"], ["--max-body", "12"]])
+def test_values_that_flood_or_starve_exit_2_with_one_line(args, capsys):
+    assert main(["serve", "aiohttp", "--port", "0", *args]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1 and args[0].strip("-").replace("-", "_") in err

@@ -83,7 +83,8 @@ def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout(kind):
     """A frozen reader must not hold a stream forever (sse-starlette#89): one 8 MB chunk fills
     every socket buffer, the send cannot finish, and the stream is freed."""
     body = json.dumps({"messages": [{"role": "user", "content": "x" * 8_000_000}], "interval": 0})
-    with reference_servers.running(kind, send_timeout=0.3) as base, socket.socket() as frozen:
+    with reference_servers.running(kind, send_timeout=0.3, max_body=16 << 20) as base, \
+            socket.socket() as frozen:
         frozen.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         frozen.connect(("127.0.0.1", int(base.rsplit(":", 1)[1])))
         frozen.sendall(b"POST /chat/sse HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
 
 import reference_servers
 from conformance.sse import parse
-from reference_servers import ENDPOINTS, Settings, endpoint
-from reference_servers.chat import tokens
+from reference_servers import ENDPOINTS, Settings, endpoint, scenarios
+from reference_servers.chat import ChatRequest, chunker, tokens
 from reference_servers.heartbeat import Heartbeat
 from reference_servers.scenarios import resume_point
 from reference_servers.settings import BadRequest, query_float, query_int
@@ -142,3 +143,56 @@ def test_running_async_serves_and_stops(kind):
     assert [e.event for e in events] == ["message", "complete"]
     with pytest.raises(httpx.ConnectError):
         httpx.get(url + "/stats")  # stopped: nothing listens any more
+
+
+@pytest.mark.parametrize(("name", "value"), [("heartbeat", 1e-7), ("interval", 1e-7), ("heartbeat", 1e9),
+                                             ("send_timeout", 0.001), ("max_body", 10)])
+def test_settings_refuse_values_that_flood_or_starve(name, value):
+    """heartbeat=1e-7 sent over 1 MB of pings in 0.5 s; 0 still means none."""
+    with pytest.raises(ValueError, match=name):
+        Settings(**{name: value})
+    assert getattr(Settings(**{name: 0}) if name != "max_body" else Settings(), name) is not None
+
+
+def test_query_bounds_come_from_the_same_table():
+    with pytest.raises(BadRequest, match=r"0 \(no heartbeat\) or between 0\.01"):
+        query_float({"heartbeat": "0.0001"}, "heartbeat", 1.0)
+    assert query_float({"heartbeat": "0"}, "heartbeat", 1.0) == 0
+    with pytest.raises(BadRequest, match="too long"):
+        query_int({"count": "9" * 5000}, "count", 1)
+
+
+@pytest.mark.parametrize("header", ["9" * 4301, "1" * 100_000, "0" * 9000 + "3", "0" * 9000])
+def test_resume_point_of_huge_ids_never_raises(header):
+    assert resume_point(header, 5) == (0 if set(header) == {"0"} else 3 if header.endswith("3") else 5)
+
+
+def test_a_chunk_is_the_full_object_as_compact_json():
+    request = ChatRequest.from_body({"messages": [{"content": "x\u2028\"y"}], "model": "m\n"})
+    text = chunker(request, 7)({"content": " é"}, None)
+    assert text == json.dumps({
+        "id": request.completion_id, "object": "chat.completion.chunk", "created": 7, "model": "m\n",
+        "system_fingerprint": None,
+        "choices": [{"index": 0, "delta": {"content": " é"}, "logprobs": None, "finish_reason": None}],
+    }, ensure_ascii=False, separators=(",", ":"))
+    assert json.loads(chunker(request, 7)({}, "stop"))["choices"][0]["finish_reason"] == "stop"
+
+
+def test_a_stream_serialises_the_conversation_once_not_per_chunk():
+    """The cost of a 585 KB request was paid per chunk (5.4 ms each): re-serialising and hashing
+    every message. A value json.dumps can only show through ``default=str`` counts those passes."""
+    passes = []
+
+    class Counted:
+        def __str__(self) -> str:
+            passes.append(1)
+            return "counted"
+
+    body = {"messages": [{"role": "system", "content": "s", "meta": Counted()},
+                         {"role": "user", "content": " ".join(["w"] * 50)}]}
+
+    async def drain() -> int:
+        return len([e async for e in scenarios.chat_completion(ChatRequest.from_body(body), 0)])
+
+    assert asyncio.run(drain()) == 55  # role, "You", " said:", 50 words, stop, [DONE]
+    assert len(passes) == 1
