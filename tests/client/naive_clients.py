@@ -276,3 +276,9 @@ async def async_good_client(url: str, **options: object):
         async for chunk in response.aiter_raw():
             for event in parser.feed(chunk):
                 yield event.as_dict()
+
+
+def wildcard_accept_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Parses right but sends Accept: */*: a SHOULD (N-01) finding and nothing else (--strict)."""
+    headers = {**(options.get("headers") or {}), "Accept": "*/*"}  # type: ignore[dict-item]
+    yield from good_client(url, **{**options, "headers": headers})
