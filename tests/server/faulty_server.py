@@ -310,5 +310,10 @@ def running() -> Iterator[str]:
 
 
 async def _guard(coro) -> None:
+    """Run the server; once it stops, end the handlers still streaming (a probe's open stream)."""
     with suppress(asyncio.CancelledError):
         await coro
+    handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in handlers:
+        task.cancel()
+    await asyncio.gather(*handlers, return_exceptions=True)

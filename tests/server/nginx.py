@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from ports import free_port, wait_listening
 
 __all__ = ["CONFIGS", "find", "running"]
 
@@ -67,33 +67,19 @@ def find() -> str | None:
     return shutil.which("nginx") or next((p for p in NGINX_PATHS if Path(p).exists()), None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 @contextlib.contextmanager
 def running(upstream: str, config: str, workdir: Path) -> Iterator[str]:
     """nginx in front of ``upstream`` with the named config; yields its base URL."""
     binary = find()
     assert binary, "nginx is not installed"
     for _attempt in range(3):  # the free port may be taken between the probe and nginx's bind
-        port = _free_port()
+        port = free_port()
         conf = workdir / f"nginx-{port}.conf"
         conf.write_text(TEMPLATE.format(dir=workdir, port=port, upstream=upstream,
                                         directives=CONFIGS[config]))
         argv = [binary, "-p", str(workdir), "-c", str(conf), "-e", str(workdir / "error.log")]
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while proc.poll() is None and not _listening(port) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        if proc.poll() is None and _listening(port):
+        if wait_listening(port, alive=lambda p=proc: p.poll() is None):
             break
         _stop(proc)
     else:

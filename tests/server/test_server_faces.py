@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 from xml.etree import ElementTree
 
 import pytest
+from ports import free_port
 
 from conformance.cli import main
 from conformance.results import Outcome
@@ -59,14 +59,8 @@ def test_unusable_target_from_the_api():
         run_server_suite("file:///etc/passwd")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_unreachable_port_is_one_line_and_exit_2(capsys):
-    url = f"http://127.0.0.1:{_free_port()}/events"
+    url = f"http://127.0.0.1:{free_port()}/events"
     assert main(["server", url, "--timeout", "2"]) == 2
     captured = capsys.readouterr()
     err = captured.err.strip()

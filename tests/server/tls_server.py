@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import trustme
 from hypercorn.asyncio import serve
 from hypercorn.config import Config
+from ports import free_port, wait_listening
 
 from reference_servers import Settings
 from reference_servers.fastapi_app import create_app
@@ -31,17 +30,6 @@ class Served:
     ca: Path  # the private CA's certificate (PEM): what --cacert takes
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as s:
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
 @contextlib.contextmanager
 def running(workdir: Path) -> Iterator[Served]:
     """Serve the app for the block, in a thread with its own event loop."""
@@ -50,7 +38,7 @@ def running(workdir: Path) -> Iterator[Served]:
     ca_path, chain = workdir / "ca.pem", workdir / "server.pem"
     ca.cert_pem.write_to_path(str(ca_path))
     cert.private_key_and_cert_chain_pem.write_to_path(str(chain))
-    tls_port, plain_port = _free_port(), _free_port()
+    tls_port, plain_port = free_port(), free_port()
     config = Config()
     config.bind, config.insecure_bind = [f"127.0.0.1:{tls_port}"], [f"127.0.0.1:{plain_port}"]
     config.certfile = config.keyfile = str(chain)
@@ -71,9 +59,7 @@ def running(workdir: Path) -> Iterator[Served]:
 
     thread = threading.Thread(target=main, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not (_listening(tls_port) and _listening(plain_port)) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_listening(tls_port, plain_port)
     try:
         yield Served(f"https://127.0.0.1:{tls_port}", f"http://127.0.0.1:{plain_port}", ca_path)
     finally:
