@@ -98,6 +98,7 @@ class Report:
     results: list[Result] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
+    strict: bool = False  # --strict: a broken SHOULD (warn) fails the run too
 
     def summary(self) -> dict[str, int]:
         counts = Counter(r.outcome.value for r in self.results)
@@ -105,8 +106,9 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """Exit-code truth: no MUST failure and no error. Warnings never fail a run."""
-        return not any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in self.results)
+        """Exit-code truth: no MUST failure and no error. Warnings fail a run only when strict."""
+        failing = {Outcome.FAIL, Outcome.ERROR} | ({Outcome.WARN} if self.strict else set())
+        return not any(r.outcome in failing for r in self.results)
 
     def summary_line(self) -> str:
         """One line a person can read at a glance, pytest style."""
@@ -115,7 +117,8 @@ class Report:
                  for o in ("pass", "fail", "warn", "error", "skip", "info") if counts[o]]
         text = ", ".join(parts) or "nothing ran"
         verdict = "CONFORMS" if self.ok else "DOES NOT CONFORM"
-        return f"{self.kind} {self.target}: {verdict}: {text}"
+        strict = " (--strict: warnings fail)" if self.strict and counts["warn"] else ""
+        return f"{self.kind} {self.target}: {verdict}{strict}: {text}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -124,6 +127,7 @@ class Report:
             "summary": self.summary(),
             "ok": self.ok,
             "meta": {
+                "strict": self.strict,
                 "suite_version": _suite_version(),
                 "python": platform.python_version(),
                 "started": self.started,
@@ -139,6 +143,7 @@ class Report:
             target=data["target"],
             results=[Result.from_json(r) for r in data["results"]],
             meta=dict(data.get("meta", {})),
+            strict=bool(data.get("meta", {}).get("strict", False)),
         )
 
     def write_json(self, path: str | Path) -> None:

@@ -106,7 +106,9 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("S-02", "must", "Encode the body as UTF-8; a BOM only at the start", _PARSE),
     ("S-03", "should", "Send Cache-Control: no-cache or no-store", _AUTHORING),
     ("S-04", "should", "Do not buffer or compress the stream (X-Accel-Buffering: no)", _AUTHORING),
-    ("S-05", "should", "No connection-specific headers (they break HTTP/2)", _AUTHORING),
+    # S-05 is judged where it is a protocol violation (RFC 9113 §8.2.2): on HTTP/2 responses. On
+    # HTTP/1.1, Connection and Keep-Alive are the server's own framing, never a finding.
+    ("S-05", "must", "No connection-specific headers on HTTP/2 (RFC 9113 §8.2.2)", _AUTHORING),
     ("S-06", "should", "Flush headers at once and each event as it is written", _AUTHORING),
     ("S-07", "info", "204 No Content tells clients to stop reconnecting", "server-sent-events-intro"),
     ("S-08", "should", "Cross-origin use: Access-Control-Allow-Origin", _MODEL),
@@ -143,6 +145,12 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("P-03", "should", "Heartbeats are comments, not events", _AUTHORING),
     ("P-04", "should", "A client disconnect stops the server-side generator", _AUTHORING),
     ("P-05", "should", "Content-Type charset is absent or utf-8 (Chromium rejects others)", _MODEL),
+    # P-06 is a MUST although the spec has no such sentence: a stream whose events never reach a
+    # connected client (nothing in the whole window, or everything only when the body ends) is
+    # unusable whatever its bytes say, and a run must not end "CONFORMS" for it (exit 1).
+    ("P-06", "must", "Events reach the client while the connection is open (not never, not only at the end)", _AUTHORING),
+    ("P-07", "should", "A second request is answered while a stream is open", _AUTHORING),
+    ("P-08", "should", "Event types have no leading or trailing whitespace (listeners never match)", _DISPATCH),
 )
 
 RULES: dict[str, Rule] = {row[0]: Rule(*row) for row in _TABLE}

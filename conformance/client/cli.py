@@ -1,7 +1,7 @@
 """``sse-conformance client``: run an SSE client against every client case.
 
-Exit status: 0 when every MUST case passes (SHOULD failures are warnings), 1 when any fails or
-errors, 2 for usage errors (one line on stderr).
+Exit status: 0 when every MUST case passes (SHOULD failures are warnings; with ``--strict`` they
+fail too), 1 when any fails or errors, 2 for usage errors (one line on stderr).
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
     parser.add_argument("-q", "--quiet", action="store_true", help="only the failures and the summary line")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail (exit 1) on every SHOULD finding too, not only on MUSTs")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         target=client.name,
         results=results,
         meta={"profile": args.profile, "capabilities": sorted(client.capabilities), "pattern": args.k},
+        strict=args.strict,
     )
     if args.json_report:
         report.write_json(args.json_report)

@@ -2,8 +2,10 @@
 
 Why raw bytes: the checks judge what a client would see, so the body is read with
 ``aiter_raw`` (nothing decoded behind our back). ``Content-Encoding`` stays visible for the
-compression pitfall; gzip/deflate are decoded here, per read and bounded by ``max_bytes`` (a
-zip bomb stops at the bound), so the checks judge the decoded stream with true arrival times.
+compression pitfall; gzip/deflate are decoded here in bounded pieces (a zip bomb stops at
+``max_bytes``, ``max_events`` or the time bound inside one read), so the checks judge the decoded
+stream with true arrival times. The wire reads are recorded too (``raw_arrivals``): buffering is
+judged on when bytes reached the client, before any decompression.
 Every phase is bounded: headers by ``timeout``, the body by events, seconds and bytes.
 """
 
@@ -13,11 +15,13 @@ import asyncio
 import contextlib
 import enum
 import functools
+import os
+import socket
 import ssl
 import time
 import zlib
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import certifi
@@ -25,10 +29,11 @@ import httpx
 
 from ..sse import EventParser
 
-__all__ = ["Capture", "End", "Request", "capture"]
+__all__ = ["Capture", "End", "Request", "Transport", "capture", "client_for", "tls_context"]
 
 # Reads closer together than this are one arrival: bounds the record for 1-byte dribbles.
 MERGE_SECONDS = 0.001
+PIECE = 64 * 1024  # decoded bytes handled between two bound checks
 HARD_SLACK = 3.0  # seconds past timeout + max_seconds before a stuck exchange is abandoned
 
 
@@ -41,13 +46,24 @@ class End(str, enum.Enum):
     MAX_SECONDS = "max-seconds"
     MAX_BYTES = "max-bytes"
     NO_RESPONSE = "no-response"  # no status line and headers within the timeout
-    FAILED = "failed"  # connection refused, DNS, TLS, garbage instead of HTTP
+    UNREACHABLE = "unreachable"  # connection refused, DNS, TLS handshake: the URL is unusable
+    FAILED = "failed"  # connected, but garbage instead of HTTP, a reset, a protocol error
     UNDECODABLE = "undecodable"  # a Content-Encoding the suite cannot decode: body not judged
 
     @property
     def limited(self) -> bool:
         """We stopped reading, so the tail of the body is our cut, not the server's."""
         return self in (End.MAX_EVENTS, End.MAX_SECONDS, End.MAX_BYTES)
+
+
+@dataclass(frozen=True)
+class Transport:
+    """How to connect: which CAs to trust and which HTTP version to speak (curl's flags)."""
+
+    cacert: str | None = None
+    insecure: bool = False
+    http2: bool = False
+    http2_prior_knowledge: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +76,7 @@ class Request:
     max_events: int = 1000
     max_seconds: float = 10.0
     max_bytes: int = 8 * 1024 * 1024
+    transport: Transport = Transport()
 
 
 @dataclass
@@ -76,6 +93,9 @@ class Capture:
     body: bytearray = field(default_factory=bytearray, repr=False)
     raw_size: int = 0
     arrivals: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (time, body offset)
+    raw_arrivals: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (time, wire bytes)
+    t_end: float | None = None  # when the body ended or the suite stopped reading it
+    t0: float = 0.0  # time.monotonic() when the request was sent: the origin of every time above
     events_seen: int = 0
     end: End = End.CLEAN
     detail: str = ""
@@ -100,19 +120,30 @@ class Capture:
             self.arrivals.append((now, len(self.body)))
         self.body += data
 
+    def _wire(self, now: float, size: int) -> None:
+        if not self.raw_arrivals or now - self.raw_arrivals[-1][0] >= MERGE_SECONDS:
+            self.raw_arrivals.append((now, self.raw_size))
+        self.raw_size += size
 
-def _decoder(encoding: str | None) -> Callable[[bytes, int], bytes] | None:
-    """A bounded incremental decoder for gzip/deflate; None when the body is not encoded."""
+
+def _decoder(encoding: str | None) -> Callable[[bytes], Iterator[bytes]]:
+    """Split one wire read into decoded pieces of at most PIECE bytes (identity: slices).
+
+    Pieces, not one call: a few KiB of gzip can inflate to gigabytes, and the caller checks its
+    bounds (bytes, events, time) between pieces."""
     name = (encoding or "").strip().lower()
     if name in ("", "identity"):
-        return None
+        return lambda data: (data[i:i + PIECE] for i in range(0, len(data), PIECE))
     if name not in ("gzip", "x-gzip", "deflate"):
         raise _Undecodable(f"cannot decode Content-Encoding {encoding!r} (the suite asked for gzip)")
     inflater = zlib.decompressobj(47 if name != "deflate" else 15)
 
-    def decode(data: bytes, room: int) -> bytes:
+    def decode(data: bytes) -> Iterator[bytes]:
         try:
-            return inflater.decompress(data, max(room, 1))
+            while data:
+                piece = inflater.decompress(data, PIECE)
+                data = inflater.unconsumed_tail
+                yield piece
         except zlib.error as error:
             raise _Undecodable(f"the {name} body does not decode: {error}") from None
 
@@ -129,19 +160,29 @@ async def _read_body(response: httpx.Response, cap: Capture, t0: float) -> None:
     parser = EventParser()
     async for raw in response.aiter_raw():
         now = time.monotonic() - t0
-        cap.raw_size += len(raw)
-        room = req.max_bytes - len(cap.body)
-        data = decode(raw, room) if decode else raw[:room]
-        if data:
-            cap._add(now, data)
-            cap.events_seen += len(parser.feed(data))
-        if cap.events_seen >= req.max_events:
-            cap.end = End.MAX_EVENTS
-            return
-        if len(cap.body) >= req.max_bytes:
-            cap.end = End.MAX_BYTES
-            return
+        cap._wire(now, len(raw))
+        for whole in decode(raw):
+            piece = whole[: req.max_bytes - len(cap.body)]
+            if piece:  # a gzip header decodes to nothing: no arrival to record
+                cap._add(now, piece)
+                cap.events_seen += len(parser.feed(piece))
+            end = _bound_reached(cap, t0)
+            if end is not None:
+                cap.end = end
+                return
+            await asyncio.sleep(0)  # let the time bound (wait_for) act between pieces
     cap.end = End.CLEAN
+
+
+def _bound_reached(cap: Capture, t0: float) -> End | None:
+    req = cap.request
+    if cap.events_seen >= req.max_events:
+        return End.MAX_EVENTS
+    if len(cap.body) >= req.max_bytes:
+        return End.MAX_BYTES
+    if time.monotonic() - t0 >= req.max_seconds:
+        return End.MAX_SECONDS
+    return None
 
 
 def _build(client: httpx.AsyncClient, req: Request) -> httpx.Request:
@@ -168,17 +209,23 @@ async def capture(req: Request, into: Capture | None = None) -> Capture:
     return cap
 
 
+def client_for(req: Request) -> httpx.AsyncClient:
+    """An httpx client speaking the asked HTTP version, trusting what the user said to trust."""
+    tr = req.transport
+    return httpx.AsyncClient(timeout=httpx.Timeout(req.timeout, read=None), follow_redirects=True,
+                             max_redirects=5, verify=tls_context(tr.cacert, tr.insecure, tr.http2),
+                             http1=not tr.http2_prior_knowledge, http2=tr.http2 or tr.http2_prior_knowledge)
+
+
 async def _exchange(req: Request, cap: Capture) -> None:
-    timeout = httpx.Timeout(req.timeout, read=None)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=True, max_redirects=5,
-                                 verify=_tls()) as client:
-        t0 = time.monotonic()
+    async with client_for(req) as client:
+        t0 = cap.t0 = time.monotonic()
         try:
             response = await asyncio.wait_for(client.send(_build(client, req), stream=True), req.timeout)
         except asyncio.TimeoutError:
             cap.end, cap.detail = End.NO_RESPONSE, f"no response headers within {req.timeout:g} s"
         except (httpx.HTTPError, OSError) as error:
-            cap.end, cap.detail = End.FAILED, _describe(error)
+            cap.end, cap.detail = unreachable(error, req)
         else:
             await _consume(response, cap, t0)
         cap.elapsed = time.monotonic() - t0
@@ -199,14 +246,60 @@ async def _consume(response: httpx.Response, cap: Capture, t0: float) -> None:
         cap.end, cap.detail = End.UNDECODABLE, str(error)
     except (httpx.HTTPError, OSError) as error:
         cap.end, cap.detail = End.ABORTED, _describe(error)
+    cap.t_end = time.monotonic() - t0
     with contextlib.suppress(asyncio.TimeoutError, httpx.HTTPError):
         await asyncio.wait_for(response.aclose(), 1.0)
 
 
-@functools.lru_cache(maxsize=1)
-def _tls() -> ssl.SSLContext:
-    """One TLS context per process: building one loads the CA bundle, ~0.1 s a request otherwise."""
-    return ssl.create_default_context(cafile=certifi.where())
+def tls_context(cacert: str | None, insecure: bool, http2: bool) -> ssl.SSLContext:
+    """The TLS context for these settings; ``SSL_CERT_FILE``/``SSL_CERT_DIR`` count as settings."""
+    return _tls(cacert, insecure, http2, os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.lru_cache(maxsize=8)
+def _tls(cacert: str | None, insecure: bool, http2: bool, *_env: str | None) -> ssl.SSLContext:
+    """Cached: building a context loads the CA bundle, ~0.1 s a request otherwise.
+
+    --cacert alone, as curl does; else the system store with SSL_CERT_FILE/SSL_CERT_DIR (OpenSSL
+    reads them) plus certifi's bundle, so a bare container still verifies public sites."""
+    if insecure:
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    elif cacert:
+        context = ssl.create_default_context(cafile=cacert)
+    else:
+        context = ssl.create_default_context()
+        context.load_verify_locations(certifi.where())
+    # httpcore sets ALPN on the context it is given; one context per protocol choice keeps them apart.
+    context.set_alpn_protocols(["h2", "http/1.1"] if http2 else ["http/1.1"])
+    return context
+
+
+# Failures before any HTTP exchange: the URL is unusable (exit 2), with what to do about it.
+_UNREACHABLE_HINTS = (
+    (ssl.SSLCertVerificationError, "the server's certificate is not trusted: pass its CA with "
+                                   "--cacert FILE (or SSL_CERT_FILE), or skip the check with -k/--insecure"),
+    (ssl.SSLError, "the TLS handshake failed: is this an https:// server? (http:// for plain HTTP)"),
+    (socket.gaierror, "the host name does not resolve"),
+    (ConnectionRefusedError, "nothing listens there (connection refused)"),
+)
+
+
+def unreachable(error: BaseException, req: Request) -> tuple[End, str]:
+    """(UNREACHABLE, why and what to do) for connect/DNS/TLS failures; (FAILED, why) otherwise."""
+    if not isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)):
+        return End.FAILED, _describe(error)
+    chain, cause = [], error
+    while cause is not None and len(chain) < 8:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    for kind, hint in _UNREACHABLE_HINTS:
+        found = next((c for c in chain if isinstance(c, kind)), None)
+        if found is not None:
+            return End.UNREACHABLE, f"{hint} ({_describe(found)})"
+    if isinstance(error, httpx.ConnectTimeout):
+        return End.UNREACHABLE, f"could not connect within {req.timeout:g} s ({_describe(error)})"
+    return End.UNREACHABLE, _describe(error)
 
 
 def _describe(error: BaseException) -> str:

@@ -1,7 +1,8 @@
 """``sse-conformance server URL``: curl-like request options, h2spec-like output, CI exit codes.
 
-Exit 0 when every MUST rule holds, 1 when one fails or the suite could not judge, 2 for usage
-errors and unusable URLs (raised as ``cli.UsageError``: one line, no traceback).
+Exit 0 when every MUST rule holds (with ``--strict``: every SHOULD too), 1 when one fails or the
+suite could not judge, 2 for usage errors and URLs that cannot be reached at all (refused, DNS,
+untrusted certificate), raised as ``cli.UsageError``: one line, no traceback.
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ def add_request_options(add) -> None:
         help="stop reading after N body bytes (default: %(default)s)")
 
 
+def add_transport_options(add) -> None:
+    """TLS and HTTP version, named as curl names them."""
+    add("--cacert", metavar="FILE", help="trust the CA certificates in this PEM file (as curl); "
+                                         "else SSL_CERT_FILE, the system store and certifi")
+    add("-k", "--insecure", action="store_true", help="do not verify the server's certificate (as curl)")
+    add("--http2", action="store_true", help="offer HTTP/2 over TLS (ALPN) on https:// URLs (as curl)")
+    add("--http2-prior-knowledge", action="store_true",
+        help="speak HTTP/2 without negotiation (h2c) on http:// URLs (as curl)")
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", metavar="URL", help="the SSE endpoint, http:// or https://")
     parser.add_argument("-X", "--request", dest="method", metavar="METHOD",
@@ -43,6 +54,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         metavar="'Name: value'", help="extra request header (repeatable), as in curl")
     parser.add_argument("-d", "--data", metavar="DATA", help="request body; @FILE reads a file, as in curl")
     add_request_options(parser.add_argument)
+    add_transport_options(parser.add_argument)
+    parser.add_argument("--strict", action="store_true",
+                        help="fail (exit 1) on every SHOULD finding too, not only on MUSTs")
     parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
     parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
@@ -71,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
             args.url, profile=args.profile, method=method, headers=headers, data=data,
             resume=args.resume, origin=args.origin, idle=args.idle, timeout=args.timeout,
             max_events=args.max_events, max_seconds=args.max_seconds, max_bytes=args.max_bytes,
-            progress=progress)
+            progress=progress, cacert=args.cacert, insecure=args.insecure, http2=args.http2,
+            http2_prior_knowledge=args.http2_prior_knowledge, strict=args.strict)
     except UnusableTarget as error:
         raise UsageError(str(error)) from None
     print(report.summary_line() if args.quiet else render(report))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -46,6 +47,11 @@ class Options:
     max_events: int = DEFAULTS["max_events"]
     max_seconds: float = DEFAULTS["max_seconds"]
     max_bytes: int = DEFAULTS["max_bytes"]
+    # Transport, named as curl names them: trust, and which HTTP version to speak.
+    cacert: str | None = None  # --cacert FILE: PEM bundle of CAs to trust (else SSL_CERT_FILE/system)
+    insecure: bool = False  # -k/--insecure: do not verify the certificate
+    http2: bool = False  # --http2: offer h2 over TLS (ALPN)
+    http2_prior_knowledge: bool = False  # --http2-prior-knowledge: h2c on http://, no upgrade
 
     def __post_init__(self) -> None:
         try:
@@ -66,6 +72,22 @@ class Options:
                 raise UnusableTarget(f"--{name} must be positive, got {value}")
         if self.idle is not None and self.idle <= 0:
             raise UnusableTarget(f"--idle must be positive, got {self.idle}")
+        self._check_transport(parts.scheme)
+
+    def _check_transport(self, scheme: str) -> None:
+        """HTTP/2 and TLS options that cannot work for this URL are usage errors, not verdicts."""
+        if self.http2 and scheme != "https":
+            raise UnusableTarget("--http2 negotiates HTTP/2 over TLS (ALPN): use an https:// URL, "
+                                 "or --http2-prior-knowledge for h2c on http://")
+        if self.http2_prior_knowledge and scheme != "http":
+            raise UnusableTarget("--http2-prior-knowledge is for http:// URLs (h2c); use --http2 for https://")
+        if self.cacert is not None and not Path(self.cacert).is_file():
+            raise UnusableTarget(f"--cacert {self.cacert}: no such file")
+
+    @property
+    def protocol(self) -> str:
+        """The HTTP version asked for, as shown next to the one the server answered with."""
+        return "HTTP/2" if self.http2 or self.http2_prior_knowledge else "HTTP/1.1"
 
     @property
     def read_seconds(self) -> float:

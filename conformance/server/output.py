@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from ..results import Outcome, Report, Result
 from ..rules import RULES
+from .checks.delivery import NO_RESPONSE_CAUSES
 
 SYMBOLS = {Outcome.PASS: "✔", Outcome.FAIL: "×", Outcome.WARN: "⚠", Outcome.INFO: "ℹ",
            Outcome.SKIP: "-", Outcome.ERROR: "‼"}
@@ -27,12 +28,24 @@ def verdict(results: list[Result]) -> Outcome:
 
 def header(report: Report) -> str:
     meta = report.meta
-    line = f"sse-conformance server {report.target} (profile {meta.get('profile')}, {meta.get('method')})"
+    line = (f"sse-conformance server {report.target} (profile {meta.get('profile')}, {meta.get('method')}, "
+            f"{protocol(meta)})")
+    if meta.get("end") == "no-response":
+        return (f"{line}\n  no response: {meta.get('end_detail')}: likely {NO_RESPONSE_CAUSES}; "
+                "raise --timeout to wait longer")
     if meta.get("status") is None:
         return f"{line}\n  no response: {meta.get('end_detail')}"
     moved = f"\n  redirected to {meta['redirected_to']}" if meta.get("redirected_to") else ""
     return (f"{line}{moved}\n  {meta['status']} {meta.get('http_version')}, {meta.get('body_bytes')} body "
             f"bytes in {meta.get('elapsed')} s, body end: {meta.get('end')}")
+
+
+def protocol(meta: dict) -> str:
+    """The HTTP version spoken, and what was asked when the server chose another."""
+    asked, got = meta.get("http_asked") or "HTTP/1.1", meta.get("http_version")
+    if not got or got == asked:
+        return asked
+    return f"{got}, asked for {asked}"
 
 
 def rule_line(rule_id: str, results: list[Result]) -> str:

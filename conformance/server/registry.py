@@ -8,6 +8,7 @@ re-testing them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,13 +18,15 @@ from ..rules import RULES
 from .capture import Capture
 from .options import Options
 from .stream import Stream
+from .timing import Delivery, measure
 
 __all__ = [
-    "CHECKS", "RESPONSE", "STREAM", "Check", "Context", "broken", "check", "info", "passed", "shown",
-    "skipped",
+    "ANY", "CHECKS", "RESPONSE", "STREAM", "Check", "Context", "Probe", "broken", "check", "info", "passed",
+    "shown", "skipped",
 ]
 
 # Preconditions, in the order they are tested.
+ANY = "any"  # judges even a request that got no response (P-06: nothing answered; S-05: h2 refused)
 RESPONSE = "response"  # needs a status line and headers
 STREAM = "stream"  # needs a 200 response: headers and body of an error page are not judged
 
@@ -40,6 +43,12 @@ class Context:
     resumed_stream: Stream | None = None
     resume_from: str | None = None
     preflight: Capture | None = None
+    probe: Probe | None = None  # a second request while a stream is open (P-07)
+
+    @functools.cached_property
+    def delivery(self) -> Delivery:
+        """When the body's bytes and events reached the client (S-04, S-06, P-02, P-06)."""
+        return measure(self.main, self.stream)
 
     def at(self, offset: int) -> str:
         """An escaped excerpt of the body around ``offset``, labelled with the offset."""
@@ -57,6 +66,16 @@ class Check:
     @property
     def title(self) -> str:
         return RULES[self.rule].title
+
+
+@dataclass(frozen=True)
+class Probe:
+    """Two requests: ``first`` a stream kept open, ``second`` sent once its headers arrived."""
+
+    first: Capture
+    second: Capture | None  # None: the first never answered, so nothing was probed
+    sent_at: float  # seconds after the first request started
+    first_open_until: float | None  # when the first body ended (None: still open when we stopped)
 
 
 CHECKS: dict[str, Check] = {}

@@ -1,8 +1,9 @@
 """Observe once, judge per rule: the requests the checks need, then every planned check.
 
-``observe`` makes the requests (the main stream and a HEAD at once; the resume and the CORS
-preflight when asked) and builds the :class:`Context`; ``judge`` runs one check under its
-preconditions and never lets a crash escape; ``run_server_suite`` is the public sync API.
+``observe`` makes the requests one after another (the main stream first, alone, so nothing
+competes with it; then HEAD, the second-request probe, the CORS preflight and the resume) and
+builds the :class:`Context`; ``judge`` runs one check under its preconditions and never lets a
+crash escape; ``run_server_suite`` is the public sync API.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ from typing import Any
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from . import checks  # noqa: F401 - fills the registry
-from .capture import Capture, End, Request, capture
+from .capture import Capture, End, Request, Transport, capture
 from .checks.active import resume_point
 from .checks.delivery import timings
-from .checks.pitfalls import HEAD_SECONDS
-from .options import DEFAULTS, Options
-from .registry import CHECKS, STREAM, Check, Context
+from .checks.pitfalls import HEAD_SECONDS, PROBE_SECONDS
+from .options import DEFAULTS, Options, UnusableTarget
+from .probe import probe
+from .registry import ANY, CHECKS, STREAM, Check, Context
 from .stream import analyse
 
-__all__ = ["judge", "observe", "planned", "run_server_suite"]
+__all__ = ["Unreachable", "judge", "observe", "planned", "run_server_suite"]
 
 Progress = Callable[[str], None]
 PROGRESS_EVERY = 2.0
@@ -36,10 +38,14 @@ OPT_IN = {"resume": "--resume", "origin": "--origin ORIGIN", "idle": "--idle SEC
 _ORDER = {rule_id: i for i, rule_id in enumerate(RULES)}
 
 
+class Unreachable(UnusableTarget):
+    """The URL could not be reached at all (refused, DNS, TLS): exit 2, one line."""
+
+
 def planned(options: Options) -> list[Check]:
-    """The checks for this profile, in rule-table order (opt-in ones included, to show the skip)."""
-    chosen = [c for c in CHECKS.values() if c.profile in (None, options.profile)]
-    return sorted(chosen, key=lambda c: _ORDER[c.rule])
+    """Every server check, in rule-table order: opt-in and other-profile ones too, so every rule
+    gets a line (a skip that says how to run it)."""
+    return sorted(CHECKS.values(), key=lambda c: _ORDER[c.rule])
 
 
 def _headers(options: Options, *extra: tuple[str, str]) -> tuple[tuple[str, str], ...]:
@@ -55,7 +61,9 @@ def _request(options: Options, method: str | None = None, *extra: tuple[str, str
                   max_seconds=options.read_seconds, max_bytes=options.max_bytes)
     fields.update(bounds)
     data = options.data if method is None else None
-    return Request(method or options.method, options.url, _headers(options, *extra), data, **fields)
+    transport = Transport(options.cacert, options.insecure, options.http2, options.http2_prior_knowledge)
+    return Request(method or options.method, options.url, _headers(options, *extra), data, **fields,
+                   transport=transport)
 
 
 async def _ticking(progress: Progress | None, caps: Iterable[Capture], work: Coroutine) -> Any:
@@ -71,24 +79,31 @@ async def _ticking(progress: Progress | None, caps: Iterable[Capture], work: Cor
 
 
 async def observe(options: Options, progress: Progress | None = None) -> Context:
-    """Make every request the planned checks need; bounded by the options' limits."""
+    """Make every request the planned checks need, one at a time; bounded by the options' limits.
+
+    The main stream goes alone: a concurrent HEAD would wait on a single worker (and be blamed)
+    and would run the handler, taking events from the stream being judged."""
     origin = (("Origin", options.origin),) if options.origin else ()
-    main_req = _request(options, None, *origin)
-    head_req = _request(options, "HEAD", timeout=min(options.timeout, HEAD_SECONDS), max_seconds=HEAD_SECONDS)
-    live = [Capture(main_req)]
-    jobs = [capture(main_req, into=live[0])]
-    if options.method.upper() == "GET":
-        jobs.append(capture(head_req))
-    if options.origin:
-        jobs.append(capture(_request(options, "OPTIONS", ("Origin", options.origin),
-                                     ("Access-Control-Request-Method", options.method),
-                                     ("Access-Control-Request-Headers", "last-event-id"),
-                                     timeout=options.timeout, max_seconds=options.timeout)))
-    done = await _ticking(progress, live, asyncio.gather(*jobs))
-    main = done[0]
+    main = Capture(_request(options, None, *origin))
+    await _ticking(progress, [main], capture(main.request, into=main))
     ctx = Context(options, main, analyse(main))
-    ctx.head = done[1] if options.method.upper() == "GET" else None
-    ctx.preflight = done[-1] if options.origin else None
+    if not main.answered:
+        return ctx  # nothing more to learn: no probe would get further than the main request
+    if options.method.upper() == "GET":
+        ctx.head = await capture(_request(options, "HEAD", timeout=min(options.timeout, HEAD_SECONDS),
+                                          max_seconds=HEAD_SECONDS))
+        if main.status == 200:
+            if progress:
+                progress("probing a second request while a stream is open")
+            ctx.probe = await probe(_request(options, None, *origin, max_seconds=PROBE_SECONDS + 2),
+                                    _request(options, None, timeout=PROBE_SECONDS, max_seconds=0.5,
+                                             max_events=1),
+                                    options.timeout)
+    if options.origin:
+        ctx.preflight = await capture(_request(options, "OPTIONS", ("Origin", options.origin),
+                                               ("Access-Control-Request-Method", options.method),
+                                               ("Access-Control-Request-Headers", "last-event-id"),
+                                               timeout=options.timeout, max_seconds=options.timeout))
     if options.resume and main.status == 200:
         point = resume_point(ctx.stream)
         if point is not None:
@@ -102,17 +117,32 @@ async def observe(options: Options, progress: Progress | None = None) -> Context
     return ctx
 
 
+def _precondition(check: Check, ctx: Context) -> tuple[Outcome, str] | None:
+    """Why this check cannot judge this run (the outcome to show instead), or None to judge it."""
+    main, options = ctx.main, ctx.options
+    if check.profile not in (None, options.profile):
+        return Outcome.SKIP, f"opt-in: run with --profile {check.profile}"
+    if check.option and not getattr(options, check.option):
+        return Outcome.SKIP, f"opt-in: run with {OPT_IN[check.option]}"
+    if check.needs == ANY:
+        return None
+    if main.end is End.NO_RESPONSE:
+        return Outcome.SKIP, f"no response: {main.detail} (see P-06)"
+    if not main.answered:
+        return Outcome.ERROR, f"no response: {main.detail}"
+    if check.needs == STREAM and main.status != 200:
+        return Outcome.SKIP, f"status {main.status}: no stream to judge"
+    if check.needs == STREAM and main.end is End.UNDECODABLE and check.rule != "S-04":
+        return Outcome.ERROR, f"cannot judge the body: {main.detail}"
+    return None
+
+
 def judge(check: Check, ctx: Context) -> list[Result]:
     """One check's verdicts, or a skip/error that says why it could not judge."""
-    rule, main, started = check.rule, ctx.main, time.monotonic()
-    if check.option and not getattr(ctx.options, check.option):
-        results = [Result(rule, Outcome.SKIP, f"opt-in: run with {OPT_IN[check.option]}")]
-    elif not main.answered:
-        results = [Result(rule, Outcome.ERROR, f"no response: {main.detail}")]
-    elif check.needs == STREAM and main.status != 200:
-        results = [Result(rule, Outcome.SKIP, f"status {main.status}: no stream to judge")]
-    elif check.needs == STREAM and main.end is End.UNDECODABLE and check.rule != "S-04":
-        results = [Result(rule, Outcome.ERROR, f"cannot judge the body: {main.detail}")]
+    rule, started = check.rule, time.monotonic()
+    blocked = _precondition(check, ctx)
+    if blocked is not None:
+        results = [Result(rule, blocked[0], blocked[1])]
     else:
         try:
             results = check.func(ctx)
@@ -131,6 +161,7 @@ def meta(ctx: Context) -> dict[str, Any]:
         "method": ctx.options.method,
         "status": main.status,
         "http_version": main.http_version,
+        "http_asked": ctx.options.protocol,
         "redirected_to": main.redirected_to,
         "headers": main.headers,
         "end": main.end.value,
@@ -170,12 +201,22 @@ def run_server_suite(
     max_seconds: float = DEFAULTS["max_seconds"],
     max_bytes: int = DEFAULTS["max_bytes"],
     progress: Progress | None = None,
+    cacert: str | None = None,
+    insecure: bool = False,
+    http2: bool = False,
+    http2_prior_knowledge: bool = False,
+    strict: bool = False,
 ) -> Report:
     """Check one SSE endpoint against every server rule of ``profile``; never raises for what the
-    server does. Raises :class:`~conformance.server.options.UnusableTarget` for a bad URL/option."""
+    server does. Raises :class:`~conformance.server.options.UnusableTarget` for a bad URL/option,
+    and its subclass :class:`Unreachable` when nothing can be reached there (refused, DNS, TLS).
+    ``strict`` makes every SHOULD finding fail the report too."""
     options = Options(url, profile, method.upper(), tuple(headers),
                       data.encode() if isinstance(data, str) else data, resume, origin, idle,
-                      timeout, max_events, max_seconds, max_bytes)
+                      timeout, max_events, max_seconds, max_bytes,
+                      cacert, insecure, http2, http2_prior_knowledge)
     ctx = _run(observe(options, progress))
+    if ctx.main.end is End.UNREACHABLE:
+        raise Unreachable(f"cannot reach {url}: {ctx.main.detail}")
     results = [r for check in planned(options) for r in judge(check, ctx)]
-    return Report(kind="server", target=url, results=results, meta=meta(ctx))
+    return Report(kind="server", target=url, results=results, meta=meta(ctx), strict=strict)

@@ -356,3 +356,9 @@ def slow_first_time_client(url: str, **options: object) -> Iterator[dict[str, st
         open(marker, "w").close()
         time.sleep(60)
     yield from good_client(url, **options)
+
+
+def wildcard_accept_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Parses right but sends Accept: */*: a SHOULD (N-01) finding and nothing else (--strict)."""
+    headers = {**(options.get("headers") or {}), "Accept": "*/*"}  # type: ignore[dict-item]
+    yield from good_client(url, **{**options, "headers": headers})

@@ -150,3 +150,10 @@ def test_progress_dots_wait_off_a_tty_then_print_one_mark_per_item(monkeypatch):
     quiet(item, results[1:])
     quiet.finish()
     assert quiet.stream.getvalue() == "F.\n"
+
+
+def test_strict_turns_a_should_warning_into_exit_1(cli):
+    args = ("client", "naive_clients:wildcard_accept_client", "-k", "HT-001", "--chunking", "whole", "-q")
+    lenient, strict = cli(*args), cli(*args, "--strict")
+    assert lenient.returncode == 0 and "WARN HT-001" in lenient.stdout
+    assert strict.returncode == 1 and "DOES NOT CONFORM (--strict: warnings fail)" in strict.stdout

@@ -1,13 +1,16 @@
 """A byte-exact HTTP/1.1 server on raw asyncio: every fault a server can commit, on its own path.
 
 Each variant is a function (request -> steps). A step is bytes to write, a float (sleep that
-many seconds: the fault itself, e.g. a buffered burst), ABORT (reset the connection), or HANG
-(never write again). No framework in the way, so any byte sequence can be produced.
+many seconds: the fault itself, e.g. a buffered burst), ABORT (reset the connection), HANG
+(never write again) or LOCK (wait for the one worker, held until the response ends: a sync server
+with a single worker). No framework in the way, so any byte sequence can be produced. A client
+that opens with the HTTP/2 preface gets the h2c variants of ``h2c.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
 import json
 import threading
@@ -15,8 +18,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
+from h2c import serve_h2c
+
 ABORT = "abort"
 HANG = "hang"
+LOCK = "lock"
 
 GOOD_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -94,6 +100,25 @@ def endless(_req: Req) -> Iterator:
             yield 0.001
 
 
+def batched(_req: Req) -> list:
+    """What a byte buffer in front of a fast stream delivers: 4 batches of 8 events, cut mid-event,
+    each after a long silence (the buffer filling)."""
+    body = b"".join(events(32))
+    size = len(body) // 4 + 5  # not an event boundary: the buffer, not the app, decides the cut
+    return [head(), *(x for i in range(0, len(body), size) for x in (0.8, chunk(body[i:i + size]))), LAST]
+
+
+def gzip_held(_req: Req) -> list:
+    """Old GZipMiddleware: headers held until the compressor emits, glued to a gzip body."""
+    h = head(headers=dict(GOOD_HEADERS, **{"Content-Encoding": "gzip"}))
+    return [3.1, h + chunk(gzip.compress(b"".join(events(3)))), LAST]
+
+
+@functools.cache
+def _bomb() -> bytes:
+    return gzip.compress(b"data: x\n\n" * 5_000_000, compresslevel=9)  # 45 MB in about 90 KB
+
+
 def flood_newlines(_req: Req) -> Iterator:
     yield head()
     while True:
@@ -121,6 +146,14 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/resume-skips": lambda r: _resumable(r, shift=1),
     "/ok-idle": lambda r: stream(b": ping\n\n", 0.15, b": ping\n\n", 0.15, b": ping\n\n", 0.15, *events(1)),
     "/idle-silent": lambda r: stream(*events(1), 0.9, *events(1, start=2)),
+    "/keep-alive": lambda r: stream(*events(2), headers=dict(GOOD_HEADERS, Connection="keep-alive",
+                                                             **{"Keep-Alive": "timeout=5"})),
+    "/proxied": lambda r: stream(*events(2), headers={**GOOD_HEADERS, "X-Accel-Buffering": "yes",
+                                                      "Via": "1.1 nginx", "Server": "nginx"}),
+    "/gzip": lambda r: gzipped(b"".join(events(3))),
+    # a comment flushed at once, a slow backlog lookup, the backlog in one write, then live events
+    "/comment-backlog": lambda r: stream(b": connected\n\n", 1.5, b"".join(events(5)),
+                                         *(x for e in events(3, start=6) for x in (0.1, e))),
     "/cors": lambda r: stream(*events(2), headers=dict(GOOD_HEADERS, **{
         "Access-Control-Allow-Origin": r.headers.get("origin", "*"),
         "Access-Control-Allow-Headers": "Last-Event-ID"})),
@@ -142,14 +175,17 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/aborted-boundary": lambda r: [*stream(*events(2), end=b""), ABORT],
     "/slow-start": lambda r: [head(), 1.05, *(x for e in events(4) for x in (chunk(e), 0.1)), LAST],
     "/buffered": lambda r: [head(), 1.1, b"".join(chunk(e) for e in events(5)), LAST],
-    "/gzip": lambda r: gzipped(b"".join(events(3))),
     "/brotli": lambda r: stream(b"\x8b\x00\x80data: x\n\n\x03",
                                 headers={**GOOD_HEADERS, "Content-Encoding": "br"}),
     "/content-length": lambda r: [head(headers=dict(GOOD_HEADERS, **{"Content-Length": "46"}), chunked=False),
                                   b"".join(events(2))],
-    "/proxied": lambda r: stream(*events(2), headers={**GOOD_HEADERS, "X-Accel-Buffering": "yes",
-                                                      "Via": "1.1 nginx"}),
-    "/keep-alive": lambda r: stream(*events(2), headers=dict(GOOD_HEADERS, Connection="keep-alive")),
+    "/batched": batched,
+    "/gzip-held": gzip_held,
+    "/gzip-bomb": lambda r: stream(_bomb(), headers=dict(GOOD_HEADERS, **{"Content-Encoding": "gzip"})),
+    "/single-worker": lambda r: [LOCK, head(), *(x for e in events(15) for x in (chunk(e), 0.2)), LAST],
+    "/heartbeat-data": lambda r: stream(*(x for e in events(3) for x in (e, b"data: ping\n\n"))),
+    "/event-trailing-space": lambda r: stream(b"event: success \ndata: x\n\n", *events(1)),
+    "/event-newline": lambda r: stream(b"event: a\nb\ndata: x\n\n", *events(1)),
     "/headers-late": lambda r: [3.1, head(), chunk(events(1)[0]), 0.05, chunk(events(1, start=2)[0]), LAST],
     "/field-case": lambda r: stream(b"Data: a\n\n", *events(1)),
     "/error-field": lambda r: stream(*chat(chunk_json("a")), b"error: boom\n\n", *chat("[DONE]")),
@@ -184,9 +220,9 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
 }
 
 
-async def _read_request(reader: asyncio.StreamReader) -> Req | None:
+async def _read_request(reader: asyncio.StreamReader, first: bytes) -> Req | None:
     try:
-        raw = await reader.readuntil(b"\r\n\r\n")
+        raw = first + await reader.readuntil(b"\r\n\r\n")
     except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
         return None
     first, *lines = raw.decode("latin-1").split("\r\n")
@@ -200,9 +236,18 @@ async def _read_request(reader: asyncio.StreamReader) -> Req | None:
     return Req(method, path.split("?")[0], headers, body)
 
 
+_worker: dict[str, asyncio.Lock] = {}
+
+
 async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    lock = _worker.setdefault("lock", asyncio.Lock())
+    held = False
     try:
-        req = await _read_request(reader)
+        first = await reader.readexactly(3)
+        if first == b"PRI":  # the HTTP/2 connection preface: h2c with prior knowledge
+            await serve_h2c(reader, writer, first)
+            return
+        req = await _read_request(reader, first)
         if req is None:
             return
         variant = VARIANTS.get(req.path)
@@ -211,8 +256,12 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             return
         steps = variant(req)
         if req.method == "HEAD" and isinstance(steps, list) and steps[0] != HANG:
-            steps = [s for s in steps[:1] if isinstance(s, bytes)] or steps
+            steps = [s for s in steps if s == LOCK][:1] + [s for s in steps if isinstance(s, bytes)][:1]
         for step in steps:
+            if step == LOCK:
+                await lock.acquire()
+                held = True
+                continue
             if step == ABORT:
                 writer.transport.abort()
                 return
@@ -225,9 +274,11 @@ async def _serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             else:
                 writer.write(step)
                 await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
+    except (ConnectionError, asyncio.CancelledError, asyncio.IncompleteReadError):
         return
     finally:
+        if held:
+            lock.release()
         if not writer.transport.is_closing():
             writer.close()
 
@@ -259,5 +310,10 @@ def running() -> Iterator[str]:
 
 
 async def _guard(coro) -> None:
+    """Run the server; once it stops, end the handlers still streaming (a probe's open stream)."""
     with suppress(asyncio.CancelledError):
         await coro
+    handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in handlers:
+        task.cancel()
+    await asyncio.gather(*handlers, return_exceptions=True)

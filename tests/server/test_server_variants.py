@@ -18,7 +18,11 @@ def verdicts(url: str, **kw) -> dict[str, set[Outcome]]:
 
 BAD = {Outcome.FAIL, Outcome.WARN, Outcome.ERROR}
 CORRECT = ["/ok-lf", "/ok-crlf", "/ok-cr", "/ok-bom", "/ok-comments", "/ok-nospace", "/ok-retry", "/ok-split",
-           "/slow-start"]
+           "/slow-start",
+           "/keep-alive",  # Connection/Keep-Alive from an HTTP/1.1 server: its own framing
+           "/proxied",  # header clues alone (Via, Server: nginx) are never a finding
+           "/gzip",  # compressed, but nothing measured was held back
+           "/comment-backlog"]  # a comment at once, a slow backlog in one write, then live: not buffering
 
 
 @pytest.mark.parametrize("path", CORRECT)
@@ -52,11 +56,20 @@ FAULTS = [
     ("/aborted", "S-09", Outcome.FAIL, {}),
     ("/aborted-boundary", "S-21", Outcome.FAIL, {}),
     ("/buffered", "S-06", Outcome.WARN, {}),
-    ("/gzip", "S-04", Outcome.WARN, {}),
+    ("/buffered", "P-06", Outcome.FAIL, {}),  # every event held until the body ended
+    ("/headers-then-hang", "P-06", Outcome.FAIL, {"max_seconds": 0.5}),  # open, and never a byte
+    ("/never-answers", "P-06", Outcome.FAIL, {"timeout": 0.5}),  # open, and never the headers
+    ("/batched", "S-06", Outcome.WARN, {}),
+    ("/gzip-held", "S-04", Outcome.WARN, {}),
+    ("/gzip-held", "P-02", Outcome.WARN, {}),
+    ("/brotli", "S-04", Outcome.WARN, {}),
     ("/content-length", "S-04", Outcome.WARN, {}),
-    ("/proxied", "S-04", Outcome.WARN, {}),
-    ("/keep-alive", "S-05", Outcome.WARN, {}),
+    ("/h2-keep-alive", "S-05", Outcome.FAIL, {"http2_prior_knowledge": True}),
     ("/headers-late", "P-02", Outcome.WARN, {}),
+    ("/single-worker", "P-07", Outcome.WARN, {}),
+    ("/heartbeat-data", "P-03", Outcome.WARN, {}),
+    ("/event-trailing-space", "P-08", Outcome.WARN, {}),
+    ("/event-newline", "S-13", Outcome.FAIL, {}),
     ("/field-case", "S-17", Outcome.WARN, {}),
     ("/nul-id", "S-14", Outcome.WARN, {}),
     ("/bad-retry", "S-15", Outcome.WARN, {}),
@@ -83,7 +96,8 @@ FAULTS = [
     ("/ok-lf", "S-08", Outcome.WARN, {"origin": "https://app.example"}),
     ("/endless", "O-02", Outcome.ERROR, {"profile": "openai", "max_events": 20}),
 ]
-RECORD_ONLY = {"S-07", "S-10", "S-12", "S-20"}  # info rules: recorded, never judged
+RECORD_ONLY = {"S-07", "S-10", "S-12", "S-20",  # info rules: recorded, never judged
+               "S-22", "P-04"}  # not observable from one URL: a skip line with the reason
 
 
 @pytest.mark.parametrize(("path", "rule", "outcome", "options"), FAULTS, ids=lambda v: v if isinstance(v, str)
@@ -141,3 +155,50 @@ def test_resume_without_ids_is_skipped_with_a_reason(faulty_url):
     report = run_server_suite(faulty_url + "/ok-openai", resume=True, timeout=5)
     s19 = next(r for r in report.results if r.rule == "S-19")
     assert s19.outcome is Outcome.SKIP and "no event carried an id" in s19.message
+
+
+def _by_rule(url: str, **kw) -> dict:
+    report = run_server_suite(url, **{"timeout": 5, "max_seconds": 5, **kw})
+    return {r.rule: r for r in report.results}
+
+
+def test_batches_are_flagged_with_the_measured_bursts(faulty_url):
+    s06 = _by_rule(faulty_url + "/batched")["S-06"]
+    assert s06.outcome is Outcome.WARN and "events arrive in batches: 4 times" in s06.message
+    assert "cut mid-event" in s06.actual and "s of silence" in s06.actual  # the bursts as evidence
+
+
+def test_a_single_worker_is_told_about_workers_not_head(faulty_url):
+    found = _by_rule(faulty_url + "/single-worker")
+    assert found["P-01"].outcome is Outcome.PASS  # HEAD alone, after the stream, answers at once
+    assert found["P-07"].outcome is Outcome.WARN and "workers" in found["P-07"].fix
+
+
+def test_keep_alive_on_http11_is_not_judged_by_s05(faulty_url):
+    s05 = _by_rule(faulty_url + "/keep-alive")["S-05"]
+    assert s05.outcome is Outcome.SKIP and "needs HTTP/2" in s05.message and "keep-alive" in s05.message
+
+
+def test_h2c_response_without_connection_headers_passes_s05(faulty_url):
+    report = run_server_suite(faulty_url + "/ok-h2", http2_prior_knowledge=True, timeout=5)
+    assert report.meta["http_version"] == "HTTP/2" and report.ok
+    assert {r.rule: r.outcome for r in report.results}["S-05"] is Outcome.PASS
+
+
+def test_every_server_rule_has_a_line_in_every_run(faulty_url):
+    from conformance.rules import RULES
+
+    server_rules = {r for r in RULES if r.startswith(("S-", "P-"))} | {f"O-0{i}" for i in range(1, 7)}
+    for profile in ("generic", "openai"):
+        report = run_server_suite(faulty_url + "/ok-lf", profile=profile, timeout=5)
+        assert {r.rule for r in report.results} == server_rules
+        skips = [r for r in report.results if r.outcome is Outcome.SKIP]
+        assert all(r.message for r in skips)  # every skip says why
+
+
+def test_strict_fails_on_a_should_finding(faulty_url):
+    from conformance.cli import main
+
+    assert main(["server", "-q", faulty_url + "/no-cache-control"]) == 0
+    assert main(["server", "-q", "--strict", faulty_url + "/no-cache-control"]) == 1
+    assert main(["server", "-q", "--strict", faulty_url + "/ok-lf"]) == 0

@@ -1,4 +1,4 @@
-"""Field lines and what they dispatch: S-12, S-14, S-15, S-16, S-17, S-20, S-23."""
+"""Field lines and what they dispatch: S-12, S-14, S-15, S-16, S-17, S-20, S-23, P-08."""
 
 from __future__ import annotations
 
@@ -103,3 +103,18 @@ def some_event(ctx: Context) -> list[Result]:
                    evidence=ctx.at(0) if ctx.stream.body else "(empty body)",
                    fix="Check the endpoint sends data: lines ended by a blank line, "
                        "and that nothing (compression, a proxy) holds them back.")]
+
+
+@check("P-08", needs=STREAM)
+def event_type_is_trimmed(ctx: Context) -> list[Result]:
+    lines = _field_lines(ctx, "event")
+    padded = [line for line in lines if line.value != line.value.strip(" \t")]
+    if not padded:
+        return passed("P-08", f"{len(lines)} event types, none with leading or trailing whitespace")
+    line = padded[0]
+    return [broken("P-08", f"event type {line.value!r} has leading or trailing whitespace: clients keep it "
+                           f"(C-25), so addEventListener({line.value.strip()!r}) never fires",
+                   expected=f"event: {line.value.strip()}", actual=shown(line.raw),
+                   evidence=ctx.at(line.offset),
+                   fix="Trim the event name before writing it (one space after the colon is all clients "
+                       "remove).")]

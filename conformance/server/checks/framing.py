@@ -1,6 +1,8 @@
-"""Bytes and framing: S-02 (UTF-8, BOM), S-09 (blocks end with a blank line), S-10, S-11, S-21."""
+"""Bytes and framing: S-02 (UTF-8, BOM), S-09 (blocks end with a blank line), S-10, S-11, S-13, S-21."""
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 from ...results import Outcome, Result
 from ...sse import BOM, LineKind
@@ -118,3 +120,34 @@ def ends_cleanly(ctx: Context) -> list[Result]:
         return passed("S-21", f"no abort before the suite stopped reading ({cap.end.value})")
     comments = sum(1 for line in ctx.stream.lines if line.kind is LineKind.COMMENT)
     return passed("S-21", f"the body ended cleanly after {cap.elapsed:.2f} s ({comments} comments)")
+
+
+# Lines whose text ends at the line break: a CR or LF inside them starts a new, bogus line.
+SINGLE_LINE = (LineKind.COMMENT, "event", "id")
+
+
+@check("S-13", needs=STREAM)
+def single_line_fields(ctx: Context) -> list[Result]:
+    """A colonless line right after an event, id or comment line is the tail of a value that held
+    a line break (CR, LF or CRLF alike; data has S-11): no real field is written without a colon."""
+    found = [(before, line) for before, line in pairwise(ctx.stream.lines)
+             if _kind(before) in SINGLE_LINE and line.kind is LineKind.FIELD and ":" not in line.text]
+    if not found:
+        return passed("S-13", "no line break inside an event type, id or comment")
+    before, line = found[0]
+    return [broken("S-13", f"a line break inside {_kind_name(before)} text: the rest "
+                           f"({shown(line.text, 40)!r}) became a line of its own, which clients read as "
+                           "an unknown field",
+                   expected="event, id and comment text on one line", actual=shown(before.raw + line.raw),
+                   evidence=ctx.at(before.offset),
+                   fix="Reject or escape CR and LF in event names, ids and comments (JSON-encode them) "
+                       "before writing; only data may span lines, one data: line each.")]
+
+
+def _kind(line) -> object:
+    return LineKind.COMMENT if line.kind is LineKind.COMMENT else (line.name if line.kind is LineKind.FIELD
+                                                                   else None)
+
+
+def _kind_name(line) -> str:
+    return "a comment's" if line.kind is LineKind.COMMENT else f"an {line.name}:"

@@ -1,17 +1,13 @@
-"""Status line and response headers: S-01, S-03, S-04, S-05, S-07."""
+"""Status line and response headers: S-01, S-03, S-04, S-05, S-07, P-05."""
 
 from __future__ import annotations
 
 from ...results import Result
-from ..registry import RESPONSE, STREAM, Context, broken, check, info, passed, shown
+from ..capture import End
+from ..registry import ANY, RESPONSE, STREAM, Context, broken, check, info, passed, shown, skipped
 
-# Response headers that suggest a reverse proxy or CDN sits in front of the app (buffering).
-PROXY_SIGNS = ("via", "x-cache", "x-served-by", "cf-ray", "x-amz-cf-id", "x-varnish", "fly-request-id",
-               "x-vercel-id", "x-azure-ref", "x-forwarded-for", "x-forwarded-proto")
-PROXY_SERVERS = ("nginx", "openresty", "cloudflare", "envoy", "haproxy", "varnish", "apache", "squid",
-                 "caddy", "traefik", "awselb", "istio", "kong", "akamai")
 # Connection-specific headers (RFC 9113 §8.2.2): malformed in HTTP/2, Safari drops the stream.
-HOP_BY_HOP = ("connection", "keep-alive", "proxy-connection", "upgrade")
+HOP_BY_HOP = ("connection", "keep-alive", "proxy-connection", "upgrade", "transfer-encoding")
 
 
 def content_type(value: str | None) -> tuple[str, dict[str, str]]:
@@ -81,65 +77,66 @@ def cache_control(ctx: Context) -> list[Result]:
                    fix="Send Cache-Control: no-cache (aiohttp-sse) or no-store (sse-starlette).")]
 
 
-def _proxy_sign(ctx: Context) -> str | None:
-    for name in PROXY_SIGNS:
-        value = ctx.main.header(name)
-        if value is not None:
-            return f"{name}: {value}"
-    server = (ctx.main.header("server") or "").lower()
-    if any(word in server for word in PROXY_SERVERS):
-        return f"server: {server}"
-    return None
-
-
 @check("S-04", needs=STREAM)
 def no_buffering(ctx: Context) -> list[Result]:
+    """Content-Length proves the body was complete before it was sent; compression only counts
+    when the delivery measurements show it held events back (nginx gzip flushes per event)."""
     cap, results = ctx.main, []
-    encoding = cap.header("content-encoding")
-    if encoding and encoding.strip().lower() != "identity":
-        results.append(broken(
-            "S-04", f"the stream is compressed ({shown(encoding)}): compressors hold events back "
-                    "until about 32 KiB or the end of the stream",
-            expected="no Content-Encoding (the suite asked with Accept-Encoding: gzip)",
-            actual=f"Content-Encoding: {shown(encoding)}",
-            fix="Exclude text/event-stream from compression middleware (GZipMiddleware, nginx gzip), "
-                "or flush the compressor after every event."))
     length = cap.header("content-length")
     if length is not None:
         results.append(broken(
             "S-04", "Content-Length on a stream: the whole body was buffered before sending",
             expected="no Content-Length (chunked or close-delimited)", actual=f"Content-Length: {length}",
             fix="Return a streaming response (a generator), not a string or list."))
-    accel = (cap.header("x-accel-buffering") or "").strip().lower()
-    sign = _proxy_sign(ctx)
-    if accel != "no" and sign:
+    encoding = (cap.header("content-encoding") or "identity").strip().lower()
+    compressed = encoding != "identity"
+    if cap.end is End.UNDECODABLE:
         results.append(broken(
-            "S-04", "a proxy seems to be in front and X-Accel-Buffering: no is missing: "
-                    "nginx buffers responses by default, so events arrive in batches",
-            expected="X-Accel-Buffering: no", actual=f"{sign}; no X-Accel-Buffering",
-            fix="Send X-Accel-Buffering: no, or set proxy_buffering off for this location."))
+            "S-04", f"the stream is compressed with {shown(encoding)}, which the request did not accept "
+                    "(Accept-Encoding: gzip): clients cannot read it",
+            expected="no Content-Encoding, or one the client asked for", actual=cap.detail,
+            fix="Do not compress text/event-stream; never use an encoding the request did not accept."))
+    elif compressed and ctx.delivery.problem:
+        results.append(broken(
+            "S-04", f"the stream is compressed ({shown(encoding)}) and events were held back (see S-06, "
+                    "P-02, P-06): the compressor waits for more data before it emits any",
+            expected="each event flushed through the compressor, or no compression",
+            actual=f"Content-Encoding: {shown(encoding)}; {ctx.delivery.evidence()}",
+            fix="Exclude text/event-stream from compression middleware (GZipMiddleware, compression()), "
+                "or flush the compressor after every event (nginx gzip does)."))
     if results:
         return results
-    note = "X-Accel-Buffering: no" if accel == "no" else "no proxy in sight"
-    return passed("S-04", f"not compressed, no Content-Length, {note}")
+    how = (f"compressed ({shown(encoding)}) but flushed as written (measured)" if compressed
+           else "not compressed")
+    return passed("S-04", f"{how}, no Content-Length")
 
 
-@check("S-05", needs=STREAM)
-def no_hop_by_hop(ctx: Context) -> list[Result]:
-    found = []
-    for name in HOP_BY_HOP:
-        value = ctx.main.header(name)
-        if value is None:
-            continue
-        if name == "connection" and value.strip().lower() == "close" and ctx.main.http_version != "HTTP/2":
-            continue  # the HTTP/1.1 server's own framing, never the app's
-        found.append(f"{name}: {value}")
+@check("S-05", needs=ANY)
+def no_connection_headers_on_h2(ctx: Context) -> list[Result]:
+    cap = ctx.main
+    if H2_REFUSED in cap.detail:
+        return [broken(
+            "S-05", "the HTTP/2 response carries a connection-specific header, so HTTP/2 clients "
+                    f"(httpx/h2, curl, Safari) reject the whole response: {shown(cap.detail, 160)}",
+            expected="no Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding or Upgrade on HTTP/2",
+            actual=shown(cap.detail, 160), fix=_H2_FIX)]
+    if not cap.answered:
+        return skipped("S-05", f"no response to judge ({cap.end.value})")
+    if cap.http_version != "HTTP/2":
+        seen = [f"{n}: {cap.header(n)}" for n in HOP_BY_HOP if cap.header(n) is not None]
+        note = f" ({'; '.join(shown(s) for s in seen)} is the server's HTTP/1.1 framing)" if seen else ""
+        return skipped("S-05", f"needs HTTP/2: the response was {cap.http_version}{note}; "
+                               "run with --http2 (https) or --http2-prior-knowledge (h2c)")
+    found = [f"{name}: {cap.header(name)}" for name in HOP_BY_HOP if cap.header(name) is not None]
     if not found:
-        return passed("S-05", f"no connection-specific headers ({ctx.main.http_version})")
-    return [broken(
-        "S-05", f"connection-specific header {shown(found[0])}: legal on HTTP/1.1, but malformed "
-                "on HTTP/2, where Safari and strict clients drop the stream",
-        expected="no Connection, Keep-Alive, Proxy-Connection or Upgrade header",
-        actual="; ".join(shown(f) for f in found),
-        fix="Do not set Connection: keep-alive yourself (sse-starlette, aiohttp-sse and Litestar do); "
-            "let the HTTP server manage the connection.")]
+        return passed("S-05", "no connection-specific headers on the HTTP/2 response")
+    return [broken("S-05", f"connection-specific header {shown(found[0])} on an HTTP/2 response: "
+                           "malformed (RFC 9113 §8.2.2), strict clients drop the stream",
+                   expected="no Connection, Keep-Alive, Proxy-Connection or Upgrade header",
+                   actual="; ".join(shown(f) for f in found), fix=_H2_FIX)]
+
+
+# How h2 (under httpx) refuses such a response; the suite sees the refusal, not the headers.
+H2_REFUSED = "Connection-specific header field present"
+_H2_FIX = ("Do not set Connection or Keep-Alive yourself (sse-starlette, aiohttp-sse and Litestar do); "
+           "let the HTTP server manage the connection, and only add such headers on HTTP/1.1.")

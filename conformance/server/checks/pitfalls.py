@@ -1,39 +1,116 @@
-"""Real-world pitfalls a URL can be checked for: P-01 (HEAD hangs), P-03 (heartbeat events)."""
+"""Real-world pitfalls a URL can be checked for: P-01 (HEAD hangs), P-03 (heartbeat events),
+P-07 (a second request waits for the stream), and the rules no single URL can show (S-22, P-04).
+
+HEAD and the second request are sent after the main exchange, never during it: a concurrent
+request both blames HEAD for a single worker and runs the handler, stealing events from the stream.
+"""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from ...results import Result
 from ..capture import End
 from ..registry import STREAM, Context, broken, check, passed, shown, skipped
 
 HEAD_SECONDS = 3.0
+PROBE_SECONDS = 2.0  # a second request unanswered this long while a stream is open: serialised
 HEARTBEAT_TYPES = ("keep-alive", "keepalive", "ping", "heartbeat", "heart-beat", "hb")
+HEARTBEAT_WORDS = (*HEARTBEAT_TYPES, "pong", "alive", "tick", "noop", "{}")
+BEAT_MAX_CHARS = 32  # a heartbeat payload is short...
+BEAT_REPEATS = 3  # ...and repeated
+_HEAD_FIX = "Answer HEAD with the headers and no body (sse-starlette >= 3.x does, #218)."
+
+# Rules that one URL cannot show, with why: each still gets its line (a skip with the reason).
+UNOBSERVABLE = {
+    "S-22": "not observable from outside: identify clients by a token in the URL or a header, never "
+            "by IP address (proxies and NAT share one)",
+    "P-04": "not observable from one URL: check that a disconnect ends the generator (the reference "
+            "servers' /stats counts open streams)",
+}
 
 
 @check("P-01")
 def head_returns(ctx: Context) -> list[Result]:
     head = ctx.head
     if head is None:
-        return skipped("P-01", f"HEAD is only tried for GET streams (method {ctx.options.method})")
+        return skipped("P-01", f"HEAD is only tried for GET streams that answered (method "
+                               f"{ctx.options.method}, {ctx.main.status or ctx.main.end.value})")
     if head.end is End.NO_RESPONSE:
-        return [broken("P-01", f"HEAD got no response within {head.request.timeout:g} s: "
-                               "a streaming HEAD that never completes hangs monitors and proxies",
-                       expected="headers only, at once", actual=head.detail,
-                       fix="Answer HEAD with the headers and no body (sse-starlette >= 3.x does, #218).")]
-    if head.end is End.FAILED:
+        return [broken("P-01", f"HEAD alone, after the stream was closed, got no response within "
+                               f"{head.request.timeout:g} s: a streaming HEAD hangs monitors and proxies",
+                       expected="headers only, at once", actual=head.detail, fix=_HEAD_FIX)]
+    if head.end in (End.FAILED, End.UNREACHABLE):
         return [broken("P-01", f"HEAD failed: {head.detail}", expected="a HEAD response",
                        actual=head.detail, fix="Answer HEAD with the headers and no body, or with 405.")]
     return passed("P-01", f"HEAD answered {head.status} after {head.elapsed * 1000:.0f} ms")
 
 
+@check("P-07")
+def second_request_answered(ctx: Context) -> list[Result]:
+    probe = ctx.probe
+    if probe is None or probe.second is None:
+        return skipped("P-07", f"the probe repeats GET streams that answered (method {ctx.options.method}, "
+                               f"{ctx.main.status or ctx.main.end.value})")
+    second, waited_until = probe.second, probe.sent_at + PROBE_SECONDS
+    answered_at = probe.sent_at + second.t_headers if second.t_headers is not None else None
+    open_until = probe.first_open_until
+    if answered_at is not None and (open_until is None or answered_at <= open_until):
+        return passed("P-07", f"a second request was answered {second.t_headers * 1000:.0f} ms after it was "
+                              "sent, while a stream was open")
+    if answered_at is None and (open_until is None or open_until >= waited_until):
+        return [broken("P-07", f"while one stream was open, a second request got no response for "
+                               f"{PROBE_SECONDS:g} s ({second.detail or second.end.value}): the server "
+                               "serves one request at a time, so a second tab or a reconnect hangs",
+                       expected="a response to the second request while the first stream is open",
+                       actual=f"no headers within {PROBE_SECONDS:g} s",
+                       fix="Serve streams from an async server (uvicorn, hypercorn, aiohttp) or with "
+                           "enough workers or threads (gunicorn -k gevent, --threads N); a sync worker "
+                           "is held for the whole stream.")]
+    return skipped("P-07", f"inconclusive: the stream ended after {open_until or 0:.2f} s, before a second "
+                           "request had waited long enough to tell")
+
+
 @check("P-03", needs=STREAM)
 def heartbeats_are_comments(ctx: Context) -> list[Result]:
     beats = [b for b in ctx.stream.events if b.event.event.lower() in HEARTBEAT_TYPES]
+    what = f"({shown(beats[0].event.event)!r} events)" if beats else ""
+    if not beats:
+        beats = _repeated_messages(ctx)
+        what = f"(the same short data, {shown(beats[0].event.data)!r}, as message events)" if beats else ""
     if not beats:
         return passed("P-03", "no heartbeat sent as an event")
-    return [broken("P-03", f"{len(beats)} heartbeats are real events ({shown(beats[0].event.event)!r}): "
-                           "every client sees them as messages, and they reset nothing a comment would not",
+    return [broken("P-03", f"{len(beats)} heartbeats are real events {what}: every client hands them to "
+                           "the application as messages, and they reset nothing a comment would not",
                    expected="a comment line (: ping) followed by a blank line",
                    actual=shown(ctx.stream.body[beats[0].offset:beats[0].end.end]),
                    evidence=ctx.at(beats[0].offset),
                    fix="Send heartbeats as comments: ': ping\\n\\n'.")]
+
+
+def _repeated_messages(ctx: Context) -> list:
+    """Default-type events whose short data repeats: a heartbeat word, or repeated between others."""
+    events = ctx.stream.events
+    plain = [(i, b) for i, b in enumerate(events)
+             if b.event.event == "message" and len(b.event.data) <= BEAT_MAX_CHARS]
+    counts = Counter(b.event.data for _, b in plain)
+    for data, count in counts.most_common():
+        if count < BEAT_REPEATS:
+            break
+        beats = [(i, b) for i, b in plain if b.event.data == data]
+        between = beats[-1][0] - beats[0][0] + 1 > len(beats)  # other events among the repeats
+        if data.strip().lower() in HEARTBEAT_WORDS or between:
+            return [b for _, b in beats]
+    return []
+
+
+def _unobservable(rule_id: str):
+    @check(rule_id)
+    def not_observable(ctx: Context) -> list[Result]:
+        return skipped(rule_id, UNOBSERVABLE[rule_id])
+
+    return not_observable
+
+
+for _rule in UNOBSERVABLE:
+    _unobservable(_rule)

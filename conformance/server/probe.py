@@ -1,0 +1,39 @@
+"""P-07's probe: is a second request answered while a stream is open?
+
+Run after the main exchange, never during it: the stream being judged must not share the
+server with the suite's own probes. The first stream is kept open (not read to its end) while
+the second request waits; both are closed when the second has its answer or gave up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+from .capture import Capture, Request, capture
+from .registry import Probe
+
+__all__ = ["probe"]
+
+POLL = 0.01
+
+
+async def probe(first_req: Request, second_req: Request, header_timeout: float) -> Probe:
+    """Open ``first_req``; once its headers are in, send ``second_req`` and time its answer."""
+    first = Capture(first_req)
+    task = asyncio.ensure_future(capture(first_req, into=first))
+    try:
+        deadline = time.monotonic() + header_timeout
+        while first.status is None and not task.done() and time.monotonic() < deadline:
+            await asyncio.sleep(POLL)
+        if first.status != 200 or task.done():
+            return Probe(first, None, 0.0, first.t_end)
+        sent_at = time.monotonic() - first.t0
+        second = await capture(second_req)
+        ended = task.done() and not first.end.limited
+        return Probe(first, second, sent_at, first.t_end if ended else None)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
