@@ -296,7 +296,7 @@ class ClientRun:
         finally:
             watch.close()
             self.server.release(slot)
-        judgement = judge_run(case, item.chunking, observation, list(slot.requests))
+        judgement = judge_run(case, item.chunking, observation, list(slot.requests), slot.total)
         return Attempt(judgement.results, observation, rests_on_time(judgement, observation))
 
     async def run_item(self, item: Item) -> list[Result]:

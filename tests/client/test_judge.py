@@ -1,0 +1,159 @@
+"""The judge is pure: what a client reported, against a case, gives verdicts and fixes.
+
+No I/O here: Observations and request logs are built by hand, so each test shows one rule of
+judging failing on a faulty report and passing on a correct one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.cases import load_cases
+from conformance.cases.chunkings import chunking
+from conformance.client.caseserver import RecordedRequest
+from conformance.client.judge import CHUNKING_FIXES, FIXES, judge_run
+from conformance.client.observation import Observation
+from conformance.client.runner import Attempt, attribute_chunking_failures, rests_on_time
+from conformance.results import Outcome
+from conformance.sse import Event
+
+WHOLE = chunking("whole")
+
+
+def case(case_id: str):
+    return next(
+        c for c in load_cases(profile="openai" if case_id.startswith("OA") else "generic") if c.id == case_id
+    )
+
+
+def request(n: int = 1) -> list[RecordedRequest]:
+    return [
+        RecordedRequest("GET", "/cases/x/whole", [], "", received=float(i), ended=float(i) + 0.1)
+        for i in range(n)
+    ]
+
+
+def expected(c) -> list[Event]:
+    return list(c.expect.events)
+
+
+def test_a_correct_report_passes():
+    c = case("LE-001")
+    judgement = judge_run(c, WHOLE, Observation(events=expected(c), ended_by="returned"), request())
+    assert {r.outcome for r in judgement.results} == {Outcome.PASS}
+    assert not judgement.provisional
+
+
+def test_a_wrong_event_is_a_fact_not_provisional():
+    c = case("LE-001")
+    wrong = [Event("message", "wrong", ""), *expected(c)[1:]]
+    judgement = judge_run(c, WHOLE, Observation(events=wrong, ended_by="returned"), request())
+    assert {r.outcome for r in judgement.results} == {Outcome.FAIL}
+    assert "differs in data" in judgement.results[0].message
+    assert not judgement.provisional
+
+
+def test_missing_events_lead_the_message_before_the_time_out_and_are_provisional():
+    c = case("LE-001")
+    observation = Observation(events=[], ended_by="deadline", seconds=5.0)
+    judgement = judge_run(c, WHOLE, observation, request())
+    message = judgement.results[0].message
+    assert message.startswith("reported 0 of")
+    assert "timed out after 5.0 s" in message and message.index("timed out") > message.index("reported 0")
+    assert judgement.provisional
+
+
+def test_too_many_requests_can_never_be_undone_by_more_time():
+    c = next(c for c in load_cases() if c.expect.requests and c.expect.requests >= 2)
+    few = judge_run(c, WHOLE, Observation(events=[], ended_by="deadline"), request(1))
+    many = judge_run(
+        c, WHOLE, Observation(events=expected(c), ended_by="deadline"), request(c.expect.requests + 5)
+    )
+    assert few.provisional
+    assert not many.provisional
+    assert f"made {c.expect.requests + 5} request(s)" in many.results[0].message
+
+
+def test_the_request_count_is_the_true_total_not_the_kept_log():
+    c = next(c for c in load_cases() if c.expect.requests)
+    judgement = judge_run(
+        c, WHOLE, Observation(events=expected(c), ended_by="returned"), request(2), total=40
+    )
+    assert "made 40 request(s)" in judgement.results[0].message
+
+
+@pytest.mark.parametrize(
+    ("ended_by", "raised", "provisional", "confirm"),
+    [
+        ("quiet", None, True, True),
+        ("deadline", None, True, True),
+        ("returned", None, True, False),  # the client ended by itself: more time changes nothing
+        ("enough", None, True, False),
+        ("deadline", None, False, False),  # a wrong event is wrong however long we wait
+        ("raised", "ReadTimeout: timed out", False, True),  # its own reads were starved
+    ],
+)
+def test_only_failures_resting_on_a_time_bound_are_confirmed_alone(ended_by, raised, provisional, confirm):
+    c = case("LE-001")
+    events = [] if provisional else [Event("message", "wrong", "")]
+    observation = Observation(events=events, ended_by=ended_by, raised=raised)
+    judgement = judge_run(c, WHOLE, observation, request())
+    judgement = type(judgement)(judgement.results, provisional)
+    assert rests_on_time(judgement, observation) is confirm
+    assert Attempt(judgement.results, observation, confirm).on_time is confirm
+
+
+def test_a_passing_item_is_never_confirmed():
+    c = case("LE-001")
+    observation = Observation(events=expected(c), ended_by="enough")
+    assert not rests_on_time(judge_run(c, WHOLE, observation, request()), observation)
+
+
+def test_the_fix_follows_the_specific_rule_not_the_profile_umbrella():
+    c = case("OA-002")  # `data:` without a space: rules O-09 and C-15
+    judgement = judge_run(c, WHOLE, Observation(text="wrong", ended_by="returned"), request())
+    fixes = {r.fix for r in judgement.results}
+    assert fixes == {FIXES["C-15"]}
+    assert "choices[0].delta.content" not in fixes.pop()
+
+
+def test_a_case_failing_whole_never_gets_the_split_fix():
+    c = case("DA-014")  # rules C-38, C-37; served whole only
+    judgement = judge_run(c, WHOLE, Observation(events=[], ended_by="returned"), request())
+    assert {r.fix for r in judgement.results} == {FIXES["C-38"]}
+    assert FIXES["C-37"] not in {r.fix for r in judgement.results}
+
+
+def test_a_hang_gets_the_fix_for_how_it_ended():
+    c = case("LE-001")
+    judgement = judge_run(
+        c, WHOLE, Observation(events=expected(c), ended_by="deadline", seconds=5), request()
+    )
+    assert "never finished" in judgement.results[0].message
+    assert "return" in judgement.results[0].fix and judgement.results[0].fix != FIXES["C-08"]
+
+
+def test_a_case_passing_whole_but_failing_split_blames_the_split_with_its_fix():
+    c = case("LE-001")
+    whole = judge_run(c, WHOLE, Observation(events=expected(c), ended_by="returned"), request()).results
+    split = judge_run(c, chunking("1-byte"), Observation(events=[], ended_by="returned"), request()).results
+    results = attribute_chunking_failures(whole + split)
+    blamed = [r for r in results if r.rule == "C-37"]
+    assert blamed and blamed[0].chunking == "1-byte"
+    assert blamed[0].fix == CHUNKING_FIXES["1-byte"]
+    assert blamed[0].message.startswith("passes whole but fails split 1-byte")
+
+
+def test_a_flood_is_reported_as_such():
+    c = case("LE-001")
+    observation = Observation(events=expected(c) * 3, ended_by="flood", flooded="more than 20,000 events")
+    result = judge_run(c, WHOLE, observation, request()).results[0]
+    assert result.outcome is Outcome.FAIL and "more than 20,000 events" in result.message
+
+
+def test_an_adapter_fault_is_an_error_not_a_failure():
+    c = case("LE-001")
+    observation = Observation(broken="printed a line that is not JSON", ended_by="broken")
+    judgement = judge_run(c, WHOLE, observation, request())
+    assert {r.outcome for r in judgement.results} == {Outcome.ERROR}
+    assert judgement.results[0].fix is None

@@ -1,0 +1,122 @@
+"""The persistent adapter protocol: every message both ways follows the shipped JSON Schema, a
+Python callable and a Node adapter run behind it, and a broken adapter is one clear error."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+
+import jsonschema
+import naive_clients as nc
+import pytest
+
+from conformance.client.protocol import SCHEMA_PATH, Harness
+from conformance.client.runner import run_client_suite
+from conformance.client.targets import HarnessTarget, TargetError
+from conformance.results import Outcome
+
+SCHEMA = json.loads(SCHEMA_PATH.read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+@pytest.fixture
+def wire(monkeypatch):
+    """Every command the suite sends and every message an adapter sends, as parsed JSON."""
+    sent: list[dict] = []
+    received: list[dict] = []
+    send, dispatch = Harness._send, Harness._dispatch
+
+    async def record_send(self, message):
+        sent.append(message)
+        await send(self, message)
+
+    async def record_dispatch(self, line):
+        received.append(json.loads(line))
+        await dispatch(self, line)
+
+    monkeypatch.setattr(Harness, "_send", record_send)
+    monkeypatch.setattr(Harness, "_dispatch", record_dispatch)
+    return sent, received
+
+
+def invalid(messages: list[dict]) -> list[str]:
+    return [f"{m}: {e.message}" for m in messages for e in VALIDATOR.iter_errors(m)][:5]
+
+
+def test_the_schema_itself_is_valid_and_tells_commands_from_messages():
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    assert not invalid([{"cmd": "run", "seq": 1, "url": "http://x", "profile": "generic", "inputs": {}}])
+    assert invalid([{"cmd": "run", "seq": 0, "url": "http://x"}])  # seq from 1, profile and inputs needed
+    assert invalid([{"seq": 3, "event": {"type": "message"}}])  # an event without data
+    assert invalid([{"seq": 3, "end": "finished"}])  # not an ending the protocol knows
+
+
+def test_a_python_worker_speaks_the_protocol_exactly(wire):
+    sent, received = wire
+    for target, pattern, profile in [
+        (nc.good_client, "LE-00*", "generic"),  # events, end returned
+        (nc.crashing_client, "LE-001", "generic"),  # end raised
+        (nc.garbage_client, "LE-001", "generic"),  # end broken
+        (nc.hanging_client, "LE-001", "generic"),  # cancel / cancelled
+        (nc.openai_client, "OA-001", "openai"),  # text
+    ]:
+        run_client_suite(target, pattern=pattern, profile=profile, chunkings=["whole"], timeout_scale=0.3)
+    assert not invalid(sent), invalid(sent)
+    assert not invalid(received), invalid(received)
+    kinds = {next(k for k in m if k != "seq") for m in received}
+    assert {"ready", "thread", "event", "end", "text", "cancelled"} <= kinds
+    assert {m["cmd"] for m in sent} >= {"start", "run", "cancel", "stop"}
+    assert {m["end"] for m in received if "end" in m} >= {"returned", "raised", "broken"}
+
+
+def test_an_adapter_that_cannot_start_is_one_usage_error_line():
+    target = HarnessTarget([sys.executable, "-c", "import sys; sys.stderr.write('no such client\\n')"])
+    with pytest.raises(TargetError, match=r"exited .* before it was ready.*no such client"):
+        run_client_suite(target, pattern="LE-001", chunkings=["whole"])
+
+
+def test_an_adapter_that_prints_garbage_instead_of_ready_is_refused():
+    target = HarnessTarget([sys.executable, "-c", "print('hello'); import time; time.sleep(30)"])
+    with pytest.raises(TargetError, match="instead of the ready message"):
+        run_client_suite(target, pattern="LE-001", chunkings=["whole"])
+
+
+def test_a_worker_that_cannot_import_its_callable_says_why():
+    with pytest.raises(TargetError, match="no_such_module"):
+        run_client_suite(
+            HarnessTarget([sys.executable, "-m", "conformance.client.worker", "no_such_module:f"]),
+            pattern="LE-001",
+            chunkings=["whole"],
+        )
+
+
+@pytest.fixture(scope="module")
+def node_modules(tmp_path_factory):
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are not installed")
+    from conformance.report import install
+
+    cache = install.default_cache()
+    try:
+        install.npm_packages(cache)
+    except RuntimeError as error:
+        pytest.skip(f"npm packages cannot be installed here: {error}")
+    return install.node_dir(cache)
+
+
+def test_a_node_eventsource_adapter_runs_every_case_in_one_process(node_modules, wire):
+    from conformance.report.implementations import NODE_DIR
+
+    sent, received = wire
+    target = HarnessTarget(["node", str(NODE_DIR / "eventsource.mjs"), str(node_modules), "es2"])
+    report = run_client_suite(target, pattern="LE-0[01]*", chunkings=["whole", "1-byte"])
+    starts = [m for m in sent if m["cmd"] == "start"]
+    runs = [m for m in sent if m["cmd"] == "run"]
+    assert len(runs) > len(starts) >= 1  # several cases per process
+    assert not invalid(sent) and not invalid(received), invalid(sent) + invalid(received)
+    ready = next(m for m in received if "ready" in m)
+    assert ready["implementation"]["language"] == "javascript"
+    assert "reconnect" in report.meta["capabilities"]  # announced by the adapter itself
+    passed = {r.case for r in report.results if r.outcome is Outcome.PASS}
+    assert "LE-001" in passed  # CR, LF and CRLF endings: eventsource v2 gets these right
