@@ -13,11 +13,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from .rules import RULES
 
-__all__ = ["Outcome", "Report", "Result", "outcome_for_level"]
+__all__ = ["BROKEN", "FAMILIES", "NonConformance", "Outcome", "Report", "Result", "outcome_for_level"]
 
 
 class Outcome(str, enum.Enum):
@@ -27,6 +26,16 @@ class Outcome(str, enum.Enum):
     INFO = "info"  # recorded only
     SKIP = "skip"  # not run, with a reason
     ERROR = "error"  # the suite could not judge (crash, timeout of the harness itself)
+    XFAIL = "xfail"  # broken, but listed in the --baseline of known failures
+
+
+# What a rule ID's letter means: JUnit classnames and summaries group by it.
+FAMILIES = {"C": "parsing", "N": "connection", "S": "serving", "O": "openai", "P": "pitfalls"}
+BROKEN = frozenset({Outcome.FAIL, Outcome.ERROR, Outcome.WARN})
+
+
+class NonConformance(AssertionError):
+    """Raised by :meth:`Report.raise_for_failures`; its text is :meth:`Report.explain`."""
 
 
 def outcome_for_level(level: str) -> Outcome:
@@ -98,21 +107,47 @@ class Report:
     results: list[Result] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
+    strict: bool = False  # SHOULD findings (warn) and stale baseline entries fail the run too
 
     def summary(self) -> dict[str, int]:
         counts = Counter(r.outcome.value for r in self.results)
         return {o.value: counts.get(o.value, 0) for o in Outcome}
 
     @property
+    def stale(self) -> list[str]:
+        """Baseline entries that no longer fail (listed in ``meta["baseline"]`` by the gate)."""
+        return list(self.meta.get("baseline", {}).get("stale", []))
+
+    @property
     def ok(self) -> bool:
-        """Exit-code truth: no MUST failure and no error. Warnings never fail a run."""
-        return not any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in self.results)
+        """Exit-code truth: no MUST failure and no error; under ``strict`` no warning and no
+        stale baseline entry either."""
+        failing = {Outcome.FAIL, Outcome.ERROR} | ({Outcome.WARN} if self.strict else set())
+        if any(r.outcome in failing for r in self.results):
+            return False
+        return not (self.strict and self.stale)
+
+    def explain(self) -> str:
+        """The failures as a person reads them (grouped by root cause); "" when there are none."""
+        from .explain import explain
+
+        return explain(self)
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`NonConformance` with :meth:`explain` unless :attr:`ok` (cf. httpx's
+        ``raise_for_status``)."""
+        if not self.ok:
+            raise NonConformance(f"{self.summary_line()}\n\n{self.explain()}")
 
     def summary_line(self) -> str:
         """One line a person can read at a glance, pytest style."""
         counts = self.summary()
-        parts = [f"{counts[o]} {o}ed" if o in ("pass", "fail") else f"{counts[o]} {o}"
-                 for o in ("pass", "fail", "warn", "error", "skip", "info") if counts[o]]
+        parts = [f"{counts[o]} {o}ed" if o in ("pass", "fail", "xfail") else f"{counts[o]} {o}"
+                 for o in ("pass", "fail", "warn", "error", "xfail", "skip", "info") if counts[o]]
+        if self.stale:
+            parts.append(f"{len(self.stale)} stale baseline {'entry' if len(self.stale) == 1 else 'entries'}")
+        if self.strict:
+            parts.append("strict")
         text = ", ".join(parts) or "nothing ran"
         verdict = "CONFORMS" if self.ok else "DOES NOT CONFORM"
         return f"{self.kind} {self.target}: {verdict}: {text}"
@@ -123,6 +158,7 @@ class Report:
             "target": self.target,
             "summary": self.summary(),
             "ok": self.ok,
+            "strict": self.strict,
             "meta": {
                 "suite_version": _suite_version(),
                 "python": platform.python_version(),
@@ -139,39 +175,29 @@ class Report:
             target=data["target"],
             results=[Result.from_json(r) for r in data["results"]],
             meta=dict(data.get("meta", {})),
+            strict=bool(data.get("strict", False)),
         )
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        """The JSON report (``schemas/report.schema.json``); ``-`` writes to stdout."""
+        _write(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
 
     def write_junit(self, path: str | Path) -> None:
-        """JUnit XML: one testcase per result; fail/error map to failure/error, skip to skipped."""
-        counts = self.summary()
-        suite = ElementTree.Element(
-            "testsuite",
-            name=f"sse-conformance {self.kind}",
-            tests=str(len(self.results)),
-            failures=str(counts["fail"]),
-            errors=str(counts["error"]),
-            skipped=str(counts["skip"]),
-        )
-        for result in self.results:
-            case = ElementTree.SubElement(
-                suite, "testcase", classname=f"{self.kind}.{result.rule}", name=result.name
-            )
-            detail = "\n".join(f"{label}: {value}" for label, value in result.details())
-            tag = {
-                Outcome.FAIL: "failure",
-                Outcome.ERROR: "error",
-                Outcome.SKIP: "skipped",
-            }.get(result.outcome)
-            if tag:
-                node = ElementTree.SubElement(case, tag, message=result.message)
-                node.text = detail
-            elif result.outcome in (Outcome.WARN, Outcome.INFO):
-                out = ElementTree.SubElement(case, "system-out")
-                out.text = f"{result.outcome.value}: {result.message}\n{detail}"
-        ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+        """JUnit XML: one testcase per result; fail/error map to failure/error, skip to skipped,
+        xfail to skipped with the reason. ``-`` writes to stdout."""
+        from .junit import junit_xml
+
+        _write(path, junit_xml(self))
+
+
+def _write(path: str | Path, text: str) -> None:
+    if str(path) == "-":
+        import sys
+
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        Path(path).write_text(text, encoding="utf-8")
 
 
 def _suite_version() -> str:

@@ -11,9 +11,13 @@ import sys
 from pathlib import Path
 
 from ..cli import UsageError
+from ..gates import GateError, add_gate_options, gate_from_args
+from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
+from ..rules import RULES
 from .options import DEFAULTS, PROFILES, UnusableTarget, parse_header
 from .output import render
 from .runner import run_server_suite
+from .trace import render_trace
 
 __all__ = ["configure", "run"]
 
@@ -36,16 +40,21 @@ def add_request_options(add) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", metavar="URL", help="the SSE endpoint, http:// or https://")
+    parser.add_argument("url", metavar="URL",
+                        help="the SSE endpoint, http:// or https://; with --app, the path (/events)")
+    parser.add_argument("--app", metavar="MODULE:APP",
+                        help="serve this ASGI or WSGI app on 127.0.0.1 for the run and check URL on it")
     parser.add_argument("-X", "--request", dest="method", metavar="METHOD",
                         help="HTTP method (default: GET, or POST with -d), as in curl")
     parser.add_argument("-H", "--header", dest="headers", action="append", default=[],
                         metavar="'Name: value'", help="extra request header (repeatable), as in curl")
     parser.add_argument("-d", "--data", metavar="DATA", help="request body; @FILE reads a file, as in curl")
     add_request_options(parser.add_argument)
-    parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
-    parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
+    add_gate_options(parser.add_argument)
+    add_output_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    parser.add_argument("-v", "--trace", action="store_true",
+                        help="also show the parsed events and the raw bytes with arrival times")
 
 
 def read_data(value: str | None) -> bytes | None:
@@ -62,24 +71,24 @@ def read_data(value: str | None) -> bytes | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_report_paths(args)
+    out = human_stream(args)
     try:
+        gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
+        gate.check_selection(RULES)
         headers = [parse_header(h) for h in args.headers]
         data = read_data(args.data)
-        method = args.method or ("POST" if data is not None else "GET")
         progress = None if args.quiet else (lambda text: print(f"  … {text}", file=sys.stderr, flush=True))
         report = run_server_suite(
-            args.url, profile=args.profile, method=method, headers=headers, data=data,
+            args.url, profile=args.profile, method=args.method, headers=headers, data=data,
             resume=args.resume, origin=args.origin, idle=args.idle, timeout=args.timeout,
             max_events=args.max_events, max_seconds=args.max_seconds, max_bytes=args.max_bytes,
-            progress=progress)
-    except UnusableTarget as error:
+            progress=progress, app=args.app, trace=args.trace)
+    except (UnusableTarget, GateError) as error:
         raise UsageError(str(error)) from None
-    print(report.summary_line() if args.quiet else render(report))
-    try:
-        if args.json_report:
-            report.write_json(args.json_report)
-        if args.junit_xml:
-            report.write_junit(args.junit_xml)
-    except OSError as error:
-        raise UsageError(f"cannot write the report: {error}") from None
+    gate.apply(report)
+    if "trace" in report.meta:
+        print(render_trace(report.meta["trace"]) + "\n", file=out)
+    print(report.summary_line() if args.quiet else render(report), file=out)
+    write_reports(report, args)
     return 0 if report.ok else 1

@@ -20,7 +20,7 @@ from .capture import Capture, End, Request, capture
 from .checks.active import resume_point
 from .checks.delivery import timings
 from .checks.pitfalls import HEAD_SECONDS
-from .options import DEFAULTS, Options
+from .options import DEFAULTS, Options, UnusableTarget
 from .registry import CHECKS, STREAM, Check, Context
 from .stream import analyse
 
@@ -159,7 +159,7 @@ def run_server_suite(
     url: str,
     *,
     profile: str = "generic",
-    method: str = "GET",
+    method: str | None = None,
     headers: Iterable[tuple[str, str]] = (),
     data: bytes | str | None = None,
     resume: bool = False,
@@ -170,12 +170,45 @@ def run_server_suite(
     max_seconds: float = DEFAULTS["max_seconds"],
     max_bytes: int = DEFAULTS["max_bytes"],
     progress: Progress | None = None,
+    app: Any = None,
+    trace: bool = False,
 ) -> Report:
     """Check one SSE endpoint against every server rule of ``profile``; never raises for what the
-    server does. Raises :class:`~conformance.server.options.UnusableTarget` for a bad URL/option."""
-    options = Options(url, profile, method.upper(), tuple(headers),
-                      data.encode() if isinstance(data, str) else data, resume, origin, idle,
+    server does. Raises :class:`~conformance.server.options.UnusableTarget` for a bad URL/option.
+
+    As with curl, ``data`` makes the default method POST. With ``app`` (an ASGI/WSGI app or
+    ``"module:app"``), ``url`` is a path: the app is served on 127.0.0.1 for the run. ``trace``
+    keeps the raw reads and parsed events in ``report.meta["trace"]``."""
+    if app is not None:
+        return _run_app(app, url, profile=profile, method=method, headers=headers, data=data,
+                        resume=resume, origin=origin, idle=idle, timeout=timeout, max_events=max_events,
+                        max_seconds=max_seconds, max_bytes=max_bytes, progress=progress, trace=trace)
+    body = data.encode() if isinstance(data, str) else data
+    verb = (method or ("POST" if body is not None else "GET")).upper()
+    options = Options(url, profile, verb, tuple(headers), body, resume, origin, idle,
                       timeout, max_events, max_seconds, max_bytes)
     ctx = _run(observe(options, progress))
     results = [r for check in planned(options) for r in judge(check, ctx)]
-    return Report(kind="server", target=url, results=results, meta=meta(ctx))
+    report = Report(kind="server", target=url, results=results, meta=meta(ctx))
+    if trace:
+        from .trace import trace_of
+
+        report.meta["trace"] = trace_of(ctx)
+    return report
+
+
+def _run_app(app: Any, path: str, **options: Any) -> Report:
+    """Serve the app on a free loopback port for the run; report it under its own name."""
+    from ..apps import AppError, load_app, serving
+
+    if not path.startswith("/"):
+        raise UnusableTarget(f"with an app, give a path such as /events, not {path!r}")
+    try:
+        loaded = load_app(app)
+        with serving(loaded) as base:
+            report = run_server_suite(base + path, **options)
+    except AppError as error:
+        raise UnusableTarget(str(error)) from None
+    report.target = f"{loaded.name} {path}"
+    report.meta["app"] = {"name": loaded.name, "interface": loaded.interface, "url": base + path}
+    return report
