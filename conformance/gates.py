@@ -87,20 +87,29 @@ class Gate:
             report.meta["select"], report.meta["skip"] = list(self.select), list(self.skip)
         if self.baseline is None:
             return report
-        seen: dict[str, bool] = {}  # entry -> any listed result still broken
         for result in report.results:
-            for entry in (e for e in self.baseline if _matches([e], *_keys(result))):
-                broken = result.outcome in BROKEN
-                seen[entry] = seen.get(entry, False) or broken
-                if broken:
-                    result.extra["baselined"] = result.outcome.value
-                    result.outcome = Outcome.XFAIL
-        report.meta["baseline"] = {
-            "path": self.baseline_path, "entries": len(self.baseline),
-            "stale": [e for e in self.baseline if seen.get(e) is False],  # ran, and passes now
-            "not_run": [e for e in self.baseline if e not in seen],
-        }
+            self.mark(result)
+        report.meta["baseline"] = self.status(report.results)
         return report
+
+    def mark(self, result: Result) -> Result:
+        """A broken result the baseline lists becomes xfail (its old outcome kept in extra)."""
+        if self.baseline and result.outcome in BROKEN and _matches(self.baseline, *_keys(result)):
+            result.extra["baselined"] = result.outcome.value
+            result.outcome = Outcome.XFAIL
+        return result
+
+    def status(self, results: Iterable[Result]) -> dict[str, Any]:
+        """Which entries are stale (ran, and nothing they list fails any more) or never ran."""
+        seen: dict[str, bool] = {}  # entry -> any listed result still broken
+        for result in results:
+            for entry in (e for e in self.baseline or () if _matches([e], *_keys(result))):
+                seen[entry] = seen.get(entry, False) or result.outcome is Outcome.XFAIL
+        return {
+            "path": self.baseline_path, "entries": len(self.baseline or ()),
+            "stale": [e for e in self.baseline or () if seen.get(e) is False],
+            "not_run": [e for e in self.baseline or () if e not in seen],
+        }
 
     def check_selection(self, known: Iterable[str]) -> None:
         """A --select or --skip that names nothing is a typo: say so before running anything."""

@@ -7,13 +7,16 @@ errors, 2 for usage errors (one line on stderr).
 from __future__ import annotations
 
 import argparse
-import asyncio
 
-from ..results import Report
+from ..cli import UsageError
+from ..gates import GateError, add_gate_options, gate_from_args
+from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
+from ..rules import RULES
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, positive
 from .output import Dots, render_failures, render_rule_summary
-from .runner import DEFAULT_CONCURRENCY, ClientRun
+from .planned_run import run_items
+from .runner import DEFAULT_CONCURRENCY
 
 __all__ = ["configure", "run"]
 
@@ -40,41 +43,34 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-j", "--concurrency", type=int, default=DEFAULT_CONCURRENCY, metavar="N", help="clients run at once"
     )
-    parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
-    parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
+    add_gate_options(parser.add_argument)
+    add_output_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="only the failures and the summary line")
 
 
 def run(args: argparse.Namespace) -> int:
+    check_report_paths(args)
+    out = human_stream(args)
     target = make_target(args.target, args.cmd, args.capability)
     scale = positive(args.timeout_scale, "--timeout-scale")
     concurrency = int(positive(args.concurrency, "--concurrency"))
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
-    client = ClientRun(target, timeout_scale=scale, concurrency=concurrency)
-    dots = Dots(len(items))
-
-    async def main() -> list:
-        async with client.server:
-            return await client.run(items, dots)
-
-    results = asyncio.run(main())
+    try:
+        gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
+        gate.check_selection([*RULES, *(k for i in items for k in (i.case.id, i.name, *i.case.rules))])
+    except GateError as error:
+        raise UsageError(str(error)) from None
+    items = [i for i in items if gate.wants(i.case.id, i.name, i.case.rules)]
+    dots = Dots(len(items), out)
+    report = run_items(target, items, profile=args.profile, timeout_scale=scale, concurrency=concurrency,
+                       progress=dots, pattern=args.k)
     dots.finish()
-    report = Report(
-        kind="client",
-        target=client.name,
-        results=results,
-        meta={"profile": args.profile, "capabilities": sorted(client.capabilities), "pattern": args.k},
-    )
-    if args.json_report:
-        report.write_json(args.json_report)
-    if args.junit_xml:
-        report.write_junit(args.junit_xml)
+    gate.apply(report)
     if not args.quiet:
-        print(render_rule_summary(report))
-        print()
+        print(render_rule_summary(report) + "\n", file=out)
     failures = render_failures(report)
     if failures:
-        print(failures)
-        print()
-    print(report.summary_line())
+        print(failures + "\n", file=out)
+    print(report.summary_line(), file=out)
+    write_reports(report, args)
     return 0 if report.ok else 1

@@ -7,7 +7,9 @@ errors and unusable URLs (raised as ``cli.UsageError``: one line, no traceback).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..cli import UsageError
@@ -22,20 +24,36 @@ from .trace import render_trace
 __all__ = ["configure", "run"]
 
 
+def _positive(kind: type) -> Callable[[str], float]:
+    """argparse type: a finite number above zero (nan, inf and 0 are usage errors, exit 2)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def add_request_options(add) -> None:
     """The request and bound options, shared with the pytest face (``add`` is add_argument-like)."""
     add("--profile", choices=PROFILES, default="generic", help="rule profile (default: generic)")
     add("--resume", action="store_true", help="reconnect with Last-Event-ID and check S-19")
     add("--origin", metavar="ORIGIN", help="send Origin and check CORS headers (S-08)")
-    add("--idle", type=float, metavar="SECONDS",
+    add("--idle", type=_positive(float), metavar="SECONDS",
         help="check a comment or event arrives at least this often (S-18); reads 2*S+1 s at least")
-    add("--timeout", type=float, default=DEFAULTS["timeout"], metavar="S",
+    add("--timeout", type=_positive(float), default=DEFAULTS["timeout"], metavar="S",
         help="seconds to wait for the response headers (default: %(default)s)")
-    add("--max-events", type=int, default=DEFAULTS["max_events"], metavar="N",
+    add("--max-events", type=_positive(int), default=DEFAULTS["max_events"], metavar="N",
         help="stop reading after N events (default: %(default)s)")
-    add("--max-seconds", type=float, default=DEFAULTS["max_seconds"], metavar="S",
+    add("--max-seconds", type=_positive(float), default=DEFAULTS["max_seconds"], metavar="S",
         help="stop reading after S seconds (default: %(default)s)")
-    add("--max-bytes", type=int, default=DEFAULTS["max_bytes"], metavar="N",
+    add("--max-bytes", type=_positive(int), default=DEFAULTS["max_bytes"], metavar="N",
         help="stop reading after N body bytes (default: %(default)s)")
 
 
