@@ -45,7 +45,8 @@ def outcome_for_level(level: str) -> Outcome:
 
 @dataclass
 class Result:
-    """One verdict. ``expected``/``actual`` hold visible-whitespace text for humans."""
+    """One verdict. ``expected``/``actual`` hold visible-whitespace text for humans; ``data``
+    the same as JSON values for machines."""
 
     rule: str
     outcome: Outcome
@@ -59,6 +60,7 @@ class Result:
     fix: str | None = None
     seconds: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # structured expected/actual/evidence (structured.py)
 
     def __post_init__(self) -> None:
         self.outcome = Outcome(self.outcome)

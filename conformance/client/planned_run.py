@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..results import Report
+from ..structured import add_client_data
 from .runner import DEFAULT_CONCURRENCY, ClientRun, Item, Progress
 
 __all__ = ["run_items"]
@@ -37,6 +38,8 @@ def run_items(
     else:
         with ThreadPoolExecutor(max_workers=1) as pool:
             results = pool.submit(asyncio.run, main()).result()
+    for case in {item.case.id: item.case for item in items}.values():
+        add_client_data(results, case)
     return Report(kind="client", target=client.name, results=results, meta={
         "profile": profile, "capabilities": sorted(client.capabilities), "pattern": pattern,
         "items": len(items), "timeout_scale": timeout_scale})

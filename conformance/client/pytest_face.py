@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ..plan import PlannedItem
+from ..structured import add_client_data
 from .options import make_plan, make_target, positive
 from .runner import BackgroundRun, Item
 
@@ -28,7 +29,9 @@ class _Lazy:
         if self.background is None:
             self.background = BackgroundRun(self.target, timeout_scale=self.scale)
             self.config.add_cleanup(self.background.close)
-        return self.background.run_item(item)
+        results = self.background.run_item(item)
+        add_client_data(results, item.case)
+        return results
 
 
 def plan(config: pytest.Config) -> list[PlannedItem] | None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..results import Outcome, Report, Result
 from ..rules import RULES
+from ..structured import add_server_evidence
 from . import checks  # noqa: F401 - fills the registry
 from .capture import Capture, End, Request, capture
 from .checks.active import resume_point
@@ -121,6 +122,7 @@ def judge(check: Check, ctx: Context) -> list[Result]:
                               message=f"the check crashed: {type(error).__name__}: {error}")]
     for result in results:
         result.seconds = round(time.monotonic() - started, 4)
+    add_server_evidence(results, bytes(main.body))
     return results
 
 
