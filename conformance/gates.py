@@ -24,8 +24,14 @@ class GateError(ValueError):
     """A selection or baseline that cannot be used (exit 2, one line)."""
 
 
+def _match(pattern: str, name: str) -> bool:
+    """Exact (``LE-001[whole]`` names an item, its brackets are not a glob class) or a glob."""
+    pattern, name = pattern.upper(), name.upper()
+    return pattern == name or fnmatch.fnmatchcase(name, pattern)
+
+
 def _matches(patterns: Iterable[str], *ids: str | None) -> bool:
-    return any(fnmatch.fnmatchcase(i.upper(), p.upper()) for p in patterns for i in ids if i)
+    return any(_match(p, i) for p in patterns for i in ids if i)
 
 
 def _keys(result: Result) -> tuple[str | None, ...]:
@@ -116,7 +122,7 @@ class Gate:
         ids = list(known)
         for flag, patterns in (("--select", self.select), ("--skip", self.skip)):
             for p in patterns:
-                if not any(fnmatch.fnmatchcase(i.upper(), p.upper()) for i in ids):
+                if not any(_match(p, i) for i in ids):
                     raise GateError(f"{flag} {p!r} matches no rule or case "
                                     "(list them with: sse-conformance rules / sse-conformance cases)")
 

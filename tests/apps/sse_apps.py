@@ -67,3 +67,15 @@ def crashing_app(environ, start_response):
 
 
 not_an_app = 42
+
+
+def no_cache_header_app(environ, start_response):
+    """Correct framing, but no Cache-Control: S-03 (a SHOULD) warns."""
+    start_response("200 OK", [("Content-Type", "text/event-stream"), ("X-Accel-Buffering", "no")])
+    return [] if environ["REQUEST_METHOD"] == "HEAD" else list(EVENTS)
+
+
+def slow_to_answer_app(environ, start_response):
+    """Takes 5 s before the headers: a check that runs it first is easy to see in the timings."""
+    time.sleep(5)
+    return wsgi_app(environ, start_response)
