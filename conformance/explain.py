@@ -115,7 +115,8 @@ def entry(group: Group) -> str:
     rules = ", ".join(f"{r} ({RULES[r].level if r in RULES else first.level})" for r in group.rules)
     if group.key.startswith("error: "):
         return f"{first.outcome.value.upper()} {rules}: {first.message}"
-    head = f"{group.outcome.value.upper()} {group.key}  {rules}"
+    head = f"{group.outcome.value.upper()} {group.key}  {rules}" if first.case else \
+        f"{group.outcome.value.upper()} {rules}"
     description = first.extra.get("description")
     lines = [head + (f"  {description}" if description else "")]
     if under(group):

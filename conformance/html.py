@@ -20,6 +20,7 @@ body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:
 h1{font-size:1.4em} .verdict{font-weight:bold;padding:.2em .5em;border-radius:4px}
 .ok{background:#d9f2dc;color:#0b5d1e} .bad{background:#fbdada;color:#8a1010}
 table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+td:first-child{white-space:nowrap} pre{font-family:"DejaVu Sans Mono",monospace}
 .fail,.error{color:#8a1010;font-weight:bold} .warn{color:#8a5a00;font-weight:bold} .xfail{color:#555}
 section{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}
 pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap;word-break:break-all;margin:.2em 0}

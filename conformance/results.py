@@ -100,7 +100,7 @@ class Result:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     """All results of one run against one target."""
 
@@ -110,6 +110,9 @@ class Report:
     meta: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
     strict: bool = False  # SHOULD findings (warn) and stale baseline entries fail the run too
+
+    def __repr__(self) -> str:  # short: pytest prints it under a failed `assert report.ok`
+        return f"<Report {self.summary_line()}>"
 
     def summary(self) -> dict[str, int]:
         counts = Counter(r.outcome.value for r in self.results)

@@ -63,15 +63,26 @@ def load_app(app: Any) -> App:
     """An app object, or ``"module:attribute"`` imported from the working directory."""
     if isinstance(app, App):
         return app
-    name = app if isinstance(app, str) else f"{getattr(app, '__module__', '?')}:{_qualname(app)}"
+    name = app if isinstance(app, str) else _name(app)
     obj = _import(app) if isinstance(app, str) else app
     if not callable(obj):
         raise AppError(f"{name} is not an ASGI or WSGI app (not callable)")
     return App(obj, name, _interface(obj))
 
 
-def _qualname(obj: Any) -> str:
-    return getattr(obj, "__qualname__", None) or type(obj).__qualname__
+def _name(obj: Any) -> str:
+    """``module:name`` as a person would write it: functions by their own name, app objects by
+    the module variable that holds them (found among imported modules), else the class name."""
+    if getattr(obj, "__qualname__", None) and getattr(obj, "__module__", None):
+        return f"{obj.__module__}:{obj.__qualname__}"
+    library = type(obj).__module__.split(".")[0]
+    for module_name, module in list(sys.modules.items()):
+        if module is None or module_name.split(".")[0] == library:
+            continue
+        for attr, value in list(getattr(module, "__dict__", {}).items()):
+            if value is obj and not attr.startswith("_"):
+                return f"{module_name}:{attr}"
+    return f"{type(obj).__name__} app"
 
 
 @contextlib.contextmanager
