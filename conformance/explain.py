@@ -61,7 +61,8 @@ def under(group: Group) -> str:
         return f"{verb} under every chunking ({len(group.ran)})"
     families = list(dict.fromkeys(_family(c) for c in group.chunkings))
     words = " or ".join(SPLITS.get(f, f) for f in families)
-    only = "only when " if "whole" not in families else "when "
+    others_passed = len(group.ran) > len(group.chunkings)  # "only" needs a chunking that passed
+    only = "only when " if others_passed and "whole" not in families else "when "
     return f"{verb} {only}{words} ({', '.join(group.chunkings)})"
 
 

@@ -11,12 +11,15 @@ import argparse
 from ..cli import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
+from ..results import Report
 from ..rules import RULES
+from ..structured import add_client_data
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, positive
 from .output import Dots, render_failures, render_rule_summary
 from .planned_run import run_items
 from .runner import DEFAULT_CONCURRENCY
+from .trace import render_client_trace, run_traced
 
 __all__ = ["configure", "run"]
 
@@ -46,6 +49,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_gate_options(parser.add_argument)
     add_output_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="only the failures and the summary line")
+    parser.add_argument("-v", "--trace", action="store_true",
+                        help="for one item (-k CASE-ID --chunking NAME): the chunks served, request times "
+                        "and every event the client reported")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,10 +67,14 @@ def run(args: argparse.Namespace) -> int:
     except GateError as error:
         raise UsageError(str(error)) from None
     items = [i for i in items if gate.wants(i.case.id, i.name, i.case.rules)]
-    dots = Dots(len(items), out)
-    report = run_items(target, items, profile=args.profile, timeout_scale=scale, concurrency=concurrency,
-                       progress=dots, pattern=args.k)
-    dots.finish()
+    if args.trace:
+        report = _traced(target, items, args, scale)
+        print(render_client_trace(report.meta["trace"]) + "\n", file=out)
+    else:
+        dots = Dots(len(items), out)
+        report = run_items(target, items, profile=args.profile, timeout_scale=scale, concurrency=concurrency,
+                           progress=dots, pattern=args.k)
+        dots.finish()
     gate.apply(report)
     if not args.quiet:
         print(render_rule_summary(report) + "\n", file=out)
@@ -74,3 +84,14 @@ def run(args: argparse.Namespace) -> int:
     print(report.summary_line(), file=out)
     write_reports(report, args)
     return 0 if report.ok else 1
+
+
+def _traced(target: object, items: list, args: argparse.Namespace, scale: float) -> Report:
+    if len(items) != 1:
+        names = ", ".join(i.name for i in items[:4]) + (", …" if len(items) > 4 else "")
+        raise UsageError(f"--trace shows one item; {len(items)} match ({names}): narrow with -k CASE-ID "
+                         "--chunking NAME")
+    results, trace = run_traced(target, items[0], timeout_scale=scale)
+    add_client_data(results, items[0].case)
+    return Report(kind="client", target=getattr(target, "name", str(target)), results=results,
+                  meta={"profile": args.profile, "pattern": args.k, "trace": trace})

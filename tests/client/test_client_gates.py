@@ -91,3 +91,16 @@ def test_progress_percentages_follow_the_marks_written():
     dots._flush()
     lines = dots.stream.getvalue().splitlines()
     assert [line[-6:] for line in lines] == ["[ 50%]", "[100%]"]
+
+
+def test_trace_shows_the_chunks_and_every_reported_event(capsys, tmp_path):
+    args = ["client", "naive_clients:naive_lf_only", "-k", "LE-001", "-q", "--trace"]
+    assert main([*args, "--chunking", "crlf", "--json-report", str(tmp_path / "r.json")]) == 1
+    trace = json.loads((tmp_path / "r.json").read_text())["meta"]["trace"]
+    assert [e["data"] for e in trace["events"]] == ["cr\r\rdata: lf", "crlf"]
+    out = capsys.readouterr().out
+    assert "Chunks served (11)" in out and "    1       8  ␍" in out
+    assert "Events the client reported (2)" in out and "data=cr␍␍data: lf" in out
+    assert "fails when split at CR/LF (crlf)" in out  # one chunking ran: no "only"
+    assert main(args) == 2  # seven chunkings match: --trace wants one item
+    assert "narrow with -k CASE-ID --chunking NAME" in capsys.readouterr().err
