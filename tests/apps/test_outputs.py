@@ -96,3 +96,15 @@ def test_trace_shows_the_raw_reads_and_parsed_events(capsys):
     out = capsys.readouterr().out
     assert "Raw reads" in out and "id: 1␊data: tick 1␊␊" in out
     assert "Parsed events (3)" in out and "data=tick 3" in out
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (["client", "--cmd", "no-such-program-here {url}", "-k", "LE-001"], "not found or not executable"),
+    (["server", "http://127.0.0.1:1/", "--timeout", "nan"], "must be a positive number"),
+    (["server", "http://127.0.0.1:1/", "--max-seconds", "inf"], "must be a positive number"),
+    (["serve-cases", "--port", "99999"], "--port must be 0..65535"),
+])
+def test_user_mistakes_that_used_to_exit_3_exit_2_in_one_line(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert words in err and "\n" not in err and "internal error" not in err
