@@ -26,7 +26,7 @@ FACES = {"server": "conformance.server.pytest_face", "client": "conformance.clie
 PREFIX = "sse-conformance"
 _picked = pytest.StashKey[list]()
 _gate = pytest.StashKey[Any]()
-_seen = pytest.StashKey[list]()
+_results: list[Result] = []  # verdicts gathered on the controller, for the baseline's stale entries
 
 
 class SSEConformanceWarning(UserWarning):
@@ -145,7 +145,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     planned = _plan(config)
     gate = config.stash[_gate] = _make_gate(config, planned)
-    config.stash[_seen] = []
     collectors: dict[str, SSECollector] = {}
     new_items = []
     for face, p in planned:
@@ -168,6 +167,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if not pytest_options.given(config):
         return
+    _results.clear()  # one session's verdicts (pytester may run several in one process)
     from _pytest.junitxml import xml_key  # the stash key record_testsuite_property uses
 
     xml = config.stash.get(xml_key, None)
@@ -182,9 +182,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     """Gather verdicts on the controller (they come from xdist workers too) for the baseline."""
     if report.when == "call" and report.nodeid.startswith(PREFIX + "::"):
         _results.extend(Result.from_json(json.loads(v)) for k, v in report.user_properties if k == "result")
-
-
-_results: list[Result] = []
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
