@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .results import Result
+from .results import FAMILIES, Result
 
 __all__ = ["PlannedItem"]
 
@@ -22,3 +22,14 @@ class PlannedItem:
     rule: str
     run: Callable[[], list[Result]]
     markers: list[str] = field(default_factory=list)
+    face: str = "server"  # or "client": the node id reads sse-conformance::<face>::<family>::<name>
+    case: str | None = None
+    rules: tuple[str, ...] = ()  # every rule the item judges: -k and --sse-select match them
+
+    @property
+    def family(self) -> str:
+        return FAMILIES.get(self.rule[:1], "other")
+
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.rule, *self.rules, *((self.case,) if self.case else ()))))

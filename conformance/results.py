@@ -13,11 +13,10 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree
 
 from .rules import RULES
 
-__all__ = ["Outcome", "Report", "Result", "outcome_for_level"]
+__all__ = ["BROKEN", "FAMILIES", "NonConformance", "Outcome", "Report", "Result", "outcome_for_level"]
 
 
 class Outcome(str, enum.Enum):
@@ -27,6 +26,16 @@ class Outcome(str, enum.Enum):
     INFO = "info"  # recorded only
     SKIP = "skip"  # not run, with a reason
     ERROR = "error"  # the suite could not judge (crash, timeout of the harness itself)
+    XFAIL = "xfail"  # broken, but listed in the --baseline of known failures
+
+
+# What a rule ID's letter means: JUnit classnames and summaries group by it.
+FAMILIES = {"C": "parsing", "N": "connection", "S": "serving", "O": "openai", "P": "pitfalls"}
+BROKEN = frozenset({Outcome.FAIL, Outcome.ERROR, Outcome.WARN})
+
+
+class NonConformance(AssertionError):
+    """Raised by :meth:`Report.raise_for_failures`; its text is :meth:`Report.explain`."""
 
 
 def outcome_for_level(level: str) -> Outcome:
@@ -36,7 +45,8 @@ def outcome_for_level(level: str) -> Outcome:
 
 @dataclass
 class Result:
-    """One verdict. ``expected``/``actual`` hold visible-whitespace text for humans."""
+    """One verdict. ``expected``/``actual`` hold visible-whitespace text for humans; ``data``
+    the same as JSON values for machines."""
 
     rule: str
     outcome: Outcome
@@ -50,6 +60,7 @@ class Result:
     fix: str | None = None
     seconds: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)  # structured expected/actual/evidence (structured.py)
 
     def __post_init__(self) -> None:
         self.outcome = Outcome(self.outcome)
@@ -89,7 +100,7 @@ class Result:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-@dataclass
+@dataclass(repr=False)
 class Report:
     """All results of one run against one target."""
 
@@ -98,23 +109,50 @@ class Report:
     results: list[Result] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
     started: float = field(default_factory=time.time)
-    strict: bool = False  # --strict: a broken SHOULD (warn) fails the run too
+    strict: bool = False  # SHOULD findings (warn) and stale baseline entries fail the run too
+
+    def __repr__(self) -> str:  # short: pytest prints it under a failed `assert report.ok`
+        return f"<Report {self.summary_line()}>"
 
     def summary(self) -> dict[str, int]:
         counts = Counter(r.outcome.value for r in self.results)
         return {o.value: counts.get(o.value, 0) for o in Outcome}
 
     @property
+    def stale(self) -> list[str]:
+        """Baseline entries that no longer fail (listed in ``meta["baseline"]`` by the gate)."""
+        return list(self.meta.get("baseline", {}).get("stale", []))
+
+    @property
     def ok(self) -> bool:
-        """Exit-code truth: no MUST failure and no error. Warnings fail a run only when strict."""
+        """Exit-code truth: no MUST failure and no error; under ``strict`` no warning and no
+        stale baseline entry either."""
         failing = {Outcome.FAIL, Outcome.ERROR} | ({Outcome.WARN} if self.strict else set())
-        return not any(r.outcome in failing for r in self.results)
+        if any(r.outcome in failing for r in self.results):
+            return False
+        return not (self.strict and self.stale)
+
+    def explain(self) -> str:
+        """The failures as a person reads them (grouped by root cause); "" when there are none."""
+        from .explain import explain
+
+        return explain(self)
+
+    def raise_for_failures(self) -> None:
+        """Raise :class:`NonConformance` with :meth:`explain` unless :attr:`ok` (cf. httpx's
+        ``raise_for_status``)."""
+        if not self.ok:
+            raise NonConformance(f"{self.summary_line()}\n\n{self.explain()}")
 
     def summary_line(self) -> str:
         """One line a person can read at a glance, pytest style."""
         counts = self.summary()
-        parts = [f"{counts[o]} {o}ed" if o in ("pass", "fail") else f"{counts[o]} {o}"
-                 for o in ("pass", "fail", "warn", "error", "skip", "info") if counts[o]]
+        parts = [f"{counts[o]} {o}ed" if o in ("pass", "fail", "xfail") else f"{counts[o]} {o}"
+                 for o in ("pass", "fail", "warn", "error", "xfail", "skip", "info") if counts[o]]
+        if self.stale:
+            parts.append(f"{len(self.stale)} stale baseline {'entry' if len(self.stale) == 1 else 'entries'}")
+        if self.strict:
+            parts.append("strict")
         text = ", ".join(parts) or "nothing ran"
         verdict = "CONFORMS" if self.ok else "DOES NOT CONFORM"
         strict = " (--strict: warnings fail)" if self.strict and counts["warn"] else ""
@@ -126,6 +164,7 @@ class Report:
             "target": self.target,
             "summary": self.summary(),
             "ok": self.ok,
+            "strict": self.strict,
             "meta": {
                 "strict": self.strict,
                 "suite_version": _suite_version(),
@@ -143,40 +182,29 @@ class Report:
             target=data["target"],
             results=[Result.from_json(r) for r in data["results"]],
             meta=dict(data.get("meta", {})),
-            strict=bool(data.get("meta", {}).get("strict", False)),
+            strict=bool(data.get("strict", data.get("meta", {}).get("strict", False))),
         )
 
     def write_json(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
+        """The JSON report (``schemas/report.schema.json``); ``-`` writes to stdout."""
+        _write(path, json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n")
 
     def write_junit(self, path: str | Path) -> None:
-        """JUnit XML: one testcase per result; fail/error map to failure/error, skip to skipped."""
-        counts = self.summary()
-        suite = ElementTree.Element(
-            "testsuite",
-            name=f"sse-conformance {self.kind}",
-            tests=str(len(self.results)),
-            failures=str(counts["fail"]),
-            errors=str(counts["error"]),
-            skipped=str(counts["skip"]),
-        )
-        for result in self.results:
-            case = ElementTree.SubElement(
-                suite, "testcase", classname=f"{self.kind}.{result.rule}", name=result.name
-            )
-            detail = "\n".join(f"{label}: {value}" for label, value in result.details())
-            tag = {
-                Outcome.FAIL: "failure",
-                Outcome.ERROR: "error",
-                Outcome.SKIP: "skipped",
-            }.get(result.outcome)
-            if tag:
-                node = ElementTree.SubElement(case, tag, message=result.message)
-                node.text = detail
-            elif result.outcome in (Outcome.WARN, Outcome.INFO):
-                out = ElementTree.SubElement(case, "system-out")
-                out.text = f"{result.outcome.value}: {result.message}\n{detail}"
-        ElementTree.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+        """JUnit XML: one testcase per result; fail/error map to failure/error, skip to skipped,
+        xfail to skipped with the reason. ``-`` writes to stdout."""
+        from .junit import junit_xml
+
+        _write(path, junit_xml(self))
+
+
+def _write(path: str | Path, text: str) -> None:
+    if str(path) == "-":
+        import sys
+
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        Path(path).write_text(text, encoding="utf-8")
 
 
 def _suite_version() -> str:

@@ -7,6 +7,7 @@ scripts read the URL from that line). ALLOWED_ORIGINS in the environment sets CO
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import signal
 import sys
 import threading
@@ -18,6 +19,9 @@ from .runner import KINDS, ServerThread
 from .settings import Settings
 
 __all__ = ["TUNABLES", "configure", "run", "settings_from"]
+
+# the optional packages each server needs (the `reference` extra); aiohttp is a base dependency
+NEEDS = {"fastapi": ("fastapi", "sse_starlette", "uvicorn")}
 
 
 def _endpoint_list() -> str:
@@ -63,6 +67,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"serve: --port must be between 0 and 65535, got {args.port}")
+    missing = [m for m in NEEDS.get(args.kind, ()) if importlib.util.find_spec(m) is None]
+    if missing:
+        needs = ", ".join(missing)
+        raise UsageError(f"serve {args.kind} needs {needs}: pip install 'sse-conformance[reference]'")
     try:
         settings = settings_from(args)
         server = ServerThread(args.kind, settings, args.host, args.port)

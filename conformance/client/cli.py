@@ -7,16 +7,21 @@ fail too), 1 when any fails or errors, 2 for usage errors (one line on stderr).
 from __future__ import annotations
 
 import argparse
-import asyncio
 
 from ..cli import UsageError
+from ..gates import GateError, add_gate_options, gate_from_args
+from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report
+from ..rules import RULES
+from ..structured import add_client_data
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, positive
 from .output import Dots, render_failures, render_rule_summary
+from .planned_run import run_items
 from .processes import reaping_on_signals
-from .runner import DEFAULT_CONCURRENCY, ClientRun
+from .runner import DEFAULT_CONCURRENCY
 from .targets import TargetError
+from .trace import render_client_trace, run_traced
 
 __all__ = ["configure", "run"]
 
@@ -55,48 +60,56 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"cases run at once (default {DEFAULT_CONCURRENCY}: 8 per CPU); a failure that rests on "
         "a time bound is always confirmed by running that case again alone",
     )
-    parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
-    parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
+    add_gate_options(parser.add_argument)
+    add_output_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="only the failures and the summary line")
-    parser.add_argument("--strict", action="store_true",
-                        help="fail (exit 1) on every SHOULD finding too, not only on MUSTs")
+    parser.add_argument("-v", "--trace", action="store_true",
+                        help="for one item (-k CASE-ID --chunking NAME): the chunks served, request times "
+                        "and every event the client reported")
 
 
 def run(args: argparse.Namespace) -> int:
+    check_report_paths(args)
+    out = human_stream(args)
     target = make_target(args.target, args.cmd, args.capability, harness=args.harness)
     scale = positive(args.timeout_scale, "--timeout-scale")
     concurrency = int(positive(args.concurrency, "--concurrency"))
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
-    client = ClientRun(target, timeout_scale=scale, concurrency=concurrency)
-    dots = Dots(len(items))
-
-    async def main() -> list:
-        async with client.server:
-            return await client.run(items, dots)
-
+    try:
+        gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
+        gate.check_selection([*RULES, *(k for i in items for k in (i.case.id, i.name, *i.case.rules))])
+    except GateError as error:
+        raise UsageError(str(error)) from None
+    items = [i for i in items if gate.wants(i.case.id, i.name, i.case.rules)]
     with reaping_on_signals():
         try:
-            results = asyncio.run(main())
+            if args.trace:
+                report = _traced(target, items, args, scale)
+                print(render_client_trace(report.meta["trace"]) + "\n", file=out)
+            else:
+                dots = Dots(len(items), out)
+                report = run_items(target, items, profile=args.profile, timeout_scale=scale,
+                                   concurrency=concurrency, progress=dots, pattern=args.k)
+                dots.finish()
         except TargetError as error:
             raise UsageError(str(error)) from None
-    dots.finish()
-    report = Report(
-        kind="client",
-        target=client.name,
-        results=results,
-        meta={"profile": args.profile, "capabilities": sorted(client.capabilities), "pattern": args.k},
-        strict=args.strict,
-    )
-    if args.json_report:
-        report.write_json(args.json_report)
-    if args.junit_xml:
-        report.write_junit(args.junit_xml)
+    gate.apply(report)
     if not args.quiet:
-        print(render_rule_summary(report))
-        print()
+        print(render_rule_summary(report) + "\n", file=out)
     failures = render_failures(report)
     if failures:
-        print(failures)
-        print()
-    print(report.summary_line())
+        print(failures + "\n", file=out)
+    print(report.summary_line(), file=out)
+    write_reports(report, args)
     return 0 if report.ok else 1
+
+
+def _traced(target: object, items: list, args: argparse.Namespace, scale: float) -> Report:
+    if len(items) != 1:
+        names = ", ".join(i.name for i in items[:4]) + (", …" if len(items) > 4 else "")
+        raise UsageError(f"--trace shows one item; {len(items)} match ({names}): narrow with -k CASE-ID "
+                         "--chunking NAME")
+    results, trace = run_traced(target, items[0], timeout_scale=scale)
+    add_client_data(results, items[0].case)
+    return Report(kind="client", target=getattr(target, "name", str(target)), results=results,
+                  meta={"profile": args.profile, "pattern": args.k, "trace": trace})

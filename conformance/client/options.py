@@ -5,6 +5,10 @@ Bad input raises :class:`conformance.cli.UsageError` with one line: the faces pr
 
 from __future__ import annotations
 
+import math
+import os
+import shlex
+import shutil
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -29,14 +33,26 @@ def make_target(
         )
     try:
         if command:
-            return CommandTarget(command, declared)
+            target = CommandTarget(command, declared)
+            _check_program(command)
+            return target
         if harness:
-            return HarnessTarget(harness, declared)
+            target = HarnessTarget(harness, declared)
+            _check_program(harness)
+            return target
         target = load_target(spec)
     except TargetError as error:
         raise UsageError(str(error)) from None
     target.capabilities = target.capabilities | declared  # type: ignore[union-attr]
     return target
+
+
+def _check_program(command: str) -> None:
+    """A program that does not exist would fail every case: say so once, before the run."""
+    program = shlex.split(command)[0]
+    found = shutil.which(program) if os.sep not in program else os.access(program, os.X_OK)
+    if not found:
+        raise UsageError(f"--cmd: program {program!r} not found or not executable")
 
 
 def make_plan(
@@ -53,7 +69,11 @@ def make_plan(
     except ValueError as error:
         raise UsageError(str(error)) from None
     if not items:
-        raise UsageError(f"no {profile} case matches {pattern!r}" if pattern else f"no {profile} cases")
+        if not pattern:
+            raise UsageError(f"no {profile} cases")
+        prefixes = sorted({i.case.id.split("-")[0] for i in plan_items(profile=profile)})
+        raise UsageError(f"no {profile} case matches {pattern!r} (case IDs start with "
+                         f"{', '.join(prefixes)}; list them with: sse-conformance cases)")
     return items
 
 
@@ -62,6 +82,6 @@ def positive(value: Any, name: str) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise UsageError(f"{name} must be a number, not {value!r}") from None
-    if number <= 0:
-        raise UsageError(f"{name} must be positive, not {value!r}")
+    if not math.isfinite(number) or number <= 0:
+        raise UsageError(f"{name} must be a positive number, not {value!r}")
     return number

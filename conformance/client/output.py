@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from typing import TextIO
 
+from ..explain import explain
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from .runner import Item
@@ -20,11 +21,11 @@ _MARK = {
     Outcome.ERROR: "E",
     Outcome.SKIP: "s",
     Outcome.INFO: "i",
+    Outcome.XFAIL: "x",
 }
-_WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.INFO, Outcome.PASS, Outcome.SKIP)
+_WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.INFO, Outcome.PASS, Outcome.SKIP)
 DOTS_AFTER = 2.0  # seconds: a short run off a TTY prints no dots at all
 WIDTH = 80
-MAX_SHOWN = 40
 
 
 def worst(results: list[Result]) -> Outcome:
@@ -46,6 +47,7 @@ class Dots:
         self.started = time.monotonic()
         self.pending = ""
         self.column = 0
+        self.written = 0
         self.live = self.stream.isatty()
 
     def __call__(self, item: Item, results: list[Result]) -> None:
@@ -60,8 +62,9 @@ class Dots:
         for mark in self.pending:
             self.stream.write(mark)
             self.column += 1
+            self.written += 1
             if self.column >= WIDTH - 8:
-                self.stream.write(f" [{self.done * 100 // max(1, self.total):3d}%]\n")
+                self.stream.write(f" [{self.written * 100 // max(1, self.total):3d}%]\n")
                 self.column = 0
         self.pending = ""
         self.stream.flush()
@@ -89,29 +92,6 @@ def render_rule_summary(report: Report) -> str:
     return "\n".join(lines)
 
 
-def render_failures(report: Report, limit: int = MAX_SHOWN) -> str:
-    """Each failing case x chunking once, with every rule it breaks and the evidence."""
-    grouped: dict[str, list[Result]] = defaultdict(list)
-    for result in report.results:
-        if result.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.WARN):
-            grouped[result.name].append(result)
-    blocks = []
-    for name, results in list(grouped.items())[:limit]:
-        first = results[0]
-        rules = ", ".join(dict.fromkeys(f"{r.rule} ({r.level})" for r in results))
-        lines = [f"{first.outcome.value.upper()} {name}  {rules}  {first.extra.get('description', '')}"]
-        lines.append(f"  {first.message}")
-        for label, value in (
-            ("expected", first.expected),
-            ("actual", first.actual),
-            ("sent", first.evidence),
-            ("fix", first.fix),
-        ):
-            if value:
-                lines.append(f"  {label + ':':<10}" + value.replace("\n", "\n            "))
-        for url in dict.fromkeys(r.spec for r in results if r.spec):
-            lines.append(f"  {'spec:':<10}{url}")
-        blocks.append("\n".join(lines))
-    if len(grouped) > limit:
-        blocks.append(f"… and {len(grouped) - limit} more failing case x chunking (see --json-report)")
-    return "\n\n".join(blocks)
+def render_failures(report: Report) -> str:
+    """Failures grouped by root cause (one entry per case, with the chunkings it fails under)."""
+    return explain(report)

@@ -6,30 +6,16 @@ pytest process (each xdist worker has its own), started on the first item that r
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import pytest
 
 from ..plan import PlannedItem
+from ..structured import add_client_data
 from .options import make_plan, make_target, positive
 from .runner import BackgroundRun, Item
-from .targets import PROFILES
 
-__all__ = ["add_options", "plan"]
-
-
-def add_options(group: Any) -> None:
-    def add(*args: Any, **kwargs: Any) -> None:
-        with contextlib.suppress(ValueError):  # the server face defined it first: share it
-            group.addoption(*args, **kwargs)
-
-    add("--sse-client", metavar="MODULE:CALLABLE", help="run the SSE client cases against it")
-    add("--sse-client-cmd", metavar="COMMAND", help="a client program: 'PROGRAM ARGS {url}'")
-    add("--sse-profile", choices=PROFILES, default="generic", help="generic or openai")
-    add("--sse-capability", action="append", default=[], metavar="NAME", help="declare a client capability")
-    add("--sse-chunking", action="append", metavar="NAME", help="only these chunkings (repeatable)")
-    add("--sse-timeout-scale", default="1", metavar="F", help="multiply every client time bound by F")
+__all__ = ["plan", "target"]
 
 
 class _Lazy:
@@ -43,7 +29,9 @@ class _Lazy:
         if self.background is None:
             self.background = BackgroundRun(self.target, timeout_scale=self.scale)
             self.config.add_cleanup(self.background.close)
-        return self.background.run_item(item)
+        results = self.background.run_item(item)
+        add_client_data(results, item.case)
+        return results
 
 
 def plan(config: pytest.Config) -> list[PlannedItem] | None:
@@ -66,6 +54,14 @@ def plan(config: pytest.Config) -> list[PlannedItem] | None:
             name=item.name,
             rule=item.case.rules[0],
             run=lambda item=item: lazy.run(item),
+            face="client",
+            case=item.case.id,
+            rules=tuple(item.case.rules),
         )
         for item in items
     ]
+
+
+def target(config: pytest.Config) -> str:
+    """What the JUnit testsuite property names as the target."""
+    return config.getoption("--sse-client") or config.getoption("--sse-client-cmd")

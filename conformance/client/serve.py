@@ -17,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from ..cases.model import Case, Expect
+from ..cli import UsageError
 from ..rules import RULES
 from .cases_opts import add_selection_options
 from .caseserver import CaseServer
@@ -128,6 +129,8 @@ async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = 
 
 
 def run(args: argparse.Namespace) -> int:
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0..65535, not {args.port}")
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(items, args.port))

@@ -8,15 +8,37 @@ untrusted certificate), raised as ``cli.UsageError``: one line, no traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from ..cli import UsageError
+from ..gates import GateError, add_gate_options, gate_from_args
+from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
+from ..rules import RULES
 from .options import DEFAULTS, PROFILES, UnusableTarget, parse_header
 from .output import render
 from .runner import run_server_suite
+from .trace import render_trace
 
 __all__ = ["configure", "run"]
+
+
+def _positive(kind: type) -> Callable[[str], float]:
+    """argparse type: a finite number above zero (nan, inf and 0 are usage errors, exit 2)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not math.isfinite(value) or value <= 0:
+            raise argparse.ArgumentTypeError(f"must be a positive number, not {text!r}")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
 
 
 def add_request_options(add) -> None:
@@ -24,15 +46,15 @@ def add_request_options(add) -> None:
     add("--profile", choices=PROFILES, default="generic", help="rule profile (default: generic)")
     add("--resume", action="store_true", help="reconnect with Last-Event-ID and check S-19")
     add("--origin", metavar="ORIGIN", help="send Origin and check CORS headers (S-08)")
-    add("--idle", type=float, metavar="SECONDS",
+    add("--idle", type=_positive(float), metavar="SECONDS",
         help="check a comment or event arrives at least this often (S-18); reads 2*S+1 s at least")
-    add("--timeout", type=float, default=DEFAULTS["timeout"], metavar="S",
+    add("--timeout", type=_positive(float), default=DEFAULTS["timeout"], metavar="S",
         help="seconds to wait for the response headers (default: %(default)s)")
-    add("--max-events", type=int, default=DEFAULTS["max_events"], metavar="N",
+    add("--max-events", type=_positive(int), default=DEFAULTS["max_events"], metavar="N",
         help="stop reading after N events (default: %(default)s)")
-    add("--max-seconds", type=float, default=DEFAULTS["max_seconds"], metavar="S",
+    add("--max-seconds", type=_positive(float), default=DEFAULTS["max_seconds"], metavar="S",
         help="stop reading after S seconds (default: %(default)s)")
-    add("--max-bytes", type=int, default=DEFAULTS["max_bytes"], metavar="N",
+    add("--max-bytes", type=_positive(int), default=DEFAULTS["max_bytes"], metavar="N",
         help="stop reading after N body bytes (default: %(default)s)")
 
 
@@ -47,7 +69,10 @@ def add_transport_options(add) -> None:
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("url", metavar="URL", help="the SSE endpoint, http:// or https://")
+    parser.add_argument("url", metavar="URL",
+                        help="the SSE endpoint, http:// or https://; with --app, the path (/events)")
+    parser.add_argument("--app", metavar="MODULE:APP",
+                        help="serve this ASGI or WSGI app on 127.0.0.1 for the run and check URL on it")
     parser.add_argument("-X", "--request", dest="method", metavar="METHOD",
                         help="HTTP method (default: GET, or POST with -d), as in curl")
     parser.add_argument("-H", "--header", dest="headers", action="append", default=[],
@@ -55,11 +80,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-d", "--data", metavar="DATA", help="request body; @FILE reads a file, as in curl")
     add_request_options(parser.add_argument)
     add_transport_options(parser.add_argument)
-    parser.add_argument("--strict", action="store_true",
-                        help="fail (exit 1) on every SHOULD finding too, not only on MUSTs")
-    parser.add_argument("--json-report", metavar="PATH", help="write the JSON report here")
-    parser.add_argument("--junit-xml", metavar="PATH", help="write a JUnit XML report here")
+    add_gate_options(parser.add_argument)
+    add_output_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary line")
+    parser.add_argument("-v", "--trace", action="store_true",
+                        help="also show the parsed events and the raw bytes with arrival times")
 
 
 def read_data(value: str | None) -> bytes | None:
@@ -76,25 +101,25 @@ def read_data(value: str | None) -> bytes | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_report_paths(args)
+    out = human_stream(args)
     try:
+        gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
+        gate.check_selection(RULES)
         headers = [parse_header(h) for h in args.headers]
         data = read_data(args.data)
-        method = args.method or ("POST" if data is not None else "GET")
         progress = None if args.quiet else (lambda text: print(f"  … {text}", file=sys.stderr, flush=True))
         report = run_server_suite(
-            args.url, profile=args.profile, method=method, headers=headers, data=data,
+            args.url, profile=args.profile, method=args.method, headers=headers, data=data,
             resume=args.resume, origin=args.origin, idle=args.idle, timeout=args.timeout,
             max_events=args.max_events, max_seconds=args.max_seconds, max_bytes=args.max_bytes,
             progress=progress, cacert=args.cacert, insecure=args.insecure, http2=args.http2,
-            http2_prior_knowledge=args.http2_prior_knowledge, strict=args.strict)
-    except UnusableTarget as error:
+            http2_prior_knowledge=args.http2_prior_knowledge, app=args.app, trace=args.trace)
+    except (UnusableTarget, GateError) as error:
         raise UsageError(str(error)) from None
-    print(report.summary_line() if args.quiet else render(report))
-    try:
-        if args.json_report:
-            report.write_json(args.json_report)
-        if args.junit_xml:
-            report.write_junit(args.junit_xml)
-    except OSError as error:
-        raise UsageError(f"cannot write the report: {error}") from None
+    gate.apply(report)
+    if "trace" in report.meta:
+        print(render_trace(report.meta["trace"]) + "\n", file=out)
+    print(report.summary_line() if args.quiet else render(report), file=out)
+    write_reports(report, args)
     return 0 if report.ok else 1

@@ -1,69 +1,94 @@
-"""pytest face: ``pytest --sse-server URL`` collects one test item per rule.
+"""pytest face: ``pytest --sse-server URL`` (or ``--sse-app module:app --sse-server /path``)
+collects one test item per rule.
 
-The endpoint is observed once per process (lazily, by the first item that runs) and each item
-judges its own rule, so ``-k S-09`` reads the stream once and judges one rule.
+The endpoint is observed once per process (lazily, by the first item that runs; an app is served
+then and stopped at exit) and each item judges its own rule, so ``-k S-09`` reads the stream once.
 """
 
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import pytest
 
 from ..plan import PlannedItem
 from ..results import Result
-from .cli import add_request_options
 from .options import Options, UnusableTarget, parse_header
 from .registry import Check, Context
 from .runner import _run, judge, observe, planned
 
-__all__ = ["add_options", "plan"]
+__all__ = ["plan"]
 
-_observed: dict[Options, Context] = {}
-
-
-def add_options(group) -> None:
-    group.addoption("--sse-server", metavar="URL", help="check this SSE endpoint, one test per rule")
-    group.addoption("--sse-method", metavar="METHOD", help="HTTP method (default GET, POST with --sse-data)")
-    group.addoption("--sse-header", action="append", default=[], metavar="'Name: value'",
-                    help="extra request header for --sse-server (repeatable)")
-    group.addoption("--sse-data", metavar="DATA", help="request body for --sse-server")
-
-    def add(flag: str, **kwargs) -> None:
-        name = flag.removeprefix("--")
-        with contextlib.suppress(ValueError):  # the client face defined it first: share it
-            group.addoption(f"--sse-{name}", dest="sse_" + name.replace("-", "_"), **kwargs)
-
-    add_request_options(add)
+PLACEHOLDER = "http://127.0.0.1:1"  # validates an app's path before the app is served
 
 
-def options_from(config: pytest.Config) -> Options | None:
-    url = config.getoption("sse_server")
-    if not url:
-        return None
+class _Observed:
+    """The one observation of the endpoint, made by the first item that runs."""
+
+    def __init__(self, config: pytest.Config, fields: dict[str, Any], app: Any) -> None:
+        self.config, self.fields, self.app = config, fields, app
+        self.ctx: Context | None = None
+
+    def context(self) -> Context:
+        if self.ctx is None:
+            fields = dict(self.fields)
+            if self.app is not None:
+                from ..apps import serving
+
+                stack = contextlib.ExitStack()
+                self.config.add_cleanup(stack.close)
+                fields["url"] = stack.enter_context(serving(self.app)) + fields["url"]
+            self.ctx = _run(observe(Options(**fields)))
+        return self.ctx
+
+
+def _fields(config: pytest.Config) -> dict[str, Any]:
     get = config.getoption
     data = get("sse_data")
-    try:
-        return Options(
-            url, get("sse_profile"), (get("sse_method") or ("POST" if data else "GET")).upper(),
-            tuple(parse_header(h) for h in get("sse_header")), data.encode() if data else None,
-            get("sse_resume"), get("sse_origin"), get("sse_idle"), get("sse_timeout"),
-            get("sse_max_events"), get("sse_max_seconds"), get("sse_max_bytes"))
-    except UnusableTarget as error:
-        raise pytest.UsageError(f"--sse-server: {error}") from None
+    return dict(
+        url=get("sse_server"), profile=get("sse_profile"),
+        method=(get("sse_method") or ("POST" if data is not None else "GET")).upper(),
+        headers=tuple(parse_header(h) for h in get("sse_header")),
+        data=data.encode() if data is not None else None, resume=get("sse_resume"),
+        origin=get("sse_origin"), idle=get("sse_idle"), timeout=get("sse_timeout"),
+        max_events=get("sse_max_events"), max_seconds=get("sse_max_seconds"), max_bytes=get("sse_max_bytes"))
 
 
-def _item(options: Options, check: Check) -> PlannedItem:
+def _app(config: pytest.Config, path: str) -> Any:
+    spec = config.getoption("sse_app")
+    if not spec:
+        return None
+    from ..apps import load_app
+
+    if not path.startswith("/"):
+        raise UnusableTarget(f"with --sse-app, --sse-server is a path such as /events, not {path!r}")
+    return load_app(spec)
+
+
+def _item(observed: _Observed, check: Check) -> PlannedItem:
     def run() -> list[Result]:
-        if options not in _observed:
-            _observed[options] = _run(observe(options))
-        return judge(check, _observed[options])
+        return judge(check, observed.context())
 
-    return PlannedItem(name=check.rule, rule=check.rule, run=run)
+    return PlannedItem(name=check.rule, rule=check.rule, run=run, face="server", rules=(check.rule,))
 
 
 def plan(config: pytest.Config) -> list[PlannedItem] | None:
-    options = options_from(config)
-    if options is None:
+    if not config.getoption("sse_server"):
         return None
-    return [_item(options, check) for check in planned(options)]
+    from ..apps import AppError
+
+    try:
+        fields = _fields(config)
+        app = _app(config, fields["url"])
+        options = Options(**{**fields, "url": PLACEHOLDER + fields["url"]} if app else fields)
+    except (UnusableTarget, AppError) as error:
+        raise pytest.UsageError(f"--sse-server: {error}") from None
+    observed = _Observed(config, fields, app)
+    return [_item(observed, check) for check in planned(options)]
+
+
+def target(config: pytest.Config) -> str:
+    """What the JUnit testsuite property names as the target."""
+    app = config.getoption("sse_app")
+    return f"{app} {config.getoption('sse_server')}" if app else config.getoption("sse_server")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..results import Outcome, Report, Result
 from ..rules import RULES
+from ..structured import add_server_evidence
 from . import checks  # noqa: F401 - fills the registry
 from .capture import Capture, End, Request, Transport, capture
 from .checks.active import resume_point
@@ -151,6 +152,7 @@ def judge(check: Check, ctx: Context) -> list[Result]:
                               message=f"the check crashed: {type(error).__name__}: {error}")]
     for result in results:
         result.seconds = round(time.monotonic() - started, 4)
+    add_server_evidence(results, bytes(ctx.main.body))
     return results
 
 
@@ -190,7 +192,7 @@ def run_server_suite(
     url: str,
     *,
     profile: str = "generic",
-    method: str = "GET",
+    method: str | None = None,
     headers: Iterable[tuple[str, str]] = (),
     data: bytes | str | None = None,
     resume: bool = False,
@@ -206,17 +208,52 @@ def run_server_suite(
     http2: bool = False,
     http2_prior_knowledge: bool = False,
     strict: bool = False,
+    app: Any = None,
+    trace: bool = False,
 ) -> Report:
     """Check one SSE endpoint against every server rule of ``profile``; never raises for what the
     server does. Raises :class:`~conformance.server.options.UnusableTarget` for a bad URL/option,
     and its subclass :class:`Unreachable` when nothing can be reached there (refused, DNS, TLS).
-    ``strict`` makes every SHOULD finding fail the report too."""
-    options = Options(url, profile, method.upper(), tuple(headers),
-                      data.encode() if isinstance(data, str) else data, resume, origin, idle,
+    ``strict`` makes every SHOULD finding fail the report too.
+
+    As with curl, ``data`` makes the default method POST. With ``app`` (an ASGI/WSGI app or
+    ``"module:app"``), ``url`` is a path: the app is served on 127.0.0.1 for the run. ``trace``
+    keeps the raw reads and parsed events in ``report.meta["trace"]``."""
+    if app is not None:
+        return _run_app(app, url, profile=profile, method=method, headers=headers, data=data,
+                        resume=resume, origin=origin, idle=idle, timeout=timeout, max_events=max_events,
+                        max_seconds=max_seconds, max_bytes=max_bytes, progress=progress, trace=trace,
+                        cacert=cacert, insecure=insecure, http2=http2,
+                        http2_prior_knowledge=http2_prior_knowledge, strict=strict)
+    body = data.encode() if isinstance(data, str) else data
+    verb = (method or ("POST" if body is not None else "GET")).upper()
+    options = Options(url, profile, verb, tuple(headers), body, resume, origin, idle,
                       timeout, max_events, max_seconds, max_bytes,
                       cacert, insecure, http2, http2_prior_knowledge)
     ctx = _run(observe(options, progress))
     if ctx.main.end is End.UNREACHABLE:
         raise Unreachable(f"cannot reach {url}: {ctx.main.detail}")
     results = [r for check in planned(options) for r in judge(check, ctx)]
-    return Report(kind="server", target=url, results=results, meta=meta(ctx), strict=strict)
+    report = Report(kind="server", target=url, results=results, meta=meta(ctx), strict=strict)
+    if trace:
+        from .trace import trace_of
+
+        report.meta["trace"] = trace_of(ctx)
+    return report
+
+
+def _run_app(app: Any, path: str, **options: Any) -> Report:
+    """Serve the app on a free loopback port for the run; report it under its own name."""
+    from ..apps import AppError, load_app, serving
+
+    if not path.startswith("/"):
+        raise UnusableTarget(f"with an app, give a path such as /events, not {path!r}")
+    try:
+        loaded = load_app(app)
+        with serving(loaded) as base:
+            report = run_server_suite(base + path, **options)
+    except AppError as error:
+        raise UnusableTarget(str(error)) from None
+    report.target = f"{loaded.name} {path}"
+    report.meta["app"] = {"name": loaded.name, "interface": loaded.interface, "url": base + path}
+    return report

@@ -75,7 +75,7 @@ def test_a_broken_client_exits_1_and_explains_each_failure(cli):
         (["client", "naive_clients:good_client", "--capability", "telepathy"], "unknown capability"),
         (["client", "naive_clients:good_client", "--chunking", "3-byte"], "unknown chunking"),
         (["client", "naive_clients:good_client", "-k", "NO-SUCH-CASE"], "no generic case matches"),
-        (["client", "naive_clients:good_client", "--timeout-scale", "0"], "must be positive"),
+        (["client", "naive_clients:good_client", "--timeout-scale", "0"], "must be a positive number"),
         (["client", "naive_clients:good_client", "--profile", "soap"], "invalid choice"),
     ],
 )
@@ -124,7 +124,7 @@ def test_the_pytest_face_collects_case_ids_with_chunkings(tmp_path):
     names = {case.get("name") for case in ElementTree.parse(junit).getroot().iter("testcase")}
     assert names == {"LE-001[whole]", "LE-001[1-byte]", "LE-003[whole]", "LE-003[1-byte]"}, done.stdout
     assert done.returncode == 1  # LE-001 has CR line ends: the LF-only client fails it
-    assert "C-08 (must) fail" in done.stdout
+    assert "C-08 LE-001[whole] (must) fail" in done.stdout
 
 
 def test_a_printed_random_seed_replays_by_name():

@@ -140,10 +140,10 @@ def test_pytest_face_collects_one_item_per_rule(faulty_url, tmp_path, monkeypatc
     out = capsys.readouterr().out
     assert code == 1, out
     judged = {line.split("::")[-1].split()[0] for line in out.splitlines()
-              if line.startswith(("PASSED ::sse-conformance::", "FAILED ::sse-conformance::"))}
+              if line.startswith(("PASSED sse-conformance::server::", "FAILED sse-conformance::server::"))}
     skipped = sum(int(n) for n in re.findall(r"^SKIPPED \[(\d+)\]", out, re.MULTILINE))
     assert len(judged) + skipped == len(planned(Options(url))) and {"S-01", "S-09", "P-01"} <= judged
-    assert "FAILED ::sse-conformance::S-09" in out and "at byte 42:" in out
+    assert "FAILED sse-conformance::server::serving::S-09" in out and "at byte 42:" in out
 
 
 @pytest.mark.parametrize(("path", "rule", "outcome", "end"), [

@@ -1,0 +1,59 @@
+"""JUnit XML for one Report, shaped the way CI dashboards (GitLab, Jenkins) read it.
+
+Why its own module: testsuite properties carry the target and profile, each testcase its time
+and a classname by rule family (``sse-conformance.server.parsing``) so dashboards group them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import platform
+from xml.etree import ElementTree
+
+from .results import FAMILIES, Outcome, Report, Result
+
+__all__ = ["classname", "junit_xml"]
+
+_TAGS = {Outcome.FAIL: "failure", Outcome.ERROR: "error", Outcome.SKIP: "skipped", Outcome.XFAIL: "skipped"}
+
+
+def classname(kind: str, rule: str) -> str:
+    """``sse-conformance.<kind>.<family>``: what JUnit viewers group testcases by."""
+    return f"sse-conformance.{kind}.{FAMILIES.get(rule[:1], 'other')}"
+
+
+def _case(suite: ElementTree.Element, kind: str, result: Result) -> None:
+    case = ElementTree.SubElement(suite, "testcase", classname=classname(kind, result.rule),
+                                  name=f"{result.name} {result.rule}" if result.case else result.name,
+                                  time=f"{result.seconds or 0:.3f}")
+    detail = "\n".join(f"{label}: {value}" for label, value in result.details())
+    tag = _TAGS.get(result.outcome)
+    if tag:
+        message = result.message
+        if result.outcome is Outcome.XFAIL:
+            message = f"known failure (baseline): {message}"
+        node = ElementTree.SubElement(case, tag, message=message)
+        node.text = detail
+    elif result.outcome in (Outcome.WARN, Outcome.INFO):
+        out = ElementTree.SubElement(case, "system-out")
+        out.text = f"{result.outcome.value}: {result.message}\n{detail}"
+
+
+def junit_xml(report: Report) -> str:
+    counts = report.summary()
+    started = datetime.datetime.fromtimestamp(report.started, datetime.timezone.utc)
+    total = sum(r.seconds or 0 for r in report.results)
+    suite = ElementTree.Element(
+        "testsuite", name=f"sse-conformance {report.kind}", tests=str(len(report.results)),
+        failures=str(counts["fail"]), errors=str(counts["error"]),
+        skipped=str(counts["skip"] + counts["xfail"]), time=f"{total:.3f}",
+        timestamp=started.isoformat(timespec="seconds"), hostname=platform.node())
+    props = ElementTree.SubElement(suite, "properties")
+    for name, value in (("target", report.target), ("profile", report.meta.get("profile")),
+                        ("strict", str(report.strict).lower()), ("ok", str(report.ok).lower())):
+        if value:
+            ElementTree.SubElement(props, "property", name=name, value=str(value))
+    for result in report.results:
+        _case(suite, report.kind, result)
+    ElementTree.indent(suite)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ElementTree.tostring(suite, encoding="unicode") + "\n"

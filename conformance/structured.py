@@ -1,0 +1,52 @@
+"""Machine-readable values beside the rendered text: ``Result.data``.
+
+Why: ``expected``/``actual``/``evidence`` are rendered for people (visible whitespace, cut at a
+few dozen bytes). A tool reading the JSON report wants the events as objects and the raw bytes;
+those go in ``data`` (``expected``/``actual`` as JSON values, ``evidence_base64`` with
+``evidence_offset``: up to EVIDENCE_BYTES from shortly before the offset, the full evidence).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from .results import Result
+from .sse import Event
+
+__all__ = ["EVIDENCE_BYTES", "add_client_data", "add_server_evidence", "event_json"]
+
+EVIDENCE_BYTES = 4096
+BEFORE = 24  # as display.excerpt shows
+_AT = re.compile(r"at byte (\d+):")
+
+
+def event_json(event: Event) -> dict[str, str]:
+    return {"event": event.event, "data": event.data, "id": event.id}
+
+
+def add_server_evidence(results: Iterable[Result], body: bytes) -> None:
+    """For every ``at byte N`` evidence, the raw bytes from just before N, in base64."""
+    for result in results:
+        found = _AT.match(result.evidence or "")  # "resumed stream at byte" is another body
+        if found is None:
+            continue
+        offset = int(found.group(1))
+        start = max(0, offset - BEFORE)
+        result.data.update(evidence_offset=start,
+                           evidence_base64=base64.b64encode(body[start : start + EVIDENCE_BYTES]).decode())
+
+
+def add_client_data(results: Iterable[Result], case: Any) -> None:
+    """What the case expects, as JSON values (events as objects), on each of its results."""
+    expect = case.expect
+    expected: dict[str, Any] = {"events": [event_json(e) for e in expect.events]}
+    for name in ("error", "text", "retry", "requests"):
+        value = getattr(expect, name, None)
+        if value is not None:
+            expected[name] = value
+    for result in results:
+        if result.case == case.id:
+            result.data.setdefault("expected", expected)

@@ -1,0 +1,54 @@
+"""The CI recipe in docs/CI.md runs as written (with a test app in place of the user's)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+
+RECIPE = Path(__file__).resolve().parents[2] / "docs" / "CI.md"
+
+
+def _commands() -> list[list[str]]:
+    """Every `sse-conformance ...` command in the recipe's workflow, continuation lines joined."""
+    text = RECIPE.read_text().replace("\\\n", " ")
+    return [shlex.split(line.strip().split("||")[0])[1:] for line in text.splitlines()
+            if line.strip().startswith("sse-conformance ")]
+
+
+def test_the_recipe_checks_in_process_and_keeps_the_reports(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / ".sse-baseline").write_text("# none yet\n")
+    commands = _commands()
+    assert len(commands) >= 3
+    server = [c for c in commands if c[0] == "server" and "--profile" not in c]
+    for argv in server:
+        argv = ["sse_apps:wsgi_app" if a == "myproject.main:app" else a for a in argv]
+        if "--json-report" in argv:  # the baseline recipe: today's failures, written once
+            continue
+        assert main(argv) == 0, argv
+    assert (tmp_path / "reports" / "sse.xml").read_text().startswith("<?xml")
+    assert "CONFORMS" in (tmp_path / "reports" / "sse.html").read_text()
+
+
+def test_the_baseline_recipe_makes_a_failing_endpoint_pass_until_fixed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write = next(c for c in _commands() if "--json-report" in c)
+    argv = ["sse_apps:merged_app" if a == "myproject.main:app" else a for a in write]
+    assert main(argv) == 1
+    assert main(["server", "--app", "sse_apps:merged_app", "/events", "--strict", "-q",
+                 "--baseline", ".sse-baseline"]) == 0
+
+
+def test_the_workflow_is_valid_yaml_with_artifacts_kept_on_failure():
+    yaml = pytest.importorskip("yaml")  # PyYAML comes with the dev extra (litestar needs it)
+    block = re.search(r"```yaml\n(.*?)```", RECIPE.read_text(), re.S).group(1)
+    steps = yaml.safe_load(block)["jobs"]["sse"]["steps"]
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
+    assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
+    assert any("--app" in s.get("run", "") and "--junit-xml" in s["run"] for s in steps)

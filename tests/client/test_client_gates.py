@@ -1,0 +1,106 @@
+"""The client face's CI gates, case listing and failures grouped by root cause."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conformance import check_client
+from conformance.cli import main
+from conformance.client import output
+from conformance.client.runner import plan_items
+from conformance.results import Outcome, Result
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_select_by_rule_runs_only_cases_covering_it(tmp_path, capsys):
+    path = tmp_path / "r.json"
+    code = main(["client", "naive_clients:good_client", "--chunking", "whole", "--select", "C-1[01]",
+                 "--json-report", str(path)])
+    assert code == 0, capsys.readouterr()
+    results = json.loads(path.read_text())["results"]
+    covering = {i.case.id for i in plan_items(chunkings=["whole"]) if {"C-10", "C-11"} & set(i.case.rules)}
+    assert {r["case"] for r in results} == covering
+    assert {r["rule"] for r in results} <= {"C-10", "C-11"}
+
+
+def test_skip_and_baseline_by_case_and_item(tmp_path, capsys):
+    args = ["client", "naive_clients:naive_lf_only", "-k", "LE-00[1-3]", "--chunking", "whole", "-q"]
+    assert main(args) == 1
+    assert main([*args, "--skip", "LE-001"]) == 0  # the CR-ended case is the only failure
+    baseline = tmp_path / "known.txt"
+    baseline.write_text("LE-001[whole]\nLE-003\n")
+    capsys.readouterr()
+    assert main([*args, "--baseline", str(baseline)]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert "xfailed" in last and "1 stale baseline entry" in last  # LE-003 passes (LF endings)
+
+
+def test_failures_are_grouped_per_case_with_their_chunkings(capsys):
+    code = main(["client", "naive_clients:naive_lf_only", "-k", "LE-001", "-q"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.count("FAIL LE-001 ") == 1  # one entry, not one per chunking
+    assert "fails under every chunking" in out
+    assert out.index("Broken rules:") < out.index("FAIL LE-001 ")
+
+
+def test_explain_says_when_only_a_split_breaks_a_case():
+    report = check_client("naive_clients:naive_lf_only", pattern="LE-003", chunkings=["whole"])
+    assert report.ok and report.explain() == ""
+    from conformance.explain import Group, under
+
+    group = Group("LE-9", [Result("C-10", Outcome.FAIL, "m", case="LE-9", chunking="crlf")],
+                  chunkings=["crlf"], ran=["whole", "1-byte", "crlf"])
+    assert under(group) == "fails only when split at CR/LF (crlf)"
+
+
+def test_the_cases_command_lists_ids_rules_and_descriptions(capsys):
+    assert main(["cases", "-k", "FL-*"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("FL-001") and "C-12" in out and "cases" in out.splitlines()[-1]
+    assert main(["cases", "-k", "FI-*"]) == 2
+    assert main(["client", "naive_clients:good_client", "-k", "FI-*"]) == 2
+    assert "case IDs start with" in capsys.readouterr().err
+
+
+def test_the_client_face_takes_rule_ids_with_k(tmp_path):
+    (tmp_path / "naive_clients.py").write_text((HERE / "naive_clients.py").read_text())
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "--collect-only", "-q",
+         "--sse-client", "naive_clients:good_client", "--sse-chunking", "whole", "-k", "C-11",
+         "--rootdir", str(tmp_path)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    ids = [line for line in done.stdout.splitlines() if line.startswith("sse-conformance::client::")]
+    covering = {f"{i.case.id}[whole]" for i in plan_items(chunkings=["whole"]) if "C-11" in i.case.rules}
+    assert covering and {line.split("::")[-1] for line in ids} == covering, done.stdout
+
+
+def test_progress_percentages_follow_the_marks_written():
+    dots = output.Dots(144, io.StringIO())
+    dots.live = False
+    item = plan_items(pattern="LE-001", chunkings=["whole"])[0]
+    for _ in range(144):
+        dots(item, [Result("C-08", Outcome.PASS, "ok")])
+    dots.live = True
+    dots._flush()
+    lines = dots.stream.getvalue().splitlines()
+    assert [line[-6:] for line in lines] == ["[ 50%]", "[100%]"]
+
+
+def test_trace_shows_the_chunks_and_every_reported_event(capsys, tmp_path):
+    args = ["client", "naive_clients:naive_lf_only", "-k", "LE-001", "-q", "--trace"]
+    assert main([*args, "--chunking", "crlf", "--json-report", str(tmp_path / "r.json")]) == 1
+    trace = json.loads((tmp_path / "r.json").read_text())["meta"]["trace"]
+    assert [e["data"] for e in trace["events"]] == ["cr\r\rdata: lf", "crlf"]
+    out = capsys.readouterr().out
+    assert "Chunks served (11)" in out and "    1       8  ␍" in out
+    assert "Events the client reported (2)" in out and "data=cr␍␍data: lf" in out
+    assert "fails when split at CR/LF (crlf)" in out  # one chunking ran: no "only"
+    assert main(args) == 2  # seven chunkings match: --trace wants one item
+    assert "narrow with -k CASE-ID --chunking NAME" in capsys.readouterr().err
