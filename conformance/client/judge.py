@@ -222,6 +222,8 @@ def _outcome_findings(
     if observation.broken:
         return [Finding(f"the adapter's output cannot be judged: {observation.broken}", error=True)]
     waited = f"timed out after {seconds:.1f} s"
+    if observation.ended_by == "idle":
+        waited = f"gave up after {seconds:.1f} s, the client idle (no CPU, request or report)"
     if expect.error:
         if observation.raised:
             return []

@@ -76,8 +76,8 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 # How a run ended. The first three are the client's own doing; the others are the runner's.
-ENDINGS = ("returned", "raised", "broken", "enough", "quiet", "deadline", "flood")
-TIME_ENDINGS = frozenset({"quiet", "deadline"})  # a verdict resting on these is confirmed alone
+ENDINGS = ("returned", "raised", "broken", "enough", "quiet", "idle", "deadline", "flood")
+TIME_ENDINGS = frozenset({"quiet", "idle", "deadline"})  # a verdict resting on these is confirmed alone
 
 
 @dataclass
@@ -100,7 +100,8 @@ class Observation:
 
     @property
     def timed_out(self) -> bool:
-        return self.ended_by == "deadline"
+        """Still running when the runner gave up: at the deadline, or idle too long alone."""
+        return self.ended_by in ("deadline", "idle")
 
     @property
     def stopped_early(self) -> bool:
@@ -128,7 +129,7 @@ class Watch:
 
     def __init__(self) -> None:
         self.stop = asyncio.Event()
-        self.reason = ""  # why stop was set: "enough" or "quiet" (an ending of ENDINGS)
+        self.reason = ""  # why stop was set: "enough", "quiet" or "idle" (an ending of ENDINGS)
         self.cpu: Callable[[], float | None] = lambda: None
         self.close_client: Callable[[], Any] = lambda: None  # the target's way to say "close"
 

@@ -60,6 +60,7 @@ QUIET = 1.0  # after the last body ends, how long a client that owes events may 
 BUSY = 0.05  # a client using at least this share of a CPU while silent is still working
 FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take one
 ALONE_SCALE = 4.0  # a verdict resting on time is confirmed alone, with bounds this much longer
+IDLE_ALONE = 6.0  # alone, a client idle this long after its last sign of life has hung (> PER_RECONNECT)
 
 
 def default_concurrency() -> int:
@@ -211,6 +212,7 @@ class Bounds:
     scale: float = 1.0
     quiet: float = QUIET
     settle: float = SETTLE
+    idle: float | None = None  # alone only: stop a client idle this long (no CPU, no I/O, no report)
 
     @classmethod
     def scaled(cls, scale: float) -> Bounds:
@@ -285,7 +287,7 @@ class ClientRun:
         url = self.server.add(case, item.chunking)
         slot = self.server.slot(case.id, item.chunking.name)
         invocation = invocation_for(case, url, self.capabilities)
-        watch = CaseWatch(case, slot, bounds.settle, bounds.quiet, invocation)
+        watch = CaseWatch(case, slot, bounds.settle, bounds.quiet, invocation, idle=bounds.idle)
         try:
             observation = await self.target.observe(
                 invocation,
@@ -315,7 +317,10 @@ class ClientRun:
         """Run ``item`` again alone with longer bounds; its verdict replaces the first one."""
         # Alone, silence means idleness (a busy client is never stopped as silent), so the quiet
         # window only doubles; the deadline, which a slow client may need, grows ALONE_SCALE times.
-        bounds = Bounds(self.timeout_scale * ALONE_SCALE, QUIET * 2 * self.timeout_scale, SETTLE)
+        # A client that is idle (no CPU, no request, no report) for IDLE_ALONE while alone has
+        # hung: nothing else could be holding it back.
+        scale = self.timeout_scale
+        bounds = Bounds(scale * ALONE_SCALE, QUIET * 2 * scale, SETTLE, IDLE_ALONE * scale)
         async with alone_gate().exclusive():
             again = await self.attempt(item, bounds)
         results, observation = again.results, again.observation
@@ -399,11 +404,17 @@ class CaseWatch(Watch):
     * every listed body was sent, something is still missing, and the client has been silent
       for ``quiet`` seconds *and idle*: a client still using CPU is working, not silent.
 
-    When the case counts requests, or expects a failure, only the client itself ends the run.
+    When the case counts requests, or expects a failure, only the client itself ends the run, or,
+    when ``idle`` is given (a run alone), ``idle`` seconds without CPU, request or report after
+    every scripted response was sent.
     """
 
-    def __init__(self, case: Case, slot: Slot, settle: float, quiet: float, invocation: Invocation) -> None:
+    def __init__(
+        self, case: Case, slot: Slot, settle: float, quiet: float, invocation: Invocation,
+        idle: float | None = None,
+    ) -> None:
         super().__init__()
+        self.idle = idle
         self.invocation = invocation
         self.case = case
         self.slot = slot
@@ -446,7 +457,11 @@ class CaseWatch(Watch):
             self._closed_client = True  # "close as soon as the connection is open"
             self.invocation.close_now.set()
             self.close_client()
-        if self.stop.is_set() or self.judges_ending:
+        if self.stop.is_set():
+            return
+        if self.judges_ending:
+            if self.idle is not None:
+                self._check_idle()
             return
         if self.slot.answered_204:
             self._stop("enough")
@@ -471,6 +486,26 @@ class CaseWatch(Watch):
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = asyncio.get_running_loop().call_later(remaining, self.check)
+
+    def _check_idle(self) -> None:
+        """Stop a client that has done nothing for ``idle`` seconds since the script ended."""
+        sent = self.slot.all_sent
+        if sent is None or self.idle is None:
+            return
+        now = time.monotonic()
+        activity = [t for r in self.slot.requests for t in (r.received, r.ended) if t is not None]
+        since = max(sent, self.last_report, *activity)
+        if self._busy_mark is None:
+            self._still_working(now)
+        remaining = since + self.idle - now
+        if remaining <= 0 and self._still_working(now):
+            remaining = self.idle
+        if remaining <= 0:
+            self._stop("idle")
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = asyncio.get_running_loop().call_later(remaining, self.check)
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:

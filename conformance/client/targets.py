@@ -151,7 +151,10 @@ class HarnessTarget:
 
 
 def importable_name(func: Any, name: str | None = None) -> str | None:
-    """``module:qualname`` that imports back to this very object, or None."""
+    """``module:attribute`` that imports back to this very object, or None (a lambda, a closure).
+
+    Tried: the name it was loaded by, its ``__module__:__qualname__``, then any global of its
+    module bound to it (a wrapper made by ``functools.wraps`` carries the wrapped name)."""
     candidates = [name] if name and ":" in name else []
     module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
     if module and qualname and "<" not in qualname and module != "__main__":
@@ -163,6 +166,11 @@ def importable_name(func: Any, name: str | None = None) -> str | None:
             obj = getattr(obj, part, None)
         if obj is func:
             return spec
+    namespace = getattr(sys.modules.get(module or ""), "__dict__", {})
+    if module and module != "__main__":
+        bound = next((attr for attr, value in namespace.items() if value is func), None)
+        if bound is not None:
+            return f"{module}:{bound}"
     return None
 
 

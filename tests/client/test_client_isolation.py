@@ -51,8 +51,14 @@ def alive(pid: int) -> bool:
 
 
 def suite_peak_rss_mb(code: str) -> tuple[float, str]:
-    """Run ``code`` in a fresh interpreter; its own peak RSS in MB, and what it printed."""
-    wrapped = code + "\nimport resource; print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    """Run ``code`` in a fresh interpreter; its own peak RSS in MB, and what it printed.
+
+    VmHWM, not ru_maxrss: Linux carries ru_maxrss across exec, so a child of a large test
+    process would report its parent's peak."""
+    wrapped = (
+        code
+        + "\nprint('RSS', next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
+    )
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(ROOT)]))
     done = subprocess.run(
         [sys.executable, "-c", wrapped], capture_output=True, text=True, env=env, timeout=300
