@@ -31,6 +31,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "--sse-max-bytes": dict(type=int, default=8 << 20, metavar="N", help="stop reading after N bytes"),
     "--sse-client": dict(metavar="MODULE:CALLABLE", help="run the SSE client cases against it"),
     "--sse-client-cmd": dict(metavar="COMMAND", help="a client program: 'PROGRAM ARGS {url}'"),
+    "--sse-client-harness": dict(metavar="COMMAND",
+                                 help="a long-lived adapter speaking the persistent adapter protocol"),
     "--sse-capability": dict(action="append", default=[], metavar="NAME", help="declare a client capability"),
     "--sse-chunking": dict(action="append", metavar="NAME", help="only these chunkings (repeatable)"),
     "--sse-timeout-scale": dict(default="1", metavar="F", help="multiply every client time bound by F"),
@@ -40,7 +42,7 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "--sse-skip": dict(action="append", default=[], metavar="ID", help="leave out these rules or cases"),
     "--sse-baseline": dict(metavar="FILE", help="known failures: they xfail; passing ones are stale"),
 }
-STARTERS = ("--sse-server", "--sse-client", "--sse-client-cmd")
+STARTERS = ("--sse-server", "--sse-client", "--sse-client-cmd", "--sse-client-harness")
 
 
 def add_options(group: Any) -> None:

@@ -16,7 +16,7 @@ from ..rules import RULES
 from ..structured import add_client_data
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, positive
-from .output import Dots, render_failures, render_rule_summary
+from .output import Dots, render_confirmations, render_failures, render_rule_summary
 from .planned_run import run_items
 from .processes import reaping_on_signals
 from .runner import DEFAULT_CONCURRENCY
@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
     failures = render_failures(report)
     if failures:
         print(failures + "\n", file=out)
+    confirmations = render_confirmations(report)
+    if confirmations:
+        print(confirmations, file=out)
     print(report.summary_line(), file=out)
     write_reports(report, args)
     return 0 if report.ok else 1

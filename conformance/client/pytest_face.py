@@ -37,12 +37,13 @@ class _Lazy:
 def plan(config: pytest.Config) -> list[PlannedItem] | None:
     spec = config.getoption("--sse-client")
     command = config.getoption("--sse-client-cmd")
-    if not spec and not command:
+    harness = config.getoption("--sse-client-harness")
+    if not spec and not command and not harness:
         return None
     from ..cli import UsageError
 
     try:
-        target = make_target(spec, command, config.getoption("--sse-capability"))
+        target = make_target(spec, command, config.getoption("--sse-capability"), harness=harness)
         scale = positive(config.getoption("--sse-timeout-scale"), "--sse-timeout-scale")
         profile = config.getoption("--sse-profile")
         items = make_plan(profile=profile, pattern=None, chunkings=config.getoption("--sse-chunking"))
@@ -64,4 +65,5 @@ def plan(config: pytest.Config) -> list[PlannedItem] | None:
 
 def target(config: pytest.Config) -> str:
     """What the JUnit testsuite property names as the target."""
-    return config.getoption("--sse-client") or config.getoption("--sse-client-cmd")
+    return (config.getoption("--sse-client") or config.getoption("--sse-client-cmd")
+            or config.getoption("--sse-client-harness"))

@@ -157,3 +157,21 @@ def test_strict_turns_a_should_warning_into_exit_1(cli):
     lenient, strict = cli(*args), cli(*args, "--strict")
     assert lenient.returncode == 0 and "WARN HT-001" in lenient.stdout
     assert strict.returncode == 1 and "DOES NOT CONFORM (--strict: warnings fail)" in strict.stdout
+
+
+def test_a_persistent_adapter_on_the_cli_and_in_pytest(cli, tmp_path):
+    worker = f"{sys.executable} -m conformance.client.worker naive_clients:good_client"
+    done = cli("client", "--harness", worker, "-k", "LE-00", "--chunking", "whole")
+    assert done.returncode == 0 and "CONFORMS" in done.stdout.splitlines()[-1], done.stdout + done.stderr
+    (tmp_path / "test_nothing.py").write_text("")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", str(tmp_path),
+         "--sse-client-harness", worker, "--sse-chunking", "whole", "-k", "LE-001"],
+        cwd=HERE, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout[-2000:] + run.stderr[-2000:]
+
+
+def test_a_missing_harness_program_is_a_usage_error(cli):
+    done = cli("client", "--harness", "no-such-program-here --flag")
+    assert done.returncode == 2 and "no-such-program-here" in done.stderr

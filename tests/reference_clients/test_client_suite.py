@@ -23,7 +23,7 @@ TARGETS = {
 
 @pytest.mark.parametrize("target", TARGETS.values(), ids=TARGETS.keys())
 def test_every_must_case_passes(target):
-    report = run_client_suite(target, chunkings=["whole"], timeout_scale=3.0)
+    report = run_client_suite(target, chunkings=["whole"])
     problems = [
         f"{r.case}[{r.chunking}] {r.rule} {r.outcome.value}: {r.message}"
         for r in report.results
