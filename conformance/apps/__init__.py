@@ -9,13 +9,13 @@ app yields it (``wsgi.py``). Both bind port 0 and are stopped when the block end
 from __future__ import annotations
 
 import contextlib
-import importlib
 import inspect
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from ..imports import SpecError, import_spec
 
 __all__ = ["App", "AppError", "load_app", "serving"]
 
@@ -42,21 +42,10 @@ def _interface(obj: Any) -> str:
 
 
 def _import(spec: str) -> Any:
-    module_name, colon, attr = spec.partition(":")
-    if not colon or not module_name or not attr:
-        raise AppError(f"--app {spec!r} is not 'module:attribute' (e.g. myproject.main:app)")
-    if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # importable from the working directory, as uvicorn does
     try:
-        obj: Any = importlib.import_module(module_name)
-    except Exception as error:  # a broken module is a usage problem, reported in one line
-        raise AppError(f"cannot import {module_name!r}: {type(error).__name__}: {error}") from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise AppError(f"module {module_name!r} has no attribute {attr!r}") from None
-    return obj
+        return import_spec(spec, example="myproject.main:app")
+    except SpecError as error:
+        raise AppError(f"--app {error}") from None
 
 
 def load_app(app: Any) -> App:

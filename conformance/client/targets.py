@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import inspect
 import json
 import os
@@ -32,6 +31,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..imports import SpecError, import_spec
 from .collect import LineTooLong, bounded_lines, collect
 from .observation import (
     DEFAULT_LIMITS,
@@ -39,7 +39,6 @@ from .observation import (
     Limits,
     Observation,
     Watch,
-    describe_error,
     short,
     to_event,
 )
@@ -103,7 +102,38 @@ async def _observe_on(
     return observation
 
 
-class HarnessTarget:
+class _Pooled:
+    """A target whose runs go to a pool of protocol processes, started by :meth:`open`."""
+
+    capabilities: frozenset[str]
+    limits: Limits = DEFAULT_LIMITS
+    pool: HarnessPool | None = None
+
+    def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
+        """The adapter's argv and environment; None runs without a pool."""
+        raise NotImplementedError
+
+    async def open(self, concurrency: int) -> None:
+        """Start the first process and learn the capabilities it announces (before planning)."""
+        command = self.pool_command()
+        if command is None or self.pool is not None:
+            return
+        pool = HarnessPool(command[0], size=_workers(concurrency), env=command[1], limits=self.limits)
+        try:
+            await pool.acquire()
+        except HarnessError as error:
+            raise TargetError(str(error)) from None
+        self.pool = pool
+        announced = pool.implementation.get("capabilities") or ()
+        self.capabilities = self.capabilities | frozenset(str(c) for c in announced)
+
+    async def aclose(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
+
+
+class HarnessTarget(_Pooled):
     """``HarnessTarget("node adapter.mjs")``: a program speaking the persistent protocol."""
 
     def __init__(
@@ -117,26 +147,13 @@ class HarnessTarget:
         self.name = name or " ".join(self.argv)
         self.capabilities = frozenset(capabilities)
         self.limits = limits
-        self.pool: HarnessPool | None = None
+        self.pool = None
 
     def __repr__(self) -> str:
         return f"HarnessTarget({self.name!r})"
 
-    async def open(self, concurrency: int) -> None:
-        """Start the first adapter process and learn its capabilities (before planning)."""
-        if self.pool is None:
-            self.pool = HarnessPool(self.argv, size=_workers(concurrency), limits=self.limits)
-            try:
-                await self.pool.acquire()
-            except HarnessError as error:
-                raise TargetError(str(error)) from None
-            announced = self.pool.implementation.get("capabilities") or ()
-            self.capabilities = self.capabilities | frozenset(str(c) for c in announced)
-
-    async def aclose(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+    def pool_command(self) -> tuple[list[str], dict[str, str] | None]:
+        return self.argv, None
 
     async def observe(
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
@@ -174,7 +191,7 @@ def importable_name(func: Any, name: str | None = None) -> str | None:
     return None
 
 
-class PythonTarget:
+class PythonTarget(_Pooled):
     """A callable ``target(url, **optional)``; ``capabilities`` may be an attribute of it.
 
     Runs in worker processes once :meth:`open` was awaited (the runner does) and the callable
@@ -196,21 +213,10 @@ class PythonTarget:
     def isolated(self) -> bool:
         return self.spec is not None
 
-    async def open(self, concurrency: int) -> None:
-        if self.spec is not None and self.pool is None:
-            self.pool = HarnessPool(
-                python_worker_argv(self.spec), size=_workers(concurrency), env=python_worker_env()
-            )
-            try:
-                await self.pool.acquire()
-            except HarnessError as error:
-                self.pool = None
-                raise TargetError(str(error)) from None
-
-    async def aclose(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+    def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
+        if self.spec is None:
+            return None
+        return python_worker_argv(self.spec), python_worker_env()
 
     async def observe(
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
@@ -491,18 +497,10 @@ def load_target(spec: Any) -> Target:
         return PythonTarget(spec)
     if not isinstance(spec, str):
         raise TargetError(f"a target is a callable, 'module:callable' or CommandTarget, not {spec!r}")
-    module_name, colon, attr = spec.partition(":")
-    if not colon or not module_name or not attr:
+    if ":" not in spec:
         raise TargetError(f"target {spec!r} is not 'module:callable' (use --cmd for a program)")
-    if "" not in sys.path and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # importable from the working directory
     try:
-        obj: Any = importlib.import_module(module_name)
-    except Exception as error:  # a broken module is a usage problem, reported in one line
-        raise TargetError(f"cannot import {module_name!r}: {describe_error(error)}") from None
-    for part in attr.split("."):
-        try:
-            obj = getattr(obj, part)
-        except AttributeError:
-            raise TargetError(f"module {module_name!r} has no attribute {attr!r}") from None
+        obj = import_spec(spec, example="mypkg.adapter:connect")
+    except SpecError as error:
+        raise TargetError(str(error)) from None
     return PythonTarget(obj, name=spec)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import inspect
 import json
 import os
@@ -21,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import IO, Any
 
+from ..imports import import_spec
 from .observation import describe_error, normalise
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
@@ -172,11 +172,7 @@ def _wire(normal: dict[str, Any]) -> dict[str, Any]:
 
 
 def resolve(spec: str) -> Callable[..., Any]:
-    module_name, _, attr = spec.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for part in attr.split("."):
-        obj = getattr(obj, part)
-    return obj
+    return import_spec(spec)  # type: ignore[no-any-return]
 
 
 def implementation(spec: str, func: Any) -> dict[str, Any]:

@@ -159,7 +159,8 @@ def test_strict_turns_a_should_warning_into_exit_1(cli):
     assert strict.returncode == 1 and "DOES NOT CONFORM (--strict: warnings fail)" in strict.stdout
 
 
-def test_a_persistent_adapter_on_the_cli_and_in_pytest(cli, tmp_path):
+def test_a_persistent_adapter_on_the_cli_and_in_pytest(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", str(HERE))  # the adapter imports naive_clients on its own
     worker = f"{sys.executable} -m conformance.client.worker naive_clients:good_client"
     done = cli("client", "--harness", worker, "-k", "LE-00", "--chunking", "whole")
     assert done.returncode == 0 and "CONFORMS" in done.stdout.splitlines()[-1], done.stdout + done.stderr
