@@ -102,8 +102,15 @@ async def collect(
     task = asyncio.ensure_future(consume())
     stopper = asyncio.ensure_future(watch.stop.wait()) if watch is not None else None
     waiting = {task} if stopper is None else {task, stopper}
+    deadline = started + max(0.0, timeout)
     try:
-        done, _ = await asyncio.wait(waiting, timeout=max(0.0, timeout), return_when=asyncio.FIRST_COMPLETED)
+        while True:
+            left = max(0.0, deadline - time.monotonic())
+            done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
+            more = 0.0 if done or watch is None else watch.more_time()
+            if not more:
+                break
+            deadline = time.monotonic() + more  # still working: a slow client is not a hung one
     finally:
         for waiter in waiting:
             waiter.cancel()

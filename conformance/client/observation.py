@@ -136,6 +136,10 @@ class Watch:
     def seen(self, observation: Observation) -> None:
         """Called after each report (the base watches nothing)."""
 
+    def more_time(self) -> float:
+        """At the deadline: seconds more to give a client that is still working (0: none)."""
+        return 0.0
+
 
 _TYPE_KEYS = ("event", "type")
 _ID_KEYS = ("id", "last_event_id", "lastEventId")

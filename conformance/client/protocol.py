@@ -63,6 +63,7 @@ class _Run:
         self.bytes = 0
         self.cancelled = False
         self.ended = False  # the adapter sent its end: nothing to cancel
+        self.cpu_at_end: float | None = None  # what the adapter said the run used
 
 
 class Harness:
@@ -78,6 +79,7 @@ class Harness:
         self.implementation: dict[str, Any] = {}
         self.runs: dict[int, _Run] = {}
         self.healthy = True
+        self.names_threads = False  # the adapter announces each run's thread (the Python worker)
         self.stderr = bytearray()
         self._seq = itertools.count(1)
         self._reader: asyncio.Task[None] | None = None
@@ -143,12 +145,20 @@ class Harness:
                 return  # the run stays known until cancel(): its CPU can still be read
 
     def cpu(self, seq: int) -> float | None:
-        """CPU seconds of the thread running ``seq`` if the adapter named it, else the process's."""
+        """CPU seconds of the thread running ``seq`` if the adapter names its threads (the run's
+        own total), else of the whole process (compare two readings). None: not known yet."""
         if self.pid is None:
             return None
         run = self.runs.get(seq)
-        thread = run.thread if run is not None else None
-        return cpu_seconds(self.pid, thread) if thread else cpu_seconds(self.pid)
+        if run is not None and run.cpu_at_end is not None:
+            return run.cpu_at_end
+        if run is not None and run.thread:
+            return cpu_seconds(self.pid, run.thread)
+        return None if self.names_threads else cpu_seconds(self.pid)
+
+    def cpu_is_per_run(self, seq: int) -> bool:
+        run = self.runs.get(seq)
+        return bool(run is not None and (run.thread or run.cpu_at_end is not None))
 
     async def close(self, seq: int) -> None:
         """The client's own close (capability ``close``): it must stop and not reconnect."""
@@ -261,12 +271,15 @@ class Harness:
             return
         if "thread" in message and isinstance(message["thread"], int):
             run.thread = message["thread"]
+            self.names_threads = True
         for key, kind in _REPORT_KEYS.items():
             if key in message:
                 value = message[key] if kind == "text" or key == "event" else {key: message[key]}
                 await self._deliver(run, kind, value)
                 return
         end = message.get("end")
+        if isinstance(message.get("cpu_seconds"), (int, float)):
+            run.cpu_at_end = float(message["cpu_seconds"])
         if end in ("returned", "raised", "broken"):
             kind = "end" if end == "returned" else end
             await self._deliver(run, kind, message.get("error") or f"the client {end}")

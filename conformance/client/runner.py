@@ -57,10 +57,13 @@ BASE_TIMEOUT = 5.0  # seconds per case, before the case's own sleeps and reconne
 PER_RECONNECT = 3.5  # a client without retry support waits its default (about 3 s) each time
 SETTLE = 0.15  # after the last body ends, how long extra events may still show up
 QUIET = 1.0  # after the last body ends, how long a client that owes events may stay silent
-BUSY = 0.05  # a client using at least this share of a CPU while silent is still working
+BUSY = 0.01  # a client using at least this share of a CPU while silent is still working (an idle
+# one blocked on a socket uses none; a starved one on a loaded machine still gets a few percent)
 FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take one
 ALONE_SCALE = 4.0  # a verdict resting on time is confirmed alone, with bounds this much longer
 IDLE_ALONE = 6.0  # alone, a client idle this long after its last sign of life has hung (> PER_RECONNECT)
+BUSY_ALONE = 120.0  # alone, a client still using CPU at its deadline gets more time, up to this
+BUSY_SLICE = 2.0  # ... a slice at a time, each given only while it is still working
 
 
 def default_concurrency() -> int:
@@ -213,6 +216,7 @@ class Bounds:
     quiet: float = QUIET
     settle: float = SETTLE
     idle: float | None = None  # alone only: stop a client idle this long (no CPU, no I/O, no report)
+    busy: float = 0.0  # alone only: past the deadline, time a client still working may have in all
 
     @classmethod
     def scaled(cls, scale: float) -> Bounds:
@@ -287,7 +291,7 @@ class ClientRun:
         url = self.server.add(case, item.chunking)
         slot = self.server.slot(case.id, item.chunking.name)
         invocation = invocation_for(case, url, self.capabilities)
-        watch = CaseWatch(case, slot, bounds.settle, bounds.quiet, invocation, idle=bounds.idle)
+        watch = CaseWatch(case, slot, invocation, bounds)
         try:
             observation = await self.target.observe(
                 invocation,
@@ -320,7 +324,11 @@ class ClientRun:
         # A client that is idle (no CPU, no request, no report) for IDLE_ALONE while alone has
         # hung: nothing else could be holding it back.
         scale = self.timeout_scale
-        bounds = Bounds(scale * ALONE_SCALE, QUIET * 2 * scale, SETTLE, IDLE_ALONE * scale)
+        # A client still using CPU at the deadline is given more time (a quadratic parser on a
+        # 5 MiB event needs it): alone, slowness is not a parsing failure.
+        bounds = Bounds(
+            scale * ALONE_SCALE, QUIET * 2 * scale, SETTLE, idle=IDLE_ALONE * scale, busy=BUSY_ALONE * scale
+        )
         async with alone_gate().exclusive():
             again = await self.attempt(item, bounds)
         results, observation = again.results, again.observation
@@ -409,17 +417,15 @@ class CaseWatch(Watch):
     every scripted response was sent.
     """
 
-    def __init__(
-        self, case: Case, slot: Slot, settle: float, quiet: float, invocation: Invocation,
-        idle: float | None = None,
-    ) -> None:
+    def __init__(self, case: Case, slot: Slot, invocation: Invocation, bounds: Bounds) -> None:
         super().__init__()
-        self.idle = idle
+        self.idle = bounds.idle
+        self.busy_left = bounds.busy
         self.invocation = invocation
         self.case = case
         self.slot = slot
-        self.settle = settle
-        self.quiet = quiet
+        self.settle = bounds.settle
+        self.quiet = bounds.quiet
         self.last_report = 0.0
         self.observation: Observation | None = None
         self._timer: asyncio.TimerHandle | None = None
@@ -447,6 +453,14 @@ class CaseWatch(Watch):
             return False
         mark, self._busy_mark = self._busy_mark, (now, cpu)
         return mark is not None and cpu - mark[1] >= BUSY * (now - mark[0])
+
+    def more_time(self) -> float:
+        """Alone, a client still using CPU at its deadline gets another slice, up to ``busy``."""
+        if self.busy_left <= 0 or not self._still_working(time.monotonic()):
+            return 0.0
+        grant = min(BUSY_SLICE, self.busy_left)
+        self.busy_left -= grant
+        return grant
 
     def _stop(self, reason: str) -> None:
         self.reason = reason

@@ -89,14 +89,16 @@ async def _observe_on(
         watch.cpu = lambda: harness.cpu(seq)
         watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
     try:
-        observation = await collect(
-            reports, profile=profile, timeout=timeout, watch=watch, limits=pool.limits
-        )
+        limits = pool.limits
+        observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
         end_cpu = harness.cpu(seq)
+        per_run = harness.cpu_is_per_run(seq)
     finally:
         await harness.cancel(seq)
-    if start_cpu is not None and end_cpu is not None:
-        observation.cpu_seconds = max(0.0, end_cpu - start_cpu)
+    if per_run:
+        observation.cpu_seconds = end_cpu  # the run's own thread: its whole CPU time
+    elif start_cpu is not None and end_cpu is not None:
+        observation.cpu_seconds = max(0.0, end_cpu - start_cpu)  # the process's, shared by its runs
     if observation.raised:
         observation.stderr = harness.stderr_tail()
     return observation

@@ -17,6 +17,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -84,7 +85,7 @@ class Run:
                 self.text(result)
             else:
                 self.consume(result)
-            self.send(end="returned")
+            self.send(end="returned", cpu_seconds=round(time.thread_time(), 3))
         except Cancelled:
             return
         except TypeError as error:
@@ -99,7 +100,7 @@ class Run:
 
     def finish(self, end: str, error: str) -> None:
         with contextlib.suppress(Cancelled):
-            self.send(end=end, error=error)
+            self.send(end=end, error=error, cpu_seconds=round(time.thread_time(), 3))
 
     def text(self, value: Any) -> None:
         if not isinstance(value, str):
