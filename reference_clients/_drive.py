@@ -64,6 +64,21 @@ class _StreamState:
     """What both stream kinds expose about the connection."""
 
     machine: Machine
+    _restarting = False
+
+    def restart(self) -> None:
+        """Drop the current connection and reconnect after the reconnection time, sending the
+        last event ID (LD's restart). Call it between items: the connection is left before the
+        next item, so nothing more of it is reported; a partial event is discarded."""
+        self._restarting = True
+
+    def _leave(self) -> None:
+        """The body ended, or the caller asked for a restart: either way, wait to reconnect."""
+        if self._restarting:
+            self._restarting = False
+            self.machine.restart()
+        else:
+            self.machine.body_ended()
 
     @property
     def last_event_id(self) -> str:
@@ -141,7 +156,11 @@ class EventStream(_StreamState):
                                 if machine.closed:
                                     return
                                 yield item
-                        machine.body_ended()
+                                if self._restarting:
+                                    break
+                            if self._restarting:
+                                break
+                        self._leave()
                 except transport.network_errors as error:
                     machine.network_error(error, timeout=isinstance(error, transport.timeout_errors))
         finally:
@@ -209,7 +228,11 @@ class AsyncEventStream(_StreamState):
                                 if machine.closed:
                                     return
                                 yield item
-                        machine.body_ended()
+                                if self._restarting:
+                                    break
+                            if self._restarting:
+                                break
+                        self._leave()
                 except transport.network_errors as error:
                     machine.network_error(error, timeout=isinstance(error, transport.timeout_errors))
         finally:

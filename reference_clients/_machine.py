@@ -73,6 +73,7 @@ class Input(enum.Enum):
     NETWORK_ERROR = "network error"
     WAITED = "reconnection time passed"
     EXHAUSTED = "no reconnect left"
+    RESTART = "restart()"
     CLOSE = "close()"
 
 
@@ -86,6 +87,7 @@ TRANSITIONS: dict[tuple[State, Input], State] = {
     (_S.OPEN, _I.BODY_END): _S.WAITING,
     (_S.OPEN, _I.NETWORK_ERROR): _S.WAITING,
     (_S.OPEN, _I.REJECTED): _S.CLOSED,  # the body broke a bound (LimitExceeded)
+    (_S.OPEN, _I.RESTART): _S.WAITING,
     (_S.WAITING, _I.WAITED): _S.CONNECTING,
     (_S.WAITING, _I.EXHAUSTED): _S.CLOSED,
     **{(state, _I.CLOSE): _S.CLOSED for state in State},
@@ -221,6 +223,13 @@ class Machine:
         self.reconnects += 1
         self.request = self._first_request()
         self._hops = 0
+
+    def restart(self) -> None:
+        """The caller dropped the stream (LD's restart): discard the partial event and wait to
+        reconnect with the last event ID, as after a network error. Only an open stream restarts."""
+        if self.state is State.OPEN:
+            self.parser.close()
+            self._go(Input.RESTART)
 
     def close(self) -> None:
         """Stop for good, from any state (N-15)."""

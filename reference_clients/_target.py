@@ -22,7 +22,9 @@ __all__ = ["CAPABILITIES", "make_async_target", "make_target"]
 
 # Not "open" yet: the runner's close_after_events counts every report, so an opening report
 # would make it close before the first event.
-CAPABILITIES = frozenset({"reconnect", "last-event-id", "retry", "post", "headers", "close", "comments"})
+CAPABILITIES = frozenset(
+    {"reconnect", "last-event-id", "retry", "post", "headers", "close", "comments", "read-timeout", "restart"}
+)
 TARGET_READ_TIMEOUT = 30.0  # a case that stalls ends in reconnects, not in a hung thread
 # The initial reconnection time is implementation-defined; a short one lets the many one-connection
 # cases end quickly (their reconnect is answered 204). A case's retry field still governs.
@@ -36,11 +38,13 @@ def _options(
     body: str | bytes | None = None,
     last_event_id: str | None = None,
     initial_retry_ms: int | None = None,
+    read_timeout_ms: int | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     """The runner's inputs as ``connect`` keywords."""
     options.setdefault("retry_ms", TARGET_RETRY_MS if initial_retry_ms is None else initial_retry_ms)
-    options.setdefault("read_timeout", TARGET_READ_TIMEOUT)
+    read_timeout = TARGET_READ_TIMEOUT if read_timeout_ms is None else read_timeout_ms / 1000
+    options.setdefault("read_timeout", read_timeout)
     options.setdefault("comments", True)
     return dict(options, method=method, headers=headers, body=body, last_event_id=last_event_id or "")
 
@@ -61,6 +65,9 @@ class _Reports:
     def __next__(self) -> object:
         return _as_report(next(self._stream))
 
+    def restart(self) -> None:
+        self._stream.restart()
+
     def close(self) -> None:
         self._stream.close()
 
@@ -76,6 +83,9 @@ class _AsyncReports:
 
     async def __anext__(self) -> object:
         return _as_report(await self._stream.__anext__())
+
+    def restart(self) -> None:
+        self._stream.restart()
 
     async def aclose(self) -> None:
         await self._stream.aclose()

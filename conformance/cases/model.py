@@ -70,10 +70,13 @@ Action = Sleep | Close | Abort | HoldOpen
 Step = Send | Action
 
 
-def text_value(value: str | Mapping[str, Any]) -> str:
-    """A case string: plain, or ``{"text": "x", "repeat": N}`` for a long generated value."""
+def text_value(value: str | Mapping[str, Any] | list[Any]) -> str:
+    """A case string: plain, ``{"text": "x", "repeat": N}`` for a long generated value, or a
+    list of those joined (two long lines and the LF between them)."""
     if isinstance(value, str):
         return value
+    if isinstance(value, list):
+        return "".join(text_value(part) for part in value)
     return value["text"] * value.get("repeat", 1)
 
 
@@ -180,6 +183,8 @@ class ClientOptions:
     last_event_id: str | None = None
     initial_retry_ms: int | None = None
     close_after_events: int | None = None
+    read_timeout_ms: int | None = None
+    restart_after_events: int | None = None
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any] | None) -> ClientOptions:
@@ -191,6 +196,8 @@ class ClientOptions:
             last_event_id=raw.get("last_event_id"),
             initial_retry_ms=raw.get("initial_retry_ms"),
             close_after_events=raw.get("close_after_events"),
+            read_timeout_ms=raw.get("read_timeout_ms"),
+            restart_after_events=raw.get("restart_after_events"),
         )
 
 
@@ -207,6 +214,7 @@ class Expect:
     error: bool | None = None
     text: str | None = None
     min_reconnect_delay_ms: int | None = None
+    max_reconnect_delay_ms: int | None = None
     requests: int | None = None
     open: bool = False
     comments: tuple[str, ...] | None = None
@@ -222,6 +230,7 @@ class Expect:
             error=raw.get("error"),
             text=raw.get("text"),
             min_reconnect_delay_ms=raw.get("min_reconnect_delay_ms"),
+            max_reconnect_delay_ms=raw.get("max_reconnect_delay_ms"),
             requests=raw.get("requests"),
             open=raw.get("open", False),
             comments=tuple(raw["comments"]) if "comments" in raw else None,

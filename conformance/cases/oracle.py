@@ -66,7 +66,8 @@ def simulate(case: Case, chunking: Chunking) -> Simulation:
     Network errors (no response, abort) and EOF reconnect; redirects with a Location are
     followed; any other status or a wrong Content-Type fails; after the listed connections the
     server answers 204, which stops. ``client.close_after_events`` and a held-open stream end
-    the run without a reconnect (the runner closes the client).
+    the run without a reconnect (the runner closes the client), unless the client restarts
+    itself (``restart_after_events``) or its read time-out (``read_timeout_ms``) ends the wait.
     """
     parser = EventParser(last_event_id=case.client.last_event_id or "")
     parser.keep_comments()
@@ -84,19 +85,31 @@ def simulate(case: Case, chunking: Chunking) -> Simulation:
         if close_after == 0:
             break
         parser.reset()
-        for run in connection.byte_runs():
-            for chunk in chunking.split(run):
-                sim.events += parser.feed(chunk)
+        restarted = _feed(parser, connection, chunking, sim.events, case.client.restart_after_events)
         sim.events += parser.close()
         if close_after is not None and len(sim.events) >= close_after:
             del sim.events[close_after:]
             break
-        if connection.ends_held_open:
-            break
+        if connection.ends_held_open and not restarted and case.client.read_timeout_ms is None:
+            break  # held open: only a restart or the read time-out leaves it
     else:
         sim.sent_last_event_ids.append(parser.last_event_id or None)  # answered 204: stop
     sim.retry = parser.retry
     return sim
+
+
+def _feed(
+    parser: EventParser, connection: Connection, chunking: Chunking, events: list[Event], restart: int | None
+) -> bool:
+    """Feed one body into ``events``; True when the client restarted itself (after ``restart``
+    events in all): the rest of the body is never read and the partial event is dropped."""
+    for run in connection.byte_runs():
+        for chunk in chunking.split(run):
+            for event in parser.feed(chunk):
+                events.append(event)
+                if restart is not None and len(events) == restart:
+                    return True
+    return False
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,15 @@ from ..sse import Event
 from .caseserver import RecordedRequest
 from .observation import Observation
 
-__all__ = ["CHUNKING_RULES", "Finding", "Judgement", "judge", "judge_run", "show_event"]
+__all__ = [
+    "CHUNKING_RULES",
+    "Finding",
+    "Judgement",
+    "judge",
+    "judge_run",
+    "reconnect_delay_findings",
+    "show_event",
+]
 
 # A client that passes a case whole but fails it under a chunking breaks this rule.
 CHUNKING_RULES = {"crlf": "C-10", "utf8": "C-03"}
@@ -89,6 +97,7 @@ class Finding:
     actual: str | None = None
     error: bool = False  # the suite could not judge: ERROR instead of FAIL
     provisional: bool = False  # more time could undo it (missing events, a hang): not a fact yet
+    late: bool = False  # an upper time bound decided it (a late reconnect): load could cause it
     fix: str | None = None  # the fix for this diagnosis, when the case's rules do not say it
 
 
@@ -152,18 +161,29 @@ def _request_findings(
     for index, (connection, request) in enumerate(zip(case.connections, requests, strict=False)):
         if connection.expect_request is not None:
             found += _check_request(index + 1, connection.expect_request, request)
-    if expect.min_reconnect_delay_ms is not None:
-        for index in range(1, len(requests)):
-            previous = requests[index - 1]
-            gap_ms = (requests[index].received - (previous.ended or previous.received)) * 1000
-            if gap_ms + END_STAMP_SLACK_MS < expect.min_reconnect_delay_ms:
-                found.append(
-                    Finding(
-                        f"request #{index + 1} came {gap_ms:.0f} ms after the previous connection ended",
-                        f"at least {expect.min_reconnect_delay_ms} ms",
-                        f"{gap_ms:.0f} ms",
-                    )
-                )
+    found += reconnect_delay_findings(
+        [_gap_ms(requests[i - 1], requests[i]) for i in range(1, len(requests))],
+        expect.min_reconnect_delay_ms,
+        expect.max_reconnect_delay_ms,
+    )
+    return found
+
+
+def _gap_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
+    """From the end of one connection (its request, if it never ended) to the next request."""
+    return (request.received - (previous.ended or previous.received)) * 1000
+
+
+def reconnect_delay_findings(gaps_ms: Sequence[float], low: int | None, high: int | None) -> list[Finding]:
+    """Each gap against the case's bounds (N-13). Too early is a fact; too late is ``late``:
+    a loaded machine can delay a reconnect, so the runner confirms it alone first."""
+    found: list[Finding] = []
+    for index, gap_ms in enumerate(gaps_ms):
+        message = f"request #{index + 2} came {gap_ms:.0f} ms after the previous connection ended"
+        if low is not None and gap_ms + END_STAMP_SLACK_MS < low:
+            found.append(Finding(message, f"at least {low} ms", f"{gap_ms:.0f} ms"))
+        if high is not None and gap_ms > high:
+            found.append(Finding(message, f"at most {high} ms", f"{gap_ms:.0f} ms", late=True))
     return found
 
 
@@ -310,6 +330,8 @@ class Judgement:
 
     results: list[Result]
     provisional: bool  # every finding could be undone by more time (missing events, a hang)
+    late: bool = False  # every finding is provisional or late, and one is late (a late reconnect)
+    late_only: bool = False  # every finding is late: no time ending is needed to doubt it
 
 
 def judge_run(
@@ -335,7 +357,8 @@ def judge_run(
         fix=lambda c, k: _fix(c, k, findings),
     )
     provisional = bool(findings) and all(f.provisional for f in findings)
-    return Judgement(results, provisional)
+    late = any(f.late for f in findings) and all(f.provisional or f.late for f in findings)
+    return Judgement(results, provisional, late, bool(findings) and all(f.late for f in findings))
 
 
 def judge(

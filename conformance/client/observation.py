@@ -40,6 +40,8 @@ class Invocation:
     last_event_id: str | None = None
     initial_retry_ms: int | None = None
     close_after_events: int | None = None  # the client closes itself after this many events
+    read_timeout_ms: int | None = None  # reconnect when no byte arrives for this long
+    restart_after_events: int | None = None  # the client restarts itself after this many events
     close_now: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     def must_close(self, count: int) -> bool:
@@ -48,9 +50,14 @@ class Invocation:
         after = self.close_after_events
         return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
 
+    def must_restart(self, events: int) -> bool:
+        """Restart the client now? Right after it reported its ``restart_after_events``-th
+        event (once: a later event count never equals it again)."""
+        return self.restart_after_events is not None and events == self.restart_after_events
+
     def kwargs(self) -> dict[str, Any]:
         """The optional keyword arguments a callable receives (only the ones set)."""
-        names = ("method", "headers", "body", "last_event_id", "initial_retry_ms")
+        names = ("method", "headers", "body", "last_event_id", "initial_retry_ms", "read_timeout_ms")
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
     def inputs(self) -> dict[str, Any]:
@@ -58,8 +65,9 @@ class Invocation:
         data = self.kwargs()
         if data.get("headers") is not None:
             data["headers"] = dict(data["headers"])
-        if self.close_after_events is not None:
-            data["close_after_events"] = self.close_after_events
+        for name in ("close_after_events", "restart_after_events"):
+            if getattr(self, name) is not None:
+                data[name] = getattr(self, name)
         return data
 
 

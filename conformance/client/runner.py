@@ -52,7 +52,10 @@ __all__ = [
     "run_client_suite_async",
 ]
 
-CAPABILITIES = ("reconnect", "last-event-id", "retry", "post", "headers", "comments", "open", "close")
+CAPABILITIES = (
+    *("reconnect", "last-event-id", "retry", "post", "headers", "comments", "open", "close"),
+    *("read-timeout", "restart"),
+)
 BASE_TIMEOUT = 5.0  # seconds per case, before the case's own sleeps and reconnections
 PER_RECONNECT = 3.5  # a client without retry support waits its default (about 3 s) each time
 SETTLE = 0.15  # after the last body ends, how long extra events may still show up
@@ -150,6 +153,8 @@ def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invoca
         last_event_id=options.last_event_id,
         initial_retry_ms=(options.initial_retry_ms or FAST_RETRY_MS) if "retry" in capabilities else None,
         close_after_events=options.close_after_events if "close" in capabilities else None,
+        read_timeout_ms=options.read_timeout_ms if "read-timeout" in capabilities else None,
+        restart_after_events=options.restart_after_events if "restart" in capabilities else None,
     )
 
 
@@ -391,10 +396,14 @@ class Attempt:
 def rests_on_time(judgement: Judgement, observation: Observation) -> bool:
     """Did a time bound decide this failure? Only when every finding could be undone by more
     time (missing events, a hang) and the runner stopped the client on time (silent, or at its
-    deadline); or when the client's own error was a time-out (its reads were starved)."""
+    deadline); when an upper bound on a delay decided it (a late reconnect, which load alone
+    can cause), with any other finding such a provisional one; or when the client's own error
+    was a time-out (its reads were starved)."""
     if all(r.outcome in (Outcome.PASS, Outcome.SKIP) for r in judgement.results):
         return False
     if judgement.provisional and observation.ended_by in TIME_ENDINGS:
+        return True
+    if judgement.late and (observation.ended_by in TIME_ENDINGS or judgement.late_only):
         return True
     raised = (observation.raised or "").lower()
     return "timeout" in raised or "timed out" in raised

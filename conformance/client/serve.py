@@ -41,6 +41,7 @@ def _expect_json(expect: Expect) -> dict[str, Any]:
         "retry": expect.retry,
         "requests": expect.requests,
         "min_reconnect_delay_ms": expect.min_reconnect_delay_ms,
+        "max_reconnect_delay_ms": expect.max_reconnect_delay_ms,
     }
     data.update({k: v for k, v in optional.items() if v is not None})
     if expect.error:
@@ -57,6 +58,8 @@ def _client_json(case: Case) -> dict[str, Any]:
         "last_event_id": options.last_event_id,
         "initial_retry_ms": options.initial_retry_ms,
         "close_after_events": options.close_after_events,
+        "read_timeout_ms": options.read_timeout_ms,
+        "restart_after_events": options.restart_after_events,
     }
     return {k: v for k, v in data.items() if v not in (None, {})}
 

@@ -39,6 +39,7 @@ from .observation import (
     Limits,
     Observation,
     Watch,
+    report_kind,
     short,
     to_event,
 )
@@ -315,14 +316,17 @@ class _AsyncHolder:
             if not hasattr(result, "__aiter__"):
                 _consume(result, push, invocation)
                 return
-        count = 0
+        count = events = 0
         async for item in result:
             if invocation.must_close(count):
                 break
             push("event", item)
             count += 1
+            events += report_kind(item) == "event"
             if invocation.must_close(count):
                 break
+            if report_kind(item) == "event" and invocation.must_restart(events):
+                result.restart()  # the client's restart API (capability restart)
         if invocation.close_after_events is not None and hasattr(result, "aclose"):
             await result.aclose()  # the client's close API: stop, and never reconnect
 
@@ -335,12 +339,17 @@ class _AsyncHolder:
 def _consume(result: Any, push: Callable[..., None], invocation: Invocation) -> None:
     """Report every event of a sync iterable; close it when the invocation says so."""
     iterator = iter(result)
+    events = 0
     for count, item in enumerate(iterator):
         if invocation.must_close(count):
             break
         push("event", item)
         if invocation.must_close(count + 1):
             break
+        if report_kind(item) == "event":
+            events += 1
+            if invocation.must_restart(events):
+                iterator.restart()  # the client's restart API (capability restart)
     if invocation.close_after_events is not None and hasattr(iterator, "close"):
         iterator.close()  # the client's close API: stop, and never reconnect
 
@@ -402,6 +411,8 @@ class CommandTarget:
             "SSE_LAST_EVENT_ID": invocation.last_event_id,
             "SSE_INITIAL_RETRY_MS": _text(invocation.initial_retry_ms),
             "SSE_CLOSE_AFTER_EVENTS": _text(invocation.close_after_events),
+            "SSE_READ_TIMEOUT_MS": _text(invocation.read_timeout_ms),
+            "SSE_RESTART_AFTER_EVENTS": _text(invocation.restart_after_events),
         }
         env.update({k: v for k, v in optional.items() if v is not None})
         return env

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from ..imports import import_spec
-from .observation import describe_error, normalise
+from .observation import describe_error, normalise, report_kind
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
 
@@ -59,6 +59,8 @@ class Run:
         self.profile = message.get("profile", "generic")
         inputs = dict(message.get("inputs") or {})
         self.close_after = inputs.pop("close_after_events", None)
+        self.restart_after = inputs.pop("restart_after_events", None)
+        self.events = 0  # events reported so far (restart_after_events counts these)
         self.kwargs = inputs
         self.close_now = threading.Event()
         self.cancelled = threading.Event()
@@ -74,6 +76,14 @@ class Run:
     def must_close(self, count: int) -> bool:
         after = self.close_after
         return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
+
+    def must_restart(self, item: Any) -> bool:
+        """Right after the ``restart_after_events``-th event: call the client's ``restart()``
+        (capability restart: drop the connection, reconnect with the last event ID)."""
+        if self.restart_after is None or report_kind(item) != "event":
+            return False
+        self.events += 1
+        return self.events == self.restart_after
 
     def work(self) -> None:
         try:
@@ -117,6 +127,8 @@ class Run:
                 self.checked_report(item)
                 if self.must_close(count + 1):
                     break
+                if self.must_restart(item):
+                    iterator.restart()
         finally:
             if hasattr(iterator, "close") and (self.close_after is not None or self.cancelled.is_set()):
                 iterator.close()  # the client's close API: stop, and never reconnect
@@ -143,6 +155,8 @@ class Run:
                 count += 1
                 if self.must_close(count):
                     break
+                if self.must_restart(item):
+                    result.restart()
         except asyncio.CancelledError:
             raise Cancelled from None
         finally:

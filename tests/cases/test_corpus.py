@@ -90,6 +90,9 @@ def test_case_is_coherent(case):
         "headers": bool(case.client.headers),
         "last-event-id": case.client.last_event_id is not None,
         "close": case.client.close_after_events is not None,
+        "read-timeout": case.client.read_timeout_ms is not None,
+        "restart": case.client.restart_after_events is not None,
+        "retry": case.expect.max_reconnect_delay_ms is not None,
         "open": case.expect.open,
         "comments": case.expect.comments is not None,
         "reconnect": case.expect.min_reconnect_delay_ms is not None

@@ -11,7 +11,7 @@ import pytest
 from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
 from conformance.client.caseserver import RecordedRequest
-from conformance.client.judge import CHUNKING_FIXES, FIXES, judge_run
+from conformance.client.judge import CHUNKING_FIXES, FIXES, judge_run, reconnect_delay_findings
 from conformance.client.observation import Observation
 from conformance.client.runner import Attempt, attribute_chunking_failures, rests_on_time
 from conformance.results import Outcome
@@ -157,3 +157,46 @@ def test_an_adapter_fault_is_an_error_not_a_failure():
     judgement = judge_run(c, WHOLE, observation, request())
     assert {r.outcome for r in judgement.results} == {Outcome.ERROR}
     assert judgement.results[0].fix is None
+
+
+def _log(*spans: tuple[float, float]) -> list[RecordedRequest]:
+    """Requests received and ended at these times (seconds): the gaps between them are judged."""
+    return [RecordedRequest("GET", "/cases/x/whole", [], "", received=r, ended=e) for r, e in spans]
+
+
+def test_reconnect_delay_bounds_flag_early_as_fact_and_late_as_load_sensitive():
+    assert reconnect_delay_findings([300.0, 1999.0], 300, 2000) == []
+    early, late = reconnect_delay_findings([100.0, 2500.0], 300, 2000)
+    assert "request #2" in early.message and not early.late and not early.provisional
+    assert "request #3" in late.message and late.late and late.expected == "at most 2000 ms"
+    assert reconnect_delay_findings([5000.0], 300, None) == []  # no upper bound: backoff is fine
+    assert reconnect_delay_findings([0.0], None, 2000) == []
+
+
+def test_a_late_reconnect_fails_the_case_and_is_confirmed_alone_even_when_the_client_returned():
+    c = case("RC-039")
+    observation = Observation(events=expected(c), ended_by="returned")
+    on_time = judge_run(c, WHOLE, observation, _log((0, 0.1), (0.5, 0.6), (1.0, 1.1)))
+    assert {r.outcome for r in on_time.results} == {Outcome.PASS}
+    late = judge_run(c, WHOLE, observation, _log((0, 0.1), (3.0, 3.1), (3.5, 3.6)))
+    assert {r.outcome for r in late.results} == {Outcome.WARN}
+    assert "at most 2000 ms" in late.results[0].expected
+    assert late.late and late.late_only and rests_on_time(late, observation)
+
+
+def test_a_late_reconnect_beside_a_fact_is_never_re_run():
+    c = case("RC-039")
+    wrong = [Event("message", "wrong", ""), *expected(c)[1:]]
+    observation = Observation(events=wrong, ended_by="returned")
+    judgement = judge_run(c, WHOLE, observation, _log((0, 0.1), (3.0, 3.1), (3.5, 3.6)))
+    assert not judgement.late and not rests_on_time(judgement, observation)
+
+
+def test_a_late_reconnect_beside_missing_events_needs_a_time_ending_to_be_re_run():
+    c = case("RC-039")
+    observation = Observation(events=expected(c)[:1], ended_by="returned")
+    spans = _log((0, 0.1), (3.0, 3.1), (3.5, 3.6))
+    judgement = judge_run(c, WHOLE, observation, spans)
+    assert judgement.late and not judgement.late_only and not rests_on_time(judgement, observation)
+    stopped = Observation(events=expected(c)[:1], ended_by="deadline", seconds=12.0)
+    assert rests_on_time(judge_run(c, WHOLE, stopped, spans), stopped)

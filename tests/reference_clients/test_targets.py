@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from refclients_support import HOLD, Reply
 
+from conformance.client.runner import CAPABILITIES
 from conformance.sse import Event
 from reference_clients import aiohttp_client, httpx_client, requests_client
 
@@ -18,9 +19,9 @@ EXPECTED = [Event("message", "a"), {"comment": "c"}]
 
 @pytest.mark.parametrize("target", [*SYNC.values(), *ASYNC.values()], ids=[*SYNC, *ASYNC])
 def test_capabilities_are_the_runners_names(target):
-    assert {"reconnect", "last-event-id", "retry", "post", "headers", "close", "comments"} == set(
-        target.capabilities
-    )
+    names = {"reconnect", "last-event-id", "retry", "post", "headers", "close", "comments"}
+    assert names | {"read-timeout", "restart"} == set(target.capabilities)
+    assert set(target.capabilities) <= set(CAPABILITIES)
 
 
 @pytest.mark.parametrize("target", SYNC.values(), ids=SYNC.keys())

@@ -1,6 +1,7 @@
 // The persistent adapter protocol (conformance/client/protocol.py) for Node clients: one process
 // serves many runs, JSON lines on stdin/stdout. A driver gives `run(ctx)`; this module does the
-// rest: the handshake, `seq` on every message, close_after_events, close/cancel/stop.
+// rest: the handshake, `seq` on every message, close_after_events, restart_after_events,
+// close/cancel/stop.
 import { createInterface } from 'node:readline';
 
 const send = (message) => process.stdout.write(JSON.stringify(message) + '\n');
@@ -12,6 +13,7 @@ export function serve({ name, version, capabilities, run }) {
     const { seq, url, profile } = message;
     const inputs = message.inputs ?? {};
     const closers = [];
+    const restarters = [];
     let ended = false;
     let count = 0;
     const closeAll = () => closers.splice(0).forEach((close) => close());
@@ -20,6 +22,7 @@ export function serve({ name, version, capabilities, run }) {
       profile,
       inputs,
       onClose: (close) => closers.push(close),
+      onRestart: (restart) => restarters.push(restart), // capability restart: drop and reconnect
       event(type, data, id) {
         if (ended) return;
         send({ seq, event: { type: type || 'message', data, id: id ?? '' } });
@@ -27,6 +30,8 @@ export function serve({ name, version, capabilities, run }) {
         if (inputs.close_after_events != null && count >= inputs.close_after_events) {
           closeAll(); // the client's own close API: stop, and never reconnect
           ctx.end('returned');
+        } else if (count === inputs.restart_after_events) {
+          restarters.forEach((restart) => restart());
         }
       },
       comment: (text) => !ended && send({ seq, comment: text }),
