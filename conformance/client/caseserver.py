@@ -85,6 +85,7 @@ class Slot:
     listeners: list[Callable[[], None]] = field(default_factory=list)
     late: int = 0  # requests after the runner released the slot
     total: int = 0  # requests received before release, kept or not
+    variant: str = ""  # a suffix of the URL's last segment: a second run of the same item
 
     def record(self, request: RecordedRequest) -> int:
         """Keep ``request`` (dropping the oldest unscripted one past the bound); return its index
@@ -120,7 +121,7 @@ class Slot:
 
     @property
     def path(self) -> str:
-        return f"{PREFIX}/{self.case.id}/{self.chunking.name}"
+        return f"{PREFIX}/{self.case.id}/{self.chunking.name}{self.variant}"
 
 
 class _ExactHeaders(web.StreamResponse):
@@ -151,9 +152,14 @@ class CaseServer:
     # -- scripting ---------------------------------------------------------------------------
     def add(self, case: Case, chunking: Chunking) -> str:
         """Serve ``case`` under ``chunking`` (fresh log); return its URL (or path before start)."""
-        slot = Slot(case, chunking)
+        return self.url(self.add_slot(case, chunking).path)
+
+    def add_slot(self, case: Case, chunking: Chunking, variant: str = "") -> Slot:
+        """Serve ``case`` under ``chunking`` at a URL of its own: ``variant`` (e.g. ``~alone``)
+        keeps a second run apart from a client of the first one that is still running."""
+        slot = Slot(case, chunking, variant=variant)
         self.slots[slot.path] = slot
-        return self.url(slot.path)
+        return slot
 
     def slot(self, case_id: str, chunking_name: str) -> Slot:
         return self.slots[f"{PREFIX}/{case_id}/{chunking_name}"]

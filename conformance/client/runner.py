@@ -222,6 +222,7 @@ class Bounds:
     settle: float = SETTLE
     idle: float | None = None  # alone only: stop a client idle this long (no CPU, no I/O, no report)
     busy: float = 0.0  # alone only: past the deadline, time a client still working may have in all
+    variant: str = ""  # the URL suffix of this attempt (a confirmation has a URL of its own)
 
     @classmethod
     def scaled(cls, scale: float) -> Bounds:
@@ -293,8 +294,8 @@ class ClientRun:
         """Run one item once under ``bounds`` and judge it."""
         await self.open()
         case = item.case
-        url = self.server.add(case, item.chunking)
-        slot = self.server.slot(case.id, item.chunking.name)
+        slot = self.server.add_slot(case, item.chunking, bounds.variant)
+        url = self.server.url(slot.path)
         invocation = invocation_for(case, url, self.capabilities)
         watch = CaseWatch(case, slot, invocation, bounds)
         try:
@@ -332,7 +333,12 @@ class ClientRun:
         # A client still using CPU at the deadline is given more time (a quadratic parser on a
         # 5 MiB event needs it): alone, slowness is not a parsing failure.
         bounds = Bounds(
-            scale * ALONE_SCALE, QUIET * 2 * scale, SETTLE, idle=IDLE_ALONE * scale, busy=BUSY_ALONE * scale
+            scale * ALONE_SCALE,
+            QUIET * 2 * scale,
+            SETTLE,
+            idle=IDLE_ALONE * scale,
+            busy=BUSY_ALONE * scale,
+            variant="~alone",  # a client of the first run that is still going cannot take its turn
         )
         async with alone_gate().exclusive():
             again = await self.attempt(item, bounds)
@@ -465,7 +471,10 @@ class CaseWatch(Watch):
 
     def more_time(self) -> float:
         """Alone, a client still using CPU at its deadline gets another slice, up to ``busy``."""
-        if self.busy_left <= 0 or not self._still_working(time.monotonic()):
+        if self.busy_left <= 0:
+            return 0.0
+        first_look = self._busy_mark is None  # no baseline yet: one slice to find out
+        if not self._still_working(time.monotonic()) and not first_look:
             return 0.0
         grant = min(BUSY_SLICE, self.busy_left)
         self.busy_left -= grant

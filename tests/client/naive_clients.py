@@ -351,7 +351,8 @@ def slow_first_time_client(url: str, **options: object) -> Iterator[dict[str, st
     import hashlib
     import os
 
-    marker = os.path.join(os.environ["SLOW_FIRST_DIR"], hashlib.sha1(url.encode()).hexdigest())
+    item = url.split("~")[0]  # the run alone has a URL of its own (…/whole~alone)
+    marker = os.path.join(os.environ["SLOW_FIRST_DIR"], hashlib.sha1(item.encode()).hexdigest())
     if not os.path.exists(marker):
         open(marker, "w").close()
         time.sleep(60)
@@ -362,3 +363,9 @@ def wildcard_accept_client(url: str, **options: object) -> Iterator[dict[str, st
     """Parses right but sends Accept: */*: a SHOULD (N-01) finding and nothing else (--strict)."""
     headers = {**(options.get("headers") or {}), "Accept": "*/*"}  # type: ignore[dict-item]
     yield from good_client(url, **{**options, "headers": headers})
+
+
+def burns_before_reading_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Correct, but spends 3 s of CPU before it even connects (a slow start-up)."""
+    _burn(3.0)
+    yield from good_client(url, **options)

@@ -247,3 +247,13 @@ def test_the_json_lines_of_a_command_report_its_events():
     report = run_client_suite(command(""), pattern="LE-001", chunkings=["whole"])
     assert report.ok
     assert json.loads(json.dumps(report.to_json()))["results"]
+
+
+def test_alone_a_client_still_working_at_its_deadline_gets_more_time():
+    # bounds scaled to 0.1: 0.5 s in the crowd, 2 s alone; the client needs 3 s of CPU first
+    report = run_client_suite(
+        nc.burns_before_reading_client, pattern="LE-001", chunkings=["whole"], timeout_scale=0.1
+    )
+    assert report.ok, bad(report)
+    alone = report.results[0].extra["alone"]
+    assert alone["seconds"] > alone["bound"] and alone["cpu_seconds"] >= 3.0
