@@ -123,6 +123,8 @@ class Harness:
     async def _send(self, message: dict[str, Any]) -> None:
         if self.proc is None or self.proc.stdin is None:
             return
+        if self.proc.returncode is not None or self.proc.stdin.is_closing():
+            return  # the adapter is gone: its runs have ended with that, nothing to say to it
         async with self._write_lock:
             with contextlib.suppress(ConnectionError, RuntimeError, OSError):
                 self.proc.stdin.write(json.dumps(message).encode() + b"\n")

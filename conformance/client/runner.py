@@ -298,6 +298,8 @@ class ClientRun:
         url = self.server.url(slot.path)
         invocation = invocation_for(case, url, self.capabilities)
         watch = CaseWatch(case, slot, invocation, bounds)
+        if bounds.idle is not None:
+            asyncio.get_running_loop().call_soon(watch.check)  # idle from the start counts too
         try:
             observation = await self.target.observe(
                 invocation,
@@ -436,6 +438,7 @@ class CaseWatch(Watch):
         super().__init__()
         self.idle = bounds.idle
         self.busy_left = bounds.busy
+        self.created = time.monotonic()
         self.invocation = invocation
         self.case = case
         self.slot = slot
@@ -444,6 +447,7 @@ class CaseWatch(Watch):
         self.last_report = 0.0
         self.observation: Observation | None = None
         self._timer: asyncio.TimerHandle | None = None
+        self._idle_timer: asyncio.TimerHandle | None = None
         self._busy_mark: tuple[float, float] | None = None  # (when, cpu seconds) last looked at
         self._closed_client = False
         expect = case.expect
@@ -458,8 +462,9 @@ class CaseWatch(Watch):
     def close(self) -> None:
         if self.check in self.slot.listeners:
             self.slot.listeners.remove(self.check)
-        if self._timer is not None:
-            self._timer.cancel()
+        for timer in (self._timer, self._idle_timer):
+            if timer is not None:
+                timer.cancel()
 
     def _still_working(self, now: float) -> bool:
         """Has the client used at least ``BUSY`` of a CPU since the last look?"""
@@ -491,9 +496,9 @@ class CaseWatch(Watch):
             self.close_client()
         if self.stop.is_set():
             return
-        if self.judges_ending:
-            if self.idle is not None:
-                self._check_idle()
+        if self.idle is not None:
+            self._check_idle()
+        if self.judges_ending or self.stop.is_set():
             return
         if self.slot.answered_204:
             self._stop("enough")
@@ -519,25 +524,31 @@ class CaseWatch(Watch):
                 self._timer.cancel()
             self._timer = asyncio.get_running_loop().call_later(remaining, self.check)
 
+    def _idle_window(self) -> float:
+        """How long an idle client may still be about to act: long while it owes a request
+        (a reconnect timer of a few seconds), short once every request the case wants came."""
+        assert self.idle is not None
+        wanted = self.case.expect.requests or len(self.case.connections)
+        return self.idle if len(self.slot.requests) < wanted else min(self.idle, QUIET)
+
     def _check_idle(self) -> None:
-        """Stop a client that has done nothing for ``idle`` seconds since the script ended."""
-        sent = self.slot.all_sent
-        if sent is None or self.idle is None:
-            return
+        """Stop a client that has done nothing (no CPU, request, response or report) for the
+        idle window: alone, nothing else can be holding it back."""
         now = time.monotonic()
-        activity = [t for r in self.slot.requests for t in (r.received, r.ended) if t is not None]
-        since = max(sent, self.last_report, *activity)
+        activity = [t for r in self.slot.requests for t in (r.received, r.sent, r.ended) if t is not None]
+        since = max(self.created, self.last_report, *activity)
         if self._busy_mark is None:
             self._still_working(now)
-        remaining = since + self.idle - now
+        window = self._idle_window()
+        remaining = since + window - now
         if remaining <= 0 and self._still_working(now):
-            remaining = self.idle
+            remaining = window
         if remaining <= 0:
             self._stop("idle")
             return
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = asyncio.get_running_loop().call_later(remaining, self.check)
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+        self._idle_timer = asyncio.get_running_loop().call_later(remaining, self.check)
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:
