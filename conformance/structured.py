@@ -16,9 +16,10 @@ from typing import Any
 from .results import Result
 from .sse import Event
 
-__all__ = ["EVIDENCE_BYTES", "add_client_data", "add_server_evidence", "event_json"]
+__all__ = ["EVIDENCE_BYTES", "add_client_data", "add_server_evidence", "client_actual", "event_json"]
 
 EVIDENCE_BYTES = 4096
+ACTUAL_EVENTS = 50  # reported events kept in ``data.actual`` (a flood is summed up by its count)
 BEFORE = 24  # as display.excerpt shows
 _AT = re.compile(r"at byte (\d+):")
 
@@ -50,3 +51,21 @@ def add_client_data(results: Iterable[Result], case: Any) -> None:
     for result in results:
         if result.case == case.id:
             result.data.setdefault("expected", expected)
+
+
+def client_actual(observation: Any, requests: int) -> dict[str, Any]:
+    """What the client did, as JSON values: its events as objects (each data value cut at
+    EVIDENCE_BYTES characters, with its full length), text, error, and how the run ended."""
+    events = []
+    for event in observation.events[:ACTUAL_EVENTS]:
+        shown = event_json(event)
+        if len(event.data) > EVIDENCE_BYTES:
+            shown.update(data=event.data[:EVIDENCE_BYTES], data_length=len(event.data))
+        events.append(shown)
+    actual: dict[str, Any] = {"events": events, "event_count": len(observation.events), "requests": requests}
+    for name in ("text", "raised", "broken", "comments", "retry"):
+        value = getattr(observation, name, None)
+        if value not in (None, []):
+            actual[name] = value
+    actual["ended_by"] = observation.ended_by
+    return actual

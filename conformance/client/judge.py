@@ -15,6 +15,7 @@ from ..cases.model import Abort, Case, ExpectRequest, Send
 from ..display import visible
 from ..results import Outcome, Result, outcome_for_level
 from ..sse import Event
+from ..structured import client_actual
 from .caseserver import RecordedRequest
 from .observation import Observation
 
@@ -356,6 +357,10 @@ def judge_run(
         evidence=_evidence(case, chunking),
         fix=lambda c, k: _fix(c, k, findings),
     )
+    if findings:
+        actual = client_actual(observation, len(requests) if total is None else total)
+        for result in results:
+            result.data["actual"] = actual
     provisional = bool(findings) and all(f.provisional for f in findings)
     late = any(f.late for f in findings) and all(f.provisional or f.late for f in findings)
     return Judgement(results, provisional, late, bool(findings) and all(f.late for f in findings))

@@ -65,6 +65,7 @@ BUSY = 0.01  # a client using at least this share of a CPU while silent is still
 FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take one
 ALONE_SCALE = 4.0  # a verdict resting on time is confirmed alone, with bounds this much longer
 IDLE_ALONE = 6.0  # alone, a client idle this long after its last sign of life has hung (> PER_RECONNECT)
+BUSY_WINDOW = 0.5  # the shortest span the CPU share is measured over
 BUSY_ALONE = 120.0  # alone, a client still using CPU at its deadline gets more time, up to this
 BUSY_SLICE = 2.0  # ... a slice at a time, each given only while it is still working
 
@@ -449,6 +450,7 @@ class CaseWatch(Watch):
         self._timer: asyncio.TimerHandle | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
         self._busy_mark: tuple[float, float] | None = None  # (when, cpu seconds) last looked at
+        self._busy = False  # the answer of that look
         self._closed_client = False
         expect = case.expect
         self.judges_ending = expect.requests is not None or expect.error or case.profile != "generic"
@@ -467,19 +469,23 @@ class CaseWatch(Watch):
                 timer.cancel()
 
     def _still_working(self, now: float) -> bool:
-        """Has the client used at least ``BUSY`` of a CPU since the last look?"""
+        """Has the client used at least ``BUSY`` of a CPU since the last look? Looks closer
+        together than ``BUSY_WINDOW`` repeat the last answer: CPU time moves in 10 ms ticks, so
+        a window of a few ms would call any client idle."""
         cpu = self.cpu()
         if cpu is None:
             return False
-        mark, self._busy_mark = self._busy_mark, (now, cpu)
-        return mark is not None and cpu - mark[1] >= BUSY * (now - mark[0])
+        mark = self._busy_mark
+        if mark is not None and now - mark[0] < BUSY_WINDOW:
+            return self._busy
+        self._busy_mark = (now, cpu)
+        # the first look has nothing to compare with: "working" until the next look can tell
+        self._busy = mark is None or cpu - mark[1] >= BUSY * (now - mark[0])
+        return self._busy
 
     def more_time(self) -> float:
         """Alone, a client still using CPU at its deadline gets another slice, up to ``busy``."""
-        if self.busy_left <= 0:
-            return 0.0
-        first_look = self._busy_mark is None  # no baseline yet: one slice to find out
-        if not self._still_working(time.monotonic()) and not first_look:
+        if self.busy_left <= 0 or not self._still_working(time.monotonic()):
             return 0.0
         grant = min(BUSY_SLICE, self.busy_left)
         self.busy_left -= grant
@@ -513,7 +519,7 @@ class CaseWatch(Watch):
         now = time.monotonic()
         since = max(sent, self.last_report)
         if not covered and self._busy_mark is None:
-            self._still_working(now)  # the first look: a baseline
+            self._still_working(now)  # a baseline, so the look at the end of the wait can tell
         remaining = since + wait - now
         if remaining <= 0 and not covered and self._still_working(now):
             remaining = wait  # still parsing (a large event): look again later
@@ -538,7 +544,7 @@ class CaseWatch(Watch):
         activity = [t for r in self.slot.requests for t in (r.received, r.sent, r.ended) if t is not None]
         since = max(self.created, self.last_report, *activity)
         if self._busy_mark is None:
-            self._still_working(now)
+            self._still_working(now)  # a baseline, as above
         window = self._idle_window()
         remaining = since + window - now
         if remaining <= 0 and self._still_working(now):

@@ -200,3 +200,15 @@ def test_a_late_reconnect_beside_missing_events_needs_a_time_ending_to_be_re_run
     assert judgement.late and not judgement.late_only and not rests_on_time(judgement, observation)
     stopped = Observation(events=expected(c)[:1], ended_by="deadline", seconds=12.0)
     assert rests_on_time(judge_run(c, WHOLE, stopped, spans), stopped)
+
+
+def test_a_failure_carries_what_the_client_reported_as_json_values():
+    c = case("LE-001")
+    big = Event("message", "z" * 10_000, "7")
+    observation = Observation(events=[big], ended_by="returned", raised=None)
+    result = judge_run(c, WHOLE, observation, request(2), total=3).results[0]
+    actual = result.data["actual"]
+    assert actual["events"] == [{"event": "message", "data": "z" * 4096, "id": "7", "data_length": 10_000}]
+    assert actual["event_count"] == 1 and actual["requests"] == 3 and actual["ended_by"] == "returned"
+    passing = judge_run(c, WHOLE, Observation(events=expected(c), ended_by="returned"), request()).results[0]
+    assert "actual" not in passing.data
