@@ -132,8 +132,10 @@ class ScriptServer:
                 record.ended = time.monotonic()
                 return response
             await response.write(step.encode() if isinstance(step, str) else step)
-        await response.write_eof()
+        # Stamped before the end is written: the client cannot see it earlier, while after
+        # write_eof() returns a busy loop may resume later than the client reconnects.
         record.ended = time.monotonic()
+        await response.write_eof()
         return response
 
     async def _hold(self, request: web.Request) -> None:
