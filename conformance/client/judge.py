@@ -325,6 +325,34 @@ def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding] = ()) -> st
     return CHUNKING_FIXES.get(Chunking(chunking.name).family) if split else None
 
 
+SLOW_FIX = (
+    "buffer in linear time: collect the pieces of a line in a list or bytearray and join once; "
+    "`data += chunk` on bytes or str copies the whole buffer on every read"
+)
+
+
+def _too_slow(case: Case, chunking: Chunking, observation: Observation) -> list[Result]:
+    """Alone, still working when its CPU budget ran out: too slow to judge, not misparsing.
+    The case's rules are skipped; P-10 (a SHOULD, judged on CPU time) carries the finding."""
+    used = observation.slow_cpu or 0.0
+    why = f"still working after {used:.0f} s of CPU on this case, run alone"
+    skipped = results_for(case, chunking, [Finding(f"not judged: {why} (see P-10)")], outcome=Outcome.SKIP)
+    slow = Result(
+        rule="P-10",
+        outcome=outcome_for_level("should"),
+        message=f"too slow: {why}; reported {len(observation.events)} of {len(case.expect.events)} events",
+        case=case.id,
+        chunking=chunking.name,
+        expected="the case's events within 30 s of CPU",
+        actual=f"{used:.1f} s of CPU and not finished",
+        evidence=_evidence(case, chunking),
+        fix=SLOW_FIX,
+        seconds=observation.seconds,
+        extra={"description": case.description, "cpu_seconds": round(used, 1)},
+    )
+    return [*skipped, slow]
+
+
 @dataclass(frozen=True)
 class Judgement:
     """The verdicts of one run, and whether time alone may have decided them."""
@@ -344,6 +372,8 @@ def judge_run(
 ) -> Judgement:
     """One Result per rule of the case: pass, or what the client reported wrong first (how it
     ended only after that: "timed out" never hides a wrong or missing event)."""
+    if observation.slow_cpu is not None:
+        return Judgement(_too_slow(case, chunking, observation), provisional=False)
     ending = _outcome_findings(case, observation, observation.seconds, requests)
     if any(f.error for f in ending):
         findings = ending

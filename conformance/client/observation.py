@@ -105,6 +105,7 @@ class Observation:
     ended_by: str = ""  # one of ENDINGS
     cpu_seconds: float | None = None  # the client's CPU time during the run, where measurable
     flooded: str | None = None  # which bound a flood hit
+    slow_cpu: float | None = None  # alone, still working when its CPU budget ran out (seconds used)
 
     @property
     def timed_out(self) -> bool:

@@ -66,7 +66,8 @@ FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take o
 ALONE_SCALE = 4.0  # a verdict resting on time is confirmed alone, with bounds this much longer
 IDLE_ALONE = 6.0  # alone, a client idle this long after its last sign of life has hung (> PER_RECONNECT)
 BUSY_WINDOW = 0.5  # the shortest span the CPU share is measured over
-BUSY_ALONE = 120.0  # alone, a client still using CPU at its deadline gets more time, up to this
+BUSY_ALONE = 600.0  # alone, a client still using CPU at its deadline gets more time, up to this
+CPU_BUDGET_ALONE = 30.0  # ... while its CPU time on the case stays under this (P-10 beyond it)
 BUSY_SLICE = 2.0  # ... a slice at a time, each given only while it is still working
 
 
@@ -224,6 +225,7 @@ class Bounds:
     idle: float | None = None  # alone only: stop a client idle this long (no CPU, no I/O, no report)
     busy: float = 0.0  # alone only: past the deadline, time a client still working may have in all
     variant: str = ""  # the URL suffix of this attempt (a confirmation has a URL of its own)
+    cpu_budget: float | None = None  # alone only: CPU seconds a still-working client may use
 
     @classmethod
     def scaled(cls, scale: float) -> Bounds:
@@ -249,6 +251,7 @@ class ClientRun:
         concurrency: int = DEFAULT_CONCURRENCY,
         server: CaseServer | None = None,
         confirm_alone: bool = True,
+        cpu_budget: float = CPU_BUDGET_ALONE,
     ) -> None:
         self.target: Target = load_target(target)
         self.extra_capabilities = frozenset(capabilities)
@@ -256,6 +259,7 @@ class ClientRun:
         self.concurrency = concurrency
         self.server = server or CaseServer()
         self.confirm_alone = confirm_alone
+        self.cpu_budget = cpu_budget  # alone: CPU seconds a client may spend on one case (P-10)
         self._semaphore: asyncio.Semaphore | None = None
         self._opened = False
 
@@ -311,6 +315,8 @@ class ClientRun:
         finally:
             watch.close()
             self.server.release(slot)
+        if watch.over_budget is not None and not observation.finished:
+            observation.slow_cpu = watch.over_budget
         judgement = judge_run(case, item.chunking, observation, list(slot.requests), slot.total)
         return Attempt(judgement.results, observation, rests_on_time(judgement, observation))
 
@@ -341,6 +347,7 @@ class ClientRun:
             SETTLE,
             idle=IDLE_ALONE * scale,
             busy=BUSY_ALONE * scale,
+            cpu_budget=self.cpu_budget,  # CPU time, not wall time: the same verdict under any load
             variant="~alone",  # a client of the first run that is still going cannot take its turn
         )
         async with alone_gate().exclusive():
@@ -439,6 +446,9 @@ class CaseWatch(Watch):
         super().__init__()
         self.idle = bounds.idle
         self.busy_left = bounds.busy
+        self.cpu_budget = bounds.cpu_budget
+        self.cpu_first: float | None = None  # the first CPU reading of this run
+        self.over_budget: float | None = None  # CPU seconds used when the budget ran out
         self.created = time.monotonic()
         self.invocation = invocation
         self.case = case
@@ -475,6 +485,8 @@ class CaseWatch(Watch):
         cpu = self.cpu()
         if cpu is None:
             return False
+        if self.cpu_first is None:
+            self.cpu_first = cpu
         mark = self._busy_mark
         if mark is not None and now - mark[0] < BUSY_WINDOW:
             return self._busy
@@ -486,6 +498,10 @@ class CaseWatch(Watch):
     def more_time(self) -> float:
         """Alone, a client still using CPU at its deadline gets another slice, up to ``busy``."""
         if self.busy_left <= 0 or not self._still_working(time.monotonic()):
+            return 0.0
+        used = (self.cpu() or 0.0) - (self.cpu_first or 0.0)
+        if self.cpu_budget is not None and used >= self.cpu_budget:
+            self.over_budget = used  # too slow to judge: P-10, not the case's parsing rules
             return 0.0
         grant = min(BUSY_SLICE, self.busy_left)
         self.busy_left -= grant

@@ -14,7 +14,7 @@ if str(HERE) not in sys.path:
 
 def run_cases(
     target, *, rules=(), chunkings=("whole",), profile="generic", capabilities=(), scale=1.0,
-    exclude=(), only=(),
+    exclude=(), only=(), **options,
 ):
     """Run the cases covering any of ``rules`` (all when empty) or listed in ``only``, minus
     ``exclude``, and return the Report. The case's own time bounds: a failure that rests on one
@@ -27,7 +27,7 @@ def run_cases(
         and item.case.id not in exclude
     ]
     assert items, f"no {profile} case covers {rules} under {chunkings}"
-    run = ClientRun(target, capabilities=capabilities, timeout_scale=scale)
+    run = ClientRun(target, capabilities=capabilities, timeout_scale=scale, **options)
 
     async def main():
         async with run.server:

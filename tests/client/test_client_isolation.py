@@ -257,3 +257,12 @@ def test_alone_a_client_still_working_at_its_deadline_gets_more_time():
     assert report.ok, bad(report)
     alone = report.results[0].extra["alone"]
     assert alone["seconds"] > alone["bound"] and alone["cpu_seconds"] >= 3.0
+
+
+def test_a_client_over_its_cpu_budget_alone_gets_p10_and_its_parsing_rules_skip():
+    # a 0.5 s budget for the test; the client needs 3 s of CPU before it even connects
+    report = run_cases(nc.burns_before_reading_client, only=("LE-001",), rules=["none"], scale=0.1,
+                       cpu_budget=0.5)
+    by_rule = {r.rule: r for r in report.results}
+    assert by_rule["C-08"].outcome is Outcome.SKIP and "of CPU" in by_rule["C-08"].message
+    assert by_rule["P-10"].outcome is Outcome.WARN and report.ok  # a SHOULD: only --strict fails it

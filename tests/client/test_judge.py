@@ -212,3 +212,14 @@ def test_a_failure_carries_what_the_client_reported_as_json_values():
     assert actual["event_count"] == 1 and actual["requests"] == 3 and actual["ended_by"] == "returned"
     passing = judge_run(c, WHOLE, Observation(events=expected(c), ended_by="returned"), request()).results[0]
     assert "actual" not in passing.data
+
+
+def test_a_client_over_its_cpu_budget_alone_is_slow_not_misparsing():
+    c = case("DA-013")
+    observation = Observation(events=[], ended_by="deadline", slow_cpu=31.2, seconds=40.0)
+    judgement = judge_run(c, WHOLE, observation, request())
+    by_rule = {r.rule: r for r in judgement.results}
+    assert by_rule["C-38"].outcome is Outcome.SKIP and "31 s of CPU" in by_rule["C-38"].message
+    slow = by_rule["P-10"]
+    assert slow.outcome is Outcome.WARN and slow.level == "should" and "linear time" in slow.fix
+    assert not judgement.provisional  # alone already, and judged on CPU time: nothing to confirm
