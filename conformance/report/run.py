@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import __version__
 from .document import FORMAT, Implementation, InteropCell
-from .implementations import CLIENTS, SERVERS, ClientEntry, ServerEntry
+from .implementations import CLIENTS, SERVERS, Row
 from .render import catalogue
 from .versions import command_version
 
@@ -33,6 +33,7 @@ class RunOptions:
 
     cache: Path
     only: tuple[str, ...] = ()
+    rows: tuple[Row, ...] | None = None  # --implementation FILE: these rows instead of the built-in ones
     jobs: int = 3
     browser: bool = True
     interop: bool = True
@@ -64,14 +65,19 @@ def environment() -> dict[str, Any]:
 # -- servers -----------------------------------------------------------------------------------
 
 
-def run_server(entry: ServerEntry, say: Say) -> Implementation:
+def _implementation(row: Row) -> Implementation:
+    return Implementation(row.name, row.role, row.origin, row.language, note=row.note)
+
+
+def run_server(entry: Row, cache: Path, say: Say) -> Implementation:
     from ..server import run_server_suite
 
-    impl = Implementation(entry.name, "server", entry.origin, entry.language, note=entry.note)
+    impl = _implementation(entry)
     try:
-        impl.version = entry.version()
+        entry.prepare(cache)
+        impl.version = entry.version(cache)
         probes = entry.probes()
-        with entry.start() as base:
+        with entry.start(cache) as base:
             for probe in probes:
                 report = run_server_suite(base + probe.path, **probe.suite_kwargs())
                 impl.add(report, profile=probe.profile, endpoint=probe.name)
@@ -86,10 +92,10 @@ def run_server(entry: ServerEntry, say: Say) -> Implementation:
 # -- clients -----------------------------------------------------------------------------------
 
 
-async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementation:
+async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
     from ..client.runner import run_client_suite_async
 
-    impl = Implementation(entry.name, "client", entry.origin, entry.language, note=entry.note)
+    impl = _implementation(entry)
     try:
         await asyncio.to_thread(entry.prepare, cache)
         impl.version = entry.version(cache)
@@ -116,11 +122,11 @@ async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementatio
     return impl
 
 
-async def run_clients(entries: Iterable[ClientEntry], options: RunOptions) -> list[Implementation]:
+async def run_clients(entries: Iterable[Row], options: RunOptions) -> list[Implementation]:
     """Clients mostly wait on sockets and timeouts, so a few run at once; order is kept."""
     limit = asyncio.Semaphore(max(1, options.jobs))
 
-    async def one(entry: ClientEntry) -> Implementation:
+    async def one(entry: Row) -> Implementation:
         async with limit:
             return await run_client(entry, options.cache, options.say)
 
@@ -169,10 +175,11 @@ def collect(options: RunOptions) -> dict[str, Any]:
     meta = environment()
     meta["case_groups"] = {case.id: case.area for case in load_cases()}
     meta["rules"] = catalogue({})  # the catalogue as this run judged by it
-    servers = [entry for entry in SERVERS if options.wanted(entry.name)]
-    clients = [entry for entry in CLIENTS if options.wanted(entry.name)]
+    rows = options.rows if options.rows is not None else SERVERS + CLIENTS
+    servers = [entry for entry in rows if entry.role == "server" and options.wanted(entry.name)]
+    clients = [entry for entry in rows if entry.role == "client" and options.wanted(entry.name)]
     say(f"report: {len(servers)} servers")
-    implementations = [run_server(entry, say) for entry in servers]
+    implementations = [run_server(entry, options.cache, say) for entry in servers]
     say(f"report: {len(clients)} clients, {options.jobs} at a time")
     implementations += asyncio.run(run_clients(clients, options))
     if options.browser and options.wanted("chromium"):
