@@ -38,6 +38,7 @@ def target_dir(cache: Path, requirement: str) -> Path:
     name = re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower() or "none"
     return cache / f"pip-{name}"
 
+
 def _run(argv: list[str], cwd: Path | None = None) -> None:
     """Run one install command; any failure is a RuntimeError whose text is the report's reason."""
     if shutil.which(argv[0]) is None and not Path(argv[0]).exists():

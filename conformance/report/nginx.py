@@ -30,7 +30,8 @@ SSE = """
 CONFIGS = {
     "default": "",
     "sse": SSE,
-    "sse-gzip": SSE + """
+    "sse-gzip": SSE
+    + """
         gzip on;
         gzip_types text/event-stream;
         gzip_min_length 0;
@@ -101,8 +102,9 @@ def running(upstream: str, config: str, workdir: Path | None = None) -> Iterator
     for _attempt in range(3):  # the free port may be taken between the probe and nginx's bind
         port = _free_port()
         conf = workdir / f"nginx-{port}.conf"
-        conf.write_text(TEMPLATE.format(dir=workdir, port=port, upstream=upstream,
-                                        directives=CONFIGS[config]))
+        conf.write_text(
+            TEMPLATE.format(dir=workdir, port=port, upstream=upstream, directives=CONFIGS[config])
+        )
         argv = [binary, "-p", str(workdir), "-c", str(conf), "-e", str(workdir / "error.log")]
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if _wait_listening(port, alive=lambda p=proc: p.poll() is None):

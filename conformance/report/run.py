@@ -173,7 +173,13 @@ def collect(options: RunOptions) -> dict[str, Any]:
 
     say = options.say
     meta = environment()
-    meta["case_groups"] = {case.id: case.area for case in load_cases()}
+    cases = load_cases()
+    meta["case_groups"] = {case.id: case.area for case in cases}
+    meta["divergences"] = {
+        case.id: {name: d.reason for name, d in case.divergences.items()}
+        for case in cases
+        if case.divergences
+    }
     meta["rules"] = catalogue({})  # the catalogue as this run judged by it
     rows = options.rows if options.rows is not None else SERVERS + CLIENTS
     servers = [entry for entry in rows if entry.role == "server" and options.wanted(entry.name)]
