@@ -308,7 +308,7 @@ def _interop(document: Doc) -> str:
         if c["outcome"] != "pass" and c.get("detail")
     ]
     text = (
-        "## Interop matrix\n\nEvery reference client against every reference server endpoint, end to end.\n\n"
+        "## Interop matrix\n\nEvery client against the main endpoint of every server, end to end: a cell passes when the client delivers the events the server meant to send (for the reference servers and proxies, what the suite's parser reads from the same endpoint). Below the table, what broke in each failing cell.\n\n"
         + table(["server · endpoint"] + [escape(c) for c in clients], rows)
     )
     return text + ("\n\n" + "\n".join(failures) if failures else "")

@@ -136,32 +136,36 @@ async def run_clients(entries: Iterable[Row], options: RunOptions) -> list[Imple
 # -- interop -----------------------------------------------------------------------------------
 
 
-def run_interop(options: RunOptions) -> list[InteropCell]:
-    """Every reference client x every endpoint of every reference server."""
-    import importlib
+async def _interop_targets(clients: Iterable[Row], cache: Path, say: Say) -> list[tuple[str, Any]]:
+    """Each client's generic target, opened once for the whole matrix (clients that cannot be
+    prepared are left out here; their row already says why)."""
+    found = []
+    for row in clients:
+        try:
+            await asyncio.to_thread(row.prepare, cache)
+            target = row.targets(cache).get("generic")
+            if target is None:
+                continue
+            if hasattr(target, "open"):
+                await target.open(1)
+            found.append((row.name, target))
+        except Exception as error:
+            say(f"  interop: client {row.name} left out: {_reason(error)}")
+    return found
 
-    import reference_servers
 
-    from .implementations import HEARTBEAT, ORIGIN, _reference_probes
-    from .interop import interop_cell
+async def run_interop(servers: list[Row], clients: list[Row], options: RunOptions) -> list[InteropCell]:
+    """Every client x the main generic endpoint of every server (see :mod:`.interop`)."""
+    from .interop import interop_matrix
 
-    cells: list[InteropCell] = []
-    transports = ("aiohttp", "httpx", "requests")
-    targets = {
-        t: importlib.import_module(f"reference_clients.{t}_client").conformance_target for t in transports
-    }
-    for kind in reference_servers.KINDS:
-        with reference_servers.running(kind, heartbeat=HEARTBEAT, allowed_origins=(ORIGIN,)) as base:
-            for probe in _reference_probes():
-                for transport, target in targets.items():
-                    cells.append(
-                        interop_cell(f"reference {transport}", target, f"reference {kind}", base, probe)
-                    )
-        failed = sum(c.outcome != "pass" for c in cells if c.server == f"reference {kind}")
-        options.say(
-            f"  interop reference {kind}: {failed} of {len(transports) * len(_reference_probes())} failed"
-        )
-    return cells
+    targets = await _interop_targets(clients, options.cache, options.say)
+    try:
+        return await interop_matrix(servers, targets, options.cache, options.say)
+    finally:
+        for _, target in targets:
+            if hasattr(target, "aclose"):
+                with contextlib.suppress(Exception):
+                    await target.aclose()
 
 
 # -- everything --------------------------------------------------------------------------------
@@ -188,7 +192,7 @@ def collect(options: RunOptions) -> dict[str, Any]:
     implementations = [run_server(entry, options.cache, say) for entry in servers]
     say(f"report: {len(clients)} clients, {options.jobs} at a time")
     implementations += asyncio.run(run_clients(clients, options))
-    if options.browser and options.wanted("chromium"):
+    if options.rows is None and options.browser and options.wanted("chromium"):
         from .browser import run_browser
 
         say("report: Chromium (EventSource ground truth)")
@@ -197,10 +201,17 @@ def collect(options: RunOptions) -> dict[str, Any]:
         if browser.version:
             meta["chromium"] = browser.version
     interop: list[InteropCell] = []
-    if options.interop and options.wanted("reference"):
+    if options.rows is None and options.interop and options.wanted("interop"):
         say("report: interop matrix")
+        all_rows = options.rows if options.rows is not None else SERVERS + CLIENTS
         try:
-            interop = run_interop(options)
+            interop = asyncio.run(
+                run_interop(
+                    [r for r in all_rows if r.role == "server"],
+                    [r for r in all_rows if r.role == "client"],
+                    options,
+                )
+            )
         except Exception as error:
             say(f"  interop: could not run: {_reason(error)}")
     return {
