@@ -308,7 +308,12 @@ def _interop(document: Doc) -> str:
         if c["outcome"] != "pass" and c.get("detail")
     ]
     text = (
-        "## Interop matrix\n\nEvery client against the main endpoint of every server, end to end: a cell passes when the client delivers the events the server meant to send (for the reference servers and proxies, what the suite's parser reads from the same endpoint). Below the table, what broke in each failing cell.\n\n"
+        "## Interop matrix\n\nEvery client against the main endpoint of every server, end to end: "
+        "a cell passes when the client delivers the events the server meant to send (for the "
+        "reference servers and proxies, what the suite's parser reads from the same endpoint). "
+        "Below the table, what broke in each failing cell. Chromium is not in the matrix: its "
+        "page comes from the case server, and these servers send no CORS headers, so every cell "
+        "would fail on CORS, not on SSE.\n\n"
         + table(["server · endpoint"] + [escape(c) for c in clients], rows)
     )
     return text + ("\n\n" + "\n".join(failures) if failures else "")
