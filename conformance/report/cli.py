@@ -68,6 +68,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="HTML rendering to write (default: the output path with .html; '' for none)",
     )
+    parser.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run part K of N (balanced by cost; the same split on every machine) for --merge",
+    )
     parser.add_argument("--jobs", type=int, default=3, help="clients run at once (default 3)")
     parser.add_argument("--no-browser", action="store_true", help="leave Chromium out")
     parser.add_argument("--no-interop", action="store_true", help="leave the interop matrix out")
@@ -155,7 +161,16 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"report --implementation: {error}") from None
     if args.jobs < 1:
         raise UsageError("report: --jobs must be at least 1")
-    from .run import RunOptions, collect
+    from .run import RunOptions, collect, shard_names
+
+    shard = None
+    if args.shard:
+        from .shards import parse
+
+        try:
+            shard = shard_names(*parse(args.shard), rows)
+        except ValueError as error:
+            raise UsageError(f"report: {error}") from None
 
     _quiet_servers()
     started = time.monotonic()
@@ -164,13 +179,14 @@ def run(args: argparse.Namespace) -> int:
         cache=Path(args.cache) if args.cache else default_cache(),
         only=tuple(args.only),
         rows=rows,
+        shard=shard,
         jobs=args.jobs,
         browser=not args.no_browser,
         interop=not args.no_interop,
         say=say,
     )
     doc = collect(options)
-    doc["meta"]["only"] = list(args.only)
+    doc["meta"]["only"] = list(args.only) + ([f"shard {args.shard}"] if args.shard else [])
     document.dump(doc, json_path)
     render_file(json_path, args.output, html_path)
     print(_summary(doc, args.output, json_path, time.monotonic() - started))

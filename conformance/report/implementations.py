@@ -113,6 +113,7 @@ class Row:
     server: dict[str, Any] = field(default_factory=dict)
     unavailable: str = ""
     timeout_scale: float = 1.0
+    cost: float = 30.0  # about how many seconds one run takes (--shard balances by it)
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -261,6 +262,7 @@ def load_row(path: str | Path) -> Row:
         server=dict(data.get("server", {})),
         unavailable=data.get("unavailable", ""),
         timeout_scale=float(data.get("timeout_scale", 1.0)),
+        cost=float(data.get("cost", 5.0 if data["role"] == "server" else 30.0)),
     )
 
 

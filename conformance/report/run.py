@@ -20,6 +20,7 @@ from .. import __version__
 from .document import FORMAT, Implementation, InteropCell
 from .implementations import CLIENTS, SERVERS, Row
 from .render import catalogue
+from .shards import BROWSER, INTEROP, assign
 from .versions import command_version
 
 __all__ = ["RunOptions", "collect", "environment"]
@@ -38,8 +39,11 @@ class RunOptions:
     browser: bool = True
     interop: bool = True
     say: Say = field(default=print)
+    shard: set[str] | None = None  # --shard K/N: the names of the parts this shard runs
 
-    def wanted(self, name: str) -> bool:
+    def wanted(self, name: str, role: str = "") -> bool:
+        if self.shard is not None and f"{role} {name}".strip() not in self.shard:
+            return False
         return not self.only or any(part.lower() in name.lower() for part in self.only)
 
 
@@ -171,6 +175,14 @@ async def run_interop(servers: list[Row], clients: list[Row], options: RunOption
 # -- everything --------------------------------------------------------------------------------
 
 
+def shard_names(k: int, n: int, rows: Iterable[Row] | None = None) -> set[str]:
+    """The part names (rows, Chromium, interop) that shard ``k`` of ``n`` runs."""
+    units = [
+        (f"{row.role} {row.name}", row.cost) for row in (rows if rows is not None else SERVERS + CLIENTS)
+    ]
+    return assign([*units, (f"client {BROWSER[0]}", BROWSER[1]), INTEROP], n)[k - 1]
+
+
 def collect(options: RunOptions) -> dict[str, Any]:
     """Run the table and return the results document (see :mod:`.document`)."""
     from ..cases import load_cases
@@ -186,13 +198,13 @@ def collect(options: RunOptions) -> dict[str, Any]:
     }
     meta["rules"] = catalogue({})  # the catalogue as this run judged by it
     rows = options.rows if options.rows is not None else SERVERS + CLIENTS
-    servers = [entry for entry in rows if entry.role == "server" and options.wanted(entry.name)]
-    clients = [entry for entry in rows if entry.role == "client" and options.wanted(entry.name)]
+    servers = [entry for entry in rows if entry.role == "server" and options.wanted(entry.name, "server")]
+    clients = [entry for entry in rows if entry.role == "client" and options.wanted(entry.name, "client")]
     say(f"report: {len(servers)} servers")
     implementations = [run_server(entry, options.cache, say) for entry in servers]
     say(f"report: {len(clients)} clients, {options.jobs} at a time")
     implementations += asyncio.run(run_clients(clients, options))
-    if options.rows is None and options.browser and options.wanted("chromium"):
+    if options.rows is None and options.browser and options.wanted(BROWSER[0], "client"):
         from .browser import run_browser
 
         say("report: Chromium (EventSource ground truth)")
@@ -201,7 +213,7 @@ def collect(options: RunOptions) -> dict[str, Any]:
         if browser.version:
             meta["chromium"] = browser.version
     interop: list[InteropCell] = []
-    if options.rows is None and options.interop and options.wanted("interop"):
+    if options.rows is None and options.interop and options.wanted(INTEROP[0]):
         say("report: interop matrix")
         all_rows = options.rows if options.rows is not None else SERVERS + CLIENTS
         try:
