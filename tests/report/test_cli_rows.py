@@ -133,3 +133,20 @@ def test_a_row_in_two_shards_is_refused(real_document: dict[str, Any], tmp_path:
         == 2
     )
     assert "is in both" in capsys.readouterr().err
+
+
+def test_shards_cover_every_part_exactly_once():
+    from conformance.report.implementations import ROWS
+    from conformance.report.run import shard_names
+
+    parts = [shard_names(k, 4) for k in range(1, 5)]
+    names = [name for part in parts for name in part]
+    assert len(names) == len(set(names))
+    assert set(names) == {f"{r.role} {r.name}" for r in ROWS} | {"client Chromium EventSource", "interop"}
+    assert parts == [shard_names(k, 4) for k in range(1, 5)]  # deterministic
+
+
+@pytest.mark.parametrize("shard", ["0/4", "5/4", "x", "2-4"])
+def test_a_bad_shard_is_a_usage_error(shard: str, tmp_path: Path, capsys):
+    assert main(["report", "--shard", shard, "-o", str(tmp_path / "R.md")]) == 2
+    assert "--shard takes K/N" in capsys.readouterr().err
