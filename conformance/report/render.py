@@ -413,20 +413,23 @@ def _browser_key(impl: Doc) -> str:
 
 
 def _notes(document: Doc) -> str:
-    notes = document.get("meta", {}).get("notes") or []
-    timeouts = [
-        (impl["name"], r)
-        for impl in document["implementations"]
-        for r in _results(impl)
-        if r["outcome"] in ("fail", "error") and "timed out" in str(r.get("message", "")).lower()
-    ]
-    lines = [f"- {escape(n)}" for n in notes]
-    if timeouts:
-        seen = sorted({(name, r.get("case") or r["rule"]) for name, r in timeouts})
+    from .hangs import explained, timeouts
+
+    lines = [f"- {escape(n)}" for n in document.get("meta", {}).get("notes") or []]
+    found = timeouts(i for i in document["implementations"] if i["status"] == "ok")
+    if found:
         lines.append(
-            f"- {len(seen)} case(s) end in a time-out (each confirmed by running it again alone): "
-            + "; ".join(f"{escape(n)} {escape(c)}" for n, c in seen)
+            "- Time-outs left in this report; each was confirmed by running the case again alone "
+            "with longer bounds, and checked by hand:"
         )
+    for name, cases in found.items():
+        by_why: OrderedDict[str, list[str]] = OrderedDict()
+        for case in cases:
+            by_why.setdefault(explained(name, case) or "not explained yet (see hangs.toml)", []).append(case)
+        for why, listed in by_why.items():
+            lines.append(
+                f"  - {escape(name)}, {len(listed)} case(s) ({escape(', '.join(listed))}): {escape(why)}"
+            )
     return "## Notes\n\n" + "\n".join(lines) if lines else ""
 
 

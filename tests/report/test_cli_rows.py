@@ -150,3 +150,17 @@ def test_shards_cover_every_part_exactly_once():
 def test_a_bad_shard_is_a_usage_error(shard: str, tmp_path: Path, capsys):
     assert main(["report", "--shard", shard, "-o", str(tmp_path / "R.md")]) == 2
     assert "--shard takes K/N" in capsys.readouterr().err
+
+
+def test_compare_finds_exactly_the_flipped_verdicts(real_document: dict[str, Any]):
+    from conformance.report.compare import flips
+
+    other = copy.deepcopy(real_document)
+    assert list(flips(real_document, other)) == []
+    result = other["implementations"][1]["reports"][0]["results"][0]
+    was = result["outcome"]
+    result["outcome"] = "error" if was != "error" else "pass"
+    changed = list(flips(real_document, other))
+    assert [(key[1], key[5], left, right) for key, left, right in changed] == [
+        ("naive client", result["case"], was, result["outcome"])
+    ]

@@ -124,3 +124,17 @@ def test_server_rows_count_distinct_rules_over_endpoints(real_document: dict[str
     row = _summary_row(render(real_document), "tiny \\| naive")
     assert row[3].endswith(" rules") and row[6] == "–"
     assert row[4] != "0" and row[7].startswith("❌")  # the bare CR (S-11) is a broken MUST
+
+
+def test_every_time_out_is_listed_with_why_it_is_a_hang(tmp_path, monkeypatch):
+    from conformance.report import hangs
+
+    late = {**_r("RC-001", "whole", "fail"), "message": "timed out after 4.0 s: the client never finished"}
+    doc = _doc(_client([late, _r("D", "whole", "pass")]))
+    assert "lib, 1 case(s) (RC-001): not explained yet" in render(doc)
+    notes = tmp_path / "hangs.toml"
+    notes.write_text(
+        '[[hang]]\nimplementation = "lib"\ncases = ["RC-*"]\nwhy = "reconnects forever after 204"\n'
+    )
+    monkeypatch.setattr(hangs, "HANGS", notes)
+    assert "lib, 1 case(s) (RC-001): reconnects forever after 204" in render(doc)
