@@ -180,6 +180,14 @@ class Row:
             )
         return APP_PROBES
 
+    def interop_probe(self) -> Probe:
+        """The endpoint the interop matrix uses: the main generic one. Behind the reference
+        servers, events 0.2 s apart with a 0.05 s heartbeat, so every gap holds comments whatever
+        the machine's load (what a client makes of them is then the same on every run)."""
+        if "reference" in self.server or "proxy" in self.server:
+            return Probe("events", "/events?count=3&interval=0.2&heartbeat=0.05", resume=True)
+        return next(p for p in self.probes() if p.profile == "generic")
+
     @contextlib.contextmanager
     def start(self, cache: Path) -> Iterator[str]:
         """Start the server (or the proxy and its upstream) and yield its base URL."""

@@ -149,7 +149,7 @@ async def interop_matrix(
             return await _cell(name, target, server, url, probe, want)
 
     for row in servers:
-        probe = next(p for p in row.probes() if p.profile == "generic")
+        probe = row.interop_probe()
         try:
             await asyncio.to_thread(row.prepare, cache)
             with row.start(cache) as base:
