@@ -25,16 +25,28 @@ def _entries() -> list[dict[str, Any]]:
     return list(tomllib.loads(HANGS.read_text(encoding="utf-8")).get("hang", []))
 
 
-def timeouts(implementations: Iterable[dict[str, Any]]) -> OrderedDict[str, list[str]]:
-    """Implementation name -> the cases that ended in a time-out (any chunking), in order."""
-    found: OrderedDict[str, list[str]] = OrderedDict()
+def timeouts(implementations: Iterable[dict[str, Any]]) -> OrderedDict[tuple[str, bool], list[str]]:
+    """(implementation name, confirmed) -> the cases whose failure mentions a time-out, in order.
+
+    ``confirmed`` is True when the verdict rested on the time bound and was confirmed by running
+    the case again alone (``extra.alone``); False when the case fails on its events anyway and
+    the time-out is only mentioned beside that."""
+    found: OrderedDict[tuple[str, bool], list[str]] = OrderedDict()
     for impl in implementations:
-        for rep in impl["reports"]:
-            for r in rep["results"]:
-                if r["outcome"] in ("fail", "error", "warn") and "timed out" in str(r.get("message", "")):
-                    cases = found.setdefault(impl["name"], [])
-                    if (r.get("case") or r["rule"]) not in cases:
-                        cases.append(r.get("case") or r["rule"])
+        results = [r for rep in impl["reports"] for r in rep["results"]]
+        late = [
+            r
+            for r in results
+            if r["outcome"] in ("fail", "error", "warn") and "timed out" in str(r.get("message", ""))
+        ]
+        for r in late:
+            case = r.get("case") or r["rule"]
+            confirmed = any(
+                "alone" in (x.get("extra") or {}) for x in late if (x.get("case") or x["rule"]) == case
+            )
+            cases = found.setdefault((impl["name"], confirmed), [])
+            if case not in cases:
+                cases.append(case)
     return found
 
 
