@@ -136,10 +136,8 @@ def test_every_time_out_is_listed_with_why_it_is_a_hang(tmp_path, monkeypatch):
         "message": "event #1 differs (and 1 more: timed out after 5 s)",
     }
     doc = _doc(_client([late, beside, _r("D", "whole", "pass")]))
-    assert (
-        "also mention a time-out (the verdict does not rest on it, so it was not run again alone): lib (DI-002)"
-        in render(doc)
-    )
+    beside_note = "also mention a time-out (the verdict does not rest on it, so it was not run again alone)"
+    assert f"{beside_note}: lib (DI-002)" in render(doc)
     assert "lib, 1 case(s) (RC-001): not explained yet" in render(doc)
     notes = tmp_path / "hangs.toml"
     notes.write_text(
