@@ -114,6 +114,7 @@ class Row:
     unavailable: str = ""
     timeout_scale: float = 1.0
     cost: float = 30.0  # about how many seconds one run takes (--shard balances by it)
+    chunkings: tuple[str, ...] | None = None  # a client run under these chunkings only (the note says why)
 
     @property
     def capabilities(self) -> tuple[str, ...]:
@@ -271,6 +272,7 @@ def load_row(path: str | Path) -> Row:
         unavailable=data.get("unavailable", ""),
         timeout_scale=float(data.get("timeout_scale", 1.0)),
         cost=float(data.get("cost", 5.0 if data["role"] == "server" else 30.0)),
+        chunkings=tuple(data["chunkings"]) if data.get("chunkings") else None,
     )
 
 

@@ -116,6 +116,7 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
                 profile=profile,
                 capabilities=entry.capabilities,
                 timeout_scale=entry.timeout_scale,
+                chunkings=entry.chunkings,
             )
         except Exception as error:
             impl.status, impl.reason = "error", _reason(error)
