@@ -100,6 +100,9 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
     from ..client.runner import run_client_suite_async
 
     impl = _implementation(entry)
+    if entry.unavailable:  # listed with its reason, never run
+        impl.status, impl.reason = "unavailable", entry.unavailable
+        return impl
     try:
         await asyncio.to_thread(entry.prepare, cache)
         impl.version = entry.version(cache)
