@@ -303,7 +303,7 @@ def _interop(document: Doc) -> str:
         for label, row in by_row.items()
     ]
     failures = [
-        f"- {escape(c['client'])} × {escape(c['server'])} {code(c['endpoint'])}: {escape(c['detail'])}"
+        f"- {escape(c['client'])} × {escape(c['server'])} {code(c['endpoint'])}: {code(c['detail'])}"
         for c in cells
         if c["outcome"] != "pass" and c.get("detail")
     ]
