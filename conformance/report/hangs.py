@@ -25,6 +25,13 @@ def _entries() -> list[dict[str, Any]]:
     return list(tomllib.loads(HANGS.read_text(encoding="utf-8")).get("hang", []))
 
 
+LATE = ("timed out", "gave up after")  # the runner's words for a client stopped at a time bound
+
+
+def _late(result: dict[str, Any]) -> bool:
+    return any(word in str(result.get("message", "")) for word in LATE)
+
+
 def timeouts(implementations: Iterable[dict[str, Any]]) -> OrderedDict[tuple[str, bool], list[str]]:
     """(implementation name, confirmed) -> the cases whose failure mentions a time-out, in order.
 
@@ -34,11 +41,7 @@ def timeouts(implementations: Iterable[dict[str, Any]]) -> OrderedDict[tuple[str
     found: OrderedDict[tuple[str, bool], list[str]] = OrderedDict()
     for impl in implementations:
         results = [r for rep in impl["reports"] for r in rep["results"]]
-        late = [
-            r
-            for r in results
-            if r["outcome"] in ("fail", "error", "warn") and "timed out" in str(r.get("message", ""))
-        ]
+        late = [r for r in results if r["outcome"] in ("fail", "error", "warn") and _late(r)]
         for r in late:
             case = r.get("case") or r["rule"]
             confirmed = any(
