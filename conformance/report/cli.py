@@ -1,7 +1,10 @@
-"""``sse-conformance report``: run every implementation, write the results JSON, render REPORT.md.
+"""``sse-conformance report``: run every implementation, write the results JSON, render REPORT.md
+and REPORT.html.
 
 ``--from-json`` re-renders from an existing results JSON without running anything; that is how
-a test proves the committed REPORT.md came from the committed REPORT.json.
+a test proves the committed REPORT.md came from the committed REPORT.json. ``--implementation
+FILE`` runs the rows of those files instead of the built-in ones; ``--merge`` renders one report
+from shard JSONs written by ``--only ... --json shard.json`` (docs/report.md has a CI matrix).
 """
 
 from __future__ import annotations
@@ -45,6 +48,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="run only implementations whose name contains NAME (repeatable)",
     )
+    parser.add_argument(
+        "--implementation",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="run only the rows of this TOML/JSON file (repeatable; format in docs/report.md)",
+    )
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        default=None,
+        metavar="SHARD",
+        help="merge shard JSONs into one results JSON and render it; run nothing",
+    )
+    parser.add_argument(
+        "--html",
+        default=None,
+        metavar="PATH",
+        help="HTML rendering to write (default: the output path with .html; '' for none)",
+    )
+    parser.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run part K of N (balanced by cost; the same split on every machine) for --merge",
+    )
     parser.add_argument("--jobs", type=int, default=3, help="clients run at once (default 3)")
     parser.add_argument("--no-browser", action="store_true", help="leave Chromium out")
     parser.add_argument("--no-interop", action="store_true", help="leave the interop matrix out")
@@ -57,12 +86,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="only the final summary line")
 
 
-def render_file(json_path: str | Path, output: str | Path) -> str:
-    """Render ``json_path`` into ``output``; returns the text written."""
+def render_file(json_path: str | Path, output: str | Path, html_path: str | Path | None = None) -> str:
+    """Render ``json_path`` into ``output`` (and ``html_path``); returns the Markdown written."""
     doc = document.load(json_path)
     json_name = os.path.relpath(Path(json_path).resolve(), Path(output).resolve().parent)
     text = render(doc, json_name=Path(json_name).as_posix())
     Path(output).write_text(text, encoding="utf-8")
+    if html_path:
+        from .html import to_html
+
+        Path(html_path).write_text(to_html(text), encoding="utf-8")
     return text
 
 
@@ -102,16 +135,42 @@ def _quiet_servers() -> None:
 
 def run(args: argparse.Namespace) -> int:
     json_path = args.json or str(Path(args.output).with_suffix(".json"))
+    html_path = str(Path(args.output).with_suffix(".html")) if args.html is None else args.html
+    if args.merge:
+        from .merge import merge
+
+        try:
+            document.dump(merge(args.merge), json_path)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"report --merge: {error}") from None
+        args.from_json = json_path
     if args.from_json:
         try:
-            render_file(args.from_json, args.output)
+            render_file(args.from_json, args.output, html_path)
             print(_summary(document.load(args.from_json), args.output, args.from_json, None))
         except (OSError, ValueError) as error:
             raise UsageError(f"report --from-json: {error}") from None
         return 0
+    rows = None
+    if args.implementation:
+        from .implementations import RowError, load_row
+
+        try:
+            rows = tuple(load_row(path) for path in args.implementation)
+        except RowError as error:
+            raise UsageError(f"report --implementation: {error}") from None
     if args.jobs < 1:
         raise UsageError("report: --jobs must be at least 1")
-    from .run import RunOptions, collect
+    from .run import RunOptions, collect, shard_names
+
+    shard = None
+    if args.shard:
+        from .shards import parse
+
+        try:
+            shard = shard_names(*parse(args.shard), rows)
+        except ValueError as error:
+            raise UsageError(f"report: {error}") from None
 
     _quiet_servers()
     started = time.monotonic()
@@ -119,14 +178,17 @@ def run(args: argparse.Namespace) -> int:
     options = RunOptions(
         cache=Path(args.cache) if args.cache else default_cache(),
         only=tuple(args.only),
+        rows=rows,
+        shard=shard,
         jobs=args.jobs,
         browser=not args.no_browser,
         interop=not args.no_interop,
         say=say,
     )
     doc = collect(options)
+    doc["meta"]["only"] = list(args.only) + ([f"shard {args.shard}"] if args.shard else [])
     document.dump(doc, json_path)
-    render_file(json_path, args.output)
+    render_file(json_path, args.output, html_path)
     print(_summary(doc, args.output, json_path, time.monotonic() - started))
     sys.stdout.flush()
     return 0

@@ -1,31 +1,41 @@
-"""Every implementation the report runs, as data: one row per server or client.
+"""Every implementation the report runs, as data: one TOML file per server or client.
 
-Adding an implementation is adding a row here (and, for a third-party one, its app or adapter
-module). Nothing is run at import time; ``version`` and ``prepare`` are called by the runner,
-and any exception they raise becomes the "could not be installed or started" reason.
+The built-in rows are ``rows/*.toml`` beside this module; a library author writes one such file
+for their own library and runs ``sse-conformance report --implementation FILE`` without editing
+Python (docs/report-rows.md has the format). Nothing is run at load time; ``version``,
+``prepare``, ``start`` and ``targets`` are called by the runner, and any exception they raise
+becomes the row's "could not be installed or started" reason.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 from .. import __version__
 from . import install
-from .process import announced_url, python_module_command
-from .versions import npm_version, python_version, target_dir_version
+from .versions import command_version, npm_version, python_version, target_dir_version
 
-__all__ = ["CLIENTS", "SERVERS", "ClientEntry", "Probe", "ServerEntry"]
+__all__ = ["CLIENTS", "ROWS", "SERVERS", "Probe", "Row", "RowError", "builtin_rows", "load_row"]
 
 REPORT_DIR = Path(__file__).resolve().parent
+ROWS_DIR = REPORT_DIR / "rows"
 NODE_DIR = REPORT_DIR / "node"
 HEARTBEAT = 0.05  # reference servers: a short heartbeat so idle endpoints show comments (S-18)
 ORIGIN = "http://report.example"
+ROLES = ("server", "client")
+CLIENT_KINDS = ("python", "harness", "command")
+SERVER_KINDS = ("reference", "command", "proxy")
+
+
+class RowError(ValueError):
+    """A row file that cannot be used; the message names the file and the problem in one line."""
 
 
 @dataclass(frozen=True)
@@ -54,38 +64,12 @@ class Probe:
         )
 
 
-@dataclass(frozen=True)
-class ServerEntry:
-    """A server: how to start it (a context manager yielding its base URL) and what to probe."""
-
-    name: str
-    language: str
-    origin: str
-    version: Callable[[], str]
-    start: Callable[[], contextlib.AbstractContextManager[str]]
-    probes: Callable[[], tuple[Probe, ...]]
-    note: str = ""
+# the two endpoints every third-party app serves (conformance/report/servers/content.json)
+APP_PROBES = (Probe("events", "/events", resume=True), Probe("openai", "/openai", profile="openai"))
 
 
-@dataclass(frozen=True)
-class ClientEntry:
-    """A client: ``targets(cache)`` maps a profile to a target the client suite accepts."""
-
-    name: str
-    language: str
-    origin: str
-    version: Callable[[Path], str]
-    targets: Callable[[Path], dict[str, Any]]
-    prepare: Callable[[Path], None] = field(default=lambda cache: None)
-    capabilities: tuple[str, ...] = ()
-    note: str = ""
-    timeout_scale: float = 1.0
-
-
-# -- servers -----------------------------------------------------------------------------------
-
-
-def _reference_probes() -> tuple[Probe, ...]:
+def reference_probes() -> tuple[Probe, ...]:
+    """Every endpoint of the reference servers, as the server suite should request it."""
     import reference_servers
 
     return tuple(
@@ -103,254 +87,213 @@ def _reference_probes() -> tuple[Probe, ...]:
     )
 
 
-def _reference_start(kind: str) -> contextlib.AbstractContextManager[str]:
+_reference_probes = reference_probes  # the name older callers import
+
+
+def reference_start(kind: str) -> contextlib.AbstractContextManager[str]:
+    """A reference server in a thread, with the report's heartbeat and allowed origin."""
     import reference_servers
 
     return reference_servers.running(kind, heartbeat=HEARTBEAT, allowed_origins=(ORIGIN,))
 
 
-def _third_party_probes() -> tuple[Probe, ...]:
-    return (Probe("events", "/events", resume=True), Probe("openai", "/openai", profile="openai"))
+@dataclass(frozen=True)
+class Row:
+    """One implementation as its file describes it; the methods do what the file says."""
 
+    name: str
+    role: str
+    language: str
+    origin: str
+    path: Path
+    note: str = ""
+    version_spec: dict[str, Any] = field(default_factory=dict)
+    install_spec: dict[str, Any] = field(default_factory=dict)
+    client: dict[str, Any] = field(default_factory=dict)
+    server: dict[str, Any] = field(default_factory=dict)
+    unavailable: str = ""
+    timeout_scale: float = 1.0
+    cost: float = 30.0  # about how many seconds one run takes (--shard balances by it)
+    chunkings: tuple[str, ...] | None = None  # a client run under these chunkings only (the note says why)
 
-def _app(module: str) -> Callable[[], contextlib.AbstractContextManager[str]]:
-    return lambda: announced_url(python_module_command(f"conformance.report.servers.{module}"))
+    @property
+    def capabilities(self) -> tuple[str, ...]:
+        return tuple(self.client.get("capabilities", ()))
 
+    # -- placeholders, install, version ----------------------------------------------------
 
-def _reference_server(kind: str) -> ServerEntry:
-    return ServerEntry(
-        f"reference {kind}",
-        "Python",
-        "reference",
-        lambda: __version__,
-        functools.partial(_reference_start, kind),
-        _reference_probes,
-        note=f"This project's {kind} reference server, every endpoint of reference_servers.ENDPOINTS.",
-    )
+    def expand(self, argv: list[str], cache: Path) -> list[str]:
+        """Fill ``{python}``, ``{report}``, ``{here}``, ``{node}``, ``{cache}``, ``{pip_target}``;
+        others (``{url}``) are left for the client suite."""
+        values = {
+            "{python}": sys.executable,
+            "{report}": str(REPORT_DIR),
+            "{here}": str(self.path.parent),
+            "{node}": str(install.node_dir(cache)),
+            "{cache}": str(cache),
+            "{pip_target}": str(install.target_dir(cache, self.install_spec.get("pip_target", ""))),
+        }
+        out = []
+        for arg in argv:
+            for key, value in values.items():
+                arg = arg.replace(key, value)
+            out.append(arg)
+        return out
 
+    def npm(self) -> dict[str, str]:
+        return dict(self.install_spec.get("npm", {}))
 
-def _third_party_server(name: str, distribution: str, module: str, note: str) -> ServerEntry:
-    return ServerEntry(
-        name,
-        "Python",
-        "third-party",
-        functools.partial(python_version, distribution),
-        _app(module),
-        _third_party_probes,
-        note=note,
-    )
+    def prepare(self, cache: Path) -> None:
+        """Install what the row needs into the private cache (no-op when it is there)."""
+        if self.unavailable:
+            raise RuntimeError(self.unavailable)
+        if self.npm():
+            install.npm_packages(cache, self.npm())
+        if self.install_spec.get("pip_target"):
+            install.pip_target(cache, self.install_spec["pip_target"])
 
+    def version(self, cache: Path) -> str:
+        spec = self.version_spec
+        probes: dict[str, Callable[[Any], str]] = {
+            "suite": lambda _: __version__,
+            "text": str,
+            "python": python_version,
+            "npm": lambda name: npm_version(install.node_dir(cache), name),
+            "command": lambda argv: command_version(self.expand(list(argv), cache)),
+            "pip_target": lambda name: target_dir_version(
+                name, install.target_dir(cache, self.install_spec.get("pip_target", ""))
+            ),
+        }
+        for key, probe in probes.items():
+            if key in spec:
+                return probe(spec[key])
+        return ""
 
-SERVERS: tuple[ServerEntry, ...] = (
-    _reference_server("aiohttp"),
-    _reference_server("fastapi"),
-    _third_party_server(
-        "sse-starlette",
-        "sse-starlette",
-        "sse_starlette_app",
-        "EventSourceResponse over an async generator of dicts (its README), under uvicorn.",
-    ),
-    _third_party_server(
-        "FastAPI fastapi.sse",
-        "fastapi",
-        "fastapi_native_app",
-        "FastAPI's native EventSourceResponse + ServerSentEvent(raw_data=...), under uvicorn.",
-    ),
-    _third_party_server(
-        "aiohttp-sse",
-        "aiohttp-sse",
-        "aiohttp_sse_app",
-        "sse_response(request) and resp.send(data, event=, id=) (its README).",
-    ),
-    _third_party_server(
-        "Litestar",
-        "litestar",
-        "litestar_app",
-        "ServerSentEvent over ServerSentEventMessage items (its docs), under uvicorn.",
-    ),
-    _third_party_server(
-        "Flask (hand-rolled)",
-        "flask",
-        "flask_app",
-        'The naive f"data: {x}\\n\\n" generator in a text/event-stream Response, werkzeug server.',
-    ),
-)
+    # -- servers ---------------------------------------------------------------------------
 
+    def probes(self) -> tuple[Probe, ...]:
+        if "reference" in self.server or "proxy" in self.server:
+            return reference_probes()
+        listed = self.server.get("probes")
+        if listed:
+            return tuple(
+                Probe(**{**p, "body": p["body"].encode() if p.get("body") else None}) for p in listed
+            )
+        return APP_PROBES
 
-# -- clients -----------------------------------------------------------------------------------
+    def interop_probe(self) -> Probe:
+        """The endpoint the interop matrix uses: the main generic one. Behind the reference
+        servers, events 0.2 s apart with a 0.05 s heartbeat, so every gap holds comments whatever
+        the machine's load (what a client makes of them is then the same on every run)."""
+        if "reference" in self.server or "proxy" in self.server:
+            return Probe("events", "/events?count=3&interval=0.2&heartbeat=0.05", resume=True)
+        return next(p for p in self.probes() if p.profile == "generic")
 
+    @contextlib.contextmanager
+    def start(self, cache: Path) -> Iterator[str]:
+        """Start the server (or the proxy and its upstream) and yield its base URL."""
+        from .process import announced_url
 
-def _python_client(module: str, *, openai: bool = False) -> Callable[[Path], dict[str, Any]]:
-    def targets(cache: Path) -> dict[str, Any]:
-        import importlib
+        if "reference" in self.server:
+            with reference_start(self.server["reference"]) as base:
+                yield base
+        elif "proxy" in self.server:
+            from .nginx import running
 
-        mod = importlib.import_module(f"conformance.report.{module}")
-        found = {"generic": mod.target}
-        if openai:
-            found["openai"] = mod.openai_target
+            with (
+                reference_start(self.server.get("upstream", "aiohttp")) as upstream,
+                running(upstream, self.server["proxy"]) as base,
+            ):
+                yield base
+        else:
+            with announced_url(self.expand(list(self.server["command"]), cache)) as base:
+                yield base
+
+    # -- clients ---------------------------------------------------------------------------
+
+    def targets(self, cache: Path) -> dict[str, Any]:
+        """profile -> a target the client suite accepts (Python callable, harness or command)."""
+        from ..client.targets import CommandTarget, HarnessTarget, load_target
+
+        caps = frozenset(self.capabilities)
+        found: dict[str, Any] = {}
+        if "python" in self.client:
+            found["generic"] = load_target(self.client["python"])
+        if "openai" in self.client:
+            found["openai"] = load_target(self.client["openai"])
+        if "harness" in self.client:
+            argv = self.expand(list(self.client["harness"]), cache)
+            found["generic"] = HarnessTarget(argv, caps, self.name)
+        if "command" in self.client:
+            import shlex
+
+            command = " ".join(shlex.quote(a) for a in self.expand(list(self.client["command"]), cache))
+            found["generic"] = CommandTarget(command.replace("'{url}'", "{url}"), capabilities=caps)
         return found
 
-    return targets
+
+def _check(data: dict[str, Any], path: Path) -> None:
+    def fail(problem: str) -> None:
+        raise RowError(f"{path}: {problem}")
+
+    for key in ("name", "role", "language"):
+        if not isinstance(data.get(key), str) or not data[key]:
+            fail(f"'{key}' must be a non-empty string")
+    if data["role"] not in ROLES:
+        fail(f"role must be one of {', '.join(ROLES)}, not {data['role']!r}")
+    if data.get("unavailable"):
+        return
+    section = data.get(data["role"])
+    kinds = CLIENT_KINDS if data["role"] == "client" else SERVER_KINDS
+    if not isinstance(section, dict) or not any(k in section for k in kinds):
+        fail(f"a {data['role']} needs a [{data['role']}] table with one of: {', '.join(kinds)}")
 
 
-def _reference_client(transport: str) -> ClientEntry:
-    return ClientEntry(
-        f"reference {transport}",
-        "Python",
-        "reference",
-        lambda cache: __version__,
-        _python_client_ref(transport),
-        note=f"This project's reference client over {transport} (reference_clients.{transport}_client).",
+def load_row(path: str | Path) -> Row:
+    """Read one row file (TOML, or JSON of the same shape); a bad file is one ``RowError`` line."""
+    path = Path(path).resolve()
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text) if path.suffix != ".json" else _json(text)
+    except (OSError, ValueError) as error:
+        raise RowError(f"{path}: {error}") from None
+    _check(data, path)
+    return Row(
+        name=data["name"],
+        role=data["role"],
+        language=data["language"],
+        origin=data.get("origin", "third-party"),
+        path=path,
+        note=data.get("note", ""),
+        version_spec=dict(data.get("version", {})),
+        install_spec=dict(data.get("install", {})),
+        client=dict(data.get("client", {})),
+        server=dict(data.get("server", {})),
+        unavailable=data.get("unavailable", ""),
+        timeout_scale=float(data.get("timeout_scale", 1.0)),
+        cost=float(data.get("cost", 5.0 if data["role"] == "server" else 30.0)),
+        chunkings=tuple(data["chunkings"]) if data.get("chunkings") else None,
     )
 
 
-def _python_client_ref(transport: str) -> Callable[[Path], dict[str, Any]]:
-    def targets(cache: Path) -> dict[str, Any]:
-        import importlib
+def _json(text: str) -> dict[str, Any]:
+    import json
 
-        return {
-            "generic": importlib.import_module(f"reference_clients.{transport}_client").conformance_target
-        }
-
-    return targets
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError("a row is a JSON object")
+    return data
 
 
-def _third_party_client(
-    name: str, distribution: str, module: str, note: str, openai: bool = False
-) -> ClientEntry:
-    return ClientEntry(
-        name,
-        "Python",
-        "third-party",
-        lambda cache: python_version(distribution),
-        _python_client(f"clients.{module}", openai=openai),
-        note=note,
-    )
+def builtin_rows() -> tuple[Row, ...]:
+    """The rows shipped with the suite, in file-name order (servers, then clients)."""
+    return tuple(load_row(p) for p in sorted(ROWS_DIR.glob("*.toml")))
 
 
-def _command(*argv: str) -> str:
-    import shlex
-
-    return " ".join(shlex.quote(a) for a in argv) + " {url}"
-
-
-def _legacy_sseclient_targets(cache: Path) -> dict[str, Any]:
-    from ..client.targets import CommandTarget
-
-    script = REPORT_DIR / "clients" / "legacy_sseclient_cmd.py"
-    return {
-        "generic": CommandTarget(
-            _command(sys.executable, str(script), str(install.legacy_dir(cache))),
-            capabilities=frozenset({"reconnect"}),
-        )
-    }
+ROWS = builtin_rows()
+SERVERS = tuple(r for r in ROWS if r.role == "server")
+CLIENTS = tuple(r for r in ROWS if r.role == "client")
 
 
-def _node_targets(script: str, *args: str, capabilities: frozenset[str]) -> Callable[[Path], dict[str, Any]]:
-    """A Node adapter behind the persistent protocol: one process serves every case."""
-
-    def targets(cache: Path) -> dict[str, Any]:
-        from ..client.targets import HarnessTarget
-
-        node = install.node_dir(cache)
-        argv = ["node", str(NODE_DIR / script), str(node), *args]
-        return {"generic": HarnessTarget(argv, capabilities=capabilities)}
-
-    return targets
-
-
-def _node_client(
-    name: str, package: str, script: str, *args: str, capabilities: frozenset[str], note: str
-) -> ClientEntry:
-    return ClientEntry(
-        name,
-        "JavaScript (Node)",
-        "third-party",
-        lambda cache: npm_version(install.node_dir(cache), package),
-        _node_targets(script, *args, capabilities=capabilities),
-        prepare=install.npm_packages,
-        note=note,
-    )
-
-
-CLIENTS: tuple[ClientEntry, ...] = (
-    _reference_client("aiohttp"),
-    _reference_client("httpx"),
-    _reference_client("requests"),
-    _third_party_client(
-        "httpx-sse",
-        "httpx-sse",
-        "httpx_sse_client",
-        "connect_sse(httpx.Client(), method, url) and iter_sse() (its README).",
-    ),
-    _third_party_client(
-        "sseclient-py",
-        "sseclient-py",
-        "sseclient_py_client",
-        "SSEClient(requests.get(url, stream=True)).events() (its README).",
-    ),
-    _third_party_client(
-        "requests-sse",
-        "requests-sse",
-        "requests_sse_client",
-        "with EventSource(url) as es: for e in es (its README), library defaults.",
-    ),
-    _third_party_client(
-        "aiohttp-sse-client2",
-        "aiohttp-sse-client2",
-        "aiohttp_sse_client2_client",
-        "async with EventSource(url) as es: async for e in es (its README), library defaults.",
-    ),
-    _third_party_client(
-        "openai SDK",
-        "openai",
-        "openai_sdk_client",
-        "generic: openai._streaming.SSEDecoder over httpx bytes; openai profile: the public "
-        "chat.completions.create(stream=True) path, its request pinned to the case URL.",
-        openai=True,
-    ),
-    _third_party_client(
-        "anthropic SDK decoder",
-        "anthropic",
-        "anthropic_sdk_client",
-        "anthropic._streaming.SSEDecoder over httpx bytes (what messages.create(stream=True) runs).",
-    ),
-    ClientEntry(
-        "sseclient (legacy, btubbs)",
-        "Python",
-        "third-party",
-        lambda cache: target_dir_version("sseclient", install.legacy_dir(cache)),
-        _legacy_sseclient_targets,
-        prepare=install.legacy_sseclient,
-        note="for msg in SSEClient(url) (its README); installed with pip --target in a private "
-        "directory because it shares the module name sseclient with sseclient-py.",
-    ),
-    _node_client(
-        "eventsource v2 (npm)",
-        "es2",
-        "eventsource.mjs",
-        "es2",
-        capabilities=frozenset({"headers"}),
-        note="new EventSource(url) in Node (npm eventsource@2, EventEmitter-based).",
-    ),
-    _node_client(
-        "eventsource v5 (npm)",
-        "es5",
-        "eventsource.mjs",
-        "es5",
-        capabilities=frozenset(),
-        note="new EventSource(url) in Node (npm eventsource@5, fetch-based; engines says node>=22.12).",
-    ),
-    _node_client(
-        "@microsoft/fetch-event-source",
-        "@microsoft/fetch-event-source",
-        "fetch_event_source.mjs",
-        capabilities=frozenset(),
-        note="fetchEventSource(url, {onmessage}) in Node with window/document shims (browser-first).",
-    ),
-)
-
-
-def iter_entries() -> Iterator[ServerEntry | ClientEntry]:
-    yield from SERVERS
-    yield from CLIENTS
+def iter_entries() -> Iterator[Row]:
+    yield from ROWS

@@ -1,28 +1,27 @@
 """Installs the report needs outside this environment, into a private cache (never committed).
 
-Node packages go to ``CACHE/node`` (npm aliases, so two majors of one package coexist); the
-legacy ``sseclient`` goes to ``CACHE/sseclient-legacy`` with ``pip install --target`` because
-it shares its module name with sseclient-py. Each step runs only when its result is missing.
+Node packages go to ``CACHE/node`` (npm aliases, so two majors of one package coexist); a pip
+requirement a row installs with ``pip_target`` goes to ``CACHE/pip-NAME`` (``pip install
+--target``), for libraries such as the legacy ``sseclient`` that share a module name with
+another row. Each step runs only when its result is missing, one at a time (rows prepare in
+parallel and npm must not run twice in one folder).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
-__all__ = ["NPM_PACKAGES", "default_cache", "legacy_dir", "legacy_sseclient", "node_dir", "npm_packages"]
+__all__ = ["default_cache", "node_dir", "npm_packages", "pip_target", "target_dir"]
 
-NPM_PACKAGES = {
-    "es2": "npm:eventsource@^2.0.2",
-    "es5": "npm:eventsource@^5.1.5",
-    "@microsoft/fetch-event-source": "^2.0.1",
-}
-LEGACY_SSECLIENT = "sseclient==0.0.27"
 INSTALL_TIMEOUT = 300.0
+_LOCK = threading.Lock()
 
 
 def default_cache() -> Path:
@@ -34,8 +33,10 @@ def node_dir(cache: Path) -> Path:
     return cache / "node"
 
 
-def legacy_dir(cache: Path) -> Path:
-    return cache / "sseclient-legacy"
+def target_dir(cache: Path, requirement: str) -> Path:
+    """The private folder of one ``pip_target`` requirement (named after its distribution)."""
+    name = re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower() or "none"
+    return cache / f"pip-{name}"
 
 
 def _run(argv: list[str], cwd: Path | None = None) -> None:
@@ -53,22 +54,24 @@ def _run(argv: list[str], cwd: Path | None = None) -> None:
         raise RuntimeError(f"{' '.join(argv[:3])} failed: {tail[0] if tail else done.returncode}")
 
 
-def npm_packages(cache: Path) -> None:
-    """``npm install`` the Node clients into ``CACHE/node`` unless they are all there."""
+def npm_packages(cache: Path, packages: dict[str, str]) -> None:
+    """``npm install`` ``{name or alias: spec}`` into ``CACHE/node`` unless they are all there."""
     folder = node_dir(cache)
-    if all((folder / "node_modules" / name / "package.json").exists() for name in NPM_PACKAGES):
-        return
-    folder.mkdir(parents=True, exist_ok=True)
-    manifest = folder / "package.json"
-    if not manifest.exists():
-        manifest.write_text(json.dumps({"private": True, "dependencies": {}}) + "\n")
-    specs = [f"{name}@{spec}" for name, spec in NPM_PACKAGES.items()]
-    _run(["npm", "install", "--no-audit", "--no-fund", "--silent", *specs], cwd=folder)
+    with _LOCK:
+        if all((folder / "node_modules" / name / "package.json").exists() for name in packages):
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        manifest = folder / "package.json"
+        if not manifest.exists():
+            manifest.write_text(json.dumps({"private": True, "dependencies": {}}) + "\n")
+        specs = [f"{name}@{spec}" for name, spec in packages.items()]
+        _run(["npm", "install", "--no-audit", "--no-fund", "--silent", *specs], cwd=folder)
 
 
-def legacy_sseclient(cache: Path) -> None:
-    """``pip install --target`` the legacy sseclient unless it is there."""
-    folder = legacy_dir(cache)
-    if (folder / "sseclient.py").exists():
-        return
-    _run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(folder), LEGACY_SSECLIENT])
+def pip_target(cache: Path, requirement: str) -> None:
+    """``pip install --target`` one requirement into its private folder unless it is there."""
+    folder = target_dir(cache, requirement)
+    with _LOCK:
+        if folder.is_dir() and any(folder.glob("*.dist-info")):
+            return
+        _run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(folder), requirement])

@@ -13,7 +13,8 @@ from typing import Any
 
 from ..rules import RULES
 from .document import digest
-from .tables import JUDGED, SYMBOL, cell, code, count_cell, escape, fenced, rate, table
+from .numbers import Failure, chunking_order, effective, failures, row_numbers, verdict
+from .tables import SYMBOL, cell, code, count_cell, escape, fenced, table
 
 __all__ = ["MAX_FAILURES", "MAX_VALUE", "render"]
 
@@ -29,6 +30,8 @@ def render(document: Doc, *, json_name: str = "REPORT.json") -> str:
         _header(document, json_name),
         _legend(),
         _summary(document),
+        _root_causes(document),
+        _browser(document),
         _servers(document, "generic", "Server rules", "S-", "P-"),
         _servers(document, "openai", "OpenAI streaming profile (servers)", "O-"),
         _client_groups(document),
@@ -37,6 +40,7 @@ def render(document: Doc, *, json_name: str = "REPORT.json") -> str:
         _interop(document),
         _details(document),
         _unavailable(document),
+        _notes(document),
     ]
     return "\n\n".join(part for part in parts if part) + "\n"
 
@@ -49,7 +53,13 @@ def _ran(document: Doc, role: str) -> list[Doc]:
 
 
 def _results(impl: Doc, profile: str | None = None) -> list[Doc]:
-    return [r for rep in impl["reports"] if profile in (None, _profile(rep)) for r in rep["results"]]
+    """Every result of one implementation (of one profile), servers' tagged with their endpoint."""
+    return [
+        {**r, "endpoint": rep.get("meta", {}).get("endpoint") or ""} if impl["role"] == "server" else r
+        for rep in impl["reports"]
+        if profile in (None, _profile(rep))
+        for r in rep["results"]
+    ]
 
 
 def _profile(report: Doc) -> str:
@@ -123,37 +133,76 @@ def _legend() -> str:
     legend = "; ".join(f"{SYMBOL[k]} {v}" for k, v in words.items())
     return (
         "## Legend\n\n"
-        f"{legend}; · no result. Counts read *passed/judged*; a cell shows its worst outcome. "
+        f"{legend}; · no result. A MUST rule that is broken shows ❌ whatever the suite's reason "
+        "(a failure, a warning about a MUST, or a crash or hang that stopped the judging). "
+        "Client counts are distinct **cases**: every case runs under several chunkings (the same "
+        "bytes split into network writes differently), and a case that fails under any of them "
+        "counts once, with its chunkings listed. A case *fails on the bytes* when it fails "
+        "unsplit (chunking `whole`); it fails *only when split* when it passes whole but not "
+        "under some split (a buffering bug). Server counts are distinct **rules** over all the "
+        "server's endpoints. Cells read *passed/judged* cases; a cell shows its worst outcome. "
         "Rule IDs link to the spec; `sse-conformance rules ID` explains one."
     )
+
+
+VERDICTS = {
+    "must": f"{SYMBOL['fail']} does not conform (a MUST is broken)",
+    "should": f"{SYMBOL['warn']} every MUST holds; a SHOULD is broken",
+    "conforms": f"{SYMBOL['pass']} conforms",
+    "nothing": "nothing judged",
+}
 
 
 def _summary(document: Doc) -> str:
     rows = []
     for impl in document["implementations"]:
-        results = _results(impl)
         if impl["status"] != "ok":
-            verdict = f"not run: {escape(impl['reason'])}"
-        elif any(r["outcome"] in ("fail", "error") for r in results):
-            verdict = f"{SYMBOL['fail']} does not conform"
-        elif not any(r["outcome"] in JUDGED for r in results):
-            verdict = "nothing judged"
-        else:
-            verdict = f"{SYMBOL['pass']} conforms"
+            rows.append(
+                [_name(impl), impl["role"], escape(impl.get("version") or "?")]
+                + ["–"] * 4
+                + [f"not run: {escape(impl['reason'])}"]
+            )
+            continue
+        n = row_numbers(impl)
+        judged = f"{n.judged} {n.unit}s"
+        split = f"{n.on_the_bytes} / {n.only_when_split}" if n.unit == "case" else "–"
+        text = VERDICTS[verdict(impl)]
+        if impl["origin"] == "browser":
+            text = f"reference browser: {n.must_broken + n.should_broken} divergences (see below)"
         rows.append(
             [
-                escape(impl["name"]),
+                _name(impl),
                 impl["role"],
-                impl["origin"],
-                escape(impl.get("language", "")),
                 escape(impl.get("version") or "?"),
-                rate(results, "must"),
-                rate(results, "should"),
-                verdict,
+                judged,
+                str(n.must_broken),
+                str(n.should_broken),
+                split,
+                text,
             ]
         )
-    header = ["implementation", "role", "origin", "language", "version", "MUST", "SHOULD", "verdict"]
-    return "## Summary\n\n" + table(header, rows)
+    header = [
+        "implementation",
+        "role",
+        "version",
+        "judged",
+        "MUST broken",
+        "SHOULD broken",
+        "on the bytes / only when split",
+        "verdict",
+    ]
+    return (
+        "## Summary\n\n"
+        "Per row, one denominator: *judged* is the distinct cases (clients) or distinct rules "
+        "(servers, over all their endpoints) that got a verdict. *MUST broken* and *SHOULD "
+        "broken* count distinct cases or rules with at least one broken result at that level "
+        "(a case breaking both counts as MUST). For clients, the broken cases split into those "
+        "that fail on the bytes and those that fail only when split.\n\n" + table(header, rows)
+    )
+
+
+def _name(impl: Doc) -> str:
+    return f"{escape(impl['name'])} ({impl['origin']}, {escape(impl.get('language', ''))})"
 
 
 def _rule_link(rule_id: str, rules: dict[str, dict[str, str]]) -> str:
@@ -177,6 +226,9 @@ def _servers(document: Doc, profile: str, title: str, *prefixes: str) -> str:
         | {rid for rid in seen if rid.startswith(prefixes)},
         key=lambda rid: _rule_order(rid, rules),
     )
+    columns = [
+        rid for rid in columns if any(r["rule"] == rid for _, rep in rows_data for r in rep["results"])
+    ]
     rows = []
     for impl, rep in rows_data:
         by_rule = _by(rep["results"], "rule")
@@ -228,7 +280,7 @@ def _client_rules(document: Doc) -> str:
 def _client_chunkings(document: Doc) -> str:
     clients = _ran(document, "client")
     per_client = {id(c): _by((r for r in _results(c) if r.get("chunking")), "chunking") for c in clients}
-    chunkings = list(OrderedDict.fromkeys(k for c in clients for k in per_client[id(c)]))
+    chunkings = sorted({k for c in clients for k in per_client[id(c)]}, key=chunking_order)
     if not chunkings:
         return ""
     rows = [[_label(c)] + [count_cell(per_client[id(c)].get(k, [])) for k in chunkings] for c in clients]
@@ -251,15 +303,142 @@ def _interop(document: Doc) -> str:
         for label, row in by_row.items()
     ]
     failures = [
-        f"- {escape(c['client'])} × {escape(c['server'])} {code(c['endpoint'])}: {escape(c['detail'])}"
+        f"- {escape(c['client'])} × {escape(c['server'])} {code(c['endpoint'])}: {code(c['detail'])}"
         for c in cells
         if c["outcome"] != "pass" and c.get("detail")
     ]
     text = (
-        "## Interop matrix\n\nEvery reference client against every reference server endpoint, end to end.\n\n"
+        "## Interop matrix\n\nEvery client against the main endpoint of every server, end to end: "
+        "a cell passes when the client delivers the events the server meant to send (for the "
+        "reference servers and proxies, what the suite's parser reads from the same endpoint). "
+        "Below the table, what broke in each failing cell. Chromium is not in the matrix: its "
+        "page comes from the case server, and these servers send no CORS headers, so every cell "
+        "would fail on CORS, not on SSE.\n\n"
         + table(["server · endpoint"] + [escape(c) for c in clients], rows)
     )
     return text + ("\n\n" + "\n".join(failures) if failures else "")
+
+
+# -- what a library author acts on -------------------------------------------------------------
+
+
+def _causes(impl: Doc, rules: dict[str, dict[str, str]]) -> list[tuple[str, list[Failure]]]:
+    """Broken rules of one implementation, each with its failing cases, most cases first."""
+    by_rule: OrderedDict[str, list[Failure]] = OrderedDict()
+    key = "case" if impl["role"] == "client" else "endpoint"
+    for f in failures(_results(impl), key=key):
+        by_rule.setdefault(f.rule, []).append(f)
+    severity = ("error", "fail", "warn").index
+    return sorted(
+        by_rule.items(),
+        key=lambda kv: (
+            -len({f.case for f in kv[1]}),
+            min(severity(f.outcome) for f in kv[1]),
+            _rule_order(kv[0], rules),
+        ),
+    )
+
+
+def _cause_line(rule: str, found: list[Failure], rules: dict[str, dict[str, str]], role: str) -> str:
+    title = escape(rules[rule]["title"]) if rule in rules else ""
+    cases = sorted({f.case for f in found if f.case})
+    split = sum(f.only_when_split for f in found)
+    where = f"only when split in {split} of them" if split else "on the bytes"
+    shown = ", ".join(escape(c) for c in cases[:8]) + (f", … (+{len(cases) - 8})" if len(cases) > 8 else "")
+    worst = SYMBOL[min((f.outcome for f in found), key=("error", "fail", "warn").index)]
+    unit = "case" if role == "client" else "endpoint"
+    count = f"{len(cases)} {unit}{'s' if len(cases) != 1 else ''}"
+    where = f" ({where})" if role == "client" else ""
+    return f"{worst} {_rule_link(rule, rules)} {title}: {count}{where}: {shown}"
+
+
+def _root_causes(document: Doc) -> str:
+    rules = catalogue(document)
+    blocks = []
+    for impl in document["implementations"]:
+        if impl["status"] != "ok" or impl["origin"] in ("reference", "browser"):
+            continue
+        causes = _causes(impl, rules)
+        if not causes:
+            continue
+        lines = [
+            f"{i}. {_cause_line(rule, found, rules, impl['role'])}"
+            for i, (rule, found) in enumerate(causes[:8], 1)
+        ]
+        more = f"\n   … and {len(causes) - 8} more rules in the details." if len(causes) > 8 else ""
+        blocks.append(f"**{escape(impl['name'])}** ({impl['role']})\n\n" + "\n".join(lines) + more)
+    if not blocks:
+        return ""
+    return (
+        "## Root causes per implementation\n\n"
+        "What breaks, ranked by how many distinct cases it breaks (servers: how many endpoints); "
+        "each line is one rule with the cases behind it. This is the list to act on.\n\n"
+        + "\n\n".join(blocks)
+    )
+
+
+def _browser(document: Doc) -> str:
+    """Chromium is the reference browser: where it parts from the cases, and the known reasons."""
+    documented = document.get("meta", {}).get("divergences", {})
+    rules = catalogue(document)
+    blocks = []
+    for impl in document["implementations"]:
+        if impl["origin"] != "browser" or impl["status"] != "ok":
+            continue
+        rows = []
+        for f in failures(_results(impl)):
+            reason = documented.get(f.case, {}).get(_browser_key(impl))
+            why = (
+                escape(reason)
+                if reason
+                else "not documented in the case: " + escape(str(f.results[0].get("message", ""))[:200])
+            )
+            chunks = escape(", ".join(f.chunkings)) if f.chunkings else "–"
+            rows.append([escape(f.case), _rule_link(f.rule, rules), chunks, why])
+        body = table(["case", "rule", "chunkings", "why Chromium differs"], rows) if rows else "None."
+        blocks.append(f"### {_label(impl)}\n\n{body}")
+    if not blocks:
+        return ""
+    return (
+        "## The browser as reference\n\n"
+        "Chromium's EventSource is what most SSE traffic meets, so it is the reference, not a "
+        "row to grade: below is every case where it parts from the spec's expectations, with the "
+        "reason recorded in the case (`divergences`), or the message when no reason is recorded.\n\n"
+        + "\n\n".join(blocks)
+    )
+
+
+def _browser_key(impl: Doc) -> str:
+    return impl["name"].split()[0].lower()
+
+
+def _notes(document: Doc) -> str:
+    from .hangs import explained, timeouts
+
+    lines = [f"- {escape(n)}" for n in document.get("meta", {}).get("notes") or []]
+    found = timeouts(i for i in document["implementations"] if i["status"] == "ok")
+    confirmed = [(name, cases) for (name, alone), cases in found.items() if alone]
+    beside = [(name, cases) for (name, alone), cases in found.items() if not alone]
+    if confirmed:
+        lines.append(
+            "- Verdicts that rest on a time-out: each was confirmed by running the case again alone "
+            "with longer bounds, and checked by hand (why each is a real hang):"
+        )
+    for name, cases in confirmed:
+        by_why: OrderedDict[str, list[str]] = OrderedDict()
+        for case in cases:
+            by_why.setdefault(explained(name, case) or "not explained yet (see hangs.toml)", []).append(case)
+        for why, listed in by_why.items():
+            lines.append(
+                f"  - {escape(name)}, {len(listed)} case(s) ({escape(', '.join(listed))}): {escape(why)}"
+            )
+    if beside:
+        lines.append(
+            "- Failures that stand on their events and also mention a time-out (the verdict does "
+            "not rest on it, so it was not run again alone): "
+            + "; ".join(f"{escape(name)} ({escape(', '.join(cases))})" for name, cases in beside)
+        )
+    return "## Notes\n\n" + "\n".join(lines) if lines else ""
 
 
 # -- details -----------------------------------------------------------------------------------
@@ -273,11 +452,12 @@ def _details(document: Doc) -> str:
 
 def _detail(impl: Doc, rules: dict[str, dict[str, str]]) -> str:
     results = _results(impl)
+    n = row_numbers(impl)
     lines = [
         f"### {escape(impl['name'])} ({impl['role']}, {impl['origin']})",
         "",
         f"Version {escape(impl.get('version') or '?')}; {escape(impl.get('language', ''))}. "
-        f"MUST {rate(results, 'must')}, SHOULD {rate(results, 'should')}.",
+        f"{n.judged} {n.unit}s judged; MUST broken in {n.must_broken}, SHOULD broken in {n.should_broken}.",
     ]
     if impl.get("note"):
         lines += ["", escape(impl["note"])]
@@ -298,12 +478,14 @@ def _failure_groups(results: list[Doc], rules: dict[str, dict[str, str]]) -> Ite
     grouped: OrderedDict[tuple[Any, ...], tuple[Doc, list[str]]] = OrderedDict()
     bad = [r for r in results if r["outcome"] in ("fail", "warn", "error")]
     order = {"error": 0, "fail": 1, "warn": 2}
-    bad.sort(key=lambda r: (order[r["outcome"]], _rule_order(r["rule"], rules), r.get("case") or ""))
+    bad.sort(key=lambda r: (order[effective(r)], _rule_order(r["rule"], rules), r.get("case") or ""))
     for r in bad:
         key = (r["rule"], r.get("case"), r["outcome"], r.get("message"), r.get("expected"), r.get("actual"))
         entry = grouped.setdefault(key, (r, []))
         if r.get("chunking"):
             entry[1].append(r["chunking"])
+    for _, chunkings in grouped.values():
+        chunkings.sort(key=chunking_order)
     yield from grouped.values()
 
 
@@ -312,7 +494,7 @@ def _failure(entry: tuple[Doc, list[str]], rules: dict[str, dict[str, str]]) -> 
     where = escape(result.get("case") or "")
     if chunkings:
         where += f" [{escape(', '.join(chunkings))}]"
-    head = f"- {SYMBOL[result['outcome']]} {_rule_link(result['rule'], rules)}"
+    head = f"- {SYMBOL[effective(result)]} {_rule_link(result['rule'], rules)}"
     head += (
         f" {where}: {escape(result.get('message', ''))}"
         if where

@@ -18,8 +18,9 @@ from typing import Any
 
 from .. import __version__
 from .document import FORMAT, Implementation, InteropCell
-from .implementations import CLIENTS, SERVERS, ClientEntry, ServerEntry
+from .implementations import CLIENTS, SERVERS, Row
 from .render import catalogue
+from .shards import BROWSER, INTEROP, assign
 from .versions import command_version
 
 __all__ = ["RunOptions", "collect", "environment"]
@@ -33,12 +34,16 @@ class RunOptions:
 
     cache: Path
     only: tuple[str, ...] = ()
+    rows: tuple[Row, ...] | None = None  # --implementation FILE: these rows instead of the built-in ones
     jobs: int = 3
     browser: bool = True
     interop: bool = True
     say: Say = field(default=print)
+    shard: set[str] | None = None  # --shard K/N: the names of the parts this shard runs
 
-    def wanted(self, name: str) -> bool:
+    def wanted(self, name: str, role: str = "") -> bool:
+        if self.shard is not None and f"{role} {name}".strip() not in self.shard:
+            return False
         return not self.only or any(part.lower() in name.lower() for part in self.only)
 
 
@@ -64,14 +69,19 @@ def environment() -> dict[str, Any]:
 # -- servers -----------------------------------------------------------------------------------
 
 
-def run_server(entry: ServerEntry, say: Say) -> Implementation:
+def _implementation(row: Row) -> Implementation:
+    return Implementation(row.name, row.role, row.origin, row.language, note=row.note)
+
+
+def run_server(entry: Row, cache: Path, say: Say) -> Implementation:
     from ..server import run_server_suite
 
-    impl = Implementation(entry.name, "server", entry.origin, entry.language, note=entry.note)
+    impl = _implementation(entry)
     try:
-        impl.version = entry.version()
+        entry.prepare(cache)
+        impl.version = entry.version(cache)
         probes = entry.probes()
-        with entry.start() as base:
+        with entry.start(cache) as base:
             for probe in probes:
                 report = run_server_suite(base + probe.path, **probe.suite_kwargs())
                 impl.add(report, profile=probe.profile, endpoint=probe.name)
@@ -86,10 +96,13 @@ def run_server(entry: ServerEntry, say: Say) -> Implementation:
 # -- clients -----------------------------------------------------------------------------------
 
 
-async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementation:
+async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
     from ..client.runner import run_client_suite_async
 
-    impl = Implementation(entry.name, "client", entry.origin, entry.language, note=entry.note)
+    impl = _implementation(entry)
+    if entry.unavailable:  # listed with its reason, never run
+        impl.status, impl.reason = "unavailable", entry.unavailable
+        return impl
     try:
         await asyncio.to_thread(entry.prepare, cache)
         impl.version = entry.version(cache)
@@ -106,6 +119,7 @@ async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementatio
                 profile=profile,
                 capabilities=entry.capabilities,
                 timeout_scale=entry.timeout_scale,
+                chunkings=entry.chunkings,
             )
         except Exception as error:
             impl.status, impl.reason = "error", _reason(error)
@@ -116,11 +130,11 @@ async def run_client(entry: ClientEntry, cache: Path, say: Say) -> Implementatio
     return impl
 
 
-async def run_clients(entries: Iterable[ClientEntry], options: RunOptions) -> list[Implementation]:
+async def run_clients(entries: Iterable[Row], options: RunOptions) -> list[Implementation]:
     """Clients mostly wait on sockets and timeouts, so a few run at once; order is kept."""
     limit = asyncio.Semaphore(max(1, options.jobs))
 
-    async def one(entry: ClientEntry) -> Implementation:
+    async def one(entry: Row) -> Implementation:
         async with limit:
             return await run_client(entry, options.cache, options.say)
 
@@ -130,35 +144,47 @@ async def run_clients(entries: Iterable[ClientEntry], options: RunOptions) -> li
 # -- interop -----------------------------------------------------------------------------------
 
 
-def run_interop(options: RunOptions) -> list[InteropCell]:
-    """Every reference client x every endpoint of every reference server."""
-    import importlib
+async def _interop_targets(clients: Iterable[Row], cache: Path, say: Say) -> list[tuple[str, Any]]:
+    """Each client's generic target, opened once for the whole matrix (clients that cannot be
+    prepared are left out here; their row already says why)."""
+    found = []
+    for row in clients:
+        try:
+            await asyncio.to_thread(row.prepare, cache)
+            target = row.targets(cache).get("generic")
+            if target is None:
+                continue
+            if hasattr(target, "open"):
+                await target.open(1)
+            found.append((row.name, target))
+        except Exception as error:
+            say(f"  interop: client {row.name} left out: {_reason(error)}")
+    return found
 
-    import reference_servers
 
-    from .implementations import HEARTBEAT, ORIGIN, _reference_probes
-    from .interop import interop_cell
+async def run_interop(servers: list[Row], clients: list[Row], options: RunOptions) -> list[InteropCell]:
+    """Every client x the main generic endpoint of every server (see :mod:`.interop`)."""
+    from .interop import interop_matrix
 
-    cells: list[InteropCell] = []
-    transports = ("aiohttp", "httpx", "requests")
-    targets = {
-        t: importlib.import_module(f"reference_clients.{t}_client").conformance_target for t in transports
-    }
-    for kind in reference_servers.KINDS:
-        with reference_servers.running(kind, heartbeat=HEARTBEAT, allowed_origins=(ORIGIN,)) as base:
-            for probe in _reference_probes():
-                for transport, target in targets.items():
-                    cells.append(
-                        interop_cell(f"reference {transport}", target, f"reference {kind}", base, probe)
-                    )
-        failed = sum(c.outcome != "pass" for c in cells if c.server == f"reference {kind}")
-        options.say(
-            f"  interop reference {kind}: {failed} of {len(transports) * len(_reference_probes())} failed"
-        )
-    return cells
+    targets = await _interop_targets(clients, options.cache, options.say)
+    try:
+        return await interop_matrix(servers, targets, options.cache, options.say)
+    finally:
+        for _, target in targets:
+            if hasattr(target, "aclose"):
+                with contextlib.suppress(Exception):
+                    await target.aclose()
 
 
 # -- everything --------------------------------------------------------------------------------
+
+
+def shard_names(k: int, n: int, rows: Iterable[Row] | None = None) -> set[str]:
+    """The part names (rows, Chromium, interop) that shard ``k`` of ``n`` runs."""
+    units = [
+        (f"{row.role} {row.name}", row.cost) for row in (rows if rows is not None else SERVERS + CLIENTS)
+    ]
+    return assign([*units, (f"client {BROWSER[0]}", BROWSER[1]), INTEROP], n)[k - 1]
 
 
 def collect(options: RunOptions) -> dict[str, Any]:
@@ -167,15 +193,22 @@ def collect(options: RunOptions) -> dict[str, Any]:
 
     say = options.say
     meta = environment()
-    meta["case_groups"] = {case.id: case.area for case in load_cases()}
+    cases = load_cases()
+    meta["case_groups"] = {case.id: case.area for case in cases}
+    meta["divergences"] = {
+        case.id: {name: d.reason for name, d in case.divergences.items()}
+        for case in cases
+        if case.divergences
+    }
     meta["rules"] = catalogue({})  # the catalogue as this run judged by it
-    servers = [entry for entry in SERVERS if options.wanted(entry.name)]
-    clients = [entry for entry in CLIENTS if options.wanted(entry.name)]
+    rows = options.rows if options.rows is not None else SERVERS + CLIENTS
+    servers = [entry for entry in rows if entry.role == "server" and options.wanted(entry.name, "server")]
+    clients = [entry for entry in rows if entry.role == "client" and options.wanted(entry.name, "client")]
     say(f"report: {len(servers)} servers")
-    implementations = [run_server(entry, say) for entry in servers]
+    implementations = [run_server(entry, options.cache, say) for entry in servers]
     say(f"report: {len(clients)} clients, {options.jobs} at a time")
     implementations += asyncio.run(run_clients(clients, options))
-    if options.browser and options.wanted("chromium"):
+    if options.rows is None and options.browser and options.wanted(BROWSER[0], "client"):
         from .browser import run_browser
 
         say("report: Chromium (EventSource ground truth)")
@@ -184,10 +217,17 @@ def collect(options: RunOptions) -> dict[str, Any]:
         if browser.version:
             meta["chromium"] = browser.version
     interop: list[InteropCell] = []
-    if options.interop and options.wanted("reference"):
+    if options.rows is None and options.interop and options.wanted(INTEROP[0]):
         say("report: interop matrix")
+        all_rows = options.rows if options.rows is not None else SERVERS + CLIENTS
         try:
-            interop = run_interop(options)
+            interop = asyncio.run(
+                run_interop(
+                    [r for r in all_rows if r.role == "server"],
+                    [r for r in all_rows if r.role == "client"],
+                    options,
+                )
+            )
         except Exception as error:
             say(f"  interop: could not run: {_reason(error)}")
     return {

@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .numbers import effective
+
 __all__ = [
     "JUDGED",
     "SYMBOL",
@@ -45,17 +47,19 @@ def worst(outcomes: Iterable[str]) -> str | None:
 
 def cell(results: Sequence[dict[str, Any]]) -> str:
     """One symbol for a group of results: its worst outcome, or · when nothing ran."""
-    outcome = worst(r["outcome"] for r in results)
+    outcome = worst(effective(r) for r in results)
     return SYMBOL[outcome] if outcome else NOT_RUN
 
 
 def count_cell(results: Sequence[dict[str, Any]]) -> str:
-    """``✅ 12/12`` or ``❌ 9/12``: passes over judged results, with the worst outcome's symbol."""
+    """``✅ 12/12`` or ``❌ 9/12``: distinct cases with no broken result over distinct cases judged
+    (a case failing under seven chunkings counts once), with the worst outcome's symbol."""
     judged = [r for r in results if r["outcome"] in JUDGED]
     if not judged:
         return cell(results)
-    passed = sum(r["outcome"] == "pass" for r in judged)
-    return f"{SYMBOL[worst(r['outcome'] for r in judged) or 'pass']} {passed}/{len(judged)}"
+    cases = {r.get("case") or r["rule"] for r in judged}
+    broken = {r.get("case") or r["rule"] for r in judged if r["outcome"] != "pass"}
+    return f"{SYMBOL[worst(effective(r) for r in judged) or 'pass']} {len(cases) - len(broken)}/{len(cases)}"
 
 
 def rate(results: Iterable[dict[str, Any]], level: str) -> str:

@@ -99,7 +99,7 @@ def node_modules(tmp_path_factory):
 
     cache = install.default_cache()
     try:
-        install.npm_packages(cache)
+        install.npm_packages(cache, {"es2": "npm:eventsource@^2.0.2", "es5": "npm:eventsource@^5.1.5"})
     except RuntimeError as error:
         pytest.skip(f"npm packages cannot be installed here: {error}")
     return install.node_dir(cache)

@@ -35,6 +35,18 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="session")
+def report_cache() -> Any:
+    """The report's private cache with every npm package the built-in rows name (installed once;
+    CI installs them here too)."""
+    from conformance.report import install
+    from conformance.report.implementations import ROWS
+
+    cache = install.default_cache()
+    install.npm_packages(cache, {k: v for row in ROWS for k, v in row.npm().items()})
+    return cache
+
+
+@pytest.fixture(scope="session")
 def tiny_server() -> Iterator[str]:
     """A stdlib server on 127.0.0.1 port 0 that sends ``NAIVE_BODY`` for any path."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -2,17 +2,20 @@
 
 The apps differ only in how their framework (or the naive hand-rolled pattern) writes these
 events, so any difference the server suite finds is the framework's, not the app's. The content
-includes multi-line data with CR, LF and CRLF because that is what framework helpers get wrong.
+(``content.json``, read by the Node servers too) includes multi-line data with CR, LF and CRLF
+because that is what framework helpers get wrong.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["GENERIC", "INTERVAL", "Item", "after", "openai_payloads"]
+__all__ = ["GENERIC", "INTERVAL", "Item", "after", "hand_rolled", "openai_payloads"]
 
-INTERVAL = 0.02  # seconds between events, so flushing per event is observable
+_CONTENT = json.loads((Path(__file__).with_name("content.json")).read_text(encoding="utf-8"))
+INTERVAL: float = _CONTENT["interval"]  # seconds between events, so flushing per event is observable
 
 
 @dataclass(frozen=True)
@@ -24,12 +27,7 @@ class Item:
     id: str | None = None
 
 
-GENERIC: tuple[Item, ...] = (
-    Item("hello", id="1"),
-    Item('{"n": 2}', event="update", id="2"),
-    Item("l1\nl2\rl3\r\nl4", id="3"),
-    Item("bye", id="4"),
-)
+GENERIC: tuple[Item, ...] = tuple(Item(**item) for item in _CONTENT["events"])
 
 
 def after(last_event_id: str | None) -> tuple[Item, ...]:
@@ -40,10 +38,13 @@ def after(last_event_id: str | None) -> tuple[Item, ...]:
     return GENERIC
 
 
-def openai_payloads(words: tuple[str, ...] = ("Hello", ",", " world", "!")) -> list[str]:
+def openai_payloads() -> list[str]:
     """The data payloads of an OpenAI chat-completion stream, ending with ``[DONE]``."""
-    base = {"id": "chatcmpl-demo", "object": "chat.completion.chunk", "created": 0, "model": "demo"}
-    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""}}]}]
-    chunks += [{**base, "choices": [{"index": 0, "delta": {"content": w}}]} for w in words]
-    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
-    return [json.dumps(c, separators=(",", ":")) for c in chunks] + ["[DONE]"]
+    return list(_CONTENT["openai"])
+
+
+def hand_rolled(data: str, event: str | None = None, id: str | None = None) -> str:
+    """The tutorial pattern: ``f"event: ..\\nid: ..\\ndata: {x}\\n\\n"``, data not split on line breaks."""
+    head = f"event: {event}\n" if event else ""
+    head += f"id: {id}\n" if id else ""
+    return f"{head}data: {data}\n\n"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from flask import Flask, Response, request
 
-from ._content import INTERVAL, after, openai_payloads
+from ._content import INTERVAL, after, hand_rolled, openai_payloads
 from ._serve import serve_wsgi
 
 app = Flask(__name__)
@@ -24,8 +24,7 @@ def events() -> Response:
     def generate() -> Iterator[str]:
         for item in after(last_event_id):
             time.sleep(INTERVAL)
-            head = f"event: {item.event}\n" if item.event else ""
-            yield f"{head}id: {item.id}\ndata: {item.data}\n\n"
+            yield hand_rolled(item.data, item.event, item.id)
 
     return Response(generate(), mimetype="text/event-stream")
 
@@ -35,7 +34,7 @@ def openai() -> Response:
     def generate() -> Iterator[str]:
         for payload in openai_payloads():
             time.sleep(INTERVAL)
-            yield f"data: {payload}\n\n"
+            yield hand_rolled(payload)
 
     return Response(generate(), mimetype="text/event-stream")
 

@@ -1,0 +1,33 @@
+"""Each client row's adapter on a few cases: it starts, speaks the protocol and is judged.
+
+Every result must be a verdict on the library (pass, fail, warn), never an error of the adapter
+itself (a crash, a broken protocol, a hang); and at least one of the plain LF cases passes, so the
+adapter really carries events (the legacy sseclient's extra empty events fail LE-003 for real).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.client.runner import run_client_suite
+from conformance.report.implementations import CLIENTS
+
+RUNNABLE = [row for row in CLIENTS if not row.unavailable and row.origin != "reference"]
+
+
+@pytest.mark.parametrize("row", RUNNABLE, ids=[row.name for row in RUNNABLE])
+def test_each_client_row_is_judged_on_a_few_cases(row, report_cache):
+    row.prepare(report_cache)
+    target = row.targets(report_cache)["generic"]
+    report = run_client_suite(target, pattern="LE-00[34]", chunkings=["whole"], capabilities=row.capabilities)
+    seen = [(r.case, r.outcome.value, r.message) for r in report.results]
+    assert {outcome for _, outcome, _ in seen} <= {"pass", "fail", "warn", "skip"}, seen
+    assert not any("crash" in message or "broken" in message for _, _, message in seen), seen
+    assert any(outcome == "pass" for _, outcome, _ in seen) or row.name.startswith("sseclient (legacy"), seen
+
+
+def test_rows_that_cannot_run_say_why():
+    for row in CLIENTS:
+        if row.unavailable:
+            with pytest.raises(RuntimeError, match=row.unavailable[:20]):
+                row.prepare(None)  # type: ignore[arg-type]
