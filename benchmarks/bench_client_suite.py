@@ -24,7 +24,6 @@ import os
 import resource
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -49,17 +48,17 @@ shared_client_target.capabilities = httpx_client.conformance_target.capabilities
 
 
 def node_target(which: str) -> HarnessTarget:
-    """``node``: fetch + eventsource-parser (benchmarks/node_fetch_parser.mjs), a client that
-    never hangs, so the figure is the suite's; ``eventsource``: npm eventsource v2, which hangs on
-    about 180 items (each one confirmed alone)."""
+    """``node``: fetch + eventsource-parser (the report's adapter), a client that never hangs, so
+    the figure is the suite's; ``eventsource``: npm eventsource v2, which hangs on about 180 items
+    (each one confirmed alone)."""
     from conformance.report import install
     from conformance.report.implementations import NODE_DIR
 
     cache = install.default_cache()
-    install.npm_packages(cache)
+    install.npm_packages(cache, {"eventsource-parser": "^3.0.1", "es2": "npm:eventsource@^2.0.2"})
     folder = str(install.node_dir(cache))
     if which == "node":
-        return HarnessTarget(["node", str(Path(__file__).with_name("node_fetch_parser.mjs")), folder])
+        return HarnessTarget(["node", str(NODE_DIR / "eventsource_parser.mjs"), folder])
     argv = ["node", str(NODE_DIR / "eventsource.mjs"), folder, "es2"]
     return HarnessTarget(argv, capabilities=frozenset({"headers"}))
 
