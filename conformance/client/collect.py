@@ -116,10 +116,8 @@ async def collect(
             waiter.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-    if task in done and task.exception() is None:
-        pass
-    elif task in done:
-        raise task.exception()  # type: ignore[misc]  # a fault of the suite itself
+    if task in done:
+        task.result()  # re-raises a fault of the suite itself; the client's faults are reports
     elif stopper is not None and stopper in done:
         observation.ended_by = getattr(watch, "reason", "") or "enough"
     else:

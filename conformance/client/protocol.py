@@ -30,6 +30,7 @@ import contextlib
 import itertools
 import json
 import os
+import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -338,14 +339,10 @@ class HarnessPool:
 
 def python_worker_argv(spec: str) -> list[str]:
     """The command line of a Python worker serving ``module:callable`` over the protocol."""
-    import sys
-
     return [sys.executable, "-m", "conformance.client.worker", spec]
 
 
 def python_worker_env() -> dict[str, str]:
     """The worker imports what this process can: the same ``sys.path``, the same directory."""
-    import sys
-
     paths = [p or os.getcwd() for p in sys.path if p == "" or os.path.isdir(p)]
     return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PYTHONUNBUFFERED="1")

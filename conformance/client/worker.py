@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from ..imports import import_spec
-from .observation import describe_error, normalise, report_kind
+from .observation import Invocation, describe_error, normalise, report_kind
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
 
@@ -62,7 +62,8 @@ class Run:
         self.restart_after = inputs.pop("restart_after_events", None)
         self.events = 0  # events reported so far (restart_after_events counts these)
         self.kwargs = inputs
-        self.close_now = threading.Event()
+        self.invocation = Invocation(self.url, close_after_events=self.close_after)
+        self.close_now = self.invocation.close_now  # set by the suite's close command
         self.cancelled = threading.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
         self.task: asyncio.Task[Any] | None = None
@@ -74,8 +75,7 @@ class Run:
         self.channel.send({"seq": self.seq, **fields})
 
     def must_close(self, count: int) -> bool:
-        after = self.close_after
-        return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
+        return self.invocation.must_close(count)
 
     def must_restart(self, item: Any) -> bool:
         """Right after the ``restart_after_events``-th event: call the client's ``restart()``
