@@ -154,7 +154,7 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     # P-10 judges speed by CPU time, not wall time, so no load can flip it: a client still busy
     # after CPU_BUDGET_ALONE seconds of CPU on one case, run alone, is too slow to judge; its
     # parsing rules are skipped for that case rather than failed (slowness is not misparsing).
-    ("P-10", "should", "Client: finishes a case within 30 s of CPU (linear-time buffering)", _PARSE),
+    ("P-10", "should", "Client: finishes a case within 30 s of CPU, or 12 s per MiB sent (linear-time buffering)", _PARSE),
 )
 
 RULES: dict[str, Rule] = {row[0]: Rule(*row) for row in _TABLE}

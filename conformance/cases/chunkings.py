@@ -2,8 +2,8 @@
 
 A byte run is the bytes of consecutive ``text``/``hex`` steps of one connection; actions
 (sleep, close, abort, hold_open) are never merged into a chunk, so chunkings only ever add
-boundaries. The case server writes each chunk on its own (flush, TCP_NODELAY, short pause) so
-the client really receives it separately.
+boundaries. The case server writes each chunk on its own and the next only once the client has read it
+(``conformance.client.delivery``), so the client's reads see exactly this split.
 
 Names: ``whole``, ``1-byte``, ``2-byte``, ``crlf`` (a boundary before and after every CR and
 LF byte), ``utf8`` (a boundary inside every multi-byte UTF-8 sequence, the BOM included) and

@@ -9,10 +9,11 @@ can judge what the client sent. The record is bounded, since a client the suite 
 the last ``KEEP_LAST`` (``Slot.total`` counts them all), each body cut to ``BODY_KEPT`` bytes
 with its full length in ``body_length``; the rest of a body is read and dropped.
 
-Each chunk is written on its own, with TCP_NODELAY and a short pause after it, so the client
-really receives it separately. The pauses of one connection add up to at most
-``MAX_PAUSE_TOTAL`` seconds: a 1-byte chunking of a 5 MiB event is still sent byte by byte,
-just without a pause after every byte.
+Each chunk is written on its own, with TCP_NODELAY, and the next one only once the client has
+read it (:mod:`.delivery`: the kernel's count of the client socket's unread bytes), so the
+client's reads see the chunking whatever the load. Where that count is not available the
+server pauses after each chunk instead; those pauses add up to at most ``MAX_PAUSE_TOTAL``
+seconds per connection.
 
 Other parts add routes to :meth:`CaseServer.make_app` (the report's browser page) or use the
 Python API: ``async with CaseServer() as server: url = server.add(case, chunking)``.
@@ -32,6 +33,7 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep
+from .delivery import Delivery
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
 
@@ -286,10 +288,11 @@ class CaseServer:
         steps = slot.chunking.plan(connection)
         sends = sum(isinstance(step, Send) for step in steps)
         pause = min(self.pause, MAX_PAUSE_TOTAL / sends) if sends else 0.0
+        delivery = Delivery(request.transport, pause)  # type: ignore[arg-type]
         for step in steps:
             if isinstance(step, Send):
                 await response.write(step.data)
-                await asyncio.sleep(pause)
+                await delivery.after_write()
             elif isinstance(step, Sleep):
                 await asyncio.sleep(step.ms / 1000)
             elif isinstance(step, HoldOpen):

@@ -19,7 +19,7 @@ from .options import make_plan, make_target, positive
 from .output import Dots, render_confirmations, render_failures, render_rule_summary
 from .planned_run import run_items
 from .processes import reaping_on_signals
-from .runner import DEFAULT_CONCURRENCY
+from .runner import CAPABILITIES, DEFAULT_CONCURRENCY
 from .targets import TargetError
 from .trace import render_client_trace, run_traced
 
@@ -48,8 +48,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="declare an optional feature (repeatable): reconnect, last-event-id, retry, post, "
-        "headers, comments, open, close",
+        help="declare an optional feature (repeatable): " + ", ".join(CAPABILITIES),
     )
     parser.add_argument("--timeout-scale", default="1", metavar="F", help="multiply every time bound by F")
     parser.add_argument(

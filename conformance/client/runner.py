@@ -67,7 +67,8 @@ ALONE_SCALE = 4.0  # a verdict resting on time is confirmed alone, with bounds t
 IDLE_ALONE = 6.0  # alone, a client idle this long after its last sign of life has hung (> PER_RECONNECT)
 BUSY_WINDOW = 0.5  # the shortest span the CPU share is measured over
 BUSY_ALONE = 600.0  # alone, a client still using CPU at its deadline gets more time, up to this
-CPU_BUDGET_ALONE = 30.0  # ... while its CPU time on the case stays under this (P-10 beyond it)
+CPU_BUDGET_ALONE = 30.0  # ... while its CPU time on the case stays under this (P-10 beyond it),
+CPU_PER_MIB = 12.0  # ... or this many seconds per MiB the case sends, if that is more
 BUSY_SLICE = 2.0  # ... a slice at a time, each given only while it is still working
 
 
@@ -141,6 +142,15 @@ def case_timeout(case: Case, scale: float) -> float:
     sleeps = sum(step.ms for conn in case.connections for step in conn.stream if isinstance(step, Sleep))
     requests = max(case.expect.requests or 0, len(case.connections))
     return scale * (BASE_TIMEOUT + sleeps / 1000 + PER_RECONNECT * max(0, requests - 1))
+
+
+def cpu_budget(case: Case, base: float = CPU_BUDGET_ALONE) -> float:
+    """CPU seconds a client still working alone may spend on ``case`` before P-10 calls it too
+    slow. It grows with the bytes the case sends, so a budget sits far from what a client needs
+    on every case (a fixed 30 s was right at the edge of sseclient-py's need on 10 MiB, and the
+    same client then got P-10 in one run and a parsing verdict in the next)."""
+    sent = sum(len(run) for conn in case.connections for run in conn.byte_runs())
+    return max(base, CPU_PER_MIB * sent / (1 << 20))
 
 
 def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invocation:
@@ -347,7 +357,7 @@ class ClientRun:
             SETTLE,
             idle=IDLE_ALONE * scale,
             busy=BUSY_ALONE * scale,
-            cpu_budget=self.cpu_budget,  # CPU time, not wall time: the same verdict under any load
+            cpu_budget=cpu_budget(item.case, self.cpu_budget),  # CPU time, not wall: load cannot move it
             variant="~alone",  # a client of the first run that is still going cannot take its turn
         )
         async with alone_gate().exclusive():

@@ -19,8 +19,9 @@ import naive_clients as nc
 import pytest
 from conftest import run_cases
 
+from conformance.cases import load_cases
 from conformance.client.processes import tracked
-from conformance.client.runner import DEFAULT_CONCURRENCY, run_client_suite
+from conformance.client.runner import CPU_BUDGET_ALONE, DEFAULT_CONCURRENCY, cpu_budget, run_client_suite
 from conformance.client.targets import CommandTarget, PythonTarget
 from conformance.results import Outcome
 
@@ -267,3 +268,12 @@ def test_a_client_over_its_cpu_budget_alone_gets_p10_and_its_parsing_rules_skip(
     by_rule = {r.rule: r for r in report.results}
     assert by_rule["C-08"].outcome is Outcome.SKIP and "of CPU" in by_rule["C-08"].message
     assert by_rule["P-10"].outcome is Outcome.WARN and report.ok  # a SHOULD: only --strict fails it
+
+
+def test_the_cpu_budget_grows_with_the_bytes_a_case_sends():
+    # 30 s for an ordinary case; 12 s per MiB on the large ones, so no case puts a client that
+    # needs close to 30 s (sseclient-py on the 10 MiB DA-017) on the edge between P-10 and a verdict
+    small, large = (load_cases("generic", case_id)[0] for case_id in ("LE-001", "DA-017"))
+    assert cpu_budget(small) == CPU_BUDGET_ALONE
+    assert cpu_budget(large) == pytest.approx(120.0, abs=0.1)
+    assert cpu_budget(small, base=0.5) == 0.5  # the base (ClientRun(cpu_budget=...)) still applies
