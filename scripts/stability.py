@@ -7,6 +7,7 @@ that burn a CPU each (``python3 -c 'while 1: pass'``, ended by PID afterwards). 
 
     .venv/bin/python scripts/stability.py            # exit 0: 0 flips; 1: flips (listed)
     .venv/bin/python scripts/stability.py --json out.json
+    .venv/bin/python scripts/stability.py --target sseclient-py -k 'DI-*'   # a narrower check
 
 Not a unit test: it takes a few minutes and its point is the load it runs under.
 """
@@ -51,12 +52,15 @@ def cpu_burners(count: int) -> Iterator[list[int]]:
             proc.wait()
 
 
-def one_round(label: str) -> tuple[Verdicts, dict[str, dict[str, float]]]:
+Figures = dict[str, dict[str, float]]
+
+
+def one_round(label: str, names: list[str], pattern: str | None) -> tuple[Verdicts, Figures]:
     verdicts: Verdicts = {}
-    figures: dict[str, dict[str, float]] = {}
-    for name, spec in TARGETS.items():
+    figures: Figures = {}
+    for name in names:
         started = time.monotonic()
-        report = run_client_suite(spec)
+        report = run_client_suite(TARGETS[name], pattern=pattern)
         seconds = time.monotonic() - started
         confirmed = sum(1 for r in report.results if "alone" in r.extra)
         for result in report.results:
@@ -74,12 +78,15 @@ def one_round(label: str) -> tuple[Verdicts, dict[str, dict[str, float]]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", metavar="PATH", help="write both rounds' figures and the flips here")
+    parser.add_argument("--target", action="append", choices=list(TARGETS), help="only these (repeatable)")
+    parser.add_argument("-k", metavar="PATTERN", help="only cases whose ID or description matches")
     args = parser.parse_args()
+    names = args.target or list(TARGETS)
     print(f"round 1: quiet machine ({os.cpu_count()} CPUs)", flush=True)
-    quiet, quiet_figures = one_round("quiet")
+    quiet, quiet_figures = one_round("quiet", names, args.k)
     with cpu_burners(BURNERS) as pids:
         print(f"round 2: beside {BURNERS} CPU burners (PIDs {', '.join(map(str, pids))})", flush=True)
-        busy, busy_figures = one_round("busy")
+        busy, busy_figures = one_round("busy", names, args.k)
     flips = sorted(
         (key, quiet.get(key, "absent"), busy.get(key, "absent"))
         for key in quiet.keys() | busy.keys()
