@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..sse import Event
@@ -54,6 +54,13 @@ class Invocation:
         """Restart the client now? Right after it reported its ``restart_after_events``-th
         event (once: a later event count never equals it again)."""
         return self.restart_after_events is not None and events == self.restart_after_events
+
+    @classmethod
+    def from_inputs(cls, url: str, inputs: Mapping[str, Any]) -> Invocation:
+        """The invocation an adapter receives as ``url`` plus ``inputs`` (the inverse of
+        :meth:`inputs`); names it does not know are left out."""
+        known = {f.name for f in fields(cls)} - {"url", "close_now"}
+        return cls(url, **{name: value for name, value in inputs.items() if name in known})
 
     def kwargs(self) -> dict[str, Any]:
         """The optional keyword arguments a callable receives (only the ones set)."""
@@ -220,6 +227,15 @@ def describe_error(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+def failure(error: BaseException, profile: str) -> tuple[str, str]:
+    """How a client's exception ends its run: ``broken`` when a generic-profile callable returned
+    something that is not an iterable of events (the adapter is wrong, not the client), else
+    ``raised`` with the exception described."""
+    if profile == "generic" and isinstance(error, TypeError) and "not iterable" in describe_error(error):
+        return "broken", f"the generic profile returns an iterable of events: {describe_error(error)}"
+    return "raised", describe_error(error)
+
+
 def add_report(observation: Observation, item: Any) -> bool:
     """Record one reported item; False (and ``broken`` set) when it is not a valid report."""
     try:
@@ -264,10 +280,11 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
         if value != 0:
             observation.raised = f"exit status {value}" if value > 0 else f"killed by signal {-value}"
     elif kind == "raised":
-        if profile == "generic" and isinstance(value, TypeError) and "not iterable" in str(value):
-            observation.broken = f"the generic profile returns an iterable of events: {value}"
+        if isinstance(value, str):
+            observation.raised = value
         else:
-            observation.raised = value if isinstance(value, str) else describe_error(value)
+            ending, text = failure(value, profile)
+            setattr(observation, ending, text)  # "broken" or "raised"
     elif kind == "broken":
         observation.broken = str(value)
     if observation.broken:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import json
 import os
 import shlex
@@ -33,13 +32,13 @@ from typing import Any
 
 from ..imports import SpecError, import_spec
 from .collect import LineTooLong, bounded_lines, collect
+from .drive import Drive, Stop
 from .observation import (
     DEFAULT_LIMITS,
     Invocation,
     Limits,
     Observation,
     Watch,
-    report_kind,
     short,
     to_event,
 )
@@ -233,25 +232,17 @@ class PythonTarget(_Pooled):
         self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
     ) -> Observation:
         handoff = _Handoff(asyncio.get_running_loop())
-        holder = _AsyncHolder()
-        func = self.func
+        drive = Drive(self.func, invocation, profile, handoff.push)
 
         def work() -> None:
-            push = handoff.push
             try:
-                result = func(invocation.url, **invocation.kwargs())
-                if inspect.isawaitable(result) or hasattr(result, "__aiter__"):
-                    asyncio.run(holder.run(result, push, profile, invocation))
-                elif profile == "openai":
-                    push("text", result)
-                else:
-                    _consume(result, push, invocation)
-                push("end")
-            except _Abandoned:
+                drive.run()
+                handoff.push("end")
+            except Stop:
                 return
             except BaseException as error:  # the client's own failure is an observation
-                with contextlib.suppress(_Abandoned):
-                    push("raised", error)
+                with contextlib.suppress(Stop):
+                    handoff.push("raised", error)
 
         thread = threading.Thread(target=work, name=f"sse-client {invocation.url}", daemon=True)
         if watch is not None:
@@ -261,11 +252,7 @@ class PythonTarget(_Pooled):
             return await collect(handoff.reports(), profile=profile, timeout=timeout, watch=watch)
         finally:
             handoff.abandon()
-            holder.cancel()
-
-
-class _Abandoned(BaseException):
-    """The runner stopped listening: unwinds an in-process client at its next report."""
+            drive.cancel()
 
 
 class _Handoff:
@@ -280,13 +267,13 @@ class _Handoff:
     def push(self, kind: str, value: Any = None) -> None:
         while not self.room.acquire(timeout=0.1):
             if self.abandoned.is_set():
-                raise _Abandoned
+                raise Stop
         if self.abandoned.is_set():
-            raise _Abandoned
+            raise Stop
         try:
             self.loop.call_soon_threadsafe(self.queue.put_nowait, (kind, value))
         except RuntimeError:  # the runner's loop is gone
-            raise _Abandoned from None
+            raise Stop from None
 
     async def reports(self) -> AsyncIterator[tuple[str, Any]]:
         while True:
@@ -296,62 +283,6 @@ class _Handoff:
 
     def abandon(self) -> None:
         self.abandoned.set()
-
-
-class _AsyncHolder:
-    """Runs an async client in its thread's own loop, and lets the runner cancel it."""
-
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.task: asyncio.Task[Any] | None = None
-
-    async def run(self, result: Any, push: Callable[..., None], profile: str, invocation: Invocation) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.task = asyncio.current_task()
-        if not hasattr(result, "__aiter__"):
-            result = await result
-            if profile == "openai":
-                push("text", result)
-                return
-            if not hasattr(result, "__aiter__"):
-                _consume(result, push, invocation)
-                return
-        count = events = 0
-        async for item in result:
-            if invocation.must_close(count):
-                break
-            push("event", item)
-            count += 1
-            events += report_kind(item) == "event"
-            if invocation.must_close(count):
-                break
-            if report_kind(item) == "event" and invocation.must_restart(events):
-                result.restart()  # the client's restart API (capability restart)
-        if invocation.close_after_events is not None and hasattr(result, "aclose"):
-            await result.aclose()  # the client's close API: stop, and never reconnect
-
-    def cancel(self) -> None:
-        if self.loop is not None and self.task is not None:
-            with contextlib.suppress(RuntimeError):
-                self.loop.call_soon_threadsafe(self.task.cancel)
-
-
-def _consume(result: Any, push: Callable[..., None], invocation: Invocation) -> None:
-    """Report every event of a sync iterable; close it when the invocation says so."""
-    iterator = iter(result)
-    events = 0
-    for count, item in enumerate(iterator):
-        if invocation.must_close(count):
-            break
-        push("event", item)
-        if invocation.must_close(count + 1):
-            break
-        if report_kind(item) == "event":
-            events += 1
-            if invocation.must_restart(events):
-                iterator.restart()  # the client's restart API (capability restart)
-    if invocation.close_after_events is not None and hasattr(iterator, "close"):
-        iterator.close()  # the client's close API: stop, and never reconnect
 
 
 # -- commands in any language, one process per item -------------------------------------------

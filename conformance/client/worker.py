@@ -10,9 +10,7 @@ carries only the protocol.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import inspect
 import json
 import os
 import sys
@@ -22,13 +20,10 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from ..imports import import_spec
-from .observation import Invocation, describe_error, normalise, report_kind
+from .drive import Drive, Stop
+from .observation import Invocation, describe_error, failure, normalise
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
-
-
-class Cancelled(BaseException):
-    """Raised inside a run's thread when the suite cancelled it (unwinds the client)."""
 
 
 class Channel:
@@ -52,131 +47,51 @@ class Run:
     """One invocation of the callable, in its own thread."""
 
     def __init__(self, func: Callable[..., Any], channel: Channel, message: dict[str, Any]) -> None:
-        self.func = func
         self.channel = channel
         self.seq = int(message["seq"])
-        self.url = str(message["url"])
         self.profile = message.get("profile", "generic")
-        inputs = dict(message.get("inputs") or {})
-        self.close_after = inputs.pop("close_after_events", None)
-        self.restart_after = inputs.pop("restart_after_events", None)
-        self.events = 0  # events reported so far (restart_after_events counts these)
-        self.kwargs = inputs
-        self.invocation = Invocation(self.url, close_after_events=self.close_after)
-        self.close_now = self.invocation.close_now  # set by the suite's close command
-        self.cancelled = threading.Event()
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self.task: asyncio.Task[Any] | None = None
+        invocation = Invocation.from_inputs(str(message["url"]), message.get("inputs") or {})
+        self.close_now = invocation.close_now  # set by the suite's close command
+        self.drive = Drive(func, invocation, self.profile, self.report)
         self.thread = threading.Thread(target=self.work, name=f"sse-run-{self.seq}", daemon=True)
 
     def send(self, **fields: Any) -> None:
-        if self.cancelled.is_set():
-            raise Cancelled
+        if self.drive.cancelled.is_set():
+            raise Stop
         self.channel.send({"seq": self.seq, **fields})
-
-    def must_close(self, count: int) -> bool:
-        return self.invocation.must_close(count)
-
-    def must_restart(self, item: Any) -> bool:
-        """Right after the ``restart_after_events``-th event: call the client's ``restart()``
-        (capability restart: drop the connection, reconnect with the last event ID)."""
-        if self.restart_after is None or report_kind(item) != "event":
-            return False
-        self.events += 1
-        return self.events == self.restart_after
 
     def work(self) -> None:
         try:
             self.send(thread=threading.get_native_id())
-            result = self.func(self.url, **self.kwargs)
-            if inspect.isawaitable(result) or hasattr(result, "__aiter__"):
-                asyncio.run(self.consume_async(result))
-            elif self.profile == "openai":
-                self.text(result)
-            else:
-                self.consume(result)
+            self.drive.run()
             self.send(end="returned", cpu_seconds=round(time.thread_time(), 3))
-        except Cancelled:
+        except Stop:
             return
-        except TypeError as error:
-            if self.profile == "generic" and "not iterable" in str(error):
-                self.finish("broken", f"the generic profile returns an iterable of events: {error}")
-            else:
-                self.finish("raised", describe_error(error))
         except BaseException as error:  # the client's own failure is an observation
-            if self.cancelled.is_set():
-                return
-            self.finish("raised", describe_error(error))
+            if not self.drive.cancelled.is_set():
+                self.finish(*failure(error, self.profile))
 
     def finish(self, end: str, error: str) -> None:
-        with contextlib.suppress(Cancelled):
+        with contextlib.suppress(Stop):
             self.send(end=end, error=error, cpu_seconds=round(time.thread_time(), 3))
 
-    def text(self, value: Any) -> None:
-        if not isinstance(value, str):
-            self.finish("broken", f"the openai profile returns str, got {type(value).__name__}")
-            raise Cancelled
-        self.send(text=value)
-
-    def consume(self, result: Any) -> None:
-        iterator = iter(result)
+    def report(self, kind: str, value: Any) -> None:
+        """Send one report; a value that cannot be one ends this run as broken (others go on)."""
+        if kind == "text":
+            if not isinstance(value, str):
+                self.finish("broken", f"the openai profile returns str, got {type(value).__name__}")
+                raise Stop
+            self.send(text=value)
+            return
         try:
-            for count, item in enumerate(iterator):
-                if self.must_close(count):
-                    break
-                self.checked_report(item)
-                if self.must_close(count + 1):
-                    break
-                if self.must_restart(item):
-                    iterator.restart()
-        finally:
-            if hasattr(iterator, "close") and (self.close_after is not None or self.cancelled.is_set()):
-                iterator.close()  # the client's close API: stop, and never reconnect
-
-    async def consume_async(self, result: Any) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.task = asyncio.current_task()
-        if self.cancelled.is_set():
-            raise Cancelled
-        if not hasattr(result, "__aiter__"):
-            result = await result
-            if self.profile == "openai":
-                self.text(result)
-                return
-            if not hasattr(result, "__aiter__"):
-                self.consume(result)
-                return
-        count = 0
-        try:
-            async for item in result:
-                if self.must_close(count):
-                    break
-                self.checked_report(item)
-                count += 1
-                if self.must_close(count):
-                    break
-                if self.must_restart(item):
-                    result.restart()
-        except asyncio.CancelledError:
-            raise Cancelled from None
-        finally:
-            if hasattr(result, "aclose") and (self.close_after is not None or self.cancelled.is_set()):
-                await result.aclose()
-
-    def checked_report(self, item: Any) -> None:
-        try:
-            fields = _wire(normalise(item))
+            fields = _wire(normalise(value))
         except Exception as error:  # a hostile object: this run cannot be judged, others go on
-            message = str(error) if isinstance(error, TypeError) else describe_error(error)
-            self.finish("broken", message)
-            raise Cancelled from None
+            self.finish("broken", str(error) if isinstance(error, TypeError) else describe_error(error))
+            raise Stop from None
         self.send(**fields)
 
     def cancel(self) -> None:
-        self.cancelled.set()
-        if self.loop is not None and self.task is not None:
-            with contextlib.suppress(RuntimeError):  # the loop already ended
-                self.loop.call_soon_threadsafe(self.task.cancel)
+        self.drive.cancel()
 
 
 def _wire(normal: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,127 @@
+"""Driving a Python client callable: call it, hand on what it reports, close or restart it when
+the invocation says so.
+
+A callable runs in one of two places: a worker process (:mod:`.worker`, the usual one) or a
+thread of the suite (:class:`.targets.PythonTarget`, for a callable that cannot be imported by
+name). Both drive it the same way, with this one piece of code, so a client behaves the same
+wherever it runs. ``report(kind, value)`` receives ``("event", item)`` for every item and
+``("text", value)`` for the openai profile's result; it raises :class:`Stop` to unwind the
+client (the suite cancelled the run or stopped listening).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from .observation import Invocation, report_kind
+
+__all__ = ["Drive", "Stop"]
+
+Report = Callable[[str, Any], None]
+
+
+class Stop(BaseException):
+    """Raised by ``report`` (or a cancelled async client) to unwind the client's thread."""
+
+
+class Drive:
+    """One call of ``func`` for ``invocation``; ``run()`` in the client's thread, ``cancel()``
+    from any thread."""
+
+    def __init__(
+        self, func: Callable[..., Any], invocation: Invocation, profile: str, report: Report
+    ) -> None:
+        self.func = func
+        self.invocation = invocation
+        self.profile = profile
+        self.report = report
+        self.cancelled = threading.Event()
+        self.events = 0  # events reported so far (a restart comes after the n-th)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    def run(self) -> None:
+        """Call the client and report all it yields; its own exceptions propagate."""
+        result = self.func(self.invocation.url, **self.invocation.kwargs())
+        if inspect.isawaitable(result) or hasattr(result, "__aiter__"):
+            asyncio.run(self._run_async(result))
+        else:
+            self._settle(result)
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        if self._loop is not None and self._task is not None:
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                self._loop.call_soon_threadsafe(self._task.cancel)
+
+    # -- the loop of reports -----------------------------------------------------------------
+    def _settle(self, result: Any) -> None:
+        if self.profile == "openai":
+            self.report("text", result)
+        else:
+            self._consume(result)
+
+    def _closing(self) -> bool:
+        """Close the client's iterator on the way out: it was told to close, or was cancelled."""
+        return self.invocation.close_after_events is not None or self.cancelled.is_set()
+
+    def _one(self, count: int, item: Any) -> tuple[bool, bool]:
+        """Report item number ``count``; (stop now, restart now)."""
+        self.report("event", item)
+        if report_kind(item) == "event":
+            self.events += 1
+            restart = self.invocation.must_restart(self.events)
+        else:
+            restart = False
+        return self.invocation.must_close(count + 1), restart
+
+    def _consume(self, result: Any) -> None:
+        iterator = iter(result)
+        try:
+            for count, item in enumerate(iterator):
+                if self.invocation.must_close(count):
+                    break
+                stop, restart = self._one(count, item)
+                if stop:
+                    break
+                if restart:
+                    iterator.restart()  # the client's restart API (capability restart)
+        finally:
+            if self._closing() and hasattr(iterator, "close"):
+                iterator.close()  # the client's close API: stop, and never reconnect
+
+    async def _run_async(self, result: Any) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        if self.cancelled.is_set():
+            raise Stop
+        try:
+            if not hasattr(result, "__aiter__"):
+                result = await result
+                if self.profile == "openai" or not hasattr(result, "__aiter__"):
+                    self._settle(result)
+                    return
+            await self._consume_async(result)
+        except asyncio.CancelledError:
+            raise Stop from None
+
+    async def _consume_async(self, result: Any) -> None:
+        count = 0
+        try:
+            async for item in result:
+                if self.invocation.must_close(count):
+                    break
+                stop, restart = self._one(count, item)
+                count += 1
+                if stop:
+                    break
+                if restart:
+                    result.restart()
+        finally:
+            if self._closing() and hasattr(result, "aclose"):
+                await result.aclose()
