@@ -332,10 +332,10 @@ SLOW_FIX = (
 
 
 def _too_slow(case: Case, chunking: Chunking, observation: Observation) -> list[Result]:
-    """Alone, still working when its CPU budget ran out: too slow to judge, not misparsing.
+    """Still working when its CPU budget ran out: too slow to judge, not misparsing.
     The case's rules are skipped; P-10 (a SHOULD, judged on CPU time) carries the finding."""
     used = observation.slow_cpu or 0.0
-    why = f"still working after {used:.0f} s of CPU on this case, run alone"
+    why = f"still working after {used:.0f} s of CPU on this case"
     skipped = results_for(case, chunking, [Finding(f"not judged: {why} (see P-10)")], outcome=Outcome.SKIP)
     slow = Result(
         rule="P-10",

@@ -66,8 +66,8 @@ FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take o
 ALONE_SCALE = 4.0  # a verdict resting on time is confirmed alone, with bounds this much longer
 IDLE_ALONE = 6.0  # alone, a client idle this long after its last sign of life has hung (> PER_RECONNECT)
 BUSY_WINDOW = 0.5  # the shortest span the CPU share is measured over
-BUSY_ALONE = 600.0  # alone, a client still using CPU at its deadline gets more time, up to this
-CPU_BUDGET_ALONE = 30.0  # ... while its CPU time on the case stays under this (P-10 beyond it),
+BUSY_LIMIT = 600.0  # a client still using CPU at its deadline gets more time, up to this
+CPU_BUDGET = 30.0  # ... while its CPU time on the case stays under this (P-10 beyond it),
 CPU_PER_MIB = 12.0  # ... or this many seconds per MiB the case sends, if that is more
 BUSY_SLICE = 2.0  # ... a slice at a time, each given only while it is still working
 
@@ -144,8 +144,8 @@ def case_timeout(case: Case, scale: float) -> float:
     return scale * (BASE_TIMEOUT + sleeps / 1000 + PER_RECONNECT * max(0, requests - 1))
 
 
-def cpu_budget(case: Case, base: float = CPU_BUDGET_ALONE) -> float:
-    """CPU seconds a client still working alone may spend on ``case`` before P-10 calls it too
+def cpu_budget(case: Case, base: float = CPU_BUDGET) -> float:
+    """CPU seconds a client still working may spend on ``case`` before P-10 calls it too
     slow. It grows with the bytes the case sends, so a budget sits far from what a client needs
     on every case (a fixed 30 s was right at the edge of sseclient-py's need on 10 MiB, and the
     same client then got P-10 in one run and a parsing verdict in the next)."""
@@ -233,14 +233,18 @@ class Bounds:
     quiet: float = QUIET
     settle: float = SETTLE
     idle: float | None = None  # alone only: stop a client idle this long (no CPU, no I/O, no report)
-    busy: float = 0.0  # alone only: past the deadline, time a client still working may have in all
+    busy: float = 0.0  # past the deadline, time a client still working may have in all
     variant: str = ""  # the URL suffix of this attempt (a confirmation has a URL of its own)
-    cpu_budget: float | None = None  # alone only: CPU seconds a still-working client may use
+    cpu_budget: float | None = None  # CPU seconds a still-working client may use (then P-10)
 
     @classmethod
-    def scaled(cls, scale: float) -> Bounds:
-        """The case's own bounds, every one scaled (``--timeout-scale``)."""
-        return cls(scale, QUIET * scale, SETTLE * scale)
+    def scaled(cls, scale: float, cpu_budget: float | None = None) -> Bounds:
+        """The case's own bounds, every one scaled (``--timeout-scale``). A client still using
+        CPU at its deadline gets more time until ``cpu_budget``: whether it finishes within its
+        CPU budget is a question of CPU time, which no load changes, so it is answered in the
+        crowd and never waits for a turn alone (a quadratic client on the 10 MiB cases used to
+        hold the machine for minutes, one confirmation at a time)."""
+        return cls(scale, QUIET * scale, SETTLE * scale, busy=BUSY_LIMIT * scale, cpu_budget=cpu_budget)
 
 
 class ClientRun:
@@ -261,7 +265,7 @@ class ClientRun:
         concurrency: int = DEFAULT_CONCURRENCY,
         server: CaseServer | None = None,
         confirm_alone: bool = True,
-        cpu_budget: float = CPU_BUDGET_ALONE,
+        cpu_budget: float = CPU_BUDGET,
     ) -> None:
         self.target: Target = load_target(target)
         self.extra_capabilities = frozenset(capabilities)
@@ -305,6 +309,10 @@ class ClientRun:
         finding = Finding(f"skipped: needs capability {reason} (declare it with {flags})")
         return results_for(item.case, item.chunking, [finding], outcome=Outcome.SKIP)
 
+    def first_bounds(self, item: Item) -> Bounds:
+        """The bounds of an item's first attempt, in the crowd."""
+        return Bounds.scaled(self.timeout_scale, cpu_budget(item.case, self.cpu_budget))
+
     async def attempt(self, item: Item, bounds: Bounds) -> Attempt:
         """Run one item once under ``bounds`` and judge it."""
         await self.open()
@@ -337,7 +345,7 @@ class ClientRun:
         if skipped is not None:
             return skipped
         async with alone_gate().shared():
-            first = await self.attempt(item, Bounds.scaled(self.timeout_scale))
+            first = await self.attempt(item, self.first_bounds(item))
         if self.confirm_alone and first.on_time:
             return await self.confirm(item, first.results)
         return first.results
@@ -349,14 +357,14 @@ class ClientRun:
         # A client that is idle (no CPU, no request, no report) for IDLE_ALONE while alone has
         # hung: nothing else could be holding it back.
         scale = self.timeout_scale
-        # A client still using CPU at the deadline is given more time (a quadratic parser on a
-        # 5 MiB event needs it): alone, slowness is not a parsing failure.
+        # A client still using CPU at the deadline is given more time, as in the first attempt:
+        # slowness is not a parsing failure.
         bounds = Bounds(
             scale * ALONE_SCALE,
             QUIET * 2 * scale,
             SETTLE,
             idle=IDLE_ALONE * scale,
-            busy=BUSY_ALONE * scale,
+            busy=BUSY_LIMIT * scale,
             cpu_budget=cpu_budget(item.case, self.cpu_budget),  # CPU time, not wall: load cannot move it
             variant="~alone",  # a client of the first run that is still going cannot take its turn
         )
@@ -389,7 +397,7 @@ class ClientRun:
                 results = skipped
             else:
                 async with semaphore, alone_gate().shared():
-                    first = await self.attempt(item, Bounds.scaled(self.timeout_scale))
+                    first = await self.attempt(item, self.first_bounds(item))
                 results = first.results
                 if self.confirm_alone and first.on_time:
                     retry.append(index)
@@ -506,7 +514,7 @@ class CaseWatch(Watch):
         return self._busy
 
     def more_time(self) -> float:
-        """Alone, a client still using CPU at its deadline gets another slice, up to ``busy``."""
+        """A client still using CPU at its deadline gets another slice, up to ``busy``."""
         if self.busy_left <= 0 or not self._still_working(time.monotonic()):
             return 0.0
         used = (self.cpu() or 0.0) - (self.cpu_first or 0.0)

@@ -14,7 +14,7 @@ from ..cases.model import Send
 from ..display import visible
 from ..results import Result
 from ..structured import event_json
-from .runner import Bounds, ClientRun, Item
+from .runner import ClientRun, Item
 
 __all__ = ["render_client_trace", "run_traced"]
 
@@ -41,7 +41,7 @@ def run_traced(target: Any, item: Item, *, timeout_scale: float = 1.0,
                            confirm_alone=False)
         async with client.server:
             try:
-                attempt = await client.attempt(item, Bounds.scaled(timeout_scale))
+                attempt = await client.attempt(item, client.first_bounds(item))
             finally:
                 await client.aclose()
             return attempt, list(client.server.slot(item.case.id, item.chunking.name).requests)
