@@ -35,11 +35,11 @@ from ..imports import SpecError, import_spec
 from .collect import LineTooLong, bounded_lines, collect
 from .observation import (
     DEFAULT_LIMITS,
+    EventCount,
     Invocation,
     Limits,
     Observation,
     Watch,
-    report_kind,
     short,
     to_event,
 )
@@ -316,16 +316,15 @@ class _AsyncHolder:
             if not hasattr(result, "__aiter__"):
                 _consume(result, push, invocation)
                 return
-        count = events = 0
+        count = EventCount(invocation)
         async for item in result:
-            if invocation.must_close(count):
+            if count.must_close():
                 break
             push("event", item)
-            count += 1
-            events += report_kind(item) == "event"
-            if invocation.must_close(count):
+            restart = count.add(item)
+            if count.must_close():
                 break
-            if report_kind(item) == "event" and invocation.must_restart(events):
+            if restart:
                 result.restart()  # the client's restart API (capability restart)
         if invocation.close_after_events is not None and hasattr(result, "aclose"):
             await result.aclose()  # the client's close API: stop, and never reconnect
@@ -339,17 +338,16 @@ class _AsyncHolder:
 def _consume(result: Any, push: Callable[..., None], invocation: Invocation) -> None:
     """Report every event of a sync iterable; close it when the invocation says so."""
     iterator = iter(result)
-    events = 0
-    for count, item in enumerate(iterator):
-        if invocation.must_close(count):
+    count = EventCount(invocation)
+    for item in iterator:
+        if count.must_close():
             break
         push("event", item)
-        if invocation.must_close(count + 1):
+        restart = count.add(item)
+        if count.must_close():
             break
-        if report_kind(item) == "event":
-            events += 1
-            if invocation.must_restart(events):
-                iterator.restart()  # the client's restart API (capability restart)
+        if restart:
+            iterator.restart()  # the client's restart API (capability restart)
     if invocation.close_after_events is not None and hasattr(iterator, "close"):
         iterator.close()  # the client's close API: stop, and never reconnect
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import IO, Any
 
 from ..imports import import_spec
-from .observation import Invocation, describe_error, normalise, report_kind
+from .observation import EventCount, Invocation, describe_error, normalise
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
 
@@ -59,10 +59,11 @@ class Run:
         self.profile = message.get("profile", "generic")
         inputs = dict(message.get("inputs") or {})
         self.close_after = inputs.pop("close_after_events", None)
-        self.restart_after = inputs.pop("restart_after_events", None)
-        self.events = 0  # events reported so far (restart_after_events counts these)
+        restart_after = inputs.pop("restart_after_events", None)
         self.kwargs = inputs
-        self.invocation = Invocation(self.url, close_after_events=self.close_after)
+        self.invocation = Invocation(
+            self.url, close_after_events=self.close_after, restart_after_events=restart_after
+        )
         self.close_now = self.invocation.close_now  # set by the suite's close command
         self.cancelled = threading.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -73,17 +74,6 @@ class Run:
         if self.cancelled.is_set():
             raise Cancelled
         self.channel.send({"seq": self.seq, **fields})
-
-    def must_close(self, count: int) -> bool:
-        return self.invocation.must_close(count)
-
-    def must_restart(self, item: Any) -> bool:
-        """Right after the ``restart_after_events``-th event: call the client's ``restart()``
-        (capability restart: drop the connection, reconnect with the last event ID)."""
-        if self.restart_after is None or report_kind(item) != "event":
-            return False
-        self.events += 1
-        return self.events == self.restart_after
 
     def work(self) -> None:
         try:
@@ -120,15 +110,17 @@ class Run:
 
     def consume(self, result: Any) -> None:
         iterator = iter(result)
+        count = EventCount(self.invocation)
         try:
-            for count, item in enumerate(iterator):
-                if self.must_close(count):
+            for item in iterator:
+                if count.must_close():
                     break
                 self.checked_report(item)
-                if self.must_close(count + 1):
+                restart = count.add(item)
+                if count.must_close():
                     break
-                if self.must_restart(item):
-                    iterator.restart()
+                if restart:
+                    iterator.restart()  # the client's restart API (capability restart)
         finally:
             if hasattr(iterator, "close") and (self.close_after is not None or self.cancelled.is_set()):
                 iterator.close()  # the client's close API: stop, and never reconnect
@@ -146,16 +138,16 @@ class Run:
             if not hasattr(result, "__aiter__"):
                 self.consume(result)
                 return
-        count = 0
+        count = EventCount(self.invocation)
         try:
             async for item in result:
-                if self.must_close(count):
+                if count.must_close():
                     break
                 self.checked_report(item)
-                count += 1
-                if self.must_close(count):
+                restart = count.add(item)
+                if count.must_close():
                     break
-                if self.must_restart(item):
+                if restart:
                     result.restart()
         except asyncio.CancelledError:
             raise Cancelled from None
