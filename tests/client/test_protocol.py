@@ -60,12 +60,13 @@ def test_a_python_worker_speaks_the_protocol_exactly(wire):
         (nc.garbage_client, "LE-001", "generic"),  # end broken
         (nc.hanging_client, "LE-001", "generic"),  # cancel / cancelled
         (nc.openai_client, "OA-001", "openai"),  # text
+        (nc.notifying_client, "NT-00[14]", "generic"),  # open and error notifications
     ]:
         run_client_suite(target, pattern=pattern, profile=profile, chunkings=["whole"], timeout_scale=0.3)
     assert not invalid(sent), invalid(sent)
     assert not invalid(received), invalid(received)
     kinds = {next(k for k in m if k != "seq") for m in received}
-    assert {"ready", "thread", "event", "end", "text", "cancelled"} <= kinds
+    assert {"ready", "thread", "event", "end", "text", "cancelled", "open", "error"} <= kinds
     assert {m["cmd"] for m in sent} >= {"start", "run", "cancel", "stop"}
     assert {m["end"] for m in received if "end" in m} >= {"returned", "raised", "broken"}
 
