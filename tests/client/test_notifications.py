@@ -15,13 +15,14 @@ import jsonschema
 import naive_clients as nc
 import pytest
 
+from conformance.cases import SCHEMA_PATH as CASE_SCHEMA
 from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
 from conformance.client.caseserver import RecordedRequest
 from conformance.client.judge import judge_run, notification_findings, placed
 from conformance.client.observation import EventCount, Invocation, Observation, absorb, timeline
 from conformance.client.protocol import SCHEMA_PATH
-from conformance.client.runner import rests_on_time
+from conformance.client.runner import CAPABILITIES, rests_on_time
 from conformance.client.targets import CommandTarget
 from conformance.results import Outcome
 
@@ -181,3 +182,14 @@ def test_a_command_client_prints_its_notifications_as_lines(run, mode, outcome):
     target = CommandTarget(command, capabilities=frozenset({"notifications"}))
     outcomes, messages = verdicts(run, target, ("NT-004", "NT-005", "NT-006"))
     assert outcomes == dict.fromkeys(("NT-004", "NT-005", "NT-006"), outcome), messages
+
+
+def test_every_list_of_capabilities_names_the_same_ones():
+    """The runner's, the case schema's and the adapter protocol's (each a contract of its own)."""
+    case_schema = json.loads(CASE_SCHEMA.read_text())
+    protocol = json.loads(SCHEMA_PATH.read_text())
+    ready = next(m for m in protocol["$defs"]["message"]["oneOf"] if m["title"] == "ready")
+    announced = ready["properties"]["implementation"]["properties"]["capabilities"]["items"]["enum"]
+    required = case_schema["$defs"]["case"]["properties"]["requires"]["items"]["enum"]
+    assert set(CAPABILITIES) == set(announced) == set(required)
+    assert "notifications" in CAPABILITIES
