@@ -67,5 +67,7 @@ def client_actual(observation: Any, requests: int) -> dict[str, Any]:
         value = getattr(observation, name, None)
         if value not in (None, []):
             actual[name] = value
+    if getattr(observation, "notifications", None):
+        actual["notifications"] = observation.timeline()
     actual["ended_by"] = observation.ended_by
     return actual

@@ -17,7 +17,7 @@ from ._errors import (
     ReadTimeout,
     SSEError,
 )
-from ._machine import Comment, Machine, State
+from ._machine import Comment, Machine, Notice, State
 from ._request import Request
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "InvalidStatus",
     "LimitExceeded",
     "Machine",
+    "Notice",
     "ReadTimeout",
     "Request",
     "SSEError",

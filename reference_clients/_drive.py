@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Protocol
 
 from conformance.sse import Event
 
+from ._errors import SSEError
 from ._judge import Verdict
-from ._machine import Comment, Machine, State
+from ._machine import Comment, Machine, Notice, State
 from ._request import Request
 
 __all__ = ["AsyncEventStream", "AsyncTransport", "EventStream", "Transport"]
@@ -58,6 +60,7 @@ class AsyncTransport(_Errors, Protocol):
 
 
 _OPENED = object()  # yielded by the loops after each 200 response is accepted; never shown
+Item = Event | Comment | Notice
 
 
 class _StreamState:
@@ -65,6 +68,7 @@ class _StreamState:
 
     machine: Machine
     _restarting = False
+    _early: deque[Notice]  # notices open() passed on its way to the first open: shown first
 
     def restart(self) -> None:
         """Drop the current connection and reconnect after the reconnection time, sending the
@@ -104,22 +108,27 @@ class EventStream(_StreamState):
         self._transport = transport
         self._wake = threading.Event()
         self._items = self._run()
+        self._early = deque()
 
     def __iter__(self) -> EventStream:
         return self
 
-    def __next__(self) -> Event | Comment:
+    def __next__(self) -> Item:
+        if self._early:
+            return self._early.popleft()
         while (item := next(self._items)) is _OPENED:
             pass
         return item  # type: ignore[return-value]
 
     def open(self) -> EventStream:
         """Connect now instead of at the first ``next()``: returns once the first response is
-        accepted (or was a 204), raises its :class:`SSEError` otherwise. Idempotent."""
+        accepted (or was a 204), raises its :class:`SSEError` otherwise. Idempotent. The
+        notices on the way (``notifications=True``) are still the first items iterated."""
         if not self.machine.connections:
             for item in self._items:
                 if item is _OPENED:
                     break
+                self._early.append(item)  # type: ignore[arg-type]
         return self
 
     def __enter__(self) -> EventStream:
@@ -148,7 +157,9 @@ class EventStream(_StreamState):
                     continue
                 try:
                     with transport.open(machine.request) as response:
-                        if machine.response(response.status, response.header) is not Verdict.OPEN:
+                        verdict = machine.response(response.status, response.header)
+                        yield from machine.take_notices()
+                        if verdict is not Verdict.OPEN:
                             continue
                         yield _OPENED
                         for chunk in response.chunks():
@@ -163,6 +174,10 @@ class EventStream(_StreamState):
                         self._leave()
                 except transport.network_errors as error:
                     machine.network_error(error, timeout=isinstance(error, transport.timeout_errors))
+                yield from machine.take_notices()
+        except SSEError:
+            yield from machine.take_notices()  # the failure's error notice, before it is raised
+            raise
         finally:
             if not machine.closed:
                 machine.close()
@@ -177,11 +192,14 @@ class AsyncEventStream(_StreamState):
         self.machine = machine
         self._transport = transport
         self._items = self._run()
+        self._early = deque()
 
     def __aiter__(self) -> AsyncEventStream:
         return self
 
-    async def __anext__(self) -> Event | Comment:
+    async def __anext__(self) -> Item:
+        if self._early:
+            return self._early.popleft()
         while (item := await self._items.__anext__()) is _OPENED:
             pass
         return item  # type: ignore[return-value]
@@ -192,6 +210,7 @@ class AsyncEventStream(_StreamState):
             async for item in self._items:
                 if item is _OPENED:
                     break
+                self._early.append(item)  # type: ignore[arg-type]
         return self
 
     async def __aenter__(self) -> AsyncEventStream:
@@ -220,7 +239,10 @@ class AsyncEventStream(_StreamState):
                     continue
                 try:
                     async with transport.open(machine.request) as response:
-                        if machine.response(response.status, response.header) is not Verdict.OPEN:
+                        verdict = machine.response(response.status, response.header)
+                        for notice in machine.take_notices():
+                            yield notice
+                        if verdict is not Verdict.OPEN:
                             continue
                         yield _OPENED
                         async for chunk in response.chunks():
@@ -235,6 +257,12 @@ class AsyncEventStream(_StreamState):
                         self._leave()
                 except transport.network_errors as error:
                     machine.network_error(error, timeout=isinstance(error, transport.timeout_errors))
+                for notice in machine.take_notices():
+                    yield notice
+        except SSEError:
+            for notice in machine.take_notices():  # the failure's error notice, before it is raised
+                yield notice
+            raise
         finally:
             if not machine.closed:
                 machine.close()

@@ -11,6 +11,10 @@ States and inputs form one table, :data:`TRANSITIONS`; any pair not in it is a t
     CONNECTING --open--> OPEN --body end / network error--> WAITING --waited--> CONNECTING
     CONNECTING --redirect--> CONNECTING          CONNECTING --network error--> WAITING
     CONNECTING --204 / failure--> CLOSED         any --close / no reconnect left--> CLOSED
+
+With ``notifications=True`` the machine also notes what an EventSource fires on each input
+(:data:`NOTICES`): ``open`` when it announces a connection, ``error`` when it reestablishes one
+(into WAITING) or fails it (into CLOSED); a redirect, the wait and the caller's close fire nothing.
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ __all__ = [
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_RETRY_MS",
     "DEFAULT_TIMEOUT",
+    "NOTICES",
     "TRANSITIONS",
     "Comment",
     "Input",
     "Machine",
+    "Notice",
     "State",
 ]
 
@@ -93,6 +99,23 @@ TRANSITIONS: dict[tuple[State, Input], State] = {
     **{(state, _I.CLOSE): _S.CLOSED for state in State},
 }
 
+NOTICES: dict[Input, str] = {
+    _I.OPENED: "open",
+    **dict.fromkeys(
+        (_I.BODY_END, _I.NETWORK_ERROR, _I.RESTART, _I.STOPPED, _I.REJECTED, _I.EXHAUSTED), "error"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What an EventSource fires as ``open`` or ``error`` (only with ``notifications=True``),
+    and the state it left: OPEN; WAITING (readyState CONNECTING: a reconnect follows); CLOSED."""
+
+    kind: str
+    state: State
+
+
 _VERDICT_INPUT = {Verdict.OPEN: _I.OPENED, Verdict.STOP: _I.STOPPED, Verdict.REDIRECT: _I.REDIRECTED}
 
 
@@ -120,6 +143,7 @@ class Machine:
         timeout: float | None = DEFAULT_TIMEOUT,
         read_timeout: float | None = DEFAULT_READ_TIMEOUT,
         comments: bool = False,
+        notifications: bool = False,
     ) -> None:
         payload, implied_type = encode_body(body, json)
         pairs = merge_headers(headers, [("Content-Type", implied_type)] if implied_type else [])
@@ -144,6 +168,7 @@ class Machine:
         self.reconnects = 0
         self.request = self._first_request()
         self._hops = 0
+        self._notices: list[Notice] | None = [] if notifications else None
 
     # -- what the transport asks ---------------------------------------------------------------
     @property
@@ -200,6 +225,14 @@ class Machine:
             return []
         self.parser.comments = []
         return [Comment(text) for text in texts]
+
+    def take_notices(self) -> list[Notice]:
+        """Notices since the last call, in order (always [] unless ``notifications=True``)."""
+        notices = self._notices
+        if not notices:
+            return []
+        self._notices = []
+        return notices
 
     def body_ended(self) -> None:
         """EOF: discard the partial event (C-33) and wait to reconnect (N-10)."""
@@ -262,3 +295,5 @@ class Machine:
             self.state = TRANSITIONS[self.state, event]
         except KeyError:
             raise RuntimeError(f"transport bug: {event.value!r} while {self.state.value}") from None
+        if self._notices is not None and event in NOTICES:
+            self._notices.append(Notice(NOTICES[event], self.state))

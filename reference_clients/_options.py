@@ -15,7 +15,9 @@ class Options(TypedDict, total=False):
     ``timeout`` bounds connecting (seconds); ``read_timeout`` bounds silence while reading, any
     byte resetting it (N-19), and on expiry the client reconnects like after a network error.
     ``max_line_bytes`` / ``max_event_bytes`` bound memory against a hostile peer (None: none).
-    ``comments=True`` also yields a :class:`~reference_clients.Comment` for each comment line.
+    ``comments=True`` also yields a :class:`~reference_clients.Comment` for each comment line;
+    ``notifications=True`` a :class:`~reference_clients.Notice` for what an EventSource fires
+    as ``open`` and ``error``.
     """
 
     method: str
@@ -30,3 +32,4 @@ class Options(TypedDict, total=False):
     max_line_bytes: int | None
     max_event_bytes: int | None
     comments: bool
+    notifications: bool

@@ -4,9 +4,10 @@ The runner calls ``target(url, **inputs)``: ``inputs`` holds method, headers, bo
 last_event_id and initial_retry_ms only when the case needs the capability that asks for them.
 It iterates (or ``async for``) what comes back and, for the ``close`` cases, calls its
 ``close()`` / ``aclose()``. The target connects before returning, so a close right away still
-follows exactly one request. Besides events it reports ``{"comment": text}`` per comment line, the
-runner's shape for the ``comments`` capability.
-``capabilities`` says which optional features the client has.
+follows exactly one request; a first connection that fails is raised after the notices that came
+before it. Besides events it reports ``{"comment": text}`` per comment line and ``{"open": true}``
+/ ``{"error": true}`` per notice, the runner's shapes for the ``comments``, ``open`` and
+``notifications`` capabilities. ``capabilities`` says which optional features the client has.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ._drive import AsyncEventStream, EventStream
-from ._machine import Comment
+from ._errors import SSEError
+from ._machine import Comment, Notice
 
 __all__ = ["CAPABILITIES", "make_async_target", "make_target"]
 
-# Not "open" yet: the runner's close_after_events counts every report, so an opening report
-# would make it close before the first event.
 CAPABILITIES = frozenset(
     {"reconnect", "last-event-id", "retry", "post", "headers", "close", "comments", "read-timeout", "restart"}
+    | {"open", "notifications"}
 )
 TARGET_READ_TIMEOUT = 30.0  # a case that stalls ends in reconnects, not in a hung thread
 # The initial reconnection time is implementation-defined; a short one lets the many one-connection
@@ -46,24 +47,34 @@ def _options(
     read_timeout = TARGET_READ_TIMEOUT if read_timeout_ms is None else read_timeout_ms / 1000
     options.setdefault("read_timeout", read_timeout)
     options.setdefault("comments", True)
+    options.setdefault("notifications", True)
     return dict(options, method=method, headers=headers, body=body, last_event_id=last_event_id or "")
 
 
 def _as_report(item: object) -> object:
+    if isinstance(item, Notice):
+        return {item.kind: True}
     return {"comment": item.text} if isinstance(item, Comment) else item
 
 
 class _Reports:
-    """What the runner iterates: the stream's events and comments, and its close()."""
+    """What the runner iterates: the stream's events, comments and notices, and its close().
+    ``failure``: the first connection failed; raised once the notices before it are reported."""
 
-    def __init__(self, stream: EventStream) -> None:
+    def __init__(self, stream: EventStream, failure: SSEError | None = None) -> None:
         self._stream = stream
+        self._failure = failure
 
     def __iter__(self) -> _Reports:
         return self
 
     def __next__(self) -> object:
-        return _as_report(next(self._stream))
+        try:
+            return _as_report(next(self._stream))
+        except StopIteration:
+            if self._failure is not None:
+                raise self._failure from None
+            raise
 
     def restart(self) -> None:
         self._stream.restart()
@@ -75,14 +86,20 @@ class _Reports:
 class _AsyncReports:
     """The async twin of :class:`_Reports`."""
 
-    def __init__(self, stream: AsyncEventStream) -> None:
+    def __init__(self, stream: AsyncEventStream, failure: SSEError | None = None) -> None:
         self._stream = stream
+        self._failure = failure
 
     def __aiter__(self) -> _AsyncReports:
         return self
 
     async def __anext__(self) -> object:
-        return _as_report(await self._stream.__anext__())
+        try:
+            return _as_report(await self._stream.__anext__())
+        except StopAsyncIteration:
+            if self._failure is not None:
+                raise self._failure from None
+            raise
 
     def restart(self) -> None:
         self._stream.restart()
@@ -102,7 +119,10 @@ def make_target(connect: Callable[..., EventStream]) -> Callable[..., _Reports]:
     @functools.wraps(connect)
     def conformance_target(url: str, **inputs: Any) -> _Reports:
         stream = connect(url, **_options(**inputs))
-        stream.open()
+        try:
+            stream.open()
+        except SSEError as failure:
+            return _Reports(stream, failure)
         return _Reports(stream)
 
     _described(conformance_target, connect)
@@ -115,7 +135,10 @@ def make_async_target(connect: Callable[..., AsyncEventStream]) -> Callable[...,
     @functools.wraps(connect)
     async def conformance_target(url: str, **inputs: Any) -> _AsyncReports:
         stream = connect(url, **_options(**inputs))
-        await stream.open()
+        try:
+            await stream.open()
+        except SSEError as failure:
+            return _AsyncReports(stream, failure)
         return _AsyncReports(stream)
 
     _described(conformance_target, connect)

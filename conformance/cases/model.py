@@ -218,6 +218,7 @@ class Expect:
     requests: int | None = None
     open: bool = False
     comments: tuple[str, ...] | None = None
+    notifications: tuple[str, ...] | None = None  # "open", "error" and "event" in order
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> Expect:
@@ -234,6 +235,7 @@ class Expect:
             requests=raw.get("requests"),
             open=raw.get("open", False),
             comments=tuple(raw["comments"]) if "comments" in raw else None,
+            notifications=tuple(raw["notifications"]) if "notifications" in raw else None,
         )
 
 

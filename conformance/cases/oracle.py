@@ -12,7 +12,7 @@ a payload with an ``error`` key, or a payload that is not a JSON object is an er
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from conformance.sse import Event, EventParser
 
@@ -44,6 +44,7 @@ class Simulation:
     error: bool
     sent_last_event_ids: list[str | None]  # per request made: the Last-Event-ID sent, or None
     comments: list[str]
+    notifications: list[str] = field(default_factory=list)  # "open", "error", "event" in order
 
     @property
     def requests(self) -> int:
@@ -68,32 +69,46 @@ def simulate(case: Case, chunking: Chunking) -> Simulation:
     server answers 204, which stops. ``client.close_after_events`` and a held-open stream end
     the run without a reconnect (the runner closes the client), unless the client restarts
     itself (``restart_after_events``) or its read time-out (``read_timeout_ms``) ends the wait.
+
+    ``notifications`` is what an EventSource fires among the events: ``open`` when it announces
+    a connection, ``error`` when it reestablishes one (network error, end of body, restart,
+    read time-out) or fails it (any other status or type, the final 204); none for a redirect
+    or a close by the client.
     """
     parser = EventParser(last_event_id=case.client.last_event_id or "")
     parser.keep_comments()
     sim = Simulation([], None, False, [], parser.comments)
     close_after = case.client.close_after_events
+    notify = sim.notifications.append
     for connection in case.connections:
         sim.sent_last_event_ids.append(parser.last_event_id or None)
         if connection.no_response:
+            notify("error")  # reestablish
             continue
         if connection.status in REDIRECTS and _location(connection):
             continue
         if connection.status != 200 or not _essence_ok(connection):
             sim.error = True
+            notify("error")  # fail
             break
+        notify("open")
         if close_after == 0:
             break
         parser.reset()
+        before = len(sim.events)
         restarted = _feed(parser, connection, chunking, sim.events, case.client.restart_after_events)
         sim.events += parser.close()
         if close_after is not None and len(sim.events) >= close_after:
             del sim.events[close_after:]
+        sim.notifications += ["event"] * (len(sim.events) - before)
+        if close_after is not None and len(sim.events) >= close_after:
             break
         if connection.ends_held_open and not restarted and case.client.read_timeout_ms is None:
             break  # held open: only a restart or the read time-out leaves it
+        notify("error")  # reestablish
     else:
         sim.sent_last_event_ids.append(parser.last_event_id or None)  # answered 204: stop
+        notify("error")  # the 204 fails the connection
     sim.retry = parser.retry
     return sim
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .observation import Invocation, report_kind
+from .observation import EventCount, Invocation
 
 __all__ = ["Drive", "Stop"]
 
@@ -41,7 +41,6 @@ class Drive:
         self.profile = profile
         self.report = report
         self.cancelled = threading.Event()
-        self.events = 0  # events reported so far (a restart comes after the n-th)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[Any] | None = None
 
@@ -70,24 +69,16 @@ class Drive:
         """Close the client's iterator on the way out: it was told to close, or was cancelled."""
         return self.invocation.close_after_events is not None or self.cancelled.is_set()
 
-    def _one(self, count: int, item: Any) -> tuple[bool, bool]:
-        """Report item number ``count``; (stop now, restart now)."""
-        self.report("event", item)
-        if report_kind(item) == "event":
-            self.events += 1
-            restart = self.invocation.must_restart(self.events)
-        else:
-            restart = False
-        return self.invocation.must_close(count + 1), restart
-
     def _consume(self, result: Any) -> None:
         iterator = iter(result)
+        count = EventCount(self.invocation)
         try:
-            for count, item in enumerate(iterator):
-                if self.invocation.must_close(count):
+            for item in iterator:
+                if count.must_close():
                     break
-                stop, restart = self._one(count, item)
-                if stop:
+                self.report("event", item)
+                restart = count.add(item)
+                if count.must_close():
                     break
                 if restart:
                     iterator.restart()  # the client's restart API (capability restart)
@@ -111,14 +102,14 @@ class Drive:
             raise Stop from None
 
     async def _consume_async(self, result: Any) -> None:
-        count = 0
+        count = EventCount(self.invocation)
         try:
             async for item in result:
-                if self.invocation.must_close(count):
+                if count.must_close():
                     break
-                stop, restart = self._one(count, item)
-                count += 1
-                if stop:
+                self.report("event", item)
+                restart = count.add(item)
+                if count.must_close():
                     break
                 if restart:
                     result.restart()

@@ -25,6 +25,8 @@ __all__ = [
     "Judgement",
     "judge",
     "judge_run",
+    "notification_findings",
+    "placed",
     "reconnect_delay_findings",
     "show_event",
 ]
@@ -82,6 +84,11 @@ ENDING_FIXES = {
     "returned": "raise when the connection fails: a non-200 status, a wrong type, or a dropped stream",
     "done": FIXES["O-07"],
 }
+NOTIFICATION_FIX = (
+    "report open each time a 200 text/event-stream response is accepted, before its events; report "
+    "error each time a connection ends, drops or fails, after its events and before reconnecting, "
+    "and when giving up (a 204, any other status, a wrong type); nothing for a redirect"
+)
 
 
 # The case server stamps a connection's end after its last write returns, which can be a few ms
@@ -139,6 +146,44 @@ def compare_events(expected: Sequence[Event], actual: Sequence[Event]) -> Findin
             _show_events(actual[len(expected) :]),
         )
     return None
+
+
+def placed(sequence: Sequence[str]) -> list[tuple[str, int]]:
+    """The notifications of a case's ``expect.notifications``, each with the number of events
+    before it (the shape of ``Observation.notifications``)."""
+    out: list[tuple[str, int]] = []
+    events = 0
+    for token in sequence:
+        if token == "event":
+            events += 1
+        else:
+            out.append((token, events))
+    return out
+
+
+def _show_notification(notification: tuple[str, int]) -> str:
+    kind, before = notification
+    return f"{kind} after event #{before}" if before else f"{kind} before any event"
+
+
+def notification_findings(expected: Sequence[str], observation: Observation) -> list[Finding]:
+    """The open / error notifications against the case's sequence (capability notifications):
+    the first one of the wrong kind or in the wrong place among the events, one missing (more
+    time could bring it: provisional), or one too many."""
+    want, got = placed(expected), observation.notifications
+    shown = ", ".join(expected) or "(none)", ", ".join(observation.timeline()) or "(none)"
+    show = _show_notification
+    for index, (wanted, reported) in enumerate(zip(want, got, strict=False)):
+        if wanted != reported:
+            message = f"notification #{index + 1} is {show(reported)}, expected {show(wanted)}"
+            return [Finding(message, *shown, fix=NOTIFICATION_FIX)]
+    if len(got) < len(want):
+        message = f"reported {len(got)} of {len(want)} notifications; first missing is {show(want[len(got)])}"
+        return [Finding(message, *shown, provisional=True, fix=NOTIFICATION_FIX)]
+    if len(got) > len(want):
+        message = f"reported {len(got) - len(want)} extra notification(s), first {show(got[len(want)])}"
+        return [Finding(message, *shown, fix=NOTIFICATION_FIX)]
+    return []
 
 
 def _request_findings(
@@ -287,6 +332,8 @@ def _payload_findings(case: Case, observation: Observation) -> list[Finding]:
         found.append(Finding("the reported comments differ", show, got, provisional=missing))
     if expect.open and not observation.opened:
         found.append(Finding("never reported the connection as open", "open", "(nothing)", provisional=True))
+    if expect.notifications is not None:
+        found += notification_findings(expect.notifications, observation)
     if expect.retry is not None and observation.retry is not None and observation.retry != expect.retry:
         want, got = f"{expect.retry} ms", f"{observation.retry} ms"
         found.append(Finding("the reported reconnection time differs", want, got))

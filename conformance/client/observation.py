@@ -18,13 +18,16 @@ from typing import Any
 from ..sse import Event
 
 __all__ = [
+    "NOTIFICATIONS",
     "TIME_ENDINGS",
+    "EventCount",
     "Invocation",
     "Limits",
     "Observation",
     "Watch",
     "absorb",
     "report_kind",
+    "timeline",
     "to_event",
 ]
 
@@ -93,6 +96,7 @@ DEFAULT_LIMITS = Limits()
 # How a run ended. The first three are the client's own doing; the others are the runner's.
 ENDINGS = ("returned", "raised", "broken", "enough", "quiet", "idle", "deadline", "flood")
 TIME_ENDINGS = frozenset({"quiet", "idle", "deadline"})  # a verdict resting on these is confirmed alone
+NOTIFICATIONS = ("open", "error")  # what a client with capability notifications reports
 
 
 @dataclass
@@ -106,6 +110,9 @@ class Observation:
     broken: str | None = None
     comments: list[str] = field(default_factory=list)
     opened: bool = False
+    # Each open / error notification with the number of events reported before it (capability
+    # notifications): where it falls among the events is what the judge compares.
+    notifications: list[tuple[str, int]] = field(default_factory=list)
     retry: int | None = None
     stderr: str = ""
     seconds: float = 0.0
@@ -129,13 +136,36 @@ class Observation:
         return self.ended_by in ("returned", "raised", "broken")
 
     def covers(self, expect: Any) -> bool:
-        """Everything the case expects to be reported has been (events, comments, open)."""
+        """Everything the case expects to be reported has been (events, comments, open,
+        notifications)."""
         comments = getattr(expect, "comments", None) or ()
+        notified = [n for n in getattr(expect, "notifications", None) or () if n in NOTIFICATIONS]
         return (
             len(self.events) >= len(expect.events)
             and len(self.comments) >= len(comments)
             and (self.opened or not getattr(expect, "open", False))
+            and len(self.notifications) >= len(notified)
         )
+
+    def timeline(self) -> list[str]:
+        """The notifications in order among the events (see :func:`timeline`)."""
+        return timeline(self.notifications, len(self.events))
+
+
+def timeline(notifications: list[tuple[str, int]], events: int) -> list[str]:
+    """``open`` and ``error`` notifications, each after the number of events reported before
+    it, with ``event`` standing for each event: the shape of a case's ``expect.notifications``.
+
+    >>> timeline([("open", 0), ("error", 1), ("open", 1), ("error", 2)], 2)
+    ['open', 'event', 'error', 'open', 'event', 'error']
+    """
+    out: list[str] = []
+    shown = 0
+    for kind, before in notifications:
+        out += ["event"] * (before - shown)
+        shown = max(shown, before)
+        out.append(kind)
+    return out + ["event"] * (events - shown)
 
 
 class Watch:
@@ -170,9 +200,10 @@ def _field(item: Any, keys: tuple[str, ...]) -> Any:
 
 
 def report_kind(item: Any) -> str:
-    """An item without data may report a comment, the opening, or the retry value instead."""
+    """An item without data may report a comment, the opening, the retry value, or an error
+    notification (the connection ended, dropped or failed) instead."""
     if _field(item, ("data",)) is None:
-        for kind in ("comment", "open", "retry"):
+        for kind in ("comment", "open", "retry", "error"):
             if _field(item, (kind,)) is not None:
                 return kind
     return "event"
@@ -207,7 +238,7 @@ def normalise(item: Any) -> dict[str, Any]:
         return {"comment": value}
     if kind == "retry":
         return {"retry": int(value)}
-    return {"open": True}
+    return {kind: True}  # open or error: a notification carries nothing more
 
 
 def short(value: Any, limit: int = 80) -> str:
@@ -250,8 +281,31 @@ def add_report(observation: Observation, item: Any) -> bool:
     elif "retry" in normal:
         observation.retry = normal["retry"]
     else:
-        observation.opened = True
+        kind = next(iter(normal))
+        observation.opened = observation.opened or kind == "open"
+        observation.notifications.append((kind, len(observation.events)))
     return True
+
+
+class EventCount:
+    """A run's reported events, as ``close_after_events`` and ``restart_after_events`` count
+    them: comments, notifications and retry reports never count (an ``open`` reported first
+    must not close the client before its first event)."""
+
+    def __init__(self, invocation: Invocation) -> None:
+        self.invocation = invocation
+        self.events = 0
+
+    def must_close(self) -> bool:
+        return self.invocation.must_close(self.events)
+
+    def add(self, item: Any) -> bool:
+        """Count a reported ``item``; True when the client must restart now (right after its
+        ``restart_after_events``-th event)."""
+        if report_kind(item) != "event":
+            return False
+        self.events += 1
+        return self.invocation.must_restart(self.events)
 
 
 def absorb(observation: Observation, kind: str, value: Any, profile: str) -> bool:

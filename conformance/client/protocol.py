@@ -10,7 +10,8 @@ by ``adapter-protocol.schema.json`` beside this file; in short::
                                                         "language", "capabilities": [...]}}
     {"cmd": "run", "seq": 7, "url": ..., "profile":   {"seq": 7, "event": {"type", "data", "id"}}
      "generic", "inputs": {"headers": {...}, ...}}    {"seq": 7, "comment": ": text"} / "open" /
-                                                      "retry" / "text" (openai profile)
+                                                      "error" (a notification) / "retry" /
+                                                      "text" (openai profile)
                                                       {"seq": 7, "end": "returned" | "raised"
                                                        | "broken", "error": "why"}
     {"cmd": "close", "seq": 7}   the client's own close, under test (capability ``close``)
@@ -49,7 +50,11 @@ _STDERR_TAIL = 2000
 _QUEUE = 256  # reports buffered per run before the reader waits for the runner
 
 # Adapter messages about a run -> the (kind, value) reports of conformance.client.collect.
-_REPORT_KEYS = {"event": "event", "comment": "event", "open": "event", "retry": "event", "text": "text"}
+# An "error" without "end" is a notification (capability notifications); with "end", the reason.
+_REPORT_KEYS = {
+    **{key: "event" for key in ("event", "comment", "open", "retry", "error")},
+    "text": "text",
+}
 
 
 class HarnessError(Exception):
@@ -276,7 +281,7 @@ class Harness:
             run.thread = message["thread"]
             self.names_threads = True
         for key, kind in _REPORT_KEYS.items():
-            if key in message:
+            if key in message and "end" not in message:
                 value = message[key] if kind == "text" or key == "event" else {key: message[key]}
                 await self._deliver(run, kind, value)
                 return

@@ -54,7 +54,7 @@ __all__ = [
 
 CAPABILITIES = (
     *("reconnect", "last-event-id", "retry", "post", "headers", "comments", "open", "close"),
-    *("read-timeout", "restart"),
+    *("read-timeout", "restart", "notifications"),
 )
 BASE_TIMEOUT = 5.0  # seconds per case, before the case's own sleeps and reconnections
 PER_RECONNECT = 3.5  # a client without retry support waits its default (about 3 s) each time

@@ -56,6 +56,8 @@ def run_traced(target: Any, item: Item, *, timeout_scale: float = 1.0,
         "raised": seen.raised, "ended_by": seen.ended_by, "seconds": round(seen.seconds, 3),
         "truncated": False,
     }
+    if seen.notifications:
+        trace["notifications"] = seen.timeline()
     return attempt.results, trace
 
 
@@ -71,4 +73,6 @@ def render_client_trace(trace: dict[str, Any]) -> str:
                  f"after {trace['seconds']} s" + (f" raising {trace['raised']}" if trace["raised"] else ""))
     lines += [f"  {visible(e['event'], 30):<12} id={visible(e['id'], 30):<8} data={visible(e['data'], 200)}"
               for e in trace["events"]]
+    if trace.get("notifications"):
+        lines.append(f"Notifications among the events: {', '.join(trace['notifications'])}")
     return "\n".join(lines)

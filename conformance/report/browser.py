@@ -56,7 +56,7 @@ CHROMIUM_FLAGS = (
 PAGE_TIMEOUT = 30.0  # the runner page must ask for work within this many seconds
 POLL = 20.0  # one long-poll waits at most this long
 CONCURRENCY = 3  # HTTP/1.1 allows 6 connections per host: cases + the poll + posts
-CAPABILITIES = frozenset({"reconnect", "retry"})
+CAPABILITIES = frozenset({"reconnect", "retry", "notifications"})
 _NAMES = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -67,18 +67,28 @@ def chromium_path() -> str | None:
 
 @dataclass
 class _Pending:
-    """One job in flight: the live observation, events by sequence number, how it ended."""
+    """One job in flight: the live observation, what the page posted by sequence number
+    (events, and the notifications ``open`` / ``error``), how it ended."""
 
     watch: Watch | None
     observation: Observation = field(default_factory=Observation)
-    events: dict[int, Event] = field(default_factory=dict)
+    posted: dict[int, Event | str] = field(default_factory=dict)
     how: str | None = None
     expected_count: int = 0
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def add(self, seq: int, event: Event) -> None:
-        self.events[seq] = event
-        self.observation.events = [self.events[k] for k in sorted(self.events)]
+    def add(self, seq: int, item: Event | str) -> None:
+        self.posted[seq] = item
+        events: list[Event] = []
+        notifications: list[tuple[str, int]] = []
+        for key in sorted(self.posted):
+            posted = self.posted[key]
+            if isinstance(posted, Event):
+                events.append(posted)
+            else:
+                notifications.append((posted, len(events)))
+        self.observation.events, self.observation.notifications = events, notifications
+        self.observation.opened = any(kind == "open" for kind, _ in notifications)
         if self.watch is not None:
             self.watch.seen(self.observation)
         self.check()
@@ -88,8 +98,8 @@ class _Pending:
         self.check()
 
     def check(self) -> None:
-        """Done when the page said so and every event it posted is in (posts may overtake)."""
-        if self.how is not None and len(self.events) >= self.expected_count:
+        """Done when the page said so and everything it posted is in (posts may overtake)."""
+        if self.how is not None and len(self.posted) >= self.expected_count:
             self.done.set()
 
 
@@ -135,7 +145,9 @@ class Bridge:
     async def _event(self, request: web.Request) -> web.Response:
         body = json.loads(await request.content.read())  # events may be MiBs: no client_max_size
         pending = self.pending.get(body["id"])
-        if pending is not None:
+        if pending is not None and "notice" in body:
+            pending.add(int(body["seq"]), str(body["notice"]))
+        elif pending is not None:
             pending.add(int(body["seq"]), Event(body["event"], body["data"], body["last"]))
         return web.Response(status=204)
 

@@ -1,9 +1,10 @@
 """The runner page Chromium loads from the case server: it drives ``EventSource`` through jobs.
 
 It long-polls ``next`` for a job (a case URL and the event types to listen for), opens an
-``EventSource``, posts every event it hears (with a sequence number, since posts may overtake
-each other) and finally posts how it ended: ``closed`` (readyState CLOSED after an error),
-``eof`` (the connection ended and a one-connection case is over) or ``timeout``.
+``EventSource``, posts every event it hears and every ``open`` and ``error`` the connection
+fires (capability notifications), each with a sequence number since posts may overtake each
+other, and finally posts how it ended: ``closed`` (readyState CLOSED after an error), ``eof``
+(the connection ended and a one-connection case is over) or ``timeout``.
 """
 
 from __future__ import annotations
@@ -33,9 +34,12 @@ function run(job) {
     clearTimeout(timer);
     post('/done', {id: job.id, how, count: seq});
   };
+  const notice = (kind) => over || post('/event', {id: job.id, seq: seq++, notice: kind});
   for (const type of job.types) source.addEventListener(type, heard);
+  source.onopen = (event) => typeof event.data === 'string' || notice('open'); // not a message
   source.onerror = (event) => {
     if (typeof event.data === 'string') return; // a message whose type is "error"
+    notice('error');
     if (source.readyState === EventSource.CLOSED) finish('closed');
     else if (job.single) finish('eof');
   };

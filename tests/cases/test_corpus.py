@@ -95,6 +95,7 @@ def test_case_is_coherent(case):
         "retry": case.expect.max_reconnect_delay_ms is not None,
         "open": case.expect.open,
         "comments": case.expect.comments is not None,
+        "notifications": case.expect.notifications is not None,
         "reconnect": case.expect.min_reconnect_delay_ms is not None
         or sum(c.status not in (301, 302, 303, 307, 308) for c in case.connections) > 1,
     }
@@ -103,6 +104,17 @@ def test_case_is_coherent(case):
         assert case.expect.text is not None or case.expect.error
     else:
         assert case.expect.text is None
+
+
+def test_notification_sequences_place_every_event_and_wait_for_the_client():
+    """``event`` stands for each expected event, in the same number; and a notification case
+    counts requests, so the runner waits for the client's own end instead of stopping at the
+    final 204, before the error notification it owes for it."""
+    cases = [case for case in load_cases() if case.expect.notifications is not None]
+    assert len(cases) >= 9
+    for case in cases:
+        assert case.expect.notifications.count("event") == len(case.expect.events), case.id
+        assert case.expect.requests is not None, case.id
 
 
 def test_each_file_has_its_own_id_prefix():

@@ -44,6 +44,8 @@ def test_generic_case_matches_oracle(case):
             assert sim.error == expect.error, chunking.name
         if expect.comments is not None:
             assert sim.comments == list(expect.comments), chunking.name
+        if expect.notifications is not None:
+            assert sim.notifications == list(expect.notifications), chunking.name
         for connection, sent in zip(case.connections, sim.sent_last_event_ids, strict=False):
             wanted = _last_event_id_expectation(connection.expect_request)
             if wanted is not False:

@@ -1,8 +1,11 @@
 """A client "in another language" for the --cmd target: prints one JSON event per line.
 
-Usage: python cmd_client.py URL [garbage|hang|openai|fork|fork-hang|hugeline]. Exits 1 when the
-connection fails;
-with ``openai`` it prints the assembled text at [DONE] and exits 1 on an error payload.
+Usage: python cmd_client.py URL [garbage|hang|openai|fork|fork-hang|hugeline|notify|notify-silent].
+Exits 1 when the connection fails;
+with ``openai`` it prints the assembled text at [DONE] and exits 1 on an error payload; with
+``notify`` it also prints ``{"open": true}`` once the stream is accepted and ``{"error": true}``
+when the connection fails or ends (capability notifications); ``notify-silent`` never prints
+the error (the faulty one).
 """
 
 import contextlib
@@ -47,15 +50,21 @@ def main(url: str, mode: str) -> int:
     if mode == "hugeline":
         huge_line()
         return 0
+    notify = (lambda kind: print(json.dumps({kind: True}), flush=True)) if mode == "notify" else None
+    if mode == "notify-silent":
+        notify = lambda kind: kind == "open" and print(json.dumps({kind: True}), flush=True)  # noqa: E731
     try:
         response = urllib.request.urlopen(url, timeout=10)
     except urllib.error.HTTPError as error:
         print(f"status {error.code}", file=sys.stderr)
+        notify and notify("error")
         return 1
     essence = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if response.status != 200 or essence != "text/event-stream":
         print(f"status {response.status}, type {essence!r}", file=sys.stderr)
+        notify and notify("error")
         return 1
+    notify and notify("open")
     if mode == "garbage":
         print("this is not JSON", flush=True)
     parser = EventParser()
@@ -74,6 +83,7 @@ def main(url: str, mode: str) -> int:
                     return 1
                 choices = payload.get("choices") or [{}]
                 text.append((choices[0].get("delta") or {}).get("content") or "")
+    notify and notify("error")  # the body ended: a client that does not reconnect gives up
     return 1 if mode == "openai" else 0
 
 

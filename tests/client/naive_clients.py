@@ -7,6 +7,7 @@ real clients (design/ecosystem.md), so a test can assert the suite blames the ri
 from __future__ import annotations
 
 import codecs
+import contextlib
 import itertools
 import json
 import re
@@ -108,6 +109,52 @@ def forgets_last_event_id(url: str, **options: object) -> Iterator[dict[str, str
 
 
 forgets_last_event_id.capabilities = ("reconnect", "retry")  # type: ignore[attr-defined]
+
+
+def notifying_client(url: str, *, bug: str = "", **options: object) -> Iterator[dict[str, object]]:
+    """Reconnects like :func:`reconnecting_client` and reports ``{"open": true}`` for each 200
+    event stream and ``{"error": true}`` for each end, drop or failure (capability
+    notifications). ``bug``: ``silent-reconnect`` reports an error only when it gives up;
+    ``open-on-any-status`` reports open for every response, before looking at it."""
+    parser = EventParser(retry=int(options.get("initial_retry_ms") or 10))  # type: ignore[call-overload]
+    while True:
+        try:
+            headers = _resume_headers(parser, False)
+            with HTTP.stream("GET", url, headers=headers, follow_redirects=True) as response:
+                if bug == "open-on-any-status":
+                    yield {"open": True}
+                essence = response.headers.get("content-type", "").split(";")[0].strip().lower()
+                if response.status_code == 204:
+                    yield {"error": True}
+                    return
+                if response.status_code != 200 or essence != "text/event-stream":
+                    yield {"error": True}
+                    raise ConnectionError(f"status {response.status_code}, type {essence!r}")
+                if bug != "open-on-any-status":
+                    yield {"open": True}
+                with contextlib.suppress(httpx.TransportError):  # dropped: reconnect like EOF
+                    for chunk in response.iter_raw():
+                        for event in parser.feed(chunk):
+                            yield event.as_dict()
+        except httpx.TransportError:
+            pass  # no response at all (N-09): reconnect
+        if bug != "silent-reconnect":
+            yield {"error": True}
+        parser.close()
+        parser.reset()
+        time.sleep((parser.retry or 0) / 1000)
+
+
+def silent_reconnect_client(url: str, **options: object) -> Iterator[dict[str, object]]:
+    return notifying_client(url, bug="silent-reconnect", **options)
+
+
+def opens_on_any_status_client(url: str, **options: object) -> Iterator[dict[str, object]]:
+    return notifying_client(url, bug="open-on-any-status", **options)
+
+
+for _client in (notifying_client, silent_reconnect_client, opens_on_any_status_client):
+    _client.capabilities = ("reconnect", "retry", "notifications")  # type: ignore[attr-defined]
 
 
 # -- a naive parser with one switchable bug per stage --------------------------------------

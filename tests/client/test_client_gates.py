@@ -104,3 +104,11 @@ def test_trace_shows_the_chunks_and_every_reported_event(capsys, tmp_path):
     assert "fails when split at CR/LF (crlf)" in out  # one chunking ran: no "only"
     assert main(args) == 2  # seven chunkings match: --trace wants one item
     assert "narrow with -k CASE-ID --chunking NAME" in capsys.readouterr().err
+
+
+def test_trace_shows_the_notifications_among_the_events(capsys):
+    args = ["client", "naive_clients:silent_reconnect_client", "-k", "NT-007", "-q", "--trace"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert "Notifications among the events: open, event, error" in out  # the EOF's error is missing
+    assert "reported 2 of 3 notifications; first missing is error after event #1" in out

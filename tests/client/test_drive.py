@@ -103,3 +103,10 @@ def test_inputs_round_trip_through_the_protocol_form():
                             restart_after_events=2, read_timeout_ms=50)
     back = Invocation.from_inputs("http://x/", {**invocation.inputs(), "unknown": 1})
     assert back == invocation
+
+
+def test_only_events_count_towards_close_and_restart():
+    stream = Stream()
+    stream.items = iter([{"open": True}, {"comment": "hi"}, *EVENTS])
+    seen, stream = _drive(stream, close_after_events=2)
+    assert [v for _, v in seen] == [{"open": True}, {"comment": "hi"}, *EVENTS[:2]] and stream.closed == 1

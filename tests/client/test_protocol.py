@@ -60,12 +60,13 @@ def test_a_python_worker_speaks_the_protocol_exactly(wire):
         (nc.garbage_client, "LE-001", "generic"),  # end broken
         (nc.hanging_client, "LE-001", "generic"),  # cancel / cancelled
         (nc.openai_client, "OA-001", "openai"),  # text
+        (nc.notifying_client, "NT-00[14]", "generic"),  # open and error notifications
     ]:
         run_client_suite(target, pattern=pattern, profile=profile, chunkings=["whole"], timeout_scale=0.3)
     assert not invalid(sent), invalid(sent)
     assert not invalid(received), invalid(received)
     kinds = {next(k for k in m if k != "seq") for m in received}
-    assert {"ready", "thread", "event", "end", "text", "cancelled"} <= kinds
+    assert {"ready", "thread", "event", "end", "text", "cancelled", "open", "error"} <= kinds
     assert {m["cmd"] for m in sent} >= {"start", "run", "cancel", "stop"}
     assert {m["end"] for m in received if "end" in m} >= {"returned", "raised", "broken"}
 
@@ -120,3 +121,23 @@ def test_a_node_eventsource_adapter_runs_every_case_in_one_process(node_modules,
     assert "reconnect" in report.meta["capabilities"]  # announced by the adapter itself
     passed = {r.case for r in report.results if r.outcome is Outcome.PASS}
     assert "LE-001" in passed  # CR, LF and CRLF endings: eventsource v2 gets these right
+
+
+def test_node_eventsource_adapters_report_open_and_error_as_notifications(node_modules, wire):
+    """The adapter forwards EventSource's own open and error events: eventsource v5 fires them
+    as the spec does; v2 ignores the Content-Type, so it announces a text/plain response."""
+    from conformance.report.implementations import NODE_DIR
+
+    _, received = wire
+
+    def run(alias: str, pattern: str):
+        target = HarnessTarget(["node", str(NODE_DIR / "eventsource.mjs"), str(node_modules), alias])
+        return run_client_suite(target, pattern=pattern, chunkings=["whole"])
+
+    v5 = run("es5", "NT-*")
+    assert {r.case for r in v5.results if r.outcome is not Outcome.PASS} == {"NT-010"}  # read-timeout
+    assert {"open", "error"} <= {next(k for k in m if k != "seq") for m in received}
+    assert not invalid(received), invalid(received)
+    v2 = run("es2", "NT-005")
+    assert {r.outcome for r in v2.results} == {Outcome.FAIL}
+    assert v2.results[0].data["actual"]["notifications"][:2] == ["open", "event"]

@@ -17,6 +17,7 @@ from conformance.cases import load_cases
 from conformance.cases.model import Case, Expect
 from conformance.client.targets import Observation
 from conformance.report import browser
+from conformance.sse import Event
 
 # Differences seen on Chromium 156 that the case files do not document yet (requested from the
 # case corpus owner); each is tolerated, with its reason, until the case file says it. RC-012
@@ -78,6 +79,33 @@ def test_documented_divergences_still_hold(chromium_run: tuple[Any, dict[str, Ob
         if not _agrees(divergence.expect, seen) and not seen.timed_out:
             stale.append(f"{case.id}: documented {divergence.reason!r}, but Chromium did {seen.events!r}")
     assert not stale, "\n".join(stale)
+
+
+@needs_chromium
+def test_chromium_fires_open_and_error_where_the_notification_cases_say(
+    chromium_run: tuple[Any, dict[str, Observation]],
+):
+    _, observed = chromium_run
+    cases = [case for case in load_cases(profile="generic") if case.expect.notifications is not None]
+    paths = {case.id: f"/cases/{case.id}/whole" for case in cases}
+    ran = [(case, observed[paths[case.id]]) for case in cases if paths[case.id] in observed]
+    assert len(ran) >= 9  # NT-010 needs a read time-out a browser cannot be given
+    for case, observation in ran:
+        documented = [d.expect.notifications for d in case.divergences.values()]
+        assert tuple(observation.timeline()) in (case.expect.notifications, *documented), case.id
+
+
+def test_the_bridge_places_notifications_among_events_whatever_order_the_posts_arrive_in():
+    pending = browser._Pending(None)
+    a, b = Event("message", "a", ""), Event("message", "b", "")
+    for seq, item in [(4, "error"), (1, a), (3, b), (0, "open"), (2, "error")]:
+        pending.add(seq, item)
+    pending.end("closed", 6)
+    assert not pending.done.is_set()  # one post (seq 5) is still on its way
+    pending.add(5, "error")
+    assert pending.done.is_set()
+    assert pending.observation.timeline() == ["open", "event", "error", "event", "error", "error"]
+    assert pending.observation.events == [a, b] and pending.observation.opened
 
 
 def test_pending_divergences_are_not_documented_yet():

@@ -36,6 +36,7 @@ export function serve({ name, version, capabilities, run }) {
       },
       comment: (text) => !ended && send({ seq, comment: text }),
       opened: () => !ended && send({ seq, open: true }),
+      errored: () => !ended && send({ seq, error: true }), // capability notifications
       text: (value) => !ended && send({ seq, text: value }),
       end(how, error) {
         if (ended) return;

@@ -3,7 +3,8 @@
 // The EventSource API as its README shows. A page only hears the event types it listens for, so
 // the adapter watches the one place every message passes (dispatchEvent for v3+, emit for the
 // EventEmitter-based v2) and reports each one; parsing is untouched. A run returns when the
-// stream ends with 204 (a clean stop) and raises when the connection fails otherwise.
+// stream ends with 204 (a clean stop) and raises when the connection fails otherwise. Its own
+// open and error events are reported as notifications (capability notifications).
 import { load, packageVersion } from './_emit.mjs';
 import { serve } from './_protocol.mjs';
 
@@ -32,7 +33,7 @@ function watch(source, seen) {
 serve({
   name: `eventsource (npm ${alias})`,
   version: packageVersion(dir, alias),
-  capabilities: ['reconnect', 'close'], // headers: eventsource v2 only (its entry declares it)
+  capabilities: ['reconnect', 'close', 'notifications'], // headers: v2 only (its entry declares it)
   run(ctx) {
     const headers = ctx.inputs.headers;
     const source = new EventSource(ctx.url, headers ? { headers } : undefined);
@@ -42,7 +43,11 @@ serve({
         ctx.event(event.type, event.data, event.lastEventId ?? '');
       }
     });
+    // a message of type "open" or "error" reaches these handlers too: it carries data
+    source.onopen = (event) => typeof event?.data !== 'string' && ctx.opened();
     source.onerror = (error) => {
+      if (typeof error?.data === 'string') return;
+      ctx.errored();
       if (source.readyState !== 2) return; // reconnecting by itself
       const status = error?.code ?? error?.status;
       source.close();
