@@ -29,6 +29,7 @@ from ..cases import load_cases
 from ..cases.chunkings import Chunking, chunking, chunkings_for
 from ..cases.model import Case, Sleep
 from ..results import Outcome, Report, Result
+from ..sse import EventParser
 from .caseserver import CaseServer, Slot
 from .judge import (
     CHUNKING_FIXES,
@@ -151,6 +152,21 @@ def cpu_budget(case: Case, base: float = CPU_BUDGET) -> float:
     same client then got P-10 in one run and a parsing verdict in the next)."""
     sent = sum(len(run) for conn in case.connections for run in conn.byte_runs())
     return max(base, CPU_PER_MIB * sent / (1 << 20))
+
+
+def ends_mid_event(case: Case) -> bool:
+    """Does a connection of ``case`` end (EOF, not held open) with an event still pending? A
+    client that wrongly dispatches it does so only once it has processed the end, so whether
+    it reported everything is not known at the moment the expected events are in."""
+    for connection in case.connections:
+        if connection.ends_held_open:
+            continue
+        parser = EventParser()
+        for run in connection.byte_runs():
+            parser.feed(run)
+        if parser.pending:
+            return True
+    return False
 
 
 def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invocation:
@@ -482,6 +498,7 @@ class CaseWatch(Watch):
         self._closed_client = False
         expect = case.expect
         self.judges_ending = expect.requests is not None or expect.error or case.profile != "generic"
+        self.ends_mid_event = ends_mid_event(case)  # then an extra event may come after the last
         slot.listeners.append(self.check)
 
     def seen(self, observation: Observation) -> None:
@@ -514,7 +531,11 @@ class CaseWatch(Watch):
         return self._busy
 
     def more_time(self) -> float:
-        """A client still using CPU at its deadline gets another slice, up to ``busy``."""
+        """A client still using CPU at its deadline gets another slice, up to ``busy``; not one
+        that came back for more connections than the case has (it is past the parsing, and a
+        client reconnecting forever is always busy)."""
+        if self.slot.total > len(self.case.connections):
+            return 0.0
         if self.busy_left <= 0 or not self._still_working(time.monotonic()):
             return 0.0
         used = (self.cpu() or 0.0) - (self.cpu_first or 0.0)
@@ -552,11 +573,14 @@ class CaseWatch(Watch):
         wait = self.settle if covered else self.quiet
         now = time.monotonic()
         since = max(sent, self.last_report)
-        if not covered and self._busy_mark is None:
+        # A client still using CPU is not done: it may still owe an event (a large one it is
+        # parsing) or, where the stream ended mid-event, an extra one it dispatches at the end.
+        cpu_aware = not covered or self.ends_mid_event
+        if cpu_aware and self._busy_mark is None:
             self._still_working(now)  # a baseline, so the look at the end of the wait can tell
         remaining = since + wait - now
-        if remaining <= 0 and not covered and self._still_working(now):
-            remaining = wait  # still parsing (a large event): look again later
+        if remaining <= 0 and cpu_aware and self._still_working(now):
+            remaining = wait  # still working: look again later
         if remaining <= 0:
             self._stop("enough" if covered else "quiet")
         else:

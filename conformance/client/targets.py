@@ -68,7 +68,7 @@ class TargetError(ValueError):
 
 
 def _workers(concurrency: int) -> int:
-    """Worker processes for ``concurrency`` runs at once: one per CPU, never more than runs."""
+    """Adapter processes for ``concurrency`` runs at once: one per CPU, never more than runs."""
     return max(1, min(concurrency, os.cpu_count() or 1))
 
 
@@ -111,6 +111,9 @@ class _Pooled:
     limits: Limits = DEFAULT_LIMITS
     pool: HarnessPool | None = None
 
+    def pool_size(self, concurrency: int) -> int:
+        return _workers(concurrency)
+
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         """The adapter's argv and environment; None runs without a pool."""
         raise NotImplementedError
@@ -120,7 +123,7 @@ class _Pooled:
         command = self.pool_command()
         if command is None or self.pool is not None:
             return
-        pool = HarnessPool(command[0], size=_workers(concurrency), env=command[1], limits=self.limits)
+        pool = HarnessPool(command[0], size=self.pool_size(concurrency), env=command[1], limits=self.limits)
         try:
             await pool.acquire()
         except HarnessError as error:
@@ -219,6 +222,12 @@ class PythonTarget(_Pooled):
         if self.spec is None:
             return None
         return python_worker_argv(self.spec), python_worker_env()
+
+    def pool_size(self, concurrency: int) -> int:
+        """One worker process per run at once: runs sharing a process share its GIL, and a
+        run waiting for the GIL uses no CPU, so a CPU-hungry neighbour made it look idle (its
+        quiet or settle window ran out while it still had an event to report)."""
+        return max(1, concurrency)
 
     async def observe(
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None

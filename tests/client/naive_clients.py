@@ -250,6 +250,16 @@ def naive_client(bug: str):
 naive_lf_only = naive_client("lf-only")  # importable by name for the CLI and pytest faces
 
 
+def slow_at_eof_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Dispatches the event left pending at EOF (C-33's bug), but only after 1 s of CPU: a
+    settle window that a busy client outlasts must not hide it."""
+    parser = Naive("dispatches-at-eof")
+    for chunk in _chunks(url, **options):
+        yield from parser.feed(chunk)
+    _burn(1.0)
+    yield from parser.close()
+
+
 # -- openai-profile clients -----------------------------------------------------------------
 
 

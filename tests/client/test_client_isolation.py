@@ -279,3 +279,13 @@ def test_the_cpu_budget_grows_with_the_bytes_a_case_sends():
     assert cpu_budget(small) == CPU_BUDGET
     assert cpu_budget(large) == pytest.approx(120.0, abs=0.1)
     assert cpu_budget(small, base=0.5) == 0.5  # the base (ClientRun(cpu_budget=...)) still applies
+
+
+def test_an_extra_event_a_busy_client_dispatches_late_at_the_end_is_still_caught():
+    # DI-005 ends mid-event; this client dispatches the leftover after 1 s of CPU. The window
+    # after the expected events (0.15 s) used to end first, and whether the extra was seen
+    # depended on the load (sseclient-py's flips on DI-005); a client still using CPU is not done.
+    report = run_cases(nc.slow_at_eof_client, only=("DI-005",), rules=["none"])
+    failed = [r for r in report.results if r.rule == "C-33" and r.outcome is Outcome.FAIL]
+    assert failed, bad(report)
+    assert '"b"' in failed[0].message or "'b'" in failed[0].message or "b" in failed[0].actual, failed[0]
