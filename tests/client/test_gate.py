@@ -59,21 +59,33 @@ class Timeline:
         return [who for who, s, e in self.spans if who != name and s < end and start < e]
 
 
-@pytest.mark.parametrize("machine", [False, True], ids=["process-only", "with-lock-file"])
-def test_a_confirmation_waits_for_running_attempts_and_goes_before_new_ones(tmp_path, machine):
+def attempts_and_confirmations(folder, how: str) -> tuple[AloneGate, AloneGate]:
+    """The gate attempts hold and the one a confirmation takes: one gate (per process, or with a
+    lock file), or two gates on one lock file, as two processes have."""
+    if how == "two-gates-one-lock-file":
+        attempts, confirmations = gates_on(folder, 2)
+        return attempts, confirmations
+    gate = AloneGate(MachineLock(folder / "alone.lock") if how == "with-lock-file" else None)
+    return gate, gate
+
+
+@pytest.mark.parametrize("how", ["process-only", "with-lock-file", "two-gates-one-lock-file"])
+def test_a_confirmation_waits_for_running_attempts_and_goes_before_new_ones(tmp_path, how):
     async def main():
-        gate = AloneGate(MachineLock(tmp_path / "alone.lock") if machine else None)
+        attempts, confirmations = attempts_and_confirmations(tmp_path, how)
         line = Timeline()
-        first = asyncio.create_task(line.hold(gate.shared(), "first", 0.2))
+        first = asyncio.create_task(line.hold(attempts.shared(), "first", 0.2))
         await asyncio.sleep(0.05)
-        confirm = asyncio.create_task(line.hold(gate.exclusive(), "confirm", 0.2))
+        confirm = asyncio.create_task(line.hold(confirmations.exclusive(), "confirm", 0.2))
         await asyncio.sleep(0.05)
-        later = asyncio.create_task(line.hold(gate.shared(), "later", 0.05))
+        later = asyncio.create_task(line.hold(attempts.shared(), "later", 0.05))
         await asyncio.gather(first, confirm, later)
         assert line.overlaps("confirm") == []
-        assert line.span("first")[1] <= line.span("confirm")[0] <= line.span("later")[0]
-        assert gate.running == 0 and not gate.alone and not gate.waiting
-        assert gate.lock is None or not gate.lock.held
+        confirm_start, confirm_end = line.span("confirm")
+        assert line.span("first")[1] <= confirm_start < confirm_end <= line.span("later")[0]
+        for gate in (attempts, confirmations):
+            assert gate.running == 0 and not gate.alone and not gate.waiting
+            assert gate.lock is None or not gate.lock.held
 
     run(main())
 
@@ -84,26 +96,6 @@ def test_attempts_run_together(tmp_path):
         line = Timeline()
         await asyncio.gather(*(line.hold(gate.shared(), f"a{i}", 0.2) for i in range(3)))
         assert sorted(line.overlaps("a0")) == ["a1", "a2"]
-
-    run(main())
-
-
-def test_two_gates_on_one_lock_file_keep_a_confirmation_alone(tmp_path):
-    """A confirmation of one gate waits for the other's running attempt; the other's later
-    attempts wait for the confirmation."""
-
-    async def main():
-        ours, theirs = gates_on(tmp_path, 2)
-        line = Timeline()
-        running = asyncio.create_task(line.hold(theirs.shared(), "theirs", 0.3))
-        await asyncio.sleep(0.05)
-        confirm = asyncio.create_task(line.hold(ours.exclusive(), "confirm", 0.3))
-        await asyncio.sleep(0.1)
-        later = asyncio.create_task(line.hold(theirs.shared(), "later", 0.05))
-        await asyncio.gather(running, confirm, later)
-        assert line.overlaps("confirm") == []
-        confirm_start, confirm_end = line.span("confirm")
-        assert line.span("theirs")[1] <= confirm_start < confirm_end <= line.span("later")[0]
 
     run(main())
 
@@ -176,6 +168,16 @@ def _free(path) -> bool:
     return True
 
 
+async def cancelled_later(coroutine, meanwhile) -> None:
+    """Run ``coroutine`` for 0.1 s (waiting or holding), check ``meanwhile()``, then cancel it."""
+    task = asyncio.create_task(coroutine)
+    await asyncio.sleep(0.1)
+    assert meanwhile()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 def test_cancelled_waits_and_holds_leave_nothing_held(tmp_path):
     async def main():
         lock = MachineLock(tmp_path / "alone.lock")
@@ -183,33 +185,19 @@ def test_cancelled_waits_and_holds_leave_nothing_held(tmp_path):
 
         # waiting to be alone while the other gate has an attempt running, then cancelled
         async with theirs.shared():
-            waiting = asyncio.create_task(ours.exclusive().__aenter__())
-            await asyncio.sleep(0.1)
-            assert theirs.lock.wanted_elsewhere()  # it holds the turn while it waits
-            waiting.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waiting
+            # it holds the turn while it waits
+            await cancelled_later(ours.exclusive().__aenter__(), theirs.lock.wanted_elsewhere)
             assert not ours.alone and not ours.waiting and not lock.held
             assert not theirs.lock.wanted_elsewhere()
 
         # waiting to take the lock shared while the other gate is alone, then cancelled
         async with theirs.exclusive():
-            entering = asyncio.create_task(ours.shared().__aenter__())
-            await asyncio.sleep(0.1)
-            assert ours.entering
-            entering.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await entering
+            await cancelled_later(ours.shared().__aenter__(), lambda: ours.entering)
             assert not ours.entering and ours.running == 0 and not lock.held
 
         # cancelled while holding, alone or sharing
         for context in (ours.exclusive, ours.shared):
-            task = asyncio.create_task(Timeline().hold(context(), "held", 10))
-            await asyncio.sleep(0.1)
-            assert lock.held
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancelled_later(Timeline().hold(context(), "held", 10), lambda: lock.held)
             assert not lock.held and ours.running == 0 and not ours.alone
 
         assert _free(lock.path) and _free(lock.turn_path)
