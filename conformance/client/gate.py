@@ -16,8 +16,9 @@ confirmations go first. :class:`MachineLock` extends that to every suite process
 No loop waits for ``alone.lock`` exclusively while holding it shared: a confirmation first
 waits for its own loop's attempts to end, and the loop's descriptor is closed with its last
 attempt. Both locks are taken by polling (``LOCK_NB``, a short backoff), never in a thread, so a
-cancelled wait holds nothing; a descriptor is open only while its lock is held and is closed on
-release, and a process that dies (SIGKILL included) releases both with its descriptors.
+cancelled wait holds nothing; a descriptor is open only while its lock is held and is unlocked
+and closed on release, and a process that dies (SIGKILL included) releases both with its
+descriptors.
 
 ``$SSE_CONFORMANCE_ALONE_LOCK`` names the lock file (its turn is beside it); ``off`` keeps
 "alone" within the process. The default is ``alone.lock`` in a private ``sse-conformance-UID``
@@ -105,7 +106,7 @@ class MachineLock:
         try:
             self._held.append(await self._take(self.path, fcntl.LOCK_SH))
         finally:
-            os.close(turn)
+            _drop(turn)
 
     async def take_exclusive(self) -> None:
         """Take the turn, then the lock exclusively once every shared holder has let go."""
@@ -113,14 +114,23 @@ class MachineLock:
         try:
             main = await self._take(self.path, fcntl.LOCK_EX)
         except BaseException:
-            os.close(turn)
+            _drop(turn)
             raise
         self._held += [turn, main]  # released last first: the lock, then the turn
 
     def release(self) -> None:
-        """Drop whatever this instance holds (closing a descriptor drops its lock)."""
+        """Drop whatever this instance holds."""
         while self._held:
-            os.close(self._held.pop())
+            _drop(self._held.pop())
+
+
+def _drop(fd: int) -> None:
+    """Unlock, then close: unlocking frees the lock even if a child forked meanwhile (a target
+    running in a thread) has a copy of the descriptor."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
 
 
 _told: set[str] = set()

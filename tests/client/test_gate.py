@@ -10,6 +10,7 @@ import contextlib
 import fcntl
 import os
 import stat
+import subprocess
 import threading
 import time
 
@@ -203,6 +204,22 @@ def test_cancelled_waits_and_holds_leave_nothing_held(tmp_path):
         assert _free(lock.path) and _free(lock.turn_path)
         async with ours.shared():  # the gate still works
             pass
+
+    run(main())
+
+
+def test_a_child_with_a_copy_of_the_descriptor_does_not_keep_the_lock(tmp_path):
+    """A target running in a thread may fork; released, the lock is free whatever copies live."""
+
+    async def main():
+        ours, other = gates_on(tmp_path, 2)
+        async with ours.shared():
+            child = subprocess.Popen(["sleep", "60"], pass_fds=ours.lock._held)
+        try:
+            await asyncio.wait_for(other.exclusive().__aenter__(), 2)
+        finally:
+            child.kill()
+            child.wait()
 
     run(main())
 
