@@ -14,13 +14,11 @@ Python API (what the CLI, the pytest face and the report use)::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import os
 import threading
 import time
-import weakref
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +29,7 @@ from ..cases.model import Case, Sleep
 from ..results import Outcome, Report, Result
 from ..sse import EventParser
 from .caseserver import CaseServer, Slot
+from .gate import alone_gate
 from .judge import (
     CHUNKING_FIXES,
     CHUNKING_RULES,
@@ -184,60 +183,6 @@ def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invoca
         read_timeout_ms=options.read_timeout_ms if "read-timeout" in capabilities else None,
         restart_after_events=options.restart_after_events if "restart" in capabilities else None,
     )
-
-
-class AloneGate:
-    """Runs share the machine; a confirmation has it to itself.
-
-    One gate per event loop, shared by every ClientRun on it (the report runs several clients
-    at once): an attempt holds it shared, a confirmation exclusively, so "run again alone" means
-    no other item of any run is running. Waiting confirmations go first."""
-
-    def __init__(self) -> None:
-        self.condition = asyncio.Condition()
-        self.running = 0
-        self.alone = False
-        self.waiting = 0
-
-    @contextlib.asynccontextmanager
-    async def shared(self) -> AsyncIterator[None]:
-        async with self.condition:
-            await self.condition.wait_for(lambda: not self.alone and not self.waiting)
-            self.running += 1
-        try:
-            yield
-        finally:
-            async with self.condition:
-                self.running -= 1
-                self.condition.notify_all()
-
-    @contextlib.asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[None]:
-        async with self.condition:
-            self.waiting += 1
-            try:
-                await self.condition.wait_for(lambda: not self.running and not self.alone)
-            finally:
-                self.waiting -= 1
-            self.alone = True
-        try:
-            yield
-        finally:
-            async with self.condition:
-                self.alone = False
-                self.condition.notify_all()
-
-
-_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AloneGate] = weakref.WeakKeyDictionary()
-
-
-def alone_gate() -> AloneGate:
-    """The gate of the running event loop."""
-    loop = asyncio.get_running_loop()
-    gate = _gates.get(loop)
-    if gate is None:
-        gate = _gates[loop] = AloneGate()
-    return gate
 
 
 @dataclass(frozen=True)
