@@ -44,7 +44,8 @@ __all__ = ["PROTOCOL_VERSION", "SCHEMA_PATH", "Harness", "HarnessError", "Harnes
 
 PROTOCOL_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("adapter-protocol.schema.json")
-START_TIMEOUT = 30.0  # an adapter may import a large SDK before it is ready
+START_TIMEOUT = 30.0  # an adapter idle this long (no CPU) without saying ready is broken;
+START_LIMIT = 600.0  # one still busy (importing a large SDK on a loaded machine) may take this long
 STOP_GRACE = 1.0
 _STDERR_TAIL = 2000
 _QUEUE = 256  # reports buffered per run before the reader waits for the runner
@@ -115,16 +116,36 @@ class Harness:
         self._stderr_reader = asyncio.ensure_future(self._read_stderr())
         await self._send({"cmd": "start", "protocol": PROTOCOL_VERSION})
         try:
-            hello = await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+            hello = await self._await_ready(timeout)
         except (TimeoutError, asyncio.TimeoutError):
             await self.stop()
-            raise HarnessError(f"the adapter did not say ready within {timeout:.0f} s") from None
+            raise HarnessError(f"the adapter did not say ready (idle for {timeout:.0f} s)") from None
         except HarnessError as error:
             await self.stop()
             tail = self.stderr_tail().strip().splitlines()
             raise HarnessError(f"{error}{': ' + tail[-1] if tail else ''}") from None
         self.implementation = dict(hello.get("implementation") or {})
         return self.implementation
+
+    async def _await_ready(self, idle: float, look: float = 1.0) -> dict[str, Any]:
+        """The adapter's ``ready``, waited for while it works: on a loaded machine importing an
+        SDK can take minutes of wall time, and a fixed bound failed whole rows of the report.
+        TimeoutError once it used no CPU for ``idle`` seconds, or after START_LIMIT."""
+        loop = asyncio.get_running_loop()
+        started = last_work = loop.time()
+        last_cpu = self._process_cpu()
+        while True:
+            try:
+                return await asyncio.wait_for(asyncio.shield(self._ready), look)
+            except (TimeoutError, asyncio.TimeoutError):
+                now, cpu = loop.time(), self._process_cpu()
+                if cpu is not None and (last_cpu is None or cpu > last_cpu):
+                    last_cpu, last_work = cpu, now
+                if now - last_work >= idle or now - started >= START_LIMIT:
+                    raise
+
+    def _process_cpu(self) -> float | None:
+        return None if self.proc is None else cpu_seconds(self.proc.pid)
 
     async def _send(self, message: dict[str, Any]) -> None:
         if self.proc is None or self.proc.stdin is None:

@@ -3,6 +3,7 @@ Python callable and a Node adapter run behind it, and a broken adapter is one cl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import sys
@@ -141,3 +142,31 @@ def test_node_eventsource_adapters_report_open_and_error_as_notifications(node_m
     v2 = run("es2", "NT-005")
     assert {r.outcome for r in v2.results} == {Outcome.FAIL}
     assert v2.results[0].data["actual"]["notifications"][:2] == ["open", "event"]
+
+
+def _start(script: str, idle: float) -> dict | str:
+    """Start an adapter that runs ``script`` before it answers ``start`` with ``ready``."""
+    hello = 'import json,sys,time\\n' + script + '\\nsys.stdin.readline()\\n' \
+        'print(json.dumps({"ready": True, "protocol": 1, "implementation": {"name": "x"}}), flush=True)\\n' \
+        'sys.stdin.readline()'
+    harness = Harness([sys.executable, "-c", hello.replace("\\n", "\n")])
+
+    async def main():
+        try:
+            return await harness.start(timeout=idle)
+        except Exception as error:  # the error is what the test looks at
+            return str(error)
+        finally:
+            await harness.stop()
+
+    return asyncio.run(main())
+
+
+def test_an_adapter_busy_before_ready_is_waited_for():
+    # 3 s of CPU (an SDK import on a loaded machine) against an idle limit of 1 s: still working
+    assert _start("t = time.thread_time() + 3\nwhile time.thread_time() < t: pass", idle=1.0) == {"name": "x"}
+
+
+def test_an_adapter_idle_without_ready_is_broken():
+    answer = _start("time.sleep(30)", idle=1.0)
+    assert isinstance(answer, str) and "did not say ready" in answer
