@@ -38,6 +38,7 @@ TARGETS = {
 BURNERS = 2
 
 Verdicts = dict[tuple[str, str, str, str], str]
+messages: dict[tuple[str, str, str, str], str] = {}  # the latest message of each verdict
 
 
 @contextlib.contextmanager
@@ -66,6 +67,7 @@ def one_round(label: str, names: list[str], pattern: str | None) -> tuple[Verdic
         for result in report.results:
             key = (name, result.rule, result.case or "", result.chunking or "")
             verdicts[key] = result.outcome.value
+            messages[key] = result.message
         figures[name] = {"seconds": round(seconds, 1), "results": len(report.results), "confirmed": confirmed}
         print(
             f"  {label:<7} {name:<16} {seconds:6.1f} s  {report.summary_line().split(': ', 1)[-1]}"
@@ -102,7 +104,8 @@ def main() -> int:
                     "busy": busy_figures,
                     "verdicts": len(quiet),
                     "flips": [
-                        {"target": k[0], "rule": k[1], "case": k[2], "chunking": k[3], "quiet": a, "busy": b}
+                        {"target": k[0], "rule": k[1], "case": k[2], "chunking": k[3], "quiet": a, "busy": b,
+                         "busy_message": messages.get(k, "")}
                         for k, a, b in flips
                     ],
                 },
