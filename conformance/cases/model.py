@@ -8,11 +8,12 @@ event costs a few bytes of JSON.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from conformance.sse import Event
+from conformance.sse import Event, EventParser
 
 __all__ = [
     "DEFAULT_HEADERS",
@@ -170,6 +171,17 @@ class Connection:
     @property
     def ends_held_open(self) -> bool:
         return bool(self.stream) and isinstance(self.stream[-1], HoldOpen)
+
+    @functools.cached_property
+    def ends_mid_event(self) -> bool:
+        """Does the body end (EOF, not held open) with an event still pending? Parsed once per
+        connection: the runner asks on every attempt, and a case's body can be 14 MB."""
+        if self.ends_held_open:
+            return False
+        parser = EventParser()
+        for run in self.byte_runs():
+            parser.feed(run)
+        return parser.pending
 
 
 # -- client options and expectations ----------------------------------------------------------

@@ -11,7 +11,7 @@ written so far. That is a read acknowledgement plain HTTP does not have, and it 
 a client sees the same under any load.
 
 Where sock_diag is missing (another OS, a client on another host, a socket that is gone) the
-delivery falls back to the old short pause; ``Delivery.acknowledged`` says which held.
+delivery falls back to the old short pause for the rest of the connection.
 The netlink and ``tcp_info`` byte layouts are pure functions, tested directly.
 """
 
@@ -36,7 +36,6 @@ _BACKOFF = (0.0, 0.0, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005)
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
 NLM_F_REQUEST = 1
-NLMSG_ERROR = 2
 INET_DIAG_INFO = 2
 _NO_COOKIE = 0xFFFFFFFF
 _ALL_STATES = 0xFFFFFFFF
@@ -161,16 +160,11 @@ class Delivery:
         self.pause = pause
         sock = transport.get_extra_info("socket") if transport is not None else None
         self.sock: socket.socket | None = sock
-        self.acknowledged = sock is not None and self._consumed() is not None
-        self.unacknowledged_chunks = 0
-
-    def _consumed(self) -> int | None:
-        return None if self.sock is None else consumed_by_peer(self.sock)  # type: ignore[arg-type]
+        self.acknowledged = sock is not None  # until the kernel cannot tell: then pace
 
     async def after_write(self) -> None:
         if not self.acknowledged or not await self._read_by_peer():
             self.acknowledged = False
-            self.unacknowledged_chunks += 1
             await asyncio.sleep(self.pause)
 
     async def _read_by_peer(self) -> bool:
@@ -183,7 +177,7 @@ class Delivery:
                 return True  # nothing more will be written on it: no split left to protect
             if not self.transport.get_write_buffer_size():
                 written = written_by(self.sock)  # type: ignore[arg-type]
-                consumed = self._consumed()
+                consumed = consumed_by_peer(self.sock)  # type: ignore[arg-type]
                 if written is None or consumed is None:
                     return False
                 if consumed >= written:

@@ -69,16 +69,22 @@ class Drive:
         """Close the client's iterator on the way out: it was told to close, or was cancelled."""
         return self.invocation.close_after_events is not None or self.cancelled.is_set()
 
+    def _next(self, count: EventCount, item: Any) -> tuple[bool, bool]:
+        """One item of the client's iteration: (stop now, restart now). Stops before reporting
+        it when the client must already close, and after it when it was the last one owed."""
+        if count.must_close():
+            return True, False
+        self.report("event", item)
+        restart = count.add(item)
+        return count.must_close(), restart
+
     def _consume(self, result: Any) -> None:
         iterator = iter(result)
         count = EventCount(self.invocation)
         try:
             for item in iterator:
-                if count.must_close():
-                    break
-                self.report("event", item)
-                restart = count.add(item)
-                if count.must_close():
+                stop, restart = self._next(count, item)
+                if stop:
                     break
                 if restart:
                     iterator.restart()  # the client's restart API (capability restart)
@@ -105,11 +111,8 @@ class Drive:
         count = EventCount(self.invocation)
         try:
             async for item in result:
-                if count.must_close():
-                    break
-                self.report("event", item)
-                restart = count.add(item)
-                if count.must_close():
+                stop, restart = self._next(count, item)
+                if stop:
                     break
                 if restart:
                     result.restart()
