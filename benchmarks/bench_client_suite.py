@@ -12,8 +12,8 @@ run means nothing). Run from the repo root:
     .venv/bin/python benchmarks/bench_client_suite.py -j 8
 
 The Python target is the reference httpx client with one ``httpx.Client`` per worker process
-(``client=``), so the figure measures the suite rather than 80 ms of TLS set-up per case. On a
-shared machine the wall time mostly measures the other jobs.
+(``client=``, in ``httpx_target.py``), so the figure measures the suite rather than 80 ms of TLS
+set-up per case. On a shared machine the wall time mostly measures the other jobs.
 """
 
 from __future__ import annotations
@@ -24,27 +24,10 @@ import os
 import resource
 import sys
 import time
-from typing import Any
-
-import httpx
 
 from conformance.client.runner import DEFAULT_CONCURRENCY, ClientRun, plan_items
 from conformance.client.targets import HarnessTarget
 from conformance.results import Outcome, Report
-from reference_clients import httpx_client
-
-_client: httpx.Client | None = None
-
-
-def shared_client_target(url: str, **options: object) -> Any:
-    """The reference httpx client, one ``httpx.Client`` per worker process."""
-    global _client
-    if _client is None:
-        _client = httpx.Client()
-    return httpx_client.conformance_target(url, client=_client, **options)
-
-
-shared_client_target.capabilities = httpx_client.conformance_target.capabilities  # type: ignore[attr-defined]
 
 
 def node_target(which: str) -> HarnessTarget:
@@ -79,7 +62,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     # by name, so the workers import it (this file runs as __main__, which they cannot import)
-    python = "bench_client_suite:shared_client_target"
+    python = "httpx_target:shared_client_target"
     target = python if args.target == "python" else node_target(args.target)
     items = len(plan_items())
     before = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
