@@ -353,10 +353,16 @@ class HarnessPool:
             idle = [h for h in healthy if not h.in_flight]
             if idle or len(healthy) >= self.size:
                 return min(idle or healthy, key=lambda h: h.in_flight)
-            harness = Harness(self.argv, env=self.env, limits=self.limits)
-            self.implementation = await harness.start()
+            harness = await self.start_one()
             self.harnesses.append(harness)
             return harness
+
+    async def start_one(self) -> Harness:
+        """A new process of this pool's adapter, outside the pool: for a run that must find a
+        process in the state a start leaves it (its caller stops it)."""
+        harness = Harness(self.argv, env=self.env, limits=self.limits)
+        self.implementation = await harness.start()
+        return harness
 
     async def close(self) -> None:
         harnesses, self.harnesses = self.harnesses, []

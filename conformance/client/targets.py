@@ -43,7 +43,7 @@ from .observation import (
     to_event,
 )
 from .processes import cpu_seconds, kill_group, spawn
-from .protocol import HarnessError, HarnessPool, python_worker_argv, python_worker_env
+from .protocol import Harness, HarnessError, HarnessPool, python_worker_argv, python_worker_env
 
 __all__ = [
     "PROFILES",
@@ -76,20 +76,37 @@ def _workers(concurrency: int) -> int:
 
 
 async def _observe_on(
-    pool: HarnessPool, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
+    pool: HarnessPool,
+    invocation: Invocation,
+    profile: str,
+    timeout: float,
+    watch: Watch | None,
+    fresh: bool = False,
 ) -> Observation:
-    """One run on the least busy process of ``pool``."""
+    """One run on the least busy process of ``pool``, or, ``fresh``, on a process started for
+    it alone and stopped after it."""
     try:
-        harness = await pool.acquire()
+        harness = await (pool.start_one() if fresh else pool.acquire())
     except HarnessError as error:
         raise TargetError(str(error)) from None
+    try:
+        return await _observe_with(harness, invocation, profile, timeout, watch)
+    finally:
+        if fresh:
+            await harness.stop()
+
+
+async def _observe_with(
+    harness: Harness, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
+) -> Observation:
+    """One run on ``harness``, with the CPU time the adapter can tell of it."""
     seq, reports = await harness.run(invocation, profile)
     start_cpu = harness.cpu(seq)
     if watch is not None:
         watch.cpu = lambda: harness.cpu(seq)
         watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
     try:
-        limits = pool.limits
+        limits = harness.limits
         observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
         end_cpu = harness.cpu(seq)
         per_run = harness.cpu_is_per_run(seq)
@@ -161,12 +178,18 @@ class HarnessTarget(_Pooled):
         return self.argv, None
 
     async def observe(
-        self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
+        self,
+        invocation: Invocation,
+        *,
+        profile: str,
+        timeout: float,
+        watch: Watch | None = None,
+        fresh: bool = False,
     ) -> Observation:
         if self.pool is None:
             await self.open(1)
         assert self.pool is not None
-        return await _observe_on(self.pool, invocation, profile, timeout, watch)
+        return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
 
 
 # -- Python callables -------------------------------------------------------------------------
@@ -230,11 +253,18 @@ class PythonTarget(_Pooled):
         return max(1, concurrency)
 
     async def observe(
-        self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
+        self,
+        invocation: Invocation,
+        *,
+        profile: str,
+        timeout: float,
+        watch: Watch | None = None,
+        fresh: bool = False,
     ) -> Observation:
-        """In a worker process when open, else in a daemon thread of this process."""
+        """In a worker process when open, else in a daemon thread of this process (where
+        ``fresh`` cannot be had)."""
         if self.pool is not None:
-            return await _observe_on(self.pool, invocation, profile, timeout, watch)
+            return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
         return await self._observe_in_thread(invocation, profile, timeout, watch)
 
     async def _observe_in_thread(
@@ -358,9 +388,16 @@ class CommandTarget:
         return env
 
     async def observe(
-        self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
+        self,
+        invocation: Invocation,
+        *,
+        profile: str,
+        timeout: float,
+        watch: Watch | None = None,
+        fresh: bool = False,
     ) -> Observation:
-        """Run the program in its own process group; the group is killed when the run ends."""
+        """Run the program in its own process group (always a fresh process); the group is
+        killed when the run ends."""
         try:
             proc = await spawn(self.argv(invocation), env=self.environment(invocation))
         except OSError as error:
