@@ -152,9 +152,9 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("P-07", "should", "A second request is answered while a stream is open", _AUTHORING),
     ("P-08", "should", "Event types have no leading or trailing whitespace (listeners never match)", _DISPATCH),
     # P-10 judges speed by CPU time, not wall time, so no load can flip it: a client still busy
-    # after its CPU budget on one case (30 s, 12 s per MiB sent on large cases) is too slow to judge; its
+    # after its CPU budget on one case (30 s, 4 s per MiB sent on large cases) is too slow to judge; its
     # parsing rules are skipped for that case rather than failed (slowness is not misparsing).
-    ("P-10", "should", "Client: finishes a case within 30 s of CPU, or 12 s per MiB sent (linear-time buffering)", _PARSE),
+    ("P-10", "should", "Client: finishes a case within 30 s of CPU, or 4 s per MiB sent (linear-time buffering)", _PARSE),
 )
 
 RULES: dict[str, Rule] = {row[0]: Rule(*row) for row in _TABLE}

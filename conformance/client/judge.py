@@ -390,7 +390,7 @@ def _too_slow(case: Case, chunking: Chunking, observation: Observation) -> list[
         message=f"too slow: {why}; reported {len(observation.events)} of {len(case.expect.events)} events",
         case=case.id,
         chunking=chunking.name,
-        expected="the case's events within 30 s of CPU, or 12 s per MiB the case sends",
+        expected="the case's events within 30 s of CPU, or 4 s per MiB the case sends",
         actual=f"{used:.1f} s of CPU and not finished",
         evidence=_evidence(case, chunking),
         fix=SLOW_FIX,

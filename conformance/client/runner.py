@@ -67,7 +67,7 @@ IDLE_ALONE = 6.0  # alone, a client idle this long after its last sign of life h
 BUSY_WINDOW = 0.5  # the shortest span the CPU share is measured over
 BUSY_LIMIT = 600.0  # a client still using CPU at its deadline gets more time, up to this
 CPU_BUDGET = 30.0  # ... while its CPU time on the case stays under this (P-10 beyond it),
-CPU_PER_MIB = 12.0  # ... or this many seconds per MiB the case sends, if that is more
+CPU_PER_MIB = 4.0  # ... or this many seconds per MiB the case sends, if that is more
 BUSY_SLICE = 2.0  # ... a slice at a time, each given only while it is still working
 FRESH_PROCESS_BYTES = 1 << 20  # a case sending more runs in an adapter process started for it
 
