@@ -37,8 +37,8 @@ TARGETS = {
 }
 BURNERS = 2
 
-Verdicts = dict[tuple[str, str, str, str], str]
-messages: dict[tuple[str, str, str, str], str] = {}  # the latest message of each verdict
+Key = tuple[str, str, str, str]  # target, rule, case, chunking
+Verdicts = dict[Key, tuple[str, str]]  # the outcome (what is compared) and its message
 
 
 @contextlib.contextmanager
@@ -66,8 +66,7 @@ def one_round(label: str, names: list[str], pattern: str | None) -> tuple[Verdic
         confirmed = sum(1 for r in report.results if "alone" in r.extra)
         for result in report.results:
             key = (name, result.rule, result.case or "", result.chunking or "")
-            verdicts[key] = result.outcome.value
-            messages[key] = result.message
+            verdicts[key] = (result.outcome.value, result.message)
         figures[name] = {"seconds": round(seconds, 1), "results": len(report.results), "confirmed": confirmed}
         print(
             f"  {label:<7} {name:<16} {seconds:6.1f} s  {report.summary_line().split(': ', 1)[-1]}"
@@ -89,13 +88,14 @@ def main() -> int:
     with cpu_burners(BURNERS) as pids:
         print(f"round 2: beside {BURNERS} CPU burners (PIDs {', '.join(map(str, pids))})", flush=True)
         busy, busy_figures = one_round("busy", names, args.k)
+    absent = ("absent", "")
     flips = sorted(
-        (key, quiet.get(key, "absent"), busy.get(key, "absent"))
+        (key, quiet.get(key, absent), busy.get(key, absent))
         for key in quiet.keys() | busy.keys()
-        if quiet.get(key) != busy.get(key)
+        if quiet.get(key, absent)[0] != busy.get(key, absent)[0]
     )
     for (name, rule, case, chunking), before, after in flips[:50]:
-        print(f"  FLIP {name}: {case}[{chunking}] {rule}: {before} -> {after}")
+        print(f"  FLIP {name}: {case}[{chunking}] {rule}: {before[0]} -> {after[0]}")
     if args.json:
         Path(args.json).write_text(
             json.dumps(
@@ -104,8 +104,8 @@ def main() -> int:
                     "busy": busy_figures,
                     "verdicts": len(quiet),
                     "flips": [
-                        {"target": k[0], "rule": k[1], "case": k[2], "chunking": k[3], "quiet": a, "busy": b,
-                         "busy_message": messages.get(k, "")}
+                        {"target": k[0], "rule": k[1], "case": k[2], "chunking": k[3], "quiet": a[0],
+                         "busy": b[0], "quiet_message": a[1], "busy_message": b[1]}
                         for k, a, b in flips
                     ],
                 },

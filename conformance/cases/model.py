@@ -168,6 +168,11 @@ class Connection:
         """Every byte this connection's body carries, actions ignored."""
         return b"".join(self.byte_runs())
 
+    @functools.cached_property
+    def body_length(self) -> int:
+        """How many body bytes this connection sends (the runner sizes bounds by it)."""
+        return sum(len(step.data) for step in self.stream if isinstance(step, Send))
+
     @property
     def ends_held_open(self) -> bool:
         return bool(self.stream) and isinstance(self.stream[-1], HoldOpen)

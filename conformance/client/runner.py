@@ -146,7 +146,7 @@ def case_timeout(case: Case, scale: float) -> float:
 
 def bytes_sent(case: Case) -> int:
     """The body bytes every connection of ``case`` sends, in all."""
-    return sum(len(run) for conn in case.connections for run in conn.byte_runs())
+    return sum(conn.body_length for conn in case.connections)
 
 
 def needs_fresh_process(case: Case) -> bool:
