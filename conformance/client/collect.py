@@ -20,6 +20,8 @@ from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
 __all__ = ["LineTooLong", "bounded_lines", "collect"]
 
 _YIELD_EVERY = 64
+_DRAIN_TURNS = 64  # loop turns a stopped run may take in what has already arrived ...
+_DRAIN_STILL = 3  # ... ending after this many turns in a row took nothing in
 
 
 class LineTooLong(Exception):
@@ -70,6 +72,22 @@ def seq_of(head: bytes) -> int | None:
     return int(match.group(1)) if match else None
 
 
+async def _drain(task: asyncio.Future[None], absorbed: list[int]) -> None:
+    """Let a stopped run take in the reports that have already arrived: a client reports an
+    event before it reconnects, but the suite may see the request (and stop the run) before
+    it reads the report from the pipe. Counted in event-loop turns, not seconds: a few turns
+    read what the pipe holds, whatever the load."""
+    still = 0
+    for _ in range(_DRAIN_TURNS):
+        before = absorbed[0]
+        await asyncio.sleep(0)
+        if task.done():
+            return
+        still = still + 1 if absorbed[0] == before else 0
+        if still >= _DRAIN_STILL:
+            return
+
+
 async def collect(
     reports: AsyncIterator[tuple[str, Any]],
     *,
@@ -81,6 +99,7 @@ async def collect(
     """Consume ``reports`` into an Observation; ``ended_by`` says how the run ended."""
     observation = Observation()
     started = time.monotonic()
+    absorbed = [0]  # reports taken in so far (the drain watches it move)
 
     async def consume() -> None:
         count = 0
@@ -88,6 +107,7 @@ async def collect(
             if absorb(observation, kind, value, profile):
                 return
             count += 1
+            absorbed[0] = count
             if len(observation.events) > limits.events:
                 observation.flooded = f"more than {limits.events:,} events"
                 observation.ended_by = "flood"
@@ -111,6 +131,10 @@ async def collect(
             if not more:
                 break
             deadline = time.monotonic() + more  # still working: a slow client is not a hung one
+        if stopper is not None and stopper in done and not task.done():
+            await _drain(task, absorbed)
+            if task.done():
+                done = {task}  # it ended by itself while taking in the rest
     finally:
         for waiter in waiting:
             waiter.cancel()

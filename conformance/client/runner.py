@@ -303,7 +303,8 @@ class ClientRun:
         if watch.over_budget is not None and not observation.finished:
             observation.slow_cpu = watch.over_budget
         judgement = judge_run(case, item.chunking, observation, list(slot.requests), slot.total)
-        return Attempt(judgement.results, observation, rests_on_time(judgement, observation))
+        on_time = rests_on_time(judgement, observation, ends_mid_event(case))
+        return Attempt(judgement.results, observation, on_time)
 
     async def run_item(self, item: Item) -> list[Result]:
         """One item, confirmed alone when its verdict rests on time (for one-at-a-time faces)."""
@@ -319,6 +320,11 @@ class ClientRun:
 
     async def confirm(self, item: Item, first: list[Result]) -> list[Result]:
         """Run ``item`` again alone with longer bounds; its verdict replaces the first one."""
+        async with alone_gate().exclusive():
+            return await self._again_alone(item, first)
+
+    async def _again_alone(self, item: Item, first: list[Result]) -> list[Result]:
+        """:meth:`confirm`, for a caller that already has the machine alone."""
         # Alone, silence means idleness (a busy client is never stopped as silent), so the quiet
         # window only doubles; the deadline, which a slow client may need, grows ALONE_SCALE times.
         # A client that is idle (no CPU, no request, no report) for IDLE_ALONE while alone has
@@ -335,8 +341,7 @@ class ClientRun:
             cpu_budget=cpu_budget(item.case, self.cpu_budget),  # CPU time, not wall: load cannot move it
             variant="~alone",  # a client of the first run that is still going cannot take its turn
         )
-        async with alone_gate().exclusive():
-            again = await self.attempt(item, bounds)
+        again = await self.attempt(item, bounds)
         results, observation = again.results, again.observation
         note = {
             "first": first[0].message if first else "",
@@ -347,7 +352,7 @@ class ClientRun:
             note["cpu_seconds"] = round(observation.cpu_seconds, 3)
         for result in results:
             result.extra["alone"] = note
-            if again.on_time:
+            if again.on_time and result.outcome is not Outcome.PASS:
                 result.message += " (also when run again alone with a bound of {bound} s)".format(**note)
         return results
 
@@ -376,10 +381,15 @@ class ClientRun:
         try:
             await self.open()
             grouped = await asyncio.gather(*(one(index, item) for index, item in enumerate(items)))
-            for index in sorted(retry):  # alone: nothing else runs meanwhile
-                grouped[index] = await self.confirm(items[index], grouped[index])
-                if progress is not None:
-                    progress(items[index], grouped[index])
+            if retry:
+                # One turn alone for all of them: a turn starts once every attempt on the machine
+                # has ended (a large case's can take a minute), so a turn per item cost that wait
+                # again and again while the machine idled.
+                async with alone_gate().exclusive():
+                    for index in sorted(retry):
+                        grouped[index] = await self._again_alone(items[index], grouped[index])
+                        if progress is not None:
+                            progress(items[index], grouped[index])
         finally:
             await self.aclose()
         return attribute_chunking_failures([r for results in grouped for r in results])
@@ -394,12 +404,17 @@ class Attempt:
     on_time: bool
 
 
-def rests_on_time(judgement: Judgement, observation: Observation) -> bool:
-    """Did a time bound decide this failure? Only when every finding could be undone by more
-    time (missing events, a hang) and the runner stopped the client on time (silent, or at its
-    deadline); when an upper bound on a delay decided it (a late reconnect, which load alone
-    can cause), with any other finding such a provisional one; or when the client's own error
-    was a time-out (its reads were starved)."""
+def rests_on_time(judgement: Judgement, observation: Observation, ends_mid_event: bool = False) -> bool:
+    """Did a time bound decide this verdict? For a failure: only when every finding could be
+    undone by more time (missing events, a hang) and the runner stopped the client on time
+    (silent, or at its deadline); when an upper bound on a delay decided it (a late reconnect,
+    which load alone can cause), with any other finding such a provisional one; or when the
+    client's own error was a time-out (its reads were starved). For a case whose stream ends
+    mid-event, also a pass: the client was stopped while silent before it showed it had
+    processed the end (by returning or reconnecting), so the event it must not dispatch there
+    may only have been late (sseclient-py dispatched it after that point on a busy machine)."""
+    if ends_mid_event and observation.ended_by in TIME_ENDINGS:
+        return True
     if all(r.outcome in (Outcome.PASS, Outcome.SKIP) for r in judgement.results):
         return False
     if judgement.provisional and observation.ended_by in TIME_ENDINGS:
@@ -521,7 +536,11 @@ class CaseWatch(Watch):
         covered = (self.observation or Observation()).covers(self.case.expect)
         # Everything expected came: wait ``settle`` for extras. Not yet: wait ``quiet`` after
         # the last sign of life, since a client that is still silent and idle by then stays so.
-        wait = self.settle if covered else self.quiet
+        # Where the stream ends mid-event, the extra event a wrong client dispatches comes only
+        # once it has processed the end: wait for that (it returns, or reconnects and gets the
+        # 204 above); a stop while it is silent rests on time (see ``rests_on_time``).
+        done = covered and not self.ends_mid_event
+        wait = self.settle if done else self.quiet
         now = time.monotonic()
         since = max(sent, self.last_report)
         # A client still using CPU is not done: it may still owe an event (a large one it is
@@ -533,7 +552,7 @@ class CaseWatch(Watch):
         if remaining <= 0 and cpu_aware and self._still_working(now):
             remaining = wait  # still working: look again later
         if remaining <= 0:
-            self._stop("enough" if covered else "quiet")
+            self._stop("enough" if done else "quiet")
         else:
             if self._timer is not None:
                 self._timer.cancel()

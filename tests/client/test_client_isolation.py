@@ -288,6 +288,20 @@ def test_the_cpu_budget_grows_with_the_bytes_a_case_sends():
     assert cpu_budget(small, base=0.5) == 0.5  # the base (ClientRun(cpu_budget=...)) still applies
 
 
+def test_an_extra_event_at_the_end_that_comes_late_is_caught_whatever_the_load(tmp_path, monkeypatch):
+    # FL-016 ends mid-event: a client must not dispatch the unterminated block, and this one
+    # does, once it processed the end. Its first run gets there 3 s late and idle (a busy
+    # machine's scheduler); the run used to end 0.15 s after the expected events and call that
+    # a pass (sseclient-py's flip on FL-016[1-byte]). A stop before the client returned or
+    # reconnected rests on time now, and the run alone sees the extra event.
+    monkeypatch.setenv("SLOW_FIRST_DIR", str(tmp_path))
+    report = run_client_suite(nc.late_leftover_client, pattern="FL-016", chunkings=["whole"])
+    failed = [r for r in report.results if r.outcome is Outcome.FAIL]
+    assert {r.rule for r in failed} >= {"C-33"}, bad(report)
+    # the first attempt, stopped while the client was silent, had seen nothing wrong
+    assert all(r.extra["alone"]["first"].endswith(": ok") for r in failed), [r.extra for r in failed]
+
+
 def test_only_cases_of_more_than_a_mib_get_a_process_of_their_own():
     sizes = {case.id: needs_fresh_process(case) for case in load_cases("generic")}
     assert {case for case, fresh in sizes.items() if fresh} == {"DA-013", "DA-014", "DA-017", "DA-018"}

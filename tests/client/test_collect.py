@@ -1,0 +1,78 @@
+"""collect(): what a stopped run keeps. Pure asyncio, no client: reports come from a queue."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conformance.client.collect import collect
+from conformance.client.observation import Watch
+
+HOPS = 4  # a report's way in a real run: pipe, transport, the adapter's line reader, its run queue
+
+
+async def _relay(source: asyncio.Queue, sink: asyncio.Queue) -> None:
+    while True:
+        await sink.put(await source.get())
+
+
+async def _reports(queue: asyncio.Queue):
+    """The reports put on ``queue``, each passed on through HOPS relays (a loop turn each)."""
+    for _ in range(HOPS):
+        nearer: asyncio.Queue = asyncio.Queue()
+        asyncio.get_running_loop().create_task(_relay(queue, nearer))
+        queue = nearer
+    while True:
+        item = await queue.get()
+        if item is None:
+            return
+        yield item
+
+
+def _stopped_with_a_report_pending(reason: str = "enough", then_end: bool = False):
+    async def main():
+        queue: asyncio.Queue = asyncio.Queue()
+        watch = Watch()
+
+        async def client():
+            await queue.put(("event", {"data": "first"}))
+            await asyncio.sleep(0.05)
+            # the client reports an event, then reconnects: the suite sees the request first
+            # and stops the run in the same loop turn, before it has taken the report in
+            await queue.put(("event", {"data": "extra"}))
+            if then_end:
+                await queue.put(None)
+            watch.reason = reason
+            watch.stop.set()
+
+        asyncio.get_running_loop().create_task(client())
+        return await collect(_reports(queue), profile="generic", timeout=10, watch=watch)
+
+    return asyncio.run(main())
+
+
+def test_a_stopped_run_still_takes_in_the_reports_that_had_already_arrived():
+    observation = _stopped_with_a_report_pending()
+    assert [e.data for e in observation.events] == ["first", "extra"]
+    assert observation.ended_by == "enough"
+
+
+def test_a_client_that_ends_while_its_last_reports_are_taken_in_has_returned():
+    observation = _stopped_with_a_report_pending(then_end=True)
+    assert [e.data for e in observation.events] == ["first", "extra"]
+    assert observation.ended_by == "returned"
+
+
+def test_the_drain_ends_although_a_flooding_client_never_stops():
+    async def main():
+        watch = Watch()
+
+        async def flood():
+            while True:
+                yield ("event", {"data": "x"})
+                await asyncio.sleep(0)
+
+        asyncio.get_running_loop().call_later(0.05, watch.stop.set)
+        return await collect(flood(), profile="generic", timeout=10, watch=watch)
+
+    observation = asyncio.run(main())
+    assert observation.ended_by == "enough" and observation.events
