@@ -286,7 +286,7 @@ class ClientRun:
         slot = self.server.add_slot(case, item.chunking, bounds.variant)
         url = self.server.url(slot.path)
         invocation = invocation_for(case, url, self.capabilities)
-        watch = CaseWatch(case, slot, invocation, bounds)
+        watch = CaseWatch(case, slot, invocation, bounds, reconnects="reconnect" in self.capabilities)
         if bounds.idle is not None:
             asyncio.get_running_loop().call_soon(watch.check)  # idle from the start counts too
         try:
@@ -442,8 +442,15 @@ class CaseWatch(Watch):
     every scripted response was sent.
     """
 
-    def __init__(self, case: Case, slot: Slot, invocation: Invocation, bounds: Bounds) -> None:
+    def __init__(
+        self, case: Case, slot: Slot, invocation: Invocation, bounds: Bounds, *, reconnects: bool = False
+    ) -> None:
         super().__init__()
+        # A client that reconnects shows it has processed the end of a stream by coming back
+        # (and getting 204): while it owes that request, its silence is a reconnection delay
+        # (eventsource-client waits 2 s), and waiting for the request turns a stop on time
+        # into a fact.
+        self.reconnect_wait = PER_RECONNECT * bounds.scale if reconnects and _ends(case) else 0.0
         self.idle = bounds.idle
         self.busy_left = bounds.busy
         self.cpu_budget = bounds.cpu_budget
@@ -540,7 +547,7 @@ class CaseWatch(Watch):
         # once it has processed the end: wait for that (it returns, or reconnects and gets the
         # 204 above); a stop while it is silent rests on time (see ``rests_on_time``).
         done = covered and not self.ends_mid_event
-        wait = self.settle if done else self.quiet
+        wait = self.settle if done else max(self.quiet, self.reconnect_wait)
         now = time.monotonic()
         since = max(sent, self.last_report)
         # A client still using CPU is not done: it may still owe an event (a large one it is
@@ -563,7 +570,8 @@ class CaseWatch(Watch):
         (a reconnect timer of a few seconds), short once every request the case wants came."""
         assert self.idle is not None
         wanted = self.case.expect.requests or len(self.case.connections)
-        return self.idle if len(self.slot.requests) < wanted else min(self.idle, QUIET)
+        owed = len(self.slot.requests) < wanted or (self.reconnect_wait > 0 and not self.slot.answered_204)
+        return self.idle if owed else min(self.idle, QUIET)
 
     def _check_idle(self) -> None:
         """Stop a client that has done nothing (no CPU, request, response or report) for the
@@ -583,6 +591,13 @@ class CaseWatch(Watch):
         if self._idle_timer is not None:
             self._idle_timer.cancel()
         self._idle_timer = asyncio.get_running_loop().call_later(remaining, self.check)
+
+
+def _ends(case: Case) -> bool:
+    """Does the last listed connection of ``case`` end (EOF or a reset), so a client that
+    reconnects comes back for one more request?"""
+    last = case.connections[-1] if case.connections else None
+    return last is not None and not last.ends_held_open
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:

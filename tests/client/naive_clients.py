@@ -465,3 +465,19 @@ def late_leftover_client(url: str, **options: object) -> Iterator[dict[str, str]
 
 
 late_leftover_client.capabilities = ("post", "headers")  # type: ignore[attr-defined]
+
+
+def slow_reconnect_lf_only_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Ends lines at LF only (a CR-only stream gives it no event), and reconnects 2 s after each
+    end until a 204, like eventsource-client: its missing events are shown by its coming back."""
+    while True:
+        parser = Naive("lf-only")
+        with HTTP.stream("GET", url) as response:
+            if response.status_code == 204:
+                return
+            for chunk in response.iter_raw():
+                yield from parser.feed(chunk)
+        time.sleep(2)
+
+
+slow_reconnect_lf_only_client.capabilities = ("reconnect",)  # type: ignore[attr-defined]

@@ -302,6 +302,17 @@ def test_an_extra_event_at_the_end_that_comes_late_is_caught_whatever_the_load(t
     assert all(r.extra["alone"]["first"].endswith(": ok") for r in failed), [r.extra for r in failed]
 
 
+def test_a_reconnecting_client_missing_an_event_is_judged_when_it_comes_back_not_on_time():
+    # LE-015 ends "data: Hello\r\r" and closes; this client drops CR-only lines and reconnects
+    # after 2 s. The run waits for that request (the 204 ends it): the missing event is a fact
+    # the client showed, not a silence cut at 1 s and confirmed alone as a time-out.
+    report = run_client_suite(nc.slow_reconnect_lf_only_client, pattern="LE-015", chunkings=["whole"])
+    failed = [r for r in report.results if r.outcome is Outcome.FAIL]
+    assert {r.rule for r in failed} >= {"C-08"}, bad(report)
+    assert not any("alone" in r.extra for r in failed), [r.extra for r in failed]
+    assert not any("gave up" in r.message or "timed out" in r.message for r in failed), failed[0].message
+
+
 def test_only_cases_of_more_than_a_mib_get_a_process_of_their_own():
     sizes = {case.id: needs_fresh_process(case) for case in load_cases("generic")}
     assert {case for case, fresh in sizes.items() if fresh} == {"DA-013", "DA-014", "DA-017", "DA-018"}
