@@ -98,10 +98,11 @@ def test_endless_stream_stops_at_max_events(faulty_url):
     ("/flood-newlines", {"max_bytes": 512 * 1024}, "max-bytes"),
 ])
 def test_hostile_streams_are_bounded(faulty_url, path, limits, end):
-    started = time.monotonic()
     report = run_server_suite(faulty_url + path, **limits)
-    assert time.monotonic() - started < 8
     assert report.meta["end"] == end
+    # the stream was read for at most its time bound (plus a few reads); the checks that run
+    # after it, on a loaded machine, are not what this bounds
+    assert report.meta["elapsed"] < limits.get("max_seconds", 3.0) + 2
     assert not any(r.outcome is Outcome.ERROR for r in report.results)
     if path == "/gzip-bomb":  # one 64 KiB piece past the bound at most, never the whole 45 MB
         assert report.meta["body_bytes"] <= limits.get("max_bytes", 8 << 20) + (64 << 10)
