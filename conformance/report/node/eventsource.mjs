@@ -48,11 +48,15 @@ serve({
     source.onerror = (error) => {
       if (typeof error?.data === 'string') return;
       ctx.errored();
-      if (source.readyState !== 2) return; // reconnecting by itself
-      const status = error?.code ?? error?.status;
-      source.close();
-      if (status === 204) ctx.end('returned');
-      else ctx.end('raised', `connection failed: ${status ?? ''} ${error?.message ?? ''}`.trim());
+      // v2 emits the error of a failed connection (a 204, any other status) first and closes
+      // after the handlers ran: look at readyState once they have, not inside
+      queueMicrotask(() => {
+        if (source.readyState !== 2) return; // reconnecting by itself
+        const status = error?.code ?? error?.status;
+        source.close();
+        if (status === 204) ctx.end('returned');
+        else ctx.end('raised', `connection failed: ${status ?? ''} ${error?.message ?? ''}`.trim());
+      });
     };
   },
 });
