@@ -73,6 +73,10 @@ class _Run:
         self.cpu_at_end: float | None = None  # what the adapter said the run used
 
 
+LATE_REPORTS = 8  # reports a cancelled run may still send (in flight at its cancel) before its
+# process counts as one that cannot let go of it (undici's EventSource reconnected forever)
+
+
 class Harness:
     """One adapter process and the runs in flight on it."""
 
@@ -93,6 +97,7 @@ class Harness:
         self._stderr_reader: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[dict[str, Any]] | None = None
         self._write_lock = asyncio.Lock()
+        self._late: dict[int, int] = {}  # reports of each cancelled run since its cancel
 
     @property
     def pid(self) -> int | None:
@@ -183,7 +188,11 @@ class Harness:
             return run.cpu_at_end
         if run is not None and run.thread:
             return cpu_seconds(self.pid, run.thread)
-        return None if self.names_threads else cpu_seconds(self.pid)
+        if self.names_threads or not self.healthy:
+            # a process keeping a cancelled run alive (a client reconnecting forever) spends
+            # CPU that is not this run's: the process total would call any run on it busy
+            return None
+        return cpu_seconds(self.pid)
 
     def cpu_is_per_run(self, seq: int) -> bool:
         run = self.runs.get(seq)
@@ -197,6 +206,7 @@ class Harness:
         """The runner stopped waiting on ``seq``: drop its reports, ask the adapter to let go."""
         run = self.runs.pop(seq, None)
         if run is not None and not run.ended:
+            self._late[seq] = 0
             run.cancelled = True
             while not run.queue.empty():  # unblocks a reader waiting to deliver to this run
                 run.queue.get_nowait()
@@ -291,7 +301,11 @@ class Harness:
             return
         run = self.runs.get(seq) if isinstance(seq, int) else None
         if run is None:
-            return  # a cancelled run's late reports
+            if isinstance(seq, int) and seq in self._late:  # a cancelled run's late reports
+                self._late[seq] += 1
+                if self._late[seq] > LATE_REPORTS:
+                    self.healthy = False  # it goes on after its cancel: retire this process
+            return
         run.bytes += len(line) + 1
         if run.bytes > self.limits.total_bytes:
             await self._deliver(

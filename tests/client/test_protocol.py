@@ -184,3 +184,26 @@ def test_an_adapter_busy_before_ready_is_waited_for():
 def test_an_adapter_idle_without_ready_is_broken():
     answer = _start("time.sleep(30)", idle=1.0)
     assert isinstance(answer, str) and "did not say ready" in answer
+
+
+def test_a_process_that_goes_on_with_a_cancelled_run_is_retired_and_its_cpu_not_trusted():
+    # undici's EventSource kept reconnecting after its run was cancelled: the process's CPU made
+    # every other run on it look busy (more time, up to 10 min each) until it was retired
+    import os
+    import types
+
+    from conformance.client.protocol import LATE_REPORTS
+
+    harness = Harness(["true"])
+    harness.proc = types.SimpleNamespace(pid=os.getpid())
+    assert harness.cpu(7) is not None  # a healthy process: its CPU counts for its runs
+    harness._late[5] = 0  # what cancel() leaves for a run it gave up on
+
+    async def late_reports(count: int) -> None:
+        for _ in range(count):
+            await harness._dispatch(b'{"seq": 5, "error": true}')
+
+    asyncio.run(late_reports(LATE_REPORTS))
+    assert harness.healthy  # reports in flight at the cancel are forgiven
+    asyncio.run(late_reports(1))
+    assert not harness.healthy and harness.cpu(7) is None
