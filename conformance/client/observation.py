@@ -108,6 +108,7 @@ class Observation:
     text: str | None = None
     raised: str | None = None
     broken: str | None = None
+    lost: bool = False  # the adapter process died with other runs in flight: whose fault, unknown
     comments: list[str] = field(default_factory=list)
     opened: bool = False
     # Each open / error notification with the number of events reported before it (capability
@@ -313,7 +314,8 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
 
     Kinds: ``event`` (a reported object), ``text`` (the openai profile's result), ``end``
     (returned), ``raised`` (an exception or its text), ``exit`` (a command's status),
-    ``broken`` (an adapter fault, its text), ``flood`` (a bound on output was hit)."""
+    ``broken`` (an adapter fault, its text), ``lost`` (the adapter process died during this run
+    and others: which one crashed it is not known), ``flood`` (a bound on output was hit)."""
     if kind == "event":
         if add_report(observation, value):
             return False
@@ -339,8 +341,9 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
         else:
             ending, text = failure(value, profile)
             setattr(observation, ending, text)  # "broken" or "raised"
-    elif kind == "broken":
+    elif kind in ("broken", "lost"):
         observation.broken = str(value)
+        observation.lost = kind == "lost"
     if observation.broken:
         observation.ended_by = "broken"
     else:

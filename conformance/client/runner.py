@@ -416,6 +416,8 @@ def rests_on_time(judgement: Judgement, observation: Observation, ends_mid_event
     may only have been late (sseclient-py dispatched it after that point on a busy machine)."""
     if ends_mid_event and observation.ended_by in TIME_ENDINGS:
         return True
+    if observation.lost:
+        return True  # another run may have crashed the adapter: alone, the crash is this run's
     if all(r.outcome in (Outcome.PASS, Outcome.SKIP) for r in judgement.results):
         return False
     if judgement.provisional and observation.ended_by in TIME_ENDINGS:

@@ -207,3 +207,51 @@ def test_a_process_that_goes_on_with_a_cancelled_run_is_retired_and_its_cpu_not_
     assert harness.healthy  # reports in flight at the cancel are forgiven
     asyncio.run(late_reports(1))
     assert not harness.healthy and harness.cpu(7) is None
+
+
+def _crash_after_runs(runs: int) -> list[tuple[str, str]]:
+    """An adapter that exits with status 1 once ``runs`` runs are in flight: what each run got."""
+    from conformance.client.observation import Invocation
+
+    script = (
+        "import json,sys\n"
+        "sys.stdin.readline()\n"
+        'print(json.dumps({"ready": True, "protocol": 1, "implementation": {"name": "x"}}), flush=True)\n'
+        f"for _ in range({runs}): sys.stdin.readline()\n"
+        "sys.exit(1)\n"
+    )
+    harness = Harness([sys.executable, "-c", script])
+
+    async def main():
+        await harness.start()
+        try:
+            invocation = Invocation("http://127.0.0.1:9/")
+            streams = [(await harness.run(invocation, "generic"))[1] for _ in range(runs)]
+            return [await anext(stream) for stream in streams]
+        finally:
+            await harness.stop()
+
+    return asyncio.run(main())
+
+
+def test_an_adapter_crash_with_several_runs_in_flight_is_no_ones_raise():
+    # eventsource v2 threw in a timer and its process exited: every run in flight got "raised",
+    # and three cases expecting a failed connection passed on another run's crash
+    alone = _crash_after_runs(1)
+    assert [kind for kind, _ in alone] == ["raised"]  # one run in flight: its crash
+    shared = _crash_after_runs(2)
+    assert [kind for kind, _ in shared] == ["lost", "lost"]
+    assert "2 runs in flight" in shared[0][1]
+
+
+def test_a_lost_run_is_confirmed_alone():
+    from conformance.client.judge import judge_run
+    from conformance.client.observation import Observation, absorb
+    from conformance.client.runner import plan_items, rests_on_time
+
+    item = plan_items(pattern="HT-070", chunkings=["whole"])[0]
+    observation = Observation()
+    absorb(observation, "lost", "the adapter process exited (status 1), with 2 runs in flight", "generic")
+    judgement = judge_run(item.case, item.chunking, observation, [])
+    assert observation.lost and rests_on_time(judgement, observation)
+    assert all(r.outcome is not Outcome.PASS for r in judgement.results)
