@@ -494,7 +494,7 @@ class CaseWatch(Watch):
         together than ``BUSY_WINDOW`` repeat the last answer: CPU time moves in 10 ms ticks, so
         a window of a few ms would call any client idle."""
         cpu = self.cpu()
-        if cpu is None:
+        if cpu is None or self._retrying():
             return False
         if self.cpu_first is None:
             self.cpu_first = cpu
@@ -505,6 +505,21 @@ class CaseWatch(Watch):
         # the first look has nothing to compare with: "working" until the next look can tell
         self._busy = mark is None or cpu - mark[1] >= BUSY * (now - mark[0])
         return self._busy
+
+    def _retrying(self) -> bool:
+        """Has the client reported an error notification for every connection the server ended,
+        and nothing but errors since the last one? Then it has processed every byte it was sent,
+        and the CPU it spends is on reconnecting, not parsing: undici's EventSource retries every
+        50 ms forever when its fetch rejects a Last-Event-ID header before sending (RC-008), and
+        was granted busy slices for 10 minutes."""
+        observation = self.observation
+        if observation is None or not observation.notifications:
+            return False
+        kind, before = observation.notifications[-1]
+        if kind != "error" or before != len(observation.events):
+            return False
+        errors = sum(1 for kind, _ in observation.notifications if kind == "error")
+        return errors >= sum(1 for r in self.slot.requests if r.ended is not None)
 
     def more_time(self) -> float:
         """A client still using CPU at its deadline gets another slice, up to ``busy``; not one

@@ -8,6 +8,7 @@ nothing beside it, so the times are its own.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from typing import Any
 
 from ..cases.model import Send
@@ -19,6 +20,11 @@ from .runner import ClientRun, Item
 __all__ = ["render_client_trace", "run_traced"]
 
 _TIMES = ("received", "sent", "ended")
+# how a run ended (observation.ENDINGS), as the line "Events the client reported" ends
+_ENDED = {"returned": "returned", "raised": "raised", "broken": "broke the protocol",
+          "enough": "was stopped (seen enough)", "quiet": "was stopped (silent)",
+          "idle": "was stopped (idle)", "deadline": "was stopped at its deadline",
+          "flood": "was stopped (flooding)"}
 
 
 def _chunks(item: Item) -> list[dict[str, Any]]:
@@ -69,10 +75,24 @@ def render_client_trace(trace: dict[str, Any]) -> str:
         lines.append(f"  {r['method']:<6} {times[0]:>8} {times[1]:>8} {times[2]:>8}")
     lines.append(f"Chunks served ({len(trace['reads'])}): connection, offset, bytes")
     lines += [f"  {c['connection']:>3} {c['offset']:>7}  {c['text']}" for c in trace["reads"]]
-    lines.append(f"Events the client reported ({len(trace['events'])}), then it {trace['ended_by']} "
+    ended = _ENDED.get(trace["ended_by"], trace["ended_by"])
+    lines.append(f"Events the client reported ({len(trace['events'])}), then it {ended} "
                  f"after {trace['seconds']} s" + (f" raising {trace['raised']}" if trace["raised"] else ""))
     lines += [f"  {visible(e['event'], 30):<12} id={visible(e['id'], 30):<8} data={visible(e['data'], 200)}"
               for e in trace["events"]]
     if trace.get("notifications"):
-        lines.append(f"Notifications among the events: {', '.join(trace['notifications'])}")
+        lines.append(f"Notifications among the events: {', '.join(runs(trace['notifications']))}")
     return "\n".join(lines)
+
+
+def runs(kinds: list[str]) -> list[str]:
+    """Repeats folded: a client retrying forever reports thousands of errors in a row.
+
+    >>> runs(["open", "event", "error", "error", "error"])
+    ['open', 'event', 'error x3']
+    """
+    out: list[str] = []
+    for kind, group in itertools.groupby(kinds):
+        count = len(list(group))
+        out.append(kind if count == 1 else f"{kind} x{count:,}")
+    return out

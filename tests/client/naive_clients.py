@@ -481,3 +481,20 @@ def slow_reconnect_lf_only_client(url: str, **options: object) -> Iterator[dict[
 
 
 slow_reconnect_lf_only_client.capabilities = ("reconnect",)  # type: ignore[attr-defined]
+
+
+def retries_unreachably_client(url: str, **options: object) -> Iterator[dict[str, object]]:
+    """Reads the first connection right, then can never reconnect (undici's fetch rejects a
+    non-ASCII Last-Event-ID before sending): reports an error and tries again every 50 ms,
+    using CPU on each try, forever, without reaching the server."""
+    parser = EventParser(retry=50)
+    for chunk in _chunks(url, **options):
+        for event in parser.feed(chunk):
+            yield event.as_dict()
+    while True:
+        yield {"error": True}
+        _burn(0.02)
+        time.sleep(0.03)
+
+
+retries_unreachably_client.capabilities = ("reconnect", "retry", "notifications")  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from conformance import check_client
 from conformance.cli import main
 from conformance.client import output
 from conformance.client.runner import plan_items
+from conformance.client.trace import runs
 from conformance.results import Outcome, Result
 
 HERE = Path(__file__).resolve().parent
@@ -112,3 +114,22 @@ def test_trace_shows_the_notifications_among_the_events(capsys):
     out = capsys.readouterr().out
     assert "Notifications among the events: open, event, error" in out  # the EOF's error is missing
     assert "reported 2 of 3 notifications; first missing is error after event #1" in out
+
+
+def test_trace_folds_repeated_notifications_and_says_how_the_run_ended(capsys):
+    # a client retrying forever reports an error per try: thousands on one line before
+    args = ["client", "naive_clients:retries_unreachably_client", "-k", "RC-001", "--chunking", "whole",
+            "-q", "--trace", "--capability", "reconnect", "--capability", "notifications",
+            "--timeout-scale", "0.2"]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("Notifications among the events"))
+    assert re.fullmatch(r"Notifications among the events: event, error x[\d,]+", line), line
+    assert "then it was stopped at its deadline after" in out
+
+
+def test_runs_of_one_kind_are_folded_with_their_count():
+    folded = runs(["open", "event", "error", "error", "open", "event"])
+    assert folded == ["open", "event", "error x2", "open", "event"]
+    assert runs(["error"] * 1234) == ["error x1,234"]
+    assert runs([]) == []

@@ -22,6 +22,7 @@ from conftest import run_cases
 from conformance.cases import load_cases
 from conformance.client.processes import tracked
 from conformance.client.runner import (
+    BUSY_LIMIT,
     CPU_BUDGET,
     DEFAULT_CONCURRENCY,
     cpu_budget,
@@ -342,3 +343,18 @@ def test_an_extra_event_a_busy_client_dispatches_late_at_the_end_is_still_caught
     failed = [r for r in report.results if r.rule == "C-33" and r.outcome is Outcome.FAIL]
     assert failed, bad(report)
     assert '"b"' in failed[0].message or "'b'" in failed[0].message or "b" in failed[0].actual, failed[0]
+
+
+def test_a_client_retrying_forever_after_the_last_byte_gets_no_busy_time():
+    # RC-001 serves two connections; this client reads the first, then retries every 50 ms
+    # without reaching the server, using CPU each time, an error notification per try. It has
+    # processed everything it was sent: its CPU is reconnecting, not parsing, and it gets no
+    # busy slices (at a 0.1 scale, up to 60 s of them), in its first attempt nor alone.
+    scale = 0.1
+    report = run_cases(nc.retries_unreachably_client, only=("RC-001",), rules=["none"], scale=scale,
+                       capabilities=nc.retries_unreachably_client.capabilities)
+    failed = [r for r in report.results if r.outcome is Outcome.FAIL]
+    assert failed, bad(report)
+    assert all("alone" in r.extra for r in failed), [r.extra for r in failed]
+    seconds = [r.seconds for r in report.results]
+    assert max(seconds) < BUSY_LIMIT * scale / 4, seconds

@@ -133,6 +133,19 @@ def test_a_hang_gets_the_fix_for_how_it_ended():
     assert "return" in judgement.results[0].fix and judgement.results[0].fix != FIXES["C-08"]
 
 
+def test_a_hang_short_of_the_requests_a_case_wants_gets_the_cases_fix_not_return():
+    # undici on RC-008: one event, then retries forever, its fetch rejecting the non-ASCII
+    # Last-Event-ID before sending: "return when the body ends" would be the wrong advice
+    c = case("RC-008")
+    stuck = Observation(events=expected(c)[:1], ended_by="deadline", seconds=48)
+    results = judge_run(c, WHOLE, stuck, request(1)).results
+    assert {r.fix for r in results if r.outcome is Outcome.FAIL} == {FIXES["N-11"]}
+    # all its requests made, then still running: that is the hang the "return" fix is for
+    c = case("LE-001")
+    done = judge_run(c, WHOLE, Observation(events=expected(c), ended_by="deadline", seconds=5), request(1))
+    assert all("return" in r.fix for r in done.results if r.outcome is Outcome.FAIL)
+
+
 def test_a_case_passing_whole_but_failing_split_blames_the_split_with_its_fix():
     c = case("LE-001")
     whole = judge_run(c, WHOLE, Observation(events=expected(c), ended_by="returned"), request()).results
