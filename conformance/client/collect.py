@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
@@ -72,18 +72,18 @@ def seq_of(head: bytes) -> int | None:
     return int(match.group(1)) if match else None
 
 
-async def _drain(task: asyncio.Future[None], absorbed: list[int]) -> None:
+async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> None:
     """Let a stopped run take in the reports that have already arrived: a client reports an
     event before it reconnects, but the suite may see the request (and stop the run) before
     it reads the report from the pipe. Counted in event-loop turns, not seconds: a few turns
     read what the pipe holds, whatever the load."""
     still = 0
     for _ in range(_DRAIN_TURNS):
-        before = absorbed[0]
+        before = absorbed()
         await asyncio.sleep(0)
         if task.done():
             return
-        still = still + 1 if absorbed[0] == before else 0
+        still = still + 1 if absorbed() == before else 0
         if still >= _DRAIN_STILL:
             return
 
@@ -99,22 +99,21 @@ async def collect(
     """Consume ``reports`` into an Observation; ``ended_by`` says how the run ended."""
     observation = Observation()
     started = time.monotonic()
-    absorbed = [0]  # reports taken in so far (the drain watches it move)
+    absorbed = 0  # reports taken in so far (the drain watches it move)
 
     async def consume() -> None:
-        count = 0
+        nonlocal absorbed
         async for kind, value in reports:
             if absorb(observation, kind, value, profile):
                 return
-            count += 1
-            absorbed[0] = count
+            absorbed += 1
             if len(observation.events) > limits.events:
                 observation.flooded = f"more than {limits.events:,} events"
                 observation.ended_by = "flood"
                 return
             if watch is not None and kind == "event":
                 watch.seen(observation)
-            if count % _YIELD_EVERY == 0:
+            if absorbed % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)  # let the deadline and the watch run during a flood
         if not observation.ended_by:
             observation.ended_by = "returned"
@@ -132,7 +131,7 @@ async def collect(
                 break
             deadline = time.monotonic() + more  # still working: a slow client is not a hung one
         if stopper is not None and stopper in done and not task.done():
-            await _drain(task, absorbed)
+            await _drain(task, lambda: absorbed)
             if task.done():
                 done = {task}  # it ended by itself while taking in the rest
     finally:
