@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..results import Outcome
 from .document import FORMAT, Implementation, InteropCell
 from .implementations import CLIENTS, SERVERS, Row
 from .render import catalogue
@@ -96,8 +97,25 @@ def run_server(entry: Row, cache: Path, say: Say) -> Implementation:
 # -- clients -----------------------------------------------------------------------------------
 
 
+def tenths(name: str, total: int, say: Say) -> Callable[[Any, list[Any]], None]:
+    """A progress line at each tenth of a client's items: one row runs for minutes in a shard's
+    log. Items whose verdict rests on time are counted once confirmed alone, so the last
+    lines can come late."""
+    done = failing = 0
+    step = max(1, total // 10)
+
+    def tick(item: Any, results: list[Any]) -> None:
+        nonlocal done, failing
+        done += 1
+        failing += any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in results)
+        if done % step == 0 and done < total:
+            say(f"  {name}: {done}/{total} items, {failing} failing")
+
+    return tick
+
+
 async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
-    from ..client.runner import run_client_suite_async
+    from ..client.runner import plan_items, run_client_suite_async
 
     impl = _implementation(entry)
     if entry.unavailable:  # listed with its reason, never run
@@ -112,7 +130,8 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
         say(f"  client {entry.name}: unavailable: {impl.reason}")
         return impl
     for profile, target in targets.items():
-        say(f"  client {entry.name} ({profile}): running")
+        total = len(plan_items(profile=profile, chunkings=entry.chunkings))
+        say(f"  client {entry.name} ({profile}): running {total} items")
         try:
             report = await run_client_suite_async(
                 target,
@@ -120,6 +139,7 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
                 capabilities=entry.capabilities,
                 timeout_scale=entry.timeout_scale,
                 chunkings=entry.chunkings,
+                progress=tenths(f"client {entry.name} ({profile})", total, say),
             )
         except Exception as error:
             impl.status, impl.reason = "error", _reason(error)
