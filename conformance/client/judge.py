@@ -84,6 +84,12 @@ ENDING_FIXES = {
     "returned": "raise when the connection fails: a non-200 status, a wrong type, or a dropped stream",
     "done": FIXES["O-07"],
 }
+# How a run the runner stopped is described, by how it ended (observation.ENDINGS).
+WAITED = {
+    "deadline": "timed out after {seconds:.1f} s",
+    "idle": "gave up after {seconds:.1f} s, the client idle (no CPU, request or report)",
+    "retrying": "gave up after {seconds:.1f} s, the client retrying without reaching the server",
+}
 NOTIFICATION_FIX = (
     "report open each time a 200 text/event-stream response is accepted, before its events; report "
     "error each time a connection ends, drops or fails, after its events and before reconnecting, "
@@ -288,9 +294,7 @@ def _outcome_findings(
     expect = case.expect
     if observation.broken:
         return [Finding(f"the adapter's output cannot be judged: {observation.broken}", error=True)]
-    waited = f"timed out after {seconds:.1f} s"
-    if observation.ended_by == "idle":
-        waited = f"gave up after {seconds:.1f} s, the client idle (no CPU, request or report)"
+    waited = WAITED.get(observation.ended_by, WAITED["deadline"]).format(seconds=seconds)
     if expect.error:
         if observation.raised:
             return []

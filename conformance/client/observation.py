@@ -94,8 +94,8 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 # How a run ended. The first three are the client's own doing; the others are the runner's.
-ENDINGS = ("returned", "raised", "broken", "enough", "quiet", "idle", "deadline", "flood")
-TIME_ENDINGS = frozenset({"quiet", "idle", "deadline"})  # a verdict resting on these is confirmed alone
+ENDINGS = ("returned", "raised", "broken", "enough", "quiet", "idle", "retrying", "deadline", "flood")
+TIME_ENDINGS = frozenset({"quiet", "idle", "retrying", "deadline"})  # a verdict on these: confirmed alone
 NOTIFICATIONS = ("open", "error")  # what a client with capability notifications reports
 
 
@@ -124,8 +124,9 @@ class Observation:
 
     @property
     def timed_out(self) -> bool:
-        """Still running when the runner gave up: at the deadline, or idle too long alone."""
-        return self.ended_by in ("deadline", "idle")
+        """Still running when the runner gave up: at the deadline, or idle (or only retrying) too
+        long alone."""
+        return self.ended_by in ("deadline", "idle", "retrying")
 
     @property
     def stopped_early(self) -> bool:
@@ -176,7 +177,7 @@ class Watch:
 
     def __init__(self) -> None:
         self.stop = asyncio.Event()
-        self.reason = ""  # why stop was set: "enough", "quiet" or "idle" (an ending of ENDINGS)
+        self.reason = ""  # why stop was set: "enough", "quiet", "idle" or "retrying" (of ENDINGS)
         self.cpu: Callable[[], float | None] = lambda: None
         self.close_client: Callable[[], Any] = lambda: None  # the target's way to say "close"
 

@@ -466,6 +466,7 @@ class CaseWatch(Watch):
         self.settle = bounds.settle
         self.quiet = bounds.quiet
         self.last_report = 0.0
+        self.last_progress = 0.0  # the last report that was not a retrying client's error
         self.observation: Observation | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._idle_timer: asyncio.TimerHandle | None = None
@@ -480,6 +481,8 @@ class CaseWatch(Watch):
     def seen(self, observation: Observation) -> None:
         self.observation = observation
         self.last_report = time.monotonic()
+        if not self._retrying():
+            self.last_progress = self.last_report
         self.check()
 
     def close(self) -> None:
@@ -567,7 +570,7 @@ class CaseWatch(Watch):
         done = covered and not self.ends_mid_event
         wait = self.settle if done else max(self.quiet, self.reconnect_wait)
         now = time.monotonic()
-        since = max(sent, self.last_report)
+        since = max(sent, self.last_progress)
         # A client still using CPU is not done: it may still owe an event (a large one it is
         # parsing) or, where the stream ended mid-event, an extra one it dispatches at the end.
         cpu_aware = not covered or self.ends_mid_event
@@ -596,7 +599,7 @@ class CaseWatch(Watch):
         idle window: alone, nothing else can be holding it back."""
         now = time.monotonic()
         activity = [t for r in self.slot.requests for t in (r.received, r.sent, r.ended) if t is not None]
-        since = max(self.created, self.last_report, *activity)
+        since = max(self.created, self.last_progress, *activity)
         if self._busy_mark is None:
             self._still_working(now)  # a baseline, as above
         window = self._idle_window()
@@ -604,7 +607,8 @@ class CaseWatch(Watch):
         if remaining <= 0 and self._still_working(now):
             remaining = window
         if remaining <= 0:
-            self._stop("idle")
+            # reporting nothing but errors all the while: it retries without reaching the server
+            self._stop("retrying" if self.last_report > since else "idle")
             return
         if self._idle_timer is not None:
             self._idle_timer.cancel()

@@ -23,7 +23,8 @@ _TIMES = ("received", "sent", "ended")
 # how a run ended (observation.ENDINGS), as the line "Events the client reported" ends
 _ENDED = {"returned": "returned", "raised": "raised", "broken": "broke the protocol",
           "enough": "was stopped (seen enough)", "quiet": "was stopped (silent)",
-          "idle": "was stopped (idle)", "deadline": "was stopped at its deadline",
+          "idle": "was stopped (idle)", "retrying": "was stopped (retrying, never reaching the server)",
+          "deadline": "was stopped at its deadline",
           "flood": "was stopped (flooding)"}
 
 

@@ -358,3 +358,7 @@ def test_a_client_retrying_forever_after_the_last_byte_gets_no_busy_time():
     assert all("alone" in r.extra for r in failed), [r.extra for r in failed]
     seconds = [r.seconds for r in report.results]
     assert max(seconds) < BUSY_LIMIT * scale / 4, seconds
+    # alone, its errors are not signs of life: it is stopped as retrying after the idle window
+    # (1.2 s here), not at its deadline
+    assert all("retrying without reaching the server" in r.message for r in failed), failed[0].message
+    assert all(r.extra["alone"]["seconds"] < r.extra["alone"]["bound"] for r in failed), failed[0].extra
