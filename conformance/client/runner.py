@@ -454,6 +454,9 @@ class CaseWatch(Watch):
         # (eventsource-client waits 2 s), and waiting for the request turns a stop on time
         # into a fact.
         self.reconnect_wait = PER_RECONNECT * bounds.scale if reconnects and _ends(case) else 0.0
+        # ... and one that does not say it reconnects may still do it (fetch-event-source retries
+        # after 1 s): alone, an idle client whose stream ended is given that long to come back
+        self.may_come_back = PER_RECONNECT * bounds.scale if _ends(case) else 0.0
         self.idle = bounds.idle
         self.busy_left = bounds.busy
         self.cpu_budget = bounds.cpu_budget
@@ -588,11 +591,16 @@ class CaseWatch(Watch):
 
     def _idle_window(self) -> float:
         """How long an idle client may still be about to act: long while it owes a request
-        (a reconnect timer of a few seconds), short once every request the case wants came."""
+        (a reconnect timer of a few seconds); once every request the case wants came, a default
+        reconnection delay while its stream has ended and no 204 was answered (coming back
+        shows how it processed the end; cut at 1 s, fetch-event-source's retry at 1 s raced the
+        cut and was called a time-out), else short."""
         assert self.idle is not None
         wanted = self.case.expect.requests or len(self.case.connections)
         owed = len(self.slot.requests) < wanted or (self.reconnect_wait > 0 and not self.slot.answered_204)
-        return self.idle if owed else min(self.idle, QUIET)
+        if owed:
+            return self.idle
+        return min(self.idle, QUIET if self.slot.answered_204 else max(QUIET, self.may_come_back))
 
     def _check_idle(self) -> None:
         """Stop a client that has done nothing (no CPU, request, response or report) for the

@@ -498,3 +498,19 @@ def retries_unreachably_client(url: str, **options: object) -> Iterator[dict[str
 
 
 retries_unreachably_client.capabilities = ("reconnect", "retry", "notifications")  # type: ignore[attr-defined]
+
+
+def exact_type_retrying_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Compares Content-Type case-sensitively (fetch-event-source): on a mismatch it reports
+    nothing and tries again 1.5 s later, without saying it reconnects; returns on a 204."""
+    while True:
+        with HTTP.stream("GET", url) as response:
+            if response.status_code == 204:
+                return
+            if response.headers.get("content-type", "").startswith("text/event-stream"):
+                parser = EventParser()
+                for chunk in response.iter_raw():
+                    for event in parser.feed(chunk):
+                        yield event.as_dict()
+                return
+        time.sleep(1.5)

@@ -362,3 +362,15 @@ def test_a_client_retrying_forever_after_the_last_byte_gets_no_busy_time():
     # (1.2 s here), not at its deadline
     assert all("retrying without reaching the server" in r.message for r in failed), failed[0].message
     assert all(r.extra["alone"]["seconds"] < r.extra["alone"]["bound"] for r in failed), failed[0].extra
+
+
+def test_alone_an_idle_client_whose_stream_ended_is_given_a_reconnection_delay_to_come_back():
+    # HT-013 serves "Text/Event-Stream": this client rejects it silently and retries 1.5 s later
+    # (fetch-event-source does at 1 s). Alone, the idle cut came at 1 s, racing the retry, and
+    # the failure read as a time-out; now the client comes back, gets the 204 and the run ends
+    # on that: a fact, with no time-out in the message.
+    report = run_cases(nc.exact_type_retrying_client, only=("HT-013",), rules=["none"])
+    failed = [r for r in report.results if r.outcome is Outcome.FAIL]
+    assert [r.rule for r in failed] == ["N-03"], bad(report)
+    assert "alone" in failed[0].extra, failed[0].extra
+    assert "gave up" not in failed[0].message and "timed out" not in failed[0].message, failed[0].message
