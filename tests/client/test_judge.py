@@ -13,7 +13,7 @@ from conformance.cases.chunkings import chunking
 from conformance.client.caseserver import RecordedRequest
 from conformance.client.judge import CHUNKING_FIXES, FIXES, judge_run, reconnect_delay_findings
 from conformance.client.observation import Observation
-from conformance.client.runner import Attempt, attribute_chunking_failures, rests_on_time
+from conformance.client.runner import Attempt, attribute_chunking_failures, ends_mid_event, rests_on_time
 from conformance.results import Outcome
 from conformance.sse import Event
 
@@ -101,6 +101,18 @@ def test_only_failures_resting_on_a_time_bound_are_confirmed_alone(ended_by, rai
     judgement = type(judgement)(judgement.results, provisional)
     assert rests_on_time(judgement, observation) is confirm
     assert Attempt(judgement.results, observation, confirm).on_time is confirm
+
+
+def test_where_the_stream_ends_mid_event_a_silent_pass_is_confirmed_but_a_wrong_event_is_a_fact():
+    c = case("RC-015")  # connection 1 ends "da": a client dispatching it does so at the end
+    assert ends_mid_event(c)
+    right = Observation(events=expected(c), ended_by="quiet")
+    wrong = Observation(events=[expected(c)[0], Event("message", "", "")], ended_by="quiet")
+    reqs = request(3)
+    assert rests_on_time(judge_run(c, WHOLE, right, reqs), right, ends_mid_event=True)
+    assert not rests_on_time(judge_run(c, WHOLE, wrong, reqs), wrong, ends_mid_event=True)
+    returned = Observation(events=expected(c), ended_by="returned")  # it showed it processed the end
+    assert not rests_on_time(judge_run(c, WHOLE, returned, reqs), returned, ends_mid_event=True)
 
 
 def test_a_passing_item_is_never_confirmed():
