@@ -1,6 +1,6 @@
 """A client "in another language" for the --cmd target: prints one JSON event per line.
 
-Usage: python cmd_client.py URL [garbage|hang|openai|fork|fork-hang|hugeline|notify|notify-silent].
+Usage: python cmd_client.py URL [garbage|hang|openai|fork|fork-hang|hugeline|notify|notify-silent|late-large].
 Exits 1 when the connection fails;
 with ``openai`` it prints the assembled text at [DONE] and exits 1 on an error payload; with
 ``notify`` it also prints ``{"open": true}`` once the stream is accepted and ``{"error": true}``
@@ -40,7 +40,26 @@ def huge_line() -> None:
         sys.stdout.flush()
 
 
+def late_large(url: str) -> int:
+    """Reads the stream right, writes half of its (large) event's line, reconnects (a 204), and
+    only then writes the rest: a report still on its way when the next request comes."""
+    parser = EventParser()
+    events = parser.feed(urllib.request.urlopen(url, timeout=10).read())
+    line = "".join(json.dumps(event.as_dict()) + "\n" for event in events)
+    half = len(line) // 2
+    sys.stdout.write(line[:half])
+    sys.stdout.flush()
+    with contextlib.suppress(urllib.error.URLError):
+        urllib.request.urlopen(url, timeout=10).read()
+    time.sleep(0.5)
+    sys.stdout.write(line[half:])
+    sys.stdout.flush()
+    return 0
+
+
 def main(url: str, mode: str) -> int:
+    if mode == "late-large":
+        return late_large(url)
     if mode == "hang":
         time.sleep(3600)
     if mode.startswith("fork"):

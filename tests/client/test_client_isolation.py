@@ -374,3 +374,11 @@ def test_alone_an_idle_client_whose_stream_ended_is_given_a_reconnection_delay_t
     assert [r.rule for r in failed] == ["N-03"], bad(report)
     assert "alone" in failed[0].extra, failed[0].extra
     assert "gave up" not in failed[0].message and "timed out" not in failed[0].message, failed[0].message
+
+
+def test_a_large_report_still_on_its_way_when_the_client_comes_back_is_waited_for():
+    # the client writes half of DA-013's 5 MiB event line, reconnects (204), then the rest:
+    # eventsource v2 did this on DA-017 on a busy machine, and the 204 ended the run before the
+    # line was in ("reported 0 of 1 events": a verdict the load decided)
+    report = run_client_suite(command("late-large"), pattern="DA-013", chunkings=["whole"])
+    assert report.ok, bad(report)
