@@ -454,10 +454,10 @@ class CaseWatch(Watch):
         # (and getting 204): while it owes that request, its silence is a reconnection delay
         # (eventsource-client waits 2 s), and waiting for the request turns a stop on time
         # into a fact.
-        self.reconnect_wait = PER_RECONNECT * bounds.scale if reconnects and _ends(case) else 0.0
-        # ... and one that does not say it reconnects may still do it (fetch-event-source retries
-        # after 1 s): alone, an idle client whose stream ended is given that long to come back
+        # One that does not say it reconnects may still do it (fetch-event-source retries after
+        # 1 s): alone, an idle client whose stream ended is given that long to come back.
         self.may_come_back = PER_RECONNECT * bounds.scale if _ends(case) else 0.0
+        self.reconnect_wait = self.may_come_back if reconnects else 0.0
         self.idle = bounds.idle
         self.busy_left = bounds.busy
         self.cpu_budget = bounds.cpu_budget
@@ -529,8 +529,7 @@ class CaseWatch(Watch):
         kind, before = observation.notifications[-1]
         if kind != "error" or before != len(observation.events):
             return False
-        errors = sum(1 for kind, _ in observation.notifications if kind == "error")
-        return errors >= sum(1 for r in self.slot.requests if r.ended is not None)
+        return observation.errors >= sum(1 for r in self.slot.requests if r.ended is not None)
 
     def more_time(self) -> float:
         """A client still using CPU at its deadline gets another slice, up to ``busy``; not one
