@@ -177,6 +177,14 @@ class Connection:
     def ends_held_open(self) -> bool:
         return bool(self.stream) and isinstance(self.stream[-1], HoldOpen)
 
+    @property
+    def refused(self) -> bool:
+        """Must a client refuse this response (a status other than 200, N-04; a type other
+        than text/event-stream, N-03) rather than read its body as a stream?"""
+        types = [v for k, v in self.headers.items() if k.lower() == "content-type"]
+        essence = types[0].split(";")[0].strip().lower() if types else ""
+        return self.status != 200 or essence != "text/event-stream"
+
     @functools.cached_property
     def ends_mid_event(self) -> bool:
         """Does the body end (EOF, not held open) with an event still pending? Parsed once per

@@ -25,14 +25,14 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from ..cases.chunkings import Chunking
-from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep
+from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
 from .delivery import Delivery
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
@@ -129,9 +129,11 @@ class Slot:
 class _ExactHeaders(web.StreamResponse):
     """A response that sends exactly the case's headers: no Content-Type unless it has one."""
 
-    def __init__(self, *, status: int, headers: dict[str, str]) -> None:
+    def __init__(self, *, status: int, headers: dict[str, str], with_body: bool = False) -> None:
         super().__init__(status=status, headers=headers)
         self._wants_type = any(k.lower() == "content-type" for k in headers)
+        # aiohttp's own switch: hold the headers back and send them with the first body bytes
+        self._send_headers_immediately = not with_body
 
     async def _prepare_headers(self) -> None:
         await super()._prepare_headers()
@@ -281,11 +283,12 @@ class CaseServer:
         return out
 
     async def _stream(self, request: web.Request, slot: Slot, connection: Connection) -> web.StreamResponse:
-        response = _ExactHeaders(status=connection.status, headers=self._headers(connection, slot))
+        steps = slot.chunking.plan(connection)
+        response = _ExactHeaders(status=connection.status, headers=self._headers(connection, slot),
+                                 with_body=_in_one_piece(connection, steps))
         if any(isinstance(step, Close) for step in connection.stream):
             response.force_close()  # announced (Connection: close), so no client reuses the socket
         await response.prepare(request)
-        steps = slot.chunking.plan(connection)
         sends = sum(isinstance(step, Send) for step in steps)
         pause = min(self.pause, MAX_PAUSE_TOTAL / sends) if sends else 0.0
         delivery = Delivery(request.transport, pause)  # type: ignore[arg-type]
@@ -308,6 +311,15 @@ class CaseServer:
                 break
         await response.write_eof()
         return response
+
+
+def _in_one_piece(connection: Connection, steps: Sequence[Step]) -> bool:
+    """Send the headers with the first body bytes (or the end of an empty body)? For a
+    response the client must refuse, as servers send an error page: aiosseclient closes its
+    session on a bad status and then reads the body anyway, so it dispatched a 401's event
+    only when the body had arrived before it closed, on a busy machine. In one piece, whether
+    a client reads a body it must refuse does not depend on when it looks."""
+    return connection.refused and (not steps or isinstance(steps[0], (Send, Close)))
 
 
 async def _read_bounded(request: web.Request) -> tuple[bytes, int]:

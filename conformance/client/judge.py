@@ -8,7 +8,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, ExpectRequest, Send
@@ -25,6 +25,7 @@ __all__ = [
     "Judgement",
     "judge",
     "judge_run",
+    "judges_ending",
     "notification_findings",
     "placed",
     "reconnect_delay_findings",
@@ -408,6 +409,31 @@ def _too_slow(case: Case, chunking: Chunking, observation: Observation) -> list[
     return [*skipped, slow]
 
 
+def judges_ending(case: Case) -> bool:
+    """Does the case say how the client must end (a request count, a failure, the openai
+    profile's return at [DONE])? Otherwise only what the client reported is judged."""
+    expect = case.expect
+    return expect.requests is not None or expect.error or case.profile != "generic"
+
+
+def _with_crash(case: Case, reported: list[Finding], ending: list[Finding]) -> list[Finding]:
+    """The findings of a run, ordered so that when the client crashed does not decide the verdict.
+
+    A crash is an error only while it explains what is missing. A wrong event or request is a
+    fact that came before it: the failure, with the crash after it (requests-sse reported a NUL
+    id and then crashed sending it back, before or after the run ended depending on the load).
+    A crash after every event the case expects, in a case that does not judge how the client
+    ends, is not this case's finding (a reconnect crash has its own cases, e.g. RC-008)."""
+    crash = [f for f in ending if f.error]
+    if not crash:
+        return reported + ending
+    if any(not f.provisional and not f.late for f in reported):
+        return reported + [replace(f, error=False) for f in crash]
+    if not reported and not judges_ending(case):
+        return []
+    return crash
+
+
 @dataclass(frozen=True)
 class Judgement:
     """The verdicts of one run, and whether time alone may have decided them."""
@@ -430,10 +456,11 @@ def judge_run(
     if observation.slow_cpu is not None:
         return Judgement(_too_slow(case, chunking, observation), provisional=False)
     ending = _outcome_findings(case, observation, observation.seconds, requests)
-    if any(f.error for f in ending):
+    if observation.broken:
         findings = ending
     else:
-        findings = _payload_findings(case, observation) + _request_findings(case, requests, total) + ending
+        reported = _payload_findings(case, observation) + _request_findings(case, requests, total)
+        findings = _with_crash(case, reported, ending)
     results = results_for(
         case,
         chunking,
@@ -442,6 +469,9 @@ def judge_run(
         evidence=_evidence(case, chunking),
         fix=lambda c, k: _fix(c, k, findings),
     )
+    if observation.raised and not findings:
+        for result in results:  # raised after everything the case judges: kept, not judged
+            result.extra["then_raised"] = observation.raised
     if findings:
         actual = client_actual(observation, len(requests) if total is None else total)
         for result in results:

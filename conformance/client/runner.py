@@ -36,6 +36,7 @@ from .judge import (
     Finding,
     Judgement,
     judge_run,
+    judges_ending,
     results_for,
 )
 from .observation import TIME_ENDINGS, Invocation, Observation, Watch
@@ -305,7 +306,7 @@ class ClientRun:
         if watch.over_budget is not None and not observation.finished:
             observation.slow_cpu = watch.over_budget
         judgement = judge_run(case, item.chunking, observation, list(slot.requests), slot.total)
-        on_time = rests_on_time(judgement, observation, ends_mid_event(case))
+        on_time = rests_on_time(judgement, observation, case)
         return Attempt(judgement.results, observation, on_time)
 
     async def run_item(self, item: Item) -> list[Result]:
@@ -406,21 +407,32 @@ class Attempt:
     on_time: bool
 
 
-def rests_on_time(judgement: Judgement, observation: Observation, ends_mid_event: bool = False) -> bool:
+def rests_on_time(judgement: Judgement, observation: Observation, case: Case | None = None) -> bool:
     """Did a time bound decide this verdict? For a failure: only when every finding could be
     undone by more time (missing events, a hang) and the runner stopped the client on time
     (silent, or at its deadline); when an upper bound on a delay decided it (a late reconnect,
-    which load alone can cause), with any other finding such a provisional one; or when the
-    client's own error was a time-out (its reads were starved). For a case whose stream ends
-    mid-event, also a pass: the client was stopped while silent before it showed it had
-    processed the end (by returning or reconnecting), so the event it must not dispatch there
-    may only have been late (sseclient-py dispatched it after that point on a busy machine); a
-    failure there with a wrong event is a fact like anywhere else (the legacy sseclient's were
-    all run again alone, 12 s each, holding every other run on the machine)."""
+    which load alone can cause), with any other finding such a provisional one; when the case
+    runs the client's own read timer (load decides whether the server's bytes beat it); or when
+    the client's own error was a time-out (its reads were starved).
+
+    Also a pass, where time could have made it one: a case with a least reconnection delay (a
+    client reconnecting too early was slowed past the bound by the load: requests-sse's 100 ms
+    reconnect passed RC-025's 300 ms on a busy machine), and a case whose stream ends mid-event
+    when the client was stopped while silent before it showed it had processed the end (by
+    returning or reconnecting), so the event it must not dispatch there may only have been late
+    (sseclient-py dispatched it after that point on a busy machine); a failure there with a
+    wrong event is a fact like anywhere else (the legacy sseclient's were all run again alone,
+    12 s each, holding every other run on the machine)."""
     if observation.lost:
         return True  # another run may have crashed the adapter: alone, the crash is this run's
     if all(r.outcome in (Outcome.PASS, Outcome.SKIP) for r in judgement.results):
-        return ends_mid_event and observation.ended_by in TIME_ENDINGS
+        if case is None:
+            return False
+        if case.expect.min_reconnect_delay_ms is not None:
+            return True
+        return ends_mid_event(case) and observation.ended_by in TIME_ENDINGS
+    if case is not None and case.client.read_timeout_ms is not None:
+        return True
     if judgement.provisional and observation.ended_by in TIME_ENDINGS:
         return True
     if judgement.late and (observation.ended_by in TIME_ENDINGS or judgement.late_only):
@@ -477,8 +489,7 @@ class CaseWatch(Watch):
         self._busy_mark: tuple[float, float] | None = None  # (when, cpu seconds) last looked at
         self._busy = False  # the answer of that look
         self._closed_client = False
-        expect = case.expect
-        self.judges_ending = expect.requests is not None or expect.error or case.profile != "generic"
+        self.judges_ending = judges_ending(case)
         self.ends_mid_event = ends_mid_event(case)  # then an extra event may come after the last
         # A report larger than a pipe's buffer can still be on its way when the client's next
         # request comes: eventsource v2 reconnected while its 10 MiB event was still being

@@ -316,8 +316,22 @@ reconnects_forever.capabilities = ("reconnect",)  # type: ignore[attr-defined]
 
 
 def crashing_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Right so far (LE-001's first event), then a crash: the crash is why the rest is missing."""
+    yield {"data": "cr"}
+    raise ZeroDivisionError("the adapter has a bug")
+
+
+def wrong_then_crashing_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """A wrong event, then a crash: the wrong event is the fact, whenever the crash comes."""
     yield {"data": "first"}
     raise ZeroDivisionError("the adapter has a bug")
+
+
+def crashing_after_everything_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Every event right, then a crash at the end of the body (as requests-sse crashes sending a
+    Last-Event-ID it cannot encode): not the finding of a case that only judges the events."""
+    yield from good_client(url, **options)
+    raise ZeroDivisionError("crashed at the end")
 
 
 def garbage_client(url: str, **options: object) -> Iterator[object]:

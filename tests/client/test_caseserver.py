@@ -81,3 +81,50 @@ def test_a_bodiless_request_records_zero_length():
     slot, _, view = _flood(requests=1, body=b"", method="GET")
     assert slot.requests[0].body == "" and slot.requests[0].body_length == 0
     assert view[0]["method"] == "GET"
+
+
+def _first_writes(monkeypatch, case_id: str) -> list[bytes]:
+    """The bytes of each socket write the case server makes for ``case_id`` (whole), in order."""
+    from asyncio import selector_events
+
+    writes: list[bytes] = []
+    original = selector_events._SelectorSocketTransport.write
+
+    def record(transport, data):
+        writes.append(bytes(data))
+        return original(transport, data)
+
+    monkeypatch.setattr(selector_events._SelectorSocketTransport, "write", record)
+    case = next(c for c in load_cases("generic", case_id))
+
+    async def main():
+        async with CaseServer() as server:
+            url = server.add(case, chunking("whole"))
+            host, port = url.split("/")[2].split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            path = "/" + url.split("/", 3)[3]
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            await reader.read()  # to EOF
+            writer.close()
+
+    asyncio.run(main())
+    return [w for w in writes if not w.startswith(b"GET ")]
+
+
+def test_a_response_the_client_must_refuse_comes_with_its_body_in_one_write(monkeypatch):
+    # aiosseclient closes its session on a 401 and reads the body anyway: it dispatched the event
+    # only when the body had arrived before it closed (on a busy machine). In one write, always.
+    for case_id, body in (("HT-036", b"data: data"), ("HT-030", b"data: data")):
+        writes = _first_writes(monkeypatch, case_id)
+        assert writes[0].startswith(b"HTTP/1.1 ") and body in writes[0], (case_id, writes[:2])
+    empty = _first_writes(monkeypatch, "HT-031")  # a 205 with no body: headers and the end together
+    assert empty[0].startswith(b"HTTP/1.1 205") and empty[0].endswith(b"0\r\n\r\n"), empty[:2]
+
+
+def test_a_response_is_refused_for_its_status_or_its_type_only():
+    def refused(case_id: str) -> bool:
+        return next(c for c in load_cases("generic", case_id)).connections[0].refused
+
+    assert not refused("LE-001")  # 200 text/event-stream
+    assert refused("HT-030") and refused("HT-031")  # 201, 205
+    assert refused("HT-024") and refused("HT-023") and refused("HT-026")  # text/plain, none, a typo

@@ -55,6 +55,18 @@ def test_a_crashing_client_is_an_error_naming_the_exception():
     assert "ZeroDivisionError: the adapter has a bug" in report.results[0].message
 
 
+def test_a_wrong_event_before_a_crash_is_the_failure_and_the_crash_is_named_after_it():
+    report = run_client_suite(nc.wrong_then_crashing_client, pattern="LE-001", chunkings=["whole"])
+    assert {r.outcome for r in report.results} == {Outcome.FAIL}
+    message = report.results[0].message
+    assert message.startswith("event #1 differs in data") and "ZeroDivisionError" in message
+
+
+def test_a_crash_after_every_expected_event_is_kept_but_not_judged_where_the_case_judges_events_only():
+    report = run_client_suite(nc.crashing_after_everything_client, pattern="LE-00[12]", chunkings=["whole"])
+    assert {r.outcome for r in report.results} == {Outcome.PASS}  # whether the crash came in time or not
+
+
 def test_a_client_reporting_non_events_is_an_error():
     report = run_client_suite(nc.garbage_client, pattern="LE-001", chunkings=["whole"])
     assert {r.outcome for r in report.results} == {Outcome.ERROR}

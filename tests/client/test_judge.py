@@ -109,10 +109,10 @@ def test_where_the_stream_ends_mid_event_a_silent_pass_is_confirmed_but_a_wrong_
     right = Observation(events=expected(c), ended_by="quiet")
     wrong = Observation(events=[expected(c)[0], Event("message", "", "")], ended_by="quiet")
     reqs = request(3)
-    assert rests_on_time(judge_run(c, WHOLE, right, reqs), right, ends_mid_event=True)
-    assert not rests_on_time(judge_run(c, WHOLE, wrong, reqs), wrong, ends_mid_event=True)
+    assert rests_on_time(judge_run(c, WHOLE, right, reqs), right, c)
+    assert not rests_on_time(judge_run(c, WHOLE, wrong, reqs), wrong, c)
     returned = Observation(events=expected(c), ended_by="returned")  # it showed it processed the end
-    assert not rests_on_time(judge_run(c, WHOLE, returned, reqs), returned, ends_mid_event=True)
+    assert not rests_on_time(judge_run(c, WHOLE, returned, reqs), returned, c)
 
 
 def test_a_passing_item_is_never_confirmed():
@@ -225,6 +225,53 @@ def test_a_late_reconnect_beside_missing_events_needs_a_time_ending_to_be_re_run
     assert judgement.late and not judgement.late_only and not rests_on_time(judgement, observation)
     stopped = Observation(events=expected(c)[:1], ended_by="deadline", seconds=12.0)
     assert rests_on_time(judge_run(c, WHOLE, stopped, spans), stopped)
+
+
+def test_when_a_crash_came_does_not_decide_the_verdict():
+    c = case("ID-006")  # requests-sse reports the NUL id, then crashes sending it back (the server
+    # refuses the header with a 400 before the case sees a request)
+    crash = "InvalidStatusCodeError: wrong response status: 400"
+    wrong = [*expected(c)[:1], Event("message", "hello", "x\0")]
+    for events in (wrong, [*wrong, *expected(c)[2:]]):  # the crash before or after the rest came
+        observation = Observation(events=events, raised=crash, ended_by="raised")
+        judgement = judge_run(c, WHOLE, observation, request())
+        assert {r.outcome for r in judgement.results} == {Outcome.FAIL}
+        message = judgement.results[0].message
+        assert message.startswith("event #2 differs in id") and crash in message
+    right = Observation(events=expected(c), raised=crash, ended_by="raised")
+    passed = judge_run(c, WHOLE, right, request())  # the crash after everything: kept, not judged
+    assert {r.outcome for r in passed.results} == {Outcome.PASS}
+    assert all(r.extra["then_raised"] == crash for r in passed.results)
+    short = Observation(events=expected(c)[:1], raised=crash, ended_by="raised")
+    assert {r.outcome for r in judge_run(c, WHOLE, short, request()).results} == {Outcome.ERROR}
+
+
+def test_a_crash_is_judged_where_the_case_judges_how_the_client_ends():
+    c = case("RC-012")  # counts requests: a client that crashes instead of reconnecting fails it
+    assert c.expect.requests is not None
+    crashed = Observation(events=expected(c), raised="ZeroDivisionError: x", ended_by="raised")
+    reqs = _log((0, 0.1), (0.5, 0.6), (1.0, 1.1))  # it crashed instead of coming back for the 204
+    assert {r.outcome for r in judge_run(c, WHOLE, crashed, reqs).results} == {Outcome.ERROR}
+
+
+def test_a_pass_a_loaded_machine_could_have_made_is_confirmed_alone():
+    c = case("RC-025")  # at least 300 ms: load can stretch a too-early reconnect past it
+    observation = Observation(events=expected(c), ended_by="enough")
+    passed = judge_run(c, WHOLE, observation, _log((0, 0.1), (0.5, 0.6), (1.0, 1.1)))
+    assert {r.outcome for r in passed.results} == {Outcome.PASS}
+    assert rests_on_time(passed, observation, c)
+    plain = case("LE-001")
+    right = Observation(events=expected(plain), ended_by="enough")
+    assert not rests_on_time(judge_run(plain, WHOLE, right, request()), right, plain)
+
+
+def test_every_failure_of_a_case_run_on_the_clients_own_read_timer_is_confirmed_alone():
+    c = case("OP-010")  # the client's 500 ms read time-out raced the server's first event
+    assert c.client.read_timeout_ms is not None
+    missed = Observation(events=[], ended_by="enough")
+    judgement = judge_run(c, WHOLE, missed, request(4))  # too many requests: a fact elsewhere
+    assert {r.outcome for r in judgement.results} == {Outcome.INFO}
+    assert rests_on_time(judgement, missed, c) and not rests_on_time(judgement, missed)
 
 
 def test_a_failure_carries_what_the_client_reported_as_json_values():
