@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from .checks.delivery import NO_RESPONSE_CAUSES
+from .runner import SETTLED
 
 SYMBOLS = {Outcome.PASS: "✔", Outcome.FAIL: "×", Outcome.WARN: "⚠", Outcome.INFO: "ℹ",
            Outcome.SKIP: "-", Outcome.ERROR: "‼"}
@@ -67,9 +68,22 @@ def details(result: Result) -> str:
     return "\n".join(lines)
 
 
+def alone_line(report: Report) -> list[str]:
+    """The rules judged on an observation made alone, and which then passed: a pass line shows
+    no message, so without this a verdict that load first broke would pass unseen."""
+    rules = (report.meta.get("alone") or {}).get("rules") or []
+    if not rules:
+        return []
+    held = {r.rule for r in report.results if r.rule in rules and r.outcome not in SETTLED}
+    passed = [rule for rule in rules if rule not in held]
+    return ["", f"  observed again alone (the first verdict rested on time): {', '.join(rules)}; "
+                f"passed alone: {', '.join(passed) or 'none'}"]
+
+
 def render(report: Report) -> str:
     grouped = by_rule(report.results)
-    parts = [header(report), "", *(rule_line(rule, results) for rule, results in grouped.items())]
+    parts = [header(report), "", *(rule_line(rule, results) for rule, results in grouped.items()),
+             *alone_line(report)]
     broken = [r for r in report.results if r.outcome in DETAILED]
     if broken:
         parts += ["", "Failures and warnings:", ""]

@@ -1,8 +1,11 @@
 """pytest face: ``pytest --sse-server URL`` (or ``--sse-app module:app --sse-server /path``)
 collects one test item per rule.
 
-The endpoint is observed once per process (lazily, by the first item that runs; an app is served
-then and stopped at exit) and each item judges its own rule, so ``-k S-09`` reads the stream once.
+The endpoint is examined once per process, as by every face (``runner.Examination``): lazily,
+by the first item that runs (an app is served then and stopped at exit), every rule judged at
+once, and the verdicts that rest on time confirmed by observing the server again alone; each
+item then reports its own rule. ``-k S-09`` reads the stream once, or twice when some verdict
+rests on time.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import pytest
 from ..plan import PlannedItem
 from ..results import Result
 from .options import Options, UnusableTarget, parse_header
-from .registry import Check, Context
-from .runner import _run, judge, observe, planned
+from .registry import Check
+from .runner import Examination, planned
 
 __all__ = ["plan"]
 
@@ -24,14 +27,14 @@ PLACEHOLDER = "http://127.0.0.1:1"  # validates an app's path before the app is 
 
 
 class _Observed:
-    """The one observation of the endpoint, made by the first item that runs."""
+    """The one examination of the endpoint, made by the first item that runs."""
 
     def __init__(self, config: pytest.Config, fields: dict[str, Any], app: Any) -> None:
         self.config, self.fields, self.app = config, fields, app
-        self.ctx: Context | None = None
+        self.found: dict[str, list[Result]] | None = None
 
-    def context(self) -> Context:
-        if self.ctx is None:
+    def verdicts(self) -> dict[str, list[Result]]:
+        if self.found is None:
             fields = dict(self.fields)
             if self.app is not None:
                 from ..apps import serving
@@ -39,8 +42,9 @@ class _Observed:
                 stack = contextlib.ExitStack()
                 self.config.add_cleanup(stack.close)
                 fields["url"] = stack.enter_context(serving(self.app)) + fields["url"]
-            self.ctx = _run(observe(Options(**fields)))
-        return self.ctx
+            options = Options(**fields)
+            self.found = Examination(options).verdicts(planned(options))
+        return self.found
 
 
 def _fields(config: pytest.Config) -> dict[str, Any]:
@@ -68,7 +72,7 @@ def _app(config: pytest.Config, path: str) -> Any:
 
 def _item(observed: _Observed, check: Check) -> PlannedItem:
     def run() -> list[Result]:
-        return judge(check, observed.context())
+        return observed.verdicts()[check.rule]
 
     return PlannedItem(name=check.rule, rule=check.rule, run=run, face="server", rules=(check.rule,))
 

@@ -3,7 +3,13 @@
 ``@check("S-09", needs=STREAM)`` puts a function in ``CHECKS``; grep for the ID to find it. The
 table carries the preconditions as data (which profile, which opt-in option, whether the check
 needs a response or a 200 body), so the runner skips with a reason instead of each check
-re-testing them.
+re-testing them, and which request beyond the main stream each judges (``sends``: HEAD, the
+second-request probe, the CORS preflight, the resume). ``timed`` marks a check whose verdict a
+time bound can decide (a burst, a late header, an unanswered request): ``True`` when every
+verdict of it can rest on time, or a predicate on the observation for a check with some verdicts
+that are facts (S-23's "no event" only rests on time when the read window ran out). The runner
+reports such a verdict, unless it is a pass, only once an observation made alone confirms it
+(``runner.rests_on_time``).
 """
 
 from __future__ import annotations
@@ -21,9 +27,12 @@ from .stream import Stream
 from .timing import Delivery, measure
 
 __all__ = [
-    "ANY", "CHECKS", "RESPONSE", "STREAM", "Check", "Context", "Probe", "broken", "check", "info", "passed",
-    "shown", "skipped",
+    "ANY", "CHECKS", "INCONCLUSIVE", "RESPONSE", "SENDS", "STREAM", "Check", "Context", "Probe", "broken",
+    "check", "inconclusive", "info", "is_inconclusive", "passed", "shown", "skipped",
 ]
+
+# The requests ``observe`` makes after the main stream, each judged by one check (``sends``).
+SENDS = frozenset({"head", "probe", "preflight", "resume"})
 
 # Preconditions, in the order they are tested.
 ANY = "any"  # judges even a request that got no response (P-06: nothing answered; S-05: h2 refused)
@@ -55,6 +64,9 @@ class Context:
         return excerpt(self.stream.body, offset)
 
 
+Timed = bool | Callable[[Context], bool]
+
+
 @dataclass(frozen=True)
 class Check:
     rule: str
@@ -62,10 +74,16 @@ class Check:
     needs: str = RESPONSE
     profile: str | None = None  # None: every profile
     option: str | None = None  # an opt-in option (resume, origin, idle); None: always runs
+    timed: Timed = False  # a time bound can decide the verdict (always, or on this observation)
+    sends: str | None = None  # the request of SENDS it judges; None: the main stream only
 
     @property
     def title(self) -> str:
         return RULES[self.rule].title
+
+    def on_time(self, ctx: Context) -> bool:
+        """Can a time bound have decided this check's verdict on ``ctx``?"""
+        return self.timed(ctx) if callable(self.timed) else self.timed
 
 
 @dataclass(frozen=True)
@@ -82,15 +100,17 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(rule_id: str, *, needs: str = RESPONSE, profile: str | None = None,
-          option: str | None = None) -> Callable:
+          option: str | None = None, timed: Timed = False, sends: str | None = None) -> Callable:
     """Register ``func`` as the owner of ``rule_id`` (one owner per rule)."""
     if rule_id not in RULES:
         raise KeyError(f"{rule_id} is not in the rule table")
+    if sends not in (None, *SENDS):
+        raise ValueError(f"{rule_id}: sends={sends!r} is none of {sorted(SENDS)}")
 
     def register(func: Callable[[Context], list[Result]]) -> Callable[[Context], list[Result]]:
         if rule_id in CHECKS:
             raise ValueError(f"{rule_id} already has a check: {CHECKS[rule_id].func.__name__}")
-        CHECKS[rule_id] = Check(rule_id, func, needs, profile, option)
+        CHECKS[rule_id] = Check(rule_id, func, needs, profile, option, timed, sends)
         return func
 
     return register
@@ -106,6 +126,19 @@ def info(rule: str, message: str, **extra) -> list[Result]:
 
 def skipped(rule: str, reason: str) -> list[Result]:
     return [Result(rule=rule, outcome=Outcome.SKIP, message=reason)]
+
+
+INCONCLUSIVE = "inconclusive: "
+
+
+def inconclusive(rule: str, reason: str) -> list[Result]:
+    """A skip that a time bound decided (the stream ended before the probe could tell): unlike
+    other skips of a timed check, it is confirmed alone before it is reported."""
+    return skipped(rule, INCONCLUSIVE + reason)
+
+
+def is_inconclusive(result: Result) -> bool:
+    return result.outcome is Outcome.SKIP and result.message.startswith(INCONCLUSIVE)
 
 
 def broken(rule: str, message: str, *, fix: str, expected: str | None = None,

@@ -1,19 +1,28 @@
-"""Observe once, judge per rule: the requests the checks need, then every planned check.
+"""Observe, judge per rule, confirm alone: the requests the checks need, then every planned check.
 
 ``observe`` makes the requests one after another (the main stream first, alone, so nothing
 competes with it; then HEAD, the second-request probe, the CORS preflight and the resume) and
 builds the :class:`Context`; ``judge`` runs one check under its preconditions and never lets a
 crash escape; ``run_server_suite`` is the public sync API.
+
+Time never decides a verdict on its own: a busy machine delays reads and requests, and a server
+that streams looks like one that buffers. :class:`Examination` (behind every face: the API, the
+CLI, the pytest face, the report's server rows) observes first beside other suite work (the
+gate of :mod:`conformance.client.gate`, held shared), and when a verdict rests on time
+(:func:`rests_on_time`) observes the server again alone, with no other suite work running on
+the machine, and reports that observation's verdict for those checks, the first noted beside it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import time
-from collections.abc import Callable, Coroutine, Iterable
-from typing import Any
+from collections.abc import Callable, Collection, Coroutine, Iterable
+from typing import Any, NamedTuple
 
+from ..client.gate import alone_gate
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from ..structured import add_server_evidence
@@ -24,10 +33,10 @@ from .checks.delivery import timings
 from .checks.pitfalls import HEAD_SECONDS, PROBE_SECONDS
 from .options import DEFAULTS, Options, UnusableTarget
 from .probe import probe
-from .registry import ANY, CHECKS, STREAM, Check, Context
+from .registry import ANY, CHECKS, SENDS, STREAM, Check, Context, is_inconclusive
 from .stream import analyse
 
-__all__ = ["Unreachable", "judge", "observe", "planned", "run_server_suite"]
+__all__ = ["Examination", "Unreachable", "judge", "observe", "planned", "rests_on_time", "run_server_suite"]
 
 Progress = Callable[[str], None]
 PROGRESS_EVERY = 2.0
@@ -36,6 +45,10 @@ DEFAULT_HEADERS = (
     ("Accept", "text/event-stream"), ("Accept-Encoding", "gzip"), ("Cache-Control", "no-cache"),
 )
 OPT_IN = {"resume": "--resume", "origin": "--origin ORIGIN", "idle": "--idle SECONDS"}
+SETTLED = frozenset({Outcome.PASS, Outcome.INFO})  # verdicts no time bound can have decided
+# The clause an alone verdict's message gets: settled alone, or still not a pass alone.
+ALONE_CLAUSE = {True: " (observed again alone; the first observation gave {first})",
+                False: " (confirmed alone)"}
 _ORDER = {rule_id: i for i, rule_id in enumerate(RULES)}
 
 
@@ -79,8 +92,11 @@ async def _ticking(progress: Progress | None, caps: Iterable[Capture], work: Cor
     return await task
 
 
-async def observe(options: Options, progress: Progress | None = None) -> Context:
+async def observe(options: Options, progress: Progress | None = None,
+                  sends: Collection[str] = SENDS) -> Context:
     """Make every request the planned checks need, one at a time; bounded by the options' limits.
+    ``sends`` narrows the requests after the main stream to those named (a confirmation alone
+    makes only what the checks it judges again need: it holds the whole machine meanwhile).
 
     The main stream goes alone: a concurrent HEAD would wait on a single worker (and be blamed)
     and would run the handler, taking events from the stream being judged."""
@@ -90,22 +106,22 @@ async def observe(options: Options, progress: Progress | None = None) -> Context
     ctx = Context(options, main, analyse(main))
     if not main.answered:
         return ctx  # nothing more to learn: no probe would get further than the main request
-    if options.method.upper() == "GET":
+    get = options.method.upper() == "GET"
+    if get and "head" in sends:
         ctx.head = await capture(_request(options, "HEAD", timeout=min(options.timeout, HEAD_SECONDS),
                                           max_seconds=HEAD_SECONDS))
-        if main.status == 200:
-            if progress:
-                progress("probing a second request while a stream is open")
-            ctx.probe = await probe(_request(options, None, *origin, max_seconds=PROBE_SECONDS + 2),
-                                    _request(options, None, timeout=PROBE_SECONDS, max_seconds=0.5,
-                                             max_events=1),
-                                    options.timeout)
-    if options.origin:
+    if get and main.status == 200 and "probe" in sends:
+        if progress:
+            progress("probing a second request while a stream is open")
+        ctx.probe = await probe(_request(options, None, *origin, max_seconds=PROBE_SECONDS + 2),
+                                _request(options, None, timeout=PROBE_SECONDS, max_seconds=0.5, max_events=1),
+                                options.timeout)
+    if options.origin and "preflight" in sends:
         ctx.preflight = await capture(_request(options, "OPTIONS", ("Origin", options.origin),
                                                ("Access-Control-Request-Method", options.method),
                                                ("Access-Control-Request-Headers", "last-event-id"),
                                                timeout=options.timeout, max_seconds=options.timeout))
-    if options.resume and main.status == 200:
+    if options.resume and main.status == 200 and "resume" in sends:
         point = resume_point(ctx.stream)
         if point is not None:
             ctx.resume_from = point[0]
@@ -118,23 +134,32 @@ async def observe(options: Options, progress: Progress | None = None) -> Context
     return ctx
 
 
-def _precondition(check: Check, ctx: Context) -> tuple[Outcome, str] | None:
+class Blocked(NamedTuple):
+    """Why a check cannot judge a run: the outcome shown instead, its reason, and whether a time
+    bound decided it (the headers did not come in time), so that it is confirmed alone."""
+
+    outcome: Outcome
+    reason: str
+    on_time: bool = False
+
+
+def _precondition(check: Check, ctx: Context) -> Blocked | None:
     """Why this check cannot judge this run (the outcome to show instead), or None to judge it."""
     main, options = ctx.main, ctx.options
     if check.profile not in (None, options.profile):
-        return Outcome.SKIP, f"opt-in: run with --profile {check.profile}"
+        return Blocked(Outcome.SKIP, f"opt-in: run with --profile {check.profile}")
     if check.option and not getattr(options, check.option):
-        return Outcome.SKIP, f"opt-in: run with {OPT_IN[check.option]}"
+        return Blocked(Outcome.SKIP, f"opt-in: run with {OPT_IN[check.option]}")
     if check.needs == ANY:
         return None
     if main.end is End.NO_RESPONSE:
-        return Outcome.SKIP, f"no response: {main.detail} (see P-06)"
+        return Blocked(Outcome.SKIP, f"no response: {main.detail} (see P-06)", on_time=True)
     if not main.answered:
-        return Outcome.ERROR, f"no response: {main.detail}"
+        return Blocked(Outcome.ERROR, f"no response: {main.detail}")
     if check.needs == STREAM and main.status != 200:
-        return Outcome.SKIP, f"status {main.status}: no stream to judge"
+        return Blocked(Outcome.SKIP, f"status {main.status}: no stream to judge")
     if check.needs == STREAM and main.end is End.UNDECODABLE and check.rule != "S-04":
-        return Outcome.ERROR, f"cannot judge the body: {main.detail}"
+        return Blocked(Outcome.ERROR, f"cannot judge the body: {main.detail}")
     return None
 
 
@@ -143,7 +168,7 @@ def judge(check: Check, ctx: Context) -> list[Result]:
     rule, started = check.rule, time.monotonic()
     blocked = _precondition(check, ctx)
     if blocked is not None:
-        results = [Result(rule, blocked[0], blocked[1])]
+        results = [Result(rule, blocked.outcome, blocked.reason)]
     else:
         try:
             results = check.func(ctx)
@@ -154,6 +179,89 @@ def judge(check: Check, ctx: Context) -> list[Result]:
         result.seconds = round(time.monotonic() - started, 4)
     add_server_evidence(results, bytes(ctx.main.body))
     return results
+
+
+def rests_on_time(check: Check, results: list[Result], ctx: Context) -> bool:
+    """Did a time bound decide this verdict, so that only an observation alone may report it?
+
+    Yes for a check timed on this observation that did not pass (a skip only when inconclusive),
+    and for any check that could not judge because the headers did not come in time. Opt-in
+    skips, "no stream to judge" and an unreadable body are facts of the exchange, which no load
+    can make."""
+    blocked = _precondition(check, ctx)
+    if blocked is not None:
+        return blocked.on_time
+    return any(_unsettled(r) for r in results) and check.on_time(ctx)
+
+
+def _unsettled(result: Result) -> bool:
+    if result.outcome is Outcome.SKIP:
+        return is_inconclusive(result)
+    return result.outcome not in SETTLED
+
+
+def noted(first: list[Result], alone: list[Result], seconds: float) -> list[Result]:
+    """The verdict observed alone, which replaces the first: it says so in its message and keeps
+    what the first observation saw in ``extra["alone"]`` (as the client suite's confirmations do)."""
+    seen = "; ".join(f"{r.outcome.value}: {r.message}" for r in first)
+    outcomes = "/".join(dict.fromkeys(r.outcome.value for r in first if r.outcome not in SETTLED))
+    for result in alone:
+        result.extra["alone"] = {"first": seen, "seconds": round(seconds, 3)}
+        result.message += ALONE_CLAUSE[result.outcome in SETTLED].format(first=outcomes or "the same")
+    return alone
+
+
+async def _observed(options: Options, progress: Progress | None, sends: Collection[str] = SENDS, *,
+                    alone: bool = False) -> Context:
+    """``observe``, holding the machine's gate: shared beside other suite work (a confirmation
+    elsewhere waits for it, and it for one), or exclusive to confirm a verdict alone."""
+    gate = alone_gate()
+    async with gate.exclusive() if alone else gate.shared():
+        return await observe(options, progress, sends)
+
+
+class Examination:
+    """One endpoint, judged: the first observation shares the machine; the checks whose verdict
+    rests on time are judged again on an observation made alone, of only the requests they judge.
+
+    Every face judges through :meth:`verdicts`: ``run_server_suite`` and the pytest face (which
+    then hands each item its rule's results) alike."""
+
+    def __init__(self, options: Options, progress: Progress | None = None) -> None:
+        self.options, self.progress = options, progress
+        self.alone: Context | None = None
+        self.confirmed: list[str] = []  # the rules judged on the observation alone
+
+    @functools.cached_property
+    def first(self) -> Context:
+        return _run(_observed(self.options, self.progress))
+
+    def verdicts(self, wanted: Iterable[Check]) -> dict[str, list[Result]]:
+        """Each wanted check's results, by rule in order: the first observation's, or for a
+        verdict that rests on time, the observation alone's (see :func:`noted`)."""
+        found = {c: judge(c, self.first) for c in wanted}
+        pending = [c for c, results in found.items() if rests_on_time(c, results, self.first)]
+        if pending:
+            ctx = self._observe_alone(pending)
+            for c in pending:
+                found[c] = noted(found[c], judge(c, ctx), ctx.main.elapsed)
+        return {c.rule: results for c, results in found.items()}
+
+    def _observe_alone(self, pending: list[Check]) -> Context:
+        self.confirmed = [c.rule for c in pending]
+        if self.progress:
+            self.progress(f"confirming {', '.join(self.confirmed)} alone")
+        sends = {c.sends for c in pending if c.sends}
+        self.alone = _run(_observed(self.options, self.progress, sends, alone=True))
+        return self.alone
+
+    def meta(self) -> dict[str, Any] | None:
+        """What the observation alone saw, for ``report.meta["alone"]``; None when none was made."""
+        ctx = self.alone
+        if ctx is None:
+            return None
+        return {"rules": self.confirmed, "end": ctx.main.end.value, "elapsed": round(ctx.main.elapsed, 3),
+                "timings": timings(ctx) if ctx.main.answered else {}}
 
 
 def meta(ctx: Context) -> dict[str, Any]:
@@ -218,7 +326,11 @@ def run_server_suite(
 
     As with curl, ``data`` makes the default method POST. With ``app`` (an ASGI/WSGI app or
     ``"module:app"``), ``url`` is a path: the app is served on 127.0.0.1 for the run. ``trace``
-    keeps the raw reads and parsed events in ``report.meta["trace"]``."""
+    keeps the raw reads and parsed events in ``report.meta["trace"]``.
+
+    A verdict that rests on time (S-06 held back, P-07 unanswered, ...) is not reported from a
+    busy machine: the server is observed again alone and that verdict is reported, the first
+    kept in the result's ``extra["alone"]`` and the run in ``report.meta["alone"]``."""
     if app is not None:
         return _run_app(app, url, profile=profile, method=method, headers=headers, data=data,
                         resume=resume, origin=origin, idle=idle, timeout=timeout, max_events=max_events,
@@ -230,11 +342,15 @@ def run_server_suite(
     options = Options(url, profile, verb, tuple(headers), body, resume, origin, idle,
                       timeout, max_events, max_seconds, max_bytes,
                       cacert, insecure, http2, http2_prior_knowledge)
-    ctx = _run(observe(options, progress))
+    exam = Examination(options, progress)
+    ctx = exam.first
     if ctx.main.end is End.UNREACHABLE:
         raise Unreachable(f"cannot reach {url}: {ctx.main.detail}")
-    results = [r for check in planned(options) for r in judge(check, ctx)]
+    results = [r for found in exam.verdicts(planned(options)).values() for r in found]
     report = Report(kind="server", target=url, results=results, meta=meta(ctx), strict=strict)
+    alone = exam.meta()
+    if alone is not None:
+        report.meta["alone"] = alone
     if trace:
         from .trace import trace_of
 

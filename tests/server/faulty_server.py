@@ -85,6 +85,25 @@ def _resumable(req: Req, *, shift: int = 0, restart: bool = False) -> list:
     return stream(*events(max(0, 6 - start + 1), start=start))
 
 
+def buffered(_req: Req) -> list:
+    """A whole stream held back and sent at its end, a second after the headers."""
+    return [head(), 1.1, b"".join(chunk(e) for e in events(5)), LAST]
+
+
+_gets: dict[str, int] = {}  # X-Run token -> GET requests seen
+
+
+def buffered_once(req: Req) -> list:
+    """Held back on the first GET of a run (its X-Run header), streamed on every later one: what a
+    busy machine once made of a server that streams, and then no more."""
+    token = req.headers.get("x-run", "")
+    if req.method == "GET":
+        _gets[token] = _gets.get(token, 0) + 1
+    if _gets.get(token) == 1:
+        return buffered(req)
+    return stream(*events(3), 0.02, *events(2, start=4))
+
+
 def gzipped(body: bytes) -> list:
     h = dict(GOOD_HEADERS, **{"Content-Encoding": "gzip"})
     return stream(gzip.compress(body), headers=h)
@@ -174,7 +193,8 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/aborted": lambda r: [*stream(*events(2), end=b""), b"5\r\ndat", ABORT],
     "/aborted-boundary": lambda r: [*stream(*events(2), end=b""), ABORT],
     "/slow-start": lambda r: [head(), 1.05, *(x for e in events(4) for x in (chunk(e), 0.1)), LAST],
-    "/buffered": lambda r: [head(), 1.1, b"".join(chunk(e) for e in events(5)), LAST],
+    "/buffered": buffered,
+    "/buffered-once": buffered_once,
     "/brotli": lambda r: stream(b"\x8b\x00\x80data: x\n\n\x03",
                                 headers={**GOOD_HEADERS, "Content-Encoding": "br"}),
     "/content-length": lambda r: [head(headers=dict(GOOD_HEADERS, **{"Content-Length": "46"}), chunked=False),

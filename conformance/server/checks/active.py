@@ -27,7 +27,7 @@ def _own_ids(stream: Stream) -> list[tuple[str, Block]]:
     return [(b.event.id, b) for b in stream.events if "id" in b.names()]
 
 
-@check("S-19", needs=STREAM, option="resume")
+@check("S-19", needs=STREAM, option="resume", sends="resume")
 def resumes_after_last_event_id(ctx: Context) -> list[Result]:
     point = resume_point(ctx.stream)
     if point is None or ctx.resumed is None:
@@ -63,7 +63,7 @@ def excerpt_of(ctx: Context, block: Block) -> str:
     return "resumed stream " + excerpt(ctx.resumed_stream.body, block.offset)
 
 
-@check("S-08", option="origin")
+@check("S-08", option="origin", sends="preflight")
 def cors(ctx: Context) -> list[Result]:
     origin = ctx.options.origin
     allow = ctx.main.header("access-control-allow-origin")
@@ -81,7 +81,7 @@ def cors(ctx: Context) -> list[Result]:
     return passed("S-08", f"Access-Control-Allow-Origin: {shown(allow)}; {note}")
 
 
-@check("S-18", needs=STREAM, option="idle")
+@check("S-18", needs=STREAM, option="idle", timed=True)
 def keeps_alive(ctx: Context) -> list[Result]:
     cap, idle = ctx.main, ctx.options.idle or 0.0
     stamps = [cap.t_headers or 0.0] + [t for t, _ in cap.arrivals]

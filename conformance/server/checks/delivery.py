@@ -81,7 +81,7 @@ def _describe(t: dict) -> str:
     return ", ".join(parts)
 
 
-@check("S-06", needs=STREAM)
+@check("S-06", needs=STREAM, timed=True)
 def events_stream(ctx: Context) -> list[Result]:
     t, delivery = timings(ctx), ctx.delivery
     if delivery.periodic:
@@ -103,7 +103,7 @@ def events_stream(ctx: Context) -> list[Result]:
     return passed("S-06", _describe(t), extra={"timings": t})
 
 
-@check("P-02", needs=STREAM)
+@check("P-02", needs=STREAM, timed=True)
 def headers_first(ctx: Context) -> list[Result]:
     t, held = timings(ctx), ctx.delivery.headers_held
     if held is not None:
@@ -116,7 +116,7 @@ def headers_first(ctx: Context) -> list[Result]:
     return passed("P-02", _describe(t), extra={"timings": t})
 
 
-@check("P-06", needs=ANY)
+@check("P-06", needs=ANY, timed=True)
 def events_reach_the_client(ctx: Context) -> list[Result]:
     cap, delivery = ctx.main, ctx.delivery
     if cap.end is End.NO_RESPONSE:

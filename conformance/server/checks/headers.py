@@ -77,7 +77,9 @@ def cache_control(ctx: Context) -> list[Result]:
                    fix="Send Cache-Control: no-cache (aiohttp-sse) or no-store (sse-starlette).")]
 
 
-@check("S-04", needs=STREAM)
+# Content-Length and an unreadable encoding are facts; compression is a finding, resting on time,
+# only when the delivery measurements saw events held back.
+@check("S-04", needs=STREAM, timed=lambda ctx: ctx.delivery.problem)
 def no_buffering(ctx: Context) -> list[Result]:
     """Content-Length proves the body was complete before it was sent; compression only counts
     when the delivery measurements show it held events back (nginx gzip flushes per event)."""

@@ -11,7 +11,7 @@ from collections import Counter
 
 from ...results import Result
 from ..capture import End
-from ..registry import STREAM, Context, broken, check, passed, shown, skipped
+from ..registry import STREAM, Context, broken, check, inconclusive, passed, shown, skipped
 
 HEAD_SECONDS = 3.0
 PROBE_SECONDS = 2.0  # a second request unanswered this long while a stream is open: serialised
@@ -30,7 +30,8 @@ UNOBSERVABLE = {
 }
 
 
-@check("P-01")
+# HEAD unanswered within its bound rests on time; a HEAD that failed is a fact.
+@check("P-01", timed=lambda ctx: ctx.head is not None and ctx.head.end is End.NO_RESPONSE, sends="head")
 def head_returns(ctx: Context) -> list[Result]:
     head = ctx.head
     if head is None:
@@ -46,7 +47,7 @@ def head_returns(ctx: Context) -> list[Result]:
     return passed("P-01", f"HEAD answered {head.status} after {head.elapsed * 1000:.0f} ms")
 
 
-@check("P-07")
+@check("P-07", timed=True, sends="probe")
 def second_request_answered(ctx: Context) -> list[Result]:
     probe = ctx.probe
     if probe is None or probe.second is None:
@@ -67,8 +68,8 @@ def second_request_answered(ctx: Context) -> list[Result]:
                        fix="Serve streams from an async server (uvicorn, hypercorn, aiohttp) or with "
                            "enough workers or threads (gunicorn -k gevent, --threads N); a sync worker "
                            "is held for the whole stream.")]
-    return skipped("P-07", f"inconclusive: the stream ended after {open_until or 0:.2f} s, before a second "
-                           "request had waited long enough to tell")
+    return inconclusive("P-07", f"the stream ended after {open_until or 0:.2f} s, before a second request "
+                                "had waited long enough to tell")
 
 
 @check("P-03", needs=STREAM)
