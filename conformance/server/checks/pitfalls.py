@@ -50,15 +50,27 @@ def head_returns(ctx: Context) -> list[Result]:
 @check("P-07", timed=True, sends="probe")
 def second_request_answered(ctx: Context) -> list[Result]:
     probe = ctx.probe
-    if probe is None or probe.second is None:
+    if probe is None:
         return skipped("P-07", f"the probe repeats GET streams that answered (method {ctx.options.method}, "
                                f"{ctx.main.status or ctx.main.end.value})")
+    if probe.second is None and probe.first.status == 200:
+        ended = probe.first_open_until or 0.0  # a short stream, or one a busy machine read late
+        return inconclusive("P-07", f"the probe's stream ended after {ended:.2f} s, before a second "
+                                    "request could be sent")
+    if probe.second is None:
+        return skipped("P-07", f"the probe's own stream was not answered 200 "
+                               f"({probe.first.status or probe.first.end.value}): nothing was probed")
     second, waited_until = probe.second, probe.sent_at + PROBE_SECONDS
     answered_at = probe.sent_at + second.t_headers if second.t_headers is not None else None
     open_until = probe.first_open_until
     if answered_at is not None and (open_until is None or answered_at <= open_until):
         return passed("P-07", f"a second request was answered {second.t_headers * 1000:.0f} ms after it was "
                               "sent, while a stream was open")
+    slow = ctx.main.t_headers or 0.0
+    if answered_at is None and slow >= PROBE_SECONDS:
+        return inconclusive("P-07", f"the server took {slow:.1f} s to answer the first request (see "
+                                    f"P-02), and the second waited {PROBE_SECONDS:g} s: too short to "
+                                    "tell a slow server from one serving one request at a time")
     if answered_at is None and (open_until is None or open_until >= waited_until):
         return [broken("P-07", f"while one stream was open, a second request got no response for "
                                f"{PROBE_SECONDS:g} s ({second.detail or second.end.value}): the server "
