@@ -92,7 +92,9 @@ class Harness:
         self.healthy = True
         self.names_threads = False  # the adapter announces each run's thread (the Python worker)
         self.stderr = bytearray()
+        self.stderr_read = 0  # bytes read from stderr in all (the buffer keeps only a tail)
         self._seq = itertools.count(1)
+        self.last_seq = 0  # the seq of the latest run started
         self._reader: asyncio.Task[None] | None = None
         self._stderr_reader: asyncio.Task[None] | None = None
         self._ready: asyncio.Future[dict[str, Any]] | None = None
@@ -107,8 +109,11 @@ class Harness:
     def in_flight(self) -> int:
         return len(self.runs)
 
-    def stderr_tail(self) -> str:
-        return bytes(self.stderr[-_STDERR_TAIL:]).decode("utf-8", "replace")
+    def stderr_tail(self, since: int = 0) -> str:
+        """The end of what the adapter wrote to stderr; with ``since`` (a ``stderr_read`` taken
+        earlier), only what came after it."""
+        fresh = min(_STDERR_TAIL, self.stderr_read - since, len(self.stderr))
+        return bytes(self.stderr[len(self.stderr) - fresh:]).decode("utf-8", "replace")
 
     async def start(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         """Start the process and wait for its ``ready``; the implementation it announced."""
@@ -164,7 +169,7 @@ class Harness:
 
     async def run(self, invocation: Invocation, profile: str) -> tuple[int, AsyncIterator[tuple[str, Any]]]:
         """Start one run; its seq and the stream of its reports (ends at its ``end``)."""
-        seq = next(self._seq)
+        seq = self.last_seq = next(self._seq)
         run = self.runs[seq] = _Run(seq)
         message = {"cmd": "run", "seq": seq, "url": invocation.url, "profile": profile}
         message["inputs"] = invocation.inputs()
@@ -260,6 +265,7 @@ class Harness:
         with contextlib.suppress(ConnectionError, OSError):
             while chunk := await self.proc.stderr.read(1 << 16):
                 self.stderr += chunk
+                self.stderr_read += len(chunk)
                 if len(self.stderr) > 4 * _STDERR_TAIL:
                     del self.stderr[:-_STDERR_TAIL]
 

@@ -100,7 +100,9 @@ async def _observe_with(
     harness: Harness, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
 ) -> Observation:
     """One run on ``harness``, with the CPU time the adapter can tell of it."""
+    stderr_mark = harness.stderr_read
     seq, reports = await harness.run(invocation, profile)
+    alone_on_it = harness.in_flight == 1
     start_cpu = harness.cpu(seq)
     if watch is not None:
         watch.cpu = lambda: harness.cpu(seq)
@@ -116,8 +118,10 @@ async def _observe_with(
         observation.cpu_seconds = end_cpu  # the run's own thread: its whole CPU time
     elif start_cpu is not None and end_cpu is not None:
         observation.cpu_seconds = max(0.0, end_cpu - start_cpu)  # the process's, shared by its runs
-    if observation.raised:
-        observation.stderr = harness.stderr_tail()
+    if observation.raised and alone_on_it and harness.last_seq == seq:
+        # what the process wrote during this run, and only when no other run shared it: a
+        # reused worker's whole tail put earlier cases' messages into this one's crash
+        observation.stderr = harness.stderr_tail(stderr_mark)
     return observation
 
 

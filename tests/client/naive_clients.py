@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import re
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -325,6 +326,14 @@ def wrong_then_crashing_client(url: str, **options: object) -> Iterator[dict[str
     """A wrong event, then a crash: the wrong event is the fact, whenever the crash comes."""
     yield {"data": "first"}
     raise ZeroDivisionError("the adapter has a bug")
+
+
+def noisy_crashing_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Writes a line to stderr on every case and crashes on LE-002: the crash names only its own."""
+    print(f"noise from {url}", file=sys.stderr, flush=True)
+    if "/LE-002/" in url:
+        raise ZeroDivisionError("crash on LE-002")
+    yield from good_client(url, **options)
 
 
 def crashing_after_everything_client(url: str, **options: object) -> Iterator[dict[str, str]]:

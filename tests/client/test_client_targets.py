@@ -55,6 +55,14 @@ def test_a_crashing_client_is_an_error_naming_the_exception():
     assert "ZeroDivisionError: the adapter has a bug" in report.results[0].message
 
 
+def test_a_crash_message_carries_only_the_stderr_of_its_own_run():
+    report = run_client_suite(nc.noisy_crashing_client, pattern="LE-00[12]", chunkings=["whole"],
+                              concurrency=1)
+    crash = next(r for r in report.results if r.case == "LE-002")
+    assert crash.outcome is Outcome.ERROR and "crash on LE-002" in crash.message
+    assert "LE-001" not in crash.message  # the reused worker wrote that one for the case before
+
+
 def test_a_wrong_event_before_a_crash_is_the_failure_and_the_crash_is_named_after_it():
     report = run_client_suite(nc.wrong_then_crashing_client, pattern="LE-001", chunkings=["whole"])
     assert {r.outcome for r in report.results} == {Outcome.FAIL}
