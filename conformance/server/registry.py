@@ -94,6 +94,23 @@ class Probe:
     second: Capture | None  # None: the first never answered, so nothing was probed
     sent_at: float  # seconds after the first request started
     first_open_until: float | None  # when the first body ended (None: still open when we stopped)
+    tries: int = 1  # probes made: a race with a stream that ends by itself is run again
+
+    @property
+    def answered_at(self) -> float | None:
+        """When the second request's headers came, in the first request's seconds."""
+        second = self.second
+        return None if second is None or second.t_headers is None else self.sent_at + second.t_headers
+
+    @property
+    def raced_the_end(self) -> bool:
+        """Did the first stream end by itself before the probe could tell (before the second
+        request was sent, or before its answer came)? A stream of a few ms loses that race now
+        and then however fast the server is: such a probe is run again."""
+        if self.first.status != 200 or self.first_open_until is None:
+            return False
+        answered = self.answered_at
+        return self.second is None or (answered is not None and answered > self.first_open_until)
 
 
 CHECKS: dict[str, Check] = {}

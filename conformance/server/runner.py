@@ -231,6 +231,7 @@ class Examination:
         self.options, self.progress = options, progress
         self.alone: Context | None = None
         self.confirmed: list[str] = []  # the rules judged on the observation alone
+        self.sends: list[str] = []  # the requests it made after the main stream
 
     @functools.cached_property
     def first(self) -> Context:
@@ -251,8 +252,8 @@ class Examination:
         self.confirmed = [c.rule for c in pending]
         if self.progress:
             self.progress(f"confirming {', '.join(self.confirmed)} alone")
-        sends = {c.sends for c in pending if c.sends}
-        self.alone = _run(_observed(self.options, self.progress, sends, alone=True))
+        self.sends = sorted({c.sends for c in pending if c.sends})
+        self.alone = _run(_observed(self.options, self.progress, self.sends, alone=True))
         return self.alone
 
     def meta(self) -> dict[str, Any] | None:
@@ -260,7 +261,8 @@ class Examination:
         ctx = self.alone
         if ctx is None:
             return None
-        return {"rules": self.confirmed, "end": ctx.main.end.value, "elapsed": round(ctx.main.elapsed, 3),
+        return {"rules": self.confirmed, "sends": ["main", *self.sends], "end": ctx.main.end.value,
+                "elapsed": round(ctx.main.elapsed, 3),
                 "timings": timings(ctx) if ctx.main.answered else {}}
 
 

@@ -107,7 +107,8 @@ def test_a_stream_buffered_only_the_first_time_passes_once_observed_alone(faulty
     assert "confirming S-06, P-06 alone" in seen
     assert report.meta["alone"]["rules"] == ["S-06", "P-06"] and report.ok
     assert "alone" not in found["S-09"].extra  # not timed: the first observation's verdict stands
-    assert _gets[token] == 3 + 1  # main and the probe's two, then alone only the main stream
+    assert report.meta["alone"]["sends"] == ["main"]  # alone, only the main stream is requested again
+    assert _gets[token] >= 3 + 1  # main and the probe's two (a probe racing a short stream runs again)
 
 
 def test_a_stream_buffered_every_time_fails_confirmed_alone(faulty_url):
@@ -138,8 +139,10 @@ def test_first_observation_shares_the_machine_and_the_confirmation_has_it_alone(
     monkeypatch.setattr(runner, "alone_gate", Gate)
     _run(faulty_url, "/buffered-once")
     assert held == ["shared", "exclusive"]
-    _run(faulty_url, "/ok-lf")
-    assert held == ["shared", "exclusive", "shared"]  # every verdict passed: observed once
+    report = _run(faulty_url, "/ok-lf")
+    # every verdict passed: observed once (unless load made one rest on time: then it says so)
+    again = ["exclusive"] if "alone" in report.meta else []
+    assert held == ["shared", "exclusive", "shared", *again]
 
 
 def test_the_human_output_names_the_rules_observed_again_alone():

@@ -47,6 +47,10 @@ def head_returns(ctx: Context) -> list[Result]:
     return passed("P-01", f"HEAD answered {head.status} after {head.elapsed * 1000:.0f} ms")
 
 
+def _tries(tries: int) -> str:
+    return "once" if tries == 1 else f"{tries} tries"
+
+
 @check("P-07", timed=True, sends="probe")
 def second_request_answered(ctx: Context) -> list[Result]:
     probe = ctx.probe
@@ -56,13 +60,12 @@ def second_request_answered(ctx: Context) -> list[Result]:
     if probe.second is None and probe.first.status == 200:
         ended = probe.first_open_until or 0.0  # a short stream, or one a busy machine read late
         return inconclusive("P-07", f"the probe's stream ended after {ended:.2f} s, before a second "
-                                    "request could be sent")
+                                    f"request could be sent ({_tries(probe.tries)})")
     if probe.second is None:
         return skipped("P-07", f"the probe's own stream was not answered 200 "
                                f"({probe.first.status or probe.first.end.value}): nothing was probed")
     second, waited_until = probe.second, probe.sent_at + PROBE_SECONDS
-    answered_at = probe.sent_at + second.t_headers if second.t_headers is not None else None
-    open_until = probe.first_open_until
+    answered_at, open_until = probe.answered_at, probe.first_open_until
     if answered_at is not None and (open_until is None or answered_at <= open_until):
         return passed("P-07", f"a second request was answered {second.t_headers * 1000:.0f} ms after it was "
                               "sent, while a stream was open")
@@ -81,7 +84,7 @@ def second_request_answered(ctx: Context) -> list[Result]:
                            "enough workers or threads (gunicorn -k gevent, --threads N); a sync worker "
                            "is held for the whole stream.")]
     return inconclusive("P-07", f"the stream ended after {open_until or 0:.2f} s, before a second request "
-                                "had waited long enough to tell")
+                                f"had waited long enough to tell ({_tries(probe.tries)})")
 
 
 @check("P-03", needs=STREAM)
