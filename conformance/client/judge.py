@@ -416,21 +416,20 @@ def judges_ending(case: Case) -> bool:
     return expect.requests is not None or expect.error or case.profile != "generic"
 
 
-def _with_crash(case: Case, reported: list[Finding], ending: list[Finding]) -> list[Finding]:
+def _with_crash(reported: list[Finding], ending: list[Finding]) -> list[Finding]:
     """The findings of a run, ordered so that when the client crashed does not decide the verdict.
 
-    A crash is an error only while it explains what is missing. A wrong event or request is a
-    fact that came before it: the failure, with the crash after it (requests-sse reported a NUL
-    id and then crashed sending it back, before or after the run ended depending on the load).
-    A crash after every event the case expects, in a case that does not judge how the client
-    ends, is not this case's finding (a reconnect crash has its own cases, e.g. RC-008)."""
+    A crash is an error while what the client reported is right so far. A wrong event or request
+    is a fact that came before it: the failure, with the crash named after it (requests-sse
+    reported a NUL id and then crashed sending it back: error or fail by which one the run saw
+    first, on a busy machine). A crash after every expected event stays an error: it can be the
+    case's own subject (requests-sse keeps RT-021's retry: -5 and crashes sleeping it at the
+    reconnect; the legacy sseclient crashes parsing RT-018's unterminated retry line at EOF)."""
     crash = [f for f in ending if f.error]
     if not crash:
         return reported + ending
     if any(not f.provisional and not f.late for f in reported):
         return reported + [replace(f, error=False) for f in crash]
-    if not reported and not judges_ending(case):
-        return []
     return crash
 
 
@@ -460,7 +459,7 @@ def judge_run(
         findings = ending
     else:
         reported = _payload_findings(case, observation) + _request_findings(case, requests, total)
-        findings = _with_crash(case, reported, ending)
+        findings = _with_crash(reported, ending)
     results = results_for(
         case,
         chunking,
@@ -469,9 +468,6 @@ def judge_run(
         evidence=_evidence(case, chunking),
         fix=lambda c, k: _fix(c, k, findings),
     )
-    if observation.raised and not findings:
-        for result in results:  # raised after everything the case judges: kept, not judged
-            result.extra["then_raised"] = observation.raised
     if findings:
         actual = client_actual(observation, len(requests) if total is None else total)
         for result in results:

@@ -336,13 +336,6 @@ def noisy_crashing_client(url: str, **options: object) -> Iterator[dict[str, str
     yield from good_client(url, **options)
 
 
-def crashing_after_everything_client(url: str, **options: object) -> Iterator[dict[str, str]]:
-    """Every event right, then a crash at the end of the body (as requests-sse crashes sending a
-    Last-Event-ID it cannot encode): not the finding of a case that only judges the events."""
-    yield from good_client(url, **options)
-    raise ZeroDivisionError("crashed at the end")
-
-
 def garbage_client(url: str, **options: object) -> Iterator[object]:
     yield 42
 
