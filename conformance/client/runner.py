@@ -254,6 +254,13 @@ class ClientRun:
     def capabilities(self) -> frozenset[str]:
         return self.extra_capabilities | self.target.capabilities
 
+    @property
+    def comes_back(self) -> bool:
+        """Does the client reconnect within ms of a stream's end? It takes the suite's short
+        initial reconnection time (a browser keeps its own 3 s, see ``takes_initial_retry``)."""
+        takes = getattr(self.target, "takes_initial_retry", True)
+        return {"reconnect", "retry"} <= self.capabilities and takes
+
     async def open(self) -> None:
         """Start the target's processes (workers, adapters) once, before the first item."""
         if not self._opened:
@@ -289,7 +296,8 @@ class ClientRun:
         slot = self.server.add_slot(case, item.chunking, bounds.variant)
         url = self.server.url(slot.path)
         invocation = invocation_for(case, url, self.capabilities)
-        watch = CaseWatch(case, slot, invocation, bounds, reconnects="reconnect" in self.capabilities)
+        watch = CaseWatch(case, slot, invocation, bounds, reconnects="reconnect" in self.capabilities,
+                          comes_back=self.comes_back)
         if bounds.idle is not None:
             asyncio.get_running_loop().call_soon(watch.check)  # idle from the start counts too
         try:
@@ -459,7 +467,14 @@ class CaseWatch(Watch):
     """
 
     def __init__(
-        self, case: Case, slot: Slot, invocation: Invocation, bounds: Bounds, *, reconnects: bool = False
+        self,
+        case: Case,
+        slot: Slot,
+        invocation: Invocation,
+        bounds: Bounds,
+        *,
+        reconnects: bool = False,
+        comes_back: bool = False,
     ) -> None:
         super().__init__()
         # A client that reconnects shows it has processed the end of a stream by coming back
@@ -491,6 +506,11 @@ class CaseWatch(Watch):
         self._closed_client = False
         self.judges_ending = judges_ending(case)
         self.ends_mid_event = ends_mid_event(case)  # then an extra event may come after the last
+        # A client that reconnects at once shows how it processed the end by coming back (204)
+        # or by crashing on the way: wait for that, not a settle window the crash then raced
+        # (requests-sse crashed 0.4 s after ID-011's event, sending its id back: error quiet,
+        # pass busy).
+        self.awaits_comeback = comes_back and _ends(case)
         # A report larger than a pipe's buffer can still be on its way when the client's next
         # request comes: eventsource v2 reconnected while its 10 MiB event was still being
         # written, the 204 ended the run and DA-017 failed on a busy machine only.
@@ -585,7 +605,7 @@ class CaseWatch(Watch):
         # Where the stream ends mid-event, the extra event a wrong client dispatches comes only
         # once it has processed the end: wait for that (it returns, or reconnects and gets the
         # 204 above); a stop while it is silent rests on time (see ``rests_on_time``).
-        done = covered and not self.ends_mid_event
+        done = covered and not self.ends_mid_event and not self.awaits_comeback
         wait = self.settle if done else max(self.quiet, self.reconnect_wait)
         now = time.monotonic()
         # a request is a sign of life too (a client back for more while its report is on its way)

@@ -197,6 +197,7 @@ class BrowserTarget:
         self.name = name
         self.func = self.observe
         self.capabilities = CAPABILITIES
+        self.takes_initial_retry = False  # Chromium keeps its own reconnection time (3 s)
 
     async def observe(
         self,

@@ -105,6 +105,17 @@ def _resume_headers(parser: EventParser, forget_id: bool) -> dict[str, bytes]:
 reconnecting_client.capabilities = ("reconnect", "retry", "close")  # type: ignore[attr-defined]
 
 
+def crashing_on_comeback_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Right events, then a crash 0.5 s later, on the way back (as requests-sse raised sending a
+    Last-Event-ID it cannot encode, after ID-011's retry): the crash must be seen, every time."""
+    yield from good_client(url, **options)
+    time.sleep(0.5)
+    raise UnicodeEncodeError("latin-1", "\u2026", 0, 1, "ordinal not in range(256)")
+
+
+crashing_on_comeback_client.capabilities = ("reconnect", "retry")  # type: ignore[attr-defined]
+
+
 def forgets_last_event_id(url: str, **options: object) -> Iterator[dict[str, str]]:
     return reconnecting_client(url, forget_id=True, **options)
 

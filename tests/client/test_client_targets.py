@@ -70,6 +70,13 @@ def test_a_wrong_event_before_a_crash_is_the_failure_and_the_crash_is_named_afte
     assert message.startswith("event #1 differs in data") and "ZeroDivisionError" in message
 
 
+def test_a_crash_on_the_way_back_is_seen_however_long_after_the_events_it_comes():
+    # The settle window after the last event (0.15 s) raced such a crash: error or pass by load.
+    report = run_client_suite(nc.crashing_on_comeback_client, pattern="LE-00[12]", chunkings=["whole"])
+    assert {r.outcome for r in report.results} == {Outcome.ERROR}
+    assert all("UnicodeEncodeError" in r.message for r in report.results)
+
+
 def test_a_client_reporting_non_events_is_an_error():
     report = run_client_suite(nc.garbage_client, pattern="LE-001", chunkings=["whole"])
     assert {r.outcome for r in report.results} == {Outcome.ERROR}
