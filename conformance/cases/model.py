@@ -181,8 +181,8 @@ class Connection:
     def refused(self) -> bool:
         """Must a client refuse this response (a status other than 200, N-04; a type other
         than text/event-stream, N-03) rather than read its body as a stream?"""
-        types = [v for k, v in self.headers.items() if k.lower() == "content-type"]
-        essence = types[0].split(";")[0].strip().lower() if types else ""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        essence = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         return self.status != 200 or essence != "text/event-stream"
 
     @functools.cached_property

@@ -51,12 +51,6 @@ class Simulation:
         return len(self.sent_last_event_ids)
 
 
-def _essence_ok(connection: Connection) -> bool:
-    headers = {name.lower(): value for name, value in connection.headers.items()}
-    essence = headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    return essence == "text/event-stream"
-
-
 def _location(connection: Connection) -> str:
     return next((v for k, v in connection.headers.items() if k.lower() == "location"), "")
 
@@ -87,7 +81,7 @@ def simulate(case: Case, chunking: Chunking) -> Simulation:
             continue
         if connection.status in REDIRECTS and _location(connection):
             continue
-        if connection.status != 200 or not _essence_ok(connection):
+        if connection.refused:
             sim.error = True
             notify("error")  # fail
             break
