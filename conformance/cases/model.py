@@ -9,11 +9,14 @@ event costs a few bytes of JSON.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.sse import Event, EventParser
+
+RETRY_NAME = re.compile(rb"retry(?=[:\r\n]|\Z)")  # the field name, at a line's start or not
 
 __all__ = [
     "DEFAULT_HEADERS",
@@ -172,6 +175,13 @@ class Connection:
     def body_length(self) -> int:
         """How many body bytes this connection sends (the runner sizes bounds by it)."""
         return sum(len(step.data) for step in self.stream if isinstance(step, Send))
+
+    @functools.cached_property
+    def sets_retry(self) -> bool:
+        """Does the body carry a ``retry`` field, valid or not? Then a client that reconnects
+        waits what it parsed there before coming back (cached: the runner asks per attempt)."""
+        body = self.body_bytes()
+        return any(m.start() == 0 or body[m.start() - 1] in b"\r\n" for m in RETRY_NAME.finditer(body))
 
     @property
     def ends_held_open(self) -> bool:

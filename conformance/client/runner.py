@@ -35,6 +35,7 @@ from .judge import (
     DEFAULT_CHUNKING_RULE,
     Finding,
     Judgement,
+    end_left_to_whole,
     judge_run,
     judges_ending,
     results_for,
@@ -261,6 +262,16 @@ class ClientRun:
         takes = getattr(self.target, "takes_initial_retry", True)
         return {"reconnect", "retry"} <= self.capabilities and takes
 
+    def runs_long(self, item: Item) -> bool:
+        """Will ``item`` take seconds, not ms? A large body (a fresh process, megabytes to
+        parse), or a client followed until it comes back after waiting a ``retry`` the stream
+        set (RT-001's 3 s)."""
+        case = item.case
+        if needs_fresh_process(case):
+            return True
+        followed = self.comes_back and _ends(case) and not end_left_to_whole(case, item.chunking)
+        return followed and any(connection.sets_retry for connection in case.connections)
+
     async def open(self) -> None:
         """Start the target's processes (workers, adapters) once, before the first item."""
         if not self._opened:
@@ -296,8 +307,9 @@ class ClientRun:
         slot = self.server.add_slot(case, item.chunking, bounds.variant)
         url = self.server.url(slot.path)
         invocation = invocation_for(case, url, self.capabilities)
+        comes_back = self.comes_back and not end_left_to_whole(case, item.chunking)
         watch = CaseWatch(case, slot, invocation, bounds, reconnects="reconnect" in self.capabilities,
-                          comes_back=self.comes_back)
+                          comes_back=comes_back)
         if bounds.idle is not None:
             asyncio.get_running_loop().call_soon(watch.check)  # idle from the start counts too
         try:
@@ -391,7 +403,13 @@ class ClientRun:
 
         try:
             await self.open()
-            grouped = await asyncio.gather(*(one(index, item) for index, item in enumerate(items)))
+            # Long items first, so their waits overlap the many short ones instead of trailing
+            # them; results stay in plan order.
+            order = sorted(range(len(items)), key=lambda index: not self.runs_long(items[index]))
+            started = await asyncio.gather(*(one(index, items[index]) for index in order))
+            grouped = [[] for _ in items]
+            for index, results in zip(order, started, strict=True):
+                grouped[index] = results
             if retry:
                 # One turn alone for all of them: a turn starts once every attempt on the machine
                 # has ended (a large case's can take a minute), so a turn per item cost that wait

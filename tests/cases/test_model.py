@@ -94,3 +94,18 @@ def test_a_broken_file_is_reported_with_its_path_and_place(tmp_path):
     bad.write_text("{")
     with pytest.raises(CaseFileError, match="not valid JSON"):
         load_case_file(bad)
+
+
+@pytest.mark.parametrize(
+    ("text", "sets"),
+    [
+        ("retry: 10\n\n", True),
+        ("data: x\r\nretry\r\n", True),  # a retry field without a value is still the field
+        ("data: x\rretry:1000x", True),  # a bogus value too, and at EOF
+        ("data: retry: 10\n\n", False),  # inside a value
+        ("retryx: 10\n\n", False),  # another field's name
+        (":retry: 10\n\n", False),  # a comment
+    ],
+)
+def test_a_connection_sets_retry_only_with_a_line_whose_field_is_retry(text, sets):
+    assert Connection.from_json({"stream": [{"text": text}]}).sets_retry is sets

@@ -11,7 +11,13 @@ import pytest
 from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
 from conformance.client.caseserver import RecordedRequest
-from conformance.client.judge import CHUNKING_FIXES, FIXES, judge_run, reconnect_delay_findings
+from conformance.client.judge import (
+    CHUNKING_FIXES,
+    FIXES,
+    end_left_to_whole,
+    judge_run,
+    reconnect_delay_findings,
+)
 from conformance.client.observation import Observation
 from conformance.client.runner import Attempt, attribute_chunking_failures, ends_mid_event, rests_on_time
 from conformance.results import Outcome
@@ -247,6 +253,26 @@ def test_a_crash_after_every_expected_event_is_still_an_error():
     crashed = Observation(events=expected(c), raised="ValueError: sleep length must be non-negative",
                           ended_by="raised")
     assert {r.outcome for r in judge_run(c, WHOLE, crashed, request()).results} == {Outcome.ERROR}
+
+
+def test_a_split_of_a_stream_that_sets_retry_leaves_a_crash_after_every_event_to_the_whole_run():
+    c = case("RT-021")  # the client waits 777 ms before it comes back: followed once, in whole
+    crash = "ValueError: sleep length must be non-negative"
+    split = chunking("random-2")
+    assert end_left_to_whole(c, split) and not end_left_to_whole(c, WHOLE)
+    after = Observation(events=expected(c), raised=crash, ended_by="raised")
+    returned = Observation(events=expected(c), ended_by="enough")  # the split run stopped before it
+    for seen in (after, returned):  # whether the split run saw the crash or not: the same verdict
+        assert {r.outcome for r in judge_run(c, split, seen, request()).results} == {Outcome.PASS}
+    assert {r.outcome for r in judge_run(c, WHOLE, after, request()).results} == {Outcome.ERROR}
+    before = Observation(events=expected(c)[:1], raised=crash, ended_by="raised")  # instead of an event
+    assert {r.outcome for r in judge_run(c, split, before, request()).results} == {Outcome.ERROR}
+
+
+def test_only_streams_that_set_retry_leave_their_end_to_the_whole_run():
+    for case_id, left in (("RT-001", True), ("RT-004", True), ("ID-011", True), ("EN-001", False),
+                          ("DA-013", False), ("RC-012", False)):  # RC-012 judges how the client ends
+        assert end_left_to_whole(case(case_id), chunking("1-byte")) is left, case_id
 
 
 def test_a_crash_is_judged_where_the_case_judges_how_the_client_ends():
