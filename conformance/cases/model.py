@@ -152,16 +152,21 @@ class Connection:
 
     def runs(self) -> list[bytes | Action]:
         """The stream with consecutive Sends joined: byte runs and actions, in order."""
-        out: list[bytes | Action] = []
+        return list(self._runs)
+
+    @functools.cached_property
+    def _runs(self) -> tuple[bytes | Action, ...]:
+        # joined once: the case server plans every request from it, and a body can be 14 MB
+        out: list[list[bytes] | Action] = []
         for step in self.stream:
             if isinstance(step, Send):
-                if out and isinstance(out[-1], bytes):
-                    out[-1] += step.data
+                if out and isinstance(out[-1], list):
+                    out[-1].append(step.data)
                 else:
-                    out.append(step.data)
+                    out.append([step.data])
             else:
                 out.append(step)
-        return out
+        return tuple(b"".join(run) if isinstance(run, list) else run for run in out)
 
     def byte_runs(self) -> list[bytes]:
         """Only the byte runs (what chunkings split)."""

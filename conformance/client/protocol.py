@@ -367,21 +367,37 @@ class HarnessPool:
         self.limits = limits
         self.harnesses: list[Harness] = []
         self.implementation: dict[str, Any] = {}
-        self._starting = asyncio.Lock()
+        self._starting = 0  # processes being started for the pool
+        self._started = asyncio.Event()  # set (and replaced) each time one of them is ready
 
     async def acquire(self) -> Harness:
-        """A ready harness for one more run (started on demand)."""
-        async with self._starting:
-            for harness in [h for h in self.harnesses if not h.healthy and not h.in_flight]:
+        """A ready harness for one more run: an idle one; else a new one while the pool has
+        room; else the least busy. Processes start side by side: a start is mostly the
+        interpreter importing, and one at a time held the first runs of 16 workers for 3 s."""
+        while True:
+            retired = [h for h in self.harnesses if not h.healthy and not h.in_flight]
+            for harness in retired:
                 self.harnesses.remove(harness)
+            for harness in retired:
                 await harness.stop()
             healthy = [h for h in self.harnesses if h.healthy]
             idle = [h for h in healthy if not h.in_flight]
-            if idle or len(healthy) >= self.size:
-                return min(idle or healthy, key=lambda h: h.in_flight)
+            if idle:
+                return idle[0]  # no await before the caller's run registers on it
+            if len(healthy) + self._starting < self.size:
+                break
+            if healthy:
+                return min(healthy, key=lambda h: h.in_flight)
+            await self._started.wait()  # every process of the pool is still starting
+        self._starting += 1
+        try:
             harness = await self.start_one()
-            self.harnesses.append(harness)
-            return harness
+        finally:
+            self._starting -= 1
+            self._started.set()
+            self._started = asyncio.Event()
+        self.harnesses.append(harness)
+        return harness
 
     async def start_one(self) -> Harness:
         """A new process of this pool's adapter, outside the pool: for a run that must find a

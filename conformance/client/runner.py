@@ -63,6 +63,8 @@ SETTLE = 0.15  # after the last body ends, how long extra events may still show 
 QUIET = 1.0  # after the last body ends, how long a client that owes events may stay silent
 BUSY = 0.01  # a client using at least this share of a CPU while silent is still working (an idle
 # one blocked on a socket uses none; a starved one on a loaded machine still gets a few percent)
+GUESSED_RETRY_MS = 1000  # a stream's retry the case does not state (start order only)
+LARGE_BODY_WAIT = 0.5  # seconds a large body is guessed to add (start order only)
 FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take one
 ALONE_SCALE = 4.0  # a verdict resting on time is confirmed alone, with bounds this much longer
 IDLE_ALONE = 12.0  # alone, a client idle this long while it owes a request has hung: longer than a
@@ -262,15 +264,21 @@ class ClientRun:
         takes = getattr(self.target, "takes_initial_retry", True)
         return {"reconnect", "retry"} <= self.capabilities and takes
 
-    def runs_long(self, item: Item) -> bool:
-        """Will ``item`` take seconds, not ms? A large body (a fresh process, megabytes to
-        parse), or a client followed until it comes back after waiting a ``retry`` the stream
-        set (RT-001's 3 s)."""
+    def expected_wait(self, item: Item) -> float:
+        """Seconds ``item`` should wait beyond the usual few ms, so the longest start first and
+        their waits overlap the many short items instead of trailing them (only the order of
+        starts; results keep plan order): the ``retry`` a reconnecting client waits out where
+        the run waits for its comeback (RT-001's 3 s), then a large body (megabytes to parse,
+        on the CPU the others need)."""
         case = item.case
-        if needs_fresh_process(case):
-            return True
         followed = self.comes_back and _ends(case) and not end_left_to_whole(case, item.chunking)
-        return followed and any(connection.sets_retry for connection in case.connections)
+        waits_retry = (
+            "reconnect" in self.capabilities
+            and any(connection.sets_retry for connection in case.connections)
+            and (followed or judges_ending(case) or ends_mid_event(case))
+        )
+        retry = (case.expect.retry or GUESSED_RETRY_MS) / 1000 if waits_retry else 0.0
+        return retry + (LARGE_BODY_WAIT if needs_fresh_process(case) else 0.0)
 
     async def open(self) -> None:
         """Start the target's processes (workers, adapters) once, before the first item."""
@@ -405,7 +413,7 @@ class ClientRun:
             await self.open()
             # Long items first, so their waits overlap the many short ones instead of trailing
             # them; results stay in plan order.
-            order = sorted(range(len(items)), key=lambda index: not self.runs_long(items[index]))
+            order = sorted(range(len(items)), key=lambda index: -self.expected_wait(items[index]))
             started = await asyncio.gather(*(one(index, items[index]) for index in order))
             grouped = [[] for _ in items]
             for index, results in zip(order, started, strict=True):

@@ -39,3 +39,14 @@ def test_a_reference_client_passes(target, chunkings):
     assert not bad, bad[:5]
     ran = {r.case for r in report.results if r.outcome is Outcome.PASS}
     assert any(case.startswith("RC-") for case in ran), "the reconnection cases must run, not skip"
+
+
+def test_results_keep_plan_order_when_the_items_that_wait_start_first():
+    from conformance.client.runner import plan_items, run_client_suite
+
+    # RT-001 whole waits out its 3 s retry and starts first; the report still reads in plan order
+    pattern, chunkings = "RT-00[1-3]", ["whole", "1-byte"]
+    report = run_client_suite(httpx_client.conformance_target, pattern=pattern, chunkings=chunkings)
+    planned = [(i.case.id, i.chunking.name) for i in plan_items(pattern=pattern, chunkings=chunkings)]
+    assert list(dict.fromkeys((r.case, r.chunking) for r in report.results)) == planned  # a result per rule
+    assert {r.outcome for r in report.results} == {Outcome.PASS}

@@ -324,3 +324,18 @@ def test_a_client_over_its_cpu_budget_alone_is_slow_not_misparsing():
     slow = by_rule["P-10"]
     assert slow.outcome is Outcome.WARN and slow.level == "should" and "linear time" in slow.fix
     assert not judgement.provisional  # alone already, and judged on CPU time: nothing to confirm
+
+
+def test_items_that_wait_start_first_the_longest_wait_first():
+    from conformance.client.runner import ClientRun, Item
+
+    run = ClientRun("reference_clients.httpx_client:conformance_target")  # reconnects, takes retry
+    wait = {
+        (case_id, name): run.expected_wait(Item(case(case_id), chunking(name)))
+        for case_id, name in (("RT-001", "whole"), ("RT-001", "1-byte"), ("RT-003", "whole"),
+                              ("DA-013", "whole"), ("EN-001", "whole"))
+    }
+    assert wait[("RT-001", "whole")] == 3.0  # followed until it comes back after its retry
+    assert wait[("RT-001", "1-byte")] == 0.0  # a split leaves that to the whole run
+    assert wait[("RT-001", "whole")] > wait[("RT-003", "whole")] > wait[("DA-013", "whole")] > 0
+    assert wait[("EN-001", "whole")] == 0.0

@@ -255,3 +255,33 @@ def test_a_lost_run_is_confirmed_alone():
     judgement = judge_run(item.case, item.chunking, observation, [])
     assert observation.lost and rests_on_time(judgement, observation)
     assert all(r.outcome is not Outcome.PASS for r in judgement.results)
+
+
+def test_a_pools_processes_start_side_by_side(tmp_path):
+    # Each adapter answers ready only once all three have started: started one at a time (the
+    # first run of a 16-worker pool waited 3 s), the first would never be ready.
+    from conformance.client.protocol import HarnessPool
+
+    script = (
+        "import json, os, pathlib, sys, time\n"
+        f"d = pathlib.Path({str(tmp_path)!r})\n"
+        "(d / str(os.getpid())).touch()\n"
+        "sys.stdin.readline()\n"
+        "deadline = time.monotonic() + 5\n"
+        "while len(list(d.iterdir())) < 3 and time.monotonic() < deadline: time.sleep(0.01)\n"
+        "ready = len(list(d.iterdir())) >= 3\n"
+        "print(json.dumps({'ready': ready, 'protocol': 1, 'implementation': {'name': 'x'}}), flush=True)\n"
+        "sys.stdin.readline()\n"
+    )
+    pool = HarnessPool([sys.executable, "-c", script], size=3)
+
+    async def main():
+        try:
+            return await asyncio.gather(*(pool.acquire() for _ in range(3)), return_exceptions=True)
+        finally:
+            await pool.close()
+
+    harnesses = asyncio.run(main())
+    assert not [h for h in harnesses if isinstance(h, BaseException)]
+    assert len({h.pid for h in harnesses}) == 3
+    assert len(list(tmp_path.iterdir())) == 3
