@@ -21,7 +21,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["cpu_seconds", "kill_group", "reaping_on_signals", "spawn", "tracked"]
+__all__ = ["cpu_seconds", "kill_group", "reaping_on_signals", "spawn", "track", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _live: set[int] = set()  # process group ids still to be killed
@@ -44,7 +44,13 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
         return None
 
 
-async def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False) -> Any:
+async def spawn(
+    argv: Sequence[str],
+    *,
+    env: dict[str, str] | None = None,
+    stdin: bool = False,
+    pass_fds: Sequence[int] = (),
+) -> Any:
     """Start ``argv`` in a new process group (pipes for stdout and stderr) and track it."""
     proc = await asyncio.create_subprocess_exec(
         *argv,
@@ -54,10 +60,17 @@ async def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, stdin
         env=env,
         start_new_session=True,
         limit=1 << 16,
+        pass_fds=tuple(pass_fds),
     )
-    with _lock:
-        _live.add(proc.pid)
+    track(proc.pid)
     return proc
+
+
+def track(pid: int) -> None:
+    """Kill the process group ``pid`` leads when the suite exits, unless reaped before (a
+    worker forked by the fork server leads a group of its own too)."""
+    with _lock:
+        _live.add(pid)
 
 
 def kill_group(pid: int) -> None:

@@ -32,7 +32,7 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,9 @@ _REPORT_KEYS = {
 }
 
 
+Starter = Callable[[], Awaitable[Any]]  # a process with the parts of asyncio's Process we use
+
+
 class HarnessError(Exception):
     """The adapter could not be started or broke the protocol before it was ready."""
 
@@ -81,11 +84,17 @@ class Harness:
     """One adapter process and the runs in flight on it."""
 
     def __init__(
-        self, argv: Sequence[str], *, env: dict[str, str] | None = None, limits: Limits = DEFAULT_LIMITS
+        self,
+        argv: Sequence[str],
+        *,
+        env: dict[str, str] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+        starter: Starter | None = None,
     ):
         self.argv = list(argv)
         self.env = env
         self.limits = limits
+        self.starter = starter  # starts the process another way than ``argv`` (a fork server)
         self.proc: Any = None
         self.implementation: dict[str, Any] = {}
         self.runs: dict[int, _Run] = {}
@@ -118,7 +127,10 @@ class Harness:
     async def start(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         """Start the process and wait for its ``ready``; the implementation it announced."""
         try:
-            self.proc = await spawn(self.argv, env=self.env, stdin=True)
+            if self.starter is not None:
+                self.proc = await self.starter()
+            else:
+                self.proc = await spawn(self.argv, env=self.env, stdin=True)
         except OSError as error:
             raise HarnessError(f"cannot start {' '.join(self.argv)!r}: {error}") from None
         self._ready = asyncio.get_running_loop().create_future()
@@ -360,8 +372,10 @@ class HarnessPool:
         size: int,
         env: dict[str, str] | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        starter: Starter | None = None,
     ) -> None:
         self.argv = list(argv)
+        self.starter = starter
         self.size = max(1, size)
         self.env = env
         self.limits = limits
@@ -402,7 +416,7 @@ class HarnessPool:
     async def start_one(self) -> Harness:
         """A new process of this pool's adapter, outside the pool: for a run that must find a
         process in the state a start leaves it (its caller stops it)."""
-        harness = Harness(self.argv, env=self.env, limits=self.limits)
+        harness = Harness(self.argv, env=self.env, limits=self.limits, starter=self.starter)
         self.implementation = await harness.start()
         return harness
 

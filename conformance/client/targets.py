@@ -33,6 +33,7 @@ from typing import Any
 from ..imports import SpecError, import_spec
 from .collect import LineTooLong, bounded_lines, collect
 from .drive import Drive, Stop
+from .forkserver import ForkServer
 from .observation import (
     DEFAULT_LIMITS,
     Invocation,
@@ -43,7 +44,7 @@ from .observation import (
     to_event,
 )
 from .processes import cpu_seconds, kill_group, spawn
-from .protocol import Harness, HarnessError, HarnessPool, python_worker_argv, python_worker_env
+from .protocol import Harness, HarnessError, HarnessPool, Starter, python_worker_argv, python_worker_env
 
 __all__ = [
     "PROFILES",
@@ -139,12 +140,17 @@ class _Pooled:
         """The adapter's argv and environment; None runs without a pool."""
         raise NotImplementedError
 
+    async def pool_starter(self) -> Starter | None:
+        """How the pool starts a process other than by its argv (None: by its argv)."""
+        return None
+
     async def open(self, concurrency: int) -> None:
         """Start the first process and learn the capabilities it announces (before planning)."""
         command = self.pool_command()
         if command is None or self.pool is not None:
             return
-        pool = HarnessPool(command[0], size=self.pool_size(concurrency), env=command[1], limits=self.limits)
+        size, starter = self.pool_size(concurrency), await self.pool_starter()
+        pool = HarnessPool(command[0], size=size, env=command[1], limits=self.limits, starter=starter)
         try:
             await pool.acquire()
         except HarnessError as error:
@@ -237,6 +243,7 @@ class PythonTarget(_Pooled):
         self.capabilities = frozenset(getattr(func, "capabilities", ()) or ())
         self.spec = importable_name(func, name) if isolate else None
         self.pool: HarnessPool | None = None
+        self.forks: ForkServer | None = None
 
     def __repr__(self) -> str:
         return f"PythonTarget({self.name!r})"
@@ -249,6 +256,24 @@ class PythonTarget(_Pooled):
         if self.spec is None:
             return None
         return python_worker_argv(self.spec), python_worker_env()
+
+    async def pool_starter(self) -> Starter | None:
+        """Workers forked from a server that imported them once (see :mod:`.forkserver`);
+        started as processes where it cannot fork them."""
+        command = self.pool_command()
+        if command is None or os.environ.get("SSE_CONFORMANCE_NO_FORK"):
+            return None
+        self.forks = ForkServer(self.spec or "", env=command[1])
+        if not await self.forks.start():
+            self.forks = None
+            return None
+        return self.forks.spawn
+
+    async def aclose(self) -> None:
+        await super().aclose()
+        if self.forks is not None:
+            await self.forks.stop()
+            self.forks = None
 
     def pool_size(self, concurrency: int) -> int:
         """One worker process per run at once: runs sharing a process share its GIL, and a
