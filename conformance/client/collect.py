@@ -32,10 +32,13 @@ class LineTooLong(Exception):
         self.head = head
 
 
-async def bounded_lines(reader: asyncio.StreamReader, max_line: int) -> AsyncIterator[bytes | LineTooLong]:
+async def bounded_lines(
+    reader: asyncio.StreamReader, max_line: int, on_partial: Callable[[], None] | None = None
+) -> AsyncIterator[bytes | LineTooLong]:
     """The lines of ``reader`` (without their LF). A line that passes ``max_line`` is yielded
     as a :class:`LineTooLong` at once and the rest of it skipped, so memory stays within
-    ``max_line`` plus one read however long the line is."""
+    ``max_line`` plus one read however long the line is. ``on_partial`` is called when a read
+    leaves a line unfinished: a report is on its way (a 10 MiB event arrives in pieces)."""
     pending = bytearray()
     skipping = False
     while True:
@@ -55,6 +58,8 @@ async def bounded_lines(reader: asyncio.StreamReader, max_line: int) -> AsyncIte
             elif not skipping:
                 pending += piece
             if end < 0:
+                if piece and on_partial is not None:
+                    on_partial()
                 break
             if not skipping:
                 yield bytes(pending)

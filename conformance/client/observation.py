@@ -182,6 +182,8 @@ class Watch:
         self.reason = ""  # why stop was set: "enough", "quiet", "idle" or "retrying" (of ENDINGS)
         self.cpu: Callable[[], float | None] = lambda: None
         self.close_client: Callable[[], Any] = lambda: None  # the target's way to say "close"
+        # when the bytes of a report still unfinished last arrived (monotonic; 0: none)
+        self.receiving: Callable[[], float] = lambda: 0.0
 
     def seen(self, observation: Observation) -> None:
         """Called after each report (the base watches nothing)."""

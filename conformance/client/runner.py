@@ -635,7 +635,7 @@ class CaseWatch(Watch):
         wait = self.settle if done else max(self.quiet, self.reconnect_wait)
         now = time.monotonic()
         # a request is a sign of life too (a client back for more while its report is on its way)
-        since = max(sent, self.last_progress, *(r.received for r in self.slot.requests))
+        since = max(sent, self.last_progress, self.receiving(), *(r.received for r in self.slot.requests))
         # A client still using CPU is not done: it may still owe an event (a large one it is
         # parsing) or, where the stream ended mid-event, an extra one it dispatches at the end.
         cpu_aware = not covered or self.ends_mid_event
@@ -669,7 +669,7 @@ class CaseWatch(Watch):
         idle window: alone, nothing else can be holding it back."""
         now = time.monotonic()
         activity = [t for r in self.slot.requests for t in (r.received, r.sent, r.ended) if t is not None]
-        since = max(self.created, self.last_progress, *activity)
+        since = max(self.created, self.last_progress, self.receiving(), *activity)
         if self._busy_mark is None:
             self._still_working(now)  # a baseline, as above
         window = self._idle_window()

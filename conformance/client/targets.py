@@ -26,6 +26,7 @@ import os
 import shlex
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -107,6 +108,7 @@ async def _observe_with(
     start_cpu = harness.cpu(seq)
     if watch is not None:
         watch.cpu = lambda: harness.cpu(seq)
+        watch.receiving = lambda: harness.partial_at  # of any run on it: the adapter is writing
         watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
     try:
         limits = harness.limits
@@ -433,11 +435,13 @@ class CommandTarget:
             raise TargetError(f"cannot start {self.command!r}: {error}") from None
         stderr = bytearray()
         stderr_task = asyncio.ensure_future(_tail(proc.stderr, stderr))
+        partial = [0.0]  # when bytes of an unfinished line last came
         if watch is not None:
             watch.cpu = lambda: cpu_seconds(proc.pid)
+            watch.receiving = lambda: partial[0]
         try:
             observation = await collect(
-                _command_reports(proc, profile, self.limits),
+                _command_reports(proc, profile, self.limits, partial),
                 profile=profile,
                 timeout=timeout,
                 watch=watch,
@@ -455,7 +459,9 @@ class CommandTarget:
         return observation
 
 
-async def _command_reports(proc: Any, profile: str, limits: Limits) -> AsyncIterator[tuple[str, Any]]:
+async def _command_reports(
+    proc: Any, profile: str, limits: Limits, partial: list[float]
+) -> AsyncIterator[tuple[str, Any]]:
     """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
     if profile == "openai":
         text = await proc.stdout.read(limits.total_bytes + 1)
@@ -466,7 +472,11 @@ async def _command_reports(proc: Any, profile: str, limits: Limits) -> AsyncIter
         yield "text", decoded[:-1] if decoded.endswith("\n") else decoded
     else:
         total = 0
-        async for line in bounded_lines(proc.stdout, limits.line_bytes):
+
+        def receiving() -> None:
+            partial[0] = time.monotonic()
+
+        async for line in bounded_lines(proc.stdout, limits.line_bytes, receiving):
             if isinstance(line, LineTooLong):
                 yield "broken", f"printed {line}"
                 return

@@ -1,6 +1,7 @@
 """A client "in another language" for the --cmd target: prints one JSON event per line.
 
-Usage: python cmd_client.py URL [garbage|hang|openai|fork|fork-hang|hugeline|notify|notify-silent|late-large].
+Usage: python cmd_client.py URL [garbage|hang|openai|fork|fork-hang|hugeline|notify|notify-silent|late-large|
+slow-line].
 Exits 1 when the connection fails;
 with ``openai`` it prints the assembled text at [DONE] and exits 1 on an error payload; with
 ``notify`` it also prints ``{"open": true}`` once the stream is accepted and ``{"error": true}``
@@ -57,9 +58,26 @@ def late_large(url: str) -> int:
     return 0
 
 
+def slow_line(url: str) -> int:
+    """Reads the stream right, then writes its events' line in six pieces 0.4 s apart: a report
+    that takes longer to arrive than the quiet window, though bytes of it keep coming (a large
+    event written through a pipe on a starved machine)."""
+    parser = EventParser()
+    events = parser.feed(urllib.request.urlopen(url, timeout=10).read())
+    line = "".join(json.dumps(event.as_dict()) + "\n" for event in events)
+    step = -(-len(line) // 6)
+    for start in range(0, len(line), step):
+        sys.stdout.write(line[start : start + step])
+        sys.stdout.flush()
+        time.sleep(0.4)
+    return 0
+
+
 def main(url: str, mode: str) -> int:
     if mode == "late-large":
         return late_large(url)
+    if mode == "slow-line":
+        return slow_line(url)
     if mode == "hang":
         time.sleep(3600)
     if mode.startswith("fork"):
