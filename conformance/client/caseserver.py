@@ -88,6 +88,7 @@ class Slot:
     late: int = 0  # requests after the runner released the slot
     total: int = 0  # requests received before release, kept or not
     variant: str = ""  # a suffix of the URL's last segment: a second run of the same item
+    read_at: float = 0.0  # when the client last read a chunk (monotonic): it is alive, reading
 
     def record(self, request: RecordedRequest) -> int:
         """Keep ``request`` (dropping the oldest unscripted one past the bound); return its index
@@ -295,7 +296,8 @@ class CaseServer:
         for step in steps:
             if isinstance(step, Send):
                 await response.write(step.data)
-                await delivery.after_write()
+                if await delivery.after_write():
+                    slot.read_at = time.monotonic()
             elif isinstance(step, Sleep):
                 await asyncio.sleep(step.ms / 1000)
             elif isinstance(step, HoldOpen):

@@ -162,10 +162,13 @@ class Delivery:
         self.sock: socket.socket | None = sock
         self.acknowledged = sock is not None  # until the kernel cannot tell: then pace
 
-    async def after_write(self) -> None:
-        if not self.acknowledged or not await self._read_by_peer():
-            self.acknowledged = False
-            await asyncio.sleep(self.pause)
+    async def after_write(self) -> bool:
+        """Wait until the client read what was written; whether it is known to have."""
+        if self.acknowledged and await self._read_by_peer():
+            return True
+        self.acknowledged = False
+        await asyncio.sleep(self.pause)
+        return False
 
     async def _read_by_peer(self) -> bool:
         """Wait until the client consumed every byte written; False if that cannot be told."""

@@ -669,7 +669,10 @@ class CaseWatch(Watch):
         idle window: alone, nothing else can be holding it back."""
         now = time.monotonic()
         activity = [t for r in self.slot.requests for t in (r.received, r.sent, r.ended) if t is not None]
-        since = max(self.created, self.last_progress, self.receiving(), *activity)
+        # a client reading chunk after chunk of a long 1-byte stream is alive, though it uses
+        # next to no CPU and reports nothing before its end (OA-010[1-byte] was cut as idle
+        # after 1 s while 900 bytes were still being delivered, on a busy machine)
+        since = max(self.created, self.last_progress, self.receiving(), self.slot.read_at, *activity)
         if self._busy_mark is None:
             self._still_working(now)  # a baseline, as above
         window = self._idle_window()

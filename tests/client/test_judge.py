@@ -339,3 +339,34 @@ def test_items_that_wait_start_first_the_longest_wait_first():
     assert wait[("RT-001", "1-byte")] == 0.0  # a split leaves that to the whole run
     assert wait[("RT-001", "whole")] > wait[("RT-003", "whole")] > wait[("DA-013", "whole")] > 0
     assert wait[("EN-001", "whole")] == 0.0
+
+
+def test_alone_a_client_reading_chunk_after_chunk_is_not_idle():
+    import asyncio
+    import time
+
+    from conformance.client.caseserver import Slot
+    from conformance.client.observation import Invocation
+    from conformance.client.runner import BUSY_WINDOW, Bounds, CaseWatch
+
+    c = case("OA-010")  # [DONE], then held open: the client reports nothing before it returns
+
+    def stopped(reading: bool) -> str:
+        async def main():
+            slot = Slot(c, chunking("1-byte"))
+            slot.requests.append(RecordedRequest("GET", "/", [], "", received=time.monotonic() - 5))
+            watch = CaseWatch(c, slot, Invocation("http://x/"), Bounds(4.0, 2.0, 0.15, idle=1.0))
+            watch.cpu = lambda: 0.0  # no CPU to speak of: reading one byte at a time
+            watch.check()  # the first look at its CPU is a baseline
+            for _ in range(int(max(BUSY_WINDOW, 1.0) * 15)):  # 1.5 s, past the idle window
+                await asyncio.sleep(0.1)
+                if reading:
+                    slot.read_at = time.monotonic()  # the delivery saw it read a chunk
+            watch.check()
+            watch.close()
+            return watch.reason
+
+        return asyncio.run(main())
+
+    assert stopped(reading=False) == "idle"  # no request, read or report for the idle window
+    assert stopped(reading=True) == ""  # still being delivered: alive
