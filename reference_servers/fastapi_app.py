@@ -88,8 +88,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The FastAPI reference app (any ASGI server; ``running("fastapi")`` uses uvicorn)."""
     settings = Settings.from_env() if settings is None else settings
     stats = StreamStats()
+    # redirect_slashes off: /stream/0/ is a JSON 404 like any other unknown path (as on the
+    # aiohttp server), not a 307 to /stream/0 (the property test found /stream/0%2F)
     app = FastAPI(title="sse-conformance reference server", openapi_url=None, docs_url=None,
-                  redoc_url=None)
+                  redoc_url=None, redirect_slashes=False)
     app.state.stats = stats
     app.add_exception_handler(HTTPException, _json_error)
 
