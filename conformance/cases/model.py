@@ -305,6 +305,11 @@ class Case:
     chunkings: tuple[str, ...] | None = None
     divergences: Mapping[str, Divergence] = field(default_factory=dict)
 
+    @property
+    def sets_retry(self) -> bool:
+        """Does any connection's body carry a ``retry`` field (see ``Connection.sets_retry``)?"""
+        return any(connection.sets_retry for connection in self.connections)
+
     def __str__(self) -> str:
         return f"{self.id} {self.description}"
 

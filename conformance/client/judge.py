@@ -428,7 +428,7 @@ def end_left_to_whole(case: Case, chunking: Chunking) -> bool:
     is not judged there, whether the run saw it (a quiet machine) or not (a busy one)."""
     if chunking.name == "whole" or judges_ending(case):
         return False
-    return any(connection.sets_retry for connection in case.connections)
+    return case.sets_retry
 
 
 def _with_crash(reported: list[Finding], ending: list[Finding]) -> list[Finding]:

@@ -264,6 +264,11 @@ class ClientRun:
         takes = getattr(self.target, "takes_initial_retry", True)
         return {"reconnect", "retry"} <= self.capabilities and takes
 
+    def follows_comeback(self, item: Item) -> bool:
+        """Is a client that comes back followed until it does in this run (not where the case
+        leaves that to its whole run, see ``end_left_to_whole``)?"""
+        return self.comes_back and not end_left_to_whole(item.case, item.chunking)
+
     def expected_wait(self, item: Item) -> float:
         """Seconds ``item`` should wait beyond the usual few ms, so the longest start first and
         their waits overlap the many short items instead of trailing them (only the order of
@@ -271,10 +276,10 @@ class ClientRun:
         the run waits for its comeback (RT-001's 3 s), then a large body (megabytes to parse,
         on the CPU the others need)."""
         case = item.case
-        followed = self.comes_back and _ends(case) and not end_left_to_whole(case, item.chunking)
+        followed = self.follows_comeback(item) and _ends(case)
         waits_retry = (
             "reconnect" in self.capabilities
-            and any(connection.sets_retry for connection in case.connections)
+            and case.sets_retry
             and (followed or judges_ending(case) or ends_mid_event(case))
         )
         retry = (case.expect.retry or GUESSED_RETRY_MS) / 1000 if waits_retry else 0.0
@@ -315,9 +320,8 @@ class ClientRun:
         slot = self.server.add_slot(case, item.chunking, bounds.variant)
         url = self.server.url(slot.path)
         invocation = invocation_for(case, url, self.capabilities)
-        comes_back = self.comes_back and not end_left_to_whole(case, item.chunking)
         watch = CaseWatch(case, slot, invocation, bounds, reconnects="reconnect" in self.capabilities,
-                          comes_back=comes_back)
+                          comes_back=self.follows_comeback(item))
         if bounds.idle is not None:
             asyncio.get_running_loop().call_soon(watch.check)  # idle from the start counts too
         try:
