@@ -271,9 +271,9 @@ class CaseServer:
                 record.sent = record.ended
             slot.notify()
 
-    def _headers(self, connection: Connection, slot: Slot) -> dict[str, str]:
+    def _headers(self, request: web.Request, connection: Connection, slot: Slot) -> dict[str, str]:
         values = {
-            "{url}": self.url(slot.path),
+            "{url}": f"http://{request.host}{slot.path}",  # as the client addressed it: same origin
             "{cross_origin_url}": self.url(slot.path, CROSS_ORIGIN_HOST),
         }
         out = {}
@@ -285,7 +285,7 @@ class CaseServer:
 
     async def _stream(self, request: web.Request, slot: Slot, connection: Connection) -> web.StreamResponse:
         steps = slot.chunking.plan(connection)
-        response = _ExactHeaders(status=connection.status, headers=self._headers(connection, slot),
+        response = _ExactHeaders(status=connection.status, headers=self._headers(request, connection, slot),
                                  with_body=_in_one_piece(connection, steps))
         if any(isinstance(step, Close) for step in connection.stream):
             response.force_close()  # announced (Connection: close), so no client reuses the socket

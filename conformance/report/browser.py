@@ -1,8 +1,11 @@
 """Headless Chromium as ground truth: its ``EventSource`` runs every generic client case.
 
-The case server gets a few extra routes (:class:`Bridge`): the runner page, a job queue and a
-place to post events. :class:`BrowserTarget` is a client-suite target whose ``observe`` hands
-the case URL to the page and waits, so the suite's own runner and judge give the verdicts.
+The case server gets a few extra routes (:class:`Bridge`): the runner page, the frame each job
+runs in, a job queue and a place to post events. Each job runs on a host name of its own
+(``job7.sse-conformance.test``, which Chromium maps to 127.0.0.1), so no case's request can go
+out on a connection another case, the page or a post left open (see ``browser_page``).
+:class:`BrowserTarget` is a client-suite target whose ``observe`` hands the case URL to the page
+and waits, so the suite's own runner and judge give the verdicts.
 
 A browser has no exceptions to raise: when ``EventSource`` gives up (readyState CLOSED) the
 adapter reads the status the case server sent last, and reports a clean stop for 204 and a
@@ -35,12 +38,13 @@ from ..client.caseserver import CaseServer
 from ..client.targets import Invocation, Observation, Watch
 from ..results import Report
 from ..sse import Event
-from .browser_page import PAGE
+from .browser_page import FRAME, PAGE
 from .document import Implementation
 from .versions import command_version
 
 __all__ = ["CHROMIUM_FLAGS", "Bridge", "BrowserTarget", "chromium_path", "chromium_report", "run_browser"]
 
+JOB_DOMAIN = "sse-conformance.test"  # a reserved top-level domain: never resolved outside
 CHROMIUM_FLAGS = (
     "--headless",
     "--no-sandbox",
@@ -52,10 +56,11 @@ CHROMIUM_FLAGS = (
     "--no-first-run",
     "--disable-extensions",
     "--mute-audio",
+    f"--host-resolver-rules=MAP *.{JOB_DOMAIN} 127.0.0.1",  # a host name per job, all on loopback
 )
 PAGE_TIMEOUT = 30.0  # the runner page must ask for work within this many seconds
 POLL = 20.0  # one long-poll waits at most this long
-CONCURRENCY = 3  # HTTP/1.1 allows 6 connections per host: cases + the poll + posts
+CONCURRENCY = 3  # HTTP/1.1 allows 6 connections per host: the poll + the posts of every running job
 CAPABILITIES = frozenset({"reconnect", "retry", "notifications"})
 _NAMES = ("chromium", "chromium-browser", "google-chrome")
 
@@ -117,12 +122,18 @@ class Bridge:
 
     def install(self, app: web.Application) -> None:
         app.router.add_get("/__browser/", self._page)
+        app.router.add_get("/__browser/frame", self._frame)
         app.router.add_get("/__browser/next", self._next)
         app.router.add_post("/__browser/event", self._event)
         app.router.add_post("/__browser/done", self._done)
 
     async def _page(self, request: web.Request) -> web.Response:
         return web.Response(text=PAGE, content_type="text/html")
+
+    async def _frame(self, request: web.Request) -> web.Response:
+        response = web.Response(text=FRAME, content_type="text/html")
+        response.force_close()  # Connection: close, so the case's first request opens a fresh one
+        return response
 
     async def _next(self, request: web.Request) -> web.Response:
         self.page_seen.set()
@@ -223,9 +234,11 @@ class BrowserTarget:
         pending = _Pending(watch)
         self.bridge.pending[job_id] = pending
         single = len(case.connections) <= 1 and (case.expect.requests or 1) <= 1
+        origin = f"http://job{job_id}.{JOB_DOMAIN}:{self.bridge.server.port}"
         job = {
             "id": job_id,
-            "url": invocation.url,
+            "url": origin + path,
+            "frame": origin + "/__browser/frame",
             "types": _listened_types(case),
             "single": single,
             "timeout_ms": int(timeout * 1000),

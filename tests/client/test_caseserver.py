@@ -128,3 +128,22 @@ def test_a_response_is_refused_for_its_status_or_its_type_only():
     assert not refused("LE-001")  # 200 text/event-stream
     assert refused("HT-030") and refused("HT-031")  # 201, 205
     assert refused("HT-024") and refused("HT-023") and refused("HT-026")  # text/plain, none, a typo
+
+
+def test_a_same_origin_redirect_names_the_host_the_request_named():
+    # The browser runs each case on a host name of its own: a {url} redirect must stay on it
+    # (a redirect to 127.0.0.1 would be cross-origin there), and on 127.0.0.1 for everyone else.
+    case = next(c for c in load_cases("generic", "HT-061"))
+
+    async def location(host: str | None) -> tuple[str, str]:
+        async with CaseServer() as server, aiohttp.ClientSession() as session:
+            url = server.add(case, chunking("whole"))
+            headers = {"Host": f"{host}:{server.port}"} if host else {}
+            async with session.get(url, headers=headers, allow_redirects=False) as response:
+                return url, response.headers["Location"]
+
+    url, moved = asyncio.run(location("job7.sse-conformance.test"))
+    port = url.split("/")[2].split(":")[1]
+    assert moved == f"http://job7.sse-conformance.test:{port}/cases/HT-061/whole/redirected"
+    url, moved = asyncio.run(location(None))
+    assert moved == f"{url}/redirected"

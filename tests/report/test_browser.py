@@ -11,6 +11,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from conformance.cases import load_cases
@@ -20,11 +21,8 @@ from conformance.report import browser
 from conformance.sse import Event
 
 # Differences seen on Chromium 156 that the case files do not document yet (requested from the
-# case corpus owner); each is tolerated, with its reason, until the case file says it. RC-012
-# depends on timing: Chromium sometimes reconnects at once after a reset, sometimes waits.
-PENDING: dict[str, str] = {
-    "RC-012": "Chromium retries at once after a network error before any response, ignoring retry",
-}
+# case corpus owner); each is tolerated, with its reason, until the case file says it.
+PENDING: dict[str, str] = {}
 
 needs_chromium = pytest.mark.skipif(
     browser.chromium_path() is None, reason="chromium is not installed: run scripts/install-chromium"
@@ -122,3 +120,42 @@ def test_without_chromium_the_row_says_why(monkeypatch: pytest.MonkeyPatch, tmp_
     assert impl.status == "unavailable"
     assert "scripts/install-chromium" in impl.reason
     assert lines and "unavailable" in lines[0]
+
+
+def test_each_job_runs_on_a_host_of_its_own_behind_a_frame_that_closes_its_connection():
+    """Chromium resends a no-response GET on a reused connection and fires error on a fresh one:
+    no case's first request may find a connection the page, a post or another case left open."""
+    from conformance.cases.chunkings import chunking
+    from conformance.client.caseserver import CaseServer
+    from conformance.client.targets import Invocation
+
+    cases = load_cases("generic", "NT-00[13]")
+
+    async def main():
+        server = CaseServer()
+        bridge = browser.Bridge(server)
+        bridge.install(server.make_app())
+        async with server:
+            target = browser.BrowserTarget(bridge)
+            urls = [server.add(case, chunking("whole")) for case in cases]
+            runs = [asyncio.ensure_future(target.observe(Invocation(url), profile="generic", timeout=5))
+                    for url in urls]
+            jobs = [await bridge.jobs.get() for _ in urls]
+            async with httpx.AsyncClient() as client:
+                frame = await client.get(server.url("/__browser/frame"),
+                                         headers={"Host": jobs[0]["frame"].split("/")[2]})
+            for run in runs:
+                run.cancel()
+            await asyncio.gather(*runs, return_exceptions=True)
+            return server.port, urls, jobs, frame
+
+    port, urls, jobs, frame = asyncio.run(main())
+    hosts = [job["url"].split("/")[2] for job in jobs]
+    assert len(set(hosts)) == len(jobs)
+    for url, job, host in zip(urls, jobs, hosts, strict=True):
+        assert host.endswith(f".{browser.JOB_DOMAIN}:{port}")
+        assert job["url"] == f"http://{host}/" + url.split("/", 3)[3]
+        assert job["frame"] == f"http://{host}/__browser/frame"
+    assert frame.status_code == 200 and frame.headers["connection"] == "close"
+    assert "new EventSource(job.url)" in frame.text
+    assert f"MAP *.{browser.JOB_DOMAIN} 127.0.0.1" in " ".join(browser.CHROMIUM_FLAGS)
