@@ -8,6 +8,7 @@ verdict line. It is the quickest way to see the whole suite work, and a smoke te
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ HEARTBEAT = 0.05
 # The case's own bounds: a failure that rests on one of them is confirmed by running that case
 # again alone with longer bounds (ClientRun.confirm), so a busy machine cannot fail a client.
 TIMEOUT_SCALE = 1.0
+CLIENT_CONCURRENCY = 8  # items at once per client; the four clients run side by side
 ORIGIN = "http://localhost:3000"  # the seeds' front-end origin, allowed by the servers we start
 REFERENCE_CLIENTS = (
     ("httpx", "reference_clients.httpx_client:conformance_target"),
@@ -79,33 +81,47 @@ def _check_endpoint(url: str, endpoint) -> Report:
     )
 
 
-def _client_jobs(quiet: bool) -> Iterator[Job]:
-    from .client import run_client_suite
-    from .client.runner import plan_items
+class _Progress:
+    """Dots for items done (one per twentieth) and a line per client as it finishes, on one
+    terminal: a client line always starts a line of its own, whatever dots came before it."""
+
+    def __init__(self, total: int, say: Callable[..., None], marks: int = 20) -> None:
+        self.step, self.marks, self.say = max(1, total // marks), marks, say
+        self.done, self.open = 0, False
+
+    def tick(self, *_: object) -> None:
+        self.done += 1
+        if self.done % self.step == 0 and self.done // self.step <= self.marks:
+            self.say("." if self.open else "   .", end="", flush=True)
+            self.open = True
+
+    def line(self, text: str) -> None:
+        self.say(("\n" if self.open else "") + text)
+        self.open = False
+
+
+async def _client_reports(say: Callable[..., None]) -> list[tuple[str, Report]]:
+    """The reference clients side by side on one loop, one line each as it finishes.
+
+    Side by side, one client's waits (a 3 s retry, a case confirmed alone) overlap the others'
+    work; each has its own case server and worker pool, and time-based verdicts are still
+    confirmed alone (the gate is shared by every run in the process)."""
+    from .client.runner import plan_items, run_client_suite_async
 
     total = len(plan_items(profile="generic"))
-    for name, target in REFERENCE_CLIENTS:
-        progress = None if quiet else _ticker(total)
-        yield Job(
-            f"client  {name} ({total} case x chunking items)",
-            lambda target=target, progress=progress: run_client_suite(
-                target, progress=progress, timeout_scale=TIMEOUT_SCALE
-            ),
+    say(f"   {len(REFERENCE_CLIENTS)} clients at once, {total} case x chunking items each")
+    progress = _Progress(total * len(REFERENCE_CLIENTS), say)
+
+    async def one(name: str, target: str) -> tuple[str, Report]:
+        started = time.monotonic()
+        report = await run_client_suite_async(
+            target, progress=progress.tick, timeout_scale=TIMEOUT_SCALE, concurrency=CLIENT_CONCURRENCY
         )
+        label = f"client  {name}"
+        progress.line(f"{label + f' ({time.monotonic() - started:.1f}s)':<66} {_line(report)}")
+        return label, report
 
-
-def _ticker(total: int, marks: int = 10) -> Callable[..., None]:
-    """A dot per tenth of the run, so a long client run shows it is moving."""
-    step = max(1, total // marks)
-    done = 0
-
-    def tick(*_: object) -> None:
-        nonlocal done
-        done += 1
-        if done % step == 0 and done // step <= marks:
-            print(".", end="", flush=True)
-
-    return tick
+    return list(await asyncio.gather(*(one(name, target) for name, target in REFERENCE_CLIENTS)))
 
 
 def _line(report: Report) -> str:
@@ -120,23 +136,24 @@ def run(args: argparse.Namespace) -> int:
     reports: list[Report] = []
     problems: list[str] = []
     say = (lambda *_a, **_k: None) if args.quiet else print
-    with ExitStack() as stack:
-        sections = []
-        if not args.clients_only:
-            sections.append(("server suite against the reference servers", lambda: _server_jobs(stack)))
-        if not args.servers_only:
-            sections.append(
-                ("client suite against the reference clients", lambda: _client_jobs(args.quiet))
-            )
-        for title, jobs in sections:
-            say(f"== {title}")
-            for job in jobs():
+
+    def record(label: str, report: Report) -> None:
+        reports.append(report)
+        if not report.ok:
+            problems.extend(_failures(label, report))
+
+    if not args.clients_only:
+        say("== server suite against the reference servers")
+        with ExitStack() as stack:
+            for job in _server_jobs(stack):
                 say(f"{job.label:<66} ", end="", flush=True)
                 report = job.run()
-                reports.append(report)
                 say(_line(report))
-                if not report.ok:
-                    problems.extend(_failures(job.label, report))
+                record(job.label, report)
+    if not args.servers_only:
+        say("== client suite against the reference clients")
+        for label, report in asyncio.run(_client_reports(say)):
+            record(label, report)
     if args.json_report:
         Path(args.json_report).write_text(
             json.dumps([r.to_json() for r in reports], indent=2, ensure_ascii=False) + "\n"

@@ -1,6 +1,8 @@
 """The main job: the server half of selftest against the real reference servers."""
 
 import json
+import time
+from pathlib import Path
 
 from conformance.cli import main
 
@@ -28,3 +30,51 @@ def test_selftest_reports_a_problem_instead_of_conforming(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "S-09 fail: unterminated final event" in out
     assert out.strip().splitlines()[-1].startswith("selftest: PROBLEMS FOUND: 22 runs, 0 passed, 22 failed")
+
+
+def _few_cases(monkeypatch, pattern: str = "LE-00*") -> list[tuple[float, float]]:
+    """The client half on a few cases (the whole generic set is the README's job, not a test's);
+    returns the list that receives each client run's (start, end) times."""
+    from conformance.client import runner
+
+    real = runner.run_client_suite_async
+    spans: list[tuple[float, float]] = []
+
+    async def few(target, **options):
+        started = time.monotonic()
+        report = await real(target, pattern=pattern, **options)
+        spans.append((started, time.monotonic()))
+        return report
+
+    monkeypatch.setattr(runner, "run_client_suite_async", few)
+    monkeypatch.setattr(runner, "plan_items", lambda **o: runner._plan("generic", pattern, None, None))
+    return spans
+
+
+def test_the_reference_clients_run_side_by_side_with_a_line_each(monkeypatch, tmp_path, capsys):
+    spans = _few_cases(monkeypatch)
+    path = tmp_path / "selftest.json"
+    assert main(["selftest", "--clients-only", "--json-report", str(path)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    clients = [line for line in lines if line.startswith("client  ")]
+    assert sorted(line.split()[1] for line in clients) == ["aiohttp", "httpx", "httpx-async", "requests"]
+    assert all(" ok   (" in line for line in clients), clients
+    assert lines[-1].startswith("selftest: ALL CONFORM: 4 runs, ")
+    reports = json.loads(path.read_text())
+    assert [r["target"].split(":")[-1] for r in reports] == [  # the order of REFERENCE_CLIENTS
+        "conformance_target", "async_conformance_target", "conformance_target", "conformance_target"]
+    assert all(r["kind"] == "client" and r["ok"] and r["meta"]["items"] > 10 for r in reports)
+    assert len(spans) == 4 and max(start for start, _ in spans) < min(end for _, end in spans)  # at once
+
+
+def test_a_client_that_breaks_a_rule_fails_the_selftest(monkeypatch, capsys):
+    from conformance import selftest
+
+    _few_cases(monkeypatch)
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "client"))
+    broken = ("lf-only", "naive_clients:naive_lf_only")  # splits lines on LF alone
+    monkeypatch.setattr(selftest, "REFERENCE_CLIENTS", (*selftest.REFERENCE_CLIENTS[:1], broken))
+    assert main(["selftest", "--clients-only"]) == 1
+    out = capsys.readouterr().out
+    assert "client  lf-only" in out and "lf-only: LE-001[whole] fail: event #1 differs in data" in out
+    assert out.strip().splitlines()[-1].startswith("selftest: PROBLEMS FOUND: 2 runs, ")
