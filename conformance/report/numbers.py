@@ -54,7 +54,7 @@ class Failure:
         return self.passed_whole and bool(self.chunkings)
 
 
-_SEVERITY = {"error": 0, "fail": 1, "warn": 2}
+SEVERITY = {"error": 0, "fail": 1, "warn": 2}
 
 
 def failures(results: Iterable[Doc], key: str = "case") -> list[Failure]:
@@ -74,7 +74,7 @@ def failures(results: Iterable[Doc], key: str = "case") -> list[Failure]:
         entry = found.setdefault(
             ident, Failure(ident[0], ident[1], outcome, passed_whole=ident[1] in whole_ok)
         )
-        if _SEVERITY[outcome] < _SEVERITY[entry.outcome]:
+        if SEVERITY[outcome] < SEVERITY[entry.outcome]:
             entry.outcome = outcome
         if r.get("chunking") and r["chunking"] not in entry.chunkings:
             entry.chunkings.append(r["chunking"])
@@ -108,7 +108,7 @@ def row_numbers(impl: Doc) -> RowNumbers:
     split_only: dict[str, bool] = {}
     for f in broken:
         name = f.case if unit == "case" else f.rule
-        worst = min(by_unit.get(name, "warn"), f.outcome, key=_SEVERITY.__getitem__)
+        worst = min(by_unit.get(name, "warn"), f.outcome, key=SEVERITY.__getitem__)
         by_unit[name] = worst
         split_only[name] = split_only.get(name, True) and f.only_when_split
     must = {n for n, o in by_unit.items() if o in ("fail", "error") and _level_of(results, key, n) == "must"}

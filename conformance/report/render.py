@@ -8,12 +8,12 @@ and grouped failures with expected and actual, whitespace visible) and what coul
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from ..rules import RULES
 from .document import digest
-from .numbers import Failure, chunking_order, effective, failures, row_numbers, verdict
+from .numbers import SEVERITY, Failure, chunking_order, effective, failures, row_numbers, verdict
 from .tables import SYMBOL, cell, code, count_cell, escape, fenced, table
 
 __all__ = ["MAX_FAILURES", "MAX_VALUE", "render"]
@@ -461,7 +461,7 @@ def _detail(impl: Doc, rules: dict[str, dict[str, str]]) -> str:
     ]
     if impl.get("note"):
         lines += ["", escape(impl["note"])]
-    groups = list(_failure_groups(results, rules))
+    groups = _failure_groups(results, rules)
     if not groups:
         lines += ["", "No failures."]
         return "\n".join(lines)
@@ -473,33 +473,26 @@ def _detail(impl: Doc, rules: dict[str, dict[str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _failure_groups(results: list[Doc], rules: dict[str, dict[str, str]]) -> Iterator[tuple[Doc, list[str]]]:
-    """Failures that differ only by chunking collapse into one entry listing the chunkings."""
-    grouped: OrderedDict[tuple[Any, ...], tuple[Doc, list[str]]] = OrderedDict()
-    bad = [r for r in results if r["outcome"] in ("fail", "warn", "error")]
-    order = {"error": 0, "fail": 1, "warn": 2}
-    bad.sort(key=lambda r: (order[effective(r)], _rule_order(r["rule"], rules), r.get("case") or ""))
-    for r in bad:
-        key = (r["rule"], r.get("case"), r["outcome"], r.get("message"), r.get("expected"), r.get("actual"))
-        entry = grouped.setdefault(key, (r, []))
-        if r.get("chunking"):
-            entry[1].append(r["chunking"])
-    for _, chunkings in grouped.values():
-        chunkings.sort(key=chunking_order)
-    yield from grouped.values()
+def _failure_groups(results: list[Doc], rules: dict[str, dict[str, str]]) -> list[Failure]:
+    """The distinct failures the row counts (one per rule and case, the chunkings listed), worst
+    first; a message that carries a time or a count differs by chunking, so it cannot split one."""
+    found = failures(results)
+    found.sort(key=lambda f: (SEVERITY[f.outcome], _rule_order(f.rule, rules), f.case))
+    return found
 
 
-def _failure(entry: tuple[Doc, list[str]], rules: dict[str, dict[str, str]]) -> str:
-    result, chunkings = entry
-    where = escape(result.get("case") or "")
-    if chunkings:
-        where += f" [{escape(', '.join(chunkings))}]"
-    head = f"- {SYMBOL[effective(result)]} {_rule_link(result['rule'], rules)}"
-    head += (
-        f" {where}: {escape(result.get('message', ''))}"
-        if where
-        else f": {escape(result.get('message', ''))}"
-    )
+def _failure(entry: Failure, rules: dict[str, dict[str, str]]) -> str:
+    worst = [r for r in entry.results if effective(r) == entry.outcome]
+    result = worst[0]
+    where = escape(entry.case)
+    if entry.chunkings:
+        where += f" [{escape(', '.join(entry.chunkings))}]"
+    message = escape(result.get("message", ""))
+    others = len({r.get("message") for r in entry.results}) - 1
+    if others:
+        message += f" (and {others} other message(s) in the results JSON)"
+    head = f"- {SYMBOL[entry.outcome]} {_rule_link(entry.rule, rules)}"
+    head += f" {where}: {message}" if where else f": {message}"
     parts = [head]
     for label in ("expected", "actual"):
         if result.get(label):

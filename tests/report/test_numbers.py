@@ -147,3 +147,17 @@ def test_every_time_out_is_listed_with_why_it_is_a_hang(tmp_path, monkeypatch):
     )
     monkeypatch.setattr(hangs, "HANGS", notes)
     assert "lib, 1 case(s) (RC-001): reconnects forever after 204" in render(doc)
+
+
+def test_the_details_list_each_distinct_failure_once_whatever_its_messages():
+    # a message carrying a time differs under every chunking: it must not split one failure
+    timed = [dict(_r("A", c, "fail"), message=f"request #3 came {i} ms after the previous one")
+             for i, c in enumerate(CHUNKINGS)]
+    other = [dict(_r("B", "whole", "fail"), message="event #1 differs in data")]
+    text = render(_doc(_client(timed + other)))
+    details = text[text.index("### lib"):]
+    assert "2 distinct failure(s):" in details
+    entry = next(line for line in details.split("\n") if " A [" in line)
+    assert "[whole, 1-byte, 2-byte, crlf, utf8, random-2, random-10]" in entry
+    assert "came 0 ms" in entry and "(and 6 other message(s) in the results JSON)" in entry
+    assert details.count("came ") == 1
