@@ -138,9 +138,16 @@ class Harness:
         self._ready = asyncio.get_running_loop().create_future()
         self._reader = asyncio.ensure_future(self._read())
         self._stderr_reader = asyncio.ensure_future(self._read_stderr())
-        await self._send({"cmd": "start", "protocol": PROTOCOL_VERSION})
         try:
+            await self._send({"cmd": "start", "protocol": PROTOCOL_VERSION})
             hello = await self._await_ready(timeout)
+        except asyncio.CancelledError:
+            # nobody will hold this harness, so nobody would stop it: the process goes now,
+            # without an await that a second cancellation could interrupt
+            self._abandon()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, ProcessLookupError):
+                await asyncio.wait_for(self.proc.wait(), STOP_GRACE)  # reaped, its pipes closed
+            raise
         except (TimeoutError, asyncio.TimeoutError):
             await self.stop()
             raise HarnessError(f"the adapter did not say ready (idle for {timeout:.0f} s)") from None
@@ -230,6 +237,15 @@ class Harness:
             while not run.queue.empty():  # unblocks a reader waiting to deliver to this run
                 run.queue.get_nowait()
             await self._send({"cmd": "cancel", "seq": seq})
+
+    def _abandon(self) -> None:
+        """Kill the whole process group at once and stop reading (a start that was cancelled)."""
+        self.healthy = False
+        if self.proc is not None:
+            kill_group(self.proc.pid)
+        for task in (self._reader, self._stderr_reader):
+            if task is not None:
+                task.cancel()
 
     async def stop(self) -> None:
         """Ask the adapter to exit, then kill its whole process group."""

@@ -4,9 +4,11 @@ Python callable and a Node adapter run behind it, and a broken adapter is one cl
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import sys
+import time
 
 import jsonschema
 import naive_clients as nc
@@ -285,3 +287,40 @@ def test_a_pools_processes_start_side_by_side(tmp_path):
     assert not [h for h in harnesses if isinstance(h, BaseException)]
     assert len({h.pid for h in harnesses}) == 3
     assert len(list(tmp_path.iterdir())) == 3
+
+
+def test_a_start_cancelled_before_ready_leaves_no_process(tmp_path):
+    # An item cancelled (its deadline, asyncio.run ending) while its pool starts a process: the
+    # harness is in no pool yet, so nothing would stop it; it lived until the suite exited.
+    from conformance.client.protocol import HarnessPool
+
+    script = (
+        "import os, pathlib, sys, time\n"
+        f"(pathlib.Path({str(tmp_path)!r}) / str(os.getpid())).touch()\n"
+        "time.sleep(60)\n"  # never says ready
+    )
+    pool = HarnessPool([sys.executable, "-c", script], size=1)
+
+    async def main():
+        task = asyncio.ensure_future(pool.acquire())
+        while not list(tmp_path.iterdir()):
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await pool.close()
+        return int(next(tmp_path.iterdir()).name)
+
+    pid = asyncio.run(main())
+    deadline = time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not _alive(pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
