@@ -96,13 +96,21 @@ def parse_diag_reply(data: bytes) -> PeerQueue | None:
 
 
 class _Diag:
-    """One netlink socket per process, used under a lock (a query is one short syscall pair)."""
+    """One netlink socket per process, used under a lock (a query is one short syscall pair).
+
+    No netlink (not Linux, or forbidden) turns it off for good: delivery is paced instead. A
+    late answer only loses that query: the socket is replaced (a stale answer must not be
+    read as the next one's), and only ``SLOW_LIMIT`` of them in a row turn it off."""
+
+    SLOW_LIMIT = 3
+    WAIT = 1.0  # seconds for the kernel's answer (it usually comes with the send)
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.sock: socket.socket | None = None
         self.seq = 0
         self.broken = False
+        self.slow = 0  # late answers in a row
 
     def query(self, family: int, peer: tuple, local: tuple) -> PeerQueue | None:
         with self.lock:
@@ -111,15 +119,22 @@ class _Diag:
             try:
                 if self.sock is None:
                     self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
-                    self.sock.settimeout(1.0)
+                    self.sock.settimeout(self.WAIT)
                 self.seq += 1
                 self.sock.send(diag_request(family, peer, local, self.seq))
                 while True:
                     answer = self.sock.recv(8192)
                     if len(answer) >= _NLMSG.size and _NLMSG.unpack_from(answer)[3] == self.seq:
+                        self.slow = 0
                         return parse_diag_reply(answer)
+            except TimeoutError:
+                self.sock.close()  # type: ignore[union-attr]
+                self.sock = None
+                self.slow += 1
+                self.broken = self.slow >= self.SLOW_LIMIT
+                return None
             except (OSError, AttributeError, ValueError):
-                self.broken = True  # no netlink here (not Linux, or forbidden): pace instead
+                self.broken = True
                 return None
 
 

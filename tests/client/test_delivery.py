@@ -143,3 +143,35 @@ def _two_chunks_or_the_end(sock: socket.socket, limit: float = 10.0) -> None:
             if not waiting or len(waiting) >= 2 * FRAME or waiting.endswith(b"0\r\n\r\n"):
                 return
         time.sleep(0.001)
+
+
+class _LateNetlink:
+    """A netlink socket whose answer never comes in time."""
+
+    closed = False
+
+    def send(self, data: bytes) -> int:
+        return len(data)
+
+    def recv(self, size: int) -> bytes:
+        raise TimeoutError("timed out")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_late_answer_loses_that_query_not_the_kernel_count_for_good():
+    # One slow answer used to turn the whole process to paced delivery until it exited.
+    diag = delivery._Diag()
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+        with client, server:
+            where = (server.family, server.getpeername(), server.getsockname())
+            late = diag.sock = _LateNetlink()  # type: ignore[assignment]
+            assert diag.query(*where) is None and late.closed and not diag.broken
+            assert diag.query(*where) == PeerQueue(received=0, unread=0)  # a new socket answers
+            for _ in range(diag.SLOW_LIMIT):
+                diag.sock = _LateNetlink()  # type: ignore[assignment]
+                assert diag.query(*where) is None
+            assert diag.broken  # late every time: paced from now on
