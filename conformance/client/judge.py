@@ -271,7 +271,8 @@ def _held_open(case: Case) -> bool:
 
 
 def _ended_in_failure(case: Case, requests: Sequence[RecordedRequest]) -> bool:
-    """The last response the client got was not a 200 stream, or its connection was dropped."""
+    """The last response the client got was one to refuse (see ``Connection.refused``), or its
+    connection was dropped."""
     if not requests:
         return False
     index = len(requests) - 1
@@ -279,7 +280,7 @@ def _ended_in_failure(case: Case, requests: Sequence[RecordedRequest]) -> bool:
         return True  # the 204 after the script
     connection = case.connections[index]
     dropped = connection.no_response or any(isinstance(step, Abort) for step in connection.stream)
-    return dropped or connection.status != 200
+    return dropped or connection.refused  # N-04 for its status, N-03 for its type
 
 
 def _hang(message: str, expected: str, fix: str | None) -> Finding:

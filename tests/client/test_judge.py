@@ -370,3 +370,25 @@ def test_alone_a_client_reading_chunk_after_chunk_is_not_idle():
 
     assert stopped(reading=False) == "idle"  # no request, read or report for the idle window
     assert stopped(reading=True) == ""  # still being delivered: alive
+
+
+def test_raising_on_a_response_of_the_wrong_type_is_failing_it_not_a_crash():
+    # A client that raises on its last response fails that connection as it must when the
+    # response was refused (N-03 for the type as N-04 for the status), and crashed otherwise.
+    from conformance.cases.model import case_from_json
+
+    def ending(headers: dict[str, str]):
+        return case_from_json({
+            "id": "XX-001", "description": "a stream, then a response to refuse", "rules": ["N-10"],
+            "level": "must", "spec": "reestablish-the-connection", "requires": ["reconnect"],
+            "connections": [{"stream": [{"text": "retry: 50\ndata: a\n\n"}]},
+                            {"headers": headers, "stream": [{"text": "data: b\n\n"}]}],
+            "expect": {"events": [{"data": "a"}], "requests": 2},
+        }, area="test")
+
+    raised = Observation(events=[Event("message", "a", "")], raised="ValueError: not a stream",
+                         ended_by="raised")
+    for headers, outcomes in (({"Content-Type": "text/plain"}, {Outcome.PASS}),
+                              ({"Content-Type": "text/event-stream"}, {Outcome.ERROR})):
+        judged = judge_run(ending(headers), WHOLE, raised, request(2))
+        assert {r.outcome for r in judged.results} == outcomes, (headers, judged.results)
