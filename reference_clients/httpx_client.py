@@ -6,12 +6,15 @@ nor decoded with a guessed charset); redirects are the machine's, so httpx never
 
 from __future__ import annotations
 
-import functools
 import ssl
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio.abc  # these imports: see _TLS below
+import anyio.streams.tls
+import anyio.to_thread  # noqa: F401
+import httpcore  # noqa: F401
 import httpx
 
 from ._drive import AsyncEventStream, EventStream
@@ -44,10 +47,14 @@ def _send_args(request: Request) -> dict[str, object]:
     return {"headers": request.header_bytes(), "content": request.body}
 
 
-@functools.cache
+# Warm at import: httpx imports httpcore (h11, h2) when its first client is built, httpcore
+# imports anyio for the first async request, and a TLS context loads the CA bundle: together
+# about 0.2 s of CPU in each new process. Done here, a fork server's workers start with them.
+_TLS: ssl.SSLContext = httpx.create_ssl_context()  # one for every owned client
+
+
 def _tls() -> ssl.SSLContext:
-    """One TLS context for every owned client: building one loads the CA bundle (~0.1 s)."""
-    return httpx.create_ssl_context()
+    return _TLS
 
 
 class _Client:
