@@ -34,7 +34,7 @@ import stat
 import sys
 import tempfile
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 try:
@@ -180,6 +180,7 @@ class AloneGate:
         self.alone = False
         self.waiting = 0
         self.entering = False  # an attempt is taking the machine lock shared for this loop
+        self.passes = 0  # runs of this loop still in their first pass (see first_pass)
         self._changed = asyncio.Event()
 
     def _notify(self) -> None:
@@ -219,8 +220,26 @@ class AloneGate:
                 self.lock.release()
             self._notify()
 
+    @contextlib.contextmanager
+    def first_pass(self) -> Iterator[None]:
+        """A run's first pass over its items: a batch of confirmations that asks to wait for
+        it (``exclusive(after_first_passes=True)``) lets it go on at full speed meanwhile."""
+        self.passes += 1
+        try:
+            yield
+        finally:
+            self.passes -= 1
+            self._notify()
+
     @contextlib.asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[None]:
+    async def exclusive(self, *, after_first_passes: bool = False) -> AsyncIterator[None]:
+        """The loop (and the machine) alone. ``after_first_passes``: first wait, holding and
+        blocking nothing, until every run of the loop has finished its first pass. Runs side
+        by side (the selftest's four clients, the report's rows) then confirm one after another
+        once all attempts are over, instead of each emptying the machine of the others'
+        attempts (a drain that idles the CPUs for the longest attempt in flight) mid-run."""
+        if after_first_passes:
+            await self._until(lambda: not self.passes)
         self.waiting += 1
         try:
             await self._until(lambda: not self.running and not self.alone and not self.entering)

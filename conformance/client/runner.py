@@ -418,15 +418,17 @@ class ClientRun:
             # Long items first, so their waits overlap the many short ones instead of trailing
             # them; results stay in plan order.
             order = sorted(range(len(items)), key=lambda index: -self.expected_wait(items[index]))
-            started = await asyncio.gather(*(one(index, items[index]) for index in order))
+            with alone_gate().first_pass():
+                started = await asyncio.gather(*(one(index, items[index]) for index in order))
             grouped = [[] for _ in items]
             for index, results in zip(order, started, strict=True):
                 grouped[index] = results
             if retry:
                 # One turn alone for all of them: a turn starts once every attempt on the machine
                 # has ended (a large case's can take a minute), so a turn per item cost that wait
-                # again and again while the machine idled.
-                async with alone_gate().exclusive():
+                # again and again while the machine idled; and only once the other runs of this
+                # loop are through their first passes, for the same reason.
+                async with alone_gate().exclusive(after_first_passes=True):
                     for index in sorted(retry):
                         grouped[index] = await self._again_alone(items[index], grouped[index])
                         if progress is not None:

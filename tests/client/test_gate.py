@@ -91,6 +91,33 @@ def test_a_confirmation_waits_for_running_attempts_and_goes_before_new_ones(tmp_
     run(main())
 
 
+def test_a_batch_after_first_passes_lets_the_other_runs_finish_their_attempts_first():
+    # The selftest's four clients side by side: the first to finish its attempts used to empty
+    # the loop of the other three's (a drain that idled the CPUs) to confirm mid-run.
+    async def main():
+        gate = AloneGate()
+        line = Timeline()
+
+        async def quick_run():
+            with gate.first_pass():
+                await line.hold(gate.shared(), "quick attempt", 0.01)
+            await line.hold(gate.exclusive(after_first_passes=True), "quick confirms", 0.05)
+
+        async def long_run():
+            with gate.first_pass():
+                for i in range(4):
+                    await line.hold(gate.shared(), f"long attempt {i}", 0.05)
+            await line.hold(gate.exclusive(after_first_passes=True), "long confirms", 0.05)
+
+        await asyncio.gather(quick_run(), long_run())
+        quick_start = line.span("quick confirms")[0]
+        assert all(line.span(f"long attempt {i}")[1] <= quick_start for i in range(4))
+        assert line.overlaps("quick confirms") == [] and line.overlaps("long confirms") == []
+        assert gate.passes == 0 and not gate.waiting and not gate.alone
+
+    run(main())
+
+
 def test_attempts_run_together(tmp_path):
     async def main():
         gate = AloneGate(MachineLock(tmp_path / "alone.lock"))
