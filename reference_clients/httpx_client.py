@@ -53,10 +53,6 @@ def _send_args(request: Request) -> dict[str, object]:
 _TLS: ssl.SSLContext = httpx.create_ssl_context()  # one for every owned client
 
 
-def _tls() -> ssl.SSLContext:
-    return _TLS
-
-
 class _Client:
     """What both transports share: the errors, the timeouts, and who owns the client."""
 
@@ -70,7 +66,7 @@ class _Client:
         # One connection per request, as the other transports: a reused connection races a
         # server that closes after its response, and the request that meets the reset is lost.
         self._client = client or factory(
-            timeout=self._timeout, limits=httpx.Limits(max_keepalive_connections=0), verify=_tls()
+            timeout=self._timeout, limits=httpx.Limits(max_keepalive_connections=0), verify=_TLS
         )
         self._owned = client is None
 
