@@ -17,7 +17,7 @@ from typing import Any
 
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
 
-__all__ = ["LineTooLong", "bounded_lines", "collect"]
+__all__ = ["LineTooLong", "PartialLine", "bounded_lines", "collect"]
 
 _YIELD_EVERY = 64
 _DRAIN_TURNS = 64  # loop turns a stopped run may take in what has already arrived ...
@@ -30,6 +30,17 @@ class LineTooLong(Exception):
     def __init__(self, head: bytes, size: int) -> None:
         super().__init__(f"a line longer than {size:,} bytes")
         self.head = head
+
+
+class PartialLine:
+    """When bytes of a line not yet finished last came (monotonic; 0.0: never): a report on its
+    way, a sign of life. Called by :func:`bounded_lines` as its ``on_partial``."""
+
+    def __init__(self) -> None:
+        self.at = 0.0
+
+    def __call__(self) -> None:
+        self.at = time.monotonic()
 
 
 async def bounded_lines(

@@ -32,12 +32,11 @@ import itertools
 import json
 import os
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .collect import LineTooLong, bounded_lines, seq_of
+from .collect import LineTooLong, PartialLine, bounded_lines, seq_of
 from .observation import DEFAULT_LIMITS, Invocation, Limits
 from .processes import cpu_seconds, kill_group, spawn
 
@@ -110,7 +109,7 @@ class Harness:
         self._ready: asyncio.Future[dict[str, Any]] | None = None
         self._write_lock = asyncio.Lock()
         self._late: dict[int, int] = {}  # reports of each cancelled run since its cancel
-        self.partial_at = 0.0  # when bytes of a line not yet finished last came (a report on its way)
+        self.partial = PartialLine()  # a report on its way
 
     @property
     def pid(self) -> int | None:
@@ -267,7 +266,7 @@ class Harness:
     async def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
         try:
-            async for line in bounded_lines(self.proc.stdout, self.limits.line_bytes, self._partial):
+            async for line in bounded_lines(self.proc.stdout, self.limits.line_bytes, self.partial):
                 if isinstance(line, LineTooLong):
                     await self._dispatch_oversized(line)
                 elif line.strip():
@@ -289,9 +288,6 @@ class Harness:
             self._end_all("lost", f"{why}, with {len(self.runs)} runs in flight on it")
         else:
             self._end_all("raised", why)
-
-    def _partial(self) -> None:
-        self.partial_at = time.monotonic()
 
     async def _read_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None

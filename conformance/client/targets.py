@@ -26,13 +26,12 @@ import os
 import shlex
 import sys
 import threading
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..imports import SpecError, import_spec
-from .collect import LineTooLong, bounded_lines, collect
+from .collect import LineTooLong, PartialLine, bounded_lines, collect
 from .drive import Drive, Stop
 from .forkserver import ForkServer
 from .observation import (
@@ -108,7 +107,7 @@ async def _observe_with(
     start_cpu = harness.cpu(seq)
     if watch is not None:
         watch.cpu = lambda: harness.cpu(seq)
-        watch.receiving = lambda: harness.partial_at  # of any run on it: the adapter is writing
+        watch.receiving = lambda: harness.partial.at  # of any run on it: the adapter is writing
         watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
     try:
         limits = harness.limits
@@ -435,10 +434,10 @@ class CommandTarget:
             raise TargetError(f"cannot start {self.command!r}: {error}") from None
         stderr = bytearray()
         stderr_task = asyncio.ensure_future(_tail(proc.stderr, stderr))
-        partial = [0.0]  # when bytes of an unfinished line last came
+        partial = PartialLine()
         if watch is not None:
             watch.cpu = lambda: cpu_seconds(proc.pid)
-            watch.receiving = lambda: partial[0]
+            watch.receiving = lambda: partial.at
         try:
             observation = await collect(
                 _command_reports(proc, profile, self.limits, partial),
@@ -460,7 +459,7 @@ class CommandTarget:
 
 
 async def _command_reports(
-    proc: Any, profile: str, limits: Limits, partial: list[float]
+    proc: Any, profile: str, limits: Limits, partial: PartialLine
 ) -> AsyncIterator[tuple[str, Any]]:
     """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
     if profile == "openai":
@@ -472,11 +471,7 @@ async def _command_reports(
         yield "text", decoded[:-1] if decoded.endswith("\n") else decoded
     else:
         total = 0
-
-        def receiving() -> None:
-            partial[0] = time.monotonic()
-
-        async for line in bounded_lines(proc.stdout, limits.line_bytes, receiving):
+        async for line in bounded_lines(proc.stdout, limits.line_bytes, partial):
             if isinstance(line, LineTooLong):
                 yield "broken", f"printed {line}"
                 return
