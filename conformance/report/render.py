@@ -482,8 +482,7 @@ def _failure_groups(results: list[Doc], rules: dict[str, dict[str, str]]) -> lis
 
 
 def _failure(entry: Failure, rules: dict[str, dict[str, str]]) -> str:
-    worst = [r for r in entry.results if effective(r) == entry.outcome]
-    result = worst[0]
+    result = next(r for r in entry.results if effective(r) == entry.outcome)  # the worst shown
     where = escape(entry.case)
     if entry.chunkings:
         where += f" [{escape(', '.join(entry.chunkings))}]"
