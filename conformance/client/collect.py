@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import re
+import struct
+import termios
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
+from .waiting import asleep_twice
 
-__all__ = ["LineTooLong", "PartialLine", "bounded_lines", "collect"]
+__all__ = ["LineTooLong", "PartialLine", "bounded_lines", "collect", "pipe_unread"]
 
 _YIELD_EVERY = 64
 _DRAIN_TURNS = 64  # loop turns a stopped run may take in what has already arrived ...
@@ -77,6 +81,22 @@ async def bounded_lines(
             pending.clear()
             skipping = False
             start = end + 1
+
+
+def pipe_unread(reader: Any) -> bool:
+    """Are bytes a client wrote to its pipe still waiting to be read here: in the kernel's pipe
+    buffer (FIONREAD) or in ``reader``'s own? A waiting client's reports must all be in first."""
+    if getattr(reader, "_buffer", b""):
+        return True
+    transport = getattr(reader, "_transport", None)
+    pipe = transport.get_extra_info("pipe") if transport is not None else None
+    if pipe is None:
+        return False
+    try:
+        (count,) = struct.unpack("i", fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0" * 4))
+    except (OSError, ValueError):
+        return False
+    return count > 0
 
 
 _SEQ = re.compile(rb'"seq"\s*:\s*(\d+)')
@@ -139,13 +159,8 @@ async def collect(
     waiting = {task} if stopper is None else {task, stopper}
     deadline = started + max(0.0, timeout)
     try:
-        while True:
-            left = max(0.0, deadline - time.monotonic())
-            done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            more = 0.0 if done or watch is None else watch.more_time()
-            if not more:
-                break
-            deadline = time.monotonic() + more  # still working: a slow client is not a hung one
+        left = max(0.0, deadline - time.monotonic())
+        done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
         if stopper is not None and stopper in done and not task.done():
             await _drain(task, lambda: absorbed)
             if task.done():
@@ -161,5 +176,7 @@ async def collect(
         observation.ended_by = getattr(watch, "reason", "") or "enough"
     else:
         observation.ended_by = "deadline"
+        tree = getattr(watch, "tree", None)
+        observation.busy_at_deadline = tree is not None and not asleep_twice(tree).waiting
     observation.seconds = time.monotonic() - started
     return observation

@@ -1,0 +1,144 @@
+"""When a run ends: on a fact, never on a window of silence.
+
+A run of one item ends on the first of these:
+
+- the client returned or raised (the target reports it);
+- it made one request more than the case answers (past the 204): a fact about it;
+- it is **waiting**: the case server has nothing left to write to it right now, it has read
+  every byte written (the kernel's count, :mod:`.delivery`), the server has taken in every byte
+  and connection it sent (none waits in a socket or the accept queue), every report it wrote has
+  been taken in, and every thread of its process tree sleeps with no timer due before the
+  deadline (:mod:`.waiting`), at two looks a turn of the event loop apart. Nothing it can do
+  later follows from what it was sent: what it reported is final;
+- the case's deadline: one generous bound per case, whose verdict is "timed out" (an error),
+  never a rule failure (:mod:`.judge`).
+
+A target that cannot show its client's threads (a browser) gives no ``tree``: its runs end on
+the first two facts, on the 204 the case answers past its script, or at the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from ..cases.model import Case
+from .caseserver import Slot
+from .observation import Invocation, Observation, Watch
+from .waiting import asleep_twice
+
+__all__ = ["CaseWatch"]
+
+POLL = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks at a quiet client
+SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: an accepted
+# connection takes about five to reach the handler (accept, the connection task, connection_made,
+# the first read, the request task)
+TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
+
+
+class CaseWatch(Watch):
+    """Follows one run of ``case`` on ``slot`` and sets :attr:`stop` on a fact (see module)."""
+
+    def __init__(self, case: Case, slot: Slot, invocation: Invocation, deadline_at: float) -> None:
+        super().__init__()
+        self.case = case
+        self.slot = slot
+        self.invocation = invocation
+        self.deadline_at = deadline_at  # monotonic
+        self.observation: Observation | None = None
+        self._handle: asyncio.Handle | None = None
+        self._step = 0
+        self._closed_client = False
+        self._seen_waiting = False  # the last look found it waiting (a stop takes two in a row)
+        self.inbound: Callable[[], bool] = lambda: False  # the server has a request not taken in
+        slot.listeners.append(self.check)
+
+    def seen(self, observation: Observation) -> None:
+        self.observation = observation
+        self._step = 0
+        self.check()
+
+    def close(self) -> None:
+        if self.check in self.slot.listeners:
+            self.slot.listeners.remove(self.check)
+        self._cancel()
+
+    def _cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _stop(self, reason: str) -> None:
+        self.reason = reason
+        self._cancel()
+        self.stop.set()
+
+    def _after_turns(self, turns: int) -> None:
+        """Look again after ``turns`` turns of the event loop: what the server has read but not
+        yet handled (a connection accepted, a request parsed) reaches its handler meanwhile."""
+        self._cancel()
+        loop = asyncio.get_running_loop()
+        if turns <= 0:
+            self._handle = loop.call_soon(self._look)
+        else:
+            self._handle = loop.call_soon(self._after_turns, turns - 1)
+
+    def _later(self, delay: float) -> None:
+        self._cancel()
+        self._handle = asyncio.get_running_loop().call_later(max(0.0, delay), self._look)
+
+    # -- the facts ---------------------------------------------------------------------------
+    def too_many_requests(self) -> bool:
+        """One request past the 204 that answers the first request after the script."""
+        return self.slot.total > len(self.case.connections) + 1
+
+    def server_idle(self) -> bool:
+        """The case server owes this client nothing now: a request came, and every response so
+        far has had all its scripted bytes written (and, where the kernel tells, read)."""
+        requests = self.slot.requests
+        return bool(requests) and not self.slot.arriving and all(r.sent is not None for r in requests)
+
+    def check(self) -> None:
+        """Called on every report, request and response end."""
+        if self.invocation.close_after_events == 0 and self.slot.requests and not self._closed_client:
+            self._closed_client = True  # "close as soon as the connection is open"
+            self.invocation.close_now.set()
+            self.close_client()
+        if self.stop.is_set():
+            return
+        if self.too_many_requests():
+            self._stop("enough")
+            return
+        if self.tree is None:
+            if self.slot.answered_204:
+                self._stop("enough")  # nothing to look at: the 204 is the last fact there is
+            return
+        if self.server_idle():
+            self._step = 0
+            self._later(0.0)
+        else:
+            self._cancel()  # the next request or response end calls again
+
+    def _look(self) -> None:
+        """Is the client waiting? Look again soon while it is not."""
+        self._handle = None
+        if self.stop.is_set() or self.tree is None or not self.server_idle():
+            return
+        now = time.monotonic()
+        if not self.unread() and not self.inbound():
+            look = asleep_twice(self.tree)
+            if look.waiting and not self.unread() and not self.inbound() and self.server_idle():
+                if look.timer_at <= self.deadline_at:
+                    self._seen_waiting = False
+                    self._later(look.timer_at - now + TIMER_SLACK)  # its own timer first
+                    return
+                if self._seen_waiting:
+                    self._stop("waiting")  # twice, with SETTLE_TURNS turns of the loop between
+                    return
+                self._seen_waiting = True
+                self._after_turns(SETTLE_TURNS)
+                return
+        self._seen_waiting = False
+        self._later(POLL[min(self._step, len(POLL) - 1)])
+        self._step += 1
