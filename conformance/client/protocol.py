@@ -38,8 +38,7 @@ from typing import Any
 
 from .collect import LineTooLong, PartialLine, bounded_lines, pipe_unread, seq_of
 from .observation import DEFAULT_LIMITS, Invocation, Limits
-from .processes import kill_group, spawn
-from .waiting import ProcessTree
+from .processes import cpu_seconds, kill_group, spawn
 
 __all__ = ["PROTOCOL_VERSION", "SCHEMA_PATH", "Harness", "HarnessError", "HarnessPool"]
 
@@ -170,8 +169,8 @@ class Harness:
                     raise
 
     def process_cpu(self) -> float | None:
-        """The adapter process's CPU seconds so far (None: not known)."""
-        return None if self.proc is None else ProcessTree(self.proc.pid).cpu_seconds()
+        """The adapter process's CPU seconds so far, its ended threads included (None: not known)."""
+        return None if self.proc is None else cpu_seconds(self.proc.pid)
 
     async def _send(self, message: dict[str, Any]) -> None:
         if self.proc is None or self.proc.stdin is None:

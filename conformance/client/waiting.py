@@ -167,20 +167,6 @@ class ProcessTree:
                     pass
         return out
 
-    def cpu_seconds(self) -> float | None:
-        """CPU time of every thread of the tree now, in ns precision (``schedstat``), None if
-        gone. Threads that ended before are not counted: compare readings of a long-lived
-        process."""
-        total, found = 0, False
-        for pid, tid in self.threads():
-            try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as handle:
-                    total += int(handle.read().split()[0])
-                found = True
-            except (OSError, ValueError, IndexError):
-                continue
-        return total / 1e9 if found else None
-
     def look(self) -> Sleep | None:
         """The tree if every thread is asleep now, else None (one running, or gone)."""
         threads = self.threads()
