@@ -37,7 +37,7 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
-from .delivery import Delivery
+from .delivery import Delivery, consumed_by_peer, written_by
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
 
@@ -65,6 +65,20 @@ class RecordedRequest:
     ended: float | None = None
     body_length: int | None = None  # bytes the client sent (``body`` keeps BODY_KEPT of them)
     number: int = 0  # 1 for the first request to this URL, counting dropped ones too
+    sock: socket.socket | None = field(default=None, repr=False, compare=False)  # its connection
+
+    def read_by_client(self) -> bool:
+        """Has the client read every byte written on this request's connection? The kernel's
+        counts say; a connection that is gone has nothing left to read. Where the counts cannot
+        be had for an open connection, no: the client cannot be shown to be waiting."""
+        if self.sock is None or self.sock.fileno() < 0:
+            return True
+        try:
+            self.sock.getpeername()
+        except OSError:
+            return True  # closed: nothing more will be read from it
+        written, consumed = written_by(self.sock), consumed_by_peer(self.sock)
+        return written is not None and consumed is not None and consumed >= written
 
     def header(self, name: str) -> str | None:
         """The first value of a header, names compared case-insensitively."""
@@ -281,6 +295,8 @@ class CaseServer:
                     await asyncio.wait_for(self._closing.wait(), self.hold_limit)
                 _drop(request)
             return web.Response(status=204)
+        transport = request.transport
+        record.sock = transport.get_extra_info("socket") if transport is not None else None
         index = slot.record(record)
         slot.arriving -= 1
         request[_ARRIVING] = False

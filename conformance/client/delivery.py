@@ -116,10 +116,14 @@ class _Diag:
         with self.lock:
             if self.broken:
                 return None
-            try:
-                if self.sock is None:
+            if self.sock is None:
+                try:
                     self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
                     self.sock.settimeout(self.WAIT)
+                except (OSError, AttributeError, ValueError):
+                    self.broken = True  # no netlink here (another OS, or forbidden): for good
+                    return None
+            try:
                 self.seq += 1
                 self.sock.send(diag_request(family, peer, local, self.seq))
                 while True:
@@ -127,14 +131,11 @@ class _Diag:
                     if len(answer) >= _NLMSG.size and _NLMSG.unpack_from(answer)[3] == self.seq:
                         self.slow = 0
                         return parse_diag_reply(answer)
-            except TimeoutError:
-                self.sock.close()  # type: ignore[union-attr]
+            except (OSError, ValueError):  # late (TimeoutError), or a full receive buffer
+                self.sock.close()
                 self.sock = None
                 self.slow += 1
                 self.broken = self.slow >= self.SLOW_LIMIT
-                return None
-            except (OSError, AttributeError, ValueError):
-                self.broken = True
                 return None
 
 

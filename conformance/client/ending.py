@@ -99,6 +99,10 @@ class CaseWatch(Watch):
         requests = self.slot.requests
         return bool(requests) and not self.slot.arriving and all(r.sent is not None for r in requests)
 
+    def all_read(self) -> bool:
+        """Every byte written to the client on every connection was read by it (the kernel says)."""
+        return all(request.read_by_client() for request in self.slot.requests)
+
     def check(self) -> None:
         """Called on every report, request and response end."""
         if self.invocation.close_after_events == 0 and self.slot.requests and not self._closed_client:
@@ -128,7 +132,8 @@ class CaseWatch(Watch):
         now = time.monotonic()
         if not self.unread() and not self.inbound():
             look = asleep_twice(self.tree)
-            if look.waiting and not self.unread() and not self.inbound() and self.server_idle():
+            settled = not self.unread() and not self.inbound() and self.server_idle()
+            if look.waiting and settled and self.all_read():
                 if look.timer_at <= self.deadline_at:
                     self._seen_waiting = False
                     self._later(look.timer_at - now + TIMER_SLACK)  # its own timer first

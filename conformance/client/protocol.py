@@ -198,6 +198,11 @@ class Harness:
             if kind not in ("event", "text"):
                 return  # the run stays known until cancel(): its CPU can still be read
 
+    def reported_cpu(self, seq: int) -> float | None:
+        """The CPU seconds the adapter said run ``seq``'s own thread used (None: it did not)."""
+        run = self.runs.get(seq)
+        return None if run is None else run.cpu_at_end
+
     def unread(self, seq: int) -> bool:
         """Are reports of run ``seq`` still on their way: written to the pipe and not yet read
         here, or read and not yet taken by the run's consumer?"""

@@ -3,7 +3,8 @@
 A client that joins a long line's pieces by ``buffer += chunk`` copies the whole buffer on every
 read: its CPU time grows with the square of the line. Two probe runs, one event of ``SMALL``
 and one of ``LARGE`` bytes (four times as much), read in whatever pieces the client reads,
-measure the client's CPU time (the kernel's ``schedstat``, nanoseconds); a linear client needs about four
+measure the client's CPU time (the run's own thread where the adapter reports it, as the Python worker
+does, else its process's); a linear client needs about four
 times as much on the larger one, a quadratic one sixteen. CPU time, not wall time: no load
 moves it much, and the ratio cancels the machine's speed.
 """
@@ -20,7 +21,7 @@ __all__ = ["LARGE", "SMALL", "Growth", "judge_growth", "probe_case"]
 SMALL = 256 << 10
 LARGE = 1 << 20
 QUADRATIC = 8.0  # growth past this for 4x the bytes is worse than linear (linear 4, quadratic 16)
-NOTICEABLE = 0.25  # CPU seconds on the larger probe below which growth does not matter
+NOTICEABLE = 0.1  # CPU seconds on the larger probe below which growth does not matter
 FIX = (
     "buffer in linear time: collect the pieces of a line in a list or bytearray and join once; "
     "`data += chunk` on bytes or str copies the whole buffer on every read"

@@ -100,11 +100,13 @@ async def _observe_with(
     try:
         limits = harness.limits
         observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
-        end_cpu = harness.process_cpu()
+        end_cpu, own = harness.process_cpu(), harness.reported_cpu(seq)
     finally:
         await harness.cancel(seq)
-    if start_cpu is not None and end_cpu is not None:
-        observation.cpu_seconds = max(0.0, end_cpu - start_cpu)
+    if own is not None:
+        observation.cpu_seconds = own  # the run's own thread, to the millisecond
+    elif start_cpu is not None and end_cpu is not None:
+        observation.cpu_seconds = max(0.0, end_cpu - start_cpu)  # the process's, in clock ticks
     if observation.raised and harness.last_seq == seq:
         observation.stderr = harness.stderr_tail(stderr_mark)  # what it wrote during this run
     return observation

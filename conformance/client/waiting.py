@@ -167,6 +167,18 @@ class ProcessTree:
                     pass
         return out
 
+    def starved(self) -> float:
+        """Seconds its threads have spent runnable but waiting for a CPU (``schedstat``'s second
+        field, summed): time a busy machine took from it. Threads that ended are not counted."""
+        total = 0
+        for pid, tid in self.threads():
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as handle:
+                    total += int(handle.read().split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+        return total / 1e9
+
     def look(self) -> Sleep | None:
         """The tree if every thread is asleep now, else None (one running, or gone)."""
         threads = self.threads()
@@ -221,6 +233,8 @@ class Look:
 def asleep_twice(tree: ProcessTree) -> Look:
     """Two looks: every thread asleep both times and none scheduled in between, so at one
     instant they all slept. ``timer_at`` is monotonic."""
+    if not tree.threads():
+        return Look(True)  # the client process is gone: nothing of it can act any more
     first = tree.look()
     if first is None:
         return Look(False)
