@@ -173,6 +173,8 @@ async def collect(
                 break
             starved += owed
             deadline += owed
+            if hasattr(watch, "deadline_at"):
+                watch.deadline_at += owed  # the watch weighs the client's timers against it
         if stopper is not None and stopper in done and not task.done():
             await _drain(task, lambda: absorbed)
             if task.done():

@@ -8,7 +8,7 @@ A run of one item ends on the first of these:
   every byte written (the kernel's count, :mod:`.delivery`), the server has taken in every byte
   and connection it sent (none waits in a socket or the accept queue), every report it wrote has
   been taken in, and every thread of its process tree sleeps with no timer due before the
-  deadline (:mod:`.waiting`), at two looks a turn of the event loop apart. Nothing it can do
+  deadline, nor within a second (:mod:`.waiting`), at two looks a turn of the event loop apart. Nothing it can do
   later follows from what it was sent: what it reported is final;
 - the case's deadline: one generous bound per case, whose verdict is "timed out" (an error),
   never a rule failure (:mod:`.judge`).
@@ -34,6 +34,8 @@ POLL = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks 
 SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: an accepted
 # connection takes about five to reach the handler (accept, the connection task, connection_made,
 # the first read, the request task)
+SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even past the deadline (a
+# retry loop's sleep): only a longer one that falls after the deadline leaves it waiting
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
 
 
@@ -134,7 +136,7 @@ class CaseWatch(Watch):
             look = asleep_twice(self.tree)
             settled = not self.unread() and not self.inbound() and self.server_idle()
             if look.waiting and settled and self.all_read():
-                if look.timer_at <= self.deadline_at:
+                if look.timer_at <= max(self.deadline_at, now + SHORT_TIMER):
                     self._seen_waiting = False
                     self._later(look.timer_at - now + TIMER_SLACK)  # its own timer first
                     return

@@ -447,7 +447,9 @@ def judge_run(
         findings = _with_crash(reported, ending)
     if observation.timed_out and findings and all(f.provisional for f in findings):
         # only the deadline decided it: more time could have changed it, so it is no rule failure
-        findings = [replace(f, error=True) for f in findings]
+        # (an error), though what it would fix if it is one is still worth saying
+        fixed = _fix(case, chunking, findings)
+        findings = [replace(f, error=True, fix=f.fix or fixed) for f in findings]
     results = results_for(
         case,
         chunking,
@@ -498,6 +500,7 @@ def results_for(
     if len(findings) > 1:
         message += f" (and {len(findings) - 1} more: " + "; ".join(f.message for f in findings[1:4]) + ")"
     failed = outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR)
+    fixed = any(f.fix for f in findings)  # an error with a diagnosis (a time-out) still says the fix
     return [
         Result(
             rule=rule,
@@ -509,7 +512,7 @@ def results_for(
             expected=first.expected if first else None,
             actual=first.actual if first else None,
             evidence=evidence if failed else None,
-            fix=fix(case, chunking) if failed and outcome is not Outcome.ERROR else None,
+            fix=fix(case, chunking) if failed and (outcome is not Outcome.ERROR or fixed) else None,
             seconds=seconds,
             extra={"description": case.description},
         )
