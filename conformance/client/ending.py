@@ -8,13 +8,14 @@ A run of one item ends on the first of these:
   every byte written (the kernel's count, :mod:`.delivery`), the server has taken in every byte
   and connection it sent (none waits in a socket or the accept queue), every report it wrote has
   been taken in, and every thread of its process tree sleeps with no timer due before the
-  deadline, nor within a second (:mod:`.waiting`), at two looks a turn of the event loop apart. Nothing it can do
-  later follows from what it was sent: what it reported is final;
+  deadline, nor within a second (:mod:`.waiting`), at two looks some turns of the event loop
+  apart. Nothing it can do later follows from what it was sent: what it reported is final;
 - the case's deadline: one generous bound per case, whose verdict is "timed out" (an error),
   never a rule failure (:mod:`.judge`).
 
 A target that cannot show its client's threads (a browser) gives no ``tree``: its runs end on
-the first two facts, on the 204 the case answers past its script, or at the deadline.
+the first two facts, on the 204 the case answers past its script once everything expected was
+reported, or at the deadline.
 """
 
 from __future__ import annotations
@@ -117,8 +118,9 @@ class CaseWatch(Watch):
             self._stop("enough")
             return
         if self.tree is None:
-            if self.slot.answered_204:
-                self._stop("enough")  # nothing to look at: the 204 is the last fact there is
+            covered = (self.observation or Observation()).covers(self.case.expect)
+            if self.slot.answered_204 and covered:
+                self._stop("enough")  # no threads to look at: the 204, once all is reported
             return
         if self.server_idle():
             self._step = 0

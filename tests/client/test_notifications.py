@@ -99,7 +99,8 @@ def test_the_wpt_reconnect_sequence_passes_and_each_fault_fails_as_a_fact():
 
 def test_a_missing_final_error_fails_on_a_fact_and_is_an_error_at_the_deadline():
     case = CASES["NT-001"]
-    for ended_by, outcome in (("deadline", Outcome.ERROR), ("returned", Outcome.FAIL), ("waiting", Outcome.FAIL)):
+    endings = (("deadline", Outcome.ERROR), ("returned", Outcome.FAIL), ("waiting", Outcome.FAIL))
+    for ended_by, outcome in endings:
         observation = observed(OPEN, A, ERROR, OPEN, B, ERROR, ended_by=ended_by)
         judgement = case_judgement(case, observation, 3)
         assert {r.outcome for r in judgement.results} == {outcome}, ended_by
