@@ -2,7 +2,8 @@
 
 Runs the whole generic case set (every case under every chunking) against the reference httpx
 client, httpx-sse and sseclient-py twice: once on a quiet machine, once beside processes that
-burn a CPU each (four by default, ``--burners N``) (``python3 -c 'while 1: pass'``, ended by PID afterwards). Every verdict
+burn a CPU each (four by default, ``--burners N``; ``python3 -c 'while 1: pass'``, ended by PID
+afterwards). Every verdict
 (target, rule, case, chunking, outcome) of the two rounds is compared; any difference is a flip.
 
     .venv/bin/python scripts/stability.py            # exit 0: 0 flips; 1: flips (listed)
@@ -81,7 +82,7 @@ def main() -> int:
     parser.add_argument("--json", metavar="PATH", help="write both rounds' figures and the flips here")
     parser.add_argument("--target", action="append", choices=list(TARGETS), help="only these (repeatable)")
     parser.add_argument("-k", metavar="PATTERN", help="only cases whose ID or description matches")
-    parser.add_argument("--burners", type=int, default=BURNERS, help=f"CPU burners in round 2 (default {BURNERS})")
+    parser.add_argument("--burners", type=int, default=BURNERS, help=f"CPU burners in round 2 ({BURNERS})")
     args = parser.parse_args()
     names = args.target or list(TARGETS)
     print(f"round 1: quiet machine ({os.cpu_count()} CPUs)", flush=True)
