@@ -2,7 +2,8 @@
 
 Not a test: it prints the wall time, the CPU seconds of the suite and of its client processes,
 the number of case x chunking items, how many timed out, and the load average. It exits 1 when
-a client that should pass everything did not (a benchmark of a wrong run means nothing). Run from the repo root:
+a client that should pass everything did not (a benchmark of a wrong run means nothing).
+Run from the repo root:
 
     .venv/bin/python benchmarks/bench_client_suite.py                  # Python: reference httpx
     .venv/bin/python benchmarks/bench_client_suite.py --target node    # Node (fetch + parser) via
