@@ -106,7 +106,6 @@ class Slot:
     listeners: list[Callable[[], None]] = field(default_factory=list)
     late: int = 0  # requests after the runner released the slot
     total: int = 0  # requests received before release, kept or not
-    variant: str = ""  # a suffix of the URL's last segment: a second run of the same item
     read_at: float = 0.0  # when the client last read a chunk (monotonic): it is alive, reading
     arriving: int = 0  # requests in the handler not yet recorded (their body still coming)
 
@@ -144,7 +143,7 @@ class Slot:
 
     @property
     def path(self) -> str:
-        return f"{PREFIX}/{self.case.id}/{self.chunking.name}{self.variant}"
+        return f"{PREFIX}/{self.case.id}/{self.chunking.name}"
 
 
 class _ExactHeaders(web.StreamResponse):
@@ -179,10 +178,9 @@ class CaseServer:
         """Serve ``case`` under ``chunking`` (fresh log); return its URL (or path before start)."""
         return self.url(self.add_slot(case, chunking).path)
 
-    def add_slot(self, case: Case, chunking: Chunking, variant: str = "") -> Slot:
-        """Serve ``case`` under ``chunking`` at a URL of its own: ``variant`` (e.g. ``~alone``)
-        keeps a second run apart from a client of the first one that is still running."""
-        slot = Slot(case, chunking, variant=variant)
+    def add_slot(self, case: Case, chunking: Chunking) -> Slot:
+        """Serve ``case`` under ``chunking`` at its URL, with a fresh request log."""
+        slot = Slot(case, chunking)
         self.slots[slot.path] = slot
         return slot
 

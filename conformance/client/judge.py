@@ -230,7 +230,7 @@ def _gap_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
 
 def reconnect_delay_findings(gaps_ms: Sequence[float], low: int | None, high: int | None) -> list[Finding]:
     """Each gap against the case's bounds (N-13). Too early is a fact; too late is ``late``:
-    a loaded machine can delay a reconnect, so the runner confirms it alone first."""
+    a loaded machine can delay a reconnect (the case's question is time itself)."""
     found: list[Finding] = []
     for index, gap_ms in enumerate(gaps_ms):
         message = f"request #{index + 2} came {gap_ms:.0f} ms after the previous connection ended"
@@ -419,12 +419,10 @@ def _with_crash(reported: list[Finding], ending: list[Finding]) -> list[Finding]
 
 @dataclass(frozen=True)
 class Judgement:
-    """The verdicts of one run, and whether time alone may have decided them."""
+    """The verdicts of one run, and whether only more time could change them."""
 
     results: list[Result]
     provisional: bool  # every finding could be undone by more time (missing events, a hang)
-    late: bool = False  # every finding is provisional or late, and one is late (a late reconnect)
-    late_only: bool = False  # every finding is late: no time ending is needed to doubt it
 
 
 def judge_run(
@@ -463,8 +461,7 @@ def judge_run(
         for result in results:
             result.data["actual"] = actual
     provisional = bool(findings) and all(f.provisional for f in findings)
-    late = any(f.late for f in findings) and all(f.provisional or f.late for f in findings)
-    return Judgement(results, provisional, late, bool(findings) and all(f.late for f in findings))
+    return Judgement(results, provisional)
 
 
 def judge(

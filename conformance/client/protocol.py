@@ -271,7 +271,7 @@ class Harness:
         if len(self.runs) > 1:
             # Which run's client crashed it cannot be told, and a run expecting a failure must not
             # pass on another's crash (eventsource v2 threw on a redirect beside HT-070..074):
-            # each is lost and runs again alone, where the crash is its own.
+            # each is lost: an error, never a pass.
             self._end_all("lost", f"{why}, with {len(self.runs)} runs in flight on it")
         else:
             self._end_all("raised", why)

@@ -42,7 +42,7 @@ def _chunks(item: Item) -> list[dict[str, Any]]:
 
 def run_traced(target: Any, item: Item, *, timeout_scale: float = 1.0,
                capabilities: tuple[str, ...] = ()) -> tuple[list[Result], dict[str, Any]]:
-    """Run ``item`` once, alone; return its results and the trace for ``report.meta["trace"]``."""
+    """Run ``item`` once; return its results and the trace for ``report.meta["trace"]``."""
 
     async def main() -> tuple[Any, list[Any]]:
         client = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=1)
