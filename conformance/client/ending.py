@@ -21,8 +21,12 @@ reported, or at the deadline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from ..cases.model import Case
 from .caseserver import Slot
@@ -38,6 +42,25 @@ SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: 
 SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even past the deadline (a
 # retry loop's sleep): only a longer one that falls after the deadline leaves it waiting
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
+
+
+DEBUG_LOG = os.environ.get("SSE_CONFORMANCE_DEBUG_END")  # a file: one JSON line per "waiting" end
+
+
+def _log_waiting(watch: CaseWatch) -> None:
+    """What the runner saw when it called a client waiting: its threads' states and calls, the
+    requests' times (for tracking down a wrong "waiting")."""
+    threads = []
+    for pid, tid in watch.tree.threads() if watch.tree is not None else ():
+        base = Path(f"/proc/{pid}/task/{tid}")
+        with contextlib.suppress(OSError):
+            state = base.joinpath("stat").read_bytes().rsplit(b")", 1)[1].split()[0].decode()
+            threads.append([tid, state, base.joinpath("syscall").read_text().split()[:5]])
+    line = {"at": time.monotonic(), "path": watch.slot.path, "threads": threads,
+            "requests": [[r.received, r.sent, r.ended] for r in watch.slot.requests],
+            "events": len(watch.observation.events) if watch.observation else 0}
+    with contextlib.suppress(OSError), open(DEBUG_LOG, "a") as handle:  # type: ignore[arg-type]
+        handle.write(json.dumps(line) + "\n")
 
 
 class CaseWatch(Watch):
@@ -73,6 +96,8 @@ class CaseWatch(Watch):
             self._handle = None
 
     def _stop(self, reason: str) -> None:
+        if reason == "waiting" and DEBUG_LOG:
+            _log_waiting(self)
         self.reason = reason
         self._cancel()
         self.stop.set()
