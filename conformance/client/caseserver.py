@@ -37,7 +37,7 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
-from .delivery import Delivery, consumed_by_peer, written_by
+from .delivery import Delivery, consumed_by_peer, in_flight_to, written_by
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
 
@@ -217,6 +217,15 @@ class CaseServer:
         with contextlib.suppress(OSError):  # a second loopback name is a bonus, not a need
             await web.TCPSite(self._runner, CROSS_ORIGIN_HOST, self.port).start()
         return f"http://127.0.0.1:{self.port}"
+
+    def inbound_in_flight(self, client_sockets: frozenset[int]) -> bool:
+        """The kernel's view (one sock_diag dump): is a connection from the client holding
+        ``client_sockets`` to this server being opened, or are bytes it sent unacknowledged or
+        unread, in a connection accepted or not? Under load the loopback's packets can wait for
+        a softirq, and an accepted connection is not among aiohttp's for a few turns of the loop."""
+        if self.port is None:
+            return False
+        return in_flight_to(self.port, client_sockets) is True
 
     def inbound_pending(self) -> bool:
         """Has a client sent something this server has not taken in yet: a connection waiting

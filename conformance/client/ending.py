@@ -78,6 +78,8 @@ class CaseWatch(Watch):
         self._closed_client = False
         self._seen_waiting = False  # the last look found it waiting (a stop takes two in a row)
         self.inbound: Callable[[], bool] = lambda: False  # the server has a request not taken in
+        # ... or the kernel has something of the client's (its socket inodes) on its way to us
+        self.in_flight: Callable[[frozenset[int]], bool] = lambda sockets: False
         slot.listeners.append(self.check)
 
     def seen(self, observation: Observation) -> None:
@@ -167,7 +169,7 @@ class CaseWatch(Watch):
                     self._seen_waiting = False
                     self._later(look.timer_at - now + TIMER_SLACK)  # its own timer first
                     return
-                if self._seen_waiting:
+                if self._seen_waiting and not self.in_flight(self.tree.sockets()):
                     self._stop("waiting")  # twice, with SETTLE_TURNS turns of the loop between
                     return
                 self._seen_waiting = True

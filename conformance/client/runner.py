@@ -227,6 +227,7 @@ class ClientRun:
         timeout = case_timeout(case, self.timeout_scale)
         watch = CaseWatch(case, slot, invocation, time.monotonic() + timeout)
         watch.inbound = self.server.inbound_pending
+        watch.in_flight = self.server.inbound_in_flight
         try:
             observe = self.target.observe
             observation = await observe(invocation, profile=case.profile, timeout=timeout, watch=watch)

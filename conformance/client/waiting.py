@@ -167,6 +167,23 @@ class ProcessTree:
                     pass
         return out
 
+    def sockets(self) -> frozenset[int]:
+        """The inodes of the sockets the tree's processes hold open."""
+        found: set[int] = set()
+        for pid in {pid for pid, _ in self.threads()}:
+            try:
+                names = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    link = os.readlink(f"/proc/{pid}/fd/{name}")
+                except OSError:
+                    continue
+                if link.startswith("socket:["):
+                    found.add(int(link[8:-1]))
+        return frozenset(found)
+
     def starved(self) -> float:
         """Seconds its threads have spent runnable but waiting for a CPU (``schedstat``'s second
         field, summed): time a busy machine took from it. Threads that ended are not counted."""
