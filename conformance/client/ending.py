@@ -134,7 +134,9 @@ class CaseWatch(Watch):
         return all(request.read_by_client() for request in self.slot.requests)
 
     def check(self) -> None:
-        """Called on every report, request and response end."""
+        """Called on every report, request and response end: something happened, so a look that
+        found the client waiting before it no longer counts."""
+        self._seen_waiting = False
         if self.invocation.close_after_events == 0 and self.slot.requests and not self._closed_client:
             self._closed_client = True  # "close as soon as the connection is open"
             self.invocation.close_now.set()
