@@ -61,7 +61,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                             metavar="BYTES" if kind is int else "SECONDS",
                             help=f"{meaning} (default {default})")
     parser.add_argument("--allowed-origins", default=None, metavar="LIST",
-                        help="comma-separated CORS origins, '*' for any (default: $ALLOWED_ORIGINS)")
+                        help="comma-separated CORS origins, '*' for any; only origins named here "
+                             "get credentials (default: $ALLOWED_ORIGINS)")
 
 
 def run(args: argparse.Namespace) -> int:
