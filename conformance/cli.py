@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .display import printable
 
 __all__ = ["UsageError", "main"]
 
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args._run(args) or 0)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and closed: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -99,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SSE_CONFORMANCE_DEBUG"):
             raise
         print(f"error: internal error (a bug in sse-conformance, please report it): "
-              f"{type(error).__name__}: {error}", file=sys.stderr)
+              f"{type(error).__name__}: {printable(str(error))}", file=sys.stderr)
         return 2
 
 

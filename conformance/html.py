@@ -7,8 +7,9 @@ CR as ␍ and LF as ␊). It renders the same groups as ``Report.explain()``.
 
 from __future__ import annotations
 
-from html import escape
+import html
 
+from .display import printable
 from .explain import Group, groups, rule_summary, under
 from .results import Outcome, Report
 from .rules import RULES
@@ -26,6 +27,11 @@ section{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}
 pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap;word-break:break-all;margin:.2em 0}
 dt{font-weight:bold;margin-top:.4em}
 """
+
+
+def escape(text: str) -> str:
+    """HTML-escaped and printable: a raw ESC or BEL from a peer's crash text is shown, not kept."""
+    return html.escape(printable(text))
 
 
 def _group(group: Group) -> str:
