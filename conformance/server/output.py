@@ -10,9 +10,10 @@ from .checks.delivery import NO_RESPONSE_CAUSES
 from .runner import SETTLED
 
 SYMBOLS = {Outcome.PASS: "✔", Outcome.FAIL: "×", Outcome.WARN: "⚠", Outcome.INFO: "ℹ",
-           Outcome.SKIP: "-", Outcome.ERROR: "‼"}
-# Worst first: the verdict shown on a rule's line.
-SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.INFO, Outcome.SKIP)
+           Outcome.SKIP: "-", Outcome.ERROR: "‼", Outcome.XFAIL: "x"}
+# Worst first: the verdict shown on a rule's line (xfail: a --baseline entry that still fails).
+SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.PASS, Outcome.INFO,
+            Outcome.SKIP)
 DETAILED = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
 
 
