@@ -38,7 +38,7 @@ from typing import Any
 
 from .collect import LineTooLong, PartialLine, bounded_lines, seq_of
 from .observation import DEFAULT_LIMITS, Invocation, Limits
-from .processes import cpu_seconds, kill_group, spawn
+from .processes import cpu_seconds, kill_group, release, spawn
 
 __all__ = ["PROTOCOL_VERSION", "SCHEMA_PATH", "Harness", "HarnessError", "HarnessPool"]
 
@@ -260,6 +260,7 @@ class Harness:
         for task in (self._reader, self._stderr_reader):
             if task is not None:
                 task.cancel()
+        release(self.proc)
         self._end_all("raised", "the adapter was stopped")
 
     # -- reading -----------------------------------------------------------------------------

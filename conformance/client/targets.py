@@ -43,7 +43,7 @@ from .observation import (
     short,
     to_event,
 )
-from .processes import cpu_seconds, kill_group, spawn
+from .processes import cpu_seconds, kill_group, release, spawn
 from .protocol import Harness, HarnessError, HarnessPool, Starter, python_worker_argv, python_worker_env
 
 __all__ = [
@@ -454,6 +454,7 @@ class CommandTarget:
             with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
                 await asyncio.wait_for(stderr_task, 1)
             stderr_task.cancel()
+            release(proc)
         observation.stderr = bytes(stderr[-_STDERR_TAIL:]).decode("utf-8", "replace")
         return observation
 

@@ -1,7 +1,11 @@
 """Hostile clients (issue 25): what a client prints or raises cannot reach the reader raw, its
 processes cannot outlive its case, and its memory is bounded."""
 
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -56,3 +60,71 @@ def test_a_harness_error_string_is_escaped(cli, tmp_path):
     code, out, err = cli("client", "--harness", harness, "-k", "LE-001", "--chunking", "whole")
     assert code == 2 and "pwned" in err, out + err
     assert not any(c in out + err for c in RAW), repr(out + err)
+
+
+# A client that leaves its session: a double fork, setsid, then a long sleep whose pid it writes
+# down. The process group the suite kills no longer holds the sleep.
+ESCAPE = """
+import os, subprocess, sys, time
+pidfile, linger = sys.argv[1], sys.argv[2] == "linger"
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        sleeper = subprocess.Popen(["sleep", "1000"], env={})  # no mark in its environment
+        with open(pidfile + ".tmp", "w") as out:
+            out.write(f"{os.getpid()} {sleeper.pid}")
+        os.rename(pidfile + ".tmp", pidfile)
+        sleeper.wait()
+    os._exit(0)
+while not os.path.exists(pidfile):
+    time.sleep(0.01)
+print('{"type": "message", "data": "x", "id": ""}', flush=True)
+if linger:
+    time.sleep(1000)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            stat = handle.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(b")") + 2:][:1] not in (b"Z", b"X")
+
+
+def _escaping_suite(tmp_path: Path, linger: str) -> tuple[subprocess.Popen, Path]:
+    pidfile = tmp_path / "escaped.pid"
+    client = _script(tmp_path, "escape.py", ESCAPE)
+    suite = subprocess.Popen(
+        [sys.executable, "-m", "conformance", "client", "--cmd", f"{client} {pidfile} {linger} {{url}}",
+         "-k", "LE-001", "--chunking", "whole", "-q"],
+        cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return suite, pidfile
+
+
+def _escaped(pidfile: Path) -> list[int]:
+    return [int(pid) for pid in pidfile.read_text().split()]
+
+
+def test_no_descendant_outlives_its_case(tmp_path):
+    suite, pidfile = _escaping_suite(tmp_path, "exit")
+    out, err = suite.communicate(timeout=120)
+    assert suite.returncode in (0, 1) and "Traceback" not in err, out + err
+    survivors = [pid for pid in _escaped(pidfile) if _alive(pid)]
+    for pid in survivors:  # do not leave them behind for the next test
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
+
+
+def test_no_descendant_outlives_sigterm_to_the_suite(tmp_path):
+    suite, pidfile = _escaping_suite(tmp_path, "linger")
+    while not pidfile.exists() and suite.poll() is None:
+        time.sleep(0.05)
+    suite.send_signal(signal.SIGTERM)
+    out, err = suite.communicate(timeout=60)
+    assert suite.returncode == 2 and "interrupted by SIGTERM" in err, out + err
+    survivors = [pid for pid in _escaped(pidfile) if _alive(pid)]
+    for pid in survivors:
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []
