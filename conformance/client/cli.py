@@ -59,6 +59,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"cases run at once (default {DEFAULT_CONCURRENCY}: 8 per CPU); a failure that rests on "
         "a time bound is always confirmed by running that case again alone",
     )
+    parser.add_argument("--max-memory", default="2GiB", metavar="SIZE",
+                        help="what a Python client's worker process may allocate (default 2GiB); past "
+                        "it the client gets MemoryError and an error verdict that names the bound")
     add_gate_options(parser.add_argument)
     add_output_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="only the failures and the summary line")
@@ -70,7 +73,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     check_report_paths(args)
     out = human_stream(args)
-    target = make_target(args.target, args.cmd, args.capability, harness=args.harness)
+    target = make_target(args.target, args.cmd, args.capability, harness=args.harness,
+                         max_memory=args.max_memory)
     scale = positive(args.timeout_scale, "--timeout-scale")
     concurrency = int(positive(args.concurrency, "--concurrency"))
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)

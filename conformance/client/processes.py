@@ -24,13 +24,16 @@ import contextlib
 import ctypes
 import itertools
 import os
+import re
+import resource
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["MARK", "contain", "cpu_seconds", "descendants", "kill_group", "reaping_on_signals", "release",
+__all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "bound_memory", "contain", "cpu_seconds",
+           "descendants", "kill_group", "memory_size", "reaping_on_signals", "release", "size_text",
            "spawn", "track", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -42,6 +45,9 @@ _serial = itertools.count(1)
 _contained = False  # this process is a child subreaper: every orphaned descendant comes back here
 _PR_SET_CHILD_SUBREAPER = 36
 _SWEEPS = 100  # a tree forking faster than it is killed is not chased for ever
+MAX_MEMORY = "SSE_CONFORMANCE_MAX_MEMORY"  # bytes a Python worker may allocate (--max-memory)
+DEFAULT_MAX_MEMORY = 2 << 30  # one Python client reached 5.1 GB on a shared machine (issue 25)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
 def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
@@ -175,6 +181,35 @@ def release(proc: Any) -> None:
     transport = getattr(proc, "_transport", None)  # asyncio.subprocess.Process keeps it there
     if transport is not None:
         transport.close()
+
+
+def memory_size(text: str) -> int | None:
+    """Bytes from ``2G``, ``2GiB``, ``512M``, ``1048576``; None when it is not a size."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text, re.I)
+    if not found:
+        return None
+    size = int(float(found[1]) * _UNITS[found[2].lower()])
+    return size if size > 0 else None
+
+
+def size_text(size: int) -> str:
+    """``2 GiB``, ``256 MiB``: the bound as a person gives it."""
+    for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:g} {unit}"
+    return f"{size} bytes"
+
+
+def bound_memory() -> int | None:
+    """In a Python worker, at its entry: cap what it may allocate at ``$SSE_CONFORMANCE_MAX_MEMORY``
+    bytes (RLIMIT_DATA: heap and anonymous maps, not the address space reserved for threads),
+    soft and hard alike so the client cannot lift it. A client past it gets MemoryError."""
+    size = memory_size(os.environ.get(MAX_MEMORY, ""))
+    if size is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        size = size if hard == resource.RLIM_INFINITY else min(size, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (size, size))
+    return size
 
 
 def contain() -> bool:

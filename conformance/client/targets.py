@@ -43,7 +43,7 @@ from .observation import (
     short,
     to_event,
 )
-from .processes import cpu_seconds, kill_group, release, spawn
+from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY, cpu_seconds, kill_group, release, spawn
 from .protocol import Harness, HarnessError, HarnessPool, Starter, python_worker_argv, python_worker_env
 
 __all__ = [
@@ -243,6 +243,7 @@ class PythonTarget(_Pooled):
         self.name = name or f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', func)}"
         self.capabilities = frozenset(getattr(func, "capabilities", ()) or ())
         self.spec = importable_name(func, name) if isolate else None
+        self.max_memory: int | None = DEFAULT_MAX_MEMORY  # bytes per worker process (--max-memory)
         self.pool: HarnessPool | None = None
         self.forks: ForkServer | None = None
 
@@ -256,7 +257,8 @@ class PythonTarget(_Pooled):
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         if self.spec is None:
             return None
-        return python_worker_argv(self.spec), python_worker_env()
+        bound = {MAX_MEMORY: str(self.max_memory)} if self.max_memory else {}
+        return python_worker_argv(self.spec), {**python_worker_env(), **bound}
 
     async def pool_starter(self) -> Starter | None:
         """Workers forked from a server that imported them once (see :mod:`.forkserver`);

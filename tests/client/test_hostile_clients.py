@@ -128,3 +128,21 @@ def test_no_descendant_outlives_sigterm_to_the_suite(tmp_path):
     for pid in survivors:
         os.kill(pid, signal.SIGKILL)
     assert survivors == []
+
+
+def test_a_python_client_past_its_memory_bound_gets_an_error_naming_it(cli):
+    code, out, err = cli("client", "hostile_clients:hoards_memory", "--max-memory", "256M",
+                         "-k", "LE-001", "--chunking", "whole")
+    assert code == 1, out + err
+    assert "MemoryError" in out and "memory bound of 256 MiB (--max-memory)" in out, out
+
+
+def test_a_memory_bound_that_is_not_a_size_is_a_usage_error(cli):
+    code, _, err = cli("client", "hostile_clients:hoards_memory", "--max-memory", "lots")
+    assert code == 2 and err.count("\n") == 1 and "--max-memory must be a size" in err, err
+
+
+def test_a_python_worker_that_dies_names_its_memory_bound(cli):
+    code, out, err = cli("client", "hostile_clients:dies", "--max-memory", "256M",
+                         "-k", "LE-001", "--chunking", "whole")
+    assert code == 1 and "its memory bound is 256 MiB: --max-memory" in out, out + err
