@@ -12,20 +12,8 @@ from xml.etree import ElementTree
 import pytest
 from hostile_clients import NASTY
 
-from conformance.cli import main
-
 HERE = Path(__file__).resolve().parent
 RAW = ("\x1b", "\x07", "\r")
-
-
-@pytest.fixture
-def cli(capsys):
-    def run(*args):
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def _script(tmp_path: Path, name: str, text: str) -> str:
@@ -41,9 +29,9 @@ def _crash_texts(tmp_path: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("kind", ["callable", "cmd"])
-def test_crash_text_is_escaped_on_the_terminal_and_in_the_reports(cli, tmp_path, kind):
+def test_crash_text_is_escaped_on_the_terminal_and_in_the_reports(cli_run, tmp_path, kind):
     junit, html = tmp_path / "r.xml", tmp_path / "r.html"
-    code, out, err = cli("client", *_crash_texts(tmp_path)[kind], "-k", "LE-001", "--chunking", "whole",
+    code, out, err = cli_run("client", *_crash_texts(tmp_path)[kind], "-k", "LE-001", "--chunking", "whole",
                          "--junit-xml", str(junit), "--html", str(html))
     assert code == 1, out + err
     assert "crashed" in out and "\\x1b[2J\\x1b]0;pwned\\x07 then␍over" in out
@@ -54,10 +42,10 @@ def test_crash_text_is_escaped_on_the_terminal_and_in_the_reports(cli, tmp_path,
     assert "\\x1b[2J" in page and not any(c in page for c in RAW)
 
 
-def test_a_harness_error_string_is_escaped(cli, tmp_path):
+def test_a_harness_error_string_is_escaped(cli_run, tmp_path):
     harness = _script(tmp_path, "harness.py", "import json\nprint(json.dumps("
                       f"{{'ready': False, 'error': {NASTY!r}}}), flush=True)\ninput()\n")
-    code, out, err = cli("client", "--harness", harness, "-k", "LE-001", "--chunking", "whole")
+    code, out, err = cli_run("client", "--harness", harness, "-k", "LE-001", "--chunking", "whole")
     assert code == 2 and "pwned" in err, out + err
     assert not any(c in out + err for c in RAW), repr(out + err)
 
@@ -130,19 +118,19 @@ def test_no_descendant_outlives_sigterm_to_the_suite(tmp_path):
     assert survivors == []
 
 
-def test_a_python_client_past_its_memory_bound_gets_an_error_naming_it(cli):
-    code, out, err = cli("client", "hostile_clients:hoards_memory", "--max-memory", "256M",
+def test_a_python_client_past_its_memory_bound_gets_an_error_naming_it(cli_run):
+    code, out, err = cli_run("client", "hostile_clients:hoards_memory", "--max-memory", "256M",
                          "-k", "LE-001", "--chunking", "whole")
     assert code == 1, out + err
     assert "MemoryError" in out and "memory bound of 256 MiB (--max-memory)" in out, out
 
 
-def test_a_memory_bound_that_is_not_a_size_is_a_usage_error(cli):
-    code, _, err = cli("client", "hostile_clients:hoards_memory", "--max-memory", "lots")
+def test_a_memory_bound_that_is_not_a_size_is_a_usage_error(cli_run):
+    code, _, err = cli_run("client", "hostile_clients:hoards_memory", "--max-memory", "lots")
     assert code == 2 and err.count("\n") == 1 and "--max-memory must be a size" in err, err
 
 
-def test_a_python_worker_that_dies_names_its_memory_bound(cli):
-    code, out, err = cli("client", "hostile_clients:dies", "--max-memory", "256M",
+def test_a_python_worker_that_dies_names_its_memory_bound(cli_run):
+    code, out, err = cli_run("client", "hostile_clients:dies", "--max-memory", "256M",
                          "-k", "LE-001", "--chunking", "whole")
     assert code == 1 and "its memory bound is 256 MiB: --max-memory" in out, out + err

@@ -3,19 +3,9 @@ a traceback or an "internal error"."""
 
 import pytest
 
-from conformance.cli import main
-
 NOWHERE = "http://127.0.0.1:9/events"  # never connected to: these are refused before the run
 
 
-@pytest.fixture
-def cli(capsys):
-    def run(*args):
-        code = main(list(args))
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def _one_line(code: int, out: str, err: str) -> str:
@@ -26,11 +16,11 @@ def _one_line(code: int, out: str, err: str) -> str:
 
 
 @pytest.mark.parametrize("pattern", ["C-0*", "LE-*", "LE-001", "N-11"])
-def test_selecting_only_client_rules_or_cases_on_the_server_is_a_usage_error(cli, pattern):
-    line = _one_line(*cli("server", NOWHERE, "--select", pattern))
+def test_selecting_only_client_rules_or_cases_on_the_server_is_a_usage_error(cli_run, pattern):
+    line = _one_line(*cli_run("server", NOWHERE, "--select", pattern))
     assert "client rules or cases" in line and "sse-conformance client" in line
 
 
-def test_a_selection_that_names_nothing_is_still_a_typo(cli):
-    line = _one_line(*cli("server", NOWHERE, "--select", "ZZ-*"))
+def test_a_selection_that_names_nothing_is_still_a_typo(cli_run):
+    line = _one_line(*cli_run("server", NOWHERE, "--select", "ZZ-*"))
     assert "matches no rule or case" in line
