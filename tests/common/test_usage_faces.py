@@ -1,6 +1,10 @@
 """Input a new user gets wrong (issue 25): each gets one line and exit 2, never a silent pass,
 a traceback or an "internal error"."""
 
+import http.server
+import socket
+import threading
+
 import pytest
 
 NOWHERE = "http://127.0.0.1:9/events"  # never connected to: these are refused before the run
@@ -24,3 +28,40 @@ def test_selecting_only_client_rules_or_cases_on_the_server_is_a_usage_error(cli
 def test_a_selection_that_names_nothing_is_still_a_typo(cli_run):
     line = _one_line(*cli_run("server", NOWHERE, "--select", "ZZ-*"))
     assert "matches no rule or case" in line
+
+
+@pytest.fixture(scope="module")
+def redirects():
+    """A loopback server whose /loop redirects to itself and /dead to a port nothing listens on."""
+    with socket.socket() as probe:  # a port that was free a moment ago and is closed now
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/events"
+
+    class Redirects(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(302)
+            self.send_header("Location", "/loop" if self.path == "/loop" else dead)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Redirects)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", dead
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_loop_is_an_unusable_url(cli_run, redirects):
+    base, _ = redirects
+    line = _one_line(*cli_run("server", base + "/loop"))
+    assert "redirect loop" in line and base + "/loop" in line
+
+
+def test_a_redirect_to_a_dead_port_names_where_it_was_sent(cli_run, redirects):
+    base, dead = redirects
+    line = _one_line(*cli_run("server", base + "/dead"))
+    assert f"redirected to {dead}" in line and "connection refused" in line
