@@ -120,7 +120,12 @@ async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = 
     app = server.make_app()
     app.router.add_get("/index.json", index_handler)
     app.router.add_get(DETAILS + "/{case}.json", details_handler)
-    base = await server.start(port)
+    try:
+        base = await server.start(port)
+    except OSError as error:  # a busy port is the user's to choose again, not a bug (issue 25)
+        await server.stop()
+        why = error.strerror or error
+        raise UsageError(f"serve-cases: cannot listen on 127.0.0.1:{port}: {why}") from None
     index.update(build_index(server, items))
     print(f"serving {len(items)} case URLs: {base}/index.json", flush=True)
     if ready is not None:

@@ -65,3 +65,12 @@ def test_a_redirect_to_a_dead_port_names_where_it_was_sent(cli_run, redirects):
     base, dead = redirects
     line = _one_line(*cli_run("server", base + "/dead"))
     assert f"redirected to {dead}" in line and "connection refused" in line
+
+
+def test_serve_cases_on_a_busy_port_says_so_in_one_line(cli_run):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        line = _one_line(*cli_run("serve-cases", "--port", str(port), "-k", "LE-001"))
+    assert f"cannot listen on 127.0.0.1:{port}" in line and "in use" in line
