@@ -148,6 +148,7 @@ class Harness:
                 await asyncio.wait_for(self.proc.wait(), STOP_GRACE)  # reaped, its pipes closed
             raise
         except (TimeoutError, asyncio.TimeoutError):
+            self._ready.cancel()  # waited for no more: its death at stop() is no news to report
             await self.stop()
             raise HarnessError(f"the adapter did not say ready (idle for {timeout:.0f} s)") from None
         except HarnessError as error:

@@ -134,3 +134,33 @@ def test_a_python_worker_that_dies_names_its_memory_bound(cli_run):
     code, out, err = cli_run("client", "hostile_clients:dies", "--max-memory", "256M",
                          "-k", "LE-001", "--chunking", "whole")
     assert code == 1 and "its memory bound is 256 MiB: --max-memory" in out, out + err
+
+
+NOISE = ("Traceback", "Exception ignored", "never retrieved")
+
+FLOOD = """
+import sys
+chunk = "x" * (1 << 16)
+while True:  # one line that never ends, until the suite kills it
+    sys.stdout.write(chunk)
+"""
+
+
+def _suite(*args: str) -> subprocess.CompletedProcess:
+    """The CLI in its own interpreter: what it prints at exit (a pipe closed by the garbage
+    collector, a future nobody awaited) shows only there."""
+    return subprocess.run([sys.executable, "-m", "conformance", "client", *args, "-k", "LE-001",
+                           "--chunking", "whole", "-q"],
+                          cwd=HERE, capture_output=True, text=True, timeout=300)
+
+
+def test_a_flooding_command_gets_its_verdict_and_nothing_after_it(tmp_path):
+    done = _suite("--cmd", _script(tmp_path, "flood.py", FLOOD) + " {url}")
+    assert done.returncode == 1 and "longer than" in done.stdout, done.stdout + done.stderr
+    assert not any(noise in done.stderr for noise in NOISE), done.stderr
+
+
+def test_a_harness_that_never_says_ready_is_one_line(tmp_path):
+    done = _suite("--harness", _script(tmp_path, "silent.py", "import time\ntime.sleep(1000)\n"))
+    assert done.returncode == 2 and "did not say ready" in done.stderr, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and not any(noise in done.stderr for noise in NOISE), done.stderr
