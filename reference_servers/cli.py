@@ -13,6 +13,7 @@ import sys
 import threading
 
 from conformance.cli import UsageError
+from conformance.peer_log import one_line_request_errors
 
 from .routes import ROUTES
 from .runner import KINDS, ServerThread
@@ -79,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"serve: {error}") from None
     except OSError as error:
         raise UsageError(f"serve: cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    one_line_request_errors()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

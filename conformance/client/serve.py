@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ..cases.model import Case, Expect
 from ..cli import UsageError
+from ..peer_log import one_line_request_errors
 from ..rules import RULES
 from .cases_opts import add_selection_options
 from .caseserver import CaseServer
@@ -140,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, not {args.port}")
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
+    one_line_request_errors()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(items, args.port))
     return 0

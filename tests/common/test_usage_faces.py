@@ -2,7 +2,11 @@
 a traceback or an "internal error"."""
 
 import http.server
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -74,3 +78,27 @@ def test_serve_cases_on_a_busy_port_says_so_in_one_line(cli_run):
         port = busy.getsockname()[1]
         line = _one_line(*cli_run("serve-cases", "--port", str(port), "-k", "LE-001"))
     assert f"cannot listen on 127.0.0.1:{port}" in line and "in use" in line
+
+
+MALFORMED = [
+    b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",  # LineTooLong
+    b"GET / HTTP/1.1\r\nHost: x\r\nBad\x1b[2J Header\r\n\r\n",  # BadHttpMessage, with an ESC
+]
+
+
+@pytest.mark.parametrize("command", [["serve-cases", "-k", "LE-001"], ["serve", "aiohttp"]])
+@pytest.mark.parametrize("request_bytes", MALFORMED, ids=["line-too-long", "bad-header"])
+def test_a_malformed_request_is_logged_in_one_line(command, request_bytes):
+    server = subprocess.Popen([sys.executable, "-m", "conformance", *command, "--port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(re.search(r"127\.0\.0\.1:(\d+)", server.stdout.readline())[1])
+        with socket.create_connection(("127.0.0.1", port)) as peer:
+            peer.sendall(request_bytes)
+            assert b" 400 " in peer.recv(100)
+        logged = server.stderr.readline()  # the line the request caused, once it is written
+    finally:
+        server.send_signal(signal.SIGINT)
+        rest = server.communicate(timeout=60)[1]
+    assert "Error handling request" in logged and "Traceback" not in logged + rest, logged + rest
+    assert "\x1b" not in logged + rest and ("LineTooLong" in logged or "BadHttpMessage" in logged)
