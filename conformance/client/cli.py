@@ -90,10 +90,11 @@ def run(args: argparse.Namespace) -> int:
                 report = _traced(target, items, args, scale)
                 print(render_client_trace(report.meta["trace"]) + "\n", file=out)
             else:
-                dots = Dots(len(items), out)
+                dots = None if args.quiet else Dots(len(items), out)  # -q: no progress marks
                 report = run_items(target, items, profile=args.profile, timeout_scale=scale,
                                    concurrency=concurrency, progress=dots, pattern=args.k)
-                dots.finish()
+                if dots is not None:
+                    dots.finish()
         except TargetError as error:
             raise UsageError(str(error)) from None
     gate.apply(report)

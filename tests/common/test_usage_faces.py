@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,35 @@ def test_a_malformed_request_is_logged_in_one_line(command, request_bytes):
         rest = server.communicate(timeout=60)[1]
     assert "Error handling request" in logged and "Traceback" not in logged + rest, logged + rest
     assert "\x1b" not in logged + rest and ("LineTooLong" in logged or "BadHttpMessage" in logged)
+
+
+def test_server_k_with_a_rule_says_k_is_insecure_here(cli_run):
+    line = _one_line(*cli_run("server", NOWHERE, "-k", "S-09"))
+    assert "-k here is --insecure" in line and "--select S-09" in line
+
+
+@pytest.mark.parametrize(("args", "meant"), [
+    (["server", NOWHERE, "--junit-xlm", "r.xml"], "--junit-xml"),
+    (["client", "naive_clients:good_client", "--selct", "C-08"], "--select"),
+    (["server", NOWHERE, "--strct"], "--strict"),
+])
+def test_a_mistyped_flag_gets_a_did_you_mean(cli_run, args, meant):
+    assert f"did you mean {meant}?" in _one_line(*cli_run(*args))
+
+
+def test_an_unknown_flag_with_nothing_close_gets_no_guess(cli_run):
+    assert "did you mean" not in _one_line(*cli_run("server", NOWHERE, "--bogus"))
+
+
+PROGRESS = re.compile(r"[.FWEsix]+( \[ *\d+%\])?")
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_client_quiet_prints_no_progress_marks(cli_run, monkeypatch, quiet):
+    monkeypatch.setattr("conformance.client.output.DOTS_AFTER", 0)  # marks at once, as on a TTY
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "client"))
+    code, out, err = cli_run("client", "naive_clients:good_client", "-k", "LE-00", "--chunking", "whole",
+                             *(["-q"] if quiet else []))
+    assert code == 0, out + err
+    marks = [line for line in out.splitlines() if PROGRESS.fullmatch(line)]
+    assert (marks == []) is quiet, out
