@@ -7,11 +7,12 @@ fail too), 1 when any fails or errors, 2 for usage errors (one line on stderr).
 from __future__ import annotations
 
 import argparse
+import time
 
 from ..cli import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
-from ..results import Report
+from ..results import Report, timed
 from ..rules import RULES
 from ..structured import add_client_data
 from .cases_opts import add_selection_options
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
     except GateError as error:
         raise UsageError(str(error)) from None
     items = [i for i in items if gate.wants(i.case.id, i.name, i.case.rules)]
+    started = time.time()
     with reaping_on_signals():
         try:
             if args.trace:
@@ -97,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
                     dots.finish()
         except TargetError as error:
             raise UsageError(str(error)) from None
+    timed(report, started)
     gate.apply(report)
     if not args.quiet:
         print(render_rule_summary(report) + "\n", file=out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from ..cases import load_cases
 from ..cli import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
+from ..results import timed
 from ..rules import RULES
 from .options import DEFAULTS, PROFILES, UnusableTarget, parse_header
 from .output import render
@@ -119,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         headers = [parse_header(h) for h in args.headers]
         data = read_data(args.data)
         progress = None if args.quiet else (lambda text: print(f"  … {text}", file=sys.stderr, flush=True))
+        started = time.time()
         report = run_server_suite(
             args.url, profile=args.profile, method=args.method, headers=headers, data=data,
             resume=args.resume, origin=args.origin, idle=args.idle, timeout=args.timeout,
@@ -127,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
             http2_prior_knowledge=args.http2_prior_knowledge, app=args.app, trace=args.trace)
     except (UnusableTarget, GateError) as error:
         raise UsageError(str(error)) from None
+    timed(report, started)
     gate.apply(report)
     if "trace" in report.meta:
         print(render_trace(report.meta["trace"]) + "\n", file=out)

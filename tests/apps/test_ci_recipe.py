@@ -8,6 +8,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+from sse_apps import PAUSE
 
 from conformance.cli import main
 
@@ -59,3 +60,11 @@ def test_the_workflow_is_valid_yaml_with_artifacts_kept_on_failure():
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact"))
     assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
     assert any("--app" in s.get("run", "") and "--junit-xml" in s["run"] for s in steps)
+
+
+def test_the_junit_suite_time_is_the_runs_wall_time(tmp_path):
+    """It summed the items' own times: 0.001 for a run of several seconds (issue 25)."""
+    junit = tmp_path / "r.xml"
+    assert main(["server", "--app", "sse_apps:asgi_app", "/slow", "-q", "--junit-xml", str(junit)]) == 0
+    suite = ElementTree.parse(junit).getroot()
+    assert float(suite.get("time")) >= PAUSE  # the stream alone pauses that long
