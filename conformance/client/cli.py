@@ -13,7 +13,7 @@ from ..cli import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed
-from ..rules import RULES
+from ..server.cli import server_and_client_ids
 from ..structured import add_client_data
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, positive
@@ -81,10 +81,14 @@ def run(args: argparse.Namespace) -> int:
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
     try:
         gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
-        gate.check_selection([*RULES, *(k for i in items for k in (i.case.id, i.name, *i.case.rules))])
+        server, others = server_and_client_ids()
+        gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
+                             {"server": server})
     except GateError as error:
         raise UsageError(str(error)) from None
     items = [i for i in items if gate.wants(i.case.id, i.name, i.case.rules)]
+    if not items:  # a run of nothing would pass: the selection is the user's mistake
+        raise UsageError("--select/--skip leave no case to run (list them with: sse-conformance cases)")
     started = time.time()
     with reaping_on_signals():
         try:

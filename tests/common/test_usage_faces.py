@@ -135,3 +135,15 @@ def test_client_quiet_prints_no_progress_marks(cli_run, monkeypatch, quiet):
     assert code == 0, out + err
     marks = [line for line in out.splitlines() if PROGRESS.fullmatch(line)]
     assert (marks == []) is quiet, out
+
+
+def test_selecting_only_server_rules_on_the_client_is_a_usage_error(cli_run, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "client"))
+    line = _one_line(*cli_run("client", "naive_clients:good_client", "--select", "S-09"))
+    assert "server rules or cases" in line and "sse-conformance server" in line
+
+
+def test_a_client_selection_that_leaves_nothing_to_run_is_a_usage_error(cli_run, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "client"))
+    line = _one_line(*cli_run("client", "naive_clients:good_client", "--select", "LE-001", "--skip", "C-08"))
+    assert "no case to run" in line
