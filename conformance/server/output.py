@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..display import printable
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from .checks.delivery import NO_RESPONSE_CAUSES
@@ -97,4 +98,4 @@ def render(report: Report) -> str:
         for message, rules in seen_errors.items():
             parts += [f"  {SYMBOLS[Outcome.ERROR]} {', '.join(rules)} (error) {message}", ""]
     parts.append(report.summary_line())
-    return "\n".join(parts)
+    return printable("\n".join(parts))  # a crashing app's or server's text is a peer's bytes

@@ -164,3 +164,13 @@ def test_a_harness_that_never_says_ready_is_one_line(tmp_path):
     done = _suite("--harness", _script(tmp_path, "silent.py", "import time\ntime.sleep(1000)\n"))
     assert done.returncode == 2 and "did not say ready" in done.stderr, done.stdout + done.stderr
     assert done.stderr.count("\n") == 1 and not any(noise in done.stderr for noise in NOISE), done.stderr
+
+
+def test_crash_text_is_escaped_in_the_pytest_face(tmp_path):
+    (tmp_path / "test_nothing.py").write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", str(tmp_path), "--sse-client",
+         "hostile_clients:raises_terminal_codes", "--sse-chunking", "whole", "-k", "LE-001"],
+        cwd=HERE, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(HERE)})
+    assert done.returncode == 1 and "\\x1b[2J" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not any(c in done.stdout + done.stderr for c in RAW), repr(done.stdout[-2000:])
