@@ -68,3 +68,13 @@ def test_the_junit_suite_time_is_the_runs_wall_time(tmp_path):
     assert main(["server", "--app", "sse_apps:asgi_app", "/slow", "-q", "--junit-xml", str(junit)]) == 0
     suite = ElementTree.parse(junit).getroot()
     assert float(suite.get("time")) >= PAUSE  # the stream alone pauses that long
+
+
+def test_the_openai_step_runs_as_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reports").mkdir()
+    step = next(c for c in _commands() if "--profile" in c)
+    assert main(["sse_apps:chat_app" if a == "myproject.main:app" else a for a in step]) == 0
+    suite = ElementTree.parse(tmp_path / "reports" / "sse-openai.xml").getroot()
+    assert any(case.get("name", "").startswith("O-") for case in suite.iter("testcase"))
+    assert "CONFORMS" in (tmp_path / "reports" / "sse-openai.html").read_text()
