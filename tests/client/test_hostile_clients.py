@@ -86,7 +86,9 @@ def _escaping_suite(tmp_path: Path, linger: str) -> tuple[subprocess.Popen, Path
     client = _script(tmp_path, "escape.py", ESCAPE)
     suite = subprocess.Popen(
         [sys.executable, "-m", "conformance", "client", "--cmd", f"{client} {pidfile} {linger} {{url}}",
-         "-k", "LE-001", "--chunking", "whole", "-q"],
+         "-k", "LE-001", "--chunking", "whole", "-q",
+         # lingering: the case must still be waiting when the test sends SIGTERM, however slow
+         *(["--timeout-scale", "50"] if linger == "linger" else [])],
         cwd=HERE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return suite, pidfile
 
