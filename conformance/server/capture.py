@@ -299,7 +299,8 @@ def unreachable(error: BaseException, req: Request) -> tuple[End, str]:
         return End.FAILED, _describe(error)
     end, why = _connect_failure(error, req)
     target = _failed_url(error)
-    return end, (why if target in ("", req.url) else f"redirected to {target}, where {why}")
+    asked = str(httpx.URL(req.url))  # as httpx spells it: http://host:9 is http://host:9/
+    return end, (why if target in ("", asked) else f"redirected to {target}, where {why}")
 
 
 def _failed_url(error: BaseException) -> str:

@@ -147,3 +147,11 @@ def test_a_client_selection_that_leaves_nothing_to_run_is_a_usage_error(cli_run,
     monkeypatch.syspath_prepend(str(Path(__file__).parents[1] / "client"))
     line = _one_line(*cli_run("client", "naive_clients:good_client", "--select", "LE-001", "--skip", "C-08"))
     assert "no case to run" in line
+
+
+@pytest.mark.parametrize("spelling", ["http://127.0.0.1:{port}", "HTTP://LOCALHOST:{port}/events"])
+def test_a_dead_url_itself_is_not_called_a_redirect(cli_run, redirects, spelling):
+    _, dead = redirects
+    url = spelling.format(port=dead.split(":")[2].split("/")[0])
+    line = _one_line(*cli_run("server", url))
+    assert "connection refused" in line and "redirected" not in line
