@@ -17,7 +17,7 @@ from ..server.cli import server_and_client_ids
 from ..structured import add_client_data
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, positive
-from .output import Dots, render_confirmations, render_failures, render_rule_summary
+from .output import Dots, render_failures, render_rule_summary
 from .planned_run import run_items
 from .processes import reaping_on_signals
 from .runner import CAPABILITIES, DEFAULT_CONCURRENCY
@@ -57,8 +57,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--concurrency",
         default=DEFAULT_CONCURRENCY,
         metavar="N",
-        help=f"cases run at once (default {DEFAULT_CONCURRENCY}: 8 per CPU); a failure that rests on "
-        "a time bound is always confirmed by running that case again alone",
+        help=f"cases run at once (default {DEFAULT_CONCURRENCY}: 8 per CPU); each ends on a fact, so "
+        "the number changes only how long the run takes",
     )
     parser.add_argument("--max-memory", default="2GiB", metavar="SIZE",
                         help="what a Python client's worker process may allocate (default 2GiB); past "
@@ -110,9 +110,6 @@ def run(args: argparse.Namespace) -> int:
     failures = render_failures(report)
     if failures:
         print(failures + "\n", file=out)
-    confirmations = render_confirmations(report)
-    if confirmations:
-        print(confirmations, file=out)
     print(report.summary_line(), file=out)
     write_reports(report, args)
     return 0 if report.ok else 1
