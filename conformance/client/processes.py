@@ -33,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 __all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "bound_memory", "contain", "cpu_seconds",
-           "descendants", "kill_group", "memory_size", "reaping_on_signals", "release", "size_text",
+           "kill_group", "memory_size", "reaping_on_signals", "release", "size_text",
            "spawn", "track", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -146,13 +146,6 @@ def _descends(table: dict[int, int], pid: int, ancestor: int) -> bool:
         if pid == ancestor:
             return True
     return False
-
-
-def descendants(root: int | None = None) -> list[int]:
-    """The live processes below ``root`` (this process by default)."""
-    root = os.getpid() if root is None else root
-    table = _table()
-    return [pid for pid in table if _descends(table, pid, root)]
 
 
 def _sweep(doomed: Any) -> None:
