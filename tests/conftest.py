@@ -4,6 +4,8 @@ Why here: the schema is a contract with users' tools; wrapping ``Report.to_json`
 new field that the schema does not allow fails the first test that produces it.
 """
 
+import pytest
+
 from conformance.results import Report
 from conformance.schema import validate_report
 
@@ -32,3 +34,16 @@ def pytest_configure(config):
     if LOCK_ENV not in os.environ:
         folder = tempfile.mkdtemp(prefix="sse-conformance-tests-")
         os.environ[LOCK_ENV] = os.path.join(folder, "alone.lock")
+
+
+@pytest.fixture
+def cli_run(capsys):
+    """``sse-conformance ARGS`` in this process: (exit status, stdout, stderr)."""
+    from conformance.cli import main
+
+    def run(*args):
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

@@ -38,7 +38,7 @@ from typing import Any
 
 from .collect import LineTooLong, PartialLine, bounded_lines, pipe_unread, seq_of
 from .observation import DEFAULT_LIMITS, Invocation, Limits
-from .processes import cpu_seconds, kill_group, spawn
+from .processes import MAX_MEMORY, cpu_seconds, kill_group, memory_size, release, size_text, spawn
 
 __all__ = ["PROTOCOL_VERSION", "SCHEMA_PATH", "Harness", "HarnessError", "HarnessPool"]
 
@@ -142,6 +142,7 @@ class Harness:
                 await asyncio.wait_for(self.proc.wait(), STOP_GRACE)  # reaped, its pipes closed
             raise
         except (TimeoutError, asyncio.TimeoutError):
+            self._ready.cancel()  # waited for no more: its death at stop() is no news to report
             await self.stop()
             raise HarnessError(f"the adapter did not say ready (idle for {timeout:.0f} s)") from None
         except HarnessError as error:
@@ -247,6 +248,7 @@ class Harness:
         for task in (self._reader, self._stderr_reader):
             if task is not None:
                 task.cancel()
+        release(self.proc)
         self._end_all("raised", "the adapter was stopped")
 
     # -- reading -----------------------------------------------------------------------------
@@ -268,6 +270,9 @@ class Harness:
             )
         tail = self.stderr_tail().strip().splitlines()
         why = f"the adapter process exited (status {status}){': ' + tail[-1] if tail else ''}"
+        bound = memory_size((self.env or {}).get(MAX_MEMORY, ""))
+        if bound is not None and status != 0:  # a Python worker: MemoryError may have killed it
+            why += f" (its memory bound is {size_text(bound)}: --max-memory)"
         if len(self.runs) > 1:
             # Which run's client crashed it cannot be told, and a run expecting a failure must not
             # pass on another's crash (eventsource v2 threw on a redirect beside HT-070..074):

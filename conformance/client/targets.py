@@ -42,7 +42,7 @@ from .observation import (
     short,
     to_event,
 )
-from .processes import cpu_seconds, kill_group, spawn
+from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY, cpu_seconds, kill_group, release, spawn
 from .protocol import Harness, HarnessError, HarnessPool, python_worker_argv, python_worker_env
 from .waiting import ProcessTree
 
@@ -224,6 +224,7 @@ class PythonTarget(_Pooled):
         self.name = name or f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', func)}"
         self.capabilities = frozenset(getattr(func, "capabilities", ()) or ())
         self.spec = importable_name(func, name) if isolate else None
+        self.max_memory: int | None = DEFAULT_MAX_MEMORY  # bytes per worker process (--max-memory)
         self.pool: HarnessPool | None = None
 
     def __repr__(self) -> str:
@@ -236,7 +237,8 @@ class PythonTarget(_Pooled):
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         if self.spec is None:
             return None
-        return python_worker_argv(self.spec), python_worker_env()
+        bound = {MAX_MEMORY: str(self.max_memory)} if self.max_memory else {}
+        return python_worker_argv(self.spec), {**python_worker_env(), **bound}
 
     async def observe(
         self,
@@ -407,6 +409,7 @@ class CommandTarget:
             with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
                 await asyncio.wait_for(stderr_task, 1)
             stderr_task.cancel()
+            release(proc)
         observation.stderr = bytes(stderr[-_STDERR_TAIL:]).decode("utf-8", "replace")
         return observation
 

@@ -12,7 +12,7 @@ import itertools
 from typing import Any
 
 from ..cases.model import Send
-from ..display import visible
+from ..display import printable, visible
 from ..results import Result
 from ..structured import event_json
 from .judge import judge_run
@@ -77,8 +77,9 @@ def render_client_trace(trace: dict[str, Any]) -> str:
     lines.append(f"Chunks served ({len(trace['reads'])}): connection, offset, bytes")
     lines += [f"  {c['connection']:>3} {c['offset']:>7}  {c['text']}" for c in trace["reads"]]
     ended = _ENDED.get(trace["ended_by"], trace["ended_by"])
+    raised = f" raising {printable(trace['raised'])}" if trace["raised"] else ""
     lines.append(f"Events the client reported ({len(trace['events'])}), then it {ended} "
-                 f"after {trace['seconds']} s" + (f" raising {trace['raised']}" if trace["raised"] else ""))
+                 f"after {trace['seconds']} s{raised}")
     lines += [f"  {visible(e['event'], 30):<12} id={visible(e['id'], 30):<8} data={visible(e['data'], 200)}"
               for e in trace["events"]]
     if trace.get("notifications"):

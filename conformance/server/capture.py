@@ -209,11 +209,15 @@ async def capture(req: Request, into: Capture | None = None) -> Capture:
     return cap
 
 
+MAX_REDIRECTS = 5
+
+
 def client_for(req: Request) -> httpx.AsyncClient:
     """An httpx client speaking the asked HTTP version, trusting what the user said to trust."""
     tr = req.transport
     return httpx.AsyncClient(timeout=httpx.Timeout(req.timeout, read=None), follow_redirects=True,
-                             max_redirects=5, verify=tls_context(tr.cacert, tr.insecure, tr.http2),
+                             max_redirects=MAX_REDIRECTS,
+                             verify=tls_context(tr.cacert, tr.insecure, tr.http2),
                              http1=not tr.http2_prior_knowledge, http2=tr.http2 or tr.http2_prior_knowledge)
 
 
@@ -286,9 +290,26 @@ _UNREACHABLE_HINTS = (
 
 
 def unreachable(error: BaseException, req: Request) -> tuple[End, str]:
-    """(UNREACHABLE, why and what to do) for connect/DNS/TLS failures; (FAILED, why) otherwise."""
+    """(UNREACHABLE, why and what to do) for connect/DNS/TLS failures and redirect loops;
+    (FAILED, why) otherwise. A failure after a redirect names where it was sent."""
+    if isinstance(error, httpx.TooManyRedirects):
+        return End.UNREACHABLE, (f"a redirect loop: more than {MAX_REDIRECTS} redirects, the last to "
+                                 f"{_failed_url(error)}; give the URL the redirects end at")
     if not isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)):
         return End.FAILED, _describe(error)
+    end, why = _connect_failure(error, req)
+    target = _failed_url(error)
+    asked = str(httpx.URL(req.url))  # as httpx spells it: http://host:9 is http://host:9/
+    return end, (why if target in ("", asked) else f"redirected to {target}, where {why}")
+
+
+def _failed_url(error: BaseException) -> str:
+    with contextlib.suppress(RuntimeError):  # httpx raises it when the error has no request
+        return str(error.request.url)  # type: ignore[attr-defined]
+    return ""
+
+
+def _connect_failure(error: BaseException, req: Request) -> tuple[End, str]:
     chain, cause = [], error
     while cause is not None and len(chain) < 8:
         chain.append(cause)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..display import printable
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from .checks.delivery import NO_RESPONSE_CAUSES
 from .runner import SETTLED
 
 SYMBOLS = {Outcome.PASS: "✔", Outcome.FAIL: "×", Outcome.WARN: "⚠", Outcome.INFO: "ℹ",
-           Outcome.SKIP: "-", Outcome.ERROR: "‼"}
-# Worst first: the verdict shown on a rule's line.
-SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.INFO, Outcome.SKIP)
+           Outcome.SKIP: "-", Outcome.ERROR: "‼", Outcome.XFAIL: "x"}
+# Worst first: the verdict shown on a rule's line (xfail: a --baseline entry that still fails).
+SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.PASS, Outcome.INFO,
+            Outcome.SKIP)
 DETAILED = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
 
 
@@ -96,4 +98,4 @@ def render(report: Report) -> str:
         for message, rules in seen_errors.items():
             parts += [f"  {SYMBOLS[Outcome.ERROR]} {', '.join(rules)} (error) {message}", ""]
     parts.append(report.summary_line())
-    return "\n".join(parts)
+    return printable("\n".join(parts))  # a crashing app's or server's text is a peer's bytes
