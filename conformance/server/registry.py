@@ -8,8 +8,8 @@ second-request probe, the CORS preflight, the resume). ``timed`` marks a check w
 time bound can decide (a burst, a late header, an unanswered request): ``True`` when every
 verdict of it can rest on time, or a predicate on the observation for a check with some verdicts
 that are facts (S-23's "no event" only rests on time when the read window ran out). The runner
-reports such a verdict, unless it is a pass, only once an observation made alone confirms it
-(``runner.rests_on_time``).
+reports such a non-pass only when it holds with every read spread over the reader's lateness,
+and otherwise observes again within the run (``runner.rests_on_lateness``).
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ INCONCLUSIVE = "inconclusive: "
 
 def inconclusive(rule: str, reason: str) -> list[Result]:
     """A skip that a time bound decided (the stream ended before the probe could tell): unlike
-    other skips of a timed check, it is confirmed alone before it is reported."""
+    other skips of a timed check, it counts as a finding a late reader may have made."""
     return skipped(rule, INCONCLUSIVE + reason)
 
 

@@ -101,8 +101,8 @@ RECORD_ONLY = {"S-07", "S-10", "S-12", "S-20",  # info rules: recorded, never ju
 
 
 def _by_path(rows: list) -> list:
-    """FAULTS as one run per path and options, with every rule it must break: a fault whose
-    verdict rests on time is observed again alone, so each run costs two observations."""
+    """FAULTS as one run per path and options, with every rule it must break: one observation
+    (and its HEAD, probe, ...) judges them all."""
     grouped: dict[str, tuple] = {}
     for path, rule, outcome, options in rows:
         key = f"{path}-{sorted(options.items())}"

@@ -1,0 +1,155 @@
+"""How late the reader was: the time it could not read, measured while it observes.
+
+Why: only the reader's own lateness can make a streaming server look like a buffering one. A
+reader that is not running lets the server's bytes pile up in the socket, and its next read
+returns them at once, after a silence the server never made. So each read records how long,
+since the previous read, the reader could not have been reading (its *lateness*):
+
+- the reading thread's run-queue delay (runnable, not running) and its time on the CPU (busy
+  with something else), from ``/proc/thread-self/schedstat``;
+- the run-queue delay of the process's other threads: one may hold the GIL the reader waits
+  for (an app served in-process), and a thread waiting for the GIL sleeps, invisible to its own
+  schedstat.
+
+A silence that a read of lateness L ended was at least (silence - L) long at the server: bytes
+that came earlier would have been read when the reader last ran, which would have ended the
+silence sooner. :func:`evened` spreads the bytes of every read over the time its reader was
+late, as evenly as a streaming server would have sent them; a finding that still holds on those
+times did not come from the reader.
+
+Kernel receive timestamps do not give this: TCP merges the segments waiting in the queue and
+stamps them all with the newest one's time.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .capture import Capture
+
+__all__ = ["MEASURES", "ReaderClock", "evened", "most_late", "parse_schedstat"]
+
+NS = 1e-9
+TASKS = "/proc/self/task"
+OWN = "/proc/thread-self/schedstat"
+STEP = 0.01  # seconds between the pieces a late read is spread into (well below any silence judged)
+# What the lateness counts on this machine (schedstat needs Linux with CONFIG_SCHED_INFO).
+MEASURES = "run queue and CPU" if os.path.exists(OWN) else "CPU time only"
+
+
+def parse_schedstat(text: bytes | str) -> tuple[float, float]:
+    """(seconds on the CPU, seconds waiting on a run queue) from one schedstat line:
+    ``"<on-cpu ns> <run-queue ns> <timeslices>"``. Raises ValueError for anything else."""
+    fields = text.split()
+    if len(fields) != 3:
+        raise ValueError(f"not a schedstat line: {text!r}")
+    return int(fields[0]) * NS, int(fields[1]) * NS
+
+
+class ReaderClock:
+    """Seconds, summed since it started, during which the calling thread could not read.
+
+    Made and read in the reading thread (``thread-self`` names the thread that opens it). Each
+    reading costs one ``pread`` per thread of the process and one directory listing. Where
+    schedstat is missing (not Linux, or a kernel without it) only the thread's CPU time counts
+    (``MEASURES``)."""
+
+    def __init__(self) -> None:
+        self._own: int | None = _open(OWN)
+        self._own_id = os.readlink("/proc/thread-self").rsplit("/", 1)[-1] if self._own is not None else ""
+        self._others: dict[str, int] = {}
+
+    def now(self) -> float:
+        """The reader's lateness so far, in seconds (only differences between readings mean anything)."""
+        if self._own is None:
+            return time.thread_time()
+        on_cpu, waiting = _read(self._own)
+        return on_cpu + waiting + self._others_waiting()
+
+    def _others_waiting(self) -> float:
+        total = 0.0
+        try:
+            ids = set(os.listdir(TASKS)) - {self._own_id}
+        except OSError:
+            return 0.0
+        for gone in set(self._others) - ids:
+            os.close(self._others.pop(gone))
+        for tid in ids:
+            fd = self._others.get(tid)
+            if fd is None:
+                fd = _open(f"{TASKS}/{tid}/schedstat")
+                if fd is None:
+                    continue  # ended between the listing and the open
+                self._others[tid] = fd
+            try:
+                total += _read(fd)[1]
+            except (OSError, ValueError):
+                continue
+        return total
+
+    def close(self) -> None:
+        for fd in [self._own, *self._others.values()]:
+            if fd is not None:
+                os.close(fd)
+        self._own, self._others = None, {}
+
+
+def _open(path: str) -> int | None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        parse_schedstat(os.pread(fd, 128, 0))
+    except (OSError, ValueError):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _read(fd: int) -> tuple[float, float]:
+    return parse_schedstat(os.pread(fd, 128, 0))
+
+
+def most_late(cap: Capture) -> float:
+    """The largest lateness of one read (the headers' included) in a capture: what the
+    verdict's message names when a late reader left a finding unproven."""
+    return max([cap.headers_late, *cap.raw_lateness], default=0.0)
+
+
+def evened(cap: Capture) -> Capture:
+    """The capture as evenly spread as the reader's lateness allows: the bytes of a read that
+    came ``late`` seconds after the reader could last have read may have reached the socket at
+    any time in that window (never before the read before it, which drained the socket), so they
+    are spread over it in pieces ``STEP`` apart; the headers come as early as their lateness
+    allows. A finding that still holds on these times does not rest on the reader's lateness."""
+    headers = None if cap.t_headers is None else max(cap.t_headers - cap.headers_late, 0.0)
+    windows, previous = [], headers or 0.0
+    for (t, _), late in zip(cap.raw_arrivals, cap.raw_lateness, strict=True):
+        windows.append((max(t - late, previous), t))
+        previous = t
+    times = [t for t, _ in cap.raw_arrivals]
+
+    def window(t: float) -> tuple[float, float]:
+        index = bisect_right(times, t) - 1
+        return windows[index] if index >= 0 else (t, t)
+
+    return replace(cap, t_headers=headers, raw_arrivals=_spread(cap.raw_arrivals, cap.raw_size, window),
+                   arrivals=_spread(cap.arrivals, len(cap.body), window))
+
+
+def _spread(arrivals: list[tuple[float, int]], total: int,
+            window: Callable[[float], tuple[float, float]]) -> list[tuple[float, int]]:
+    out = []
+    for index, (t, offset) in enumerate(arrivals):
+        size = (arrivals[index + 1][1] if index + 1 < len(arrivals) else total) - offset
+        start = window(t)[0]
+        pieces = max(1, min(size, int((t - start) / STEP + 1e-9)))
+        out += [(start + (k + 1) * (t - start) / pieces, offset + k * size // pieces) for k in range(pieces)]
+    return out
