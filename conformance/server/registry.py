@@ -93,8 +93,9 @@ class Probe:
     first: Capture
     second: Capture | None  # None: the first never answered, so nothing was probed
     sent_at: float  # seconds after the first request started
-    first_open_until: float | None  # when the first body ended (None: still open when we stopped)
+    first_open_until: float | None  # when the first body ended by itself (None: it did not)
     tries: int = 1  # probes made: a race with a stream that ends by itself is run again
+    closed_at: float | None = None  # when the suite closed the first, the second still unanswered
 
     @property
     def answered_at(self) -> float | None:

@@ -31,9 +31,10 @@ from . import checks  # noqa: F401 - fills the registry
 from .capture import Capture, End, Request, Transport, capture
 from .checks.active import resume_point
 from .checks.delivery import timings
-from .checks.pitfalls import HEAD_SECONDS, PROBE_SECONDS
+from .checks.pitfalls import PROBE_SECONDS
 from .lateness import MEASURES, evened, most_late
 from .options import DEFAULTS, Options, UnusableTarget
+from .probe import TRIES as PROBE_TRIES
 from .probe import probe
 from .registry import ANY, CHECKS, SENDS, STREAM, Check, Context, is_inconclusive
 from .stream import analyse
@@ -111,15 +112,18 @@ async def observe(options: Options, progress: Progress | None = None,
     if not main.answered:
         return ctx  # nothing more to learn: no probe would get further than the main request
     get = options.method.upper() == "GET"
-    if get and "head" in sends:
-        ctx.head = await capture(_request(options, "HEAD", timeout=min(options.timeout, HEAD_SECONDS),
-                                          max_seconds=HEAD_SECONDS))
+    if get and "head" in sends:  # one generous deadline: unanswered by it is a time-out (P-01)
+        ctx.head = await capture(_request(options, "HEAD", max_seconds=options.timeout))
     if get and main.status == 200 and "probe" in sends:
         if progress:
             progress("probing a second request while a stream is open")
-        ctx.probe = await probe(_request(options, None, *origin, max_seconds=PROBE_SECONDS + 2),
-                                _request(options, None, timeout=PROBE_SECONDS, max_seconds=0.5, max_events=1),
-                                options.timeout)
+        held = options.timeout + PROBE_SECONDS + 1  # the probe closes it PROBE_SECONDS after the second
+        # A server as slow as the hold cannot be told apart from a serial one (P-07 says so): one
+        # try shows that, where a race with the stream's own end would be tried again.
+        tries = 1 if (main.t_headers or 0.0) >= PROBE_SECONDS else PROBE_TRIES
+        ctx.probe = await probe(_request(options, None, *origin, max_seconds=held),
+                                _request(options, None, max_seconds=0.5, max_events=1),
+                                options.timeout, PROBE_SECONDS, tries)
     if options.origin and "preflight" in sends:
         ctx.preflight = await capture(_request(options, "OPTIONS", ("Origin", options.origin),
                                                ("Access-Control-Request-Method", options.method),

@@ -223,6 +223,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/reset-at-once": lambda r: [ABORT],
     "/huge-line": lambda r: stream(b"data: " + b"x" * (3 << 20)),
     "/head-hangs": lambda r: [HANG] if r.method == "HEAD" else stream(*events(2)),
+    "/head-fails": lambda r: [ABORT] if r.method == "HEAD" else stream(*events(2)),
 }
 
 

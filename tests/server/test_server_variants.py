@@ -77,7 +77,8 @@ FAULTS = [
     ("/bare-cr", "S-11", Outcome.WARN, {}),
     ("/no-events", "S-23", Outcome.WARN, {}),
     ("/heartbeat-event", "P-03", Outcome.WARN, {}),
-    ("/head-hangs", "P-01", Outcome.WARN, {"timeout": 1.0}),
+    ("/head-hangs", "P-01", Outcome.ERROR, {"timeout": 1.0}),  # only the deadline decided: timed out
+    ("/head-fails", "P-01", Outcome.WARN, {}),  # closed without a response: a fact
     ("/missing-done", "O-02", Outcome.FAIL, {"profile": "openai"}),
     ("/done-unterminated", "O-02", Outcome.FAIL, {"profile": "openai"}),
     ("/after-done", "O-03", Outcome.FAIL, {"profile": "openai"}),
