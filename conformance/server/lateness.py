@@ -26,9 +26,8 @@ from __future__ import annotations
 import os
 import time
 from bisect import bisect_right
-from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from .capture import Capture
@@ -124,32 +123,59 @@ def most_late(cap: Capture) -> float:
 
 
 def evened(cap: Capture) -> Capture:
-    """The capture as evenly spread as the reader's lateness allows: the bytes of a read that
-    came ``late`` seconds after the reader could last have read may have reached the socket at
-    any time in that window (never before the read before it, which drained the socket), so they
-    are spread over it in pieces ``STEP`` apart; the headers come as early as their lateness
-    allows. A finding that still holds on these times does not rest on the reader's lateness."""
+    """The capture as evenly spread as the reader's lateness allows. A judgement that still finds
+    the same on these times does not rest on the reader's lateness.
+
+    The bytes of a read that came ``late`` seconds after the reader could last have read may
+    have reached the socket at any time in that window, though never before the read before
+    it, which drained the socket. Reads between which the reader never waited for bytes (its
+    lateness covers the whole time since the previous read, or the body came with the headers)
+    form one group: their bytes may all have come in the first one's window. A group's bytes are
+    spread evenly over its window in pieces ``STEP`` apart, none later than it was read. The
+    headers come as early as their lateness allows."""
     headers = None if cap.t_headers is None else max(cap.t_headers - cap.headers_late, 0.0)
-    windows, previous = [], headers or 0.0
+    groups = _groups(cap, headers or 0.0)
+    return replace(cap, t_headers=headers, raw_arrivals=_spread(cap.raw_arrivals, cap.raw_size, groups),
+                   arrivals=_spread(cap.arrivals, len(cap.body), groups))
+
+
+class _Group(NamedTuple):
+    first: float  # when its first read came
+    last: float  # when its last read came
+    start: float  # the earliest its bytes can have reached the socket
+
+
+def _groups(cap: Capture, headers_from: float) -> list[_Group]:
+    groups: list[_Group] = []
+    previous, previous_start = cap.t_headers or 0.0, headers_from
     for (t, _), late in zip(cap.raw_arrivals, cap.raw_lateness, strict=True):
-        windows.append((max(t - late, previous), t))
-        previous = t
-    times = [t for t, _ in cap.raw_arrivals]
-
-    def window(t: float) -> tuple[float, float]:
-        index = bisect_right(times, t) - 1
-        return windows[index] if index >= 0 else (t, t)
-
-    return replace(cap, t_headers=headers, raw_arrivals=_spread(cap.raw_arrivals, cap.raw_size, window),
-                   arrivals=_spread(cap.arrivals, len(cap.body), window))
+        never_waited = late >= t - previous - STEP
+        if never_waited and groups:
+            groups[-1] = groups[-1]._replace(last=t)
+        else:
+            start = previous_start if never_waited else max(t - late, previous)
+            groups.append(_Group(t, t, start))
+        previous, previous_start = t, groups[-1].start
+    return groups
 
 
-def _spread(arrivals: list[tuple[float, int]], total: int,
-            window: Callable[[float], tuple[float, float]]) -> list[tuple[float, int]]:
-    out = []
-    for index, (t, offset) in enumerate(arrivals):
-        size = (arrivals[index + 1][1] if index + 1 < len(arrivals) else total) - offset
-        start = window(t)[0]
-        pieces = max(1, min(size, int((t - start) / STEP + 1e-9)))
-        out += [(start + (k + 1) * (t - start) / pieces, offset + k * size // pieces) for k in range(pieces)]
+def _spread(arrivals: list[tuple[float, int]], total: int, groups: list[_Group]) -> list[tuple[float, int]]:
+    """``arrivals`` (time, offset) with each group's bytes spread over its window."""
+    firsts = [g.first for g in groups]
+    members: dict[int, list[tuple[float, int]]] = {}
+    for arrival in arrivals:
+        members.setdefault(max(bisect_right(firsts, arrival[0]) - 1, 0), []).append(arrival)
+    out: list[tuple[float, int]] = []
+    ends = [offset for _, offset in arrivals[1:]] + [total]
+    end_of = dict(zip(arrivals, ends, strict=True))
+    for index, reads in sorted(members.items()):
+        group, low, high = groups[index] if groups else _Group(0, 0, 0), reads[0][1], end_of[reads[-1]]
+        size, span = high - low, max(reads[-1][0] - group.start, 0.0)
+        pieces = max(1, min(size, int(span / STEP + 1e-9)))
+        read_at = [t for t, _ in reads]
+        starts = [offset for _, offset in reads]
+        for k in range(pieces):
+            offset = low + k * size // pieces
+            even = group.start + (k + 1) * span / pieces
+            out.append((min(even, read_at[bisect_right(starts, offset) - 1]), offset))
     return out

@@ -79,14 +79,24 @@ def test_a_late_read_is_spread_over_the_time_its_reader_was_late_and_no_earlier(
                    headers_late=0.2)
     even = evened(cap)
     assert even.t_headers == pytest.approx(0.3)
-    # on time (5 ms, under one step): as read; 40 ms late: four pieces over 1.86-1.9 s; five
-    # seconds late: over the 50 ms since the read before it, which had drained the socket.
+    # On time (5 ms, under one step): as read. 40 ms late: from 1.86 s, never before the read
+    # at 0.6 s, which drained the socket. The last read's reader never waited for bytes after
+    # the read before it (5 s late in 50 ms): its bytes may have come from 1.86 s on too. Both
+    # reads' bytes are spread from 1.86 to 1.95 s, 10 ms apart, none later than it was read.
     assert [t for t, _ in even.raw_arrivals] == pytest.approx(
         [0.6, 1.87, 1.88, 1.89, 1.9, 1.91, 1.92, 1.93, 1.94, 1.95])
-    assert [o for _, o in even.raw_arrivals] == [0, 9, 11, 13, 15, 18, 23, 28, 34, 39]
+    assert [o for _, o in even.raw_arrivals] == [0, 9, 13, 17, 21, 25, 29, 33, 37, 41]
     assert even.arrivals == even.raw_arrivals
     assert cap.raw_arrivals[1][0] == 1.9  # the capture itself is left as it was seen
     assert most_late(cap) == 5.0
+
+
+def test_body_bytes_read_with_late_headers_are_spread_from_when_the_headers_can_have_come():
+    cap = _capture([(3.3, 0, 0.0)], EVENTS, headers_at=3.3, headers_late=1.0)  # one segment, read late
+    even = evened(cap)
+    assert even.t_headers == pytest.approx(2.3)
+    assert even.raw_arrivals[0] == (pytest.approx(2.3 + 1.0 / 45), 0)  # 45 bytes over the second
+    assert even.raw_arrivals[-1] == (pytest.approx(3.3), 44)
 
 
 def _ctx(cap: Capture, **options) -> Context:
