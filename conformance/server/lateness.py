@@ -161,21 +161,22 @@ def _groups(cap: Capture, headers_from: float) -> list[_Group]:
 
 def _spread(arrivals: list[tuple[float, int]], total: int, groups: list[_Group]) -> list[tuple[float, int]]:
     """``arrivals`` (time, offset) with each group's bytes spread over its window."""
+    if not groups:
+        return list(arrivals)
     firsts = [g.first for g in groups]
-    members: dict[int, list[tuple[float, int]]] = {}
-    for arrival in arrivals:
-        members.setdefault(max(bisect_right(firsts, arrival[0]) - 1, 0), []).append(arrival)
-    out: list[tuple[float, int]] = []
+    members: dict[int, list[int]] = {}
+    for index, (t, _) in enumerate(arrivals):
+        members.setdefault(max(bisect_right(firsts, t) - 1, 0), []).append(index)
     ends = [offset for _, offset in arrivals[1:]] + [total]
-    end_of = dict(zip(arrivals, ends, strict=True))
-    for index, reads in sorted(members.items()):
-        group, low, high = groups[index] if groups else _Group(0, 0, 0), reads[0][1], end_of[reads[-1]]
+    out: list[tuple[float, int]] = []
+    for group_index, indexes in sorted(members.items()):
+        group, reads = groups[group_index], [arrivals[i] for i in indexes]
+        low, high = reads[0][1], ends[indexes[-1]]
         size, span = high - low, max(reads[-1][0] - group.start, 0.0)
         pieces = max(1, min(size, int(span / STEP + 1e-9)))
-        read_at = [t for t, _ in reads]
         starts = [offset for _, offset in reads]
         for k in range(pieces):
             offset = low + k * size // pieces
             even = group.start + (k + 1) * span / pieces
-            out.append((min(even, read_at[bisect_right(starts, offset) - 1]), offset))
+            out.append((min(even, reads[bisect_right(starts, offset) - 1][0]), offset))
     return out
