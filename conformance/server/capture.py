@@ -98,6 +98,7 @@ class Capture:
     # The reader's lateness before each raw arrival, and before the headers (see lateness.py).
     raw_lateness: list[float] = field(default_factory=list, repr=False)
     headers_late: float = 0.0
+    on_headers: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # called at once
     t_end: float | None = None  # when the body ended or the suite stopped reading it
     t0: float = 0.0  # time.monotonic() when the request was sent: the origin of every time above
     events_seen: int = 0
@@ -259,6 +260,8 @@ async def _consume(response: httpx.Response, cap: Capture, t0: float, clock: _Si
     cap.t_headers = time.monotonic() - t0
     cap.headers_late = clock.late()
     cap.status, cap.reason = response.status_code, response.reason_phrase
+    if cap.on_headers is not None:
+        cap.on_headers()
     cap.http_version = response.http_version
     cap.redirected_to = str(response.url) if response.history else ""
     cap.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
