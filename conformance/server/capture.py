@@ -98,6 +98,7 @@ class Capture:
     # The reader's lateness before each raw arrival, and before the headers (see lateness.py).
     raw_lateness: list[float] = field(default_factory=list, repr=False)
     headers_late: float = 0.0
+    end_late: float = 0.0  # the reader's lateness before it saw the body end
     on_headers: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # called at once
     t_end: float | None = None  # when the body ended or the suite stopped reading it
     t0: float = 0.0  # time.monotonic() when the request was sent: the origin of every time above
@@ -275,6 +276,7 @@ async def _consume(response: httpx.Response, cap: Capture, t0: float, clock: _Si
     except (httpx.HTTPError, OSError) as error:
         cap.end, cap.detail = End.ABORTED, _describe(error)
     cap.t_end = time.monotonic() - t0
+    cap.end_late = clock.late()
     with contextlib.suppress(asyncio.TimeoutError, httpx.HTTPError):
         await asyncio.wait_for(response.aclose(), 1.0)
 

@@ -5,8 +5,9 @@ reader that is not running lets the server's bytes pile up in the socket, and it
 returns them at once, after a silence the server never made. So each read records how long,
 since the previous read, the reader could not have been reading (its *lateness*):
 
-- the reading thread's run-queue delay (runnable, not running) and its time on the CPU (busy
-  with something else), from ``/proc/thread-self/schedstat``;
+- the reading thread's run-queue delay (runnable, not running), from
+  ``/proc/thread-self/schedstat``, and its time on the CPU (busy with something else), from its
+  CPU clock;
 - the run-queue delay of the process's other threads: one may hold the GIL the reader waits
   for (an app served in-process), and a thread waiting for the GIL sleeps, invisible to its own
   schedstat.
@@ -68,8 +69,9 @@ class ReaderClock:
         """The reader's lateness so far, in seconds (only differences between readings mean anything)."""
         if self._own is None:
             return time.thread_time()
-        on_cpu, waiting = _read(self._own)
-        return on_cpu + waiting + self._others_waiting()
+        # CPU time from the thread's clock: schedstat adds a running thread's time only at
+        # scheduler ticks, and a read's lateness can be a fraction of one.
+        return time.thread_time() + _read(self._own)[1] + self._others_waiting()
 
     def _others_waiting(self) -> float:
         total = 0.0

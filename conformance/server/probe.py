@@ -43,19 +43,21 @@ async def _probe_once(first_req: Request, second_req: Request, header_timeout: f
     answer: asyncio.Future | None = None
     try:
         await asyncio.wait([task, headers], timeout=header_timeout, return_when=asyncio.FIRST_COMPLETED)
-        if first.status != 200 or task.done():
+        # Whether the first stream has ended is what its capture saw (``t_end``), not whether the
+        # task is done: closing the client after the end takes a few more steps.
+        if first.status != 200 or first.t_end is not None or task.done():
             return Probe(first, None, 0.0, first.t_end)
         sent_at = time.monotonic() - first.t0
         answer = asyncio.ensure_future(capture(second_req))
         await asyncio.wait([answer], timeout=hold)
         closed_at = None
-        if not answer.done() and not task.done():
+        if not answer.done() and first.t_end is None:
             closed_at = time.monotonic() - first.t0
             await _close(task)
         second = await answer
-        if closed_at is None and task.done() and first.end.limited:
+        if closed_at is None and first.t_end is not None and first.end.limited:
             closed_at = first.t_end  # its own read bound closed it
-        ended = closed_at is None and task.done()
+        ended = closed_at is None and first.t_end is not None
         return Probe(first, second, sent_at, first.t_end if ended else None, closed_at=closed_at)
     finally:
         for pending in (task, answer, headers):

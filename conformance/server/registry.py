@@ -104,14 +104,21 @@ class Probe:
         return None if second is None or second.t_headers is None else self.sent_at + second.t_headers
 
     @property
+    def surely_open_until(self) -> float | None:
+        """Until when the first stream was open for sure: its end, as seen, less the reader's
+        lateness before it saw it (a late reader sees an answer and an end in either order)."""
+        return None if self.first_open_until is None else self.first_open_until - self.first.end_late
+
+    @property
     def raced_the_end(self) -> bool:
         """Did the first stream end by itself before the probe could tell (before the second
         request was sent, or before its answer came)? A stream of a few ms loses that race now
         and then however fast the server is: such a probe is run again."""
-        if self.first.status != 200 or self.first_open_until is None:
+        open_until = self.surely_open_until
+        if self.first.status != 200 or open_until is None:
             return False
         answered = self.answered_at
-        return self.second is None or (answered is not None and answered > self.first_open_until)
+        return self.second is None or (answered is not None and answered > open_until)
 
 
 CHECKS: dict[str, Check] = {}

@@ -87,3 +87,12 @@ def test_no_answer_by_the_deadline_is_a_time_out_not_a_finding():
 def test_an_answer_after_the_stream_ended_by_itself_tells_nothing():
     found = _judged(Probe(_capture(t_end=0.014), _capture(t_headers=0.02), 0.002, 0.014, tries=5))
     assert is_inconclusive(found) and "(5 tries)" in found.message
+
+
+def test_an_answer_seen_before_an_end_the_reader_saw_late_may_have_come_after_it():
+    ended = _capture(t_end=0.030)
+    ended.end_late = 0.012  # the end may have come at 18 ms; the answer was seen at 22 ms
+    late = Probe(ended, _capture(t_headers=0.020), 0.002, 0.030)
+    assert late.raced_the_end and is_inconclusive(_judged(late))
+    ended.end_late = 0.001  # the end came after 29 ms for sure: answered while it was open
+    assert not late.raced_the_end and _judged(late).outcome is Outcome.PASS

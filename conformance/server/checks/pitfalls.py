@@ -71,7 +71,7 @@ def second_request_answered(ctx: Context) -> list[Result]:
         return skipped("P-07", f"the probe's own stream was not answered 200 "
                                f"({probe.first.status or probe.first.end.value}): nothing was probed")
     second, answered_at = probe.second, probe.answered_at
-    open_until = probe.first_open_until if probe.closed_at is None else probe.closed_at
+    open_until = probe.surely_open_until if probe.closed_at is None else probe.closed_at
     if answered_at is not None and (open_until is None or answered_at <= open_until):
         return passed("P-07", f"a second request was answered {second.t_headers * 1000:.0f} ms after it was "
                               "sent, while a stream was open")
@@ -86,8 +86,8 @@ def second_request_answered(ctx: Context) -> list[Result]:
                                     f"P-02), and the second was held {PROBE_SECONDS:g} s: too short to "
                                     "tell a slow server from one serving one request at a time")
     if probe.closed_at is None:
-        return inconclusive("P-07", f"the stream ended after {open_until or 0:.2f} s, before a second "
-                                    f"request had waited long enough to tell ({_tries(probe.tries)})")
+        return inconclusive("P-07", f"the stream ended after {probe.first_open_until or 0:.2f} s, before a "
+                                    f"second request had waited long enough to tell ({_tries(probe.tries)})")
     held = probe.closed_at - probe.sent_at
     return [broken("P-07", f"a second request got no response while one stream was open ({held:.1f} s); it "
                            f"was answered {answered_at - probe.closed_at:.2f} s after the suite closed that "
