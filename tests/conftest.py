@@ -21,21 +21,6 @@ def _validated(self):
 Report.to_json = _validated
 
 
-def pytest_configure(config):
-    """The test session's own "alone" lock: a confirmation in a test waits for the test's own
-    attempts, not for a report or a stability round another developer job runs on this machine
-    (they kept a test's client from starting for minutes). Set by the first process (xdist's
-    controller), inherited by its workers."""
-    import os
-    import tempfile
-
-    from conformance.client.gate import LOCK_ENV
-
-    if LOCK_ENV not in os.environ:
-        folder = tempfile.mkdtemp(prefix="sse-conformance-tests-")
-        os.environ[LOCK_ENV] = os.path.join(folder, "alone.lock")
-
-
 @pytest.fixture
 def cli_run(capsys):
     """``sse-conformance ARGS`` in this process: (exit status, stdout, stderr)."""
