@@ -167,11 +167,16 @@ async def collect(
             left = max(0.0, deadline - time.monotonic())
             done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
             # The deadline counts the time the client could act: what it spent waiting for a CPU
-            # on a busy machine is given back (a starved client is runnable, not hung).
+            # on a busy machine is given back (a starved client is runnable, not hung), and so
+            # is the time it was being delivered the case chunk by chunk (a 1-byte split of a
+            # long case is as slow as the machine makes each round trip).
+            now = time.monotonic()
             owed = 0.0 if done or tree is None else tree.starved() - starved
-            if owed < STARVED_MIN or time.monotonic() - started > timeout * STARVED_CAP:
+            reading = 0.0 if done or watch is None else watch.progress_at() + timeout - now
+            if max(owed, reading) < STARVED_MIN or now - started > timeout * STARVED_CAP:
                 break
             starved += owed
+            owed = max(owed, reading)
             deadline += owed
             if hasattr(watch, "deadline_at"):
                 watch.deadline_at += owed  # the watch weighs the client's timers against it

@@ -87,6 +87,9 @@ class CaseWatch(Watch):
         self._step = 0
         self.check()
 
+    def progress_at(self) -> float:
+        return self.slot.read_at
+
     def close(self) -> None:
         if self.check in self.slot.listeners:
             self.slot.listeners.remove(self.check)

@@ -194,6 +194,11 @@ class Watch:
     def seen(self, observation: Observation) -> None:
         """Called after each report (the base watches nothing)."""
 
+    def progress_at(self) -> float:
+        """When the client last made progress the server saw (it read a chunk), monotonic; 0.0
+        for none (the base sees none)."""
+        return 0.0
+
 
 _TYPE_KEYS = ("event", "type")
 _ID_KEYS = ("id", "last_event_id", "lastEventId")
