@@ -91,7 +91,7 @@ def _cases(rule_id: str) -> list[str]:
 
 
 def explain_rule(rule: Rule) -> str:
-    from .client.judge import FIXES
+    from .client.fixes import FIXES
 
     lines = [f"{rule.id}  {rule.level.upper()}  {rule.title}", f"  spec: {rule.url}"]
     words = SPEC_WORDS.get(rule.anchor)

@@ -11,260 +11,37 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ..cases.chunkings import Chunking
-from ..cases.model import Abort, Case, ExpectRequest, Send
+from ..cases.model import Abort, Case, Send
 from ..display import visible
 from ..results import Outcome, Result, outcome_for_level
-from ..sse import Event
 from ..structured import client_actual
 from .caseserver import RecordedRequest
+from .findings import (
+    Finding,
+    compare_events,
+    notification_findings,
+    request_findings,
+)
+from .fixes import (
+    CHUNKING_FIXES,
+    ENDING_FIXES,
+    FIXES,
+    SPLIT_RULES,
+    UMBRELLA_RULES,
+)
 from .observation import Observation
 
-__all__ = [
-    "CHUNKING_RULES",
-    "Finding",
-    "Judgement",
-    "judge",
-    "judge_run",
-    "judges_ending",
-    "notification_findings",
-    "placed",
-    "reconnect_delay_findings",
-    "show_event",
-]
+__all__ = ["Judgement", "judge", "judge_run", "judges_ending", "results_for"]
 
-# A client that passes a case whole but fails it under a chunking breaks this rule.
-CHUNKING_RULES = {"crlf": "C-10", "utf8": "C-03"}
-DEFAULT_CHUNKING_RULE = "C-37"
-
-# Likely fixes, by rule; the chunking hints win when the failure only shows under a split.
-FIXES = {
-    "C-02": "decode with errors='replace' (one U+FFFD per maximal invalid subpart), never fail",
-    "C-03": "decode incrementally (codecs.getincrementaldecoder('utf-8')) or decode whole lines",
-    "C-04": "strip one U+FEFF at the very start of each response body, even split across reads",
-    "C-07": "buffer up to 3 bytes at the start of the body before deciding whether it is a BOM",
-    "C-08": "end lines at CRLF, lone LF and lone CR (bytes.splitlines-style, not str.splitlines)",
-    "C-09": "treat each CR, LF or CRLF as its own terminator",
-    "C-10": "end the line at CR at once; skip an LF that starts the next read",
-    "C-11": "split lines on CR and LF only (str.splitlines also splits on U+2028, NEL...)",
-    "C-15": "remove exactly one U+0020 after the colon; keep other leading and trailing whitespace",
-    "C-17": "a line without a colon is a field named by the whole line, with an empty value",
-    "C-19": "only an empty line dispatches; do not strip lines before testing for blank",
-    "C-20": "join data lines with LF and remove exactly one trailing LF",
-    "C-23": "reset the event type buffer after every dispatch",
-    "C-26": "reset the event type buffer after every dispatch, even when no data was buffered",
-    "C-27": "report the last event ID string, which persists until an id field changes it",
-    "C-33": "discard the pending event at EOF; only a blank line dispatches",
-    "C-37": "buffer bytes across reads; a line is complete only at CR, LF or CRLF",
-    "C-38": "buffer a whole line and event however large; never cap them below what the server sends",
-    "C-39": "do not report an event for a block without data",
-    "N-03": "accept text/event-stream with any parameters; reject any other type by raising",
-    "N-04": "raise on any status other than 200 and do not reconnect",
-    "N-05": "stop reconnecting on 204 No Content",
-    "N-11": "send Last-Event-ID on reconnect exactly when the last event ID is non-empty",
-    "N-12": "seed the new connection with the last event ID",
-    "N-13": "wait at least the reconnection time (the retry field) before reconnecting",
-    "O-07": "return at data: [DONE] without waiting for the connection to close",
-    "O-08": "raise on an error payload; never return partial text",
-    "O-09": "concatenate choices[0].delta.content across every chunk",
-}
-CHUNKING_FIXES = {
-    "1-byte": FIXES["C-37"],
-    "2-byte": FIXES["C-37"],
-    "crlf": FIXES["C-10"],
-    "utf8": FIXES["C-03"],
-    "random": FIXES["C-37"],
-}
-# Rules a case lists for the reading it needs (chunk splits) or for its profile's whole job
-# (assemble the text, stop at [DONE]): their fixes apply only when nothing more specific does.
-SPLIT_RULES = frozenset({"C-03", "C-10", "C-37"})
-UMBRELLA_RULES = frozenset({"O-07", "O-09"})
-# Fixes for how the client ended, whatever the case is about.
-ENDING_FIXES = {
-    "hang": "return (end the iteration) when the response body ends, unless the client reconnects",
-    "hang-error": "raise when the connection fails (non-200, wrong type, dropped); never wait forever",
-    "returned": "raise when the connection fails: a non-200 status, a wrong type, or a dropped stream",
-    "done": FIXES["O-07"],
-}
 # How a run the runner stopped is described, by how it ended (observation.ENDINGS).
 WAITED = {
     "deadline": "timed out after {seconds:.1f} s",
     "waiting": "waits for more after {seconds:.1f} s (asleep, every byte read, no timer due)",
 }
-NOTIFICATION_FIX = (
-    "report open each time a 200 text/event-stream response is accepted, before its events; report "
-    "error each time a connection ends, drops or fails, after its events and before reconnecting, "
-    "and when giving up (a 204, any other status, a wrong type); nothing for a redirect"
-)
 
 
 LARGE_CASE = 1 << 20  # bytes: a case this large may be unfinished at its deadline by slowness alone
 
-# The case server stamps a connection's end after its last write returns, which can be a few ms
-# after the client saw the end of the body; a lower bound only (N-13) must not count that skew.
-END_STAMP_SLACK_MS = 25
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing the client got wrong (or could not be judged on)."""
-
-    message: str
-    expected: str | None = None
-    actual: str | None = None
-    error: bool = False  # the suite could not judge: ERROR instead of FAIL
-    provisional: bool = False  # more time could undo it (missing events, a hang): not a fact yet
-    late: bool = False  # an upper time bound decided it (a late reconnect): load could cause it
-    fix: str | None = None  # the fix for this diagnosis, when the case's rules do not say it
-
-
-def show_event(event: Event) -> str:
-    return f'event="{visible(event.event)}" data="{visible(event.data)}" id="{visible(event.id)}"'
-
-
-def _show_events(events: Sequence[Event], limit: int = 6) -> str:
-    if not events:
-        return "(no events)"
-    shown = [f"#{i + 1} {show_event(e)}" for i, e in enumerate(events[:limit])]
-    if len(events) > limit:
-        shown.append(f"… {len(events) - limit} more")
-    return "; ".join(shown)
-
-
-def compare_events(expected: Sequence[Event], actual: Sequence[Event]) -> Finding | None:
-    """The first difference between two event lists, or None when they are equal."""
-    for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
-        if want != got:
-            fields = [name for name in ("event", "data", "id") if getattr(want, name) != getattr(got, name)]
-            return Finding(
-                f"event #{index + 1} differs in {', '.join(fields)}",
-                show_event(want),
-                show_event(got),
-            )
-    if len(actual) < len(expected):
-        return Finding(
-            f"reported {len(actual)} of {len(expected)} events; first missing is #{len(actual) + 1}",
-            _show_events(expected[len(actual) :]),
-            _show_events(actual),
-            provisional=True,
-        )
-    if len(actual) > len(expected):
-        return Finding(
-            f"reported {len(actual) - len(expected)} extra event(s) after the expected {len(expected)}",
-            _show_events(expected) if expected else "(no events)",
-            _show_events(actual[len(expected) :]),
-        )
-    return None
-
-
-def placed(sequence: Sequence[str]) -> list[tuple[str, int]]:
-    """The notifications of a case's ``expect.notifications``, each with the number of events
-    before it (the shape of ``Observation.notifications``)."""
-    out: list[tuple[str, int]] = []
-    events = 0
-    for token in sequence:
-        if token == "event":
-            events += 1
-        else:
-            out.append((token, events))
-    return out
-
-
-def _show_notification(notification: tuple[str, int]) -> str:
-    kind, before = notification
-    return f"{kind} after event #{before}" if before else f"{kind} before any event"
-
-
-def notification_findings(expected: Sequence[str], observation: Observation) -> list[Finding]:
-    """The open / error notifications against the case's sequence (capability notifications):
-    the first one of the wrong kind or in the wrong place among the events, one missing (more
-    time could bring it: provisional), or one too many."""
-    want, got = placed(expected), observation.notifications
-    shown = ", ".join(expected) or "(none)", ", ".join(observation.timeline()) or "(none)"
-    show = _show_notification
-    for index, (wanted, reported) in enumerate(zip(want, got, strict=False)):
-        if wanted != reported:
-            message = f"notification #{index + 1} is {show(reported)}, expected {show(wanted)}"
-            return [Finding(message, *shown, fix=NOTIFICATION_FIX)]
-    if len(got) < len(want):
-        message = f"reported {len(got)} of {len(want)} notifications; first missing is {show(want[len(got)])}"
-        return [Finding(message, *shown, provisional=True, fix=NOTIFICATION_FIX)]
-    if len(got) > len(want):
-        message = f"reported {len(got) - len(want)} extra notification(s), first {show(got[len(want)])}"
-        return [Finding(message, *shown, fix=NOTIFICATION_FIX)]
-    return []
-
-
-def _request_findings(
-    case: Case, requests: Sequence[RecordedRequest], total: int | None = None
-) -> list[Finding]:
-    """``total`` is how many requests came (the log keeps only the first and last ones)."""
-    found: list[Finding] = []
-    expect = case.expect
-    made = len(requests) if total is None else total
-    if expect.requests is not None and made != expect.requests:
-        final_204 = expect.requests > len(case.connections)
-        found.append(
-            Finding(
-                f"made {made} request(s), expected exactly {expect.requests}"
-                + (" (the last is answered 204 No Content)" if final_204 else ""),
-                str(expect.requests),
-                ", ".join(f"{r.method} {r.path}" for r in requests[:8]) or "(none)",
-                provisional=made < expect.requests,  # too many can never be undone
-            )
-        )
-    for index, (connection, request) in enumerate(zip(case.connections, requests, strict=False)):
-        if connection.expect_request is not None:
-            found += _check_request(index + 1, connection.expect_request, request)
-    found += reconnect_delay_findings(
-        [_gap_ms(requests[i - 1], requests[i]) for i in range(1, len(requests))],
-        expect.min_reconnect_delay_ms,
-        expect.max_reconnect_delay_ms,
-    )
-    return found
-
-
-def _gap_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
-    """From the end of one connection (its request, if it never ended) to the next request."""
-    return (request.received - (previous.ended or previous.received)) * 1000
-
-
-def reconnect_delay_findings(gaps_ms: Sequence[float], low: int | None, high: int | None) -> list[Finding]:
-    """Each gap against the case's bounds (N-13). Too early is a fact; too late is ``late``:
-    a loaded machine can delay a reconnect (the case's question is time itself)."""
-    found: list[Finding] = []
-    for index, gap_ms in enumerate(gaps_ms):
-        message = f"request #{index + 2} came {gap_ms:.0f} ms after the previous connection ended"
-        if low is not None and gap_ms + END_STAMP_SLACK_MS < low:
-            found.append(Finding(message, f"at least {low} ms", f"{gap_ms:.0f} ms"))
-        if high is not None and gap_ms > high:
-            found.append(Finding(message, f"at most {high} ms", f"{gap_ms:.0f} ms", late=True))
-    return found
-
-
-def _check_request(number: int, want: ExpectRequest, got: RecordedRequest) -> list[Finding]:
-    found: list[Finding] = []
-    if want.method is not None and got.method != want.method:
-        found.append(Finding(f"request #{number} used method {got.method}", want.method, got.method))
-    for name, value in want.headers.items():
-        actual = got.header(name)
-        if actual is None or actual.strip() != value.strip():
-            found.append(
-                Finding(
-                    f"request #{number} header {name}",
-                    f'{name}: "{visible(value)}"',
-                    "(absent)" if actual is None else f'{name}: "{visible(actual)}"',
-                )
-            )
-    for name in want.absent_headers:
-        actual = got.header(name)
-        if actual is not None:
-            shown = f'{name}: "{visible(actual)}"'
-            found.append(Finding(f"request #{number} must not carry {name}", "(absent)", shown))
-    if want.body is not None and got.body != want.body:
-        found.append(Finding(f"request #{number} body", f'"{visible(want.body)}"', f'"{visible(got.body)}"'))
-    if want.path_suffix is not None and not got.path.split("?")[0].endswith(want.path_suffix):
-        found.append(Finding(f"request #{number} went to {got.path}", f"…{want.path_suffix}", got.path))
-    return found
 
 
 def _held_open(case: Case) -> bool:
@@ -441,7 +218,7 @@ def judge_run(
     if observation.broken:
         findings = ending
     else:
-        reported = _payload_findings(case, observation) + _request_findings(case, requests, total)
+        reported = _payload_findings(case, observation) + request_findings(case, requests, total)
         findings = _with_crash(reported, ending)
     if observation.timed_out and findings and all(f.provisional for f in findings):
         # only the deadline decided it: more time could have changed it, so it is no rule failure

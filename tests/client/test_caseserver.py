@@ -13,9 +13,10 @@ import aiohttp
 
 from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
-from conformance.client.caseserver import BODY_KEPT, KEEP_LAST, CaseServer
+from conformance.client.caseserver import CaseServer
 from conformance.client.options import make_plan
 from conformance.client.serve import build_index, case_details
+from conformance.client.slots import BODY_KEPT, KEEP_LAST
 
 CASE = next(c for c in load_cases("generic", "LE-001"))
 REQUESTS = 60

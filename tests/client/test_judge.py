@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
-from conformance.client.caseserver import RecordedRequest
-from conformance.client.judge import CHUNKING_FIXES, FIXES, judge_run, reconnect_delay_findings
+from conformance.client.findings import reconnect_delay_findings
+from conformance.client.fixes import CHUNKING_FIXES, FIXES
+from conformance.client.judge import judge_run
 from conformance.client.observation import Observation
 from conformance.client.runner import attribute_chunking_failures
+from conformance.client.slots import RecordedRequest
 from conformance.results import Outcome
 from conformance.sse import Event
 

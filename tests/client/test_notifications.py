@@ -18,11 +18,12 @@ import pytest
 from conformance.cases import SCHEMA_PATH as CASE_SCHEMA
 from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
-from conformance.client.caseserver import RecordedRequest
-from conformance.client.judge import judge_run, notification_findings, placed
+from conformance.client.findings import notification_findings, placed
+from conformance.client.judge import judge_run
 from conformance.client.observation import EventCount, Invocation, Observation, absorb, timeline
 from conformance.client.protocol import SCHEMA_PATH
 from conformance.client.runner import CAPABILITIES
+from conformance.client.slots import RecordedRequest
 from conformance.client.targets import CommandTarget
 from conformance.results import Outcome
 

@@ -260,7 +260,7 @@ def test_a_lost_run_is_an_error_never_a_pass():
 def test_a_pools_processes_start_side_by_side(tmp_path):
     # Each adapter answers ready only once all three have started: started one at a time (the
     # first run of a 16-worker pool waited 3 s), the first would never be ready.
-    from conformance.client.protocol import HarnessPool
+    from conformance.client.pool import HarnessPool
 
     script = (
         "import json, os, pathlib, sys, time\n"
@@ -290,7 +290,7 @@ def test_a_pools_processes_start_side_by_side(tmp_path):
 def test_a_start_cancelled_before_ready_leaves_no_process(tmp_path):
     # An item cancelled (its deadline, asyncio.run ending) while its pool starts a process: the
     # harness is in no pool yet, so nothing would stop it; it lived until the suite exited.
-    from conformance.client.protocol import HarnessPool
+    from conformance.client.pool import HarnessPool
 
     script = (
         "import os, pathlib, sys, time\n"

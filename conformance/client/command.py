@@ -1,0 +1,164 @@
+"""A client as a command: one process per item, in its own process group, killed with every
+descendant when the item ends. It prints one JSON object per event per line (generic profile)
+or the assembled text (openai profile); a non-zero exit means it raised."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shlex
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from .collect import LineTooLong, PartialLine, bounded_lines, collect, pipe_unread
+from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, short
+from .processes import cpu_seconds, kill_group, release, spawn
+from .target_error import TargetError, split_command
+from .waiting import ProcessTree
+
+__all__ = ["CommandTarget"]
+
+STDERR_TAIL = 2000
+
+
+
+@dataclass(frozen=True)
+class CommandTarget:
+    """``CommandTarget("node client.js {url}")``: a program that prints what it receives.
+
+    Placeholders ``{url}``, ``{method}``, ``{body}``, ``{last_event_id}`` are replaced inside
+    each argument (after shell-style splitting, so no quoting is needed); the same values and
+    ``SSE_HEADERS`` (JSON) are in the environment as ``SSE_URL``, ``SSE_METHOD``...
+    """
+
+    command: str
+    capabilities: frozenset[str] = frozenset()
+    limits: Limits = DEFAULT_LIMITS
+
+    def __post_init__(self) -> None:
+        split_command(self.command)
+
+    @property
+    def name(self) -> str:
+        return self.command
+
+    def argv(self, invocation: Invocation) -> list[str]:
+        values = {
+            "url": invocation.url,
+            "method": invocation.method or "GET",
+            "body": invocation.body or "",
+            "last_event_id": invocation.last_event_id or "",
+        }
+        out = []
+        for arg in shlex.split(self.command):
+            for key, value in values.items():
+                arg = arg.replace("{" + key + "}", value)
+            out.append(arg)
+        return out
+
+    @staticmethod
+    def environment(invocation: Invocation) -> dict[str, str]:
+        env = dict(os.environ, SSE_URL=invocation.url)
+        optional = {
+            "SSE_METHOD": invocation.method,
+            "SSE_HEADERS": json.dumps(dict(invocation.headers)) if invocation.headers else None,
+            "SSE_BODY": invocation.body,
+            "SSE_LAST_EVENT_ID": invocation.last_event_id,
+            "SSE_INITIAL_RETRY_MS": _text(invocation.initial_retry_ms),
+            "SSE_CLOSE_AFTER_EVENTS": _text(invocation.close_after_events),
+            "SSE_READ_TIMEOUT_MS": _text(invocation.read_timeout_ms),
+            "SSE_RESTART_AFTER_EVENTS": _text(invocation.restart_after_events),
+        }
+        env.update({k: v for k, v in optional.items() if v is not None})
+        return env
+
+    async def observe(
+        self,
+        invocation: Invocation,
+        *,
+        profile: str,
+        timeout: float,
+        watch: Watch | None = None,
+    ) -> Observation:
+        """Run the program in its own process group (always a fresh process); the group is
+        killed when the run ends."""
+        try:
+            proc = await spawn(self.argv(invocation), env=self.environment(invocation))
+        except OSError as error:
+            raise TargetError(f"cannot start {self.command!r}: {error}") from None
+        stderr = bytearray()
+        stderr_task = asyncio.ensure_future(_tail(proc.stderr, stderr))
+        partial = PartialLine()
+        if watch is not None:
+            watch.tree = ProcessTree(proc.pid)
+            watch.unread = lambda: pipe_unread(proc.stdout)
+        try:
+            observation = await collect(
+                _command_reports(proc, profile, self.limits, partial),
+                profile=profile,
+                timeout=timeout,
+                watch=watch,
+                limits=self.limits,
+            )
+            observation.cpu_seconds = cpu_seconds(proc.pid)
+        finally:
+            kill_group(proc.pid)
+            with contextlib.suppress(asyncio.TimeoutError, TimeoutError, ProcessLookupError):
+                await asyncio.wait_for(proc.wait(), 5)
+            with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
+                await asyncio.wait_for(stderr_task, 1)
+            stderr_task.cancel()
+            release(proc)
+        observation.stderr = bytes(stderr[-STDERR_TAIL:]).decode("utf-8", "replace")
+        return observation
+
+
+async def _command_reports(
+    proc: Any, profile: str, limits: Limits, partial: PartialLine
+) -> AsyncIterator[tuple[str, Any]]:
+    """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
+    if profile == "openai":
+        text = await proc.stdout.read(limits.total_bytes + 1)
+        if len(text) > limits.total_bytes:
+            yield "flood", f"printed more than {limits.total_bytes:,} bytes"
+            return
+        decoded = text.decode("utf-8", "replace")
+        yield "text", decoded[:-1] if decoded.endswith("\n") else decoded
+    else:
+        total = 0
+        async for line in bounded_lines(proc.stdout, limits.line_bytes, partial):
+            if isinstance(line, LineTooLong):
+                yield "broken", f"printed {line}"
+                return
+            total += len(line) + 1
+            if total > limits.total_bytes:
+                yield "flood", f"printed more than {limits.total_bytes:,} bytes"
+                return
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+            except ValueError as error:
+                yield (
+                    "broken",
+                    f"printed a line that is not JSON ({error}): {short(line.decode('utf-8', 'replace'))}",
+                )
+                return
+            yield "event", item
+    yield "exit", await proc.wait()
+
+
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
+async def _tail(stream: Any, kept: bytearray) -> None:
+    """Read a stream to its end, keeping only the last few KiB (a client may print forever)."""
+    with contextlib.suppress(OSError, ValueError, ConnectionError):
+        while chunk := await stream.read(1 << 16):
+            kept += chunk
+            if len(kept) > 2 * STDERR_TAIL:
+                del kept[:-STDERR_TAIL]

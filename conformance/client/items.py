@@ -1,0 +1,128 @@
+"""What runs: every case of a profile under its chunkings (``Item``), and what one run of a
+case asks of the client (its ``Invocation``) and allows it (its deadline).
+
+Pure planning: no sockets, no processes. The runner (``runner.py``) runs what this plans.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+from ..cases import load_cases
+from ..cases.chunkings import Chunking, chunking, chunkings_for
+from ..cases.model import Case, Sleep
+from .observation import Invocation
+
+__all__ = [
+    "CAPABILITIES", "ONE_SPLIT_BYTES", "Item", "bytes_sent", "case_timeout", "chunkings_of",
+    "invocation_for", "plan_items",
+]
+
+CAPABILITIES = (
+    *("reconnect", "last-event-id", "retry", "post", "headers", "comments", "open", "close"),
+    *("read-timeout", "restart", "notifications"),
+)
+BASE_TIMEOUT = 10.0  # seconds per case before its own sleeps and reconnections: a deadline that
+# only a hung client meets (a run ends on a fact long before it, see .ending)
+PER_RECONNECT = 4.0  # a client without retry support waits its default (about 3 s) each time
+PER_MIB = 3.0  # seconds more per MiB a case sends
+FAST_RETRY_MS = 10  # the initial reconnection time given to clients that take one
+ONE_SPLIT_BYTES = 1 << 20  # a case sending more runs whole and under one split only
+
+
+@dataclass(frozen=True)
+class Item:
+    """One case under one chunking: the unit the faces show (``CASE-ID[chunking]``)."""
+
+    case: Case
+    chunking: Chunking
+
+    @property
+    def name(self) -> str:
+        return f"{self.case.id}[{self.chunking.name}]"
+
+
+def _wanted(selection: Iterable[str] | None) -> Callable[[Chunking], bool]:
+    if selection is None:
+        return lambda c: True
+    names = set(selection)
+    for name in names:
+        if name != "random":
+            chunking(name)  # raises ValueError on an unknown name
+    return lambda c: c.name in names or c.family in names
+
+
+def plan_items(
+    *,
+    profile: str = "generic",
+    pattern: str | None = None,
+    chunkings: Iterable[str] | None = None,
+    seeds: Sequence[int] | None = None,
+) -> list[Item]:
+    """Every case of the profile matching ``pattern``, under every allowed chunking (a case of
+    more than 1 MiB: whole and one split, see :func:`chunkings_of`).
+
+    Asking for ``random-SEED`` by name runs that seed (a failure printed as ``random-7``
+    replays with ``--chunking random-7``)."""
+    named = [int(name[7:]) for name in chunkings or () if name.startswith("random-") and name[7:].isdigit()]
+    if seeds is None and named:
+        seeds = named
+    key = (profile, pattern, None if chunkings is None else tuple(chunkings), seeds and tuple(seeds))
+    return list(_plan(*key))
+
+
+def chunkings_of(case: Case, seeds: Sequence[int] | None = None) -> list[Chunking]:
+    """The chunkings ``case`` runs under. A case of more than 1 MiB runs whole and under its
+    first split only: its question is the size, and every further split of megabytes cost
+    a slow client minutes without telling anything the first did not."""
+    every = chunkings_for(case, **({} if seeds is None else {"seeds": seeds}))
+    if bytes_sent(case) <= ONE_SPLIT_BYTES:
+        return every
+    whole = [c for c in every if c.name == "whole"]
+    return whole + [c for c in every if c.name != "whole"][:1]
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(
+    profile: str, pattern: str | None, chunkings: tuple[str, ...] | None, seeds: tuple[int, ...] | None
+) -> tuple[Item, ...]:
+    # Cached: splitting every case under every chunking to drop duplicates costs about a second.
+    wanted = _wanted(chunkings)
+    return tuple(
+        Item(case, each)
+        for case in load_cases(profile=profile, pattern=pattern)
+        for each in chunkings_of(case, seeds)
+        if wanted(each)
+    )
+
+
+def case_timeout(case: Case, scale: float) -> float:
+    """The deadline of one case: a base, its own sleeps, each reconnection, its megabytes."""
+    sleeps = sum(step.ms for conn in case.connections for step in conn.stream if isinstance(step, Sleep))
+    requests = max(case.expect.requests or 0, len(case.connections))
+    size = PER_MIB * bytes_sent(case) / (1 << 20)
+    return scale * (BASE_TIMEOUT + sleeps / 1000 + PER_RECONNECT * max(0, requests - 1) + size)
+
+
+def bytes_sent(case: Case) -> int:
+    """The body bytes every connection of ``case`` sends, in all."""
+    return sum(conn.body_length for conn in case.connections)
+
+
+def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invocation:
+    """The URL, plus the extra inputs the case asks for (only ever for declared capabilities)."""
+    options = case.client
+    custom_method = options.method != "GET" or options.body is not None
+    return Invocation(
+        url,
+        method=options.method if custom_method else None,
+        headers=options.headers or None,
+        body=options.body,
+        last_event_id=options.last_event_id,
+        initial_retry_ms=(options.initial_retry_ms or FAST_RETRY_MS) if "retry" in capabilities else None,
+        close_after_events=options.close_after_events if "close" in capabilities else None,
+        read_timeout_ms=options.read_timeout_ms if "read-timeout" in capabilities else None,
+        restart_after_events=options.restart_after_events if "restart" in capabilities else None,
+    )

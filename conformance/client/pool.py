@@ -1,0 +1,90 @@
+"""A pool of adapter processes (``Harness``), one run at a time on each, and the command line
+of the Python worker that serves a callable over the same protocol."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .observation import DEFAULT_LIMITS, Limits
+from .protocol import Harness
+
+__all__ = ["HarnessPool", "python_worker_argv", "python_worker_env"]
+
+
+class HarnessPool:
+    """Up to ``size`` adapter processes; each run goes to the least busy healthy one.
+
+    A process that dies, or that could not let go of a cancelled run, is retired and replaced
+    on demand, so one client's leftovers never slow the next run."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        size: int,
+        env: dict[str, str] | None = None,
+        limits: Limits = DEFAULT_LIMITS,
+    ) -> None:
+        self.argv = list(argv)
+        self.size = max(1, size)
+        self.env = env
+        self.limits = limits
+        self.harnesses: list[Harness] = []
+        self.implementation: dict[str, Any] = {}
+        self._starting = 0  # processes being started for the pool
+        self._started = asyncio.Event()  # set (and replaced) each time one of them is ready
+
+    async def acquire(self) -> Harness:
+        """A ready harness for one more run: an idle one; else a new one while the pool has
+        room; else the least busy. Processes start side by side: a start is mostly the
+        interpreter importing, and one at a time held the first runs of 16 workers for 3 s."""
+        while True:
+            retired = [h for h in self.harnesses if not h.healthy and not h.in_flight]
+            for harness in retired:
+                self.harnesses.remove(harness)
+            for harness in retired:
+                await harness.stop()
+            healthy = [h for h in self.harnesses if h.healthy]
+            idle = [h for h in healthy if not h.in_flight]
+            if idle:
+                return idle[0]  # no await before the caller's run registers on it
+            if len(healthy) + self._starting < self.size:
+                break
+            if healthy:
+                return min(healthy, key=lambda h: h.in_flight)
+            await self._started.wait()  # every process of the pool is still starting
+        self._starting += 1
+        try:
+            harness = await self.start_one()
+        finally:
+            self._starting -= 1
+            self._started.set()
+            self._started = asyncio.Event()
+        self.harnesses.append(harness)
+        return harness
+
+    async def start_one(self) -> Harness:
+        """A new process of this pool's adapter, outside the pool: for a run that must find a
+        process in the state a start leaves it (its caller stops it)."""
+        harness = Harness(self.argv, env=self.env, limits=self.limits)
+        self.implementation = await harness.start()
+        return harness
+
+    async def close(self) -> None:
+        harnesses, self.harnesses = self.harnesses, []
+        await asyncio.gather(*(h.stop() for h in harnesses), return_exceptions=True)
+
+
+def python_worker_argv(spec: str) -> list[str]:
+    """The command line of a Python worker serving ``module:callable`` over the protocol."""
+    return [sys.executable, "-m", "conformance.client.worker", spec]
+
+
+def python_worker_env() -> dict[str, str]:
+    """The worker imports what this process can: the same ``sys.path``, the same directory."""
+    paths = [p or os.getcwd() for p in sys.path if p == "" or os.path.isdir(p)]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PYTHONUNBUFFERED="1")
