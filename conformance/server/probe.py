@@ -19,6 +19,9 @@ from .registry import Probe
 
 __all__ = ["probe"]
 
+# Loop steps (not seconds: load cannot shorten them) in which the first stream may still see an
+# end that reached its socket with the answer: then the answer may have come after it.
+SETTLE_STEPS = 20
 TRIES = 12  # a try costs one short stream; beside 4 CPU burners about 3 in 5 tries of a 20 ms stream race
 
 
@@ -55,6 +58,10 @@ async def _probe_once(first_req: Request, second_req: Request, header_timeout: f
             closed_at = time.monotonic() - first.t0
             await _close(task)
         second = await answer
+        for _ in range(SETTLE_STEPS):  # an end already in the first's socket: let it be seen
+            if first.t_end is not None or closed_at is not None:
+                break
+            await asyncio.sleep(0)
         if closed_at is None and first.t_end is not None and first.end.limited:
             closed_at = first.t_end  # its own read bound closed it
         ended = closed_at is None and first.t_end is not None

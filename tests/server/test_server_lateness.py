@@ -134,6 +134,11 @@ def test_facts_and_passes_never_rest_on_lateness():
     assert is_inconclusive(raced[0]) and not rests_on_lateness(CHECKS["P-07"], raced, late)
 
 
+def test_the_checks_a_time_bound_can_decide_are_marked():
+    assert {rule for rule, check in CHECKS.items() if check.timed} == {  # always, or on some observations
+        "S-04", "S-06", "S-18", "S-23", "P-01", "P-02", "P-06", "P-07"}
+
+
 # -- on a real server ----------------------------------------------------------------------
 
 def _spinning(calls: int):
