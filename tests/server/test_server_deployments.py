@@ -107,12 +107,16 @@ def test_php_without_output_buffering_draws_no_finding(tmp_path):
         assert _clean(_delivery(url)) == {}
 
 
-def test_express_compression_without_flush_is_held_to_the_end(tmp_path):
+def _express(flush: bool, workdir) -> dict:
     reason = express.absent()
     if reason:
         pytest.skip(reason)
-    with express.running(False, tmp_path) as url:
-        found = _delivery(url)
+    with express.running(flush, workdir) as url:
+        return _delivery(url)
+
+
+def test_express_compression_without_flush_is_held_to_the_end(tmp_path):
+    found = _express(False, tmp_path)
     p06 = found["P-06"]
     assert p06.outcome is Outcome.FAIL and "only 10 wire bytes came before it" in p06.message
     assert "Express compression() is in front" in p06.fix and "res.flush()" in p06.fix
@@ -120,10 +124,6 @@ def test_express_compression_without_flush_is_held_to_the_end(tmp_path):
 
 
 def test_express_compression_with_flush_draws_no_finding(tmp_path):
-    reason = express.absent()
-    if reason:
-        pytest.skip(reason)
-    with express.running(True, tmp_path) as url:
-        found = _delivery(url)
+    found = _express(True, tmp_path)
     assert _clean(found) == {}
     assert "compressed (gzip) but flushed as written" in found["S-04"].message
