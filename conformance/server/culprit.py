@@ -29,6 +29,7 @@ class Component:
     name: str
     markers: tuple[tuple[str, str], ...]  # (header, lowercase word in its value)
     fixes: dict[str, str]  # mechanism -> this component's fix
+    role: str = "is in front"  # how it stands to the stream: a proxy, or the app's own stack
 
 
 _NGINX_BUFFER = ("set proxy_buffering off for this location (or have the app send X-Accel-Buffering: "
@@ -74,10 +75,10 @@ COMPONENTS = (
     Component("PHP", (("x-powered-by", "php"),), {
         BUFFER: "set output_buffering = Off (php.ini, or php -d output_buffering=0), or call "
                 "ob_flush(); flush(); after every event",
-        LENGTH: "set output_buffering = Off and flush() after every event"}),
+        LENGTH: "set output_buffering = Off and flush() after every event"}, "runs the app"),
     Component("Express compression()", (("x-powered-by", "express"),), {
         COMPRESS: "call res.flush() after every res.write() (compression() adds it), or skip "
-                  "compression for text/event-stream with its filter option"}),
+                  "compression for text/event-stream with its filter option"}, "runs the app"),
 )
 HAPROXY = next(c for c in COMPONENTS if c.name == "HAProxy")
 
@@ -108,7 +109,8 @@ class Diagnosis:
     @property
     def fix(self) -> str:
         if self.component is not None:
-            return f"{self.component.name} is in front ({self.seen}): {self.component.fixes[self.mechanism]}."
+            component = self.component
+            return f"{component.name} {component.role} ({self.seen}): {component.fixes[self.mechanism]}."
         return GENERIC[self.mechanism][0].upper() + GENERIC[self.mechanism][1:] + "."
 
 

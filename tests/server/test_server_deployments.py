@@ -98,7 +98,7 @@ def test_php_output_buffer_is_found_from_its_release_sizes(tmp_path):
         found = _delivery(url)
     s06 = found["S-06"]
     assert s06.outcome is Outcome.WARN and "just pass 4096 bytes" in s06.message
-    assert "PHP is in front (x-powered-by: PHP/" in s06.fix and "output_buffering = Off" in s06.fix
+    assert "PHP runs the app (x-powered-by: PHP/" in s06.fix and "output_buffering = Off" in s06.fix
 
 
 def test_php_without_output_buffering_draws_no_finding(tmp_path):
@@ -119,7 +119,7 @@ def test_express_compression_without_flush_is_held_to_the_end(tmp_path):
     found = _express(False, tmp_path)
     p06 = found["P-06"]
     assert p06.outcome is Outcome.FAIL and "only 10 wire bytes came before it" in p06.message
-    assert "Express compression() is in front" in p06.fix and "res.flush()" in p06.fix
+    assert "Express compression() runs the app" in p06.fix and "res.flush()" in p06.fix
     assert found["S-04"].outcome is Outcome.WARN and "res.flush()" in found["S-04"].fix
 
 
