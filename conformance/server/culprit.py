@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..display import visible
 from .capture import Capture
 from .timing import Delivery, Pattern
 
@@ -92,14 +93,6 @@ GENERIC = {
             "(an output buffer, a proxy's buffer)",
     CORK: "send each event as it is written: a proxy that corks writes (HAProxy: option http-no-delay)",
 }
-MECHANISMS = {
-    LENGTH: "the whole body was sent at once with a Content-Length",
-    COMPRESS: "the compressor held the events",
-    BUFFER: "a buffer released the events",
-    CORK: "each release was held about 0.2 s",
-}
-
-
 @dataclass(frozen=True)
 class Diagnosis:
     mechanism: str
@@ -122,7 +115,7 @@ def identify(cap: Capture, mechanism: str) -> tuple[Component, str] | None:
         for header, word in component.markers:
             value = cap.header(header)
             if value is not None and word in value.lower():
-                return component, f"{header}: {value}"
+                return component, f"{header}: {visible(value, limit=80)}"  # a peer's bytes: escaped
     return None
 
 
