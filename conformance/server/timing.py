@@ -35,7 +35,8 @@ BATCH_EVENTS = 4  # ...that carries at least this many events is a batch
 BATCH_REPEATS = 2  # batching is periodic from this many batches on
 HELD_WAIT = 1.0  # no event before the final release, which came this late: held to the end
 HELD_EVENTS = 2  # one late event may just have been written late; two or more were held
-HEADERS_LATE = 3.0  # headers this late, glued to the first wire bytes, were held back
+HEADERS_LATE = 3.0  # headers this late, glued to the first wire bytes, were held back (or 1 s+,
+# glued to a body held to its end: a proxy that collects the response holds its headers too)
 GLUED = 0.02  # "glued": within max(this, 5% of the headers' delay)
 GLUED_SHARE = 0.05
 GROUP_GAP = 0.15  # a release of several events after this much silence was held, or written so
@@ -87,6 +88,7 @@ class Delivery:
     groups: list[Burst] = field(default_factory=list)  # the releases that make the pattern
     buffer_size: int | None = None  # the known buffer size the releases just pass (THRESHOLD)
     early_bytes: int = 0  # wire bytes before the first event's release (a compressor's header)
+    early_decoded: int = 0  # what they decoded to (0 for a gzip header; a comment's bytes)
 
     @property
     def periodic(self) -> bool:
@@ -149,14 +151,17 @@ def measure(cap: Capture, stream: Stream) -> Delivery:
     if releases and cap.end in (End.CLEAN, End.ABORTED):
         delivery.final = releases[-1]
     first = next((i for i, b in enumerate(releases) if b.events), None)
-    delivery.early_bytes = sum(b.wire_bytes for b in releases[:first]) if first is not None else 0
+    early = releases[:first] if first is not None else []
+    delivery.early_bytes = sum(b.wire_bytes for b in early)
+    delivery.early_decoded = sum(b.decoded for b in early)
     final = delivery.final
     if (final is not None and final.events == delivery.events >= HELD_EVENTS
             and final.start >= HELD_WAIT):
         delivery.held_to_end = final
-    if cap.t_headers >= HEADERS_LATE and cap.raw_arrivals:
-        glued = cap.raw_arrivals[0][0] - cap.t_headers
-        if glued <= max(GLUED, GLUED_SHARE * cap.t_headers):
+    if cap.raw_arrivals and cap.raw_arrivals[0][0] - cap.t_headers <= max(GLUED, GLUED_SHARE * cap.t_headers):
+        # glued to the first body bytes: held, when very late or held with a body held to its end
+        held = delivery.held_to_end is not None and not delivery.early_bytes
+        if cap.t_headers >= HEADERS_LATE or (held and cap.t_headers >= HELD_WAIT):
             delivery.headers_held = cap.t_headers
     _find_pattern(delivery, cap, stream)
     return delivery

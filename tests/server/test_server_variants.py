@@ -236,8 +236,8 @@ def test_a_content_length_on_a_streamed_body_is_a_note(faulty_url):
 
 
 @pytest.mark.parametrize(("path", "why"), [
-    ("/comment-then-held", "only 13 wire bytes came before it, completing no event"),
-    ("/gzip-header-held", "only 10 wire bytes came before it"),
+    ("/comment-then-held", "only 13 wire bytes came before it (: connected␊␊), completing no event"),
+    ("/gzip-header-held", "only 10 wire bytes came before it, decoding to nothing (a compressor's header)"),
 ])
 def test_bytes_that_complete_no_event_are_no_delivery(faulty_url, path, why):
     p06 = _by_rule(faulty_url + path)["P-06"]

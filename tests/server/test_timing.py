@@ -35,7 +35,8 @@ def test_events_written_one_by_one_make_no_pattern():
 
 def test_an_early_comment_before_held_events_is_held_to_the_end():
     delivery = delivered([(0.0, b": connected\n\n"), (1.5, b"".join(event(i) for i in range(5)))])
-    assert delivery.pattern is Pattern.HELD and delivery.early_bytes == 13 and delivery.held_share == 1.0
+    assert delivery.pattern is Pattern.HELD and delivery.held_share == 1.0
+    assert delivery.early_bytes == delivery.early_decoded == 13
 
 
 def test_one_late_event_is_not_called_held():
@@ -72,3 +73,13 @@ def test_a_few_grouped_releases_among_single_events_make_no_pattern():
     releases = groups(1, 0.2, 10) + groups(2, 0.2, 2, start=2.0)  # a late reader merged two reads
     delivery = delivered(sorted(releases, key=lambda r: r[0]))
     assert delivery.pattern is Pattern.NONE
+
+
+def test_headers_held_with_a_body_held_to_its_end_are_held():
+    delivery = delivered([(1.5, b"".join(event(i) for i in range(5)))], headers=1.5)
+    assert delivery.pattern is Pattern.HELD and delivery.headers_held == 1.5
+
+
+def test_headers_sent_at_once_before_a_held_body_are_not_held():
+    delivery = delivered([(1.5, b"".join(event(i) for i in range(5)))], headers=0.01)
+    assert delivery.pattern is Pattern.HELD and delivery.headers_held is None

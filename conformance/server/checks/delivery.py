@@ -13,7 +13,7 @@ from statistics import median
 from ...results import Outcome, Result
 from ..capture import Capture, End
 from ..culprit import COMPRESS, diagnose
-from ..registry import ANY, STREAM, Context, broken, check, passed, skipped
+from ..registry import ANY, STREAM, Context, broken, check, passed, shown, skipped
 from ..stream import Stream
 from ..timing import BATCH_GAP, Delivery, Pattern
 
@@ -52,18 +52,22 @@ def _describe(t: dict) -> str:
     return ", ".join(parts)
 
 
-def _early(delivery: Delivery) -> str:
+def _early(ctx: Context) -> str:
     """What came before the events: bytes that completed none (a compressor header, a comment)."""
+    delivery = ctx.delivery
     if not delivery.early_bytes:
         return ", with nothing before it"
-    return (f"; only {delivery.early_bytes} wire bytes came before it, completing no event (a "
-            "compressor's header, a comment)")
+    came = f"; only {delivery.early_bytes} wire bytes came before it"
+    if not delivery.early_decoded:
+        return f"{came}, decoding to nothing (a compressor's header)"
+    return f"{came} ({shown(ctx.stream.body[:delivery.early_decoded], 40)}), completing no event"
 
 
-def _held(delivery: Delivery) -> str:
+def _held(ctx: Context) -> str:
+    delivery = ctx.delivery
     held = delivery.held_to_end
     return (f"all {held.events} events ({delivery.held_share:.0%}) came in the final release, at "
-            f"{held.start:.2f} s{_early(delivery)}")
+            f"{held.start:.2f} s{_early(ctx)}")
 
 
 def _groups(delivery: Delivery) -> tuple[int, float]:
@@ -77,7 +81,7 @@ def _pattern_message(ctx: Context) -> str:
     delivery = ctx.delivery
     per, period = _groups(delivery)
     if delivery.pattern is Pattern.HELD:
-        return f"{_held(delivery)}: the stream was held, not streamed (see P-06)"
+        return f"{_held(ctx)}: the stream was held, not streamed (see P-06)"
     if delivery.pattern is Pattern.CUT:
         return (f"events arrive in batches: {len(delivery.batches)} times, {BATCH_GAP:g} s or more of "
                 f"silence and then {min(b.events for b in delivery.batches)}+ events at once. Bursts end "
@@ -148,7 +152,7 @@ def events_reach_the_client(ctx: Context) -> list[Result]:
         return [_no_event(ctx)]
     if delivery.held_to_end is not None:
         return [broken(
-            "P-06", f"no event reached the client while the connection was open: {_held(delivery)}, "
+            "P-06", f"no event reached the client while the connection was open: {_held(ctx)}, "
                     "so a live client sees nothing until the stream is over",
             expected="events while the connection is open", actual=delivery.held_to_end.describe(),
             evidence=ctx.at(0), fix=diagnose(cap, delivery).fix)]
