@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .display import printable
 from .results import BROKEN, Outcome, Report, Result
 from .rules import RULES
 
@@ -133,7 +134,8 @@ def entry(group: Group) -> str:
 
 
 def explain(report: Report) -> str:
-    """The per-rule summary, then one entry per root cause; "" when nothing is broken."""
+    """The per-rule summary, then one entry per root cause; "" when nothing is broken. Printable
+    throughout: messages carry a peer's crash text and stderr."""
     found = groups(report)
     parts = []
     if found:
@@ -141,4 +143,4 @@ def explain(report: Report) -> str:
         parts += [entry(g) for g in found]
     if report.stale:
         parts.append("Stale baseline entries (they pass now; remove them): " + ", ".join(report.stale))
-    return "\n\n".join(parts)
+    return printable("\n\n".join(parts))

@@ -10,6 +10,7 @@ import datetime
 import platform
 from xml.etree import ElementTree
 
+from .display import printable
 from .results import FAMILIES, Outcome, Report, Result
 
 __all__ = ["classname", "junit_xml"]
@@ -26,23 +27,26 @@ def _case(suite: ElementTree.Element, kind: str, result: Result) -> None:
     case = ElementTree.SubElement(suite, "testcase", classname=classname(kind, result.rule),
                                   name=f"{result.name} {result.rule}" if result.case else result.name,
                                   time=f"{result.seconds or 0:.3f}")
-    detail = "\n".join(f"{label}: {value}" for label, value in result.details())
+    # printable: XML 1.0 cannot hold a raw 0x1b even escaped, and CI parsers reject the file
+    detail = printable("\n".join(f"{label}: {value}" for label, value in result.details()))
     tag = _TAGS.get(result.outcome)
     if tag:
-        message = result.message
+        message = printable(result.message)
         if result.outcome is Outcome.XFAIL:
             message = f"known failure (baseline): {message}"
         node = ElementTree.SubElement(case, tag, message=message)
         node.text = detail
     elif result.outcome in (Outcome.WARN, Outcome.INFO):
         out = ElementTree.SubElement(case, "system-out")
-        out.text = f"{result.outcome.value}: {result.message}\n{detail}"
+        out.text = f"{result.outcome.value}: {printable(result.message)}\n{detail}"
 
 
 def junit_xml(report: Report) -> str:
     counts = report.summary()
     started = datetime.datetime.fromtimestamp(report.started, datetime.timezone.utc)
-    total = sum(r.seconds or 0 for r in report.results)
+    # the run's wall time where the face measured it: the items' own times leave out the probes
+    # and setup, and overlap when items run at once (a run of seconds showed 0.001)
+    total = report.meta.get("seconds") or sum(r.seconds or 0 for r in report.results)
     suite = ElementTree.Element(
         "testsuite", name=f"sse-conformance {report.kind}", tests=str(len(report.results)),
         failures=str(counts["fail"]), errors=str(counts["error"]),
@@ -52,7 +56,7 @@ def junit_xml(report: Report) -> str:
     for name, value in (("target", report.target), ("profile", report.meta.get("profile")),
                         ("strict", str(report.strict).lower()), ("ok", str(report.ok).lower())):
         if value:
-            ElementTree.SubElement(props, "property", name=name, value=str(value))
+            ElementTree.SubElement(props, "property", name=name, value=printable(str(value)))
     for result in report.results:
         _case(suite, report.kind, result)
     ElementTree.indent(suite)

@@ -95,22 +95,3 @@ def render_rule_summary(report: Report) -> str:
 def render_failures(report: Report) -> str:
     """Failures grouped by root cause (one entry per case, with the chunkings it fails under)."""
     return explain(report)
-
-
-def render_confirmations(report: Report) -> str:
-    """One line on the items whose first verdict rested on a time bound and that were run
-    again alone: how many, and how many of them then passed (with the slowest time alone)."""
-    bad = (Outcome.FAIL, Outcome.ERROR, Outcome.WARN)
-    alone: dict[str, tuple[bool, float]] = {}  # item -> (still failing, seconds alone)
-    for result in report.results:
-        if "alone" in result.extra:
-            failing = alone.get(result.name, (False, 0.0))[0] or result.outcome in bad
-            alone[result.name] = (failing, result.extra["alone"]["seconds"])
-    if not alone:
-        return ""
-    passed = [seconds for failing, seconds in alone.values() if not failing]
-    slowest = f" (slowest {max(passed):.1f} s)" if passed else ""
-    return (
-        f"{len(alone)} item(s) first stopped on a time bound were run again alone: "
-        f"{len(passed)} passed{slowest}, {len(alone) - len(passed)} still fail"
-    )
