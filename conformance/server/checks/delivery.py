@@ -13,9 +13,10 @@ from statistics import median
 from ...results import Outcome, Result
 from ..capture import Capture, End
 from ..culprit import COMPRESS, diagnose
+from ..lateness import evened
 from ..registry import ANY, STREAM, Context, broken, check, passed, shown, skipped
-from ..stream import Stream
-from ..timing import BATCH_GAP, Delivery, Pattern
+from ..stream import Stream, analyse
+from ..timing import BATCH_GAP, Delivery, Pattern, measure
 
 NO_RESPONSE_CAUSES = ("a proxy that holds the response back (nginx buffers headers and body until its "
                       "buffer fills) or a handler that does slow work before it returns the stream")
@@ -98,8 +99,13 @@ def _pattern_message(ctx: Context) -> str:
 @check("S-06", needs=STREAM, timed=True)
 def events_stream(ctx: Context) -> list[Result]:
     t, delivery = timings(ctx), ctx.delivery
-    if delivery.pattern is Pattern.GROUPED:
+    if delivery.pattern is Pattern.GROUPED and _grouped_on_time(ctx):
         return [_grouped(ctx, t)]
+    if delivery.pattern is Pattern.GROUPED:  # groups a late reader may have made: a finding to prove
+        return [broken("S-06", f"events arrive in batches: {_grouped_text(ctx)}",
+                       expected="each event (or a comment) arrives as it is written",
+                       actual=delivery.evidence(), evidence=ctx.at(ctx.stream.events[0].offset),
+                       extra={"timings": t}, fix=GROUPED_FIX)]
     if delivery.pattern is not Pattern.NONE:
         return [broken(
             "S-06", _pattern_message(ctx), expected="each event (or a comment) arrives as it is written",
@@ -108,17 +114,29 @@ def events_stream(ctx: Context) -> list[Result]:
     return passed("S-06", _describe(t), extra={"timings": t})
 
 
+GROUPED_FIX = ("If the app writes one event at a time, look for a flush timer in front (Caddy "
+               "flush_interval, a framework's flush interval) and flush after every event; if it writes "
+               "them together, nothing is wrong.")
+
+
+def _grouped_text(ctx: Context) -> str:
+    per, period = _groups(ctx.delivery)
+    return (f"{per} at a time, a release every {period:.2f} s, each ending on an event boundary at no "
+            "known buffer size: either the app writes them in one write (then nothing is held) or a timed "
+            "flush holds them; the wire cannot tell which")
+
+
+def _grouped_on_time(ctx: Context) -> bool:
+    """Do the groups stay with every read spread over the reader's lateness? Then the server sent
+    them so; else the reader, late, may have made them (the runner observes again)."""
+    main = evened(ctx.main)
+    return measure(main, analyse(main)).pattern is Pattern.GROUPED
+
+
 def _grouped(ctx: Context, t: dict) -> Result:
     """Several whole events at once, at no buffer size: the app's writes or a timed flush."""
-    per, period = _groups(ctx.delivery)
-    return Result(
-        rule="S-06", outcome=Outcome.INFO, extra={"timings": t}, actual=ctx.delivery.evidence(),
-        message=f"events arrive {per} at a time, a release every {period:.2f} s, each ending on an event "
-                "boundary at no known buffer size: either the app writes them in one write (then nothing "
-                "is held) or a timed flush holds them; the wire cannot tell which",
-        fix="If the app writes one event at a time, look for a flush timer in front (Caddy flush_interval, "
-            "a framework's flush interval) and flush after every event; if it writes them together, "
-            "nothing is wrong.")
+    return Result(rule="S-06", outcome=Outcome.INFO, extra={"timings": t}, actual=ctx.delivery.evidence(),
+                  message=f"events arrive {_grouped_text(ctx)}", fix=GROUPED_FIX)
 
 
 @check("P-02", needs=STREAM, timed=True)
