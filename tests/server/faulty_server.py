@@ -124,10 +124,38 @@ def _bomb() -> bytes:
     return gzip.compress(b"data: x\n\n" * 5_000_000, compresslevel=9)  # 45 MB in about 90 KB
 
 
+@functools.cache
+def _no_blank() -> bytes:
+    return b"data: x\n" * 2_000_000
+
+
 def flood_newlines(_req: Req) -> Iterator:
     yield head()
     while True:
         yield chunk(b"\n" * 65536)
+
+
+def live(count: int, gap: float, size: int = 0) -> list:
+    """A correct live stream, one event every ``gap`` seconds (padded to about ``size`` bytes) and
+    no Server header: the origin the delivery tests put real proxies in front of."""
+    pad = b"x" * max(0, size - 24)
+    written = (chunk(b"id: %d\ndata: %s\n\n" % (i, pad)) for i in range(1, count + 1))
+    return [head(), *(x for event in written for x in (event, gap)), LAST]
+
+
+def gzip_header_first(body: bytes) -> list:
+    """A compressor that lets its 10-byte header out at once and holds every event to the end
+    (Express compression() without res.flush(), old GZipMiddleware)."""
+    packed = gzip.compress(body)
+    return [head(headers=dict(GOOD_HEADERS, **{"Content-Encoding": "gzip"})), chunk(packed[:10]), 1.2,
+            chunk(packed[10:]), LAST]
+
+
+def length_streamed(_req: Req) -> list:
+    """A Content-Length declared up front, the body still written event by event."""
+    parts = events(5)
+    fields = dict(GOOD_HEADERS, **{"Content-Length": str(sum(map(len, parts)))})
+    return [head(headers=fields, chunked=False), *(x for e in parts for x in (e, 0.2))]
 
 
 # path -> (request -> steps). Correct variants first, then faults.
@@ -159,10 +187,16 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/gzip": lambda r: gzipped(b"".join(events(3))),
     # a comment flushed at once, a slow backlog lookup, the backlog in one write, then live events
     "/comment-backlog": lambda r: stream(b": connected\n\n", 1.5, b"".join(events(5)),
-                                         *(x for e in events(3, start=6) for x in (0.1, e))),
+                                         *(x for e in events(3, start=6) for x in (0.25, e))),
     "/cors": lambda r: stream(*events(2), headers=dict(GOOD_HEADERS, **{
         "Access-Control-Allow-Origin": r.headers.get("origin", "*"),
         "Access-Control-Allow-Headers": "Last-Event-ID"})),
+    # the app writes five events in one write every 0.7 s: grouped by the app, or by a timed flush
+    "/app-groups": lambda r: stream(
+        *(x for i in range(1, 26, 5) for x in (b"".join(events(5, start=i)), 0.7))),
+    "/length-streamed": length_streamed,
+    "/live": lambda r: live(25, 0.1),  # 2.5 s of events, each written alone
+    "/live-fast": lambda r: live(60, 0.05, 300),  # 18 KB in 3 s: fills a proxy's 4-8 KiB buffer
     # -- faults ---------------------------------------------------------------------------
     "/wrong-type": lambda r: stream(*events(2), headers=dict(GOOD_HEADERS, **{"Content-Type": "text/plain"})),
     "/html-200": lambda r: stream(b"<!doctype html>\n<html><body>Not here</body></html>\n",
@@ -222,6 +256,10 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/garbage": lambda r: [b"hello there\r\n\r\n"],
     "/reset-at-once": lambda r: [ABORT],
     "/huge-line": lambda r: stream(b"data: " + b"x" * (3 << 20)),
+    "/comment-then-held": lambda r: stream(b": connected\n\n", 1.2, b"".join(events(5))),
+    "/gzip-header-held": lambda r: gzip_header_first(b"".join(events(5))),
+    # 16 MB of data lines with no blank line, in about 30 KB of gzip: stops at --max-bytes
+    "/gzip-no-blank": lambda r: gzipped(_no_blank()),
     "/head-hangs": lambda r: [HANG] if r.method == "HEAD" else stream(*events(2)),
     "/head-fails": lambda r: [ABORT] if r.method == "HEAD" else stream(*events(2)),
 }

@@ -1,8 +1,9 @@
 """Debian's nginx in front of the aiohttp reference server: the deployments people run.
 
 nginx's defaults buffer a fast stream into 4 KiB batches (S-06 says so, with the bursts as
-evidence and nginx's own fix); the SSE recipe and the recipe plus gzip (which nginx flushes per
-event) draw no finding, and the Connection: keep-alive nginx adds on HTTP/1.1 is not one either.
+evidence and nginx's own fix); the SSE recipe and the recipe plus gzip (with proxy_buffering off
+nginx gzip flushes with each upstream read) draw no finding, and the Connection: keep-alive nginx
+adds on HTTP/1.1 is not one either.
 """
 
 from __future__ import annotations

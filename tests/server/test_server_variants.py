@@ -22,7 +22,9 @@ CORRECT = ["/ok-lf", "/ok-crlf", "/ok-cr", "/ok-bom", "/ok-comments", "/ok-nospa
            "/keep-alive",  # Connection/Keep-Alive from an HTTP/1.1 server: its own framing
            "/proxied",  # header clues alone (Via, Server: nginx) are never a finding
            "/gzip",  # compressed, but nothing measured was held back
-           "/comment-backlog"]  # a comment at once, a slow backlog in one write, then live: not buffering
+           "/comment-backlog",  # a comment at once, a slow backlog in one write, then live: not buffering
+           "/length-streamed",  # a Content-Length, yet measured arriving event by event: a note
+           "/app-groups"]  # five events per write: S-06 says the wire cannot tell (info)
 
 
 @pytest.mark.parametrize("path", CORRECT)
@@ -58,6 +60,12 @@ FAULTS = [
     ("/buffered", "S-06", Outcome.WARN, {}),
     ("/buffered", "P-06", Outcome.FAIL, {}),  # every event held until the body ended
     ("/headers-then-hang", "P-06", Outcome.FAIL, {"max_seconds": 0.5}),  # open, and never a byte
+    ("/comment-then-held", "P-06", Outcome.FAIL, {}),  # an early comment is no delivery
+    ("/gzip-header-held", "P-06", Outcome.FAIL, {}),  # nor is a compressor's early header
+    ("/gzip-header-held", "S-04", Outcome.WARN, {}),
+    ("/huge-line", "P-06", Outcome.FAIL, {}),  # one unterminated line: no event ever dispatched
+    ("/gzip-no-blank", "P-06", Outcome.FAIL, {"max_bytes": 1 << 20}),  # data lines, never a blank one
+    ("/no-events", "P-06", Outcome.FAIL, {}),
     ("/never-answers", "P-06", Outcome.FAIL, {"timeout": 0.5}),  # open, and never the headers
     ("/gzip-held", "S-04", Outcome.WARN, {}),
     ("/gzip-held", "P-02", Outcome.WARN, {}),
@@ -215,3 +223,34 @@ def test_strict_fails_on_a_should_finding(faulty_url):
     assert main(["server", "-q", faulty_url + "/no-cache-control"]) == 0
     assert main(["server", "-q", "--strict", faulty_url + "/no-cache-control"]) == 1
     assert main(["server", "-q", "--strict", faulty_url + "/ok-lf"]) == 0
+
+
+def test_events_written_together_are_not_blamed_on_a_buffer(faulty_url):
+    s06 = _by_rule(faulty_url + "/app-groups")["S-06"]
+    assert s06.outcome is Outcome.INFO and "events arrive 5 at a time" in s06.message
+    assert "the app writes them in one write" in s06.message and "timed flush" in s06.message
+
+
+def test_a_content_length_on_a_streamed_body_is_a_note(faulty_url):
+    s04 = _by_rule(faulty_url + "/length-streamed")["S-04"]
+    assert s04.outcome is Outcome.PASS and "Content-Length: " in s04.message and "releases" in s04.message
+
+
+@pytest.mark.parametrize(("path", "why"), [
+    ("/comment-then-held", "only 13 wire bytes came before it (: connected␊␊), completing no event"),
+    ("/gzip-header-held", "only 10 wire bytes came before it, decoding to nothing (a compressor's header)"),
+])
+def test_bytes_that_complete_no_event_are_no_delivery(faulty_url, path, why):
+    p06 = _by_rule(faulty_url + path)["P-06"]
+    assert p06.outcome is Outcome.FAIL and "no event reached the client" in p06.message and why in p06.message
+
+
+@pytest.mark.parametrize(("path", "options", "why"), [
+    ("/huge-line", {}, "the body stops inside an unterminated line of 3145734 bytes"),
+    ("/gzip-no-blank", {"max_bytes": 1 << 20}, "no blank line to end an event"),
+    ("/no-events", {}, "none of them with a data: line"),
+])
+def test_a_stream_with_no_event_fails_with_the_bytes_that_show_why(faulty_url, path, options, why):
+    p06 = _by_rule(faulty_url + path, **options)["P-06"]
+    assert p06.outcome is Outcome.FAIL and "without dispatching one event" in p06.message, p06.message
+    assert why in p06.message

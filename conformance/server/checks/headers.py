@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...results import Result
 from ..capture import End
+from ..culprit import COMPRESS, LENGTH, diagnose
 from ..registry import ANY, RESPONSE, STREAM, Context, broken, check, info, passed, shown, skipped
 
 # Connection-specific headers (RFC 9113 §8.2.2): malformed in HTTP/2, Safari drops the stream.
@@ -77,19 +78,25 @@ def cache_control(ctx: Context) -> list[Result]:
                    fix="Send Cache-Control: no-cache (aiohttp-sse) or no-store (sse-starlette).")]
 
 
-# Content-Length and an unreadable encoding are facts; compression is a finding, resting on time,
-# only when the delivery measurements saw events held back.
+# An unreadable encoding is a fact; Content-Length and compression are judged with the delivery
+# measurements: a Content-Length on a body that arrived event by event is a note, not a finding.
 @check("S-04", needs=STREAM, timed=lambda ctx: ctx.delivery.problem)
 def no_buffering(ctx: Context) -> list[Result]:
-    """Content-Length proves the body was complete before it was sent; compression only counts
-    when the delivery measurements show it held events back (nginx gzip flushes per event)."""
-    cap, results = ctx.main, []
+    """Buffering and compression, as measured: a header only names who did what the wire shows."""
+    cap, delivery, results, notes = ctx.main, ctx.delivery, [], []
     length = cap.header("content-length")
-    if length is not None:
+    if length is not None and _streamed(ctx):
+        notes.append(f"Content-Length: {shown(length)}, yet the body arrived in {len(delivery.bursts)} "
+                     "releases as it was written (measured), so nothing was collected first")
+    elif length is not None:
+        held = delivery.held_to_end
+        when = f" after {held.start:.2f} s" if held is not None else ""
         results.append(broken(
-            "S-04", "Content-Length on a stream: the whole body was buffered before sending",
-            expected="no Content-Length (chunked or close-delimited)", actual=f"Content-Length: {length}",
-            fix="Return a streaming response (a generator), not a string or list."))
+            "S-04", f"the whole body came at once{when} with a Content-Length: it was collected before "
+                    "sending, by the app or by a proxy in front of it",
+            expected="no Content-Length (chunked or close-delimited), each event sent as written",
+            actual=f"Content-Length: {shown(length)}; {delivery.evidence()}",
+            fix=diagnose(cap, delivery, LENGTH).fix))
     encoding = (cap.header("content-encoding") or "identity").strip().lower()
     compressed = encoding != "identity"
     if cap.end is End.UNDECODABLE:
@@ -98,19 +105,26 @@ def no_buffering(ctx: Context) -> list[Result]:
                     "(Accept-Encoding: gzip): clients cannot read it",
             expected="no Content-Encoding, or one the client asked for", actual=cap.detail,
             fix="Do not compress text/event-stream; never use an encoding the request did not accept."))
-    elif compressed and ctx.delivery.problem:
+    elif compressed and delivery.problem and length is None:
+        early = (f" after its first {delivery.early_bytes} bytes (the compressor's header) came at once"
+                 if delivery.early_bytes else "")
         results.append(broken(
-            "S-04", f"the stream is compressed ({shown(encoding)}) and events were held back (see S-06, "
-                    "P-02, P-06): the compressor waits for more data before it emits any",
+            "S-04", f"the stream is compressed ({shown(encoding)}) and events were held back{early} (see "
+                    "S-06, P-02, P-06): the compressor waits for more data before it emits any",
             expected="each event flushed through the compressor, or no compression",
-            actual=f"Content-Encoding: {shown(encoding)}; {ctx.delivery.evidence()}",
-            fix="Exclude text/event-stream from compression middleware (GZipMiddleware, compression()), "
-                "or flush the compressor after every event (nginx gzip does)."))
+            actual=f"Content-Encoding: {shown(encoding)}; {delivery.evidence()}",
+            fix=diagnose(cap, delivery, COMPRESS).fix))
     if results:
         return results
     how = (f"compressed ({shown(encoding)}) but flushed as written (measured)" if compressed
            else "not compressed")
-    return passed("S-04", f"{how}, no Content-Length")
+    return passed("S-04", "; ".join([f"{how}, no Content-Length" if length is None else how, *notes]))
+
+
+def _streamed(ctx: Context) -> bool:
+    """Did the events arrive over several releases, not held to the end (measured)?"""
+    delivery = ctx.delivery
+    return delivery.held_to_end is None and sum(1 for b in delivery.bursts if b.events) >= 2
 
 
 @check("S-05", needs=ANY)
