@@ -6,14 +6,16 @@ behaviours (``conformance.cases.behaviours``: what its bytes exercise, how its r
 and the case's own rules as coarse behaviours) and a verdict, broken or passed. A behaviour that
 many broken items share and few passing ones do is a cause; causes are chosen greedily, each
 time the one that explains the most failures not yet explained, less the passing items that
-contradict it, the more specific one on a tie. A cause names its behaviour's rule and fix, the
+contradict it; on a tie the one the fewest passes contradict, then one on a rule the failing
+cases list (with nothing to contrast, an LF in HT-001 is no cause), then the more specific one.
+A cause names its behaviour's rule and fix, the
 cases it explains, and the smallest of them as evidence. What no behaviour explains better than
 it is contradicted stays listed on its own (``inferred`` false). Pure: no I/O.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,8 @@ from .cases.model import Case
 from .results import BROKEN, Outcome, Result
 from .rules import RULES
 
-__all__ = ["Cause", "Item", "causes_json", "infer", "items_of", "rerun_command"]
+__all__ = ["Cause", "Item", "Rerun", "causes_json", "from_docs", "infer", "items_of", "rerun_command",
+           "rerun_for"]
 
 # Rules a case lists for how its bytes are read (chunk splits, line ends): an item exercises
 # them only when its reads or bytes show the behaviour, never just because the case lists them.
@@ -46,6 +49,11 @@ class Item:
     @property
     def name(self) -> str:
         return f"{self.case}[{self.chunking}]" if self.chunking else self.case
+
+    @property
+    def rules(self) -> set[str]:
+        """The rules its verdicts name (the case's own, and any the runner added)."""
+        return {r.rule for r in self.results}
 
     @property
     def broken(self) -> list[Result]:
@@ -105,8 +113,8 @@ def _coarse_fix(rule: str, items: Iterable[Item]) -> str | None:
 
     if rule in FIXES:
         return FIXES[rule]
-    fixes = [r.fix for i in items for r in i.broken if r.fix]
-    return max(set(fixes), key=fixes.count) if fixes else None
+    fixes = Counter(r.fix for i in items for r in i.broken if r.fix)
+    return fixes.most_common(1)[0][0] if fixes else None  # ties: the first seen (deterministic)
 
 
 def _corpus() -> dict[str, Case]:
@@ -142,10 +150,13 @@ def _rule_of(behaviour: str) -> str:
     return BEHAVIOURS[behaviour].rule if behaviour in BEHAVIOURS else behaviour
 
 
-def _rank(behaviour: str) -> tuple[int, int]:
-    order = list(RULES)
-    rule = _rule_of(behaviour)
-    return (0 if behaviour in BEHAVIOURS else 1, order.index(rule) if rule in order else len(order))
+_ORDER = {name: index for index, name in enumerate([*BEHAVIOURS, *RULES])}
+
+
+def _rank(behaviour: str) -> tuple[int, int, str]:
+    """A total order for ties: named behaviours before a rule's, then table order, then name
+    (never the order a set happens to iterate in: the same verdicts give the same causes)."""
+    return (0 if behaviour in BEHAVIOURS else 1, _ORDER.get(behaviour, len(_ORDER)), behaviour)
 
 
 def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) -> list[Cause]:
@@ -173,11 +184,12 @@ def _greedy(failing: list[Item], passing: list[Item]) -> list[Cause]:
     left = {id(i) for i in failing}
     chosen: list[Cause] = []
     while left:
-        def score(b: str, left: set[int] = left) -> tuple[int, int, int, tuple[int, ...]]:
-            new = sum(id(i) in left for i in with_behaviour[b])
-            return (new - against[b], -against[b], -support[b], tuple(-x for x in _rank(b)))
+        def score(b: str, left: set[int] = left) -> tuple[int, int, int, int]:
+            mine = [i for i in with_behaviour[b] if id(i) in left]
+            listed = sum(_rule_of(b) in i.rules for i in mine)  # no contrast: the case's own rule
+            return (len(mine) - against[b], -against[b], listed, -support[b])
 
-        best = max(with_behaviour, key=score, default=None)
+        best = min(with_behaviour, key=lambda b: (tuple(-x for x in score(b)), _rank(b)), default=None)
         if best is None or score(best)[0] <= 0:
             break
         mine = [i for i in with_behaviour[best] if id(i) in left]
@@ -222,13 +234,30 @@ def _server_causes(results: list[Result]) -> list[Cause]:
     return [Cause(rs[0].rule, rs[0].rule, rs[0].fix, [], inferred=False, results=rs) for rs in found.values()]
 
 
+Rerun = Callable[[str, str | None], str]
+
+
+def from_docs(docs: Iterable[Mapping[str, Any]]) -> list[Result]:
+    """Results from JSON result objects (a results document's), missing keys left empty."""
+    keys = ("level", "case", "chunking", "expected", "actual", "evidence", "fix")
+    return [Result(rule=d["rule"], outcome=d["outcome"], message=d.get("message", ""),
+                   extra=dict(d.get("extra") or {}), **{k: d[k] for k in keys if d.get(k)})
+            for d in docs]
+
+
 def rerun_command(target: str, case: str, chunking: str | None) -> str:
     """The command that runs just this item again, verbosely (``target`` already quoted)."""
     where = f" --chunking {chunking}" if chunking else ""
     return f"sse-conformance client {target} -k {case}{where} -v"
 
 
-Rerun = Callable[[str, str | None], str]
+def rerun_for(target: str, meta: Mapping[str, Any]) -> Rerun:
+    """The re-run command of a report's items: the CLI records how it named the client in
+    ``meta["rerun_target"]`` (``--cmd '...'``); otherwise the target, quoted."""
+    import shlex
+
+    named = meta.get("rerun_target") or shlex.quote(target)
+    return lambda case, chunking: rerun_command(named, case, chunking)
 
 
 def causes_json(causes: list[Cause], rerun: Rerun | None = None) -> list[dict[str, Any]]:

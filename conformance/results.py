@@ -178,10 +178,9 @@ class Report:
 
     def causes_json(self) -> list[dict[str, Any]]:
         """The fewest causes explaining the failures (``conformance.causes``), most cases first."""
-        from .causes import causes_json, infer, rerun_command
+        from .causes import causes_json, infer, rerun_for
 
-        target = self.meta.get("rerun_target") or _quoted(self.target)
-        return causes_json(infer(self.results), rerun=lambda case, chunk: rerun_command(target, case, chunk))
+        return causes_json(infer(self.results), rerun=rerun_for(self.target, self.meta))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
@@ -213,12 +212,6 @@ def _write(path: str | Path, text: str) -> None:
         sys.stdout.flush()
     else:
         Path(path).write_text(text, encoding="utf-8")
-
-
-def _quoted(text: str) -> str:
-    import shlex
-
-    return shlex.quote(text)
 
 
 def _suite_version() -> str:

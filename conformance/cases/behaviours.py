@@ -32,13 +32,14 @@ class Behaviour:
 
 
 BEHAVIOURS: dict[str, Behaviour] = {
-    "lf": Behaviour("C-08", "a lone LF as a line end",
-                    "end a line at a lone LF too, not only at CRLF"),
+    # on a tie (one case shows several) the first is named: a lone CR is the one most often missed
+    "cr": Behaviour("C-08", "a lone CR as a line end",
+                    "end a line at a lone CR too (split on CRLF, LF and CR, bytes.splitlines-style)"),
     "crlf": Behaviour("C-08", "CRLF as one line end",
                       "treat CRLF as one line end: not a CR line end followed by an empty line, "
                       "and no CR left in the value"),
-    "cr": Behaviour("C-08", "a lone CR as a line end",
-                    "end a line at a lone CR too (split on CRLF, LF and CR, bytes.splitlines-style)"),
+    "lf": Behaviour("C-08", "a lone LF as a line end",
+                    "end a line at a lone LF too, not only at CRLF"),
     "mixed": Behaviour("C-09", "different line ends in one stream",
                        "treat each CR, LF or CRLF as its own terminator, however they mix"),
     "mixed-read": Behaviour("C-09", "a CRLF, then a lone LF or CR, in the same read",
