@@ -141,3 +141,25 @@ def test_runs_of_one_kind_are_folded_with_their_count():
     assert folded == ["open", "event", "error x2", "open", "event"]
     assert runs(["error"] * 1234) == ["error x1,234"]
     assert runs([]) == []
+
+
+def test_a_finding_outside_select_on_an_item_that_ran_is_noted_not_hidden():
+    from conformance.gates import Gate
+    from conformance.results import Report
+
+    def results():
+        return [Result("C-38", Outcome.SKIP, "not judged: still working (see P-10)", case="DA-017",
+                       chunking="whole"),
+                Result("P-10", Outcome.WARN, "too slow: still working after 30 s of CPU", case="DA-017",
+                       chunking="whole"),
+                Result("P-10", Outcome.WARN, "too slow", case="DA-013", chunking="whole")]
+
+    report = Gate(select=("C-38",)).apply(Report("client", "t", results()))
+    assert [(r.rule, r.case, r.outcome) for r in report.results] == [
+        ("C-38", "DA-017", Outcome.SKIP), ("P-10", "DA-017", Outcome.INFO)]  # DA-013 did not run C-38
+    assert report.results[1].extra["outside_select"] == "warn"
+    assert report.ok and "1 info" in report.summary_line()
+    text = report.explain()
+    assert "Noted outside --select" in text and "WARN P-10 DA-017[whole]: too slow" in text
+    skipped = Gate(select=("C-38",), skip=("P-10",)).apply(Report("client", "t", results()))
+    assert [r.rule for r in skipped.results] == ["C-38"]  # what --skip names stays out
