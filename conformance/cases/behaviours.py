@@ -220,28 +220,33 @@ def _boundaries(connection: Connection, chunking: str) -> tuple[bytes, list[int]
 
 def _split_behaviours(body: bytes, cuts: list[int]) -> set[str]:
     found: set[str] = set()
-    cut_set = set(cuts)
+    cuts = sorted(set(cuts))
     lines = _lines(body)
     for index, line in enumerate(lines):
-        if line.end > line.start and any(line.start < cut <= line.end for cut in _within(cut_set, line)):
-            found.add("split-line")
-        if line.terminator == b"\r\n" and line.end + 1 in cut_set and line.end > line.start:
-            following = lines[index + 1] if index + 1 < len(lines) else None
-            if following is not None and following.end > following.start:
-                found.add("split-crlf")
-        if line.end == line.start and line.terminator and index:
-            before = lines[index - 1]  # a cut after its content, up to the blank line's start
-            if before.end > before.start and any(before.end < cut <= line.start for cut in cut_set
-                                                 if before.end < cut <= line.start):
-                found.add("split-blank")
-    if body.startswith(_BOM) and cut_set & {1, 2}:
+        if line.end > line.start and _cut_in(cuts, line.start, line.end):
+            found.add("split-line")  # a cut inside its content or right before its terminator
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        if (line.terminator == b"\r\n" and _cut_in(cuts, line.end, line.end + 1) and line.end > line.start
+                and following is not None and following.end > following.start):
+            found.add("split-crlf")  # a CR|LF split a reader could take for an extra blank line
+        before = lines[index - 1] if index else None
+        if (line.end == line.start and line.terminator and before is not None and before.end > before.start
+                and _cut_in(cuts, before.end, line.start)):
+            found.add("split-blank")  # the blank line that dispatches starts a read, or its line end does
+    bom = body.startswith(_BOM)
+    if bom and _cut_in(cuts, 0, 2):
         found.add("split-bom")
-    if any(0x80 <= body[cut] <= 0xBF and body[cut - 1] >= 0x80 for cut in cuts
-           if 3 < cut < len(body) or (0 < cut < len(body) and not body.startswith(_BOM))):
+    if any(0x80 <= body[cut] <= 0xBF and body[cut - 1] >= 0x80 for cut in cuts if not (bom and cut < 3)):
         found.add("split-utf8")
-    if _mixed_read(lines, sorted(cut_set)):
+    if _mixed_read(lines, cuts):
         found.add("mixed-read")
     return found
+
+
+def _cut_in(cuts: list[int], low: int, high: int) -> bool:
+    """Is a read boundary in (low, high]? ``cuts`` sorted."""
+    index = bisect.bisect_right(cuts, low)
+    return index < len(cuts) and cuts[index] <= high
 
 
 def _mixed_read(lines: list[_Line], cuts: list[int]) -> bool:
@@ -257,14 +262,6 @@ def _mixed_read(lines: list[_Line], cuts: list[int]) -> bool:
             elif first in crlf_in:
                 return True
     return False
-
-
-def _within(cuts: set[int], line: _Line) -> Iterator[int]:
-    """The cuts inside ``line`` (iterates the shorter of the line and the cut set)."""
-    if len(cuts) < line.end - line.start:
-        yield from (cut for cut in cuts if line.start < cut <= line.end)
-    else:
-        yield from (cut for cut in range(line.start + 1, line.end + 1) if cut in cuts)
 
 
 _SPLITS: dict[tuple[str, str], tuple[Case, frozenset[str]]] = {}
