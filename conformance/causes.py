@@ -34,6 +34,7 @@ DERIVED_RULES = frozenset({"C-03", "C-07", "C-08", "C-09", "C-10", "C-37"})
 # Verdicts on how the client ran rather than on what a case exercises: a cause of their own.
 OWN_CAUSE_RULES = frozenset({"P-10"})
 _WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
+SAME_ERROR = "same-error"  # the behaviour of a cause that is one error met almost everywhere
 
 
 @dataclass
@@ -165,13 +166,27 @@ def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) ->
     items = items_of(results, cases)
     own = [i for i in items if i.broken and all(r.rule in OWN_CAUSE_RULES for r in i.broken)]
     judged = [i for i in items if i not in own]
-    failing = [i for i in judged if i.broken]
     passing = [i for i in judged if i.passed]
+    crashes = _same_error_everywhere([i for i in judged if i.broken], len(judged))
+    failing = [i for i in judged if i.broken and all(i not in c.items for c in crashes)]
     chosen = _greedy(failing, passing)
     explained = {id(i) for c in chosen for i in c.items}
     alone = _unexplained([i for i in failing if id(i) not in explained])
     chosen.sort(key=lambda c: (-len(c.cases), _WORST.index(c.outcome), _rank(c.behaviour)))
-    return chosen + alone + _own_causes(own) + _server_causes(results)
+    return crashes + chosen + alone + _own_causes(own) + _server_causes(results)
+
+
+def _same_error_everywhere(failing: list[Item], judged: int) -> list[Cause]:
+    """One error met on at least half of the items (an adapter written for another major version
+    of the library: "onParse is not a function") is one cause, not one per behaviour it hit."""
+    by_message: dict[str, list[Item]] = defaultdict(list)
+    for item in failing:
+        messages = {r.message for r in item.broken}
+        if len(messages) == 1 and all(r.outcome is Outcome.ERROR for r in item.broken):
+            by_message[messages.pop()].append(item)
+    return [Cause(Counter(r.rule for i in found for r in i.broken).most_common(1)[0][0], SAME_ERROR, None,
+                  found, inferred=False, what=f"every case alike: {message}")
+            for message, found in by_message.items() if len(found) >= max(2, judged / 2)]
 
 
 def _greedy(failing: list[Item], passing: list[Item]) -> list[Cause]:

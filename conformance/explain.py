@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from .causes import Cause, Rerun, infer, rerun_for
+from .causes import SAME_ERROR, Cause, Rerun, infer, rerun_for
 from .results import BROKEN, Outcome, Report, Result
 from .rules import RULES
 
@@ -158,7 +158,10 @@ def cause_block(number: int, cause: Cause, rerun: Rerun | None = None) -> str:
     items = len(cause.items)
     cases = cause.cases
     where = _where(cause)
-    lines = [f"CAUSE {number}  {cause.outcome.value.upper()} {cause.rule} ({cause.level}){title}{what}",
+    head = f"{cause.rule} ({cause.level}){title}{what}"
+    if cause.behaviour == SAME_ERROR:  # no rule's behaviour: the adapter or the client's version
+        head = f"the same error on most items, whatever they exercise: {cause.what.split(': ', 1)[1]}"
+    lines = [f"CAUSE {number}  {cause.outcome.value.upper()} {head}",
              f"  {len(cases)} case{'s' if len(cases) != 1 else ''}, {items} item{'s' if items != 1 else ''}"
              f"{where}: {_folded(cases)}"]
     first = cause.evidence_result()
@@ -189,8 +192,8 @@ def _where(cause: Cause) -> str:
 def _client(report: Report, every: bool) -> list[str]:
     causes = infer(report.results)
     rerun = rerun_for(report.target, report.meta)
-    inferred = [c for c in causes if c.inferred]
-    alone = [c for c in causes if not c.inferred]
+    inferred = [c for c in causes if c.inferred or c.behaviour == SAME_ERROR]
+    alone = [c for c in causes if c not in inferred]
     parts = []
     if inferred:
         failures = sum(len(c.items) for c in inferred)

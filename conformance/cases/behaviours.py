@@ -78,6 +78,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     # how one item's chunking split the body (never declared: derived per item)
     "split-line": Behaviour("C-37", "a line split across reads",
                             "buffer bytes across reads; a line is complete only at CR, LF or CRLF"),
+    "split-line-end": Behaviour("C-37", "a line end that starts a new read",
+                                "a line end at the start of a read ends the line buffered from the "
+                                "last read; it is a blank line only after a line end"),
     "split-blank": Behaviour("C-37", "a blank line that starts a new read",
                              "keep the line state across reads: a line end at the end of one read "
                              "and the blank line at the start of the next still dispatch"),
@@ -90,8 +93,8 @@ BEHAVIOURS: dict[str, Behaviour] = {
                            "buffer up to 3 bytes at the start of the body before deciding whether "
                            "it is a BOM"),
 }
-SPLIT_BEHAVIOURS = frozenset({"split-line", "split-blank", "split-crlf", "split-utf8", "split-bom",
-                              "mixed-read"})
+SPLIT_BEHAVIOURS = frozenset({"split-line", "split-line-end", "split-blank", "split-crlf", "split-utf8",
+                              "split-bom", "mixed-read"})
 
 _TERMINATOR = re.compile(rb"\r\n|\r|\n")
 _OTHER_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
@@ -222,10 +225,17 @@ def _split_behaviours(body: bytes, cuts: list[int]) -> set[str]:
     found: set[str] = set()
     cuts = sorted(set(cuts))
     lines = _lines(body)
+    pending = False  # the block so far has data or a type that an early dispatch would break
     for index, line in enumerate(lines):
+        field = _field(line.text(body)) if line.end > line.start else None
+        pending = bool(line.end > line.start) and (pending or (field is not None and (
+            field[0] == b"data" or (field[0] == b"event" and field[1] != b""))))
         if line.end > line.start and _cut_in(cuts, line.start, line.end):
             found.add("split-line")  # a cut inside its content or right before its terminator
         following = lines[index + 1] if index + 1 < len(lines) else None
+        not_blank_next = following is None or following.end > following.start
+        if pending and not_blank_next and _cut_in(cuts, line.end - 1, line.end):
+            found.add("split-line-end")  # a reader taking it for a blank line dispatches too early
         if (line.terminator == b"\r\n" and _cut_in(cuts, line.end, line.end + 1) and line.end > line.start
                 and following is not None and following.end > following.start):
             found.add("split-crlf")  # a CR|LF split a reader could take for an extra blank line

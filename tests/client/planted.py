@@ -1,16 +1,17 @@
 """A small spec-following SSE parser with one bug planted on demand, for cause inference tests.
 
 Each bug is one a real library shipped (the issue that asked for causes names them): lines end
-only at LF, an id-only block's id is lost, a blank line at the start of a read is missed
-(sseclient-py 1.6), a CRLF earlier in a read hides later lone LFs (eventsource #326), reads are
-not buffered, and a CRLF split across reads counts twice. With ``bug=None`` it is correct.
+only at LF, an id-only block's id is lost, a blank line at the start of a read is missed, a line
+end that starts a read is taken for a blank line (sseclient-py 1.6), a CRLF earlier in a read
+hides later lone LFs (eventsource #326), reads are not buffered, and a CRLF split across reads
+counts twice. With ``bug=None`` it is correct.
 """
 
 from __future__ import annotations
 
 from conformance.sse import Event
 
-BUGS = ("lf-only", "id-only", "blank-split", "mixed-read", "no-buffer", "crlf-split")
+BUGS = ("lf-only", "id-only", "blank-split", "mixed-read", "no-buffer", "crlf-split", "line-end-read")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -30,6 +31,10 @@ class Planted:
         events: list[Event] = []
         if self.bug == "blank-split" and not self.buffer and chunk[:1] in (b"\n", b"\r"):
             chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk[1:]  # the blank line is lost
+        if self.bug == "line-end-read" and self.buffer and chunk[:1] in (b"\n", b"\r"):
+            # the line end of the buffered line, starting this read, taken for a blank line
+            events += self._line(self.buffer.decode("utf-8", "replace")) + self._dispatch()
+            self.buffer, chunk = b"", chunk[2:] if chunk.startswith(b"\r\n") else chunk[1:]
         if self.skip_lf and chunk.startswith(b"\n"):
             chunk = chunk if self.bug == "crlf-split" else chunk[1:]
         self.skip_lf = False

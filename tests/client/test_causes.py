@@ -50,6 +50,7 @@ def test_a_correct_parser_has_no_cause():
     ("mixed-read", "C-09", "mixed-read"),
     ("no-buffer", "C-37", "split-line"),
     ("crlf-split", "C-10", "split-crlf"),
+    ("line-end-read", "C-37", "split-line-end"),
 ])
 def test_one_planted_bug_is_one_cause_on_its_rule(bug, rule, behaviour):
     results = verdicts(bug)
@@ -101,3 +102,13 @@ def test_the_json_report_carries_the_causes_and_fits_the_schema():
     assert cause["evidence"]["rerun"].startswith("sse-conformance client pkg.mod:fn -k ")
     ok = Report(kind="client", target="t", results=verdicts(None)).to_json()
     assert ok["causes"] == []
+
+
+def test_one_error_on_most_items_is_one_cause_not_one_per_behaviour():
+    results = verdicts(None)
+    for r in results:
+        if not r.case.startswith("ET-"):  # an adapter that cannot call the client at all
+            r.outcome, r.message = Outcome.ERROR, "the client crashed: raised onParse is not a function"
+    (cause,) = infer(results)
+    assert (cause.behaviour, cause.inferred) == ("same-error", False)
+    assert "onParse is not a function" in cause.what and len(cause.cases) == len(CASES) - 9
