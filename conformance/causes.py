@@ -62,7 +62,9 @@ class Item:
 
     @property
     def passed(self) -> bool:
-        return not self.broken and any(r.outcome is Outcome.PASS for r in self.results)
+        """Judged and right: a baselined failure (xfail) is neither passed nor broken."""
+        outcomes = {r.outcome for r in self.results}
+        return Outcome.PASS in outcomes and not outcomes & {*BROKEN, Outcome.XFAIL}
 
 
 @dataclass
