@@ -112,11 +112,9 @@ class Cause:
 
 
 def _coarse_fix(rule: str, items: Iterable[Item]) -> str | None:
-    from .client.judge import FIXES  # the judge's table of fixes by rule (read only)
-
-    if rule in FIXES:
-        return FIXES[rule]
-    fixes = Counter(r.fix for i in items for r in i.broken if r.fix)
+    """A rule's cause: the fix the judge gave its verdicts most often (on that rule if any)."""
+    broken = [r for i in items for r in i.broken if r.fix]
+    fixes = Counter(r.fix for r in broken if r.rule == rule) or Counter(r.fix for r in broken)
     return fixes.most_common(1)[0][0] if fixes else None  # ties: the first seen (deterministic)
 
 
