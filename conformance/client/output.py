@@ -120,12 +120,14 @@ def render_item_counts(report: Report) -> str:
 
 def rerun_target(args: Namespace) -> str:
     """How the command line named the client, quoted, for the re-run commands it prints."""
+    profile = getattr(args, "profile", "generic")
+    options = (f" --profile {profile}" if profile != "generic" else "") + "".join(
+        f" --capability {shlex.quote(c)}" for c in getattr(args, "capability", []))
     if getattr(args, "cmd", None):
-        return f"--cmd {shlex.quote(args.cmd)}"
+        return f"--cmd {shlex.quote(args.cmd)}{options}"
     if getattr(args, "harness", None):
-        return f"--harness {shlex.quote(args.harness)}"
-    capabilities = "".join(f" --capability {shlex.quote(c)}" for c in getattr(args, "capability", []))
-    return shlex.quote(str(args.target)) + capabilities
+        return f"--harness {shlex.quote(args.harness)}{options}"
+    return shlex.quote(str(args.target)) + options
 
 
 def render_confirmations(report: Report) -> str:

@@ -163,3 +163,14 @@ def test_a_finding_outside_select_on_an_item_that_ran_is_noted_not_hidden():
     assert "Noted outside --select" in text and "WARN P-10 DA-017[whole]: too slow" in text
     skipped = Gate(select=("C-38",), skip=("P-10",)).apply(Report("client", "t", results()))
     assert [r.rule for r in skipped.results] == ["C-38"]  # what --skip names stays out
+
+
+def test_the_re_run_command_names_the_client_as_the_command_line_did():
+    from argparse import Namespace
+
+    args = Namespace(target=None, cmd="node my client.mjs {url}", harness=None, profile="openai",
+                     capability=["reconnect"])
+    wanted = "--cmd 'node my client.mjs {url}' --profile openai --capability reconnect"
+    assert output.rerun_target(args) == wanted
+    plain = Namespace(target="pkg.mod:fn", cmd=None, harness=None, profile="generic", capability=[])
+    assert output.rerun_target(plain) == "pkg.mod:fn"
