@@ -1,14 +1,14 @@
 """The whole generic client case set, under every chunking, against one client.
 
 Not a test: it prints the wall time, the CPU seconds of the suite and of its client processes,
-the number of case x chunking items, how many verdicts were confirmed alone, and the load
-average. It exits 1 when a client that should pass everything did not (a benchmark of a wrong
-run means nothing). Run from the repo root:
+the number of case x chunking items, how many timed out, and the load average. It exits 1 when
+a client that should pass everything did not (a benchmark of a wrong run means nothing).
+Run from the repo root:
 
     .venv/bin/python benchmarks/bench_client_suite.py                  # Python: reference httpx
     .venv/bin/python benchmarks/bench_client_suite.py --target node    # Node (fetch + parser) via
                                                                        # the protocol, a process per CPU
-    .venv/bin/python benchmarks/bench_client_suite.py --target eventsource --no-confirm
+    .venv/bin/python benchmarks/bench_client_suite.py --target eventsource
     .venv/bin/python benchmarks/bench_client_suite.py -j 8
 
 The Python target is the reference httpx client with one ``httpx.Client`` per worker process
@@ -32,8 +32,7 @@ from conformance.results import Outcome, Report
 
 def node_target(which: str) -> HarnessTarget:
     """``node``: fetch + eventsource-parser (the report's adapter), a client that never hangs, so
-    the figure is the suite's; ``eventsource``: npm eventsource v2, which hangs on about 180 items
-    (each one confirmed alone)."""
+    the figure is the suite's; ``eventsource``: npm eventsource v2, which hangs on about 180 items."""
     from conformance.report import install
     from conformance.report.implementations import NODE_DIR
 
@@ -55,11 +54,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", choices=("python", "node", "eventsource"), default="python")
     parser.add_argument("-j", "--concurrency", type=int, default=DEFAULT_CONCURRENCY)
-    parser.add_argument(
-        "--no-confirm",
-        action="store_true",
-        help="skip the runs alone: the throughput of the first pass only (verdicts may then rest on time)",
-    )
     args = parser.parse_args()
     # by name, so the workers import it (this file runs as __main__, which they cannot import)
     python = "httpx_target:shared_client_target"
@@ -67,23 +61,22 @@ def main() -> int:
     items = len(plan_items())
     before = cpu_seconds(resource.RUSAGE_SELF), cpu_seconds(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    run = ClientRun(target, concurrency=args.concurrency, confirm_alone=not args.no_confirm)
+    run = ClientRun(target, concurrency=args.concurrency)
 
-    async def both_passes() -> list:
+    async def every_item() -> list:
         async with run.server:
             return await run.run(plan_items())
 
-    report = Report(kind="client", target=run.name, results=asyncio.run(both_passes()))
+    report = Report(kind="client", target=run.name, results=asyncio.run(every_item()))
     wall = time.monotonic() - started
     suite = cpu_seconds(resource.RUSAGE_SELF) - before[0]
     clients = cpu_seconds(resource.RUSAGE_CHILDREN) - before[1]
-    confirmed = len({r.name for r in report.results if "alone" in r.extra})
+    timed_out = len({r.name for r in report.results if "timed out" in r.message})
     bad = [r for r in report.results if r.outcome in (Outcome.FAIL, Outcome.ERROR)]
     print(
-        f"client suite, {args.target} target, -j {args.concurrency}"
-        f"{', first pass only' if args.no_confirm else ''}: {items} case x chunking items in "
-        f"{wall:.1f} s wall; CPU {suite:.1f} s suite + {clients:.1f} s clients; {confirmed} items "
-        f"confirmed alone; load average {os.getloadavg()[0]:.1f}"
+        f"client suite, {args.target} target, -j {args.concurrency}: {items} case x chunking items in "
+        f"{wall:.1f} s wall; CPU {suite:.1f} s suite + {clients:.1f} s clients; {timed_out} items "
+        f"timed out; load average {os.getloadavg()[0]:.1f}"
     )
     print(report.summary_line())
     if args.target == "python":

@@ -8,12 +8,14 @@ or 2 only (see EXIT_CODES); usage errors exit 2 with one line; nothing ever prin
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .display import printable
 
 __all__ = ["UsageError", "main"]
 
@@ -50,9 +52,48 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# A flag that means something else here than a user expects: (command, flag) -> what to say.
+# ``server -k S-09``: -k is curl's --insecure (it takes no value), not pytest's and the client's -k.
+FLAG_HINTS = {
+    ("server", "-k"): "-k here is --insecure as in curl, and takes no value; "
+                      "to pick rules use --select {value}",
+}
+
+
+def _value_after(words: list[str], flag: str) -> str | None:
+    """The word given after ``flag`` (what the user meant as its value), if any."""
+    value = words[words.index(flag) + 1] if flag in words[:-1] else None
+    return None if value is None or value.startswith("-") else value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(f"{self.prog}: {message}{self._hint(message)}")
+
+    def _hint(self, message: str) -> str:
+        """A closer look at unrecognized arguments: a flag that means something else here, or
+        a typo of a known one ("did you mean --junit-xml?")."""
+        if not message.startswith("unrecognized arguments:"):
+            return ""
+        given = list(getattr(self, "_given", []))
+        commands = next((a.choices for a in self._actions if isinstance(a, argparse._SubParsersAction)), {})
+        command = next((word for word in given if word in commands), "")
+        extra = message.split(":", 1)[1].split()
+        for (where, flag), hint in FLAG_HINTS.items():
+            value = _value_after(given, flag)
+            if where == command and value in extra:
+                return f" ({hint.format(value=value)})"
+        parser = commands.get(command, self)
+        known = [o for o in parser._option_string_actions if o.startswith("--")]
+        for word in extra:
+            close = difflib.get_close_matches(word.split("=")[0], known, n=1, cutoff=0.75)
+            if word.startswith("--") and close:
+                return f" (did you mean {close[0]}?)"
+        return ""
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[no-untyped-def]
+        self._given = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
         return int(args._run(args) or 0)
     except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {printable(str(error))}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and closed: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -99,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("SSE_CONFORMANCE_DEBUG"):
             raise
         print(f"error: internal error (a bug in sse-conformance, please report it): "
-              f"{type(error).__name__}: {error}", file=sys.stderr)
+              f"{type(error).__name__}: {printable(str(error))}", file=sys.stderr)
         return 2
 
 

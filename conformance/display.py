@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["excerpt", "visible"]
+__all__ = ["excerpt", "printable", "visible"]
 
 _SYMBOLS = {
     "\r": "␍",
@@ -12,6 +12,27 @@ _SYMBOLS = {
     "\t": "→",
     "\ufffd": "�",
 }
+
+
+def _hidden(char: str) -> bool:
+    """A character a terminal acts on or XML 1.0 cannot hold: C0 and C1 controls, DEL, line and
+    paragraph separators, surrogates and the two noncharacters U+FFFE, U+FFFF."""
+    return (char < " " or "\x7f" <= char <= "\x9f" or char in "\u2028\u2029\ufffe\uffff"
+            or "\ud800" <= char <= "\udfff")
+
+
+def _code(char: str) -> str:
+    return f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` safe for a terminal, HTML and XML: line breaks and tabs stay, every other hidden
+    character becomes ``\\xNN`` (ESC, BEL, CR...). Why: a client's crash text or stderr is a
+    peer's bytes; raw, an ESC[2J clears the reader's screen and a 0x1b makes JUnit XML invalid."""
+    if not any(_hidden(char) and char not in "\n\t" for char in text):
+        return text
+    return "".join(_SYMBOLS.get(char) or _code(char) if _hidden(char) and char not in "\n\t" else char
+                   for char in text)
 
 
 def visible(value: str | bytes, limit: int = 200, *, newlines: bool = False) -> str:
@@ -27,8 +48,8 @@ def visible(value: str | bytes, limit: int = 200, *, newlines: bool = False) -> 
         symbol = _SYMBOLS.get(char)
         if symbol is not None:
             out.append(symbol if newlines or char != "\n" else "␊")
-        elif char < " " or char == "\x7f" or "\x80" <= char <= "\x9f" or char in "\u2028\u2029":
-            out.append(f"\\x{ord(char):02x}" if ord(char) < 256 else f"\\u{ord(char):04x}")
+        elif _hidden(char):
+            out.append(_code(char))
         else:
             out.append(char)
     if len(text) > limit:

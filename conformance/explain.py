@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .causes import SAME_ERROR, Cause, Rerun, infer, rerun_for
+from .display import printable
 from .results import BROKEN, Outcome, Report, Result
 from .rules import RULES
 
@@ -216,7 +217,8 @@ def _client(report: Report, every: bool) -> list[str]:
 
 def explain(report: Report, every: bool = False) -> str:
     """Client: one block per cause, then failures no cause explains (``every``: every case
-    too). Server: the per-rule summary, then one entry per rule. "" when nothing is broken."""
+    too). Server: the per-rule summary, then one entry per rule. "" when nothing is broken.
+    Printable throughout: messages carry a peer's crash text and stderr."""
     parts = []
     if report.kind == "client":
         parts += _client(report, every)
@@ -232,4 +234,4 @@ def explain(report: Report, every: bool = False) -> str:
                                   for r in outside))
     if report.stale:
         parts.append("Stale baseline entries (they pass now; remove them): " + ", ".join(report.stale))
-    return "\n\n".join(parts)
+    return printable("\n\n".join(parts))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,14 +133,24 @@ class Gate:
             "not_run": [e for e in self.baseline or () if e not in seen],
         }
 
-    def check_selection(self, known: Iterable[str]) -> None:
-        """A --select or --skip that names nothing is a typo: say so before running anything."""
+    def check_selection(self, known: Iterable[str],
+                        elsewhere: Mapping[str, Iterable[str]] | None = None) -> None:
+        """A --select or --skip that names nothing is a typo: say so before running anything.
+        ``elsewhere`` holds the IDs another command checks (``{"client": [...]}``): a pattern that
+        names only those is the wrong command, and running with it would run nothing and pass."""
         ids = list(known)
+        others = {side: list(names) for side, names in (elsewhere or {}).items()}
         for flag, patterns in (("--select", self.select), ("--skip", self.skip)):
             for p in patterns:
-                if not any(_match(p, i) for i in ids):
-                    raise GateError(f"{flag} {p!r} matches no rule or case "
-                                    "(list them with: sse-conformance rules / sse-conformance cases)")
+                if any(_match(p, i) for i in ids):
+                    continue
+                side = next((side for side, names in others.items()
+                             if any(_match(p, i) for i in names)), None)
+                if side is not None:
+                    raise GateError(f"{flag} {p!r} names only {side} rules or cases, which this command "
+                                    f"does not check: run them with sse-conformance {side}")
+                raise GateError(f"{flag} {p!r} matches no rule or case "
+                                "(list them with: sse-conformance rules / sse-conformance cases)")
 
 
 def add_gate_options(add: Any, prefix: str = "") -> None:

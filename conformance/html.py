@@ -7,13 +7,20 @@ CR as ␍ and LF as ␊). It renders the same groups as ``Report.explain()``.
 
 from __future__ import annotations
 
-from html import escape
+import html
 
+from .display import printable
 from .explain import Group, groups, rule_summary, under
 from .results import Outcome, Report
 from .rules import RULES
 
-__all__ = ["html_report"]
+__all__ = ["html_report", "marked"]
+
+# The control pictures the escaped text uses, which no font on a stock Debian has (Chromium
+# drew a missing-glyph box): shown as a small boxed label instead, named in full on hover.
+MARKS = {"␀": ("NUL", "U+0000 NUL"), "␊": ("LF", "U+000A line feed"), "␍": ("CR", "U+000D carriage return")}
+MARK_STYLE = ".cc{font:.72em system-ui,sans-serif;border:1px solid #999;border-radius:2px;padding:0 .12em;" \
+             "margin:0 .05em;text-decoration:none;color:#555}"
 
 STYLE = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:70em;padding:0 1em;color:#1b1b1b}
@@ -25,14 +32,27 @@ td:first-child{white-space:nowrap} pre{font-family:"DejaVu Sans Mono",monospace}
 section{border:1px solid #ddd;border-radius:6px;padding:.6em 1em;margin:1em 0}
 pre{background:#f6f6f6;padding:.5em;white-space:pre-wrap;word-break:break-all;margin:.2em 0}
 dt{font-weight:bold;margin-top:.4em}
-"""
+""" + MARK_STYLE
+
+
+def marked(page: str) -> str:
+    """``page`` (HTML) with each control picture as a boxed label that needs no special font."""
+    for char, (label, name) in MARKS.items():
+        page = page.replace(char, f'<abbr class="cc" title="{name}">{label}</abbr>')
+    return page
+
+
+def escape(text: str) -> str:
+    """HTML-escaped and printable: a raw ESC or BEL from a peer's crash text is shown, not kept;
+    control pictures are boxed labels."""
+    return marked(html.escape(printable(text)))
 
 
 def _group(group: Group) -> str:
     first = group.first
     rules = ", ".join(f'<a href="{escape(RULES[r].url)}">{escape(r)}</a>' if r in RULES else escape(r)
                       for r in group.rules)
-    parts = [f'<section class="group" id="{escape(group.key)}">',
+    parts = [f'<section class="group" id="{html.escape(printable(group.key))}">',
              f'<h3><span class="{group.outcome.value}">{group.outcome.value.upper()}</span> '
              f"{escape(group.key)} &middot; {rules}</h3>"]
     if first.extra.get("description"):

@@ -13,6 +13,7 @@ import platform
 from xml.etree import ElementTree
 
 from .causes import Rerun, infer, rerun_for
+from .display import printable
 from .results import FAMILIES, Outcome, Report, Result
 
 __all__ = ["classname", "junit_xml"]
@@ -38,9 +39,8 @@ def _causes(report: Report, props: ElementTree.Element) -> Causes:
         label = f"cause {number}: {cause.rule}" + (f" {cause.what}" if cause.what else "")
         if not cause.inferred:
             label += " (on its own)"
-        ElementTree.SubElement(props, "property", name=f"cause.{number}",
-                               value=f"{label}; {len(cause.cases)} case(s): {', '.join(cause.cases)}; "
-                                     f"fix: {cause.fix or '-'}")
+        ElementTree.SubElement(props, "property", name=f"cause.{number}", value=printable(
+            f"{label}; {len(cause.cases)} case(s): {', '.join(cause.cases)}; fix: {cause.fix or '-'}"))
         for item in cause.items:
             group = f"sse-conformance.client.cause-{number:02d}-{cause.rule}"
             found[(item.case, item.chunking)] = (group, label)
@@ -54,28 +54,31 @@ def _case(suite: ElementTree.Element, kind: str, result: Result, causes: Causes 
     case = ElementTree.SubElement(suite, "testcase", classname=group,
                                   name=f"{result.name} {result.rule}" if result.case else result.name,
                                   time=f"{result.seconds or 0:.3f}")
-    detail = "\n".join(f"{label}: {value}" for label, value in result.details())
+    # printable: XML 1.0 cannot hold a raw 0x1b even escaped, and CI parsers reject the file
+    detail = printable("\n".join(f"{label}: {value}" for label, value in result.details()))
     if rerun is not None and result.case and result.outcome in _BROKEN:
-        detail += f"\nre-run: {rerun(result.case, result.chunking)}"
+        detail += f"\nre-run: {printable(rerun(result.case, result.chunking))}"
     tag = _TAGS.get(result.outcome)
     if tag:
-        message = result.message
+        message = printable(result.message)
         if result.outcome is Outcome.XFAIL:
             message = f"known failure (baseline): {message}"
         if cause:
-            message = f"[{cause[1]}] {message}"
+            message = f"[{printable(cause[1])}] {message}"
         node = ElementTree.SubElement(case, tag, message=message)
         node.text = detail
     elif result.outcome in (Outcome.WARN, Outcome.INFO):
         out = ElementTree.SubElement(case, "system-out")
         led = f"[{cause[1]}] " if cause else ""
-        out.text = f"{result.outcome.value}: {led}{result.message}\n{detail}"
+        out.text = f"{result.outcome.value}: {led}{printable(result.message)}\n{detail}"
 
 
 def junit_xml(report: Report) -> str:
     counts = report.summary()
     started = datetime.datetime.fromtimestamp(report.started, datetime.timezone.utc)
-    total = sum(r.seconds or 0 for r in report.results)
+    # the run's wall time where the face measured it: the items' own times leave out the probes
+    # and setup, and overlap when items run at once (a run of seconds showed 0.001)
+    total = report.meta.get("seconds") or sum(r.seconds or 0 for r in report.results)
     suite = ElementTree.Element(
         "testsuite", name=f"sse-conformance {report.kind}", tests=str(len(report.results)),
         failures=str(counts["fail"]), errors=str(counts["error"]),
@@ -85,7 +88,7 @@ def junit_xml(report: Report) -> str:
     for name, value in (("target", report.target), ("profile", report.meta.get("profile")),
                         ("strict", str(report.strict).lower()), ("ok", str(report.ok).lower())):
         if value:
-            ElementTree.SubElement(props, "property", name=name, value=str(value))
+            ElementTree.SubElement(props, "property", name=name, value=printable(str(value)))
     causes, rerun = _causes(report, props), rerun_for(report.target, report.meta)
     for result in report.results:
         _case(suite, report.kind, result, causes, rerun)

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from . import pytest_options
+from .display import printable
 from .plan import PlannedItem
 from .results import Outcome, Result
 
@@ -116,7 +117,7 @@ def _label(result: Result) -> str:
 def _describe(result: Result) -> str:
     lines = [f"{_label(result)} ({result.level}) {result.outcome.value}: {result.message}"]
     lines += [f"  {label}: {value}" for label, value in result.details()]
-    return "\n".join(lines)
+    return printable("\n".join(lines))  # a client's crash text is a peer's bytes
 
 
 def _plan(config: pytest.Config) -> list[tuple[str, PlannedItem]]:

@@ -16,7 +16,8 @@ from typing import Any
 
 from .rules import RULES
 
-__all__ = ["BROKEN", "FAMILIES", "NonConformance", "Outcome", "Report", "Result", "outcome_for_level"]
+__all__ = ["BROKEN", "FAMILIES", "NonConformance", "Outcome", "Report", "Result", "outcome_for_level",
+           "timed"]
 
 
 class Outcome(str, enum.Enum):
@@ -218,3 +219,10 @@ def _suite_version() -> str:
     from . import __version__
 
     return __version__
+
+
+def timed(report: Report, started: float) -> None:
+    """Record when the run began and how long it took (``meta.seconds``, JUnit's suite time): a
+    Report is made once the run is over, so its own clock says only when it ended."""
+    report.started = started
+    report.meta["seconds"] = round(time.time() - started, 3)

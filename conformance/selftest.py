@@ -21,9 +21,7 @@ from .results import Outcome, Report
 __all__ = ["configure", "run"]
 
 HEARTBEAT = 0.05
-# The case's own bounds: a failure that rests on one of them is confirmed by running that case
-# again alone with longer bounds (ClientRun.confirm), so a busy machine cannot fail a client.
-TIMEOUT_SCALE = 1.0
+TIMEOUT_SCALE = 1.0  # the case's own deadlines: a run ends on a fact long before (client/ending.py)
 CLIENT_CONCURRENCY = 8  # items at once per client; the four clients run side by side
 ORIGIN = "http://localhost:3000"  # the seeds' front-end origin, allowed by the servers we start
 REFERENCE_CLIENTS = (
@@ -103,9 +101,8 @@ class _Progress:
 async def _client_reports(say: Callable[..., None]) -> list[tuple[str, Report]]:
     """The reference clients side by side on one loop, one line each as it finishes.
 
-    Side by side, one client's waits (a 3 s retry, a case confirmed alone) overlap the others'
-    work; each has its own case server and worker pool, and time-based verdicts are still
-    confirmed alone (the gate is shared by every run in the process)."""
+    Side by side, one client's waits (a 3 s retry) overlap the others' work; each has its own
+    case server and worker pool."""
     from .client.runner import plan_items, run_client_suite_async
 
     total = len(plan_items(profile="generic"))

@@ -13,6 +13,7 @@ import sys
 import threading
 
 from conformance.cli import UsageError
+from conformance.peer_log import one_line_request_errors
 
 from .routes import ROUTES
 from .runner import KINDS, ServerThread
@@ -61,7 +62,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                             metavar="BYTES" if kind is int else "SECONDS",
                             help=f"{meaning} (default {default})")
     parser.add_argument("--allowed-origins", default=None, metavar="LIST",
-                        help="comma-separated CORS origins, '*' for any (default: $ALLOWED_ORIGINS)")
+                        help="comma-separated CORS origins, '*' for any; only origins named here "
+                             "get credentials (default: $ALLOWED_ORIGINS)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"serve: {error}") from None
     except OSError as error:
         raise UsageError(f"serve: cannot listen on {args.host}:{args.port}: {error.strerror}") from None
+    one_line_request_errors()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -102,12 +102,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for route in ROUTES:
         app.add_route(route.path, _endpoint(route, settings, stats), methods=[route.method])
     if settings.allowed_origins:
+        # '*' grants no credentials (Starlette would echo any origin with them); with '*' in
+        # the list the named origins lose credentials too: the safe side of the one switch
+        any_origin = "*" in settings.allowed_origins
         app.add_middleware(
             CORSMiddleware,
             allow_origins=list(settings.allowed_origins),
-            allow_credentials=True,
+            allow_credentials=not any_origin,
             allow_methods=list(cors.ALLOW_METHODS),
-            allow_headers=list(cors.ALLOW_HEADERS),
+            allow_headers=list(cors.ANY_ORIGIN_HEADERS if any_origin else cors.ALLOW_HEADERS),
             max_age=cors.MAX_AGE,
         )
     return app

@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import select
 import socket
+import struct
+import termios
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,7 +37,7 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
-from .delivery import Delivery
+from .delivery import Delivery, consumed_by_peer, in_flight_to, written_by
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
 
@@ -43,6 +47,7 @@ DEFAULT_PAUSE = 0.002
 MAX_PAUSE_TOTAL = 0.5
 LATE_204S = 3  # late requests answered 204 before the rest are parked
 HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
+_ARRIVING = "sse_conformance_arriving"  # a request's mark: counted in its slot's ``arriving``
 KEEP_LAST = 16  # requests kept per URL past the case's scripted connections
 BODY_KEPT = 16 * 1024  # bytes of each request body kept (cases send a few dozen)
 
@@ -60,6 +65,20 @@ class RecordedRequest:
     ended: float | None = None
     body_length: int | None = None  # bytes the client sent (``body`` keeps BODY_KEPT of them)
     number: int = 0  # 1 for the first request to this URL, counting dropped ones too
+    sock: socket.socket | None = field(default=None, repr=False, compare=False)  # its connection
+
+    def read_by_client(self) -> bool:
+        """Has the client read every byte written on this request's connection? The kernel's
+        counts say; a connection that is gone has nothing left to read. Where the counts cannot
+        be had for an open connection, no: the client cannot be shown to be waiting."""
+        if self.sock is None or self.sock.fileno() < 0:
+            return True
+        try:
+            self.sock.getpeername()
+        except OSError:
+            return True  # closed: nothing more will be read from it
+        written, consumed = written_by(self.sock), consumed_by_peer(self.sock)
+        return written is not None and consumed is not None and consumed >= written
 
     def header(self, name: str) -> str | None:
         """The first value of a header, names compared case-insensitively."""
@@ -87,8 +106,8 @@ class Slot:
     listeners: list[Callable[[], None]] = field(default_factory=list)
     late: int = 0  # requests after the runner released the slot
     total: int = 0  # requests received before release, kept or not
-    variant: str = ""  # a suffix of the URL's last segment: a second run of the same item
     read_at: float = 0.0  # when the client last read a chunk (monotonic): it is alive, reading
+    arriving: int = 0  # requests in the handler not yet recorded (their body still coming)
 
     def record(self, request: RecordedRequest) -> int:
         """Keep ``request`` (dropping the oldest unscripted one past the bound); return its index
@@ -124,7 +143,7 @@ class Slot:
 
     @property
     def path(self) -> str:
-        return f"{PREFIX}/{self.case.id}/{self.chunking.name}{self.variant}"
+        return f"{PREFIX}/{self.case.id}/{self.chunking.name}"
 
 
 class _ExactHeaders(web.StreamResponse):
@@ -159,10 +178,9 @@ class CaseServer:
         """Serve ``case`` under ``chunking`` (fresh log); return its URL (or path before start)."""
         return self.url(self.add_slot(case, chunking).path)
 
-    def add_slot(self, case: Case, chunking: Chunking, variant: str = "") -> Slot:
-        """Serve ``case`` under ``chunking`` at a URL of its own: ``variant`` (e.g. ``~alone``)
-        keeps a second run apart from a client of the first one that is still running."""
-        slot = Slot(case, chunking, variant=variant)
+    def add_slot(self, case: Case, chunking: Chunking) -> Slot:
+        """Serve ``case`` under ``chunking`` at its URL, with a fresh request log."""
+        slot = Slot(case, chunking)
         self.slots[slot.path] = slot
         return slot
 
@@ -200,6 +218,36 @@ class CaseServer:
             await web.TCPSite(self._runner, CROSS_ORIGIN_HOST, self.port).start()
         return f"http://127.0.0.1:{self.port}"
 
+    def inbound_in_flight(self, client_sockets: frozenset[int]) -> bool:
+        """The kernel's view (one sock_diag dump): is a connection from the client holding
+        ``client_sockets`` to this server being opened, or are bytes it sent unacknowledged or
+        unread, in a connection accepted or not? Under load the loopback's packets can wait for
+        a softirq, and an accepted connection is not among aiohttp's for a few turns of the loop."""
+        if self.port is None:
+            return False
+        return in_flight_to(self.port, client_sockets) is True
+
+    def inbound_pending(self) -> bool:
+        """Has a client sent something this server has not taken in yet: a connection waiting
+        to be accepted, or bytes unread on an open one? A client asleep then waits for us."""
+        runner = self._runner
+        if runner is None:
+            return False
+        for site in runner.sites:
+            server = getattr(site, "_server", None)
+            for listener in getattr(server, "sockets", None) or ():
+                with contextlib.suppress(OSError, ValueError):
+                    if select.select([listener], [], [], 0)[0]:
+                        return True
+        for handler in getattr(runner.server, "connections", None) or ():
+            transport = getattr(handler, "transport", None)
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is not None and _unread(sock):
+                return True
+            if getattr(handler, "_messages", None):
+                return True  # a request read and parsed on a kept-alive connection, not yet handled
+        return False
+
     async def stop(self) -> None:
         self._closing.set()
         for slot in self.slots.values():
@@ -223,8 +271,17 @@ class CaseServer:
         return web.json_response([r.to_json() for r in slot.requests])
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        slot = self.slots.get(f"{PREFIX}/{request.match_info['case']}/{request.match_info['chunking']}")
+        if slot is not None:
+            slot.arriving += 1  # before any await: the runner must not think its client idle now
+        try:
+            return await self._answer(request, slot)
+        finally:
+            if slot is not None and request.get(_ARRIVING, True):
+                slot.arriving -= 1
+
+    async def _answer(self, request: web.Request, slot: Slot | None) -> web.StreamResponse:
         path = f"{PREFIX}/{request.match_info['case']}/{request.match_info['chunking']}"
-        slot = self.slots.get(path)
         if slot is None:
             raise web.HTTPNotFound(text=f"no case is served at {path}\n")
         body, length = await _read_bounded(request)
@@ -245,7 +302,11 @@ class CaseServer:
                     await asyncio.wait_for(self._closing.wait(), self.hold_limit)
                 _drop(request)
             return web.Response(status=204)
+        transport = request.transport
+        record.sock = transport.get_extra_info("socket") if transport is not None else None
         index = slot.record(record)
+        slot.arriving -= 1
+        request[_ARRIVING] = False
         slot.notify()
         _no_delay(request)
         try:
@@ -340,6 +401,15 @@ def _mark_sent(request: web.Request, slot: Slot) -> None:
     if record is not None:
         record.sent = time.monotonic()
         slot.notify()
+
+
+def _unread(sock: socket.socket) -> bool:
+    """Bytes waiting in ``sock`` that this server has not read (FIONREAD)."""
+    try:
+        (count,) = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))
+    except (OSError, ValueError):
+        return False
+    return count > 0
 
 
 def _no_delay(request: web.Request) -> None:

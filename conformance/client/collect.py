@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import re
+import struct
+import termios
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
+from .waiting import asleep_twice
 
-__all__ = ["LineTooLong", "PartialLine", "bounded_lines", "collect"]
+__all__ = ["LineTooLong", "PartialLine", "bounded_lines", "collect", "pipe_unread"]
 
 _YIELD_EVERY = 64
 _DRAIN_TURNS = 64  # loop turns a stopped run may take in what has already arrived ...
 _DRAIN_STILL = 3  # ... ending after this many turns in a row took nothing in
+STARVED_MIN = 0.01  # seconds of CPU-wait worth giving back at the deadline
+STARVED_CAP = 10.0  # ... up to this many deadlines in all (a bound on the bound)
 
 
 class LineTooLong(Exception):
@@ -77,6 +83,22 @@ async def bounded_lines(
             pending.clear()
             skipping = False
             start = end + 1
+
+
+def pipe_unread(reader: Any) -> bool:
+    """Are bytes a client wrote to its pipe still waiting to be read here: in the kernel's pipe
+    buffer (FIONREAD) or in ``reader``'s own? A waiting client's reports must all be in first."""
+    if getattr(reader, "_buffer", b""):
+        return True
+    transport = getattr(reader, "_transport", None)
+    pipe = transport.get_extra_info("pipe") if transport is not None else None
+    if pipe is None:
+        return False
+    try:
+        (count,) = struct.unpack("i", fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0" * 4))
+    except (OSError, ValueError):
+        return False
+    return count > 0
 
 
 _SEQ = re.compile(rb'"seq"\s*:\s*(\d+)')
@@ -138,14 +160,26 @@ async def collect(
     stopper = asyncio.ensure_future(watch.stop.wait()) if watch is not None else None
     waiting = {task} if stopper is None else {task, stopper}
     deadline = started + max(0.0, timeout)
+    tree = getattr(watch, "tree", None)
+    starved = tree.starved() if tree is not None else 0.0
     try:
         while True:
             left = max(0.0, deadline - time.monotonic())
             done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            more = 0.0 if done or watch is None else watch.more_time()
-            if not more:
+            # The deadline counts the time the client could act: what it spent waiting for a CPU
+            # on a busy machine is given back (a starved client is runnable, not hung), and so
+            # is the time it was being delivered the case chunk by chunk (a 1-byte split of a
+            # long case is as slow as the machine makes each round trip).
+            now = time.monotonic()
+            owed = 0.0 if done or tree is None else tree.starved() - starved
+            reading = 0.0 if done or watch is None else watch.progress_at() + timeout - now
+            if max(owed, reading) < STARVED_MIN or now - started > timeout * STARVED_CAP:
                 break
-            deadline = time.monotonic() + more  # still working: a slow client is not a hung one
+            starved += owed
+            owed = max(owed, reading)
+            deadline += owed
+            if hasattr(watch, "deadline_at"):
+                watch.deadline_at += owed  # the watch weighs the client's timers against it
         if stopper is not None and stopper in done and not task.done():
             await _drain(task, lambda: absorbed)
             if task.done():
@@ -161,5 +195,6 @@ async def collect(
         observation.ended_by = getattr(watch, "reason", "") or "enough"
     else:
         observation.ended_by = "deadline"
+        observation.busy_at_deadline = tree is not None and not asleep_twice(tree).waiting
     observation.seconds = time.monotonic() - started
     return observation

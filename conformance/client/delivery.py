@@ -25,7 +25,9 @@ import termios
 import threading
 from dataclasses import dataclass
 
-__all__ = ["READ_WAIT", "Delivery", "PeerQueue", "consumed_by_peer", "written_by"]
+__all__ = [
+    "READ_WAIT", "Delivery", "PeerQueue", "consumed_by_peer", "heading_to", "in_flight_to", "written_by",
+]
 
 READ_WAIT = 30.0
 """Seconds a client may take to read one chunk before delivery falls back to pacing: one that
@@ -36,6 +38,8 @@ _BACKOFF = (0.0, 0.0, 0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005)
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
 NLM_F_REQUEST = 1
+NLM_F_DUMP = 0x300
+NLMSG_ERROR, NLMSG_DONE = 2, 3
 INET_DIAG_INFO = 2
 _NO_COOKIE = 0xFFFFFFFF
 _ALL_STATES = 0xFFFFFFFF
@@ -116,10 +120,14 @@ class _Diag:
         with self.lock:
             if self.broken:
                 return None
-            try:
-                if self.sock is None:
+            if self.sock is None:
+                try:
                     self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
                     self.sock.settimeout(self.WAIT)
+                except (OSError, AttributeError, ValueError):
+                    self.broken = True  # no netlink here (another OS, or forbidden): for good
+                    return None
+            try:
                 self.seq += 1
                 self.sock.send(diag_request(family, peer, local, self.seq))
                 while True:
@@ -127,15 +135,109 @@ class _Diag:
                     if len(answer) >= _NLMSG.size and _NLMSG.unpack_from(answer)[3] == self.seq:
                         self.slow = 0
                         return parse_diag_reply(answer)
-            except TimeoutError:
-                self.sock.close()  # type: ignore[union-attr]
+            except (OSError, ValueError):  # late (TimeoutError), or a full receive buffer
+                self.sock.close()
                 self.sock = None
                 self.slow += 1
                 self.broken = self.slow >= self.SLOW_LIMIT
                 return None
-            except (OSError, AttributeError, ValueError):
-                self.broken = True
+
+
+    def dump(self, family: int, states: int) -> list[bytes] | None:
+        """Every TCP socket of ``family`` in ``states`` (a bit mask): the raw inet_diag_msg of
+        each, or None when the kernel cannot be asked."""
+        with self.lock:
+            if self.broken:
                 return None
+            if self.sock is None:
+                try:
+                    self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
+                    self.sock.settimeout(self.WAIT)
+                except (OSError, AttributeError, ValueError):
+                    self.broken = True
+                    return None
+            try:
+                self.seq += 1
+                self.sock.send(dump_request(family, states, self.seq))
+                return _dump_messages(self.sock, self.seq)
+            except (OSError, ValueError):
+                self.sock.close()
+                self.sock = None
+                return None
+
+
+def dump_request(family: int, states: int, seq: int) -> bytes:
+    """A sock_diag request for every TCP socket of ``family`` in ``states``."""
+    body = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, 0, 0, states) + b"\0" * 48
+    head = _NLMSG.pack(_NLMSG.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, seq, 0)
+    return head + body
+
+
+def _dump_messages(sock: socket.socket, seq: int) -> list[bytes]:
+    """The inet_diag_msg bodies of a dump's answers, read until its NLMSG_DONE."""
+    found: list[bytes] = []
+    while True:
+        data = sock.recv(1 << 16)
+        offset = 0
+        while offset + _NLMSG.size <= len(data):
+            length, kind, _flags, answer_seq, _pid = _NLMSG.unpack_from(data, offset)
+            if length < _NLMSG.size:
+                return found
+            if answer_seq == seq:
+                if kind in (NLMSG_DONE, NLMSG_ERROR):
+                    return found
+                found.append(data[offset + _NLMSG.size : offset + length])
+            offset += (length + 3) & ~3
+
+
+@dataclass(frozen=True)
+class DiagSocket:
+    """One socket of a dump: its TCP state, ports, queues and inode."""
+
+    state: int
+    sport: int
+    dport: int
+    rqueue: int
+    wqueue: int
+    inode: int = 0
+
+
+def parse_diag_msg(body: bytes) -> DiagSocket | None:
+    """The fields of one inet_diag_msg this module needs (None: too short)."""
+    if len(body) < _DIAG_MSG.size:
+        return None
+    state = body[1]
+    sport, dport = struct.unpack_from("!HH", body, 4)
+    fields = _DIAG_MSG.unpack_from(body)
+    return DiagSocket(state, sport, dport, fields[5], fields[6], fields[8])
+
+
+TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_RECV, TCP_NEW_SYN_RECV = 1, 2, 3, 12
+_IN_FLIGHT_STATES = sum(1 << s for s in (TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_RECV, TCP_NEW_SYN_RECV))
+
+
+def heading_to(port: int, sockets: list[DiagSocket], inodes: frozenset[int]) -> bool:
+    """Is something of the client owning socket ``inodes`` on its way to the server on ``port``
+    that the server has not read: a connection being opened (either end of its handshake),
+    bytes it sent that the server has not acknowledged, or bytes in the server's end of its
+    connection (accepted or not) that the server has not read?"""
+    ours = [s for s in sockets if s.inode in inodes and s.dport == port]
+    if any(s.state == TCP_SYN_SENT or (s.state == TCP_ESTABLISHED and s.wqueue) for s in ours):
+        return True
+    client_ports = {s.sport for s in ours}
+    return any(
+        s.sport == port and s.dport in client_ports
+        and (s.state in (TCP_SYN_RECV, TCP_NEW_SYN_RECV) or (s.state == TCP_ESTABLISHED and s.rqueue))
+        for s in sockets
+    )
+
+
+def in_flight_to(port: int, inodes: frozenset[int]) -> bool | None:
+    """:func:`heading_to` for this machine's IPv4 sockets now (None: the kernel cannot tell)."""
+    bodies = _diag.dump(socket.AF_INET, _IN_FLIGHT_STATES)
+    if bodies is None:
+        return None
+    return heading_to(port, [d for d in map(parse_diag_msg, bodies) if d is not None], inodes)
 
 
 _diag = _Diag()

@@ -88,8 +88,7 @@ ENDING_FIXES = {
 # How a run the runner stopped is described, by how it ended (observation.ENDINGS).
 WAITED = {
     "deadline": "timed out after {seconds:.1f} s",
-    "idle": "gave up after {seconds:.1f} s, the client idle (no CPU, request or report)",
-    "retrying": "gave up after {seconds:.1f} s, the client retrying without reaching the server",
+    "waiting": "waits for more after {seconds:.1f} s (asleep, every byte read, no timer due)",
 }
 NOTIFICATION_FIX = (
     "report open each time a 200 text/event-stream response is accepted, before its events; report "
@@ -97,6 +96,8 @@ NOTIFICATION_FIX = (
     "and when giving up (a 204, any other status, a wrong type); nothing for a redirect"
 )
 
+
+LARGE_CASE = 1 << 20  # bytes: a case this large may be unfinished at its deadline by slowness alone
 
 # The case server stamps a connection's end after its last write returns, which can be a few ms
 # after the client saw the end of the body; a lower bound only (N-13) must not count that skew.
@@ -229,7 +230,7 @@ def _gap_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
 
 def reconnect_delay_findings(gaps_ms: Sequence[float], low: int | None, high: int | None) -> list[Finding]:
     """Each gap against the case's bounds (N-13). Too early is a fact; too late is ``late``:
-    a loaded machine can delay a reconnect, so the runner confirms it alone first."""
+    a loaded machine can delay a reconnect (the case's question is time itself)."""
     found: list[Finding] = []
     for index, gap_ms in enumerate(gaps_ms):
         message = f"request #{index + 2} came {gap_ms:.0f} ms after the previous connection ended"
@@ -297,10 +298,13 @@ def _outcome_findings(
     if observation.broken:
         return [Finding(f"the adapter's output cannot be judged: {observation.broken}", error=True)]
     waited = WAITED.get(observation.ended_by, WAITED["deadline"]).format(seconds=seconds)
+    # waiting is final only where the case says how the client must end; elsewhere a client
+    # that waits after its events is simply done
+    stuck = observation.timed_out or (observation.waiting and judges_ending(case))
     if expect.error:
         if observation.raised:
             return []
-        if observation.timed_out:
+        if stuck:
             return [_hang(f"{waited} without reporting the failure", "raise", "hang-error")]
         message = "returned normally; the stream must fail the connection"
         return [Finding(message, "raise", "returned", fix=ENDING_FIXES["returned"])]
@@ -313,13 +317,13 @@ def _outcome_findings(
     if observation.flooded:
         message = f"stopped: the client reported {observation.flooded}"
         return [Finding(message, "the case's events", "a flood")]
-    if observation.timed_out and not _held_open(case):
+    if stuck and not _held_open(case):
         fix: str | None = "done" if case.profile == "openai" else "hang"
         if expect.requests is not None and len(requests) < expect.requests:
             fix = None  # it never made the requests the case wants (undici retrying a request its
             # fetch rejects): what the case is about is the fix, not returning
         return [_hang(f"{waited}: the client never finished", "return", fix)]
-    if observation.timed_out and case.profile == "openai":
+    if stuck and case.profile == "openai":
         return [_hang(f"{waited} waiting on an open stream", "return at [DONE]", "done")]
     return []
 
@@ -382,32 +386,11 @@ def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding] = ()) -> st
     return CHUNKING_FIXES.get(Chunking(chunking.name).family) if split else None
 
 
-SLOW_FIX = (
-    "buffer in linear time: collect the pieces of a line in a list or bytearray and join once; "
-    "`data += chunk` on bytes or str copies the whole buffer on every read"
-)
-
-
-def _too_slow(case: Case, chunking: Chunking, observation: Observation) -> list[Result]:
-    """Still working when its CPU budget ran out: too slow to judge, not misparsing.
-    The case's rules are skipped; P-10 (a SHOULD, judged on CPU time) carries the finding."""
-    used = observation.slow_cpu or 0.0
-    why = f"still working after {used:.0f} s of CPU on this case"
-    skipped = results_for(case, chunking, [Finding(f"not judged: {why} (see P-10)")], outcome=Outcome.SKIP)
-    slow = Result(
-        rule="P-10",
-        outcome=outcome_for_level("should"),
-        message=f"too slow: {why}; reported {len(observation.events)} of {len(case.expect.events)} events",
-        case=case.id,
-        chunking=chunking.name,
-        expected="the case's events within 30 s of CPU, or 4 s per MiB the case sends",
-        actual=f"{used:.1f} s of CPU and not finished",
-        evidence=_evidence(case, chunking),
-        fix=SLOW_FIX,
-        seconds=observation.seconds,
-        extra={"description": case.description, "cpu_seconds": round(used, 1)},
-    )
-    return [*skipped, slow]
+def _unfinished(case: Case, chunking: Chunking, observation: Observation) -> list[Result]:
+    """Still running at the deadline of a case of megabytes: too slow to judge, not misparsing.
+    The case's rules are skipped; P-10's probes say whether the parsing is quadratic."""
+    why = f"still parsing at its deadline, after {observation.seconds:.0f} s"
+    return results_for(case, chunking, [Finding(f"not judged: {why} (see P-10)")], outcome=Outcome.SKIP)
 
 
 def judges_ending(case: Case) -> bool:
@@ -415,21 +398,6 @@ def judges_ending(case: Case) -> bool:
     profile's return at [DONE])? Otherwise only what the client reported is judged."""
     expect = case.expect
     return expect.requests is not None or expect.error or case.profile != "generic"
-
-
-def end_left_to_whole(case: Case, chunking: Chunking) -> bool:
-    """Is how the client ends after every expected event left to the case's whole run here?
-
-    In a split of a stream that sets ``retry``, whose ending the case does not judge: a client
-    that reconnects waits that long before it comes back (3 s in RT-001/002, 777 ms in most RT
-    cases), and what it does then (crash on a kept ``retry: -5``, say) follows from what it
-    parsed, which the split's events already show. Following it under all seven chunkings was
-    8 of the 15 s a Python target may take over the generic set, so the whole run follows it
-    once per case; a split run stops after its events, and a crash after every expected event
-    is not judged there, whether the run saw it (a quiet machine) or not (a busy one)."""
-    if chunking.name == "whole" or judges_ending(case):
-        return False
-    return case.sets_retry
 
 
 def _with_crash(reported: list[Finding], ending: list[Finding]) -> list[Finding]:
@@ -451,12 +419,10 @@ def _with_crash(reported: list[Finding], ending: list[Finding]) -> list[Finding]
 
 @dataclass(frozen=True)
 class Judgement:
-    """The verdicts of one run, and whether time alone may have decided them."""
+    """The verdicts of one run, and whether only more time could change them."""
 
     results: list[Result]
     provisional: bool  # every finding could be undone by more time (missing events, a hang)
-    late: bool = False  # every finding is provisional or late, and one is late (a late reconnect)
-    late_only: bool = False  # every finding is late: no time ending is needed to doubt it
 
 
 def judge_run(
@@ -468,16 +434,20 @@ def judge_run(
 ) -> Judgement:
     """One Result per rule of the case: pass, or what the client reported wrong first (how it
     ended only after that: "timed out" never hides a wrong or missing event)."""
-    if observation.slow_cpu is not None:
-        return Judgement(_too_slow(case, chunking, observation), provisional=False)
+    large = sum(connection.body_length for connection in case.connections) > LARGE_CASE
+    if observation.timed_out and observation.busy_at_deadline and large:
+        return Judgement(_unfinished(case, chunking, observation), provisional=False)
     ending = _outcome_findings(case, observation, observation.seconds, requests)
     if observation.broken:
         findings = ending
     else:
-        if end_left_to_whole(case, chunking) and observation.covers(case.expect):
-            ending = [f for f in ending if not f.error]  # a crash after every event: see the whole run
         reported = _payload_findings(case, observation) + _request_findings(case, requests, total)
         findings = _with_crash(reported, ending)
+    if observation.timed_out and findings and all(f.provisional for f in findings):
+        # only the deadline decided it: more time could have changed it, so it is no rule failure
+        # (an error), though what it would fix if it is one is still worth saying
+        fixed = _fix(case, chunking, findings)
+        findings = [replace(f, error=True, fix=f.fix or fixed) for f in findings]
     results = results_for(
         case,
         chunking,
@@ -491,8 +461,7 @@ def judge_run(
         for result in results:
             result.data["actual"] = actual
     provisional = bool(findings) and all(f.provisional for f in findings)
-    late = any(f.late for f in findings) and all(f.provisional or f.late for f in findings)
-    return Judgement(results, provisional, late, bool(findings) and all(f.late for f in findings))
+    return Judgement(results, provisional)
 
 
 def judge(
@@ -528,6 +497,7 @@ def results_for(
     if len(findings) > 1:
         message += f" (and {len(findings) - 1} more: " + "; ".join(f.message for f in findings[1:4]) + ")"
     failed = outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR)
+    fixed = any(f.fix for f in findings)  # an error with a diagnosis (a time-out) still says the fix
     return [
         Result(
             rule=rule,
@@ -539,7 +509,7 @@ def results_for(
             expected=first.expected if first else None,
             actual=first.actual if first else None,
             evidence=evidence if failed else None,
-            fix=fix(case, chunking) if failed and outcome is not Outcome.ERROR else None,
+            fix=fix(case, chunking) if failed and (outcome is not Outcome.ERROR or fixed) else None,
             seconds=seconds,
             extra={"description": case.description},
         )

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..sse import Event
+from .waiting import ProcessTree
 
 __all__ = [
     "NOTIFICATIONS",
-    "TIME_ENDINGS",
     "EventCount",
     "Invocation",
     "Limits",
@@ -93,9 +93,11 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-# How a run ended. The first three are the client's own doing; the others are the runner's.
-ENDINGS = ("returned", "raised", "broken", "enough", "quiet", "idle", "retrying", "deadline", "flood")
-TIME_ENDINGS = frozenset({"quiet", "idle", "retrying", "deadline"})  # a verdict on these: confirmed alone
+# How a run ended. The first three are the client's own doing; "enough" (one request too many, or
+# past the 204 where no thread can be seen) and "waiting" (asleep, every byte read, no timer due)
+# are facts the runner saw; "deadline" is the only ending a time bound decides; "flood" a bound on
+# output.
+ENDINGS = ("returned", "raised", "broken", "enough", "waiting", "deadline", "flood")
 NOTIFICATIONS = ("open", "error")  # what a client with capability notifications reports
 
 
@@ -122,18 +124,22 @@ class Observation:
     ended_by: str = ""  # one of ENDINGS
     cpu_seconds: float | None = None  # the client's CPU time during the run, where measurable
     flooded: str | None = None  # which bound a flood hit
-    slow_cpu: float | None = None  # alone, still working when its CPU budget ran out (seconds used)
+    busy_at_deadline: bool = False  # its threads were still running when the deadline came
 
     @property
     def timed_out(self) -> bool:
-        """Still running when the runner gave up: at the deadline, or idle (or only retrying) too
-        long alone."""
-        return self.ended_by in ("deadline", "idle", "retrying")
+        """Still going when the case's deadline came: the one ending a time bound decides."""
+        return self.ended_by == "deadline"
+
+    @property
+    def waiting(self) -> bool:
+        """Asleep with every byte read and no timer due: what it reported is final."""
+        return self.ended_by == "waiting"
 
     @property
     def stopped_early(self) -> bool:
-        """The runner stopped waiting before the client ended by itself."""
-        return self.ended_by in ("enough", "quiet", "flood")
+        """The runner stopped the client before it ended by itself, on a fact."""
+        return self.ended_by in ("enough", "waiting", "flood")
 
     @property
     def finished(self) -> bool:
@@ -175,21 +181,22 @@ def timeline(notifications: list[tuple[str, int]], events: int) -> list[str]:
 class Watch:
     """How the runner follows a running client: :meth:`seen` is called after every report,
     and setting :attr:`stop` tells the target the runner has seen enough. A target that can
-    tell whether its client is busy sets :attr:`cpu` (the client's CPU seconds so far)."""
+    show its client's threads sets :attr:`tree` (then the runner can tell a waiting client from
+    a busy one) and :attr:`unread` (whether reports the client wrote are still on their way)."""
 
     def __init__(self) -> None:
         self.stop = asyncio.Event()
-        self.reason = ""  # why stop was set: "enough", "quiet", "idle" or "retrying" (of ENDINGS)
-        self.cpu: Callable[[], float | None] = lambda: None
+        self.reason = ""  # why stop was set: "enough" or "waiting" (of ENDINGS)
+        self.tree: ProcessTree | None = None
+        self.unread: Callable[[], bool] = lambda: False
         self.close_client: Callable[[], Any] = lambda: None  # the target's way to say "close"
-        # when the bytes of a report still unfinished last arrived (monotonic; 0: none)
-        self.receiving: Callable[[], float] = lambda: 0.0
 
     def seen(self, observation: Observation) -> None:
         """Called after each report (the base watches nothing)."""
 
-    def more_time(self) -> float:
-        """At the deadline: seconds more to give a client that is still working (0: none)."""
+    def progress_at(self) -> float:
+        """When the client last made progress the server saw (it read a chunk), monotonic; 0.0
+        for none (the base sees none)."""
         return 0.0
 
 

@@ -13,16 +13,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..cli import UsageError
+from .processes import memory_size
 from .runner import CAPABILITIES, Item, plan_items
 from .targets import PROFILES, CommandTarget, HarnessTarget, Target, TargetError, load_target
 
-__all__ = ["make_plan", "make_target", "positive"]
+__all__ = ["make_plan", "make_target", "memory_bytes", "positive"]
 
 
 def make_target(
-    spec: str | None, command: str | None, capabilities: Iterable[str], *, harness: str | None = None
+    spec: str | None, command: str | None, capabilities: Iterable[str], *, harness: str | None = None,
+    max_memory: str | None = None,
 ) -> Target:
-    """``module:callable``, ``--cmd`` or ``--harness``, exactly one; capabilities from the flags."""
+    """``module:callable``, ``--cmd`` or ``--harness``, exactly one; capabilities from the flags;
+    ``max_memory`` (``2G``, ``512MiB``) bounds each Python worker."""
     declared = frozenset(capabilities)
     unknown = sorted(declared - set(CAPABILITIES))
     if unknown:
@@ -44,7 +47,17 @@ def make_target(
     except TargetError as error:
         raise UsageError(str(error)) from None
     target.capabilities = target.capabilities | declared  # type: ignore[union-attr]
+    if max_memory is not None:
+        target.max_memory = memory_bytes(max_memory)  # type: ignore[union-attr]
     return target
+
+
+def memory_bytes(text: str) -> int:
+    """``--max-memory``: a size such as 2G, 512MiB or 1073741824."""
+    size = memory_size(text)
+    if size is None:
+        raise UsageError(f"--max-memory must be a size such as 2G, 512MiB or 1073741824, not {text!r}")
+    return size
 
 
 def _check_program(command: str) -> None:

@@ -128,22 +128,3 @@ def rerun_target(args: Namespace) -> str:
     if getattr(args, "harness", None):
         return f"--harness {shlex.quote(args.harness)}{options}"
     return shlex.quote(str(args.target)) + options
-
-
-def render_confirmations(report: Report) -> str:
-    """One line on the items whose first verdict rested on a time bound and that were run
-    again alone: how many, and how many of them then passed (with the slowest time alone)."""
-    bad = (Outcome.FAIL, Outcome.ERROR, Outcome.WARN)
-    alone: dict[str, tuple[bool, float]] = {}  # item -> (still failing, seconds alone)
-    for result in report.results:
-        if "alone" in result.extra:
-            failing = alone.get(result.name, (False, 0.0))[0] or result.outcome in bad
-            alone[result.name] = (failing, result.extra["alone"]["seconds"])
-    if not alone:
-        return ""
-    passed = [seconds for failing, seconds in alone.values() if not failing]
-    slowest = f" (slowest {max(passed):.1f} s)" if passed else ""
-    return (
-        f"{len(alone)} item(s) first stopped on a time bound were run again alone: "
-        f"{len(passed)} passed{slowest}, {len(alone) - len(passed)} still fail"
-    )

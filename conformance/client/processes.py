@@ -5,6 +5,13 @@ with ``start_new_session=True`` and registered here. Its whole process group is 
 run ends, children it forked included, and every group still registered is killed when the suite
 exits: normally, on SIGTERM (what CI and ``timeout`` send) or on SIGINT.
 
+A group is not a container: a grandchild that calls ``setsid`` (a daemon's double fork) leaves
+it, and outlived its case and the suite (issue 25: 32 survivors in one run). So each client
+process also carries ``SSE_CONFORMANCE_RUN`` in its environment, which its descendants inherit;
+when a run ends every process carrying its mark, or descending from its leader, is killed, again
+until none is left. The CLI makes the suite a child subreaper, so a descendant that also clears
+its environment is reparented to the suite rather than to init, and is killed when it exits.
+
 CPU time is read from ``/proc`` so the runner can tell a client that is still working from one
 that is silent: on a busy machine a slow client is not a hung one.
 """
@@ -14,18 +21,33 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import ctypes
+import itertools
 import os
+import re
+import resource
 import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["cpu_seconds", "kill_group", "reaping_on_signals", "spawn", "track", "tracked"]
+__all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "bound_memory", "contain", "cpu_seconds",
+           "kill_group", "memory_size", "reaping_on_signals", "release", "size_text",
+           "spawn", "track", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _live: set[int] = set()  # process group ids still to be killed
 _lock = threading.Lock()
+MARK = "SSE_CONFORMANCE_RUN"  # environment variable naming the run a client process belongs to
+_marks: dict[int, str] = {}  # leader pid -> the value of MARK its processes carry
+_serial = itertools.count(1)
+_contained = False  # this process is a child subreaper: every orphaned descendant comes back here
+_PR_SET_CHILD_SUBREAPER = 36
+_SWEEPS = 100  # a tree forking faster than it is killed is not chased for ever
+MAX_MEMORY = "SSE_CONFORMANCE_MAX_MEMORY"  # bytes a Python worker may allocate (--max-memory)
+DEFAULT_MAX_MEMORY = 2 << 30  # one Python client reached 5.1 GB on a shared machine (issue 25)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
 def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
@@ -51,7 +73,10 @@ async def spawn(
     stdin: bool = False,
     pass_fds: Sequence[int] = (),
 ) -> Any:
-    """Start ``argv`` in a new process group (pipes for stdout and stderr) and track it."""
+    """Start ``argv`` in a new process group (pipes for stdout and stderr) and track it, with a
+    mark in its environment that its descendants inherit (see the module's docstring)."""
+    mark = f"{os.getpid()}-{next(_serial)}"
+    env = {**(os.environ if env is None else env), MARK: mark}
     proc = await asyncio.create_subprocess_exec(
         *argv,
         stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
@@ -63,6 +88,7 @@ async def spawn(
         pass_fds=tuple(pass_fds),
     )
     track(proc.pid)
+    _marks[proc.pid] = mark
     return proc
 
 
@@ -75,11 +101,119 @@ def track(pid: int) -> None:
 
 def kill_group(pid: int) -> None:
     """SIGKILL the process group led by ``pid``, even when its leader has already exited
-    (a child it forked is still in the group)."""
+    (a child it forked is still in the group), and every process that left the group: those
+    carrying its mark or descending from it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
+    mark = _marks.pop(pid, None)
+    if mark is not None:
+        leader = _carries(pid, mark)  # not a reaped leader's pid reused by another process
+        _sweep(lambda table, p: p != pid and (_carries(p, mark) or (leader and _descends(table, p, pid))))
     with _lock:
         _live.discard(pid)
+
+
+def _table() -> dict[int, int]:
+    """Every live process: pid -> parent pid (zombies left out: they are already dead)."""
+    table = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and fields[0] not in (b"Z", b"X"):
+            table[int(name)] = int(fields[1])
+    return table
+
+
+def _carries(pid: int, mark: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            return f"\0{MARK}={mark}\0".encode() in b"\0" + handle.read()
+    except OSError:
+        return False
+
+
+def _descends(table: dict[int, int], pid: int, ancestor: int) -> bool:
+    seen = set()
+    while pid in table and pid not in seen:
+        seen.add(pid)
+        pid = table[pid]
+        if pid == ancestor:
+            return True
+    return False
+
+
+def _sweep(doomed: Any) -> None:
+    """SIGKILL every process ``doomed(table, pid)`` picks, again until none is left (a process
+    forks while its tree is being killed), and reap those that were orphaned onto this one."""
+    me = os.getpid()
+    for _ in range(_SWEEPS):
+        table = _table()
+        victims = [pid for pid in table if pid != me and doomed(table, pid)]
+        if not victims:
+            return
+        for pid in victims:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in victims:
+            if table[pid] == me and pid not in _marks:  # an orphan of ours nobody else waits for
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+
+
+def release(proc: Any) -> None:
+    """Close a finished child's pipes now, on the running loop. Left to the garbage collector,
+    a pipe nobody read to its end (a client that flooded, or printed 1 GiB on one line) is
+    closed after the loop is, and Python prints "Exception ignored ... Event loop is closed"
+    under the verdict."""
+    transport = getattr(proc, "_transport", None)  # asyncio.subprocess.Process keeps it there
+    if transport is not None:
+        transport.close()
+
+
+def memory_size(text: str) -> int | None:
+    """Bytes from ``2G``, ``2GiB``, ``512M``, ``1048576``; None when it is not a size."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", text, re.I)
+    if not found:
+        return None
+    size = int(float(found[1]) * _UNITS[found[2].lower()])
+    return size if size > 0 else None
+
+
+def size_text(size: int) -> str:
+    """``2 GiB``, ``256 MiB``: the bound as a person gives it."""
+    for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:g} {unit}"
+    return f"{size} bytes"
+
+
+def bound_memory() -> int | None:
+    """In a Python worker, at its entry: cap what it may allocate at ``$SSE_CONFORMANCE_MAX_MEMORY``
+    bytes (RLIMIT_DATA: heap and anonymous maps, not the address space reserved for threads),
+    soft and hard alike so the client cannot lift it. A client past it gets MemoryError."""
+    size = memory_size(os.environ.get(MAX_MEMORY, ""))
+    if size is not None:
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        size = size if hard == resource.RLIM_INFINITY else min(size, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (size, size))
+    return size
+
+
+def contain() -> bool:
+    """Make this process a child subreaper (Linux), so no client descendant can escape to init;
+    False where that is not possible."""
+    global _contained
+    if not _contained and sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            _contained = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return _contained
 
 
 def tracked() -> list[int]:
@@ -89,8 +223,12 @@ def tracked() -> list[int]:
 
 
 def kill_all() -> None:
+    """Every client process: the groups, what left them, and (as a subreaper) every descendant."""
     for pid in tracked():
         kill_group(pid)
+    if _contained:
+        me = os.getpid()
+        _sweep(lambda table, p: _descends(table, p, me))
 
 
 atexit.register(kill_all)
@@ -101,7 +239,8 @@ def reaping_on_signals() -> Iterator[None]:
     """While inside, SIGTERM and SIGINT end the suite at once: every client group is killed,
     one line is printed and the exit status is 2 (the run did not complete). The previous
     handlers come back on the way out; off the main thread nothing changes (``atexit`` still
-    reaps on a normal exit)."""
+    reaps on a normal exit). The process becomes a child subreaper first (:func:`contain`)."""
+    contain()
 
     def handler(signum: int, frame: object) -> None:
         kill_all()

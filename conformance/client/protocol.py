@@ -32,13 +32,13 @@ import itertools
 import json
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .collect import LineTooLong, PartialLine, bounded_lines, seq_of
+from .collect import LineTooLong, PartialLine, bounded_lines, pipe_unread, seq_of
 from .observation import DEFAULT_LIMITS, Invocation, Limits
-from .processes import cpu_seconds, kill_group, spawn
+from .processes import MAX_MEMORY, cpu_seconds, kill_group, memory_size, release, size_text, spawn
 
 __all__ = ["PROTOCOL_VERSION", "SCHEMA_PATH", "Harness", "HarnessError", "HarnessPool"]
 
@@ -58,7 +58,6 @@ _REPORT_KEYS = {
 }
 
 
-Starter = Callable[[], Awaitable[Any]]  # a process with the parts of asyncio's Process we use
 
 
 class HarnessError(Exception):
@@ -89,12 +88,10 @@ class Harness:
         *,
         env: dict[str, str] | None = None,
         limits: Limits = DEFAULT_LIMITS,
-        starter: Starter | None = None,
     ):
         self.argv = list(argv)
         self.env = env
         self.limits = limits
-        self.starter = starter  # starts the process another way than ``argv`` (a fork server)
         self.proc: Any = None
         self.implementation: dict[str, Any] = {}
         self.runs: dict[int, _Run] = {}
@@ -128,10 +125,7 @@ class Harness:
     async def start(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         """Start the process and wait for its ``ready``; the implementation it announced."""
         try:
-            if self.starter is not None:
-                self.proc = await self.starter()
-            else:
-                self.proc = await spawn(self.argv, env=self.env, stdin=True)
+            self.proc = await spawn(self.argv, env=self.env, stdin=True)
         except OSError as error:
             raise HarnessError(f"cannot start {' '.join(self.argv)!r}: {error}") from None
         self._ready = asyncio.get_running_loop().create_future()
@@ -148,6 +142,7 @@ class Harness:
                 await asyncio.wait_for(self.proc.wait(), STOP_GRACE)  # reaped, its pipes closed
             raise
         except (TimeoutError, asyncio.TimeoutError):
+            self._ready.cancel()  # waited for no more: its death at stop() is no news to report
             await self.stop()
             raise HarnessError(f"the adapter did not say ready (idle for {timeout:.0f} s)") from None
         except HarnessError as error:
@@ -163,18 +158,19 @@ class Harness:
         TimeoutError once it used no CPU for ``idle`` seconds, or after START_LIMIT."""
         loop = asyncio.get_running_loop()
         started = last_work = loop.time()
-        last_cpu = self._process_cpu()
+        last_cpu = self.process_cpu()
         while True:
             try:
                 return await asyncio.wait_for(asyncio.shield(self._ready), look)
             except (TimeoutError, asyncio.TimeoutError):
-                now, cpu = loop.time(), self._process_cpu()
+                now, cpu = loop.time(), self.process_cpu()
                 if cpu is not None and (last_cpu is None or cpu > last_cpu):
                     last_cpu, last_work = cpu, now
                 if now - last_work >= idle or now - started >= START_LIMIT:
                     raise
 
-    def _process_cpu(self) -> float | None:
+    def process_cpu(self) -> float | None:
+        """The adapter process's CPU seconds so far, its ended threads included (None: not known)."""
         return None if self.proc is None else cpu_seconds(self.proc.pid)
 
     async def _send(self, message: dict[str, Any]) -> None:
@@ -203,25 +199,17 @@ class Harness:
             if kind not in ("event", "text"):
                 return  # the run stays known until cancel(): its CPU can still be read
 
-    def cpu(self, seq: int) -> float | None:
-        """CPU seconds of the thread running ``seq`` if the adapter names its threads (the run's
-        own total), else of the whole process (compare two readings). None: not known yet."""
-        if self.pid is None:
-            return None
+    def reported_cpu(self, seq: int) -> float | None:
+        """The CPU seconds the adapter said run ``seq``'s own thread used (None: it did not)."""
         run = self.runs.get(seq)
-        if run is not None and run.cpu_at_end is not None:
-            return run.cpu_at_end
-        if run is not None and run.thread:
-            return cpu_seconds(self.pid, run.thread)
-        if self.names_threads or not self.healthy:
-            # a process keeping a cancelled run alive (a client reconnecting forever) spends
-            # CPU that is not this run's: the process total would call any run on it busy
-            return None
-        return cpu_seconds(self.pid)
+        return None if run is None else run.cpu_at_end
 
-    def cpu_is_per_run(self, seq: int) -> bool:
+    def unread(self, seq: int) -> bool:
+        """Are reports of run ``seq`` still on their way: written to the pipe and not yet read
+        here, or read and not yet taken by the run's consumer?"""
         run = self.runs.get(seq)
-        return bool(run is not None and (run.thread or run.cpu_at_end is not None))
+        queued = run is not None and not run.queue.empty()
+        return queued or (self.proc is not None and pipe_unread(self.proc.stdout))
 
     async def close(self, seq: int) -> None:
         """The client's own close (capability ``close``): it must stop and not reconnect."""
@@ -260,6 +248,7 @@ class Harness:
         for task in (self._reader, self._stderr_reader):
             if task is not None:
                 task.cancel()
+        release(self.proc)
         self._end_all("raised", "the adapter was stopped")
 
     # -- reading -----------------------------------------------------------------------------
@@ -281,10 +270,13 @@ class Harness:
             )
         tail = self.stderr_tail().strip().splitlines()
         why = f"the adapter process exited (status {status}){': ' + tail[-1] if tail else ''}"
+        bound = memory_size((self.env or {}).get(MAX_MEMORY, ""))
+        if bound is not None and status != 0:  # a Python worker: MemoryError may have killed it
+            why += f" (its memory bound is {size_text(bound)}: --max-memory)"
         if len(self.runs) > 1:
             # Which run's client crashed it cannot be told, and a run expecting a failure must not
             # pass on another's crash (eventsource v2 threw on a redirect beside HT-070..074):
-            # each is lost and runs again alone, where the crash is its own.
+            # each is lost: an error, never a pass.
             self._end_all("lost", f"{why}, with {len(self.runs)} runs in flight on it")
         else:
             self._end_all("raised", why)
@@ -389,10 +381,8 @@ class HarnessPool:
         size: int,
         env: dict[str, str] | None = None,
         limits: Limits = DEFAULT_LIMITS,
-        starter: Starter | None = None,
     ) -> None:
         self.argv = list(argv)
-        self.starter = starter
         self.size = max(1, size)
         self.env = env
         self.limits = limits
@@ -433,7 +423,7 @@ class HarnessPool:
     async def start_one(self) -> Harness:
         """A new process of this pool's adapter, outside the pool: for a run that must find a
         process in the state a start leaves it (its caller stops it)."""
-        harness = Harness(self.argv, env=self.env, limits=self.limits, starter=self.starter)
+        harness = Harness(self.argv, env=self.env, limits=self.limits)
         self.implementation = await harness.start()
         return harness
 

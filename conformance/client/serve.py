@@ -18,6 +18,7 @@ from aiohttp import web
 
 from ..cases.model import Case, Expect
 from ..cli import UsageError
+from ..peer_log import one_line_request_errors
 from ..rules import RULES
 from .cases_opts import add_selection_options
 from .caseserver import CaseServer
@@ -120,7 +121,12 @@ async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = 
     app = server.make_app()
     app.router.add_get("/index.json", index_handler)
     app.router.add_get(DETAILS + "/{case}.json", details_handler)
-    base = await server.start(port)
+    try:
+        base = await server.start(port)
+    except OSError as error:  # a busy port is the user's to choose again, not a bug (issue 25)
+        await server.stop()
+        why = error.strerror or error
+        raise UsageError(f"serve-cases: cannot listen on 127.0.0.1:{port}: {why}") from None
     index.update(build_index(server, items))
     print(f"serving {len(items)} case URLs: {base}/index.json", flush=True)
     if ready is not None:
@@ -135,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port must be 0..65535, not {args.port}")
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
+    one_line_request_errors()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(items, args.port))
     return 0

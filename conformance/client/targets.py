@@ -31,9 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..imports import SpecError, import_spec
-from .collect import LineTooLong, PartialLine, bounded_lines, collect
+from .collect import LineTooLong, PartialLine, bounded_lines, collect, pipe_unread
 from .drive import Drive, Stop
-from .forkserver import ForkServer
 from .observation import (
     DEFAULT_LIMITS,
     Invocation,
@@ -43,8 +42,9 @@ from .observation import (
     short,
     to_event,
 )
-from .processes import cpu_seconds, kill_group, spawn
-from .protocol import Harness, HarnessError, HarnessPool, Starter, python_worker_argv, python_worker_env
+from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY, cpu_seconds, kill_group, release, spawn
+from .protocol import Harness, HarnessError, HarnessPool, python_worker_argv, python_worker_env
+from .waiting import ProcessTree
 
 __all__ = [
     "PROFILES",
@@ -68,11 +68,6 @@ class TargetError(ValueError):
     """The target itself is unusable (cannot be imported, is not callable, will not start...)."""
 
 
-def _workers(concurrency: int) -> int:
-    """Adapter processes for ``concurrency`` runs at once: one per CPU, never more than runs."""
-    return max(1, min(concurrency, os.cpu_count() or 1))
-
-
 # -- the persistent protocol (Python workers and adapters in any language) -------------------
 
 
@@ -82,48 +77,38 @@ async def _observe_on(
     profile: str,
     timeout: float,
     watch: Watch | None,
-    fresh: bool = False,
 ) -> Observation:
-    """One run on the least busy process of ``pool``, or, ``fresh``, on a process started for
-    it alone and stopped after it."""
+    """One run on an idle process of ``pool``."""
     try:
-        harness = await (pool.start_one() if fresh else pool.acquire())
+        harness = await pool.acquire()
     except HarnessError as error:
         raise TargetError(str(error)) from None
-    try:
-        return await _observe_with(harness, invocation, profile, timeout, watch)
-    finally:
-        if fresh:
-            await harness.stop()
+    return await _observe_with(harness, invocation, profile, timeout, watch)
 
 
 async def _observe_with(
     harness: Harness, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
 ) -> Observation:
-    """One run on ``harness``, with the CPU time the adapter can tell of it."""
+    """One run on ``harness`` (a process running nothing else meanwhile), with its CPU time."""
     stderr_mark = harness.stderr_read
+    start_cpu = harness.process_cpu()
     seq, reports = await harness.run(invocation, profile)
-    alone_on_it = harness.in_flight == 1
-    start_cpu = harness.cpu(seq)
-    if watch is not None:
-        watch.cpu = lambda: harness.cpu(seq)
-        watch.receiving = lambda: harness.partial.at  # of any run on it: the adapter is writing
+    if watch is not None and harness.pid is not None:
+        watch.tree = ProcessTree(harness.pid)
+        watch.unread = lambda: harness.unread(seq)
         watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
     try:
         limits = harness.limits
         observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
-        end_cpu = harness.cpu(seq)
-        per_run = harness.cpu_is_per_run(seq)
+        end_cpu, own = harness.process_cpu(), harness.reported_cpu(seq)
     finally:
         await harness.cancel(seq)
-    if per_run:
-        observation.cpu_seconds = end_cpu  # the run's own thread: its whole CPU time
+    if own is not None:
+        observation.cpu_seconds = own  # the run's own thread, to the millisecond
     elif start_cpu is not None and end_cpu is not None:
-        observation.cpu_seconds = max(0.0, end_cpu - start_cpu)  # the process's, shared by its runs
-    if observation.raised and alone_on_it and harness.last_seq == seq:
-        # what the process wrote during this run, and only when no other run shared it: a
-        # reused worker's whole tail put earlier cases' messages into this one's crash
-        observation.stderr = harness.stderr_tail(stderr_mark)
+        observation.cpu_seconds = max(0.0, end_cpu - start_cpu)  # the process's, in clock ticks
+    if observation.raised and harness.last_seq == seq:
+        observation.stderr = harness.stderr_tail(stderr_mark)  # what it wrote during this run
     return observation
 
 
@@ -135,23 +120,20 @@ class _Pooled:
     pool: HarnessPool | None = None
 
     def pool_size(self, concurrency: int) -> int:
-        return _workers(concurrency)
+        """One process per run at once: a process is the unit whose threads show whether its
+        client waits (:mod:`.waiting`), so it runs one client at a time."""
+        return max(1, concurrency)
 
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         """The adapter's argv and environment; None runs without a pool."""
         raise NotImplementedError
-
-    async def pool_starter(self) -> Starter | None:
-        """How the pool starts a process other than by its argv (None: by its argv)."""
-        return None
 
     async def open(self, concurrency: int) -> None:
         """Start the first process and learn the capabilities it announces (before planning)."""
         command = self.pool_command()
         if command is None or self.pool is not None:
             return
-        size, starter = self.pool_size(concurrency), await self.pool_starter()
-        pool = HarnessPool(command[0], size=size, env=command[1], limits=self.limits, starter=starter)
+        pool = HarnessPool(command[0], size=self.pool_size(concurrency), env=command[1], limits=self.limits)
         try:
             await pool.acquire()
         except HarnessError as error:
@@ -195,12 +177,11 @@ class HarnessTarget(_Pooled):
         profile: str,
         timeout: float,
         watch: Watch | None = None,
-        fresh: bool = False,
     ) -> Observation:
         if self.pool is None:
             await self.open(1)
         assert self.pool is not None
-        return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
+        return await _observe_on(self.pool, invocation, profile, timeout, watch)
 
 
 # -- Python callables -------------------------------------------------------------------------
@@ -243,8 +224,8 @@ class PythonTarget(_Pooled):
         self.name = name or f"{getattr(func, '__module__', '?')}:{getattr(func, '__qualname__', func)}"
         self.capabilities = frozenset(getattr(func, "capabilities", ()) or ())
         self.spec = importable_name(func, name) if isolate else None
+        self.max_memory: int | None = DEFAULT_MAX_MEMORY  # bytes per worker process (--max-memory)
         self.pool: HarnessPool | None = None
-        self.forks: ForkServer | None = None
 
     def __repr__(self) -> str:
         return f"PythonTarget({self.name!r})"
@@ -256,31 +237,8 @@ class PythonTarget(_Pooled):
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         if self.spec is None:
             return None
-        return python_worker_argv(self.spec), python_worker_env()
-
-    async def pool_starter(self) -> Starter | None:
-        """Workers forked from a server that imported them once (see :mod:`.forkserver`);
-        started as processes where it cannot fork them."""
-        command = self.pool_command()
-        if command is None or os.environ.get("SSE_CONFORMANCE_NO_FORK"):
-            return None
-        self.forks = ForkServer(self.spec or "", env=command[1])
-        if not await self.forks.start():
-            self.forks = None
-            return None
-        return self.forks.spawn
-
-    async def aclose(self) -> None:
-        await super().aclose()
-        if self.forks is not None:
-            await self.forks.stop()
-            self.forks = None
-
-    def pool_size(self, concurrency: int) -> int:
-        """One worker process per run at once: runs sharing a process share its GIL, and a
-        run waiting for the GIL uses no CPU, so a CPU-hungry neighbour made it look idle (its
-        quiet or settle window ran out while it still had an event to report)."""
-        return max(1, concurrency)
+        bound = {MAX_MEMORY: str(self.max_memory)} if self.max_memory else {}
+        return python_worker_argv(self.spec), {**python_worker_env(), **bound}
 
     async def observe(
         self,
@@ -289,12 +247,10 @@ class PythonTarget(_Pooled):
         profile: str,
         timeout: float,
         watch: Watch | None = None,
-        fresh: bool = False,
     ) -> Observation:
-        """In a worker process when open, else in a daemon thread of this process (where
-        ``fresh`` cannot be had)."""
+        """In a worker process when open, else in a daemon thread of this process."""
         if self.pool is not None:
-            return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
+            return await _observe_on(self.pool, invocation, profile, timeout, watch)
         return await self._observe_in_thread(invocation, profile, timeout, watch)
 
     async def _observe_in_thread(
@@ -314,9 +270,9 @@ class PythonTarget(_Pooled):
                     handoff.push("raised", error)
 
         thread = threading.Thread(target=work, name=f"sse-client {invocation.url}", daemon=True)
-        if watch is not None:
-            watch.cpu = lambda: cpu_seconds(os.getpid(), thread.native_id)
         thread.start()
+        if watch is not None and thread.native_id is not None:
+            watch.tree = ProcessTree(os.getpid(), [thread.native_id])  # its own thread, no more
         try:
             return await collect(handoff.reports(), profile=profile, timeout=timeout, watch=watch)
         finally:
@@ -424,7 +380,6 @@ class CommandTarget:
         profile: str,
         timeout: float,
         watch: Watch | None = None,
-        fresh: bool = False,
     ) -> Observation:
         """Run the program in its own process group (always a fresh process); the group is
         killed when the run ends."""
@@ -436,8 +391,8 @@ class CommandTarget:
         stderr_task = asyncio.ensure_future(_tail(proc.stderr, stderr))
         partial = PartialLine()
         if watch is not None:
-            watch.cpu = lambda: cpu_seconds(proc.pid)
-            watch.receiving = lambda: partial.at
+            watch.tree = ProcessTree(proc.pid)
+            watch.unread = lambda: pipe_unread(proc.stdout)
         try:
             observation = await collect(
                 _command_reports(proc, profile, self.limits, partial),
@@ -454,6 +409,7 @@ class CommandTarget:
             with contextlib.suppress(asyncio.TimeoutError, TimeoutError):
                 await asyncio.wait_for(stderr_task, 1)
             stderr_task.cancel()
+            release(proc)
         observation.stderr = bytes(stderr[-_STDERR_TAIL:]).decode("utf-8", "replace")
         return observation
 

@@ -12,9 +12,10 @@ import itertools
 from typing import Any
 
 from ..cases.model import Send
-from ..display import visible
+from ..display import printable, visible
 from ..results import Result
 from ..structured import event_json
+from .judge import judge_run
 from .runner import ClientRun, Item
 
 __all__ = ["render_client_trace", "run_traced"]
@@ -41,20 +42,19 @@ def _chunks(item: Item) -> list[dict[str, Any]]:
 
 def run_traced(target: Any, item: Item, *, timeout_scale: float = 1.0,
                capabilities: tuple[str, ...] = ()) -> tuple[list[Result], dict[str, Any]]:
-    """Run ``item`` once, alone; return its results and the trace for ``report.meta["trace"]``."""
+    """Run ``item`` once; return its results and the trace for ``report.meta["trace"]``."""
 
     async def main() -> tuple[Any, list[Any]]:
-        client = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=1,
-                           confirm_alone=False)
+        client = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=1)
         async with client.server:
             try:
-                attempt = await client.attempt(item, client.first_bounds(item))
+                seen, slot = await client.observe(item.case, item.chunking)
             finally:
                 await client.aclose()
-            return attempt, list(client.server.slot(item.case.id, item.chunking.name).requests)
+            judged = judge_run(item.case, item.chunking, seen, list(slot.requests), slot.total)
+            return (judged.results, seen), list(slot.requests)
 
-    attempt, requests = asyncio.run(main())
-    seen = attempt.observation
+    (results, seen), requests = asyncio.run(main())
     trace = {
         "reads": _chunks(item),
         "events": [event_json(e) for e in seen.events],
@@ -65,7 +65,7 @@ def run_traced(target: Any, item: Item, *, timeout_scale: float = 1.0,
     }
     if seen.notifications:
         trace["notifications"] = seen.timeline()
-    return attempt.results, trace
+    return results, trace
 
 
 def render_client_trace(trace: dict[str, Any]) -> str:
@@ -77,8 +77,9 @@ def render_client_trace(trace: dict[str, Any]) -> str:
     lines.append(f"Chunks served ({len(trace['reads'])}): connection, offset, bytes")
     lines += [f"  {c['connection']:>3} {c['offset']:>7}  {c['text']}" for c in trace["reads"]]
     ended = _ENDED.get(trace["ended_by"], trace["ended_by"])
+    raised = f" raising {printable(trace['raised'])}" if trace["raised"] else ""
     lines.append(f"Events the client reported ({len(trace['events'])}), then it {ended} "
-                 f"after {trace['seconds']} s" + (f" raising {trace['raised']}" if trace["raised"] else ""))
+                 f"after {trace['seconds']} s{raised}")
     lines += [f"  {visible(e['event'], 30):<12} id={visible(e['id'], 30):<8} data={visible(e['data'], 200)}"
               for e in trace["events"]]
     if trace.get("notifications"):

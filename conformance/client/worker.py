@@ -22,6 +22,7 @@ from typing import IO, Any
 from ..imports import import_spec
 from .drive import Drive, Stop
 from .observation import Invocation, describe_error, failure, normalise
+from .processes import bound_memory, size_text
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
 
@@ -69,7 +70,10 @@ class Run:
             return
         except BaseException as error:  # the client's own failure is an observation
             if not self.drive.cancelled.is_set():
-                self.finish(*failure(error, self.profile))
+                end, why = failure(error, self.profile)
+                if isinstance(error, MemoryError) and _BOUND is not None:
+                    why = f"{why}: past the memory bound of {size_text(_BOUND)} (--max-memory)"
+                self.finish(end, why)
 
     def finish(self, end: str, error: str) -> None:
         with contextlib.suppress(Stop):
@@ -152,7 +156,12 @@ def _answer_cancel(run: Run, channel: Channel) -> None:
     channel.send({"seq": run.seq, "cancelled": True, "lingering": run.thread.is_alive()})
 
 
+_BOUND: int | None = None  # the memory bound this worker runs under, named in its MemoryError
+
+
 def main(argv: list[str]) -> int:
+    global _BOUND
+    _BOUND = bound_memory()
     if len(argv) != 1:
         sys.stderr.write("usage: python -m conformance.client.worker module:callable\n")
         return 2

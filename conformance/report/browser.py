@@ -217,7 +217,6 @@ class BrowserTarget:
         profile: str,
         timeout: float,
         watch: Watch | None = None,
-        fresh: bool = False,  # one browser serves every run: a fresh one per run is not had
     ) -> Observation:
         started = time.monotonic()
         path = "/" + invocation.url.split("/", 3)[3]

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from ..cli import UsageError
+from ..display import printable
 from . import document
 from .install import default_cache
 from .render import render
@@ -191,4 +192,17 @@ def run(args: argparse.Namespace) -> int:
     render_file(json_path, args.output, html_path)
     print(_summary(doc, args.output, json_path, time.monotonic() - started))
     sys.stdout.flush()
-    return 0
+    return _own_rows_ran(doc, rows)
+
+
+def _own_rows_ran(doc: dict, rows: tuple | None) -> int:
+    """1 when a row the user gave with --implementation could not run (one line each on stderr):
+    the report is still written, but a CI job checking a library must not pass on nothing."""
+    if not rows:
+        return 0
+    names = {row.name for row in rows}
+    failed = [i for i in doc["implementations"] if i["name"] in names and i["status"] != "ok"]
+    for impl in failed:
+        why = printable(impl.get("reason") or impl["status"])
+        print(f"report: {impl['name']} could not run: {why}", file=sys.stderr)
+    return 1 if failed else 0

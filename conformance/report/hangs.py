@@ -1,9 +1,9 @@
 """The time-outs left in a report, each with why it is a real hang (checked by hand).
 
-Every failure resting on a time bound was already confirmed by running the case again alone
-with longer bounds; ``hangs.toml`` says, per implementation and case, what the library does
-there (for example: reconnects forever after a 204). A time-out without an entry is shown as
-"not explained", so a new one cannot hide.
+A run that meets its case's deadline was still going without having shown a fact (see
+``conformance.client.ending``): an error, "timed out". ``hangs.toml`` says, per implementation
+and case, what the library does there (for example: reconnects forever after a 204). A time-out
+without an entry is shown as "not explained", so a new one cannot hide.
 """
 
 from __future__ import annotations
@@ -25,31 +25,24 @@ def _entries() -> list[dict[str, Any]]:
     return list(tomllib.loads(HANGS.read_text(encoding="utf-8")).get("hang", []))
 
 
-LATE = ("timed out", "gave up after")  # the runner's words for a client stopped at a time bound
+LATE = "timed out"  # the runner's words for a client stopped at its deadline
 
 
 def _late(result: dict[str, Any]) -> bool:
-    return any(word in str(result.get("message", "")) for word in LATE)
+    return LATE in str(result.get("message", ""))
 
 
-def timeouts(implementations: Iterable[dict[str, Any]]) -> OrderedDict[tuple[str, bool], list[str]]:
-    """(implementation name, confirmed) -> the cases whose failure mentions a time-out, in order.
-
-    ``confirmed`` is True when the verdict rested on the time bound and was confirmed by running
-    the case again alone (``extra.alone``); False when the case fails on its events anyway and
-    the time-out is only mentioned beside that."""
-    found: OrderedDict[tuple[str, bool], list[str]] = OrderedDict()
+def timeouts(implementations: Iterable[dict[str, Any]]) -> OrderedDict[str, list[str]]:
+    """Implementation name -> the cases whose verdict mentions a time-out, in order."""
+    found: OrderedDict[str, list[str]] = OrderedDict()
     for impl in implementations:
         results = [r for rep in impl["reports"] for r in rep["results"]]
-        late = [r for r in results if r["outcome"] in ("fail", "error", "warn") and _late(r)]
-        for r in late:
-            case = r.get("case") or r["rule"]
-            confirmed = any(
-                "alone" in (x.get("extra") or {}) for x in late if (x.get("case") or x["rule"]) == case
-            )
-            cases = found.setdefault((impl["name"], confirmed), [])
-            if case not in cases:
-                cases.append(case)
+        for r in results:
+            if r["outcome"] in ("fail", "error", "warn") and _late(r):
+                cases = found.setdefault(impl["name"], [])
+                case = r.get("case") or r["rule"]
+                if case not in cases:
+                    cases.append(case)
     return found
 
 

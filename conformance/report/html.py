@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 
+from ..html import MARK_STYLE, marked
+
 __all__ = ["to_html"]
 
 STYLE = """
@@ -17,14 +19,14 @@ th, td { border: 1px solid #ccc; padding: 3px 6px; vertical-align: top; }
 th { background: #f4f4f4; position: sticky; top: 0; }
 pre { background: #f6f8fa; padding: 6px; overflow-x: auto; }
 code { font-size: 90%; }
-"""
+""" + MARK_STYLE
 
 
 def to_html(markdown: str, title: str = "SSE conformance report") -> str:
     """A standalone HTML page of ``markdown`` (raw HTML in the input is escaped, never run)."""
     from markdown_it import MarkdownIt
 
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    body = marked(MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown))
     return (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
         f"<style>{STYLE}</style></head><body>\n{body}</body></html>\n"

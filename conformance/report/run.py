@@ -99,8 +99,7 @@ def run_server(entry: Row, cache: Path, say: Say) -> Implementation:
 
 def tenths(name: str, total: int, say: Say) -> Callable[[Any, list[Any]], None]:
     """A progress line at each tenth of a client's items: one row runs for minutes in a shard's
-    log. Items whose verdict rests on time are counted once confirmed alone, so the last
-    lines can come late."""
+    log."""
     done = failing = 0
     step = max(1, total // 10)
 

@@ -28,6 +28,7 @@ import certifi
 import httpx
 
 from ..sse import EventParser
+from .lateness import ReaderClock
 
 __all__ = ["Capture", "End", "Request", "Transport", "capture", "client_for", "tls_context"]
 
@@ -94,6 +95,11 @@ class Capture:
     raw_size: int = 0
     arrivals: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (time, body offset)
     raw_arrivals: list[tuple[float, int]] = field(default_factory=list, repr=False)  # (time, wire bytes)
+    # The reader's lateness before each raw arrival, and before the headers (see lateness.py).
+    raw_lateness: list[float] = field(default_factory=list, repr=False)
+    headers_late: float = 0.0
+    end_late: float = 0.0  # the reader's lateness before it saw the body end
+    on_headers: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # called at once
     t_end: float | None = None  # when the body ended or the suite stopped reading it
     t0: float = 0.0  # time.monotonic() when the request was sent: the origin of every time above
     events_seen: int = 0
@@ -120,9 +126,12 @@ class Capture:
             self.arrivals.append((now, len(self.body)))
         self.body += data
 
-    def _wire(self, now: float, size: int) -> None:
+    def _wire(self, now: float, size: int, late: float = 0.0) -> None:
+        """A wire read; a read merged into the arrival before it keeps that arrival's lateness
+        (the lateness that counts is the one before the read that ended a silence)."""
         if not self.raw_arrivals or now - self.raw_arrivals[-1][0] >= MERGE_SECONDS:
             self.raw_arrivals.append((now, self.raw_size))
+            self.raw_lateness.append(late)
         self.raw_size += size
 
 
@@ -154,13 +163,13 @@ class _Undecodable(Exception):
     pass
 
 
-async def _read_body(response: httpx.Response, cap: Capture, t0: float) -> None:
+async def _read_body(response: httpx.Response, cap: Capture, t0: float, clock: _Since) -> None:
     req = cap.request
     decode = _decoder(response.headers.get("content-encoding"))
     parser = EventParser()
     async for raw in response.aiter_raw():
         now = time.monotonic() - t0
-        cap._wire(now, len(raw))
+        cap._wire(now, len(raw), clock.late())
         for whole in decode(raw):
             piece = whole[: req.max_bytes - len(cap.body)]
             if piece:  # a gzip header decodes to nothing: no arrival to record
@@ -209,37 +218,61 @@ async def capture(req: Request, into: Capture | None = None) -> Capture:
     return cap
 
 
+MAX_REDIRECTS = 5
+
+
 def client_for(req: Request) -> httpx.AsyncClient:
     """An httpx client speaking the asked HTTP version, trusting what the user said to trust."""
     tr = req.transport
     return httpx.AsyncClient(timeout=httpx.Timeout(req.timeout, read=None), follow_redirects=True,
-                             max_redirects=5, verify=tls_context(tr.cacert, tr.insecure, tr.http2),
+                             max_redirects=MAX_REDIRECTS,
+                             verify=tls_context(tr.cacert, tr.insecure, tr.http2),
                              http1=not tr.http2_prior_knowledge, http2=tr.http2 or tr.http2_prior_knowledge)
+
+
+class _Since:
+    """The reader's lateness since the previous reading (the first: since it was made)."""
+
+    def __init__(self) -> None:
+        self.clock = ReaderClock()
+        self.mark = self.clock.now()
+
+    def late(self) -> float:
+        now = self.clock.now()
+        late, self.mark = max(now - self.mark, 0.0), now
+        return late
 
 
 async def _exchange(req: Request, cap: Capture) -> None:
     async with client_for(req) as client:
+        clock = _Since()
         t0 = cap.t0 = time.monotonic()
         try:
             response = await asyncio.wait_for(client.send(_build(client, req), stream=True), req.timeout)
         except asyncio.TimeoutError:
             cap.end, cap.detail = End.NO_RESPONSE, f"no response headers within {req.timeout:g} s"
+            cap.headers_late = clock.late()
         except (httpx.HTTPError, OSError) as error:
             cap.end, cap.detail = unreachable(error, req)
         else:
-            await _consume(response, cap, t0)
+            await _consume(response, cap, t0, clock)
+        finally:
+            clock.clock.close()
         cap.elapsed = time.monotonic() - t0
 
 
-async def _consume(response: httpx.Response, cap: Capture, t0: float) -> None:
+async def _consume(response: httpx.Response, cap: Capture, t0: float, clock: _Since) -> None:
     cap.t_headers = time.monotonic() - t0
+    cap.headers_late = clock.late()
     cap.status, cap.reason = response.status_code, response.reason_phrase
+    if cap.on_headers is not None:
+        cap.on_headers()
     cap.http_version = response.http_version
     cap.redirected_to = str(response.url) if response.history else ""
     cap.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
     budget = max(cap.request.max_seconds - cap.t_headers, 0.0)
     try:
-        await asyncio.wait_for(_read_body(response, cap, t0), budget)
+        await asyncio.wait_for(_read_body(response, cap, t0, clock), budget)
     except asyncio.TimeoutError:
         cap.end = End.MAX_SECONDS
     except _Undecodable as error:
@@ -247,6 +280,7 @@ async def _consume(response: httpx.Response, cap: Capture, t0: float) -> None:
     except (httpx.HTTPError, OSError) as error:
         cap.end, cap.detail = End.ABORTED, _describe(error)
     cap.t_end = time.monotonic() - t0
+    cap.end_late = clock.late()
     with contextlib.suppress(asyncio.TimeoutError, httpx.HTTPError):
         await asyncio.wait_for(response.aclose(), 1.0)
 
@@ -286,9 +320,26 @@ _UNREACHABLE_HINTS = (
 
 
 def unreachable(error: BaseException, req: Request) -> tuple[End, str]:
-    """(UNREACHABLE, why and what to do) for connect/DNS/TLS failures; (FAILED, why) otherwise."""
+    """(UNREACHABLE, why and what to do) for connect/DNS/TLS failures and redirect loops;
+    (FAILED, why) otherwise. A failure after a redirect names where it was sent."""
+    if isinstance(error, httpx.TooManyRedirects):
+        return End.UNREACHABLE, (f"a redirect loop: more than {MAX_REDIRECTS} redirects, the last to "
+                                 f"{_failed_url(error)}; give the URL the redirects end at")
     if not isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol)):
         return End.FAILED, _describe(error)
+    end, why = _connect_failure(error, req)
+    target = _failed_url(error)
+    asked = str(httpx.URL(req.url))  # as httpx spells it: http://host:9 is http://host:9/
+    return end, (why if target in ("", asked) else f"redirected to {target}, where {why}")
+
+
+def _failed_url(error: BaseException) -> str:
+    with contextlib.suppress(RuntimeError):  # httpx raises it when the error has no request
+        return str(error.request.url)  # type: ignore[attr-defined]
+    return ""
+
+
+def _connect_failure(error: BaseException, req: Request) -> tuple[End, str]:
     chain, cause = [], error
     while cause is not None and len(chain) < 8:
         chain.append(cause)

@@ -10,15 +10,19 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ..cases import load_cases
 from ..cli import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
+from ..results import timed
 from ..rules import RULES
 from .options import DEFAULTS, PROFILES, UnusableTarget, parse_header
 from .output import render
+from .registry import CHECKS
 from .runner import run_server_suite
 from .trace import render_trace
 
@@ -100,15 +104,24 @@ def read_data(value: str | None) -> bytes | None:
         raise UsageError(f"cannot read -d {value}: {error.strerror}") from None
 
 
+def server_and_client_ids() -> tuple[list[str], dict[str, list[str]]]:
+    """The rules this command checks, and the client rules and cases it does not (a --select
+    of only those ran nothing and passed: issue 25)."""
+    server = sorted({check.rule for check in CHECKS.values()})
+    client = [rule for rule in RULES if rule not in server] + [case.id for case in load_cases()]
+    return server, {"client": client}
+
+
 def run(args: argparse.Namespace) -> int:
     check_report_paths(args)
     out = human_stream(args)
     try:
         gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
-        gate.check_selection(RULES)
+        gate.check_selection(*server_and_client_ids())
         headers = [parse_header(h) for h in args.headers]
         data = read_data(args.data)
         progress = None if args.quiet else (lambda text: print(f"  … {text}", file=sys.stderr, flush=True))
+        started = time.time()
         report = run_server_suite(
             args.url, profile=args.profile, method=args.method, headers=headers, data=data,
             resume=args.resume, origin=args.origin, idle=args.idle, timeout=args.timeout,
@@ -117,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
             http2_prior_knowledge=args.http2_prior_knowledge, app=args.app, trace=args.trace)
     except (UnusableTarget, GateError) as error:
         raise UsageError(str(error)) from None
+    timed(report, started)
     gate.apply(report)
     if "trace" in report.meta:
         print(render_trace(report.meta["trace"]) + "\n", file=out)

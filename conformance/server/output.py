@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..display import printable
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from .checks.delivery import NO_RESPONSE_CAUSES
 from .runner import SETTLED
 
 SYMBOLS = {Outcome.PASS: "✔", Outcome.FAIL: "×", Outcome.WARN: "⚠", Outcome.INFO: "ℹ",
-           Outcome.SKIP: "-", Outcome.ERROR: "‼"}
-# Worst first: the verdict shown on a rule's line.
-SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.PASS, Outcome.INFO, Outcome.SKIP)
+           Outcome.SKIP: "-", Outcome.ERROR: "‼", Outcome.XFAIL: "x"}
+# Worst first: the verdict shown on a rule's line (xfail: a --baseline entry that still fails).
+SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.PASS, Outcome.INFO,
+            Outcome.SKIP)
 DETAILED = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
 
 
@@ -68,22 +70,25 @@ def details(result: Result) -> str:
     return "\n".join(lines)
 
 
-def alone_line(report: Report) -> list[str]:
-    """The rules judged on an observation made alone, and which then passed: a pass line shows
-    no message, so without this a verdict that load first broke would pass unseen."""
-    rules = (report.meta.get("alone") or {}).get("rules") or []
+def again_line(report: Report) -> list[str]:
+    """The rules judged on a later observation, because the suite's reader was late during the
+    reads the first verdict rested on: a pass line shows no message, so without this a verdict
+    that load first made would pass unseen."""
+    seen = report.meta.get("observations") or {}
+    rules = seen.get("again") or []
     if not rules:
         return []
     held = {r.rule for r in report.results if r.rule in rules and r.outcome not in SETTLED}
     passed = [rule for rule in rules if rule not in held]
-    return ["", f"  observed again alone (the first verdict rested on time): {', '.join(rules)}; "
-                f"passed alone: {', '.join(passed) or 'none'}"]
+    late = ", ".join(f"{x:.2f}" for x in seen.get("reader_late") or [])
+    return ["", f"  observed {seen.get('tries')} times (the suite's reader was late, in s: {late}): "
+                f"{', '.join(rules)} judged again; passed: {', '.join(passed) or 'none'}"]
 
 
 def render(report: Report) -> str:
     grouped = by_rule(report.results)
     parts = [header(report), "", *(rule_line(rule, results) for rule, results in grouped.items()),
-             *alone_line(report)]
+             *again_line(report)]
     broken = [r for r in report.results if r.outcome in DETAILED]
     if broken:
         parts += ["", "Failures and warnings:", ""]
@@ -96,4 +101,4 @@ def render(report: Report) -> str:
         for message, rules in seen_errors.items():
             parts += [f"  {SYMBOLS[Outcome.ERROR]} {', '.join(rules)} (error) {message}", ""]
     parts.append(report.summary_line())
-    return "\n".join(parts)
+    return printable("\n".join(parts))  # a crashing app's or server's text is a peer's bytes

@@ -3,9 +3,9 @@ collects one test item per rule.
 
 The endpoint is examined once per process, as by every face (``runner.Examination``): lazily,
 by the first item that runs (an app is served then and stopped at exit), every rule judged at
-once, and the verdicts that rest on time confirmed by observing the server again alone; each
-item then reports its own rule. ``-k S-09`` reads the stream once, or twice when some verdict
-rests on time.
+once, and observed again within the run while a finding rests on reads where the suite's
+reader was late; each item then reports its own rule. ``-k S-09`` reads the stream once, or
+again when a late reader may have made some finding.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ second-request probe, the CORS preflight, the resume). ``timed`` marks a check w
 time bound can decide (a burst, a late header, an unanswered request): ``True`` when every
 verdict of it can rest on time, or a predicate on the observation for a check with some verdicts
 that are facts (S-23's "no event" only rests on time when the read window ran out). The runner
-reports such a verdict, unless it is a pass, only once an observation made alone confirms it
-(``runner.rests_on_time``).
+reports such a non-pass only when it holds with every read spread over the reader's lateness,
+and otherwise observes again within the run (``runner.rests_on_lateness``).
 """
 
 from __future__ import annotations
@@ -93,8 +93,9 @@ class Probe:
     first: Capture
     second: Capture | None  # None: the first never answered, so nothing was probed
     sent_at: float  # seconds after the first request started
-    first_open_until: float | None  # when the first body ended (None: still open when we stopped)
+    first_open_until: float | None  # when the first body ended by itself (None: it did not)
     tries: int = 1  # probes made: a race with a stream that ends by itself is run again
+    closed_at: float | None = None  # when the suite closed the first, the second still unanswered
 
     @property
     def answered_at(self) -> float | None:
@@ -103,14 +104,21 @@ class Probe:
         return None if second is None or second.t_headers is None else self.sent_at + second.t_headers
 
     @property
+    def surely_open_until(self) -> float | None:
+        """Until when the first stream was open for sure: its end, as seen, less the reader's
+        lateness before it saw it (a late reader sees an answer and an end in either order)."""
+        return None if self.first_open_until is None else self.first_open_until - self.first.end_late
+
+    @property
     def raced_the_end(self) -> bool:
         """Did the first stream end by itself before the probe could tell (before the second
         request was sent, or before its answer came)? A stream of a few ms loses that race now
         and then however fast the server is: such a probe is run again."""
-        if self.first.status != 200 or self.first_open_until is None:
+        open_until = self.surely_open_until
+        if self.first.status != 200 or open_until is None:
             return False
         answered = self.answered_at
-        return self.second is None or (answered is not None and answered > self.first_open_until)
+        return self.second is None or (answered is not None and answered > open_until)
 
 
 CHECKS: dict[str, Check] = {}
@@ -150,7 +158,7 @@ INCONCLUSIVE = "inconclusive: "
 
 def inconclusive(rule: str, reason: str) -> list[Result]:
     """A skip that a time bound decided (the stream ended before the probe could tell): unlike
-    other skips of a timed check, it is confirmed alone before it is reported."""
+    other skips of a timed check, it counts as a finding a late reader may have made."""
     return skipped(rule, INCONCLUSIVE + reason)
 
 

@@ -1,16 +1,17 @@
-"""Observe, judge per rule, confirm alone: the requests the checks need, then every planned check.
+"""Observe, judge per rule, observe again while a late reader may have made a finding.
 
 ``observe`` makes the requests one after another (the main stream first, alone, so nothing
 competes with it; then HEAD, the second-request probe, the CORS preflight and the resume) and
 builds the :class:`Context`; ``judge`` runs one check under its preconditions and never lets a
 crash escape; ``run_server_suite`` is the public sync API.
 
-Time never decides a verdict on its own: a busy machine delays reads and requests, and a server
-that streams looks like one that buffers. :class:`Examination` (behind every face: the API, the
-CLI, the pytest face, the report's server rows) observes first beside other suite work (the
-gate of :mod:`conformance.client.gate`, held shared), and when a verdict rests on time
-(:func:`rests_on_time`) observes the server again alone, with no other suite work running on
-the machine, and reports that observation's verdict for those checks, the first noted beside it.
+Time never decides a verdict on its own: on a busy machine a reader that is not running lets a
+streaming server's bytes pile up, and they then arrive as one burst after a silence the server
+never made. The capture measures that lateness at every read (:mod:`.lateness`).
+:class:`Examination` (behind every face: the API, the CLI, the pytest face, the report's server
+rows) reports a finding only when it holds with every read spread over the reader's lateness
+(:func:`rests_on_lateness`); otherwise it observes the server again within the run, a few times
+at most, never waiting on another process.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ import concurrent.futures
 import functools
 import time
 from collections.abc import Callable, Collection, Coroutine, Iterable
+from dataclasses import replace
 from typing import Any, NamedTuple
 
-from ..client.gate import alone_gate
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from ..structured import add_server_evidence
@@ -30,13 +31,16 @@ from . import checks  # noqa: F401 - fills the registry
 from .capture import Capture, End, Request, Transport, capture
 from .checks.active import resume_point
 from .checks.delivery import timings
-from .checks.pitfalls import HEAD_SECONDS, PROBE_SECONDS
+from .checks.pitfalls import PROBE_SECONDS
+from .lateness import MEASURES, evened, most_late
 from .options import DEFAULTS, Options, UnusableTarget
+from .probe import TRIES as PROBE_TRIES
 from .probe import probe
 from .registry import ANY, CHECKS, SENDS, STREAM, Check, Context, is_inconclusive
 from .stream import analyse
 
-__all__ = ["Examination", "Unreachable", "judge", "observe", "planned", "rests_on_time", "run_server_suite"]
+__all__ = ["Examination", "Unreachable", "judge", "observe", "planned", "rests_on_lateness",
+           "run_server_suite"]
 
 Progress = Callable[[str], None]
 PROGRESS_EVERY = 2.0
@@ -46,9 +50,10 @@ DEFAULT_HEADERS = (
 )
 OPT_IN = {"resume": "--resume", "origin": "--origin ORIGIN", "idle": "--idle SECONDS"}
 SETTLED = frozenset({Outcome.PASS, Outcome.INFO})  # verdicts no time bound can have decided
-# The clause an alone verdict's message gets: settled alone, or still not a pass alone.
-ALONE_CLAUSE = {True: " (observed again alone; the first observation gave {first})",
-                False: " (confirmed alone)"}
+TRIES = 3  # observations at most: a reader late in every one leaves the finding unproven (an error)
+# What a verdict of a later observation adds to its message.
+AGAIN_CLAUSE = (" (observation {tries}: in the first, which gave {first}, the suite's reader was up to "
+                "{late:.2f} s late during the reads it rested on)")
 _ORDER = {rule_id: i for i, rule_id in enumerate(RULES)}
 
 
@@ -95,8 +100,8 @@ async def _ticking(progress: Progress | None, caps: Iterable[Capture], work: Cor
 async def observe(options: Options, progress: Progress | None = None,
                   sends: Collection[str] = SENDS) -> Context:
     """Make every request the planned checks need, one at a time; bounded by the options' limits.
-    ``sends`` narrows the requests after the main stream to those named (a confirmation alone
-    makes only what the checks it judges again need: it holds the whole machine meanwhile).
+    ``sends`` narrows the requests after the main stream to those named (an observation made
+    again makes only what the checks it judges again need).
 
     The main stream goes alone: a concurrent HEAD would wait on a single worker (and be blamed)
     and would run the handler, taking events from the stream being judged."""
@@ -107,15 +112,18 @@ async def observe(options: Options, progress: Progress | None = None,
     if not main.answered:
         return ctx  # nothing more to learn: no probe would get further than the main request
     get = options.method.upper() == "GET"
-    if get and "head" in sends:
-        ctx.head = await capture(_request(options, "HEAD", timeout=min(options.timeout, HEAD_SECONDS),
-                                          max_seconds=HEAD_SECONDS))
+    if get and "head" in sends:  # one generous deadline: unanswered by it is a time-out (P-01)
+        ctx.head = await capture(_request(options, "HEAD", max_seconds=options.timeout))
     if get and main.status == 200 and "probe" in sends:
         if progress:
             progress("probing a second request while a stream is open")
-        ctx.probe = await probe(_request(options, None, *origin, max_seconds=PROBE_SECONDS + 2),
-                                _request(options, None, timeout=PROBE_SECONDS, max_seconds=0.5, max_events=1),
-                                options.timeout)
+        held = options.timeout + PROBE_SECONDS + 1  # the probe closes it PROBE_SECONDS after the second
+        # A server as slow as the hold cannot be told apart from a serial one (P-07 says so): one
+        # try shows that, where a race with the stream's own end would be tried again.
+        tries = 1 if (main.t_headers or 0.0) >= PROBE_SECONDS else PROBE_TRIES
+        ctx.probe = await probe(_request(options, None, *origin, max_seconds=held),
+                                _request(options, None, max_seconds=0.5, max_events=1),
+                                options.timeout, PROBE_SECONDS, tries)
     if options.origin and "preflight" in sends:
         ctx.preflight = await capture(_request(options, "OPTIONS", ("Origin", options.origin),
                                                ("Access-Control-Request-Method", options.method),
@@ -135,12 +143,10 @@ async def observe(options: Options, progress: Progress | None = None,
 
 
 class Blocked(NamedTuple):
-    """Why a check cannot judge a run: the outcome shown instead, its reason, and whether a time
-    bound decided it (the headers did not come in time), so that it is confirmed alone."""
+    """Why a check cannot judge a run: the outcome shown instead, and its reason."""
 
     outcome: Outcome
     reason: str
-    on_time: bool = False
 
 
 def _precondition(check: Check, ctx: Context) -> Blocked | None:
@@ -153,7 +159,7 @@ def _precondition(check: Check, ctx: Context) -> Blocked | None:
     if check.needs == ANY:
         return None
     if main.end is End.NO_RESPONSE:
-        return Blocked(Outcome.SKIP, f"no response: {main.detail} (see P-06)", on_time=True)
+        return Blocked(Outcome.SKIP, f"no response: {main.detail} (see P-06)")
     if not main.answered:
         return Blocked(Outcome.ERROR, f"no response: {main.detail}")
     if check.needs == STREAM and main.status != 200:
@@ -181,89 +187,99 @@ def judge(check: Check, ctx: Context) -> list[Result]:
     return results
 
 
-def rests_on_time(check: Check, results: list[Result], ctx: Context) -> bool:
-    """Did a time bound decide this verdict, so that only an observation alone may report it?
-
-    Yes for a check timed on this observation that did not pass (a skip only when inconclusive),
-    and for any check that could not judge because the headers did not come in time. Opt-in
-    skips, "no stream to judge" and an unreadable body are facts of the exchange, which no load
-    can make."""
-    blocked = _precondition(check, ctx)
-    if blocked is not None:
-        return blocked.on_time
-    return any(_unsettled(r) for r in results) and check.on_time(ctx)
-
-
-def _unsettled(result: Result) -> bool:
-    if result.outcome is Outcome.SKIP:
-        return is_inconclusive(result)
-    return result.outcome not in SETTLED
+def rests_on_lateness(check: Check, results: list[Result], ctx: Context) -> bool:
+    """Could the reader's own lateness have made this verdict? Only a non-pass that a time bound
+    can decide (``Check.timed``) and that does not hold once the bytes of every read of the main
+    stream are spread over the time its reader was late (:func:`lateness.evened`): judged on
+    those times, the check finds something else. Opt-in skips, "no stream to judge", an
+    unreadable body and every verdict of an on-time reader are facts, which no load can make."""
+    if _precondition(check, ctx) is not None or not check.on_time(ctx):
+        return False
+    unsettled = _unsettled(results)
+    if not unsettled:
+        return False
+    main = evened(ctx.main)
+    return _unsettled(judge(check, replace(ctx, main=main, stream=analyse(main)))) != unsettled
 
 
-def noted(first: list[Result], alone: list[Result], seconds: float) -> list[Result]:
-    """The verdict observed alone, which replaces the first: it says so in its message and keeps
-    what the first observation saw in ``extra["alone"]`` (as the client suite's confirmations do)."""
+def _unsettled(results: list[Result]) -> list[tuple[Outcome, bool]]:
+    """The verdicts a time bound may have decided, as comparable facts (outcome, inconclusive)."""
+    return [(r.outcome, is_inconclusive(r)) for r in results
+            if r.outcome not in SETTLED and (r.outcome is not Outcome.SKIP or is_inconclusive(r))]
+
+
+def again(first: list[Result], later: list[Result], tries: int, late: float) -> list[Result]:
+    """The verdict of a later observation, which replaces one a late reader left unproven: it
+    says so, and keeps what the first saw in ``extra["observed"]``."""
     seen = "; ".join(f"{r.outcome.value}: {r.message}" for r in first)
     outcomes = "/".join(dict.fromkeys(r.outcome.value for r in first if r.outcome not in SETTLED))
-    for result in alone:
-        result.extra["alone"] = {"first": seen, "seconds": round(seconds, 3)}
-        result.message += ALONE_CLAUSE[result.outcome in SETTLED].format(first=outcomes or "the same")
-    return alone
+    for result in later:
+        result.extra["observed"] = {"tries": tries, "first": seen, "reader_late": round(late, 3)}
+        result.message += AGAIN_CLAUSE.format(late=late, first=outcomes or "the same", tries=tries)
+    return later
 
 
-async def _observed(options: Options, progress: Progress | None, sends: Collection[str] = SENDS, *,
-                    alone: bool = False) -> Context:
-    """``observe``, holding the machine's gate: shared beside other suite work (a confirmation
-    elsewhere waits for it, and it for one), or exclusive to confirm a verdict alone."""
-    gate = alone_gate()
-    async with gate.exclusive() if alone else gate.shared():
-        return await observe(options, progress, sends)
+def unproven(check: Check, last: list[Result], tries: int, late: float) -> list[Result]:
+    """A finding that rested on a late reader in every try: not a rule failure, an error that
+    says the machine was too busy to tell (and what each try saw, in ``extra``)."""
+    seen = "; ".join(f"{r.outcome.value}: {r.message}" for r in last)
+    return [Result(check.rule, Outcome.ERROR,
+                   f"not judged: in each of {tries} observations the suite's reader was late (up to "
+                   f"{late:.2f} s), and what it saw ({seen}) rests on those reads; rerun on a less "
+                   "busy machine", extra={"observed": {"tries": tries, "last": seen,
+                                                       "reader_late": round(late, 3)}})]
 
 
 class Examination:
-    """One endpoint, judged: the first observation shares the machine; the checks whose verdict
-    rests on time are judged again on an observation made alone, of only the requests they judge.
+    """One endpoint, judged from one observation, observed again within the run (up to
+    ``TRIES`` in all, no waiting on anything else) while a verdict rests on a late reader.
 
     Every face judges through :meth:`verdicts`: ``run_server_suite`` and the pytest face (which
     then hands each item its rule's results) alike."""
 
     def __init__(self, options: Options, progress: Progress | None = None) -> None:
         self.options, self.progress = options, progress
-        self.alone: Context | None = None
-        self.confirmed: list[str] = []  # the rules judged on the observation alone
-        self.sends: list[str] = []  # the requests it made after the main stream
+        self.tries = 1
+        self.again: list[str] = []  # the rules judged on a later observation
+        self.late: list[float] = []  # each observation's worst read lateness
 
     @functools.cached_property
     def first(self) -> Context:
-        return _run(_observed(self.options, self.progress))
+        return _run(observe(self.options, self.progress))
 
     def verdicts(self, wanted: Iterable[Check]) -> dict[str, list[Result]]:
         """Each wanted check's results, by rule in order: the first observation's, or for a
-        verdict that rests on time, the observation alone's (see :func:`noted`)."""
-        found = {c: judge(c, self.first) for c in wanted}
-        pending = [c for c, results in found.items() if rests_on_time(c, results, self.first)]
-        if pending:
-            ctx = self._observe_alone(pending)
-            for c in pending:
-                found[c] = noted(found[c], judge(c, ctx), ctx.main.elapsed)
+        verdict a late reader may have made, a later observation's (see :func:`again`)."""
+        ctx = self.first
+        self.late = [most_late(ctx.main)]
+        seen = {c: judge(c, ctx) for c in wanted}
+        found, first = dict(seen), dict(seen)
+        pending = [c for c, results in seen.items() if rests_on_lateness(c, results, ctx)]
+        while pending and self.tries < TRIES:
+            ctx = self._observe_again(pending)
+            seen.update({c: judge(c, ctx) for c in pending})
+            found.update({c: again(first[c], seen[c], self.tries, self.late[0]) for c in pending})
+            pending = [c for c in pending if rests_on_lateness(c, seen[c], ctx)]
+        for c in pending:
+            found[c] = unproven(c, seen[c], self.tries, max(self.late))
         return {c.rule: results for c, results in found.items()}
 
-    def _observe_alone(self, pending: list[Check]) -> Context:
-        self.confirmed = [c.rule for c in pending]
+    def _observe_again(self, pending: list[Check]) -> Context:
+        self.tries += 1
+        self.again = sorted({*self.again, *(c.rule for c in pending)}, key=_ORDER.__getitem__)
         if self.progress:
-            self.progress(f"confirming {', '.join(self.confirmed)} alone")
-        self.sends = sorted({c.sends for c in pending if c.sends})
-        self.alone = _run(_observed(self.options, self.progress, self.sends, alone=True))
-        return self.alone
+            rules = ", ".join(c.rule for c in pending)
+            self.progress(f"observing again (try {self.tries} of {TRIES}): the reader was "
+                          f"{self.late[-1]:.2f} s late during reads that {rules} rest on")
+        sends = sorted({c.sends for c in pending if c.sends})
+        ctx = _run(observe(self.options, self.progress, sends))
+        self.late.append(most_late(ctx.main))
+        return ctx
 
-    def meta(self) -> dict[str, Any] | None:
-        """What the observation alone saw, for ``report.meta["alone"]``; None when none was made."""
-        ctx = self.alone
-        if ctx is None:
-            return None
-        return {"rules": self.confirmed, "sends": ["main", *self.sends], "end": ctx.main.end.value,
-                "elapsed": round(ctx.main.elapsed, 3),
-                "timings": timings(ctx) if ctx.main.answered else {}}
+    def meta(self) -> dict[str, Any]:
+        """How the verdicts were observed, for ``report.meta["observations"]``."""
+        return {"tries": self.tries, "again": self.again, "reader_late": [round(x, 3) for x in self.late],
+                "measures": MEASURES}
 
 
 def meta(ctx: Context) -> dict[str, Any]:
@@ -330,9 +346,9 @@ def run_server_suite(
     ``"module:app"``), ``url`` is a path: the app is served on 127.0.0.1 for the run. ``trace``
     keeps the raw reads and parsed events in ``report.meta["trace"]``.
 
-    A verdict that rests on time (S-06 held back, P-07 unanswered, ...) is not reported from a
-    busy machine: the server is observed again alone and that verdict is reported, the first
-    kept in the result's ``extra["alone"]`` and the run in ``report.meta["alone"]``."""
+    A finding that a late reader may have made (S-06 held back, ...; see :func:`rests_on_lateness`)
+    is observed again within the run and the later verdict reported, the first kept in the
+    result's ``extra["observed"]``; ``report.meta["observations"]`` says how many were made."""
     if app is not None:
         return _run_app(app, url, profile=profile, method=method, headers=headers, data=data,
                         resume=resume, origin=origin, idle=idle, timeout=timeout, max_events=max_events,
@@ -350,9 +366,7 @@ def run_server_suite(
         raise Unreachable(f"cannot reach {url}: {ctx.main.detail}")
     results = [r for found in exam.verdicts(planned(options)).values() for r in found]
     report = Report(kind="server", target=url, results=results, meta=meta(ctx), strict=strict)
-    alone = exam.meta()
-    if alone is not None:
-        report.meta["alone"] = alone
+    report.meta["observations"] = exam.meta()
     if trace:
         from .trace import trace_of
 

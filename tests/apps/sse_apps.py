@@ -79,3 +79,17 @@ def slow_to_answer_app(environ, start_response):
     """Takes 5 s before the headers: a check that runs it first is easy to see in the timings."""
     time.sleep(5)
     return wsgi_app(environ, start_response)
+
+
+CHUNK = (b'data: {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", '
+         b'"choices": [{"index": 0, "delta": {"content": "%s"}, "finish_reason": null}]}\n\n')
+
+
+def chat_app(environ, start_response):
+    """An OpenAI-compatible chat stream on POST (the docs/CI.md recipe's second step)."""
+    if environ["REQUEST_METHOD"] != "POST":
+        start_response("405 Method Not Allowed", [("Allow", "POST"), ("Content-Length", "0")])
+        return []
+    environ["wsgi.input"].read()
+    start_response("200 OK", list(HEADERS))
+    return [CHUNK % b"hel", CHUNK % b"lo", b"data: [DONE]\n\n"]

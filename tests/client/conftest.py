@@ -17,9 +17,8 @@ def run_cases(
     exclude=(), only=(), **options,
 ):
     """Run the cases covering any of ``rules`` (all when empty) or listed in ``only``, minus
-    ``exclude``, and return the Report. The case's own time bounds: a failure that rests on one
-    is confirmed by running the item again alone with longer bounds, so a busy shared machine
-    cannot turn a slow pass into a failure."""
+    ``exclude``, and return the Report. Each run ends on a fact (see conformance.client.ending),
+    so a busy shared machine slows a run but does not change its verdict."""
     items = [
         item
         for item in plan_items(profile=profile, chunkings=chunkings)

@@ -541,3 +541,40 @@ def exact_type_retrying_client(url: str, **options: object) -> Iterator[dict[str
                         yield event.as_dict()
                 return
         time.sleep(1.5)
+
+
+def timer_then_reports_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Correct, but reads the whole body first and then sleeps 1.5 s on a timer before it
+    reports anything: asleep with a timer due is not waiting."""
+    parser = EventParser()
+    events = [event for chunk in _chunks(url, **options) for event in parser.feed(chunk)]
+    time.sleep(1.5)
+    for event in events:
+        yield event.as_dict()
+
+
+def waits_forever_after_reading_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Reads the whole body and then waits on nothing, forever, without reporting: asleep, every
+    byte read, no timer due. What it reported (nothing) is final."""
+    for _ in _chunks(url, **options):
+        pass
+    threading.Event().wait()
+    yield {}
+
+
+def quadratic_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Correct, but joins a line's pieces with ``buffer += chunk`` and searches the whole buffer
+    again on every read: CPU time grows with the square of a long line (P-10)."""
+    buffer = b""
+    for chunk in _chunks(url, **options):
+        for start in range(0, len(chunk), 64):  # small reads, as a slow network gives
+            kept = buffer
+            buffer = kept + chunk[start:start + 64]  # a new copy of the whole buffer each time
+        text = buffer.decode("utf-8")
+        while "\n\n" in text:
+            block, text = text.split("\n\n", 1)
+            data = [line[6:] if line.startswith("data: ") else line[5:] for line in block.split("\n")
+                    if line.startswith("data:")]
+            if data:
+                yield {"data": "\n".join(data)}
+        buffer = text.encode("utf-8")

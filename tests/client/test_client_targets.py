@@ -33,19 +33,15 @@ def test_a_command_printing_garbage_is_an_error_not_a_failure():
 
 def test_a_hanging_command_is_killed_at_its_time_bound():
     report = run_client_suite(command("hang"), pattern="LE-001", chunkings=["whole"], timeout_scale=0.1)
-    assert {r.outcome for r in report.results} == {Outcome.FAIL}
-    assert "timed out" in report.results[0].message or "gave up" in report.results[0].message
-    # the run alone ended at its bound (2 s), however long it waited for its turn behind the
-    # attempts of other tests
-    alone = report.results[0].extra["alone"]
-    assert alone["seconds"] < alone["bound"] + 1
+    # only the deadline (1 s at this scale) decided it: "timed out" is an error, not a rule failure
+    assert {r.outcome for r in report.results} == {Outcome.ERROR}
+    assert "timed out" in report.results[0].message
 
 
 def test_a_hanging_callable_is_bounded_and_the_run_goes_on():
     report = run_client_suite(nc.hanging_client, pattern="LE-00", chunkings=["whole"], timeout_scale=0.1)
     assert len({r.case for r in report.results}) > 1
-    assert all(r.outcome is Outcome.FAIL and ("timed out" in r.message or "gave up" in r.message)
-               for r in report.results)
+    assert all(r.outcome is Outcome.ERROR and "timed out" in r.message for r in report.results)
     assert not report.ok
 
 

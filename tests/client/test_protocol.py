@@ -69,8 +69,8 @@ def test_a_python_worker_speaks_the_protocol_exactly(wire):
     assert not invalid(sent), invalid(sent)
     assert not invalid(received), invalid(received)
     kinds = {next(k for k in m if k != "seq") for m in received}
-    assert {"ready", "thread", "event", "end", "text", "cancelled", "open", "error"} <= kinds
-    assert {m["cmd"] for m in sent} >= {"start", "run", "cancel", "stop"}
+    assert {"ready", "thread", "event", "end", "text", "open", "error"} <= kinds
+    assert {m["cmd"] for m in sent} >= {"start", "run", "cancel", "stop"}  # the hang is cancelled
     assert {m["end"] for m in received if "end" in m} >= {"returned", "raised", "broken"}
 
 
@@ -188,9 +188,9 @@ def test_an_adapter_idle_without_ready_is_broken():
     assert isinstance(answer, str) and "did not say ready" in answer
 
 
-def test_a_process_that_goes_on_with_a_cancelled_run_is_retired_and_its_cpu_not_trusted():
-    # undici's EventSource kept reconnecting after its run was cancelled: the process's CPU made
-    # every other run on it look busy (more time, up to 10 min each) until it was retired
+def test_a_process_that_goes_on_with_a_cancelled_run_is_retired():
+    # undici's EventSource kept reconnecting after its run was cancelled: a process still running
+    # a client is never idle, so no later run on it could be seen waiting until it is retired
     import os
     import types
 
@@ -198,7 +198,6 @@ def test_a_process_that_goes_on_with_a_cancelled_run_is_retired_and_its_cpu_not_
 
     harness = Harness(["true"])
     harness.proc = types.SimpleNamespace(pid=os.getpid())
-    assert harness.cpu(7) is not None  # a healthy process: its CPU counts for its runs
     harness._late[5] = 0  # what cancel() leaves for a run it gave up on
 
     async def late_reports(count: int) -> None:
@@ -208,7 +207,7 @@ def test_a_process_that_goes_on_with_a_cancelled_run_is_retired_and_its_cpu_not_
     asyncio.run(late_reports(LATE_REPORTS))
     assert harness.healthy  # reports in flight at the cancel are forgiven
     asyncio.run(late_reports(1))
-    assert not harness.healthy and harness.cpu(7) is None
+    assert not harness.healthy
 
 
 def _crash_after_runs(runs: int) -> list[tuple[str, str]]:
@@ -246,17 +245,16 @@ def test_an_adapter_crash_with_several_runs_in_flight_is_no_ones_raise():
     assert "2 runs in flight" in shared[0][1]
 
 
-def test_a_lost_run_is_confirmed_alone():
+def test_a_lost_run_is_an_error_never_a_pass():
     from conformance.client.judge import judge_run
     from conformance.client.observation import Observation, absorb
-    from conformance.client.runner import plan_items, rests_on_time
+    from conformance.client.runner import plan_items
 
-    item = plan_items(pattern="HT-070", chunkings=["whole"])[0]
+    item = plan_items(pattern="HT-070", chunkings=["whole"])[0]  # expects a failed connection
     observation = Observation()
     absorb(observation, "lost", "the adapter process exited (status 1), with 2 runs in flight", "generic")
     judgement = judge_run(item.case, item.chunking, observation, [])
-    assert observation.lost and rests_on_time(judgement, observation)
-    assert all(r.outcome is not Outcome.PASS for r in judgement.results)
+    assert observation.lost and {r.outcome for r in judgement.results} == {Outcome.ERROR}
 
 
 def test_a_pools_processes_start_side_by_side(tmp_path):

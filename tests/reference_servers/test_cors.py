@@ -56,3 +56,16 @@ def test_allowed_origins_env_is_the_default(kind, monkeypatch):
     with reference_servers.running(kind) as url:
         response = raw_request(url, "GET", "/events?count=0", headers={"Origin": ALLOWED})
     assert response.header("Access-Control-Allow-Origin") == [ALLOWED]
+
+
+def test_any_origin_gets_a_wildcard_without_credentials(kind):
+    """'*' must not hand a logged-in user's stream to any site (Fetch: no credentials with '*')."""
+    with reference_servers.running(kind, allowed_origins=["*"]) as url:
+        stream = raw_request(url, "GET", "/events?count=0", headers={"Origin": "http://evil.test"})
+        preflight = httpx.options(url + "/events", headers={
+            "Origin": "http://evil.test", "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization"})
+    assert stream.header("Access-Control-Allow-Origin") == ["*"]
+    assert stream.header("Access-Control-Allow-Credentials") == []
+    assert preflight.headers.get("access-control-allow-credentials") is None
+    assert "authorization" not in preflight.headers.get("access-control-allow-headers", "").lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -164,3 +165,27 @@ def test_compare_finds_exactly_the_flipped_verdicts(real_document: dict[str, Any
     assert [(key[1], key[5], left, right) for key, left, right in changed] == [
         ("naive client", result["case"], was, result["outcome"])
     ]
+
+
+def test_a_users_row_that_cannot_run_exits_1_with_the_reason(tmp_path: Path, capsys):
+    row = _row(tmp_path, """
+        name = "cannot-start"
+        role = "client"
+        language = "Go"
+        version = { text = "1.0" }
+        client = { harness = ["{here}/no-such-program"] }
+        """)
+    out = tmp_path / "REPORT.md"
+    assert main(["report", "--implementation", str(row), "-o", str(out), "-q", "--no-browser",
+                 "--no-interop"]) == 1
+    err = capsys.readouterr().err
+    assert "cannot-start could not run" in err and "no-such-program" in err
+    assert out.exists()  # the report is still written
+
+
+def test_every_required_row_field_is_documented_as_required():
+    from conformance.report.implementations import REQUIRED
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "report.md").read_text()
+    for key in REQUIRED:
+        assert re.search(rf"^{key} = .*# required", docs, re.M), key

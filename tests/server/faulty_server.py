@@ -90,20 +90,6 @@ def buffered(_req: Req) -> list:
     return [head(), 1.1, b"".join(chunk(e) for e in events(5)), LAST]
 
 
-_gets: dict[str, int] = {}  # X-Run token -> GET requests seen
-
-
-def buffered_once(req: Req) -> list:
-    """Held back on the first GET of a run (its X-Run header), streamed on every later one: what a
-    busy machine once made of a server that streams, and then no more."""
-    token = req.headers.get("x-run", "")
-    if req.method == "GET":
-        _gets[token] = _gets.get(token, 0) + 1
-    if _gets.get(token) == 1:
-        return buffered(req)
-    return stream(*events(3), 0.02, *events(2, start=4))
-
-
 def gzipped(body: bytes) -> list:
     h = dict(GOOD_HEADERS, **{"Content-Encoding": "gzip"})
     return stream(gzip.compress(body), headers=h)
@@ -163,6 +149,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/resume-restarts": lambda r: _resumable(r, restart=True),
     "/resume-utf8": lambda r: stream("id: ü1\ndata: a\n\nid: ü2\ndata: b\n\n".encode()),
     "/resume-skips": lambda r: _resumable(r, shift=1),
+    "/steady": lambda r: stream(*(x for e in events(48) for x in (e, 0.05))),  # 2.4 s, never silent
     "/ok-idle": lambda r: stream(b": ping\n\n", 0.15, b": ping\n\n", 0.15, b": ping\n\n", 0.15, *events(1)),
     "/idle-silent": lambda r: stream(*events(1), 0.9, *events(1, start=2)),
     "/keep-alive": lambda r: stream(*events(2), headers=dict(GOOD_HEADERS, Connection="keep-alive",
@@ -194,7 +181,6 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/aborted-boundary": lambda r: [*stream(*events(2), end=b""), ABORT],
     "/slow-start": lambda r: [head(), 1.05, *(x for e in events(4) for x in (chunk(e), 0.1)), LAST],
     "/buffered": buffered,
-    "/buffered-once": buffered_once,
     "/brotli": lambda r: stream(b"\x8b\x00\x80data: x\n\n\x03",
                                 headers={**GOOD_HEADERS, "Content-Encoding": "br"}),
     "/content-length": lambda r: [head(headers=dict(GOOD_HEADERS, **{"Content-Length": "46"}), chunked=False),
@@ -237,6 +223,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/reset-at-once": lambda r: [ABORT],
     "/huge-line": lambda r: stream(b"data: " + b"x" * (3 << 20)),
     "/head-hangs": lambda r: [HANG] if r.method == "HEAD" else stream(*events(2)),
+    "/head-fails": lambda r: [ABORT] if r.method == "HEAD" else stream(*events(2)),
 }
 
 

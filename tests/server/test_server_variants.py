@@ -77,7 +77,8 @@ FAULTS = [
     ("/bare-cr", "S-11", Outcome.WARN, {}),
     ("/no-events", "S-23", Outcome.WARN, {}),
     ("/heartbeat-event", "P-03", Outcome.WARN, {}),
-    ("/head-hangs", "P-01", Outcome.WARN, {"timeout": 1.0}),
+    ("/head-hangs", "P-01", Outcome.ERROR, {"timeout": 1.0}),  # only the deadline decided: timed out
+    ("/head-fails", "P-01", Outcome.WARN, {}),  # closed without a response: a fact
     ("/missing-done", "O-02", Outcome.FAIL, {"profile": "openai"}),
     ("/done-unterminated", "O-02", Outcome.FAIL, {"profile": "openai"}),
     ("/after-done", "O-03", Outcome.FAIL, {"profile": "openai"}),
@@ -101,8 +102,8 @@ RECORD_ONLY = {"S-07", "S-10", "S-12", "S-20",  # info rules: recorded, never ju
 
 
 def _by_path(rows: list) -> list:
-    """FAULTS as one run per path and options, with every rule it must break: a fault whose
-    verdict rests on time is observed again alone, so each run costs two observations."""
+    """FAULTS as one run per path and options, with every rule it must break: one observation
+    (and its HEAD, probe, ...) judges them all."""
     grouped: dict[str, tuple] = {}
     for path, rule, outcome, options in rows:
         key = f"{path}-{sorted(options.items())}"

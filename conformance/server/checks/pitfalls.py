@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ...results import Result
+from ...results import Outcome, Result
 from ..capture import End
 from ..registry import STREAM, Context, broken, check, inconclusive, passed, shown, skipped
 
-HEAD_SECONDS = 3.0
-PROBE_SECONDS = 2.0  # a second request unanswered this long while a stream is open: serialised
+PROBE_SECONDS = 2.0  # the first stream is held open this long for a second request's answer
 HEARTBEAT_TYPES = ("keep-alive", "keepalive", "ping", "heartbeat", "heart-beat", "hb")
 HEARTBEAT_WORDS = (*HEARTBEAT_TYPES, "pong", "alive", "tick", "noop", "{}")
 BEAT_MAX_CHARS = 32  # a heartbeat payload is short...
 BEAT_REPEATS = 3  # ...and repeated
 _HEAD_FIX = "Answer HEAD with the headers and no body (sse-starlette >= 3.x does, #218)."
+_SERIAL_FIX = ("Serve streams from an async server (uvicorn, hypercorn, aiohttp) or with enough workers or "
+               "threads (gunicorn -k gevent, --threads N); a sync worker is held for the whole stream.")
 
 # Rules that one URL cannot show, with why: each still gets its line (a skip with the reason).
 UNOBSERVABLE = {
@@ -30,7 +31,12 @@ UNOBSERVABLE = {
 }
 
 
-# HEAD unanswered within its bound rests on time; a HEAD that failed is a fact.
+def timed_out(rule: str, reason: str, fix: str) -> list[Result]:
+    """Only a deadline decided: an error that says so, never a rule failure."""
+    return [Result(rule, Outcome.ERROR, f"timed out: {reason}", fix=fix)]
+
+
+# HEAD unanswered by its deadline is a time-out; a HEAD that failed is a fact.
 @check("P-01", timed=lambda ctx: ctx.head is not None and ctx.head.end is End.NO_RESPONSE, sends="head")
 def head_returns(ctx: Context) -> list[Result]:
     head = ctx.head
@@ -38,9 +44,9 @@ def head_returns(ctx: Context) -> list[Result]:
         return skipped("P-01", f"HEAD is only tried for GET streams that answered (method "
                                f"{ctx.options.method}, {ctx.main.status or ctx.main.end.value})")
     if head.end is End.NO_RESPONSE:
-        return [broken("P-01", f"HEAD alone, after the stream was closed, got no response within "
-                               f"{head.request.timeout:g} s: a streaming HEAD hangs monitors and proxies",
-                       expected="headers only, at once", actual=head.detail, fix=_HEAD_FIX)]
+        return timed_out("P-01", f"HEAD, sent after the stream was closed, got no response within "
+                                 f"{head.request.timeout:g} s (a HEAD that streams hangs monitors and "
+                                 "proxies; raise --timeout to wait longer)", _HEAD_FIX)
     if head.end in (End.FAILED, End.UNREACHABLE):
         return [broken("P-01", f"HEAD failed: {head.detail}", expected="a HEAD response",
                        actual=head.detail, fix="Answer HEAD with the headers and no body, or with 405.")]
@@ -64,27 +70,32 @@ def second_request_answered(ctx: Context) -> list[Result]:
     if probe.second is None:
         return skipped("P-07", f"the probe's own stream was not answered 200 "
                                f"({probe.first.status or probe.first.end.value}): nothing was probed")
-    second, waited_until = probe.second, probe.sent_at + PROBE_SECONDS
-    answered_at, open_until = probe.answered_at, probe.first_open_until
+    second, answered_at = probe.second, probe.answered_at
+    open_until = probe.surely_open_until if probe.closed_at is None else probe.closed_at
     if answered_at is not None and (open_until is None or answered_at <= open_until):
         return passed("P-07", f"a second request was answered {second.t_headers * 1000:.0f} ms after it was "
                               "sent, while a stream was open")
+    if answered_at is None:
+        closed = (f" (the suite closed the first stream after {probe.closed_at - probe.sent_at:.1f} s)"
+                  if probe.closed_at is not None else "")
+        return timed_out("P-07", f"a second request got no response within {second.request.timeout:g} s"
+                                 f"{closed}: {second.detail or second.end.value}", _SERIAL_FIX)
     slow = ctx.main.t_headers or 0.0
-    if answered_at is None and slow >= PROBE_SECONDS:
+    if slow >= PROBE_SECONDS:
         return inconclusive("P-07", f"the server took {slow:.1f} s to answer the first request (see "
-                                    f"P-02), and the second waited {PROBE_SECONDS:g} s: too short to "
+                                    f"P-02), and the second was held {PROBE_SECONDS:g} s: too short to "
                                     "tell a slow server from one serving one request at a time")
-    if answered_at is None and (open_until is None or open_until >= waited_until):
-        return [broken("P-07", f"while one stream was open, a second request got no response for "
-                               f"{PROBE_SECONDS:g} s ({second.detail or second.end.value}): the server "
-                               "serves one request at a time, so a second tab or a reconnect hangs",
-                       expected="a response to the second request while the first stream is open",
-                       actual=f"no headers within {PROBE_SECONDS:g} s",
-                       fix="Serve streams from an async server (uvicorn, hypercorn, aiohttp) or with "
-                           "enough workers or threads (gunicorn -k gevent, --threads N); a sync worker "
-                           "is held for the whole stream.")]
-    return inconclusive("P-07", f"the stream ended after {open_until or 0:.2f} s, before a second request "
-                                f"had waited long enough to tell ({_tries(probe.tries)})")
+    if probe.closed_at is None:
+        return inconclusive("P-07", f"the stream ended after {probe.first_open_until or 0:.2f} s, before a "
+                                    f"second request had waited long enough to tell ({_tries(probe.tries)})")
+    held = probe.closed_at - probe.sent_at
+    return [broken("P-07", f"a second request got no response while one stream was open ({held:.1f} s); it "
+                           f"was answered {answered_at - probe.closed_at:.2f} s after the suite closed that "
+                           "stream: the server serves one request at a time, so a second tab or a reconnect "
+                           "hangs",
+                   expected="a response to the second request while the first stream is open",
+                   actual=f"answered only once the stream was closed, {held:.1f} s after it was sent",
+                   fix=_SERIAL_FIX)]
 
 
 @check("P-03", needs=STREAM)

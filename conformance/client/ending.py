@@ -1,0 +1,185 @@
+"""When a run ends: on a fact, never on a window of silence.
+
+A run of one item ends on the first of these:
+
+- the client returned or raised (the target reports it);
+- it made one request more than the case answers (past the 204): a fact about it;
+- it is **waiting**: the case server has nothing left to write to it right now, it has read
+  every byte written (the kernel's count, :mod:`.delivery`), the server has taken in every byte
+  and connection it sent (none waits in a socket or the accept queue), every report it wrote has
+  been taken in, and every thread of its process tree sleeps with no timer due before the
+  deadline, nor within a second (:mod:`.waiting`), at two looks some turns of the event loop
+  apart. Nothing it can do later follows from what it was sent: what it reported is final;
+- the case's deadline: one generous bound per case, whose verdict is "timed out" (an error),
+  never a rule failure (:mod:`.judge`).
+
+A target that cannot show its client's threads (a browser) gives no ``tree``: its runs end on
+the first two facts, on the 204 the case answers past its script once everything expected was
+reported, or at the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ..cases.model import Case
+from .caseserver import Slot
+from .observation import Invocation, Observation, Watch
+from .waiting import asleep_twice
+
+__all__ = ["CaseWatch"]
+
+POLL = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks at a quiet client
+SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: an accepted
+# connection takes about five to reach the handler (accept, the connection task, connection_made,
+# the first read, the request task)
+SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even past the deadline (a
+# retry loop's sleep): only a longer one that falls after the deadline leaves it waiting
+TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
+
+
+DEBUG_LOG = os.environ.get("SSE_CONFORMANCE_DEBUG_END")  # a file: one JSON line per "waiting" end
+
+
+def _log_waiting(watch: CaseWatch) -> None:
+    """What the runner saw when it called a client waiting: its threads' states and calls, the
+    requests' times (for tracking down a wrong "waiting")."""
+    threads = []
+    for pid, tid in watch.tree.threads() if watch.tree is not None else ():
+        base = Path(f"/proc/{pid}/task/{tid}")
+        with contextlib.suppress(OSError):
+            state = base.joinpath("stat").read_bytes().rsplit(b")", 1)[1].split()[0].decode()
+            threads.append([tid, state, base.joinpath("syscall").read_text().split()[:5]])
+    line = {"at": time.monotonic(), "path": watch.slot.path, "threads": threads,
+            "requests": [[r.received, r.sent, r.ended] for r in watch.slot.requests],
+            "events": len(watch.observation.events) if watch.observation else 0}
+    with contextlib.suppress(OSError), open(DEBUG_LOG, "a") as handle:  # type: ignore[arg-type]
+        handle.write(json.dumps(line) + "\n")
+
+
+class CaseWatch(Watch):
+    """Follows one run of ``case`` on ``slot`` and sets :attr:`stop` on a fact (see module)."""
+
+    def __init__(self, case: Case, slot: Slot, invocation: Invocation, deadline_at: float) -> None:
+        super().__init__()
+        self.case = case
+        self.slot = slot
+        self.invocation = invocation
+        self.deadline_at = deadline_at  # monotonic
+        self.observation: Observation | None = None
+        self._handle: asyncio.Handle | None = None
+        self._step = 0
+        self._closed_client = False
+        self._seen_waiting = False  # the last look found it waiting (a stop takes two in a row)
+        self.inbound: Callable[[], bool] = lambda: False  # the server has a request not taken in
+        # ... or the kernel has something of the client's (its socket inodes) on its way to us
+        self.in_flight: Callable[[frozenset[int]], bool] = lambda sockets: False
+        slot.listeners.append(self.check)
+
+    def seen(self, observation: Observation) -> None:
+        self.observation = observation
+        self._step = 0
+        self.check()
+
+    def progress_at(self) -> float:
+        return self.slot.read_at
+
+    def close(self) -> None:
+        if self.check in self.slot.listeners:
+            self.slot.listeners.remove(self.check)
+        self._cancel()
+
+    def _cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _stop(self, reason: str) -> None:
+        if reason == "waiting" and DEBUG_LOG:
+            _log_waiting(self)
+        self.reason = reason
+        self._cancel()
+        self.stop.set()
+
+    def _after_turns(self, turns: int) -> None:
+        """Look again after ``turns`` turns of the event loop: what the server has read but not
+        yet handled (a connection accepted, a request parsed) reaches its handler meanwhile."""
+        self._cancel()
+        loop = asyncio.get_running_loop()
+        if turns <= 0:
+            self._handle = loop.call_soon(self._look)
+        else:
+            self._handle = loop.call_soon(self._after_turns, turns - 1)
+
+    def _later(self, delay: float) -> None:
+        self._cancel()
+        self._handle = asyncio.get_running_loop().call_later(max(0.0, delay), self._look)
+
+    # -- the facts ---------------------------------------------------------------------------
+    def too_many_requests(self) -> bool:
+        """One request past the 204 that answers the first request after the script."""
+        return self.slot.total > len(self.case.connections) + 1
+
+    def server_idle(self) -> bool:
+        """The case server owes this client nothing now: a request came, and every response so
+        far has had all its scripted bytes written (and, where the kernel tells, read)."""
+        requests = self.slot.requests
+        return bool(requests) and not self.slot.arriving and all(r.sent is not None for r in requests)
+
+    def all_read(self) -> bool:
+        """Every byte written to the client on every connection was read by it (the kernel says)."""
+        return all(request.read_by_client() for request in self.slot.requests)
+
+    def check(self) -> None:
+        """Called on every report, request and response end: something happened, so a look that
+        found the client waiting before it no longer counts."""
+        self._seen_waiting = False
+        if self.invocation.close_after_events == 0 and self.slot.requests and not self._closed_client:
+            self._closed_client = True  # "close as soon as the connection is open"
+            self.invocation.close_now.set()
+            self.close_client()
+        if self.stop.is_set():
+            return
+        if self.too_many_requests():
+            self._stop("enough")
+            return
+        if self.tree is None:
+            covered = (self.observation or Observation()).covers(self.case.expect)
+            if self.slot.answered_204 and covered:
+                self._stop("enough")  # no threads to look at: the 204, once all is reported
+            return
+        if self.server_idle():
+            self._step = 0
+            self._later(0.0)
+        else:
+            self._cancel()  # the next request or response end calls again
+
+    def _look(self) -> None:
+        """Is the client waiting? Look again soon while it is not."""
+        self._handle = None
+        if self.stop.is_set() or self.tree is None or not self.server_idle():
+            return
+        now = time.monotonic()
+        if not self.unread() and not self.inbound():
+            look = asleep_twice(self.tree)
+            settled = not self.unread() and not self.inbound() and self.server_idle()
+            if look.waiting and settled and self.all_read():
+                if look.timer_at <= max(self.deadline_at, now + SHORT_TIMER):
+                    self._seen_waiting = False
+                    self._later(look.timer_at - now + TIMER_SLACK)  # its own timer first
+                    return
+                if self._seen_waiting and not self.in_flight(self.tree.sockets()):
+                    self._stop("waiting")  # twice, with SETTLE_TURNS turns of the loop between
+                    return
+                self._seen_waiting = True
+                self._after_turns(SETTLE_TURNS)
+                return
+        self._seen_waiting = False
+        self._later(POLL[min(self._step, len(POLL) - 1)])
+        self._step += 1

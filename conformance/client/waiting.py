@@ -1,0 +1,261 @@
+"""Silence as a state: is a client process waiting, or only quiet?
+
+A client that has read every byte sent to it and reported nothing more is either *waiting*
+(it will do nothing until something arrives) or *not done yet* (starved of CPU on a busy
+machine, or sleeping on a timer of its own: a reconnection delay, a read timeout). Linux shows
+which, without any window of time:
+
+- every thread of the client's process tree is asleep (``S`` in ``/proc/PID/task/TID/stat``),
+  and stays asleep: its count of times scheduled (``schedstat``'s third field) does not move
+  between two looks, so at one instant all of them slept together. A starved client is
+  runnable (``R``), never asleep;
+- each sleeping thread's system call (``/proc/PID/task/TID/syscall``) tells whether it sleeps
+  with a timeout and how long: ``epoll_wait``'s milliseconds, ``poll``'s, or a ``timespec``
+  (``ppoll``, ``pselect6``, ``nanosleep``, ``futex``) read from the process's memory.
+
+Whether every byte was read is the case server's part (:mod:`.delivery`). This module only reads
+``/proc``; the parsing is pure and tested directly.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import struct
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+__all__ = ["ASLEEP", "Look", "ProcessTree", "Sleep", "parse_stat_state", "parse_syscall", "timeout_of"]
+
+ASLEEP = frozenset("S")  # interruptible sleep: in a system call, waiting for something outside
+NO_TIMER = float("inf")
+
+# How each blocking system call carries its timeout: ("ms", arg) an int of milliseconds (-1:
+# none); ("rel", arg) / ("abs", arg) a pointer to a timespec, relative or CLOCK_MONOTONIC
+# absolute (NULL: none); ("timeval", arg) a relative struct timeval; "futex" and
+# "clock_nanosleep" look at their flags. A call not listed blocks with no timer of its own
+# (read, recvfrom, accept, wait4, ...). Numbers per machine architecture.
+_X86_64 = {
+    7: ("ms", 2),  # poll
+    23: ("timeval", 4),  # select
+    35: ("rel", 0),  # nanosleep
+    202: ("futex", 3),
+    219: ("unknown", 0),  # restart_syscall: an interrupted sleep resumed, its time not shown
+    230: ("clock_nanosleep", 2),
+    232: ("ms", 3),  # epoll_wait
+    270: ("rel", 4),  # pselect6
+    271: ("rel", 2),  # ppoll
+    281: ("ms", 3),  # epoll_pwait
+    441: ("rel", 3),  # epoll_pwait2
+}
+_GENERIC = {  # aarch64 and the other architectures of the generic table
+    22: ("ms", 3),  # epoll_pwait
+    72: ("rel", 4),  # pselect6
+    73: ("rel", 2),  # ppoll
+    98: ("futex", 3),
+    101: ("rel", 0),  # nanosleep
+    115: ("clock_nanosleep", 2),
+    128: ("unknown", 0),  # restart_syscall
+    441: ("rel", 3),  # epoll_pwait2
+}
+SYSCALL_TIMEOUTS = _X86_64 if platform.machine() in ("x86_64", "AMD64") else _GENERIC
+
+FUTEX_CMD = 0x7F  # op & this: the command without the PRIVATE / CLOCK_REALTIME flags
+FUTEX_ABSOLUTE = frozenset({9, 10})  # WAIT_BITSET, WAKE_BITSET... wait: absolute timeouts
+FUTEX_CLOCK_REALTIME = 256
+TIMER_ABSTIME = 1
+_TIMESPEC = struct.Struct("=qq")
+
+
+def parse_stat_state(stat: bytes) -> str:
+    """The state letter of a ``/proc/.../stat`` line (after the command name, which may hold
+    spaces and parentheses)."""
+    rest = stat[stat.rfind(b")") + 2 :]
+    return rest[:1].decode("ascii", "replace")
+
+
+def parse_syscall(text: str) -> tuple[int, tuple[int, ...]] | None:
+    """``/proc/.../syscall``: the call's number and six arguments, or None when the thread is
+    running or not in a system call."""
+    parts = text.split()
+    if not parts or parts[0] in ("running", "-1") or len(parts) < 7:
+        return None
+    try:
+        return int(parts[0]), tuple(int(arg, 16) for arg in parts[1:7])
+    except ValueError:
+        return None
+
+
+def timeout_of(
+    number: int,
+    args: tuple[int, ...],
+    read: Callable[[int, int], bytes | None],
+    monotonic: float,
+    realtime: float,
+    table: dict[int, tuple[str, int]] | None = None,
+) -> float:
+    """Seconds until the sleeping call times out at the latest (``NO_TIMER``: never; a relative
+    timeout counts from when the call began, at most now). ``read(address, size)`` reads the
+    process's memory (None: unreadable, taken as "soon")."""
+    kind, index = (table or SYSCALL_TIMEOUTS).get(number, ("none", 0))
+    if kind == "none":
+        return NO_TIMER
+    if kind == "unknown":
+        return 0.0
+    arg = args[index]
+    if kind == "ms":
+        signed = arg - (1 << 64) if arg >= 1 << 63 else arg
+        signed = signed - (1 << 32) if signed >= 1 << 31 else signed  # an int, as the kernel reads it
+        return NO_TIMER if signed < 0 else signed / 1000
+    absolute, clock = False, monotonic
+    if kind == "futex":
+        op = args[1]
+        absolute = (op & FUTEX_CMD) in FUTEX_ABSOLUTE
+        clock = realtime if op & FUTEX_CLOCK_REALTIME else monotonic
+    elif kind == "clock_nanosleep":
+        absolute = bool(args[1] & TIMER_ABSTIME)
+        clock = realtime if args[0] == 0 else monotonic  # CLOCK_REALTIME is 0
+    elif kind == "abs":
+        absolute = True
+    if arg == 0:
+        return NO_TIMER  # a NULL pointer: no timeout
+    raw = read(arg, _TIMESPEC.size)
+    if raw is None or len(raw) < _TIMESPEC.size:
+        return 0.0
+    seconds, fraction = _TIMESPEC.unpack(raw)
+    value = seconds + fraction / (1e6 if kind == "timeval" else 1e9)
+    return max(0.0, value - clock) if absolute else max(0.0, value)
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """One look at a process tree: every thread asleep, and the soonest timer among them."""
+
+    counts: tuple[tuple[int, int], ...]  # (thread id, times scheduled), in order
+    timer: float  # seconds until the soonest timeout at the latest (NO_TIMER: none)
+
+
+class ProcessTree:
+    """The threads of a client: a process and its descendants, or named threads of this one."""
+
+    def __init__(self, pid: int, threads: Iterable[int] | None = None) -> None:
+        self.pid = pid
+        self.only = None if threads is None else tuple(threads)
+
+    def threads(self) -> list[tuple[int, int]]:
+        """(pid, tid) of every thread, the root's and each descendant's."""
+        if self.only is not None:
+            return [(self.pid, tid) for tid in self.only]
+        out: list[tuple[int, int]] = []
+        pending, seen = [self.pid], set()
+        while pending:
+            pid = pending.pop()
+            if pid in seen:
+                continue
+            seen.add(pid)
+            try:
+                tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+            except (OSError, ValueError):
+                continue
+            for tid in tids:
+                out.append((pid, tid))
+                try:
+                    with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
+                        pending += [int(child) for child in handle.read().split()]
+                except (OSError, ValueError):
+                    pass
+        return out
+
+    def sockets(self) -> frozenset[int]:
+        """The inodes of the sockets the tree's processes hold open."""
+        found: set[int] = set()
+        for pid in {pid for pid, _ in self.threads()}:
+            try:
+                names = os.listdir(f"/proc/{pid}/fd")
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    link = os.readlink(f"/proc/{pid}/fd/{name}")
+                except OSError:
+                    continue
+                if link.startswith("socket:["):
+                    found.add(int(link[8:-1]))
+        return frozenset(found)
+
+    def starved(self) -> float:
+        """Seconds its threads have spent runnable but waiting for a CPU (``schedstat``'s second
+        field, summed): time a busy machine took from it. Threads that ended are not counted."""
+        total = 0
+        for pid, tid in self.threads():
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as handle:
+                    total += int(handle.read().split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+        return total / 1e9
+
+    def look(self) -> Sleep | None:
+        """The tree if every thread is asleep now, else None (one running, or gone)."""
+        threads = self.threads()
+        if not threads:
+            return None
+        counts: list[tuple[int, int]] = []
+        soonest = NO_TIMER
+        monotonic, realtime = time.clock_gettime(time.CLOCK_MONOTONIC), time.time()
+        memories: dict[int, int] = {}
+        try:
+            for pid, tid in threads:
+                base = f"/proc/{pid}/task/{tid}"
+                with open(f"{base}/stat", "rb") as handle:
+                    if parse_stat_state(handle.read()) not in ASLEEP:
+                        return None
+                with open(f"{base}/schedstat", "rb") as handle:
+                    counts.append((tid, int(handle.read().split()[2])))
+                with open(f"{base}/syscall") as handle:
+                    call = parse_syscall(handle.read())
+                if call is None:
+                    return None  # asleep outside a system call (a page fault): not waiting
+                soonest = min(soonest, timeout_of(*call, _reader(pid, memories), monotonic, realtime))
+        except (OSError, ValueError, IndexError):
+            return None
+        finally:
+            for fd in memories.values():
+                os.close(fd)
+        return Sleep(tuple(counts), soonest)
+
+
+def _reader(pid: int, memories: dict[int, int]) -> Callable[[int, int], bytes | None]:
+    def read(address: int, size: int) -> bytes | None:
+        try:
+            if pid not in memories:
+                memories[pid] = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+            return os.pread(memories[pid], size, address)
+        except OSError:
+            return None
+
+    return read
+
+
+@dataclass(frozen=True)
+class Look:
+    """The answer of :func:`asleep_twice`: waiting (no thread ran between two looks), and the
+    time at which its soonest timer fires at the latest (``NO_TIMER`` for none)."""
+
+    waiting: bool
+    timer_at: float = NO_TIMER
+
+
+def asleep_twice(tree: ProcessTree) -> Look:
+    """Two looks: every thread asleep both times and none scheduled in between, so at one
+    instant they all slept. ``timer_at`` is monotonic."""
+    if not tree.threads():
+        return Look(True)  # the client process is gone: nothing of it can act any more
+    first = tree.look()
+    if first is None:
+        return Look(False)
+    second = tree.look()
+    if second is None or second.counts != first.counts:
+        return Look(False)
+    return Look(True, time.monotonic() + min(first.timer, second.timer))

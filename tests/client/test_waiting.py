@@ -1,0 +1,162 @@
+"""Silence as a state: the pure parsing of /proc and sock_diag, and real processes looked at.
+
+The pure functions are fed the exact text and bytes Linux gives; the process tests start real
+programs asleep in the system calls clients sleep in (epoll_wait, poll, select, nanosleep,
+futex) and check what a look tells.
+"""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conformance.client.delivery import (
+    TCP_ESTABLISHED,
+    TCP_NEW_SYN_RECV,
+    TCP_SYN_SENT,
+    DiagSocket,
+    heading_to,
+    parse_diag_msg,
+)
+from conformance.client.waiting import (
+    _GENERIC,
+    _X86_64,
+    NO_TIMER,
+    ProcessTree,
+    asleep_twice,
+    parse_stat_state,
+    parse_syscall,
+    timeout_of,
+)
+
+TIMESPEC = struct.Struct("=qq")
+
+
+def memory(values: dict[int, bytes]):
+    return lambda address, size: values.get(address)
+
+
+def test_the_state_letter_is_read_after_a_command_name_with_spaces_and_parentheses():
+    assert parse_stat_state(b"42 (my (odd) name) S 1 42 42 0 -1") == "S"
+    assert parse_stat_state(b"42 (python3) R 1 42") == "R"
+
+
+def test_a_syscall_line_gives_its_number_and_six_arguments_or_none_when_running():
+    line = "232 0x4 0x7f25828f5550 0x2 0x7530 0x0 0x0 0x7ffc 0x7f25"
+    assert parse_syscall(line) == (232, (4, 0x7F25828F5550, 2, 30000, 0, 0))
+    assert parse_syscall("running") is None
+    assert parse_syscall("-1 0x7ffc 0x7f25") is None  # asleep outside a system call
+
+
+@pytest.mark.parametrize(
+    ("number", "args", "seconds"),
+    [
+        (232, (4, 0, 2, 30000, 0, 0), 30.0),  # epoll_wait: ms in arg 3
+        (281, (4, 0, 2, 0xFFFFFFFF, 0, 0), NO_TIMER),  # epoll_pwait with -1 (an int): no timer
+        (7, (0, 1, 1500, 0, 0, 0), 1.5),  # poll
+        (0, (0, 0, 4096, 0, 0, 0), NO_TIMER),  # read: blocks with no timer of its own
+        (270, (1, 0, 0, 0, 0, 0), NO_TIMER),  # pselect6 with a NULL timeout
+    ],
+)
+def test_millisecond_and_missing_timeouts(number, args, seconds):
+    assert timeout_of(number, args, memory({}), 100.0, 1e9, _X86_64) == seconds
+
+
+def test_timespec_timeouts_relative_and_absolute_are_read_from_memory():
+    mem = memory({0x1000: TIMESPEC.pack(2, 500_000_000), 0x2000: TIMESPEC.pack(103, 0)})
+    assert timeout_of(35, (0x1000, 0, 0, 0, 0, 0), mem, 100.0, 1e9, _X86_64) == 2.5  # nanosleep
+    # futex WAIT_BITSET | PRIVATE (137): absolute CLOCK_MONOTONIC, 3 s from "now" (100.0)
+    assert timeout_of(202, (0, 137, 0, 0x2000, 0, 0), mem, 100.0, 1e9, _X86_64) == 3.0
+    # futex WAIT | PRIVATE (128): relative
+    assert timeout_of(202, (0, 128, 0, 0x1000, 0, 0), mem, 100.0, 1e9, _X86_64) == 2.5
+    # clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, ...)
+    assert timeout_of(230, (1, 1, 0x2000, 0, 0, 0), mem, 100.0, 1e9, _X86_64) == 3.0
+    # an unreadable timespec is taken as "soon": look again, never "no timer"
+    assert timeout_of(35, (0x9999, 0, 0, 0, 0, 0), mem, 100.0, 1e9, _X86_64) == 0.0
+
+
+def test_the_generic_table_is_used_for_aarch64_numbers():
+    assert timeout_of(22, (4, 0, 2, 250, 0, 0), memory({}), 0.0, 0.0, _GENERIC) == 0.25  # epoll_pwait
+    assert timeout_of(232, (4, 0, 2, 250, 0, 0), memory({}), 0.0, 0.0, _GENERIC) == NO_TIMER
+
+
+def _asleep(code: str) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    tree = ProcessTree(proc.pid)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not asleep_twice(tree).waiting:
+        time.sleep(0.05)  # the interpreter starting: a test's wait, not the suite's
+    return proc
+
+
+@pytest.mark.parametrize(
+    ("code", "timer"),
+    [
+        ("import sys; sys.stdin.read()", False),
+        ("import time; time.sleep(30)", True),
+        ("import threading; threading.Event().wait(30)", True),
+        ("import select, socket; a, b = socket.socketpair(); select.select([a], [], [], 30)", True),
+        ("import threading; threading.Event().wait()", False),
+    ],
+)
+def test_a_real_sleeping_process_is_waiting_and_its_timer_is_seen(code, timer):
+    proc = _asleep(code)
+    try:
+        look = asleep_twice(ProcessTree(proc.pid))
+        assert look.waiting
+        due = look.timer_at - time.monotonic()
+        assert (0 < due <= 30) if timer else look.timer_at == NO_TIMER
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_busy_process_is_never_waiting():
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        tree = ProcessTree(proc.pid)
+        assert not any(asleep_twice(tree).waiting for _ in range(20))
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_child_of_the_client_counts_as_the_client():
+    # the parent waits on its child with no timer; the child sleeps 30 s: a timer of the tree
+    child = "import time; time.sleep(30)"
+    proc = _asleep(f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])")
+    try:
+        tree = ProcessTree(proc.pid)
+        assert len({pid for pid, _ in tree.threads()}) == 2
+        assert asleep_twice(tree).timer_at != NO_TIMER
+    finally:
+        subprocess.run(["pkill", "-P", str(proc.pid)], check=False)
+        proc.kill()
+        proc.wait()
+
+
+def test_what_is_on_its_way_to_the_server_is_told_from_both_ends_of_the_clients_connections():
+    port, client = 8000, frozenset({11})
+    idle = [DiagSocket(TCP_ESTABLISHED, 40000, port, 0, 0, 11),
+            DiagSocket(TCP_ESTABLISHED, port, 40000, 0, 0, 99)]
+    assert not heading_to(port, idle, client)
+    assert heading_to(port, [DiagSocket(TCP_SYN_SENT, 40001, port, 0, 0, 11)], client)  # connecting
+    assert heading_to(port, [DiagSocket(TCP_ESTABLISHED, 40000, port, 0, 120, 11)], client)  # unacked
+    unread = [idle[0], DiagSocket(TCP_ESTABLISHED, port, 40000, 120, 0, 99)]  # the server's end
+    assert heading_to(port, unread, client)
+    half_open = [idle[0], DiagSocket(TCP_NEW_SYN_RECV, port, 40000, 0, 0, 0)]
+    assert heading_to(port, half_open, client)
+    # another client's traffic is not this one's
+    assert not heading_to(port, [DiagSocket(TCP_SYN_SENT, 40002, port, 0, 0, 12)], client)
+    assert not heading_to(port, [DiagSocket(TCP_ESTABLISHED, port, 40003, 50, 0, 99)], client)
+
+
+def test_an_inet_diag_message_is_read_field_by_field():
+    body = bytes([2, TCP_ESTABLISHED, 0, 0]) + struct.pack("!HH", 40000, 8000) + b"\0" * 44
+    body += struct.pack("=IIIII", 0, 7, 9, 0, 1234)
+    assert parse_diag_msg(body) == DiagSocket(TCP_ESTABLISHED, 40000, 8000, 7, 9, 1234)
+    assert parse_diag_msg(body[:20]) is None
