@@ -1,9 +1,12 @@
-"""Failures grouped by root cause: one entry per case (with the chunkings it fails under) or rule.
+"""Failures as a person acts on them: one block per cause, then what no cause explains.
 
-Why: a client that mishandles CR fails the same case under all seven chunkings, and a list of
-the first 40 results hid everything else. Each entry says whether the case fails under every
-chunking (a parsing bug) or only under some splits (a buffering bug), after a per-rule summary.
-The text here is what ``Report.explain()``, the CLI and the HTML report all show.
+Why: a client that mishandles CR fails some 40 cases under seven chunkings; one block per case
+buried the one fix. A client report shows one block per inferred cause (``conformance.causes``:
+its rule, what the client mishandles, its cases folded into one line with a count, the smallest
+failure in full, the fix and the command that re-runs it), then each failure no cause explains
+on its own; ``every=True`` (``-v``/``--all``) lists every case after that. Server reports keep
+one entry per rule, after a per-rule summary. The text here is what ``Report.explain()`` and the
+CLI show.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .causes import SAME_ERROR, Cause, Rerun, infer, rerun_for
 from .display import printable
 from .results import BROKEN, Outcome, Report, Result
 from .rules import RULES
 
-__all__ = ["Group", "explain", "groups", "rule_summary", "under"]
+__all__ = ["Group", "cause_block", "explain", "groups", "rule_summary", "under"]
 
 # What a split family means to a person reading "fails only when ...".
 SPLITS = {
@@ -112,7 +116,7 @@ def _summary_lines(report: Report) -> list[str]:
     return lines
 
 
-def entry(group: Group) -> str:
+def entry(group: Group, rerun: Rerun | None = None) -> str:
     first = group.first
     rules = ", ".join(f"{r} ({RULES[r].level if r in RULES else first.level})" for r in group.rules)
     if group.key.startswith("error: "):
@@ -124,23 +128,110 @@ def entry(group: Group) -> str:
     if under(group):
         lines.append(f"  {under(group)}")
     lines.append(f"  {first.message}")
-    labels = {"actual": "actual", "evidence": "sent" if first.case else "evidence"}
-    for label, value in first.details():
-        if label != "spec":
-            lines.append(f"  {labels.get(label, label) + ':':<10}" + value.replace("\n", "\n            "))
+    lines += _details(first)
     for url in dict.fromkeys(r.spec for r in group.results if r.spec):
         lines.append(f"  {'spec:':<10}{url}")
+    if rerun is not None and first.case:
+        lines.append(f"  {'re-run:':<10}{rerun(first.case, first.chunking)}")
     return "\n".join(lines)
 
 
-def explain(report: Report) -> str:
-    """The per-rule summary, then one entry per root cause; "" when nothing is broken. Printable
-    throughout: messages carry a peer's crash text and stderr."""
-    found = groups(report)
+def _details(first: Result) -> list[str]:
+    labels = {"actual": "actual", "evidence": "sent" if first.case else "evidence"}
+    return [f"  {labels.get(label, label) + ':':<10}" + value.replace("\n", "\n            ")
+            for label, value in first.details() if label != "spec"]
+
+
+FOLDED = 8  # case IDs shown on a cause's one line before "… (+N)"
+
+
+def _folded(names: list[str]) -> str:
+    shown = ", ".join(names[:FOLDED])
+    return shown + (f", … (+{len(names) - FOLDED})" if len(names) > FOLDED else "")
+
+
+def cause_block(number: int, cause: Cause, rerun: Rerun | None = None) -> str:
+    """One inferred cause: the rule and what differs, its cases on one line, the smallest
+    failure in full, the fix for this cause and how to re-run that failure."""
+    rule = RULES.get(cause.rule)
+    title = f" {rule.title}" if rule else ""
+    what = f": the client mishandles {cause.what}" if cause.what else ""
+    items = len(cause.items)
+    cases = cause.cases
+    where = _where(cause)
+    head = f"{cause.rule} ({cause.level}){title}{what}"
+    if cause.behaviour == SAME_ERROR:  # no rule's behaviour: the adapter or the client's version
+        head = f"the same error on most items, whatever they exercise: {cause.what.split(': ', 1)[1]}"
+    lines = [f"CAUSE {number}  {cause.outcome.value.upper()} {head}",
+             f"  {len(cases)} case{'s' if len(cases) != 1 else ''}, {items} item{'s' if items != 1 else ''}"
+             f"{where}: {_folded(cases)}"]
+    first = cause.evidence_result()
+    description = first.extra.get("description")
+    lines.append(f"  smallest: {first.name}" + (f"  {description}" if description else ""))
+    lines.append(f"  {first.message}")
+    lines += [line for line in _details(first) if not line.startswith("  fix:")]
+    if cause.fix:
+        lines.append(f"  {'fix:':<10}{cause.fix}")
+    if rule:
+        lines.append(f"  {'spec:':<10}{rule.url}")
+    if rerun is not None and first.case:
+        lines.append(f"  {'re-run:':<10}{rerun(first.case, first.chunking)}")
+    if cause.contradicted:
+        lines.append(f"  ({cause.contradicted} passing item(s) exercise the same behaviour: it fails only "
+                     "in some of them)")
+    return "\n".join(lines)
+
+
+def _where(cause: Cause) -> str:
+    """" under every chunking", " only when split", or ""."""
+    chunkings = {i.chunking for i in cause.items}
+    if chunkings and "whole" not in chunkings:
+        return " (only when split)"
+    return ""
+
+
+def _client(report: Report, every: bool) -> list[str]:
+    causes = infer(report.results)
+    rerun = rerun_for(report.target, report.meta)
+    inferred = [c for c in causes if c.inferred or c.behaviour == SAME_ERROR]
+    alone = [c for c in causes if c not in inferred]
     parts = []
-    if found:
+    if inferred:
+        failures = sum(len(c.items) for c in inferred)
+        parts.append(f"{len(inferred)} cause{'s' if len(inferred) != 1 else ''} explain"
+                     f"{'s' if len(inferred) == 1 else ''} {failures} failing item(s)"
+                     + (f"; {len(alone)} failure(s) stand on their own" if alone else "") + ":")
+        parts += [cause_block(n, c, rerun) for n, c in enumerate(inferred, 1)]
+    if alone:
+        if not inferred:
+            parts.append(f"{len(alone)} failure(s), none sharing a cause with another:")
+        keys = {i.case for c in alone for i in c.items}
+        parts += [entry(g, rerun) for g in groups(report) if g.key in keys or not g.first.case]
+    if every and causes:
         parts.append("Broken rules:\n" + "\n".join(_summary_lines(report)))
-        parts += [entry(g) for g in found]
+        explained = {i.case for c in inferred for i in c.items}
+        parts.append("Every failing case (-v/--all):")
+        parts += [entry(g, rerun) for g in groups(report) if g.key in explained]
+    return parts
+
+
+def explain(report: Report, every: bool = False) -> str:
+    """Client: one block per cause, then failures no cause explains (``every``: every case
+    too). Server: the per-rule summary, then one entry per rule. "" when nothing is broken.
+    Printable throughout: messages carry a peer's crash text and stderr."""
+    parts = []
+    if report.kind == "client":
+        parts += _client(report, every)
+    else:
+        found = groups(report)
+        if found:
+            parts.append("Broken rules:\n" + "\n".join(_summary_lines(report)))
+            parts += [entry(g) for g in found]
+    outside = [r for r in report.results if "outside_select" in r.extra]
+    if outside:
+        parts.append("Noted outside --select (not gating; run without --select to judge them):\n"
+                     + "\n".join(f"  {r.extra['outside_select'].upper()} {r.rule} {r.name}: {r.message}"
+                                  for r in outside))
     if report.stale:
         parts.append("Stale baseline entries (they pass now; remove them): " + ", ".join(report.stale))
     return printable("\n\n".join(parts))

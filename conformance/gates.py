@@ -86,8 +86,10 @@ class Gate:
         return not (self.skip and _matches(self.skip, *_keys(result)))
 
     def apply(self, report: Report) -> Report:
-        """Filter, mark baselined failures xfail, record stale entries and strictness; in place."""
-        report.results = [r for r in report.results if self.keep(r)]
+        """Filter, mark baselined failures xfail, record stale entries and strictness; in place.
+        A finding outside --select on an item that ran is kept as info, noted, not dropped."""
+        ran = {(r.case, r.chunking) for r in report.results if r.case and self.keep(r)}
+        report.results = [r for r in report.results if self.keep(r) or self._noted(r, ran)]
         report.strict = report.strict or self.strict
         if self.select or self.skip:
             report.meta["select"], report.meta["skip"] = list(self.select), list(self.skip)
@@ -97,6 +99,20 @@ class Gate:
             self.mark(result)
         report.meta["baseline"] = self.status(report.results)
         return report
+
+    def _noted(self, result: Result, ran: set[tuple[str | None, str | None]]) -> bool:
+        """Is this a finding outside --select on an item the selection ran (``--select C-38``
+        and a client too slow for that case: P-10)? Then it is kept as info, not hidden: the
+        selection decides what gates the run, not what the run saw."""
+        if not (self.select and result.case and result.outcome in BROKEN):
+            return False
+        if self.skip and _matches(self.skip, *_keys(result)):
+            return False
+        if (result.case, result.chunking) not in ran:
+            return False
+        result.extra["outside_select"] = result.outcome.value
+        result.outcome = Outcome.INFO
+        return True
 
     def mark(self, result: Result) -> Result:
         """A broken result the baseline lists becomes xfail (its old outcome kept in extra)."""

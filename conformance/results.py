@@ -174,7 +174,14 @@ class Report:
                 **self.meta,
             },
             "results": [r.to_json() for r in self.results],
+            "causes": self.causes_json(),
         }
+
+    def causes_json(self) -> list[dict[str, Any]]:
+        """The fewest causes explaining the failures (``conformance.causes``), most cases first."""
+        from .causes import causes_json, infer, rerun_for
+
+        return causes_json(infer(self.results), rerun=rerun_for(self.target, self.meta))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:

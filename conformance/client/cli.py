@@ -17,7 +17,13 @@ from ..server.cli import server_and_client_ids
 from ..structured import add_client_data
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, positive
-from .output import Dots, render_failures, render_rule_summary
+from .output import (
+    Dots,
+    render_failures,
+    render_item_counts,
+    render_rule_summary,
+    rerun_target,
+)
 from .planned_run import run_items
 from .processes import reaping_on_signals
 from .runner import CAPABILITIES, DEFAULT_CONCURRENCY
@@ -66,9 +72,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_gate_options(parser.add_argument)
     add_output_options(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="only the failures and the summary line")
-    parser.add_argument("-v", "--trace", action="store_true",
+    parser.add_argument("-v", "--verbose", "--trace", dest="trace", action="store_true",
                         help="for one item (-k CASE-ID --chunking NAME): the chunks served, request times "
-                        "and every event the client reported")
+                        "and every event the client reported; for more items: as --all")
+    parser.add_argument("--all", action="store_true",
+                        help="after the causes, every failing case and the per-rule table")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,9 +98,10 @@ def run(args: argparse.Namespace) -> int:
     if not items:  # a run of nothing would pass: the selection is the user's mistake
         raise UsageError("--select/--skip leave no case to run (list them with: sse-conformance cases)")
     started = time.time()
+    every = args.all or args.trace
     with reaping_on_signals():
         try:
-            if args.trace:
+            if args.trace and len(items) == 1:
                 report = _traced(target, items, args, scale)
                 print(render_client_trace(report.meta["trace"]) + "\n", file=out)
             else:
@@ -103,23 +112,24 @@ def run(args: argparse.Namespace) -> int:
                     dots.finish()
         except TargetError as error:
             raise UsageError(str(error)) from None
+    report.meta["rerun_target"] = rerun_target(args)
     timed(report, started)
     gate.apply(report)
-    if not args.quiet:
+    if every and not args.quiet:
         print(render_rule_summary(report) + "\n", file=out)
-    failures = render_failures(report)
+    failures = render_failures(report, every=every)
     if failures:
         print(failures + "\n", file=out)
+    if not args.quiet:
+        print(render_item_counts(report), file=out)
     print(report.summary_line(), file=out)
     write_reports(report, args)
     return 0 if report.ok else 1
 
 
 def _traced(target: object, items: list, args: argparse.Namespace, scale: float) -> Report:
-    if len(items) != 1:
-        names = ", ".join(i.name for i in items[:4]) + (", …" if len(items) > 4 else "")
-        raise UsageError(f"--trace shows one item; {len(items)} match ({names}): narrow with -k CASE-ID "
-                         "--chunking NAME")
+    if not items:
+        raise UsageError("-v shows one item; none matches: check -k CASE-ID --chunking NAME")
     results, trace = run_traced(target, items[0], timeout_scale=scale)
     add_client_data(results, items[0].case)
     return Report(kind="client", target=getattr(target, "name", str(target)), results=results,

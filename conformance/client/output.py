@@ -1,9 +1,12 @@
-"""Human output of a client run: progress dots, a per-rule summary, then each failure explained."""
+"""Human output of a client run: progress marks with [n/N items], one block per cause of the
+failures, the item counts; with --all the per-rule table and every failing case too."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 import time
+from argparse import Namespace
 from collections import defaultdict
 from typing import TextIO
 
@@ -12,7 +15,7 @@ from ..results import Outcome, Report, Result
 from ..rules import RULES
 from .runner import Item
 
-__all__ = ["Dots", "render_failures", "render_rule_summary"]
+__all__ = ["Dots", "render_failures", "render_item_counts", "render_rule_summary", "rerun_target"]
 
 _MARK = {
     Outcome.PASS: ".",
@@ -34,7 +37,8 @@ def worst(results: list[Result]) -> Outcome:
 
 
 class Dots:
-    """pytest-style progress: one mark per finished case x chunking.
+    """pytest-style progress: one mark per finished item (a case under one chunking), each line
+    ending in ``[n/N items]``: the unit is named, as the summary counts rule verdicts.
 
     On a TTY the marks appear at once; otherwise only once the run has taken ``DOTS_AFTER``
     seconds (then the marks so far are printed in one go), so short runs in CI stay quiet.
@@ -63,15 +67,18 @@ class Dots:
             self.stream.write(mark)
             self.column += 1
             self.written += 1
-            if self.column >= WIDTH - 8:
-                self.stream.write(f" [{self.written * 100 // max(1, self.total):3d}%]\n")
+            if self.column >= WIDTH - len(self._count(self.total)) - 1:
+                self.stream.write(f" {self._count(self.written)}\n")
                 self.column = 0
         self.pending = ""
         self.stream.flush()
 
+    def _count(self, done: int) -> str:
+        return f"[{done:>{len(str(self.total))}}/{self.total} items]"
+
     def finish(self) -> None:
         if self.live and self.column:
-            self.stream.write("\n")
+            self.stream.write(f" {self._count(self.written)}\n")
             self.stream.flush()
 
 
@@ -92,6 +99,32 @@ def render_rule_summary(report: Report) -> str:
     return "\n".join(lines)
 
 
-def render_failures(report: Report) -> str:
-    """Failures grouped by root cause (one entry per case, with the chunkings it fails under)."""
-    return explain(report)
+def render_failures(report: Report, every: bool = False) -> str:
+    """One block per cause, then failures no cause explains (``every``: every failing case too)."""
+    return explain(report, every=every)
+
+
+def render_item_counts(report: Report) -> str:
+    """Items (a case under one chunking) by worst outcome: the unit the progress counts, where
+    the summary line below it counts rule verdicts (one per rule a case covers)."""
+    items: dict[tuple[str | None, str | None], list[Result]] = defaultdict(list)
+    for result in report.results:
+        items[(result.case, result.chunking)].append(result)
+    counts: dict[Outcome, int] = defaultdict(int)
+    for results in items.values():
+        counts[worst(results)] += 1
+    shown = ", ".join(f"{counts[o]} {o.value}" for o in _WORST if counts[o])
+    return (f"{len(items)} items (a case under one chunking): {shown or 'none'}; "
+            f"{len(report.results)} rule verdicts:")
+
+
+def rerun_target(args: Namespace) -> str:
+    """How the command line named the client, quoted, for the re-run commands it prints."""
+    profile = getattr(args, "profile", "generic")
+    options = (f" --profile {profile}" if profile != "generic" else "") + "".join(
+        f" --capability {shlex.quote(c)}" for c in getattr(args, "capability", []))
+    if getattr(args, "cmd", None):
+        return f"--cmd {shlex.quote(args.cmd)}{options}"
+    if getattr(args, "harness", None):
+        return f"--harness {shlex.quote(args.harness)}{options}"
+    return shlex.quote(str(args.target)) + options

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
 
+from ..causes import from_docs, infer
 from ..rules import RULES
 from .document import digest
 from .numbers import SEVERITY, Failure, chunking_order, effective, failures, row_numbers, verdict
@@ -339,12 +340,18 @@ def _causes(impl: Doc, rules: dict[str, dict[str, str]]) -> list[tuple[str, list
     )
 
 
+def _folded(names: list[str], shown: int = 8) -> str:
+    """The first names, escaped, and how many more."""
+    more = f", … (+{len(names) - shown})" if len(names) > shown else ""
+    return ", ".join(escape(n) for n in names[:shown]) + more
+
+
 def _cause_line(rule: str, found: list[Failure], rules: dict[str, dict[str, str]], role: str) -> str:
     title = escape(rules[rule]["title"]) if rule in rules else ""
     cases = sorted({f.case for f in found if f.case})
     split = sum(f.only_when_split for f in found)
     where = f"only when split in {split} of them" if split else "on the bytes"
-    shown = ", ".join(escape(c) for c in cases[:8]) + (f", … (+{len(cases) - 8})" if len(cases) > 8 else "")
+    shown = _folded(cases)
     worst = SYMBOL[min((f.outcome for f in found), key=("error", "fail", "warn").index)]
     unit = "case" if role == "client" else "endpoint"
     count = f"{len(cases)} {unit}{'s' if len(cases) != 1 else ''}"
@@ -358,23 +365,48 @@ def _root_causes(document: Doc) -> str:
     for impl in document["implementations"]:
         if impl["status"] != "ok" or impl["origin"] in ("reference", "browser"):
             continue
-        causes = _causes(impl, rules)
-        if not causes:
-            continue
-        lines = [
-            f"{i}. {_cause_line(rule, found, rules, impl['role'])}"
-            for i, (rule, found) in enumerate(causes[:8], 1)
-        ]
-        more = f"\n   … and {len(causes) - 8} more rules in the details." if len(causes) > 8 else ""
-        blocks.append(f"**{escape(impl['name'])}** ({impl['role']})\n\n" + "\n".join(lines) + more)
+        if impl["role"] == "client":
+            lines = _client_cause_lines(impl, rules)
+        else:
+            causes = _causes(impl, rules)
+            lines = [f"{i}. {_cause_line(rule, found, rules, impl['role'])}"
+                     for i, (rule, found) in enumerate(causes[:8], 1)]
+            if len(causes) > 8:
+                lines.append(f"   … and {len(causes) - 8} more rules in the details.")
+        if lines:
+            blocks.append(f"**{escape(impl['name'])}** ({impl['role']})\n\n" + "\n".join(lines))
     if not blocks:
         return ""
     return (
         "## Root causes per implementation\n\n"
-        "What breaks, ranked by how many distinct cases it breaks (servers: how many endpoints); "
-        "each line is one rule with the cases behind it. This is the list to act on.\n\n"
+        "Clients: the fewest causes that explain the failures (docs/causes.md), most cases first, "
+        "each with its fix; a failure no cause explains is listed on its own. Servers: each broken "
+        "rule, ranked by how many endpoints it breaks. This is the list to act on.\n\n"
         + "\n\n".join(blocks)
     )
+
+
+MAX_CAUSES = 8  # per implementation; the JSON has all of them
+
+
+def _client_cause_lines(impl: Doc, rules: dict[str, dict[str, str]]) -> list[str]:
+    """One line per cause (``conformance.causes.infer``, the same as the CLI and JSON show)."""
+    causes = infer(from_docs(_results(impl)))
+    lines = []
+    for number, cause in enumerate(causes[:MAX_CAUSES], 1):
+        title = escape(rules[cause.rule]["title"]) if cause.rule in rules else ""
+        what = f": mishandles {escape(cause.what)}" if cause.what else ""
+        alone = "" if cause.inferred else " (on its own: no cause shared with another failure)"
+        cases = cause.cases
+        shown = _folded(cases)
+        worst = SYMBOL[effective({"outcome": cause.outcome.value, "level": cause.level})]
+        count = f"{len(cases)} case{'s' if len(cases) != 1 else ''}"
+        fix = f" Fix: {escape(cause.fix)}" if cause.fix else ""
+        lines.append(f"{number}. {worst} {_rule_link(cause.rule, rules)} {title}{what}{alone}: "
+                     f"{count}: {shown}.{fix}")
+    if len(causes) > MAX_CAUSES:
+        lines.append(f"   … and {len(causes) - MAX_CAUSES} more causes in the results JSON.")
+    return lines
 
 
 def _browser(document: Doc) -> str:

@@ -59,7 +59,7 @@ def test_a_broken_client_exits_1_and_explains_each_failure(cli):
     done = cli("client", "naive_clients:naive_lf_only", "-k", "LE-00", "--chunking", "whole", "-q")
     assert done.returncode == 1, done.stdout + done.stderr
     out = done.stdout
-    assert "FAIL LE-00" in out and "C-08 (must)" in out
+    assert "smallest: LE-00" in out and "C-08 (must)" in out and "re-run:" in out
     assert "expected:" in out and "actual:" in out and "sent:" in out and "␍" in out
     assert "spec:" in out and "https://html.spec.whatwg.org/" in out
     assert out.splitlines()[-1].startswith("client naive_clients:naive_lf_only: DOES NOT CONFORM")
@@ -149,13 +149,14 @@ def test_progress_dots_wait_off_a_tty_then_print_one_mark_per_item(monkeypatch):
     monkeypatch.setattr(output, "DOTS_AFTER", 0.0)
     quiet(item, results[1:])
     quiet.finish()
-    assert quiet.stream.getvalue() == "F.\n"
+    assert quiet.stream.getvalue() == "F. [2/2 items]\n"
 
 
 def test_strict_turns_a_should_warning_into_exit_1(cli):
     args = ("client", "naive_clients:wildcard_accept_client", "-k", "HT-001", "--chunking", "whole", "-q")
     lenient, strict = cli(*args), cli(*args, "--strict")
-    assert lenient.returncode == 0 and "WARN HT-001" in lenient.stdout
+    assert lenient.returncode == 0 and "WARN N-01" in lenient.stdout
+    assert "1 case, 1 item: HT-001" in lenient.stdout
     assert strict.returncode == 1 and "DOES NOT CONFORM (--strict: warnings fail)" in strict.stdout
 
 

@@ -42,13 +42,17 @@ def test_skip_and_baseline_by_case_and_item(tmp_path, capsys):
     assert "xfailed" in last and "1 stale baseline entry" in last  # LE-003 passes (LF endings)
 
 
-def test_failures_are_grouped_per_case_with_their_chunkings(capsys):
+def test_failures_fold_into_one_cause_and_all_lists_each_case_once(capsys):
     code = main(["client", "naive_clients:naive_lf_only", "-k", "LE-001", "-q"])
     out = capsys.readouterr().out
     assert code == 1
-    assert out.count("FAIL LE-001 ") == 1  # one entry, not one per chunking
-    assert "fails under every chunking" in out
-    assert out.index("Broken rules:") < out.index("FAIL LE-001 ")
+    assert out.count("CAUSE ") == 1 and "1 case, 7 items: LE-001" in out  # not one block per chunking
+    assert "re-run:   sse-conformance client naive_clients:naive_lf_only -k LE-001 --chunking whole -v" in out
+    assert "FAIL LE-001 " not in out
+    assert main(["client", "naive_clients:naive_lf_only", "-k", "LE-001", "-q", "--all"]) == 1
+    out = capsys.readouterr().out
+    assert out.count("FAIL LE-001 ") == 1 and "fails under every chunking" in out
+    assert out.index("CAUSE 1") < out.index("Broken rules:") < out.index("FAIL LE-001 ")
 
 
 def test_explain_says_when_only_a_split_breaks_a_case():
@@ -91,8 +95,11 @@ def test_progress_percentages_follow_the_marks_written():
         dots(item, [Result("C-08", Outcome.PASS, "ok")])
     dots.live = True
     dots._flush()
+    dots.finish()
     lines = dots.stream.getvalue().splitlines()
-    assert [line[-6:] for line in lines] == ["[ 50%]", "[100%]"]
+    counts = [line[line.rindex("["):] for line in lines]
+    assert counts == ["[ 64/144 items]", "[128/144 items]", "[144/144 items]"]
+    assert all(len(line) <= output.WIDTH for line in lines)
 
 
 def test_trace_shows_the_chunks_and_every_reported_event(capsys, tmp_path):
@@ -104,8 +111,9 @@ def test_trace_shows_the_chunks_and_every_reported_event(capsys, tmp_path):
     assert "Chunks served (11)" in out and "    1       8  ␍" in out
     assert "Events the client reported (2)" in out and "data=cr␍␍data: lf" in out
     assert "fails when split at CR/LF (crlf)" in out  # one chunking ran: no "only"
-    assert main(args) == 2  # seven chunkings match: --trace wants one item
-    assert "narrow with -k CASE-ID --chunking NAME" in capsys.readouterr().err
+    assert main(args) == 1  # seven chunkings match: -v lists every case instead of one trace
+    out = capsys.readouterr().out
+    assert "Every failing case (-v/--all):" in out and "FAIL LE-001 " in out
 
 
 def test_trace_shows_the_notifications_among_the_events(capsys):
@@ -133,3 +141,36 @@ def test_runs_of_one_kind_are_folded_with_their_count():
     assert folded == ["open", "event", "error x2", "open", "event"]
     assert runs(["error"] * 1234) == ["error x1,234"]
     assert runs([]) == []
+
+
+def test_a_finding_outside_select_on_an_item_that_ran_is_noted_not_hidden():
+    from conformance.gates import Gate
+    from conformance.results import Report
+
+    def results():
+        return [Result("C-38", Outcome.SKIP, "not judged: still working (see P-10)", case="DA-017",
+                       chunking="whole"),
+                Result("P-10", Outcome.WARN, "too slow: still working after 30 s of CPU", case="DA-017",
+                       chunking="whole"),
+                Result("P-10", Outcome.WARN, "too slow", case="DA-013", chunking="whole")]
+
+    report = Gate(select=("C-38",)).apply(Report("client", "t", results()))
+    assert [(r.rule, r.case, r.outcome) for r in report.results] == [
+        ("C-38", "DA-017", Outcome.SKIP), ("P-10", "DA-017", Outcome.INFO)]  # DA-013 did not run C-38
+    assert report.results[1].extra["outside_select"] == "warn"
+    assert report.ok and "1 info" in report.summary_line()
+    text = report.explain()
+    assert "Noted outside --select" in text and "WARN P-10 DA-017[whole]: too slow" in text
+    skipped = Gate(select=("C-38",), skip=("P-10",)).apply(Report("client", "t", results()))
+    assert [r.rule for r in skipped.results] == ["C-38"]  # what --skip names stays out
+
+
+def test_the_re_run_command_names_the_client_as_the_command_line_did():
+    from argparse import Namespace
+
+    args = Namespace(target=None, cmd="node my client.mjs {url}", harness=None, profile="openai",
+                     capability=["reconnect"])
+    wanted = "--cmd 'node my client.mjs {url}' --profile openai --capability reconnect"
+    assert output.rerun_target(args) == wanted
+    plain = Namespace(target="pkg.mod:fn", cmd=None, harness=None, profile="generic", capability=[])
+    assert output.rerun_target(plain) == "pkg.mod:fn"

@@ -116,3 +116,20 @@ def test_rules_stored_in_the_document_win_over_the_current_table(real_document: 
         "S-11": {"level": "must", "title": "Old title", "url": "https://old.example/#s11"}
     }
     assert "[S-11](https://old.example/#s11)" in render(doc)
+
+
+def test_a_clients_root_causes_are_the_inferred_causes_the_cli_and_json_show(real_document: dict[str, Any]):
+    from conformance.causes import causes_json, from_docs, infer
+
+    text = render(real_document)
+    section = text.split("## Root causes per implementation", 1)[1].split("\n## ", 1)[0]
+    block = section.split("**naive client** (client)", 1)[1].split("\n\n**", 1)[0]
+    impl = next(i for i in real_document["implementations"] if i["name"] == "naive client")
+    causes = infer(from_docs(r for report in impl["reports"] for r in report["results"]))
+    assert causes, "the naive client fails LE-00*: there is a cause"
+    lines = [line for line in block.splitlines() if re.match(r"\d+\. ", line)]
+    assert len(lines) == min(len(causes), 8)
+    for line, cause in zip(lines, causes, strict=False):
+        assert f"[{cause.rule}]" in line and f"{len(cause.cases)} case" in line
+        assert cause.fix is None or escape(cause.fix) in line
+    assert [c["rule"] for c in causes_json(causes)] == [c.rule for c in causes]

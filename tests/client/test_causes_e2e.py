@@ -1,0 +1,64 @@
+"""End to end: a real HTTP client with one planted bug, run by the suite against the case server,
+yields exactly one cause, on the bug's rule, in the CLI's output, the JSON and JUnit alike."""
+
+from __future__ import annotations
+
+import json
+import re
+from xml.etree import ElementTree
+
+import planted_clients
+import pytest
+
+from conformance.causes import infer
+from conformance.cli import main
+
+LINE_ENDS = tuple(f"LE-{n:03d}" for n in (*range(1, 27), 35, 46))
+DISPATCH = ("ID-001", "ID-002", "ID-003", "ID-008", "ID-010", "ID-015", "ID-016", "DI-001", "DI-002",
+            "DI-003", "DI-004", "ET-001", "ET-007", "RT-023", "DA-006", "DA-007")
+BLANKS = ("DA-001", "DA-003", "DA-006", "DA-007", "DA-011", "DA-019", "LE-003", "LE-005", "LE-006",
+          "LE-008", "FL-009", "FL-022", "ET-001")
+
+
+@pytest.mark.parametrize(("client", "cases", "chunkings", "rule", "behaviour"), [
+    (planted_clients.lf_only, LINE_ENDS, ("whole", "crlf"), "C-08", "cr"),
+    (planted_clients.drops_id_only_blocks, DISPATCH, ("whole",), "C-30", "id-only-block"),
+    (planted_clients.misses_split_blank_line, BLANKS, ("whole", "2-byte", "crlf"), "C-37", "split-blank"),
+    (planted_clients.mixed_read, LINE_ENDS, ("whole",), "C-09", "mixed-read"),
+])
+def test_a_client_with_one_planted_bug_has_exactly_one_cause_on_its_rule(
+        run, client, cases, chunkings, rule, behaviour):
+    report = run(client, only=cases, rules=("none",), chunkings=chunkings)
+    assert not report.ok
+    causes = infer(report.results)
+    assert [(c.rule, c.behaviour, c.inferred) for c in causes] == [(rule, behaviour, True)]
+    failing = {r.case for r in report.results if r.outcome.value == "fail"}
+    assert set(causes[0].cases) == failing
+
+
+def test_the_cli_prints_one_cause_block_in_under_80_lines_and_the_same_cause_everywhere(tmp_path, capsys):
+    args = ["client", "planted_clients:lf_only", "--chunking", "whole", "--chunking", "crlf",
+            "--json-report", str(tmp_path / "r.json"), "--junit-xml", str(tmp_path / "r.xml")]
+    for case in LINE_ENDS:
+        args += ["--select", case]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) <= 80, out
+    assert out.count("CAUSE ") == 1 and "CAUSE 1  FAIL C-08 (must)" in out
+    assert "re-run:   sse-conformance client planted_clients:lf_only -k LE-" in out
+    assert "--chunking " in out.split("re-run:", 1)[1].splitlines()[0]
+    counts = r"\n56 items \(a case under one chunking\): \d+ fail, \d+ pass; \d+ rule verdicts:\n"
+    assert re.search(counts, out)
+    (cause,) = json.loads((tmp_path / "r.json").read_text())["causes"]
+    assert (cause["rule"], cause["inferred"]) == ("C-08", True)
+    suite = ElementTree.parse(tmp_path / "r.xml").getroot()
+    classes = {c.get("classname") for c in suite.iter("testcase") if c.find("failure") is not None}
+    assert classes == {"sse-conformance.client.cause-01-C-08"}
+    failure = next(c.find("failure") for c in suite.iter("testcase") if c.find("failure") is not None)
+    assert "re-run: sse-conformance client planted_clients:lf_only -k " in failure.text
+
+
+def test_the_same_client_without_the_bug_has_no_cause(run):
+    report = run(planted_clients.correct, only=LINE_ENDS + DISPATCH + BLANKS, rules=("none",),
+                 chunkings=("whole", "2-byte", "crlf"))
+    assert report.ok and infer(report.results) == []
