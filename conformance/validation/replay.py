@@ -113,12 +113,14 @@ def run_release(target: Release) -> dict[str, Any]:
 
 def _judge(bug: Bug, buggy: Reading, fixed: Reading) -> tuple[str, str]:
     if fixed.rule_failed:
-        return "unfixed", f"{bug.fixed} still fails {bug.rule}"
-    if not buggy.rule_failed:
-        ran = "its cases pass" if buggy.rule_ran else "none of its cases was judged"
-        return "missed", f"{bug.buggy} passes {bug.rule}: {ran}"
+        cases = ", ".join(fixed.failing_cases.get(bug.rule, [])) or "a cause on it"
+        return "unfixed", f"{bug.fixed} still fails {bug.rule} ({cases})"
+    if buggy.first_rule is None:
+        ran = "" if buggy.rule_ran else f"; no case of {bug.rule} was judged"
+        return "missed", f"{bug.buggy} passes every selected case{ran}"
     if buggy.first_rule != bug.rule:
-        return "misfiled", f"first cause {buggy.first_rule}, not {bug.rule}"
+        own = "fails too" if buggy.rule_failed else "passes"
+        return "misfiled", f"first cause {buggy.first_rule}; {bug.rule} itself {own}"
     if not fixed.rule_ran:
         return "not run", f"no case of {bug.rule} was judged on {bug.fixed}"
     return "caught", ""

@@ -31,6 +31,7 @@ class Reading:
     rule_ran: bool  # some case of the rule was judged (pass or fail), so "holds" means something
     failing_rules: tuple[str, ...]  # every failing rule, first cause first
     summary: dict[str, int]
+    failing_cases: dict[str, list[str]]  # rule -> the cases failing it, to show what was seen
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -40,6 +41,7 @@ class Reading:
             "rule_ran": self.rule_ran,
             "failing_rules": list(self.failing_rules),
             "summary": self.summary,
+            "failing_cases": self.failing_cases,
         }
 
 
@@ -70,4 +72,6 @@ def read(report: dict[str, Any], rule: str) -> Reading:
         basis, first = "results", (ranked[0] if ranked else None)
         rule_failed = rule in failing
     rule_ran = any(r.get("rule") == rule and r.get("outcome") in ("pass", *_FAILED) for r in results)
-    return Reading(first, basis, rule_failed, rule_ran, tuple(ranked), dict(report.get("summary", {})))
+    cases = {rule_id: sorted(failing[rule_id]) for rule_id in ranked if rule_id in failing}
+    summary = dict(report.get("summary", {}))
+    return Reading(first, basis, rule_failed, rule_ran, tuple(ranked), summary, cases)
