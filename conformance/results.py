@@ -173,7 +173,15 @@ class Report:
                 **self.meta,
             },
             "results": [r.to_json() for r in self.results],
+            "causes": self.causes_json(),
         }
+
+    def causes_json(self) -> list[dict[str, Any]]:
+        """The fewest causes explaining the failures (``conformance.causes``), most cases first."""
+        from .causes import causes_json, infer, rerun_command
+
+        target = self.meta.get("rerun_target") or _quoted(self.target)
+        return causes_json(infer(self.results), rerun=lambda case, chunk: rerun_command(target, case, chunk))
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:
@@ -205,6 +213,12 @@ def _write(path: str | Path, text: str) -> None:
         sys.stdout.flush()
     else:
         Path(path).write_text(text, encoding="utf-8")
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def _suite_version() -> str:

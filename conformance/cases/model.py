@@ -304,6 +304,7 @@ class Case:
     expect: Expect = field(default_factory=Expect)
     chunkings: tuple[str, ...] | None = None
     divergences: Mapping[str, Divergence] = field(default_factory=dict)
+    exercises: tuple[str, ...] = ()  # behaviours its bytes exercise (cases/behaviours.py)
 
     @property
     def sets_retry(self) -> bool:
@@ -334,4 +335,5 @@ def case_from_json(raw: Mapping[str, Any], area: str) -> Case:
             name: Divergence(d["reason"], Expect.from_json(d["expect"]))
             for name, d in raw.get("divergences", {}).items()
         },
+        exercises=tuple(raw.get("exercises", ())),
     )

@@ -136,3 +136,12 @@ def test_readme_lists_every_file_with_its_prefix():
     readme = (SCHEMA_PATH.parent / "README.md").read_text(encoding="utf-8")
     for case in load_cases():
         assert f"`{case.area}.json` | {case.id.split('-')[0]} |" in readme, case.area
+
+
+def test_each_case_lists_the_behaviours_its_bytes_exercise():
+    """``exercises`` is data a runner in any language reads; it must agree with the bytes."""
+    from conformance.cases.behaviours import static_behaviours
+
+    wrong = {c.id: (sorted(c.exercises), sorted(static_behaviours(c))) for c in load_cases()
+             if set(c.exercises) != static_behaviours(c)}
+    assert wrong == {}

@@ -1,0 +1,300 @@
+"""What a case exercises, as named behaviours: the vocabulary cause inference reasons with.
+
+Why: a case lists the rules it covers, but a failure says nothing about which of them the client
+broke (a CR-only case lists C-08, C-37, C-13, C-20...). Behaviours are finer and each belongs to
+one rule: ``cr`` (a lone CR ends a line) is C-08, ``id-only-block`` is C-30 while its neighbour
+``dataless-block`` is C-39. A case declares its behaviours in ``exercises`` (the bytes must agree:
+``static_behaviours`` derives the byte-level ones and the corpus test checks the data against it);
+how a chunking split the body adds the split behaviours of one item (``split_behaviours``).
+Pure functions of the case's bytes; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .chunkings import cut_points
+from .model import Case, Connection
+
+__all__ = ["BEHAVIOURS", "SPLIT_BEHAVIOURS", "Behaviour", "split_behaviours", "static_behaviours"]
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One thing a client may get wrong on its own: the rule it belongs to and its fix."""
+
+    rule: str
+    what: str  # completes "the client mishandles ..."
+    fix: str
+
+
+BEHAVIOURS: dict[str, Behaviour] = {
+    "lf": Behaviour("C-08", "a lone LF as a line end",
+                    "end a line at a lone LF too, not only at CRLF"),
+    "crlf": Behaviour("C-08", "CRLF as one line end",
+                      "treat CRLF as one line end: not a CR line end followed by an empty line, "
+                      "and no CR left in the value"),
+    "cr": Behaviour("C-08", "a lone CR as a line end",
+                    "end a line at a lone CR too (split on CRLF, LF and CR, bytes.splitlines-style)"),
+    "mixed": Behaviour("C-09", "different line ends in one stream",
+                       "treat each CR, LF or CRLF as its own terminator, however they mix"),
+    "mixed-read": Behaviour("C-09", "a CRLF, then a lone LF or CR, in the same read",
+                            "scan each read from where the last line ended: a CRLF early in a read "
+                            "must not change how the later line ends in it are read"),
+    "other-breaks": Behaviour("C-11", "VT, FF, NEL, LS or PS inside a line",
+                              "split lines on CR and LF only (str.splitlines also splits on U+2028, "
+                              "NEL, VT, FF...)"),
+    "bom": Behaviour("C-04", "a leading byte order mark",
+                     "strip one U+FEFF at the very start of each response body"),
+    "invalid-utf8": Behaviour("C-02", "invalid UTF-8",
+                              "decode with errors='replace' (one U+FFFD per maximal invalid "
+                              "subpart), never fail"),
+    "comment": Behaviour("C-12", "comment lines",
+                         "ignore every line that starts with a colon, wherever it appears"),
+    "extra-blank": Behaviour("C-13", "a blank line with nothing buffered",
+                             "dispatch only when data was buffered: a blank line after nothing "
+                             "(or only comments) does nothing"),
+    "no-colon": Behaviour("C-17", "a line without a colon",
+                          "a line without a colon is a field named by the whole line, with an "
+                          "empty value"),
+    "dataless-block": Behaviour("C-39", "a block without data (only id, event or retry)",
+                                "do not report an event for a block without data"),
+    "id-only-block": Behaviour("C-30", "the id of a block without data",
+                               "apply an id field when its line is processed, even in a block "
+                               "without data: the next event carries it"),
+    "type-only-block": Behaviour("C-26", "the type of a block without data",
+                                 "reset the event type buffer after every blank line, even when "
+                                 "no data was buffered"),
+    "empty-data": Behaviour("C-21", "an empty data field",
+                            "dispatch a block whose data field is empty as an event with empty data"),
+    "multi-data": Behaviour("C-20", "several data lines in one event",
+                            "join data lines with LF and remove exactly one trailing LF"),
+    "unterminated": Behaviour("C-33", "an unfinished block at the end of the body",
+                              "discard the pending event at EOF; only a blank line dispatches"),
+    # how one item's chunking split the body (never declared: derived per item)
+    "split-line": Behaviour("C-37", "a line split across reads",
+                            "buffer bytes across reads; a line is complete only at CR, LF or CRLF"),
+    "split-blank": Behaviour("C-37", "a blank line that starts a new read",
+                             "keep the line state across reads: a line end at the end of one read "
+                             "and the blank line at the start of the next still dispatch"),
+    "split-crlf": Behaviour("C-10", "a CRLF split across reads",
+                            "end the line at CR at once; skip an LF that starts the next read"),
+    "split-utf8": Behaviour("C-03", "a multi-byte character split across reads",
+                            "decode incrementally (codecs.getincrementaldecoder('utf-8')) or decode "
+                            "whole lines"),
+    "split-bom": Behaviour("C-07", "a byte order mark split across reads",
+                           "buffer up to 3 bytes at the start of the body before deciding whether "
+                           "it is a BOM"),
+}
+SPLIT_BEHAVIOURS = frozenset({"split-line", "split-blank", "split-crlf", "split-utf8", "split-bom",
+                              "mixed-read"})
+
+_TERMINATOR = re.compile(rb"\r\n|\r|\n")
+_OTHER_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
+_BOM = b"\xef\xbb\xbf"
+_KINDS = {b"\n": "lf", b"\r\n": "crlf", b"\r": "cr"}
+
+
+@dataclass(frozen=True)
+class _Line:
+    start: int
+    end: int  # where the content ends (the terminator starts)
+    terminator: bytes  # b"" for an unfinished last line
+
+    def text(self, body: bytes) -> bytes:
+        return body[self.start:self.end]
+
+
+def _lines(body: bytes) -> list[_Line]:
+    lines, start = [], 0
+    for match in _TERMINATOR.finditer(body):
+        lines.append(_Line(start, match.start(), match.group()))
+        start = match.end()
+    if start < len(body):
+        lines.append(_Line(start, len(body), b""))
+    return lines
+
+
+def _field(line: bytes) -> tuple[bytes, bytes] | None:
+    """(name, value) of a field line; None for a comment."""
+    if line.startswith(b":"):
+        return None
+    name, _, value = line.partition(b":")
+    return name, value[1:] if value.startswith(b" ") else value
+
+
+def _blocks(body: bytes) -> Iterator[tuple[list[tuple[bytes, bytes]], bool, bool]]:
+    """Each block: its fields, whether a blank line ended it, whether it held only comments."""
+    fields: list[tuple[bytes, bytes]] = []
+    lines = 0
+    body = body.removeprefix(_BOM)
+    for line in _lines(body):
+        text = line.text(body)
+        if not text and line.terminator:
+            yield fields, True, lines == 0 or not fields
+            fields, lines = [], 0
+            continue
+        lines += 1
+        field = _field(text)
+        if field is not None:
+            fields.append(field)
+        if not line.terminator:
+            yield fields, False, False
+            return
+    if fields:
+        yield fields, False, False
+
+
+def _connection_behaviours(connection: Connection) -> set[str]:
+    body = connection.body_bytes()
+    found = {_KINDS[m.group()] for m in _TERMINATOR.finditer(body)}
+    if len(found) > 1:
+        found.add("mixed")
+    checks: dict[str, Callable[[], bool]] = {
+        "other-breaks": lambda: bool(_OTHER_BREAKS.search(body)),
+        "bom": lambda: body.startswith(_BOM),
+        "invalid-utf8": lambda: not _decodes(body),
+        "comment": lambda: any(ln.text(body).startswith(b":") for ln in _lines(body.removeprefix(_BOM))),
+    }
+    found |= {name for name, check in checks.items() if check()}
+    for fields, dispatched, empty in _blocks(body):
+        names = [name for name, _ in fields]
+        if dispatched and empty and not names:
+            found.add("extra-blank")
+        if not dispatched:
+            if fields and not connection.ends_held_open:
+                found.add("unterminated")
+            continue
+        data = [value for name, value in fields if name == b"data"]
+        if not data and names:
+            found.add("dataless-block")
+            if any(name == b"id" and b"\x00" not in value for name, value in fields):
+                found.add("id-only-block")
+            if b"event" in names:
+                found.add("type-only-block")
+        if data == [b""]:
+            found.add("empty-data")
+        if len(data) > 1:
+            found.add("multi-data")
+    if any(b":" not in ln.text(body) and ln.text(body).strip(b"\xef\xbb\xbf")
+           for ln in _lines(body)):
+        found.add("no-colon")
+    return found
+
+
+def _decodes(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def static_behaviours(case: Case) -> frozenset[str]:
+    """The behaviours a case's bytes show whatever the chunking (what ``exercises`` must list)."""
+    if case.profile != "generic":
+        return frozenset()
+    found: set[str] = set()
+    for connection in case.connections:
+        if not connection.refused and not connection.no_response:
+            found |= _connection_behaviours(connection)
+    return frozenset(found)
+
+
+def _boundaries(connection: Connection, chunking: str) -> tuple[bytes, list[int]]:
+    """The body and every offset where a new read starts (the case's own pauses included)."""
+    body, cuts, offset = b"", [], 0
+    runs = connection.byte_runs()
+    for run in runs:
+        if offset:
+            cuts.append(offset)
+        cuts += [offset + cut for cut in cut_points(chunking, run)]
+        offset += len(run)
+    body = b"".join(runs)
+    return body, cuts
+
+
+def _split_behaviours(body: bytes, cuts: list[int]) -> set[str]:
+    found: set[str] = set()
+    cut_set = set(cuts)
+    lines = _lines(body)
+    for index, line in enumerate(lines):
+        if line.end > line.start and any(line.start < cut <= line.end for cut in _within(cut_set, line)):
+            found.add("split-line")
+        if line.terminator == b"\r\n" and line.end + 1 in cut_set and line.end > line.start:
+            following = lines[index + 1] if index + 1 < len(lines) else None
+            if following is not None and following.end > following.start:
+                found.add("split-crlf")
+        if line.end == line.start and line.terminator and index:
+            before = lines[index - 1]  # a cut after its content, up to the blank line's start
+            if before.end > before.start and any(before.end < cut <= line.start for cut in cut_set
+                                                 if before.end < cut <= line.start):
+                found.add("split-blank")
+    if body.startswith(_BOM) and cut_set & {1, 2}:
+        found.add("split-bom")
+    if any(0x80 <= body[cut] <= 0xBF and body[cut - 1] >= 0x80 for cut in cuts
+           if 3 < cut < len(body) or (0 < cut < len(body) and not body.startswith(_BOM))):
+        found.add("split-utf8")
+    if _mixed_read(lines, sorted(cut_set)):
+        found.add("mixed-read")
+    return found
+
+
+def _mixed_read(lines: list[_Line], cuts: list[int]) -> bool:
+    """Does one read hold a whole CRLF and, after it, a whole lone LF or CR?"""
+    crlf_in: set[int] = set()  # reads that held a CRLF so far
+    for line in lines:
+        if line.terminator:
+            first = bisect.bisect_right(cuts, line.end)
+            if first != bisect.bisect_right(cuts, line.end + len(line.terminator) - 1):
+                continue  # the terminator itself is split
+            if line.terminator == b"\r\n":
+                crlf_in.add(first)
+            elif first in crlf_in:
+                return True
+    return False
+
+
+def _within(cuts: set[int], line: _Line) -> Iterator[int]:
+    """The cuts inside ``line`` (iterates the shorter of the line and the cut set)."""
+    if len(cuts) < line.end - line.start:
+        yield from (cut for cut in cuts if line.start < cut <= line.end)
+    else:
+        yield from (cut for cut in range(line.start + 1, line.end + 1) if cut in cuts)
+
+
+_SPLITS: dict[tuple[str, str], tuple[Case, frozenset[str]]] = {}
+
+
+def _split_cached(case: Case, chunking: str) -> frozenset[str]:
+    """Memoised per case and chunking: REPORT.md asks for the same items once per library."""
+    known = _SPLITS.get((case.id, chunking))
+    if known is not None and known[0] is case:
+        return known[1]
+    found = _derive_splits(case, chunking)
+    _SPLITS[(case.id, chunking)] = (case, found)
+    return found
+
+
+def _derive_splits(case: Case, chunking: str) -> frozenset[str]:
+    found: set[str] = set()
+    for connection in case.connections:
+        if connection.refused or connection.no_response:
+            continue
+        body, cuts = _boundaries(connection, chunking)
+        if len(body) > 1 << 20 and chunking in ("1-byte", "2-byte"):
+            found.add("split-line")  # every line of a huge body is split: no need to look
+            continue
+        found |= _split_behaviours(body, cuts)
+    return frozenset(found)
+
+
+def split_behaviours(case: Case, chunking: str | None) -> frozenset[str]:
+    """The behaviours one item adds by how its reads fall: split lines, blank lines, CRLFs,
+    characters and BOMs across reads, and mixed line ends within one read."""
+    if case.profile != "generic" or not chunking:
+        return frozenset()
+    return _split_cached(case, chunking)

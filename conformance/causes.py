@@ -1,0 +1,258 @@
+"""The fewest causes that explain a run's failures: one cause, one finding.
+
+Why: a failure used to be filed under every rule its case lists, so one client bug (CR not a line
+end) came out as six rules and 43 blocks. Here every item (a case under one chunking) is a set of
+behaviours (``conformance.cases.behaviours``: what its bytes exercise, how its reads were split,
+and the case's own rules as coarse behaviours) and a verdict, broken or passed. A behaviour that
+many broken items share and few passing ones do is a cause; causes are chosen greedily, each
+time the one that explains the most failures not yet explained, less the passing items that
+contradict it, the more specific one on a tie. A cause names its behaviour's rule and fix, the
+cases it explains, and the smallest of them as evidence. What no behaviour explains better than
+it is contradicted stays listed on its own (``inferred`` false). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cases.behaviours import BEHAVIOURS, split_behaviours
+from .cases.model import Case
+from .results import BROKEN, Outcome, Result
+from .rules import RULES
+
+__all__ = ["Cause", "Item", "causes_json", "infer", "items_of", "rerun_command"]
+
+# Rules a case lists for how its bytes are read (chunk splits, line ends): an item exercises
+# them only when its reads or bytes show the behaviour, never just because the case lists them.
+DERIVED_RULES = frozenset({"C-03", "C-07", "C-08", "C-09", "C-10", "C-37"})
+# Verdicts on how the client ran rather than on what a case exercises: a cause of their own.
+OWN_CAUSE_RULES = frozenset({"P-10"})
+_WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
+
+
+@dataclass
+class Item:
+    """One case under one chunking: its verdicts and the behaviours it exercises."""
+
+    case: str
+    chunking: str | None
+    results: list[Result]
+    behaviours: frozenset[str] = frozenset()
+    size: int = 0  # body bytes: the smallest failing item is the evidence
+
+    @property
+    def name(self) -> str:
+        return f"{self.case}[{self.chunking}]" if self.chunking else self.case
+
+    @property
+    def broken(self) -> list[Result]:
+        return [r for r in self.results if r.outcome in BROKEN]
+
+    @property
+    def passed(self) -> bool:
+        return not self.broken and any(r.outcome is Outcome.PASS for r in self.results)
+
+
+@dataclass
+class Cause:
+    """One behaviour the client gets wrong, with every item it explains."""
+
+    rule: str
+    behaviour: str
+    fix: str | None
+    items: list[Item]
+    inferred: bool = True
+    contradicted: int = 0  # passing items that exercise the behaviour too
+    what: str = ""
+    results: list[Result] = field(default_factory=list)  # server findings (no items)
+
+    @property
+    def level(self) -> str:
+        return RULES[self.rule].level if self.rule in RULES else self.evidence_result().level
+
+    @property
+    def cases(self) -> list[str]:
+        return list(dict.fromkeys(i.case for i in self.items)) or [r.name for r in self.results]
+
+    @property
+    def outcome(self) -> Outcome:
+        broken = [r for i in self.items for r in i.broken] + self.results
+        return next(o for o in _WORST if any(r.outcome is o for r in broken))
+
+    @property
+    def smallest(self) -> Item | None:
+        """The evidence: the failing item with the fewest body bytes, unsplit first."""
+        if not self.items:
+            return None
+        return min(self.items, key=lambda i: (i.size, i.chunking != "whole", i.case, i.chunking or ""))
+
+    def evidence_result(self) -> Result:
+        item = self.smallest
+        if item is None:
+            return self.results[0]
+        own = [r for r in item.broken if r.rule == self.rule]
+        return next((r for r in own + item.broken if r.outcome is self.outcome), (own + item.broken)[0])
+
+    def chunkings(self) -> list[str]:
+        return list(dict.fromkeys(i.chunking for i in self.items if i.chunking))
+
+
+def _coarse_fix(rule: str, items: Iterable[Item]) -> str | None:
+    from .client.judge import FIXES  # the judge's table of fixes by rule (read only)
+
+    if rule in FIXES:
+        return FIXES[rule]
+    fixes = [r.fix for i in items for r in i.broken if r.fix]
+    return max(set(fixes), key=fixes.count) if fixes else None
+
+
+def _corpus() -> dict[str, Case]:
+    from .cases import load_cases
+
+    return {case.id: case for case in load_cases()}
+
+
+def items_of(results: Iterable[Result], cases: Mapping[str, Case] | None = None) -> list[Item]:
+    """The client items of a run (results without a case are left out), with behaviours."""
+    grouped: dict[tuple[str, str | None], list[Result]] = defaultdict(list)
+    for result in results:
+        if result.case:
+            grouped[(result.case, result.chunking)].append(result)
+    if grouped and cases is None:
+        cases = _corpus()
+    items = []
+    for (case_id, chunking), found in grouped.items():
+        case = (cases or {}).get(case_id)
+        items.append(Item(case_id, chunking, found, *_behaviours(case, chunking, found)))
+    return items
+
+
+def _behaviours(case: Case | None, chunking: str | None, results: list[Result]) -> tuple[frozenset[str], int]:
+    if case is None:  # not in this corpus: its listed rules are all we know
+        return frozenset(r.rule for r in results if r.rule not in OWN_CAUSE_RULES), 0
+    coarse = {rule for rule in case.rules if rule not in DERIVED_RULES}
+    size = sum(c.body_length for c in case.connections)
+    return frozenset(coarse | set(case.exercises) | split_behaviours(case, chunking)), size
+
+
+def _rule_of(behaviour: str) -> str:
+    return BEHAVIOURS[behaviour].rule if behaviour in BEHAVIOURS else behaviour
+
+
+def _rank(behaviour: str) -> tuple[int, int]:
+    order = list(RULES)
+    rule = _rule_of(behaviour)
+    return (0 if behaviour in BEHAVIOURS else 1, order.index(rule) if rule in order else len(order))
+
+
+def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) -> list[Cause]:
+    """The causes of a run's failures, most cases first; unexplained failures after them."""
+    results = list(results)
+    items = items_of(results, cases)
+    own = [i for i in items if i.broken and all(r.rule in OWN_CAUSE_RULES for r in i.broken)]
+    judged = [i for i in items if i not in own]
+    failing = [i for i in judged if i.broken]
+    passing = [i for i in judged if i.passed]
+    chosen = _greedy(failing, passing)
+    explained = {id(i) for c in chosen for i in c.items}
+    alone = _unexplained([i for i in failing if id(i) not in explained])
+    chosen.sort(key=lambda c: (-len(c.cases), _WORST.index(c.outcome), _rank(c.behaviour)))
+    return chosen + alone + _own_causes(own) + _server_causes(results)
+
+
+def _greedy(failing: list[Item], passing: list[Item]) -> list[Cause]:
+    with_behaviour: dict[str, list[Item]] = defaultdict(list)
+    for item in failing:
+        for behaviour in item.behaviours:
+            with_behaviour[behaviour].append(item)
+    against = {b: sum(b in i.behaviours for i in passing) for b in with_behaviour}
+    support = {b: len(with_behaviour[b]) + against[b] for b in with_behaviour}
+    left = {id(i) for i in failing}
+    chosen: list[Cause] = []
+    while left:
+        def score(b: str, left: set[int] = left) -> tuple[int, int, int, tuple[int, ...]]:
+            new = sum(id(i) in left for i in with_behaviour[b])
+            return (new - against[b], -against[b], -support[b], tuple(-x for x in _rank(b)))
+
+        best = max(with_behaviour, key=score, default=None)
+        if best is None or score(best)[0] <= 0:
+            break
+        mine = [i for i in with_behaviour[best] if id(i) in left]
+        left -= {id(i) for i in mine}
+        rule = _rule_of(best)
+        fix = BEHAVIOURS[best].fix if best in BEHAVIOURS else _coarse_fix(rule, mine)
+        what = BEHAVIOURS[best].what if best in BEHAVIOURS else ""
+        chosen.append(Cause(rule, best, fix, mine, contradicted=against[best], what=what))
+    return chosen
+
+
+def _unexplained(items: list[Item]) -> list[Cause]:
+    """One entry per case no cause explains, on the rule its worst verdict names."""
+    by_case: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        by_case[item.case].append(item)
+    out = []
+    for found in by_case.values():
+        broken = [r for i in found for r in i.broken]
+        worst = next(r for o in _WORST for r in broken if r.outcome is o)
+        out.append(Cause(worst.rule, worst.rule, worst.fix, found, inferred=False))
+    return out
+
+
+def _own_causes(items: list[Item]) -> list[Cause]:
+    by_rule: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        for rule in {r.rule for r in item.broken}:
+            by_rule[rule].append(item)
+    return [Cause(rule, rule, next((r.fix for i in found for r in i.broken if r.fix), None), found,
+                  inferred=False) for rule, found in by_rule.items()]
+
+
+def _server_causes(results: list[Result]) -> list[Cause]:
+    """Server findings (no case): one per rule, and one per error message shared by rules."""
+    found: dict[str, list[Result]] = {}
+    for result in results:
+        if result.case or result.outcome not in BROKEN:
+            continue
+        key = f"error: {result.message}" if result.outcome is Outcome.ERROR else result.rule
+        found.setdefault(key, []).append(result)
+    return [Cause(rs[0].rule, rs[0].rule, rs[0].fix, [], inferred=False, results=rs) for rs in found.values()]
+
+
+def rerun_command(target: str, case: str, chunking: str | None) -> str:
+    """The command that runs just this item again, verbosely (``target`` already quoted)."""
+    where = f" --chunking {chunking}" if chunking else ""
+    return f"sse-conformance client {target} -k {case}{where} -v"
+
+
+Rerun = Callable[[str, str | None], str]
+
+
+def causes_json(causes: list[Cause], rerun: Rerun | None = None) -> list[dict[str, Any]]:
+    """The JSON report's ``causes``: ``[{rule, level, fix, cases, evidence, ...}]``."""
+    out = []
+    for cause in causes:
+        first = cause.evidence_result()
+        evidence: dict[str, Any] = {
+            key: value for key, value in (
+                ("case", first.case), ("chunking", first.chunking), ("message", first.message),
+                ("expected", first.expected), ("actual", first.actual), ("sent", first.evidence),
+            ) if value
+        }
+        if rerun is not None and first.case:
+            evidence["rerun"] = rerun(first.case, first.chunking)
+        entry: dict[str, Any] = {
+            "rule": cause.rule, "level": cause.level, "outcome": cause.outcome.value,
+            "fix": cause.fix or "", "cases": cause.cases, "evidence": evidence,
+            "inferred": cause.inferred, "behaviour": cause.behaviour,
+            "items": len(cause.items) or len(cause.results), "chunkings": cause.chunkings(),
+        }
+        if cause.what:
+            entry["what"] = cause.what
+        if cause.contradicted:
+            entry["contradicted"] = cause.contradicted
+        out.append(entry)
+    return out

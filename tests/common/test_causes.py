@@ -1,0 +1,103 @@
+"""Cause inference on planted single-bug verdict sets: each bug yields exactly one cause, on its
+rule; a correct parser yields none; what no behaviour explains stays listed on its own."""
+
+from __future__ import annotations
+
+import pytest
+from planted import Planted
+
+from conformance.cases import load_cases
+from conformance.cases.chunkings import chunkings_for
+from conformance.cases.model import Send
+from conformance.causes import causes_json, infer
+from conformance.results import Outcome, Result
+
+
+def _eligible(case):
+    only = case.connections[0] if len(case.connections) == 1 else None
+    return (case.profile == "generic" and not case.requires and only is not None and not only.refused
+            and not only.no_response and case.expect.error is None and only.body_length < 1 << 16
+            and case.expect.requests is None)
+
+
+CASES = [c for c in load_cases() if _eligible(c)]
+
+
+def verdicts(bug):
+    """One Result per rule of each case under each chunking, as the judge gives them."""
+    results = []
+    for case in CASES:
+        for chunking in chunkings_for(case):
+            parser = Planted(bug)
+            events = [e for step in chunking.plan(case.connections[0]) if isinstance(step, Send)
+                      for e in parser.feed(step.data)]
+            ok = events == list(case.expect.events)
+            for rule in case.rules:
+                results.append(Result(rule=rule, outcome=Outcome.PASS if ok else Outcome.FAIL,
+                                      message="ok" if ok else f"reported {events[:3]}", case=case.id,
+                                      chunking=chunking.name, level=case.level))
+    return results
+
+
+def test_a_correct_parser_has_no_cause():
+    assert infer(verdicts(None)) == []
+
+
+@pytest.mark.parametrize(("bug", "rule", "behaviour"), [
+    ("lf-only", "C-08", "cr"),
+    ("id-only", "C-30", "id-only-block"),
+    ("blank-split", "C-37", "split-blank"),
+    ("mixed-read", "C-09", "mixed-read"),
+    ("no-buffer", "C-37", "split-line"),
+    ("crlf-split", "C-10", "split-crlf"),
+])
+def test_one_planted_bug_is_one_cause_on_its_rule(bug, rule, behaviour):
+    results = verdicts(bug)
+    assert any(r.outcome is Outcome.FAIL for r in results)
+    causes = infer(results)
+    assert [(c.rule, c.behaviour, c.inferred) for c in causes] == [(rule, behaviour, True)]
+    failing = {r.case for r in results if r.outcome is Outcome.FAIL}
+    assert set(causes[0].cases) == failing  # every failure explained by the one cause
+
+
+def test_the_evidence_is_the_smallest_failing_item_and_json_has_the_shape():
+    results = verdicts("lf-only")
+    (cause,) = infer(results)
+    smallest = cause.smallest
+    sizes = {c.id: c.connections[0].body_length for c in CASES}
+    assert smallest.size == min(sizes[case] for case in cause.cases)
+    (entry,) = causes_json([cause], rerun=lambda case, chunking: f"rerun {case} {chunking}")
+    assert entry["rule"] == "C-08" and entry["level"] == "must" and entry["cases"] == cause.cases
+    assert entry["evidence"]["rerun"] == f"rerun {smallest.case} {smallest.chunking}"
+    assert "lone CR" in entry["fix"]
+
+
+def test_a_failure_no_behaviour_explains_stays_on_its_own():
+    # one case fails alone while every behaviour it exercises passes elsewhere: nothing explains it
+    results = verdicts(None)
+    for r in results:
+        if r.case == "ET-005":
+            r.outcome = Outcome.FAIL
+    causes = infer(results)
+    assert [(c.rule, c.inferred, c.cases) for c in causes] in (
+        [("C-25", False, ["ET-005"])], [("C-25", True, ["ET-005"])])
+
+
+def test_two_bugs_give_two_causes():
+    lf, ids = verdicts("lf-only"), verdicts("id-only")
+    both = [a if a.outcome is Outcome.FAIL else b for a, b in zip(lf, ids, strict=True)]
+    assert sorted(c.rule for c in infer(both)) == ["C-08", "C-30"]
+
+
+def test_the_json_report_carries_the_causes_and_fits_the_schema():
+    from conformance.results import Report
+    from conformance.schema import validate_report
+
+    report = Report(kind="client", target="pkg.mod:fn", results=verdicts("id-only"))
+    data = report.to_json()
+    validate_report(data)
+    (cause,) = data["causes"]
+    assert (cause["rule"], cause["inferred"]) == ("C-30", True)
+    assert cause["evidence"]["rerun"].startswith("sse-conformance client pkg.mod:fn -k ")
+    ok = Report(kind="client", target="t", results=verdicts(None)).to_json()
+    assert ok["causes"] == []
