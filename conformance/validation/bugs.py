@@ -6,6 +6,7 @@ never surfaces as a traceback in the middle of a long run.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ BUGS_FILE = Path(__file__).resolve().parent / "bugs.toml"
 ECOSYSTEMS = ("pypi", "npm")
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+-]*$")
 _REQUIRED = ("library", "ecosystem", "row", "buggy", "fixed", "rule", "source", "description")
-_OPTIONAL = {"select": list, "quick": bool, "deps": bool, "package": str}
+_OPTIONAL = {"select": list, "quick": bool, "deps": bool, "package": str, "before": dict}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class BugsError(ValueError):
@@ -43,6 +45,7 @@ class Bug:
     quick: bool = False
     deps: bool = False
     package: str = ""
+    before: dict[str, str] = dataclasses.field(default_factory=dict)  # version -> npm --before date
 
     @property
     def key(self) -> str:
@@ -89,6 +92,14 @@ def _check(entry: object, where: str) -> Bug:
     select = entry.get("select", [])
     if not all(isinstance(s, str) and s for s in select):
         raise fail("'select' is a list of rule or case patterns")
+    before = entry.get("before", {})
+    for version, date in before.items():
+        if (
+            version not in (entry["buggy"], entry["fixed"])
+            or not isinstance(date, str)
+            or not _DATE.match(date)
+        ):
+            raise fail("'before' maps the buggy or fixed release to a YYYY-MM-DD date")
     return Bug(**{**entry, "select": tuple(select)})
 
 

@@ -38,7 +38,7 @@ class Release:
     def install(self) -> None:
         """Install this release into its folder (a no-op when it is there already)."""
         if self.bug.ecosystem == "npm":
-            install.npm_packages(self.cache, self.row.npm())
+            install.npm_packages(self.cache, self.row.npm(), before=self.bug.before.get(self.version, ""))
         else:
             install.pip_target(self.cache, self.requirement, deps=self.bug.deps)
 
@@ -98,7 +98,9 @@ def find_row(name: str) -> Row:
 def release(bug: Bug, version: str, cache: Path) -> Release:
     """``bug``'s library at ``version``, its row pinned to it, cached under ``cache/validation``."""
     base = find_row(bug.row)
-    folder = cache / "validation" / _safe(f"{bug.ecosystem}-{bug.dist}-{version}")
+    before = bug.before.get(version)
+    name = f"{bug.ecosystem}-{bug.dist}-{version}" + (f"-before-{before}" if before else "")
+    folder = cache / "validation" / _safe(name)
     if bug.ecosystem == "npm":
         row = dataclasses.replace(base, install_spec={"npm": _pinned_npm(base, bug.dist, version)})
     else:

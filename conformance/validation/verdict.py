@@ -27,7 +27,7 @@ class Reading:
 
     first_rule: str | None  # the run's first cause; None when nothing failed
     basis: str  # "causes" (the report's own) or "results" (provisional)
-    rule_failed: bool  # the entry's rule broken (a failing result or a cause on it)
+    rule_failed: bool  # the entry's rule broken: a cause on it, else (no causes) a failing result
     rule_ran: bool  # some case of the rule was judged (pass or fail), so "holds" means something
     failing_rules: tuple[str, ...]  # every failing rule, first cause first
     summary: dict[str, int]
@@ -66,7 +66,7 @@ def read(report: dict[str, Any], rule: str) -> Reading:
         cause_rules = [c.get("rule") for c in causes if isinstance(c, dict) and c.get("rule")]
         ranked = cause_rules + [r for r in _ranked(failing) if r not in cause_rules]
         basis, first = "causes", (cause_rules[0] if cause_rules else None)
-        rule_failed = rule in cause_rules or rule in failing
+        rule_failed = rule in cause_rules  # a failure is filed under every rule its case lists
     else:
         ranked = _ranked(failing)
         basis, first = "results", (ranked[0] if ranked else None)

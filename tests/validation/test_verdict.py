@@ -35,3 +35,10 @@ def test_the_reports_causes_decide_the_first_cause() -> None:
 def test_a_rule_with_no_judged_case_neither_fails_nor_counts_as_run() -> None:
     reading = read({"results": [_result("C-30", "skip", "ID-001")]}, "C-30")
     assert reading.first_rule is None and not reading.rule_failed and not reading.rule_ran
+
+
+def test_with_causes_a_rule_fails_only_through_a_cause_on_it() -> None:
+    """LE-002 lists C-09 too, but the only cause is C-08: C-09 holds."""
+    causes = [{"rule": "C-08", "level": "must", "fix": "", "cases": ["LE-001", "LE-002"], "evidence": ""}]
+    reading = read({"results": RESULTS, "causes": causes}, "C-09")
+    assert reading.first_rule == "C-08" and not reading.rule_failed and reading.rule_ran
