@@ -44,14 +44,16 @@ def render(document: dict[str, Any]) -> str:
         f"Measured {document['measured']} with sse-conformance {document['suite_version']}"
         f" (Python {document['python']}, Node {document['node']}).",
         "",
-        "| # | library | buggy | fixed | rule | first cause (buggy) | fixed release | result | source |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| # | library | buggy | fixed | rule | cases run | first cause (buggy) | fixed release | result"
+        " | source |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, entry in enumerate(rows, 1):
         bug = entry["bug"]
         lines.append(
             f"| {n} | {_cell(bug['library'])} ({bug['ecosystem']}) | {bug['buggy']} | {bug['fixed']}"
-            f" | {bug['rule']} | {_first(entry['buggy'])} | {_held(entry['fixed'], bug['rule'])}"
+            f" | {bug['rule']} | {' '.join(entry['select'])} | {_first(entry['buggy'])}"
+            f" | {_held(entry['fixed'], bug['rule'])}"
             f" | {_MARK.get(entry['verdict'], '')} {entry['verdict']} | [link]({bug['source']}) |"
         )
     counts = {verdict: sum(e["verdict"] == verdict for e in rows) for verdict in VERDICTS}
