@@ -54,12 +54,8 @@ def _run(argv: list[str], cwd: Path | None = None) -> None:
         raise RuntimeError(f"{' '.join(argv[:3])} failed: {tail[0] if tail else done.returncode}")
 
 
-def npm_packages(cache: Path, packages: dict[str, str], *, before: str = "") -> None:
-    """``npm install`` ``{name or alias: spec}`` into ``CACHE/node`` unless they are all there.
-
-    ``before`` (an ISO date) resolves every dependency as the registry stood then (``npm
-    --before``), so an old release gets the dependencies it shipped with.
-    """
+def npm_packages(cache: Path, packages: dict[str, str]) -> None:
+    """``npm install`` ``{name or alias: spec}`` into ``CACHE/node`` unless they are all there."""
     folder = node_dir(cache)
     with _LOCK:
         if all((folder / "node_modules" / name / "package.json").exists() for name in packages):
@@ -69,8 +65,7 @@ def npm_packages(cache: Path, packages: dict[str, str], *, before: str = "") -> 
         if not manifest.exists():
             manifest.write_text(json.dumps({"private": True, "dependencies": {}}) + "\n")
         specs = [f"{name}@{spec}" for name, spec in packages.items()]
-        when = [f"--before={before}"] if before else []
-        _run(["npm", "install", "--no-audit", "--no-fund", "--silent", *when, *specs], cwd=folder)
+        _run(["npm", "install", "--no-audit", "--no-fund", "--silent", *specs], cwd=folder)
 
 
 def pip_target(cache: Path, requirement: str, *, deps: bool = True) -> None:

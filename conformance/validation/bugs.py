@@ -21,8 +21,10 @@ BUGS_FILE = Path(__file__).resolve().parent / "bugs.toml"
 ECOSYSTEMS = ("pypi", "npm")
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+-]*$")
 _REQUIRED = ("library", "ecosystem", "row", "buggy", "fixed", "rule", "source", "description")
-_OPTIONAL = {"select": list, "quick": bool, "deps": bool, "package": str, "before": dict}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_OPTIONAL = {"select": list, "quick": bool, "deps": bool, "package": str, "pins": dict}
+_PIN = re.compile(
+    r"^(@?[a-z0-9][a-z0-9._/-]*@[0-9][0-9A-Za-z.+-]*)( @?[a-z0-9][a-z0-9._/-]*@[0-9][0-9A-Za-z.+-]*)*$"
+)
 
 
 class BugsError(ValueError):
@@ -45,7 +47,7 @@ class Bug:
     quick: bool = False
     deps: bool = False
     package: str = ""
-    before: dict[str, str] = dataclasses.field(default_factory=dict)  # version -> npm --before date
+    pins: dict[str, str] = dataclasses.field(default_factory=dict)  # version -> "dep@x.y.z ..."
 
     @property
     def key(self) -> str:
@@ -92,14 +94,9 @@ def _check(entry: object, where: str) -> Bug:
     select = entry.get("select", [])
     if not all(isinstance(s, str) and s for s in select):
         raise fail("'select' is a list of rule or case patterns")
-    before = entry.get("before", {})
-    for version, date in before.items():
-        if (
-            version not in (entry["buggy"], entry["fixed"])
-            or not isinstance(date, str)
-            or not _DATE.match(date)
-        ):
-            raise fail("'before' maps the buggy or fixed release to a YYYY-MM-DD date")
+    for version, pinned in entry.get("pins", {}).items():
+        if version not in (entry["buggy"], entry["fixed"]) or not _PIN.match(str(pinned)):
+            raise fail("'pins' maps the buggy or fixed release to 'package@x.y.z ...'")
     return Bug(**{**entry, "select": tuple(select)})
 
 

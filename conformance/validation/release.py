@@ -38,9 +38,15 @@ class Release:
     def install(self) -> None:
         """Install this release into its folder (a no-op when it is there already)."""
         if self.bug.ecosystem == "npm":
-            install.npm_packages(self.cache, self.row.npm(), before=self.bug.before.get(self.version, ""))
+            install.npm_packages(self.cache, {**self.row.npm(), **self.pins()})
         else:
             install.pip_target(self.cache, self.requirement, deps=self.bug.deps)
+
+    def pins(self) -> dict[str, str]:
+        """Dependencies pinned beside this release (``{package: version}``): installed at the top
+        of its ``node_modules``, they are what its own range resolves to."""
+        pinned = self.bug.pins.get(self.version, "")
+        return dict(spec.rsplit("@", 1) for spec in pinned.split())
 
     def env(self) -> dict[str, str]:
         """The environment the suite runs in: a Python release's folder first on the path."""
@@ -98,8 +104,8 @@ def find_row(name: str) -> Row:
 def release(bug: Bug, version: str, cache: Path) -> Release:
     """``bug``'s library at ``version``, its row pinned to it, cached under ``cache/validation``."""
     base = find_row(bug.row)
-    before = bug.before.get(version)
-    name = f"{bug.ecosystem}-{bug.dist}-{version}" + (f"-before-{before}" if before else "")
+    pins = bug.pins.get(version)
+    name = f"{bug.ecosystem}-{bug.dist}-{version}" + (f"-with-{pins}" if pins else "")
     folder = cache / "validation" / _safe(name)
     if bug.ecosystem == "npm":
         row = dataclasses.replace(base, install_spec={"npm": _pinned_npm(base, bug.dist, version)})

@@ -54,7 +54,7 @@ description = "d"
         (('fixed = "1.0.1"', 'fixed = "^1.0"'), "exact release"),
         (('fixed = "1.0.1"', 'fixed = "1.0.0"'), "same release"),
         (("https://example.org/issue/1", "example.org"), "https://"),
-        (('description = "d"', 'description = "d"\nbefore = { "2.0.0" = "2024-01-01" }'), "before"),
+        (('description = "d"', 'description = "d"\npins = { "2.0.0" = "dep@1.0.0" }'), "pins"),
         (('description = "d"', 'description = "d"\ncolour = "red"'), "unknown field"),
     ],
 )
