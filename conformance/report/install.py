@@ -68,10 +68,15 @@ def npm_packages(cache: Path, packages: dict[str, str]) -> None:
         _run(["npm", "install", "--no-audit", "--no-fund", "--silent", *specs], cwd=folder)
 
 
-def pip_target(cache: Path, requirement: str) -> None:
-    """``pip install --target`` one requirement into its private folder unless it is there."""
+def pip_target(cache: Path, requirement: str, *, deps: bool = True) -> None:
+    """``pip install --target`` one requirement into its private folder unless it is there.
+
+    ``deps=False`` installs the distribution alone, so it runs on this environment's versions of
+    its dependencies (what a validation run of an old release wants for httpx, pydantic...).
+    """
     folder = target_dir(cache, requirement)
     with _LOCK:
         if folder.is_dir() and any(folder.glob("*.dist-info")):
             return
-        _run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(folder), requirement])
+        argv = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(folder), requirement]
+        _run(argv if deps else [*argv, "--no-deps"])

@@ -1,6 +1,9 @@
 """Feed an SDK's ``SSEDecoder().iter_bytes()`` from an httpx byte stream (how the SDKs use it).
 
-The SDKs check the status before decoding (non-2xx raises); nothing else is added.
+The SDKs check the status before decoding (non-2xx raises); nothing else is added. Releases
+before the decoder took bytes (openai < 1.16.2, anthropic < 0.22.0) fed it httpx's
+``iter_lines()`` instead; the adapter does what the installed release did, so a validation run
+can judge any of them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ def decoded(url: str, make_decoder: Callable[[], Any]) -> Iterator[Event]:
     with httpx.stream("GET", url, headers={"Accept": "text/event-stream"}, timeout=None) as response:
         if not response.is_success:
             raise RuntimeError(f"HTTP {response.status_code}")
-        yield from events(
-            make_decoder().iter_bytes(response.iter_bytes()), event="event", data="data", id="id"
-        )
+        decoder = make_decoder()
+        if hasattr(decoder, "iter_bytes"):
+            decoded_events = decoder.iter_bytes(response.iter_bytes())
+        else:
+            decoded_events = decoder.iter(response.iter_lines())
+        yield from events(decoded_events, event="event", data="data", id="id")
