@@ -47,7 +47,8 @@ def _few_cases(monkeypatch, pattern: str = "LE-00*") -> list[tuple[float, float]
         return report
 
     monkeypatch.setattr(runner, "run_client_suite_async", few)
-    monkeypatch.setattr(runner, "plan_items", lambda **o: runner._plan("generic", pattern, None, None))
+    plan = runner.plan_items
+    monkeypatch.setattr(runner, "plan_items", lambda **o: plan(profile="generic", pattern=pattern))
     return spans
 
 

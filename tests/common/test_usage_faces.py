@@ -123,7 +123,7 @@ def test_an_unknown_flag_with_nothing_close_gets_no_guess(cli_run):
     assert "did you mean" not in _one_line(*cli_run("server", NOWHERE, "--bogus"))
 
 
-PROGRESS = re.compile(r"[.FWEsix]+( \[ *\d+%\])?")
+PROGRESS = re.compile(r"[.FWEsix]+( \[ *(\d+%|\d+/\d+ items)\])?")
 
 
 @pytest.mark.parametrize("quiet", [False, True])
