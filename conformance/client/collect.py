@@ -21,7 +21,7 @@ from typing import Any
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
 from .waiting import asleep_twice
 
-__all__ = ["LineTooLong", "PartialLine", "bounded_lines", "collect", "pipe_unread"]
+__all__ = ["LineTooLong", "bounded_lines", "collect", "pipe_unread"]
 
 _YIELD_EVERY = 64
 _DRAIN_TURNS = 64  # loop turns a stopped run may take in what has already arrived ...
@@ -38,24 +38,10 @@ class LineTooLong(Exception):
         self.head = head
 
 
-class PartialLine:
-    """When bytes of a line not yet finished last came (monotonic; 0.0: never): a report on its
-    way, a sign of life. Called by :func:`bounded_lines` as its ``on_partial``."""
-
-    def __init__(self) -> None:
-        self.at = 0.0
-
-    def __call__(self) -> None:
-        self.at = time.monotonic()
-
-
-async def bounded_lines(
-    reader: asyncio.StreamReader, max_line: int, on_partial: Callable[[], None] | None = None
-) -> AsyncIterator[bytes | LineTooLong]:
+async def bounded_lines(reader: asyncio.StreamReader, max_line: int) -> AsyncIterator[bytes | LineTooLong]:
     """The lines of ``reader`` (without their LF). A line that passes ``max_line`` is yielded
     as a :class:`LineTooLong` at once and the rest of it skipped, so memory stays within
-    ``max_line`` plus one read however long the line is. ``on_partial`` is called when a read
-    leaves a line unfinished: a report is on its way (a 10 MiB event arrives in pieces)."""
+    ``max_line`` plus one read however long the line is."""
     pending = bytearray()
     skipping = False
     while True:
@@ -75,8 +61,6 @@ async def bounded_lines(
             elif not skipping:
                 pending += piece
             if end < 0:
-                if piece and on_partial is not None:
-                    on_partial()
                 break
             if not skipping:
                 yield bytes(pending)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from .collect import LineTooLong, PartialLine, bounded_lines, collect, pipe_unread
+from .collect import LineTooLong, bounded_lines, collect, pipe_unread
 from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, short
 from .processes import cpu_seconds, kill_group, release, spawn
 from .target_error import TargetError, split_command
@@ -91,13 +91,12 @@ class CommandTarget:
             raise TargetError(f"cannot start {self.command!r}: {error}") from None
         stderr = bytearray()
         stderr_task = asyncio.ensure_future(_tail(proc.stderr, stderr))
-        partial = PartialLine()
         if watch is not None:
             watch.tree = ProcessTree(proc.pid)
             watch.unread = lambda: pipe_unread(proc.stdout)
         try:
             observation = await collect(
-                _command_reports(proc, profile, self.limits, partial),
+                _command_reports(proc, profile, self.limits),
                 profile=profile,
                 timeout=timeout,
                 watch=watch,
@@ -117,7 +116,7 @@ class CommandTarget:
 
 
 async def _command_reports(
-    proc: Any, profile: str, limits: Limits, partial: PartialLine
+    proc: Any, profile: str, limits: Limits
 ) -> AsyncIterator[tuple[str, Any]]:
     """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
     if profile == "openai":
@@ -129,7 +128,7 @@ async def _command_reports(
         yield "text", decoded[:-1] if decoded.endswith("\n") else decoded
     else:
         total = 0
-        async for line in bounded_lines(proc.stdout, limits.line_bytes, partial):
+        async for line in bounded_lines(proc.stdout, limits.line_bytes):
             if isinstance(line, LineTooLong):
                 yield "broken", f"printed {line}"
                 return

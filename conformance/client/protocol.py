@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .collect import LineTooLong, PartialLine, bounded_lines, pipe_unread, seq_of
+from .collect import LineTooLong, bounded_lines, pipe_unread, seq_of
 from .observation import DEFAULT_LIMITS, Invocation, Limits
 from .processes import MAX_MEMORY, cpu_seconds, kill_group, memory_size, release, size_text, spawn
 
@@ -66,7 +66,6 @@ class _Run:
     def __init__(self, seq: int) -> None:
         self.seq = seq
         self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(_QUEUE)
-        self.thread: int | None = None
         self.bytes = 0
         self.cancelled = False
         self.ended = False  # the adapter sent its end: nothing to cancel
@@ -94,7 +93,6 @@ class Harness:
         self.implementation: dict[str, Any] = {}
         self.runs: dict[int, _Run] = {}
         self.healthy = True
-        self.names_threads = False  # the adapter announces each run's thread (the Python worker)
         self.stderr = bytearray()
         self.stderr_read = 0  # bytes read from stderr in all (the buffer keeps only a tail)
         self._seq = itertools.count(1)
@@ -104,7 +102,6 @@ class Harness:
         self._ready: asyncio.Future[dict[str, Any]] | None = None
         self._write_lock = asyncio.Lock()
         self._late: dict[int, int] = {}  # reports of each cancelled run since its cancel
-        self.partial = PartialLine()  # a report on its way
 
     @property
     def pid(self) -> int | None:
@@ -253,7 +250,7 @@ class Harness:
     async def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
         try:
-            async for line in bounded_lines(self.proc.stdout, self.limits.line_bytes, self.partial):
+            async for line in bounded_lines(self.proc.stdout, self.limits.line_bytes):
                 if isinstance(line, LineTooLong):
                     await self._dispatch_oversized(line)
                 elif line.strip():
@@ -343,9 +340,6 @@ class Harness:
                 run, "broken", f"printed more than {self.limits.total_bytes:,} bytes for one run"
             )
             return
-        if "thread" in message and isinstance(message["thread"], int):
-            run.thread = message["thread"]
-            self.names_threads = True
         for key, kind in _REPORT_KEYS.items():
             if key in message and "end" not in message:
                 value = message[key] if kind == "text" or key == "event" else {key: message[key]}
