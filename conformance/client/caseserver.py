@@ -45,7 +45,7 @@ DEFAULT_PAUSE = 0.002
 MAX_PAUSE_TOTAL = 0.5
 LATE_204S = 3  # late requests answered 204 before the rest are parked
 HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
-_ARRIVING = "sse_conformance_arriving"  # a request's mark: counted in its slot's ``arriving``
+_ARRIVING = web.RequestKey("sse_conformance_arriving", bool)  # counted in its slot's ``arriving``
 
 
 class _ExactHeaders(web.StreamResponse):
