@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["CONFIGS", "find", "running"]
+__all__ = ["CONFIGS", "find", "running", "stop_process"]
 
 SSE = """
         proxy_buffering off;
@@ -109,16 +109,17 @@ def running(upstream: str, config: str, workdir: Path | None = None) -> Iterator
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if _wait_listening(port, alive=lambda p=proc: p.poll() is None):
             break
-        _stop(proc)
+        stop_process(proc)
     else:
         raise RuntimeError(f"nginx did not start: {(workdir / 'error.log').read_text()[-500:]}")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        _stop(proc)
+        stop_process(proc)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a daemon started in the foreground: SIGTERM, then SIGKILL after 5 s."""
     if proc.poll() is None:
         proc.terminate()
         try:

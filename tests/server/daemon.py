@@ -15,6 +15,8 @@ from pathlib import Path
 
 from ports import free_port, wait_listening
 
+from conformance.report.nginx import stop_process
+
 __all__ = ["find", "started"]
 
 
@@ -36,20 +38,10 @@ def started(argv_for: Callable[[int], list[str]], workdir: Path, log: str,
         proc = subprocess.Popen(argv_for(port), stdout=out, stderr=subprocess.STDOUT, cwd=workdir, env=env)
         if wait_listening(port, seconds=20, alive=lambda p=proc: p.poll() is None):
             break
-        _stop(proc)
+        stop_process(proc)
     else:
         raise RuntimeError(f"{log} did not start: {(workdir / f'{log}.out').read_text()[-800:]}")
     try:
         yield port
     finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
