@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import select
 import socket
-import struct
-import termios
 import time
 from collections.abc import Sequence
 
@@ -35,7 +32,7 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
-from .delivery import Delivery, in_flight_to
+from .delivery import Delivery, in_flight_to, unread_in
 from .slots import BODY_KEPT, PREFIX, RecordedRequest, Slot
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
@@ -144,7 +141,7 @@ class CaseServer:
         for handler in getattr(runner.server, "connections", None) or ():
             transport = getattr(handler, "transport", None)
             sock = transport.get_extra_info("socket") if transport is not None else None
-            if sock is not None and _unread(sock):
+            if sock is not None and unread_in(sock.fileno()):
                 return True
             if getattr(handler, "_messages", None):
                 return True  # a request read and parsed on a kept-alive connection, not yet handled
@@ -303,15 +300,6 @@ def _mark_sent(request: web.Request, slot: Slot) -> None:
     if record is not None:
         record.sent = time.monotonic()
         slot.notify()
-
-
-def _unread(sock: socket.socket) -> bool:
-    """Bytes waiting in ``sock`` that this server has not read (FIONREAD)."""
-    try:
-        (count,) = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))
-    except (OSError, ValueError):
-        return False
-    return count > 0
 
 
 def _no_delay(request: web.Request) -> None:

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import re
-import struct
-import termios
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from .delivery import unread_in
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
 from .waiting import asleep_twice
 
@@ -78,11 +76,7 @@ def pipe_unread(reader: Any) -> bool:
     pipe = transport.get_extra_info("pipe") if transport is not None else None
     if pipe is None:
         return False
-    try:
-        (count,) = struct.unpack("i", fcntl.ioctl(pipe.fileno(), termios.FIONREAD, b"\0" * 4))
-    except (OSError, ValueError):
-        return False
-    return count > 0
+    return unread_in(pipe.fileno()) > 0
 
 
 _SEQ = re.compile(rb'"seq"\s*:\s*(\d+)')

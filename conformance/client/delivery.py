@@ -268,6 +268,24 @@ def written_by(sock: socket.socket) -> int | None:
     return acked + queued
 
 
+def unread_in(fileno: int) -> int:
+    """Bytes waiting to be read from a socket or pipe (FIONREAD); 0 where it cannot be told."""
+    try:
+        (count,) = struct.unpack("i", fcntl.ioctl(fileno, termios.FIONREAD, b"\0" * 4))
+    except (OSError, ValueError):
+        return 0
+    return count
+
+
+def peer_read_all(sock: socket.socket) -> bool | None:
+    """Has the client on the other end of ``sock`` read every byte written into it? None when
+    the kernel cannot tell."""
+    written, consumed = written_by(sock), consumed_by_peer(sock)
+    if written is None or consumed is None:
+        return None
+    return consumed >= written
+
+
 class Delivery:
     """Hands one connection's chunks over one at a time; ``after_write`` returns once the client
     read everything written so far, or after ``pause`` where that cannot be known."""
@@ -296,12 +314,9 @@ class Delivery:
             if self.transport is None or self.transport.is_closing():
                 return True  # nothing more will be written on it: no split left to protect
             if not self.transport.get_write_buffer_size():
-                written = written_by(self.sock)  # type: ignore[arg-type]
-                consumed = consumed_by_peer(self.sock)  # type: ignore[arg-type]
-                if written is None or consumed is None:
-                    return False
-                if consumed >= written:
-                    return True
+                read_all = peer_read_all(self.sock)  # type: ignore[arg-type]
+                if read_all is not False:
+                    return bool(read_all)  # None: it cannot be told
             await asyncio.sleep(_BACKOFF[min(step, len(_BACKOFF) - 1)])
             step += 1
         return False

@@ -31,7 +31,7 @@ from pathlib import Path
 from ..cases.model import Case
 from .caseserver import Slot
 from .observation import Invocation, Observation, Watch
-from .waiting import asleep_twice
+from .waiting import asleep_twice, parse_stat_state
 
 __all__ = ["CaseWatch"]
 
@@ -54,7 +54,7 @@ def _log_waiting(watch: CaseWatch) -> None:
     for pid, tid in watch.tree.threads() if watch.tree is not None else ():
         base = Path(f"/proc/{pid}/task/{tid}")
         with contextlib.suppress(OSError):
-            state = base.joinpath("stat").read_bytes().rsplit(b")", 1)[1].split()[0].decode()
+            state = parse_stat_state(base.joinpath("stat").read_bytes())
             threads.append([tid, state, base.joinpath("syscall").read_text().split()[:5]])
     line = {"at": time.monotonic(), "path": watch.slot.path, "threads": threads,
             "requests": [[r.received, r.sent, r.ended] for r in watch.slot.requests],

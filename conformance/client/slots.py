@@ -12,7 +12,7 @@ from typing import Any
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Case
-from .delivery import consumed_by_peer, written_by
+from .delivery import peer_read_all
 
 __all__ = ["BODY_KEPT", "KEEP_LAST", "PREFIX", "RecordedRequest", "Slot"]
 
@@ -46,8 +46,7 @@ class RecordedRequest:
             self.sock.getpeername()
         except OSError:
             return True  # closed: nothing more will be read from it
-        written, consumed = written_by(self.sock), consumed_by_peer(self.sock)
-        return written is not None and consumed is not None and consumed >= written
+        return peer_read_all(self.sock) is True
 
     def header(self, name: str) -> str | None:
         """The first value of a header, names compared case-insensitively."""
