@@ -273,6 +273,10 @@ class Harness:
             # pass on another's crash (eventsource v2 threw on a redirect beside HT-070..074):
             # each is lost: an error, never a pass.
             self._end_all("lost", f"{why}, with {len(self.runs)} runs in flight on it")
+        elif self._late:
+            # A run stopped earlier on this process may have left its client going (eventsource
+            # v2 throws from the reconnect timer of a closed EventSource): whose crash, unknown.
+            self._end_all("lost", f"{why}, after a stopped run on it")
         else:
             self._end_all("raised", why)
 

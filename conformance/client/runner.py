@@ -16,6 +16,7 @@ Python API (what the CLI, the pytest face and the report use)::
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 import time
@@ -124,8 +125,9 @@ class ClientRun:
         finding = Finding(f"skipped: needs capability {reason} (declare it with {flags})")
         return results_for(item.case, item.chunking, [finding], outcome=Outcome.SKIP)
 
-    async def observe(self, case: Case, chunking: Chunking) -> tuple[Observation, Slot]:
-        """Run ``case`` under ``chunking`` once, until a fact ends it (or its deadline)."""
+    async def observe(self, case: Case, chunking: Chunking, fresh: bool = False) -> tuple[Observation, Slot]:
+        """Run ``case`` under ``chunking`` once, until a fact ends it (or its deadline);
+        ``fresh``: on an adapter process started for this run."""
         await self.open()
         slot = self.server.add_slot(case, chunking)
         invocation = invocation_for(case, self.server.url(slot.path), self.capabilities)
@@ -134,7 +136,7 @@ class ClientRun:
         watch.inbound = self.server.inbound_pending
         watch.in_flight = self.server.inbound_in_flight
         try:
-            observe = self.target.observe
+            observe = functools.partial(self.target.observe, fresh=True) if fresh else self.target.observe
             observation = await observe(invocation, profile=case.profile, timeout=timeout, watch=watch)
         finally:
             watch.close()
@@ -142,8 +144,11 @@ class ClientRun:
         return observation, slot
 
     async def attempt(self, item: Item) -> list[Result]:
-        """Run one item and judge it."""
+        """Run one item and judge it. A run lost with its adapter process (whose crash, unknown)
+        runs once more on a process of its own, which then crashes for this client or not."""
         observation, slot = await self.observe(item.case, item.chunking)
+        if observation.lost and getattr(self.target, "pool", None) is not None:
+            observation, slot = await self.observe(item.case, item.chunking, fresh=True)
         return judge_run(item.case, item.chunking, observation, list(slot.requests), slot.total).results
 
     async def run_item(self, item: Item) -> list[Result]:

@@ -72,13 +72,19 @@ async def _observe_on(
     profile: str,
     timeout: float,
     watch: Watch | None,
+    fresh: bool = False,
 ) -> Observation:
-    """One run on an idle process of ``pool``."""
+    """One run on an idle process of ``pool``; ``fresh``: on a process started for it alone,
+    stopped after (a run lost on a process that an earlier run may have left broken)."""
     try:
-        harness = await pool.acquire()
+        harness = await (pool.start_one() if fresh else pool.acquire())
     except HarnessError as error:
         raise TargetError(str(error)) from None
-    return await _observe_with(harness, invocation, profile, timeout, watch)
+    try:
+        return await _observe_with(harness, invocation, profile, timeout, watch)
+    finally:
+        if fresh:
+            await harness.stop()
 
 
 async def _observe_with(
@@ -172,11 +178,12 @@ class HarnessTarget(_Pooled):
         profile: str,
         timeout: float,
         watch: Watch | None = None,
+        fresh: bool = False,
     ) -> Observation:
         if self.pool is None:
             await self.open(1)
         assert self.pool is not None
-        return await _observe_on(self.pool, invocation, profile, timeout, watch)
+        return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
 
 
 # -- Python callables -------------------------------------------------------------------------
@@ -242,10 +249,11 @@ class PythonTarget(_Pooled):
         profile: str,
         timeout: float,
         watch: Watch | None = None,
+        fresh: bool = False,
     ) -> Observation:
         """In a worker process when open, else in a daemon thread of this process."""
         if self.pool is not None:
-            return await _observe_on(self.pool, invocation, profile, timeout, watch)
+            return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
         return await self._observe_in_thread(invocation, profile, timeout, watch)
 
     async def _observe_in_thread(

@@ -229,6 +229,18 @@ def test_sigterm_to_the_suite_kills_every_client_and_its_children(tmp_path):
     assert not alive(child)
 
 
+def test_a_crash_left_by_an_earlier_stopped_run_is_not_the_next_runs_verdict():
+    # npm eventsource v2: a reused adapter process died during a run from a timer of the run
+    # before it, and that run got the crash (37 passes of the report became errors). Such a run
+    # is lost and runs again on a process of its own, which gives the client's own verdict.
+    held_open = ("LE-031", "LE-032")  # runs stopped once the client waits, before it returns
+    target = PythonTarget(nc.crashes_after_a_stopped_run_client)
+    report = run_cases(target, only=(*held_open, "EN-001", "EN-002"), rules=("none",), concurrency=1)
+    stopped = [r for r in report.results if "exited" in r.message]
+    assert not stopped and not bad(report), bad(report)[:3]
+    assert len({r.name for r in report.results}) > 3  # several runs, one process reused
+
+
 def test_a_reported_object_that_raises_is_an_error_for_its_item_and_the_run_goes_on():
     report = run_client_suite(nc.hostile_object_client, pattern="LE-00[12]", chunkings=["whole"])
     assert {r.outcome for r in report.results} == {Outcome.ERROR}
