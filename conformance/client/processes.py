@@ -93,8 +93,7 @@ async def spawn(
 
 
 def track(pid: int) -> None:
-    """Kill the process group ``pid`` leads when the suite exits, unless reaped before (a
-    worker forked by the fork server leads a group of its own too)."""
+    """Kill the process group ``pid`` leads when the suite exits, unless reaped before."""
     with _lock:
         _live.add(pid)
 

@@ -447,69 +447,10 @@ def crashes_after_a_stopped_run_client(url: str, **options: object) -> Iterator[
 _stopped_here = False  # a run of this process was stopped before it finished
 
 
-def slow_first_time_client(url: str, **options: object) -> Iterator[dict[str, str]]:
-    """Correct, but the first run of each URL stalls past any deadline (a machine so busy this
-    client was not scheduled): a time-based failure the runner must confirm alone."""
-    import hashlib
-    import os
-
-    item = url.split("~")[0]  # the run alone has a URL of its own (…/whole~alone)
-    marker = os.path.join(os.environ["SLOW_FIRST_DIR"], hashlib.sha1(item.encode()).hexdigest())
-    if not os.path.exists(marker):
-        open(marker, "w").close()
-        time.sleep(60)
-    yield from good_client(url, **options)
-
-
 def wildcard_accept_client(url: str, **options: object) -> Iterator[dict[str, str]]:
     """Parses right but sends Accept: */*: a SHOULD (N-01) finding and nothing else (--strict)."""
     headers = {**(options.get("headers") or {}), "Accept": "*/*"}  # type: ignore[dict-item]
     yield from good_client(url, **{**options, "headers": headers})
-
-
-def burns_before_reading_client(url: str, **options: object) -> Iterator[dict[str, str]]:
-    """Correct, but spends 3 s of CPU before it even connects (a slow start-up)."""
-    _burn(3.0)
-    yield from good_client(url, **options)
-
-
-def process_state_client(url: str, **options: object) -> Iterator[dict[str, str]]:
-    """Correct, and notes in ``$PROCESS_STATE_DIR`` which process ran this URL and how many runs
-    that process had made: what a run's CPU time can depend on (an allocator left warm)."""
-    import os
-
-    global _runs_here
-    _runs_here += 1
-    name = os.path.join(os.environ["PROCESS_STATE_DIR"], url.rstrip("/").replace("/", "_").replace(":", "_"))
-    with open(name, "w") as handle:
-        json.dump({"url": url, "pid": os.getpid(), "run": _runs_here}, handle)
-    yield from good_client(url, **options)
-
-
-_runs_here = 0
-process_state_client.capabilities = good_client.capabilities  # type: ignore[attr-defined]
-
-
-def late_leftover_client(url: str, **options: object) -> Iterator[dict[str, str]]:
-    """Dispatches the unterminated block at EOF (sseclient-py's bug); the first run of each URL
-    gets to the end 3 s late, idle, as a client the scheduler left waiting on a busy machine.
-    Whether the extra event is seen must not depend on that (marker files in $SLOW_FIRST_DIR)."""
-    import hashlib
-    import os
-
-    parser = EventParser(last_event_id=str(options.get("last_event_id") or ""))
-    for chunk in _chunks(url, **options):
-        for event in parser.feed(chunk):
-            yield event.as_dict()
-    marker = os.path.join(os.environ["SLOW_FIRST_DIR"], hashlib.sha1(url.split("~")[0].encode()).hexdigest())
-    if not os.path.exists(marker):
-        open(marker, "w").close()
-        time.sleep(3)
-    if parser.pending:
-        yield {"event": "message", "data": "the unterminated block", "id": ""}
-
-
-late_leftover_client.capabilities = ("post", "headers")  # type: ignore[attr-defined]
 
 
 def slow_reconnect_lf_only_client(url: str, **options: object) -> Iterator[dict[str, str]]:
