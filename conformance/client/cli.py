@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..cli import UsageError
+from ..errors import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed

@@ -1,6 +1,6 @@
 """Turning command-line style options into a target and a run plan (shared by CLI and pytest).
 
-Bad input raises :class:`conformance.cli.UsageError` with one line: the faces print it and exit 2.
+Bad input raises :class:`conformance.errors.UsageError` with one line: the faces print it and exit 2.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..cli import UsageError
+from ..errors import UsageError
 from .processes import memory_size
 from .runner import CAPABILITIES, Item, plan_items
 from .targets import PROFILES, CommandTarget, HarnessTarget, Target, TargetError, load_target

@@ -40,7 +40,7 @@ def plan(config: pytest.Config) -> list[PlannedItem] | None:
     harness = config.getoption("--sse-client-harness")
     if not spec and not command and not harness:
         return None
-    from ..cli import UsageError
+    from ..errors import UsageError
 
     try:
         target = make_target(spec, command, config.getoption("--sse-capability"), harness=harness)
