@@ -19,8 +19,8 @@ from .display import printable
 from .results import BROKEN, Outcome, Report, Result
 from .rules import RULES
 
-__all__ = ["Group", "cause_block", "cause_count", "cause_head", "explain", "groups", "outside_select",
-           "rule_summary", "split_causes", "under", "unexplained_groups"]
+__all__ = ["Group", "cause_block", "cause_count", "cause_head", "explain", "folded", "groups",
+           "outside_select", "rule_summary", "split_causes", "under", "unexplained_groups"]
 
 # What a split family means to a person reading "fails only when ...".
 SPLITS = {
@@ -146,7 +146,8 @@ def _details(first: Result) -> list[str]:
 FOLDED = 8  # case IDs shown on a cause's one line before "… (+N)"
 
 
-def _folded(names: list[str]) -> str:
+def folded(names: list[str]) -> str:
+    """The first FOLDED names, then how many more: a cause's cases on one line."""
     shown = ", ".join(names[:FOLDED])
     return shown + (f", … (+{len(names) - FOLDED})" if len(names) > FOLDED else "")
 
@@ -176,7 +177,7 @@ def cause_block(number: int, cause: Cause, rerun: Rerun | None = None) -> str:
     named, what = cause_head(cause)
     head = f"{named} {what}" if named else what
     lines = [f"CAUSE {number}  {cause.outcome.value.upper()} {head}",
-             f"  {cause_count(cause)}: {_folded(cause.cases)}"]
+             f"  {cause_count(cause)}: {folded(cause.cases)}"]
     first = cause.evidence_result()
     description = first.extra.get("description")
     lines.append(f"  smallest: {first.name}" + (f"  {description}" if description else ""))

@@ -7,6 +7,7 @@ import json
 import re
 
 from conformance.cli import main
+from conformance.explain import folded
 from conformance.html import html_report
 from conformance.results import Outcome, Report, Result
 from conformance.rules import RULES
@@ -33,9 +34,11 @@ def test_a_client_with_one_bug_gets_one_cause_block_with_its_cases_folded(tmp_pa
     (block,) = _sections(text, "cause")  # one block, where there was one per failing case
     assert _sections(text, "group") == []  # the cause explains every failure
     assert f'<a href="{RULES["C-08"].url}">C-08</a> (must)' in block
-    summary = re.search(r"<details><summary>(\d+) cases, (\d+) items</summary>(.*?)</details>", block, re.S)
+    pattern = r"<details><summary>(\d+) cases, (\d+) items: ([^<]*)</summary>(.*?)</details>"
+    summary = re.search(pattern, block, re.S)
     assert summary and (int(summary[1]), int(summary[2])) == (len(cause["cases"]), cause["items"])
-    assert re.findall(r"<li><code>([^<]+)</code>", summary[3]) == cause["cases"]
+    assert summary[3] == folded(cause["cases"]) and summary[3] in capsys.readouterr().out  # as the terminal
+    assert re.findall(r"<li><code>([^<]+)</code>", summary[4]) == cause["cases"]  # opened: every case
     assert f"<dt>fix</dt><dd><pre>{cause['fix']}</pre></dd>" in block
     assert "sse-conformance client planted_clients:lf_only -k LE-" in block
     assert not re.search(r"<(script|link|img|iframe)\b", text)
