@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .cli import UsageError
+from .errors import UsageError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .display import printable
+from .errors import UsageError
 
 __all__ = ["UsageError", "main"]
 
@@ -23,10 +24,6 @@ __all__ = ["UsageError", "main"]
 # optional module -> the extra that installs it (the base install only checks servers and clients)
 EXTRAS = {"uvicorn": "asgi", "fastapi": "reference", "sse_starlette": "reference", "starlette": "reference",
           "requests": "reference", "hypothesis": "dev"}
-
-
-class UsageError(Exception):
-    """Bad command-line input: reported as one line, exit status 2."""
 
 
 # The documented exit statuses (README and `sse-conformance --help` show this table).

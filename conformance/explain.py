@@ -19,7 +19,8 @@ from .display import printable
 from .results import BROKEN, Outcome, Report, Result
 from .rules import RULES
 
-__all__ = ["Group", "cause_block", "explain", "groups", "rule_summary", "under"]
+__all__ = ["Group", "cause_block", "cause_count", "cause_head", "explain", "folded", "groups",
+           "outside_select", "rule_summary", "split_causes", "under", "unexplained_groups"]
 
 # What a split family means to a person reading "fails only when ...".
 SPLITS = {
@@ -145,26 +146,38 @@ def _details(first: Result) -> list[str]:
 FOLDED = 8  # case IDs shown on a cause's one line before "… (+N)"
 
 
-def _folded(names: list[str]) -> str:
+def folded(names: list[str]) -> str:
+    """The first FOLDED names, then how many more: a cause's cases on one line."""
     shown = ", ".join(names[:FOLDED])
     return shown + (f", … (+{len(names) - FOLDED})" if len(names) > FOLDED else "")
+
+
+def cause_head(cause: Cause) -> tuple[str | None, str]:
+    """(the rule a cause names, what differs): ``("C-08", "(must) Title: the client mishandles
+    a lone CR")``; no rule for one error met almost everywhere (the adapter or the client's
+    version, not a behaviour). Shared by the terminal and the HTML page, which links the rule."""
+    if cause.behaviour == SAME_ERROR:
+        return None, f"the same error on most items, whatever they exercise: {cause.what.split(': ', 1)[1]}"
+    rule = RULES.get(cause.rule)
+    title = f" {rule.title}" if rule else ""
+    what = f": the client mishandles {cause.what}" if cause.what else ""
+    return cause.rule, f"({cause.level}){title}{what}"
+
+
+def cause_count(cause: Cause) -> str:
+    """"20 cases, 137 items (only when split)": how much one cause explains."""
+    cases, items = len(cause.cases), len(cause.items)
+    return f"{cases} case{'s' if cases != 1 else ''}, {items} item{'s' if items != 1 else ''}{_where(cause)}"
 
 
 def cause_block(number: int, cause: Cause, rerun: Rerun | None = None) -> str:
     """One inferred cause: the rule and what differs, its cases on one line, the smallest
     failure in full, the fix for this cause and how to re-run that failure."""
     rule = RULES.get(cause.rule)
-    title = f" {rule.title}" if rule else ""
-    what = f": the client mishandles {cause.what}" if cause.what else ""
-    items = len(cause.items)
-    cases = cause.cases
-    where = _where(cause)
-    head = f"{cause.rule} ({cause.level}){title}{what}"
-    if cause.behaviour == SAME_ERROR:  # no rule's behaviour: the adapter or the client's version
-        head = f"the same error on most items, whatever they exercise: {cause.what.split(': ', 1)[1]}"
+    named, what = cause_head(cause)
+    head = f"{named} {what}" if named else what
     lines = [f"CAUSE {number}  {cause.outcome.value.upper()} {head}",
-             f"  {len(cases)} case{'s' if len(cases) != 1 else ''}, {items} item{'s' if items != 1 else ''}"
-             f"{where}: {_folded(cases)}"]
+             f"  {cause_count(cause)}: {folded(cause.cases)}"]
     first = cause.evidence_result()
     description = first.extra.get("description")
     lines.append(f"  smallest: {first.name}" + (f"  {description}" if description else ""))
@@ -190,11 +203,24 @@ def _where(cause: Cause) -> str:
     return ""
 
 
+def split_causes(causes: list[Cause]) -> tuple[list[Cause], list[Cause]]:
+    """(the causes shown as blocks, the failures that stand on their own): one error met almost
+    everywhere is a block too, though no behaviour was inferred for it."""
+    inferred = [c for c in causes if c.inferred or c.behaviour == SAME_ERROR]
+    return inferred, [c for c in causes if c not in inferred]
+
+
+def unexplained_groups(report: Report, alone: list[Cause]) -> list[Group]:
+    """The failures no cause explains, one group per case, and the broken results of no case
+    (an error before any case ran)."""
+    keys = {i.case for c in alone for i in c.items}
+    return [g for g in groups(report) if g.key in keys or not g.first.case]
+
+
 def _client(report: Report, every: bool) -> list[str]:
     causes = infer(report.results)
     rerun = rerun_for(report.target, report.meta)
-    inferred = [c for c in causes if c.inferred or c.behaviour == SAME_ERROR]
-    alone = [c for c in causes if c not in inferred]
+    inferred, alone = split_causes(causes)
     parts = []
     if inferred:
         failures = sum(len(c.items) for c in inferred)
@@ -205,14 +231,18 @@ def _client(report: Report, every: bool) -> list[str]:
     if alone:
         if not inferred:
             parts.append(f"{len(alone)} failure(s), none sharing a cause with another:")
-        keys = {i.case for c in alone for i in c.items}
-        parts += [entry(g, rerun) for g in groups(report) if g.key in keys or not g.first.case]
+        parts += [entry(g, rerun) for g in unexplained_groups(report, alone)]
     if every and causes:
         parts.append("Broken rules:\n" + "\n".join(_summary_lines(report)))
         explained = {i.case for c in inferred for i in c.items}
         parts.append("Every failing case (-v/--all):")
         parts += [entry(g, rerun) for g in groups(report) if g.key in explained]
     return parts
+
+
+def outside_select(report: Report) -> list[Result]:
+    """Broken verdicts outside ``--select``, kept as info: noted, never gating."""
+    return [r for r in report.results if "outside_select" in r.extra]
 
 
 def explain(report: Report, every: bool = False) -> str:
@@ -227,7 +257,7 @@ def explain(report: Report, every: bool = False) -> str:
         if found:
             parts.append("Broken rules:\n" + "\n".join(_summary_lines(report)))
             parts += [entry(g) for g in found]
-    outside = [r for r in report.results if "outside_select" in r.extra]
+    outside = outside_select(report)
     if outside:
         parts.append("Noted outside --select (not gating; run without --select to judge them):\n"
                      + "\n".join(f"  {r.extra['outside_select'].upper()} {r.rule} {r.name}: {r.message}"

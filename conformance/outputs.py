@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from .cli import UsageError
+from .errors import UsageError
 from .results import Report
 
 __all__ = ["REPORTS", "add_output_options", "check_report_paths", "human_stream", "write_reports"]

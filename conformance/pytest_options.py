@@ -36,6 +36,8 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "--sse-capability": dict(action="append", default=[], metavar="NAME", help="declare a client capability"),
     "--sse-chunking": dict(action="append", metavar="NAME", help="only these chunkings (repeatable)"),
     "--sse-timeout-scale": dict(default="1", metavar="F", help="multiply every client time bound by F"),
+    "--sse-max-memory": dict(metavar="SIZE", help="what a Python client's worker process may allocate "
+                             "(default 2GiB, as the CLI's --max-memory); past it: MemoryError"),
     "--sse-strict": dict(action="store_true", help="SHOULD findings and stale baseline entries fail too"),
     "--sse-select": dict(action="append", default=[], metavar="ID",
                          help="only these rules or cases (glob, repeatable): S-09, 'C-0*', 'LE-*'"),

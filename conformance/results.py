@@ -173,9 +173,23 @@ class Report:
                 "started": self.started,
                 **self.meta,
             },
-            "results": [r.to_json() for r in self.results],
+            "results": self.results_json(),
             "causes": self.causes_json(),
         }
+
+    def results_json(self) -> list[dict[str, Any]]:
+        """Each result's JSON; a client item's carries ``rerun``, the command that runs just that
+        item again (the one the terminal prints), so a tool can hand a failure back to a person."""
+        from .causes import rerun_for
+
+        rerun = rerun_for(self.target, self.meta) if self.kind == "client" else None
+        out = []
+        for result in self.results:
+            data = result.to_json()
+            if rerun is not None and result.case:
+                data["rerun"] = rerun(result.case, result.chunking)
+            out.append(data)
+        return out
 
     def causes_json(self) -> list[dict[str, Any]]:
         """The fewest causes explaining the failures (``conformance.causes``), most cases first."""

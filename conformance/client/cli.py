@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import time
 
-from ..cli import UsageError
+from ..errors import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed
 from ..server.cli import server_and_client_ids
 from ..structured import add_client_data
 from .cases_opts import add_selection_options
-from .options import make_plan, make_target, positive
+from .options import make_plan, make_target, memory_bytes, positive
 from .output import (
     Dots,
     render_failures,
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     check_report_paths(args)
     out = human_stream(args)
     target = make_target(args.target, args.cmd, args.capability, harness=args.harness,
-                         max_memory=args.max_memory)
+                         max_memory=memory_bytes(args.max_memory))
     scale = positive(args.timeout_scale, "--timeout-scale")
     concurrency = int(positive(args.concurrency, "--concurrency"))
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)

@@ -1,6 +1,6 @@
 """Turning command-line style options into a target and a run plan (shared by CLI and pytest).
 
-Bad input raises :class:`conformance.cli.UsageError` with one line: the faces print it and exit 2.
+Bad input raises :class:`conformance.errors.UsageError` with one line: the faces print it and exit 2.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ..cli import UsageError
+from ..errors import UsageError
 from .processes import memory_size
 from .runner import CAPABILITIES, Item, plan_items
 from .targets import PROFILES, CommandTarget, HarnessTarget, Target, TargetError, load_target
@@ -22,10 +22,10 @@ __all__ = ["make_plan", "make_target", "memory_bytes", "positive"]
 
 def make_target(
     spec: str | None, command: str | None, capabilities: Iterable[str], *, harness: str | None = None,
-    max_memory: str | None = None,
+    max_memory: int | None = None,
 ) -> Target:
     """``module:callable``, ``--cmd`` or ``--harness``, exactly one; capabilities from the flags;
-    ``max_memory`` (``2G``, ``512MiB``) bounds each Python worker."""
+    ``max_memory`` (bytes, from :func:`memory_bytes`) bounds each Python worker."""
     declared = frozenset(capabilities)
     unknown = sorted(declared - set(CAPABILITIES))
     if unknown:
@@ -48,15 +48,15 @@ def make_target(
         raise UsageError(str(error)) from None
     target.capabilities = target.capabilities | declared  # type: ignore[union-attr]
     if max_memory is not None:
-        target.max_memory = memory_bytes(max_memory)  # type: ignore[union-attr]
+        target.max_memory = max_memory  # type: ignore[union-attr]
     return target
 
 
-def memory_bytes(text: str) -> int:
-    """``--max-memory``: a size such as 2G, 512MiB or 1073741824."""
+def memory_bytes(text: str, flag: str = "--max-memory") -> int:
+    """``--max-memory`` (``flag``: the face's name for it): a size such as 2G, 512MiB or 1073741824."""
     size = memory_size(text)
     if size is None:
-        raise UsageError(f"--max-memory must be a size such as 2G, 512MiB or 1073741824, not {text!r}")
+        raise UsageError(f"{flag} must be a size such as 2G, 512MiB or 1073741824, not {text!r}")
     return size
 
 

@@ -32,8 +32,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "bound_memory", "contain", "cpu_seconds",
-           "kill_group", "memory_size", "reaping_on_signals", "release", "size_text",
+__all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "MEMORY_FLAGS", "bound_memory", "contain",
+           "cpu_seconds", "kill_group", "memory_size", "reaping_on_signals", "release", "size_text",
            "spawn", "track", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -46,6 +46,7 @@ _contained = False  # this process is a child subreaper: every orphaned descenda
 _PR_SET_CHILD_SUBREAPER = 36
 _SWEEPS = 100  # a tree forking faster than it is killed is not chased for ever
 MAX_MEMORY = "SSE_CONFORMANCE_MAX_MEMORY"  # bytes a Python worker may allocate (--max-memory)
+MEMORY_FLAGS = "--max-memory, in pytest --sse-max-memory"  # what a verdict names to raise the bound
 DEFAULT_MAX_MEMORY = 2 << 30  # one Python client reached 5.1 GB on a shared machine (issue 25)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 

@@ -36,7 +36,16 @@ from typing import Any
 
 from .collect import LineTooLong, bounded_lines, pipe_unread, seq_of
 from .observation import DEFAULT_LIMITS, Invocation, Limits
-from .processes import MAX_MEMORY, cpu_seconds, kill_group, memory_size, release, size_text, spawn
+from .processes import (
+    MAX_MEMORY,
+    MEMORY_FLAGS,
+    cpu_seconds,
+    kill_group,
+    memory_size,
+    release,
+    size_text,
+    spawn,
+)
 
 __all__ = ["PROTOCOL_VERSION", "SCHEMA_PATH", "Harness", "HarnessError"]
 
@@ -267,7 +276,7 @@ class Harness:
         why = f"the adapter process exited (status {status}){': ' + tail[-1] if tail else ''}"
         bound = memory_size((self.env or {}).get(MAX_MEMORY, ""))
         if bound is not None and status != 0:  # a Python worker: MemoryError may have killed it
-            why += f" (its memory bound is {size_text(bound)}: --max-memory)"
+            why += f" (its memory bound is {size_text(bound)}: {MEMORY_FLAGS})"
         if len(self.runs) > 1:
             # Which run's client crashed it cannot be told, and a run expecting a failure must not
             # pass on another's crash (eventsource v2 threw on a redirect beside HT-070..074):

@@ -12,7 +12,7 @@ import pytest
 
 from ..plan import PlannedItem
 from ..structured import add_client_data
-from .options import make_plan, make_target, positive
+from .options import make_plan, make_target, memory_bytes, positive
 from .runner import BackgroundRun, Item
 
 __all__ = ["plan", "target"]
@@ -40,10 +40,13 @@ def plan(config: pytest.Config) -> list[PlannedItem] | None:
     harness = config.getoption("--sse-client-harness")
     if not spec and not command and not harness:
         return None
-    from ..cli import UsageError
+    from ..errors import UsageError
 
+    memory = config.getoption("--sse-max-memory")
     try:
-        target = make_target(spec, command, config.getoption("--sse-capability"), harness=harness)
+        max_memory = memory_bytes(memory, "--sse-max-memory") if memory is not None else None
+        target = make_target(spec, command, config.getoption("--sse-capability"), harness=harness,
+                             max_memory=max_memory)
         scale = positive(config.getoption("--sse-timeout-scale"), "--sse-timeout-scale")
         profile = config.getoption("--sse-profile")
         items = make_plan(profile=profile, pattern=None, chunkings=config.getoption("--sse-chunking"))

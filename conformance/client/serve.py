@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from ..cases.model import Case, Expect
-from ..cli import UsageError
+from ..errors import UsageError
 from ..peer_log import one_line_request_errors
 from ..rules import RULES
 from .cases_opts import add_selection_options

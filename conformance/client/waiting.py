@@ -62,7 +62,11 @@ _GENERIC = {  # aarch64 and the other architectures of the generic table
 SYSCALL_TIMEOUTS = _X86_64 if platform.machine() in ("x86_64", "AMD64") else _GENERIC
 
 FUTEX_CMD = 0x7F  # op & this: the command without the PRIVATE / CLOCK_REALTIME flags
-FUTEX_ABSOLUTE = frozenset({9, 10})  # WAIT_BITSET, WAKE_BITSET... wait: absolute timeouts
+# The commands whose timeout is an absolute time (futex(2), linux/futex.h): WAIT_BITSET (9),
+# WAIT_REQUEUE_PI (11), LOCK_PI (6) and LOCK_PI2 (13); FUTEX_WAIT's (0) is relative. The wake and
+# requeue commands never sleep (their fourth argument is a count, not a timeout).
+FUTEX_ABSOLUTE = frozenset({6, 9, 11, 13})
+FUTEX_ALWAYS_REALTIME = frozenset({6})  # LOCK_PI measures against CLOCK_REALTIME, whatever the flag
 FUTEX_CLOCK_REALTIME = 256
 TIMER_ABSTIME = 1
 _TIMESPEC = struct.Struct("=qq")
@@ -112,7 +116,8 @@ def timeout_of(
     if kind == "futex":
         op = args[1]
         absolute = (op & FUTEX_CMD) in FUTEX_ABSOLUTE
-        clock = realtime if op & FUTEX_CLOCK_REALTIME else monotonic
+        realtime_clock = op & FUTEX_CLOCK_REALTIME or (op & FUTEX_CMD) in FUTEX_ALWAYS_REALTIME
+        clock = realtime if realtime_clock else monotonic
     elif kind == "clock_nanosleep":
         absolute = bool(args[1] & TIMER_ABSTIME)
         clock = realtime if args[0] == 0 else monotonic  # CLOCK_REALTIME is 0

@@ -22,7 +22,7 @@ from typing import IO, Any
 from ..imports import import_spec
 from .drive import Drive, Stop
 from .observation import Invocation, describe_error, failure, normalise
-from .processes import bound_memory, size_text
+from .processes import MEMORY_FLAGS, bound_memory, size_text
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
 
@@ -72,7 +72,7 @@ class Run:
             if not self.drive.cancelled.is_set():
                 end, why = failure(error, self.profile)
                 if isinstance(error, MemoryError) and _BOUND is not None:
-                    why = f"{why}: past the memory bound of {size_text(_BOUND)} (--max-memory)"
+                    why = f"{why}: past the memory bound of {size_text(_BOUND)} ({MEMORY_FLAGS})"
                 self.finish(end, why)
 
     def finish(self, end: str, error: str) -> None:

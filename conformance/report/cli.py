@@ -17,8 +17,8 @@ import threading
 import time
 from pathlib import Path
 
-from ..cli import UsageError
 from ..display import printable
+from ..errors import UsageError
 from . import document
 from .install import default_cache
 from .render import render

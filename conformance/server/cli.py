@@ -2,7 +2,7 @@
 
 Exit 0 when every MUST rule holds (with ``--strict``: every SHOULD too), 1 when one fails or the
 suite could not judge, 2 for usage errors and URLs that cannot be reached at all (refused, DNS,
-untrusted certificate), raised as ``cli.UsageError``: one line, no traceback.
+untrusted certificate), raised as ``errors.UsageError``: one line, no traceback.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..cases import load_cases
-from ..cli import UsageError
+from ..errors import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import timed

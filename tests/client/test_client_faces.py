@@ -1,6 +1,7 @@
 """The faces: the ``client`` CLI (exit codes, outputs), ``serve-cases``, and the pytest face."""
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,30 @@ def test_a_conforming_client_exits_0_and_writes_json_and_junit(cli, tmp_path):
     assert first["outcome"] in {"pass", "fail", "warn", "info", "skip", "error"}
     suite = ElementTree.parse(junit_path).getroot()
     assert int(suite.get("tests")) == len(report["results"]) and suite.get("failures") == "0"
+
+
+def test_each_json_result_carries_the_command_the_terminal_prints_and_it_reruns_just_that_item(
+        cli, tmp_path):
+    from conformance.schema import validate_report
+
+    path = tmp_path / "r.json"
+    done = cli("client", "naive_clients:naive_lf_only", "-k", "LE-00", "--chunking", "whole",
+               "--chunking", "2-byte", "--json-report", str(path))
+    assert done.returncode == 1, done.stdout + done.stderr
+    report = json.loads(path.read_text())
+    validate_report(report)
+    reruns = {(r["case"], r["chunking"]): r["rerun"] for r in report["results"]}
+    assert reruns[("LE-003", "2-byte")] == "sse-conformance client naive_clients:naive_lf_only -k LE-003 " \
+        "--chunking 2-byte -v"
+    printed = [line.split("re-run:", 1)[1].strip() for line in done.stdout.splitlines() if "re-run:" in line]
+    assert printed and set(printed) <= set(reruns.values())  # the same function built both
+    failed = next(r for r in report["results"] if r["outcome"] == "fail")
+    again = tmp_path / "again.json"
+    argv = shlex.split(failed["rerun"])
+    assert argv[0] == "sse-conformance"
+    assert cli(*argv[1:], "--json-report", str(again)).returncode == 1
+    items = {(r["case"], r["chunking"]) for r in json.loads(again.read_text())["results"]}
+    assert items == {(failed["case"], failed["chunking"])}
 
 
 def test_a_broken_client_exits_1_and_explains_each_failure(cli):

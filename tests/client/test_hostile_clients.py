@@ -12,6 +12,8 @@ from xml.etree import ElementTree
 import pytest
 from hostile_clients import NASTY
 
+from conformance.client.processes import MEMORY_FLAGS
+
 HERE = Path(__file__).resolve().parent
 RAW = ("\x1b", "\x07", "\r")
 
@@ -124,7 +126,7 @@ def test_a_python_client_past_its_memory_bound_gets_an_error_naming_it(cli_run):
     code, out, err = cli_run("client", "hostile_clients:hoards_memory", "--max-memory", "256M",
                          "-k", "LE-001", "--chunking", "whole")
     assert code == 1, out + err
-    assert "MemoryError" in out and "memory bound of 256 MiB (--max-memory)" in out, out
+    assert "MemoryError" in out and f"memory bound of 256 MiB ({MEMORY_FLAGS})" in out, out
 
 
 def test_a_memory_bound_that_is_not_a_size_is_a_usage_error(cli_run):
@@ -132,10 +134,29 @@ def test_a_memory_bound_that_is_not_a_size_is_a_usage_error(cli_run):
     assert code == 2 and err.count("\n") == 1 and "--max-memory must be a size" in err, err
 
 
+def _pytest_face(tmp_path, *options):
+    (tmp_path / "test_nothing.py").write_text("")
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", str(tmp_path),
+                           "--sse-client", "hostile_clients:hoards_memory", *options],
+                          cwd=HERE, capture_output=True, text=True, timeout=120)
+
+
+def test_the_pytest_face_bounds_a_python_client_with_sse_max_memory(tmp_path):
+    done = _pytest_face(tmp_path, "--sse-max-memory", "256M", "--sse-chunking", "whole", "-k", "LE-001")
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "MemoryError" in done.stdout and "memory bound of 256 MiB" in done.stdout, done.stdout[-2000:]
+
+
+def test_an_sse_max_memory_that_is_not_a_size_is_a_pytest_usage_error(tmp_path):
+    done = _pytest_face(tmp_path, "--sse-max-memory", "lots")
+    assert done.returncode == pytest.ExitCode.USAGE_ERROR, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "--sse-max-memory must be a size" in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
 def test_a_python_worker_that_dies_names_its_memory_bound(cli_run):
     code, out, err = cli_run("client", "hostile_clients:dies", "--max-memory", "256M",
                          "-k", "LE-001", "--chunking", "whole")
-    assert code == 1 and "its memory bound is 256 MiB: --max-memory" in out, out + err
+    assert code == 1 and f"its memory bound is 256 MiB: {MEMORY_FLAGS}" in out, out + err
 
 
 NOISE = ("Traceback", "Exception ignored", "never retrieved")

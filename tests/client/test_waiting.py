@@ -79,6 +79,24 @@ def test_timespec_timeouts_relative_and_absolute_are_read_from_memory():
     assert timeout_of(35, (0x9999, 0, 0, 0, 0, 0), mem, 100.0, 1e9, _X86_64) == 0.0
 
 
+@pytest.mark.parametrize(
+    ("op", "seconds"),
+    [
+        (128 | 9, 3.0),  # WAIT_BITSET | PRIVATE: absolute, CLOCK_MONOTONIC
+        (128 | 11, 3.0),  # WAIT_REQUEUE_PI | PRIVATE: absolute, CLOCK_MONOTONIC
+        (128 | 13, 3.0),  # LOCK_PI2 | PRIVATE: absolute, CLOCK_MONOTONIC by default
+        (256 | 11, 4.0),  # WAIT_REQUEUE_PI | CLOCK_REALTIME: absolute against the wall clock
+        (128 | 6, 4.0),  # LOCK_PI | PRIVATE: absolute, always CLOCK_REALTIME
+        (128 | 0, 103.0),  # WAIT | PRIVATE: relative (the timespec holds 103 s)
+    ],
+)
+def test_futex_absolute_timeouts_are_the_waiting_commands_from_linux_futex_h(op, seconds):
+    """linux/futex.h: 9 WAIT_BITSET, 11 WAIT_REQUEUE_PI and the PI locks take an absolute time;
+    10 is WAKE_BITSET, which never sleeps."""
+    mem = memory({0x2000: TIMESPEC.pack(103, 0)})  # monotonic "now" 100.0, realtime "now" 99.0
+    assert timeout_of(202, (0, op, 0, 0x2000, 0, 0), mem, 100.0, 99.0, _X86_64) == seconds
+
+
 def test_the_generic_table_is_used_for_aarch64_numbers():
     assert timeout_of(22, (4, 0, 2, 250, 0, 0), memory({}), 0.0, 0.0, _GENERIC) == 0.25  # epoll_pwait
     assert timeout_of(232, (4, 0, 2, 250, 0, 0), memory({}), 0.0, 0.0, _GENERIC) == NO_TIMER

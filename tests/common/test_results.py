@@ -53,6 +53,22 @@ def test_json_round_trip_keeps_every_verdict(tmp_path):
     ]
 
 
+def test_a_client_result_names_the_command_that_reruns_it_as_the_face_named_the_client():
+    from conformance.schema import validate_report
+
+    results = [Result("C-08", Outcome.FAIL, "x", case="LE-001", chunking="crlf"),
+               Result("C-08", Outcome.PASS, "y", case="LE-003")]
+    named = {"rerun_target": "--cmd 'node c.js {url}'"}
+    data = Report(kind="client", target="node c.js {url}", results=results, meta=named).to_json()
+    validate_report(data)
+    assert [r["rerun"] for r in data["results"]] == [
+        "sse-conformance client --cmd 'node c.js {url}' -k LE-001 --chunking crlf -v",
+        "sse-conformance client --cmd 'node c.js {url}' -k LE-003 -v"]
+    server = _report().to_json()  # a server check is no client item: nothing to re-run by case
+    validate_report(server)
+    assert not any("rerun" in r for r in server["results"])
+
+
 def test_junit_marks_failures_and_skips(tmp_path):
     path = tmp_path / "r.xml"
     _report().write_junit(path)
