@@ -42,6 +42,8 @@ SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: 
 SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even past the deadline (a
 # retry loop's sleep): only a longer one that falls after the deadline leaves it waiting
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
+IDLE_TICKS = 2  # timers that fired in a row with nothing to show, while the server holds the stream
+# open, after which the client's timers are its housekeeping (undici's 500 ms tick in Node)
 
 
 DEBUG_LOG = os.environ.get("SSE_CONFORMANCE_DEBUG_END")  # a file: one JSON line per "waiting" end
@@ -77,6 +79,8 @@ class CaseWatch(Watch):
         self._step = 0
         self._closed_client = False
         self._seen_waiting = False  # the last look found it waiting (a stop takes two in a row)
+        self._followed: float | None = None  # when the client's timer we wait for fires
+        self._idle_ticks = 0  # its timers that fired since the last thing it did
         self.inbound: Callable[[], bool] = lambda: False  # the server has a request not taken in
         # ... or the kernel has something of the client's (its socket inodes) on its way to us
         self.in_flight: Callable[[frozenset[int]], bool] = lambda sockets: False
@@ -140,6 +144,8 @@ class CaseWatch(Watch):
         """Called on every report, request and response end: something happened, so a look that
         found the client waiting before it no longer counts."""
         self._seen_waiting = False
+        self._followed, self._idle_ticks = None, 0
+        self._stamp_starved()
         if self.invocation.close_after_events == 0 and self.slot.requests and not self._closed_client:
             self._closed_client = True  # "close as soon as the connection is open"
             self.invocation.close_now.set()
@@ -160,6 +166,41 @@ class CaseWatch(Watch):
         else:
             self._cancel()  # the next request or response end calls again
 
+    def _stamp_starved(self) -> None:
+        """Stamp each request's arrival and its response's end with the client's run-queue wait
+        so far, so a reconnect gap is judged without the time load kept the client waiting."""
+        if self.tree is None:
+            return
+        fresh = [
+            r for r in self.slot.requests
+            if r.starved_at_received is None or (r.ended is not None and r.starved_at_ended is None)
+        ]
+        if not fresh:
+            return
+        starved = self.tree.starved()
+        for request in fresh:
+            if request.starved_at_received is None:
+                request.starved_at_received = starved
+            if request.ended is not None and request.starved_at_ended is None:
+                request.starved_at_ended = starved
+
+    def held_open(self) -> bool:
+        """The server has written all it scripted and holds a stream open: the client has
+        nothing to do but wait for bytes (or its own read timeout)."""
+        return any(r.sent is not None and r.ended is None for r in self.slot.requests)
+
+    def _ticks_change_nothing(self, now: float) -> bool:
+        """Have the client's timers fired IDLE_TICKS times in a row, with no report, request or
+        response end between, while it holds a stream the server keeps open? Then they are its
+        housekeeping (a runtime's periodic tick), not work to come. Never where the case tests
+        the client's own read timeout: that timer is the question."""
+        if self._followed is not None and now >= self._followed:
+            self._idle_ticks += 1  # it fired; the client went back to sleep and showed nothing
+            self._followed = None
+        return (
+            self._idle_ticks >= IDLE_TICKS and self.held_open() and self.invocation.read_timeout_ms is None
+        )
+
     def _look(self) -> None:
         """Is the client waiting? Look again soon while it is not."""
         self._handle = None
@@ -170,8 +211,10 @@ class CaseWatch(Watch):
             look = asleep_twice(self.tree)
             settled = not self.unread() and not self.inbound() and self.server_idle()
             if look.waiting and settled and self.all_read():
-                if look.timer_at <= max(self.deadline_at, now + SHORT_TIMER):
+                soon = look.timer_at <= max(self.deadline_at, now + SHORT_TIMER)
+                if soon and not self._ticks_change_nothing(now):
                     self._seen_waiting = False
+                    self._followed = look.timer_at
                     self._later(look.timer_at - now + TIMER_SLACK)  # its own timer first
                     return
                 if self._seen_waiting and not self.in_flight(self.tree.sockets()):

@@ -3,6 +3,7 @@ requests (the judge turns them into verdicts per rule). Pure: no I/O."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -134,10 +135,12 @@ def request_findings(
     for index, (connection, request) in enumerate(zip(case.connections, requests, strict=False)):
         if connection.expect_request is not None:
             found += _check_request(index + 1, connection.expect_request, request)
+    pairs = list(itertools.pairwise(requests))
     found += reconnect_delay_findings(
-        [_gap_ms(requests[i - 1], requests[i]) for i in range(1, len(requests))],
+        [_gap_ms(previous, request) for previous, request in pairs],
         expect.min_reconnect_delay_ms,
         expect.max_reconnect_delay_ms,
+        [_starved_ms(previous, request) for previous, request in pairs],
     )
     return found
 
@@ -147,16 +150,32 @@ def _gap_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
     return (request.received - (previous.ended or previous.received)) * 1000
 
 
-def reconnect_delay_findings(gaps_ms: Sequence[float], low: int | None, high: int | None) -> list[Finding]:
-    """Each gap against the case's bounds (N-13). Too early is a fact; too late is ``late``:
-    a loaded machine can delay a reconnect (the case's question is time itself)."""
+def _starved_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
+    """How long, within that gap, the client's threads were runnable but kept off the CPU: a
+    busy machine's share of the gap, never the client's choice (0 where it cannot be seen)."""
+    since = previous.starved_at_ended if previous.ended is not None else previous.starved_at_received
+    if since is None or request.starved_at_received is None:
+        return 0.0
+    return max(0.0, request.starved_at_received - since) * 1000
+
+
+def reconnect_delay_findings(
+    gaps_ms: Sequence[float], low: int | None, high: int | None, starved_ms: Sequence[float] = ()
+) -> list[Finding]:
+    """Each gap against the case's bounds (N-13), less the time the machine kept the client
+    from running in it (``starved_ms``): load can only lengthen a gap, so what is left is the
+    client's own wait. Too early is then a fact; too late is ``late`` (the question is time)."""
     found: list[Finding] = []
     for index, gap_ms in enumerate(gaps_ms):
+        starved = starved_ms[index] if index < len(starved_ms) else 0.0
+        own = gap_ms - starved
         message = f"request #{index + 2} came {gap_ms:.0f} ms after the previous connection ended"
-        if low is not None and gap_ms + END_STAMP_SLACK_MS < low:
-            found.append(Finding(message, f"at least {low} ms", f"{gap_ms:.0f} ms"))
-        if high is not None and gap_ms > high:
-            found.append(Finding(message, f"at most {high} ms", f"{gap_ms:.0f} ms", late=True))
+        if starved >= 1:
+            message += f", {own:.0f} ms of it the client's own wait ({starved:.0f} ms waiting for a CPU)"
+        if low is not None and own + END_STAMP_SLACK_MS < low:
+            found.append(Finding(message, f"at least {low} ms", f"{own:.0f} ms"))
+        if high is not None and own > high:
+            found.append(Finding(message, f"at most {high} ms", f"{own:.0f} ms", late=True))
     return found
 
 

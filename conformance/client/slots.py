@@ -35,6 +35,10 @@ class RecordedRequest:
     body_length: int | None = None  # bytes the client sent (``body`` keeps BODY_KEPT of them)
     number: int = 0  # 1 for the first request to this URL, counting dropped ones too
     sock: socket.socket | None = field(default=None, repr=False, compare=False)  # its connection
+    # the client's run-queue wait so far (seconds, schedstat) when this request came and when its
+    # response ended, where its threads can be seen: load's share of a reconnect gap
+    starved_at_received: float | None = None
+    starved_at_ended: float | None = None
 
     def read_by_client(self) -> bool:
         """Has the client read every byte written on this request's connection? The kernel's

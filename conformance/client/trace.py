@@ -23,8 +23,8 @@ __all__ = ["render_client_trace", "run_traced"]
 _TIMES = ("received", "sent", "ended")
 # how a run ended (observation.ENDINGS), as the line "Events the client reported" ends
 _ENDED = {"returned": "returned", "raised": "raised", "broken": "broke the protocol",
-          "enough": "was stopped (seen enough)", "quiet": "was stopped (silent)",
-          "idle": "was stopped (idle)", "retrying": "was stopped (retrying, never reaching the server)",
+          "enough": "was stopped (one request past the script)",
+          "waiting": "was stopped (waiting: asleep, every byte read, no timer due)",
           "deadline": "was stopped at its deadline",
           "flood": "was stopped (flooding)"}
 

@@ -105,6 +105,66 @@ def _resume_headers(parser: EventParser, forget_id: bool) -> dict[str, bytes]:
 reconnecting_client.capabilities = ("reconnect", "retry", "close")  # type: ignore[attr-defined]
 
 
+TICK = 0.1  # how often the ticking clients' runtime wakes for nothing
+
+
+def _ticks(stop: threading.Event) -> None:
+    while not stop.wait(TICK):
+        pass
+
+
+def ticking_lf_only_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Ends lines at LF only, in a process whose runtime wakes every 100 ms for nothing (undici's
+    timer tick in Node): after a CR-ended event on a stream held open it waits, and its ticks
+    must not make it look busy until the deadline."""
+    stop = threading.Event()
+    threading.Thread(target=_ticks, args=(stop,), daemon=True).start()
+    try:
+        yield from naive_lf_only(url, **options)
+    finally:
+        stop.set()
+
+
+def ticking_read_timeout_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Reconnects with the last id when no byte came for ``read_timeout_ms``, checked on a
+    100 ms tick: its ticks change nothing until the time-out passes, then it acts, so on a
+    case about that time-out its ticks are work to come, not housekeeping."""
+    import queue
+
+    parser = EventParser(retry=int(options.get("initial_retry_ms") or 10))  # type: ignore[call-overload]
+    limit = int(options.get("read_timeout_ms") or 0) / 1000 or None
+    while True:
+        with HTTP.stream("GET", url, headers=_resume_headers(parser, False)) as response:
+            if response.status_code == 204:
+                return
+            chunks: queue.Queue[bytes | None] = queue.Queue()
+
+            def pump(response: httpx.Response = response, chunks: queue.Queue = chunks) -> None:
+                with contextlib.suppress(httpx.HTTPError):
+                    for chunk in response.iter_raw():
+                        chunks.put(chunk)
+                chunks.put(None)
+
+            threading.Thread(target=pump, daemon=True).start()
+            last = time.monotonic()
+            while limit is None or time.monotonic() - last < limit:
+                try:
+                    chunk = chunks.get(timeout=TICK)
+                except queue.Empty:
+                    continue  # a tick: nothing came, nothing to do yet
+                if chunk is None:
+                    break
+                last = time.monotonic()
+                for event in parser.feed(chunk):
+                    yield event.as_dict()
+        parser.close()
+        parser.reset()
+        time.sleep((parser.retry or 0) / 1000)
+
+
+ticking_read_timeout_client.capabilities = ("reconnect", "retry", "read-timeout")  # type: ignore[attr-defined]
+
+
 def crashing_on_comeback_client(url: str, **options: object) -> Iterator[dict[str, str]]:
     """Right events, then a crash 0.5 s later, on the way back (as requests-sse raised sending a
     Last-Event-ID it cannot encode, after ID-011's retry): the crash must be seen, every time."""

@@ -241,6 +241,48 @@ def test_a_crash_left_by_an_earlier_stopped_run_is_not_the_next_runs_verdict():
     assert len({r.name for r in report.results}) > 3  # several runs, one process reused
 
 
+def test_a_client_ticking_for_nothing_on_a_held_open_stream_is_waiting_not_busy():
+    # eventsource-parser in Node: undici's timers tick every 500 ms, so the client never slept
+    # without a timer due and a real C-10 failure came out as "timed out" at the deadline
+    report = run_cases(PythonTarget(nc.ticking_lf_only_client), only=("LE-031",), rules=("none",))
+    verdicts = {(r.rule, r.outcome) for r in report.results}
+    assert verdicts == {("C-10", Outcome.FAIL)}, bad(report)
+    assert all("waits for more" in r.message or "0 of 1" in r.message for r in report.results)
+
+
+def test_a_read_timeout_checked_on_a_tick_is_followed_until_it_acts():
+    # on a case about the client's own read time-out its ticks are work to come: stopping it
+    # after two idle ticks would fail a client that reconnects right on time
+    target = PythonTarget(nc.ticking_read_timeout_client)
+    report = run_cases(target, only=("OP-010",), rules=("none",), capabilities=("read-timeout",))
+    assert {r.outcome for r in report.results} == {Outcome.PASS}, bad(report)
+
+
+def test_each_request_and_response_end_is_stamped_with_the_clients_run_queue_wait():
+    # what lets a reconnect gap be judged without load's share (findings._starved_ms)
+    import asyncio
+
+    from conformance.cases.chunkings import chunking
+    from conformance.client.runner import ClientRun
+
+    case = next(c for c in load_cases() if c.id == "RC-025")
+    run = ClientRun(PythonTarget(nc.reconnecting_client))
+
+    async def main():
+        async with run.server:
+            try:
+                return await run.observe(case, chunking("whole"))
+            finally:
+                await run.aclose()
+
+    _, slot = asyncio.run(main())
+    assert len(slot.requests) == len(case.connections) + 1
+    assert all(r.starved_at_received is not None for r in slot.requests)
+    assert all(r.starved_at_ended is not None for r in slot.requests[:-1])
+    marks = [m for r in slot.requests for m in (r.starved_at_received, r.starved_at_ended) if m is not None]
+    assert all(m >= 0 for m in marks)
+
+
 def test_a_reported_object_that_raises_is_an_error_for_its_item_and_the_run_goes_on():
     report = run_client_suite(nc.hostile_object_client, pattern="LE-00[12]", chunkings=["whole"])
     assert {r.outcome for r in report.results} == {Outcome.ERROR}

@@ -179,6 +179,27 @@ def test_reconnect_delay_bounds_flag_early_as_fact_and_late_as_load_sensitive():
     assert reconnect_delay_findings([0.0], None, 2000) == []
 
 
+def test_a_reconnect_too_early_stays_too_early_when_load_delayed_it():
+    # requests-sse reconnects after 100 ms where RC-025 wants 300: on a busy machine its request
+    # came 350 ms after the end, 250 ms of which it sat runnable waiting for a CPU
+    c = case("RC-025")
+    low = c.expect.min_reconnect_delay_ms
+    requests = _log(*[(i * 1.0, i * 1.0 + 0.1) for i in range(len(c.connections) + 1)])
+    for request in requests:
+        request.starved_at_received = request.starved_at_ended = 0.0
+    requests[1].received = requests[0].ended + (low + 50) / 1000  # the gap looks long enough
+    requests[1].starved_at_received = 0.25  # but 250 ms of it the machine took
+    requests[1].ended = requests[1].received + 0.1
+    found = [f for f in reconnect_delay_findings(
+        [(requests[1].received - requests[0].ended) * 1000], low, None, [250.0])]
+    assert len(found) == 1 and "waiting for a CPU" in found[0].message
+    assert found[0].actual == f"{low + 50 - 250} ms"
+    assert reconnect_delay_findings([low + 50.0], low, None) == []  # the same gap, load unseen
+    observation = Observation(events=expected(c), ended_by="returned")
+    judged = judge_run(c, WHOLE, observation, requests, len(requests))
+    assert any(r.outcome is Outcome.FAIL and "waiting for a CPU" in r.message for r in judged.results)
+
+
 def test_a_late_reconnect_fails_the_case_even_when_the_client_returned():
     c = case("RC-039")
     observation = Observation(events=expected(c), ended_by="returned")
