@@ -17,7 +17,7 @@ from typing import Any
 
 from .delivery import unread_in
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
-from .waiting import asleep_twice
+from .waiting import ProcessTree, asleep_twice
 
 __all__ = ["LineTooLong", "bounded_lines", "collect", "pipe_unread"]
 
@@ -104,6 +104,15 @@ async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> Non
             return
 
 
+def _at_work(tree: ProcessTree, watch: Watch | None) -> bool:
+    """Is a client at its deadline still at work, not waiting: a thread running or due to run
+    within a second (the GIL's 5 ms hand-over is a timed sleep), or bytes of the case still on
+    their way to it? (A client of megabytes still reading when its deadline came is slow.)"""
+    look = asleep_twice(tree)
+    soon = look.timer_at <= time.monotonic() + 1.0
+    return not look.waiting or soon or (watch is not None and not watch.owes_nothing())
+
+
 async def collect(
     reports: AsyncIterator[tuple[str, Any]],
     *,
@@ -173,6 +182,6 @@ async def collect(
         observation.ended_by = getattr(watch, "reason", "") or "enough"
     else:
         observation.ended_by = "deadline"
-        observation.busy_at_deadline = tree is not None and not asleep_twice(tree).waiting
+        observation.busy_at_deadline = tree is not None and _at_work(tree, watch)
     observation.seconds = time.monotonic() - started
     return observation

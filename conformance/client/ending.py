@@ -140,6 +140,9 @@ class CaseWatch(Watch):
         """Every byte written to the client on every connection was read by it (the kernel says)."""
         return all(request.read_by_client() for request in self.slot.requests)
 
+    def owes_nothing(self) -> bool:
+        return self.server_idle() and self.all_read()
+
     def check(self) -> None:
         """Called on every report, request and response end: something happened, so a look that
         found the client waiting before it no longer counts."""

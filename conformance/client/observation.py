@@ -199,6 +199,11 @@ class Watch:
         for none (the base sees none)."""
         return 0.0
 
+    def owes_nothing(self) -> bool:
+        """Has the client been handed, and read, all the server has for it now? (The base cannot
+        tell, and says yes.)"""
+        return True
+
 
 _TYPE_KEYS = ("event", "type")
 _ID_KEYS = ("id", "last_event_id", "lastEventId")

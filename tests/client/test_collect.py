@@ -98,3 +98,36 @@ def test_a_line_split_across_reads_is_joined():
         return lines
 
     assert asyncio.run(main()) == [b'{"data": "abc"}', b'{"data": "x"}']
+
+
+def test_a_client_at_its_deadline_is_at_work_unless_provably_waiting():
+    # sseclient-py and requests-sse on a 5 MiB event were errors ("timed out") instead of skips
+    # (too slow to judge, see P-10) when the deadline found their thread in a timed sleep
+    import subprocess
+    import sys
+
+    from conformance.client.collect import _at_work
+    from conformance.client.observation import Watch
+    from conformance.client.waiting import ProcessTree, asleep_twice
+
+    class Owing(Watch):
+        def owes_nothing(self) -> bool:
+            return False
+
+    def started(code: str) -> subprocess.Popen:
+        proc = subprocess.Popen([sys.executable, "-c", code])
+        tree = ProcessTree(proc.pid)
+        while not asleep_twice(tree).waiting:  # until it is in its loop or sleep
+            pass
+        return proc
+
+    sleeper = started("import time; time.sleep(60)")
+    ticker = started("import time\nwhile True: time.sleep(0.005)")
+    try:
+        assert not _at_work(ProcessTree(sleeper.pid), Watch())  # asleep, no timer: waiting
+        assert _at_work(ProcessTree(sleeper.pid), Owing())  # bytes still on their way to it
+        assert _at_work(ProcessTree(ticker.pid), Watch())  # due to run again within a second
+    finally:
+        for proc in (sleeper, ticker):
+            proc.kill()
+            proc.wait()
