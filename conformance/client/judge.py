@@ -94,7 +94,9 @@ def _outcome_findings(
     if observation.flooded:
         message = f"stopped: the client reported {observation.flooded}"
         return [Finding(message, "the case's events", "a flood")]
-    if stuck and not _held_open(case):
+    if stuck and judges_ending(case) and not _held_open(case):
+        # (where the case does not judge how a client ends, its events are the question: a
+        # client still running after them at its deadline, retrying or looping, is done too)
         fix: str | None = "done" if case.profile == "openai" else "hang"
         if expect.requests is not None and len(requests) < expect.requests:
             fix = None  # it never made the requests the case wants (undici retrying a request its
@@ -225,6 +227,9 @@ def judge_run(
         # (an error), though what it would fix if it is one is still worth saying
         fixed = _fix(case, chunking, findings)
         findings = [replace(f, error=True, fix=f.fix or fixed) for f in findings]
+        if not any(f.actual == "hang" for f in findings):  # say what decided it
+            timed_out = WAITED["deadline"].format(seconds=observation.seconds)
+            findings.append(replace(_hang(timed_out, "the case's events", None), error=True, fix=fixed))
     results = results_for(
         case,
         chunking,
