@@ -8,6 +8,9 @@ many broken items share and few passing ones do is a cause; causes are chosen gr
 time the one that explains the most failures not yet explained, less the passing items that
 contradict it; on a tie the one the fewest passes contradict, then one on a rule the failing
 cases list (with nothing to contrast, an LF in HT-001 is no cause), then the more specific one.
+Failures seen with the body in one read are explained first, and their causes come first: a bug
+that shows without any read boundary is more fundamental than one that needs a boundary in a
+particular place, and the behaviour chosen for them claims its split failures too (one cause).
 A cause names its behaviour's rule and fix, the
 cases it explains, and the smallest of them as evidence. What no behaviour explains better than
 it is contradicted stays listed on its own (``inferred`` false). Pure: no I/O.
@@ -20,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cases.behaviours import BEHAVIOURS, split_behaviours
+from .cases.behaviours import BEHAVIOURS, BOUNDARY_BEHAVIOURS, split_behaviours
 from .cases.model import Case
 from .results import BROKEN, Outcome, Result
 from .rules import RULES
@@ -59,6 +62,11 @@ class Item:
     @property
     def broken(self) -> list[Result]:
         return [r for r in self.results if r.outcome in BROKEN]
+
+    @property
+    def in_one_read(self) -> bool:
+        """No read boundary falls where it matters: what fails here fails with the body whole."""
+        return not self.behaviours & BOUNDARY_BEHAVIOURS
 
     @property
     def passed(self) -> bool:
@@ -106,6 +114,11 @@ class Cause:
             return self.results[0]
         own = [r for r in item.broken if r.rule == self.rule]
         return next((r for r in own + item.broken if r.outcome is self.outcome), (own + item.broken)[0])
+
+    @property
+    def in_one_read(self) -> bool:
+        """Does it explain a failure seen with the body in one read (not only under a split)?"""
+        return any(i.in_one_read for i in self.items)
 
     def chunkings(self) -> list[str]:
         return list(dict.fromkeys(i.chunking for i in self.items if i.chunking))
@@ -172,7 +185,7 @@ def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) ->
     chosen = _greedy(failing, passing)
     explained = {id(i) for c in chosen for i in c.items}
     alone = _unexplained([i for i in failing if id(i) not in explained])
-    chosen.sort(key=lambda c: (-len(c.cases), _WORST.index(c.outcome), _rank(c.behaviour)))
+    chosen.sort(key=lambda c: (not c.in_one_read, -len(c.cases), _WORST.index(c.outcome), _rank(c.behaviour)))
     return crashes + chosen + alone + _own_causes(own) + _server_causes(results)
 
 
@@ -197,6 +210,7 @@ def _greedy(failing: list[Item], passing: list[Item]) -> list[Cause]:
     against = {b: sum(b in i.behaviours for i in passing) for b in with_behaviour}
     support = {b: len(with_behaviour[b]) + against[b] for b in with_behaviour}
     left = {id(i) for i in failing}
+    whole = {id(i) for i in failing if i.in_one_read}  # seen with the body in one read: first
     chosen: list[Cause] = []
     while left:
         def score(b: str, left: set[int] = left) -> tuple[int, int, int, int]:
@@ -204,8 +218,13 @@ def _greedy(failing: list[Item], passing: list[Item]) -> list[Cause]:
             listed = sum(_rule_of(b) in i.rules for i in mine)  # no contrast: the case's own rule
             return (len(mine) - against[b], -against[b], listed, -support[b])
 
-        best = min(with_behaviour, key=lambda b: (tuple(-x for x in score(b)), _rank(b)), default=None)
+        seeds = whole & left
+        candidates = {b for i in failing if id(i) in seeds for b in i.behaviours} if seeds else with_behaviour
+        best = min(candidates, key=lambda b: (tuple(-x for x in score(b)), _rank(b)), default=None)
         if best is None or score(best)[0] <= 0:
+            if seeds:  # nothing seen whole is explained: look among the split failures
+                whole = set()
+                continue
             break
         mine = [i for i in with_behaviour[best] if id(i) in left]
         left -= {id(i) for i in mine}
