@@ -206,36 +206,45 @@ def _same_error_everywhere(failing: list[Item], judged: int) -> list[Cause]:
 
 
 def _greedy(failing: list[Item], passing: list[Item]) -> list[Cause]:
+    """First what fails with the body in one read, weighed against what passes in one read (a
+    pass under a split may be another split bug's accident); then everything. A behaviour chosen
+    in the first round claims its split failures too: one bug, one cause."""
     with_behaviour: dict[str, list[Item]] = defaultdict(list)
     for item in failing:
         for behaviour in item.behaviours:
             with_behaviour[behaviour].append(item)
     against = {b: sum(b in i.behaviours for i in passing) for b in with_behaviour}
-    support = {b: len(with_behaviour[b]) + against[b] for b in with_behaviour}
     left = {id(i) for i in failing}
-    whole = {id(i) for i in failing if i.in_one_read}  # seen with the body in one read: first
     chosen: list[Cause] = []
-    while left:
-        def score(b: str, left: set[int] = left) -> tuple[int, int, int, int]:
-            mine = [i for i in with_behaviour[b] if id(i) in left]
-            listed = sum(_rule_of(b) in i.rules for i in mine)  # no contrast: the case's own rule
-            return (len(mine) - against[b], -against[b], listed, -support[b])
-
-        seeds = whole & left
-        candidates = {b for i in failing if id(i) in seeds for b in i.behaviours} if seeds else with_behaviour
-        best = min(candidates, key=lambda b: (tuple(-x for x in score(b)), _rank(b)), default=None)
-        if best is None or score(best)[0] <= 0:
-            if seeds:  # nothing seen whole is explained: look among the split failures
-                whole = set()
-                continue
-            break
-        mine = [i for i in with_behaviour[best] if id(i) in left]
-        left -= {id(i) for i in mine}
-        rule = _rule_of(best)
-        fix = BEHAVIOURS[best].fix if best in BEHAVIOURS else _coarse_fix(rule, mine)
-        what = BEHAVIOURS[best].what if best in BEHAVIOURS else ""
-        chosen.append(Cause(rule, best, fix, mine, contradicted=against[best], what=what))
+    whole = ([i for i in failing if i.in_one_read], [i for i in passing if i.in_one_read])
+    for scope, contrast in (whole, (failing, passing)):
+        while cause := _choose(scope, contrast, with_behaviour, left):
+            cause.contradicted = against[cause.behaviour]
+            left -= {id(i) for i in cause.items}
+            chosen.append(cause)
     return chosen
+
+
+def _choose(scope: list[Item], contrast: list[Item], with_behaviour: Mapping[str, list[Item]],
+            left: set[int]) -> Cause | None:
+    """The behaviour that explains the most failures of ``scope`` still left, less the items of
+    ``contrast`` that pass with it (ties: see the module doc); it takes every failure left."""
+    mine = {b: [i for i in scope if id(i) in left and b in i.behaviours]
+            for i in scope if id(i) in left for b in i.behaviours}
+    against = {b: sum(b in i.behaviours for i in contrast) for b in mine}
+
+    def score(b: str) -> tuple[int, int, int, int]:
+        listed = sum(_rule_of(b) in i.rules for i in mine[b])  # no contrast: the case's own rule
+        return (len(mine[b]) - against[b], -against[b], listed, -(len(with_behaviour[b]) + against[b]))
+
+    best = min(mine, key=lambda b: (tuple(-x for x in score(b)), _rank(b)), default=None)
+    if best is None or score(best)[0] <= 0:
+        return None
+    claimed = [i for i in with_behaviour[best] if id(i) in left]
+    rule = _rule_of(best)
+    fix = BEHAVIOURS[best].fix if best in BEHAVIOURS else _coarse_fix(rule, claimed)
+    what = BEHAVIOURS[best].what if best in BEHAVIOURS else ""
+    return Cause(rule, best, fix, claimed, what=what)
 
 
 def _unexplained(items: list[Item]) -> list[Cause]:

@@ -343,7 +343,8 @@ def _lf_blank_after_cr(lines: list[_Line], cuts: list[int]) -> bool:
     """Does one read hold a CR line end and, later, an LF line end followed at once by an LF
     blank line? A reader whose "skip the LF after a CR" mark outlives the next byte eats it."""
     cr_in: set[int] = set()  # reads in which a CR ended a line so far
-    for line, following in zip(lines, [*lines[1:], None], strict=True):
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else None
         read = bisect.bisect_right(cuts, line.end)
         if line.terminator.startswith(b"\r"):
             cr_in.add(read)
