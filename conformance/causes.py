@@ -229,8 +229,11 @@ def _choose(scope: list[Item], contrast: list[Item], with_behaviour: Mapping[str
             left: set[int]) -> Cause | None:
     """The behaviour that explains the most failures of ``scope`` still left, less the items of
     ``contrast`` that pass with it (ties: see the module doc); it takes every failure left."""
-    mine = {b: [i for i in scope if id(i) in left and b in i.behaviours]
-            for i in scope if id(i) in left for b in i.behaviours}
+    mine: dict[str, list[Item]] = defaultdict(list)
+    for item in scope:
+        if id(item) in left:
+            for behaviour in item.behaviours:
+                mine[behaviour].append(item)
     against = {b: sum(b in i.behaviours for i in contrast) for b in mine}
 
     def score(b: str) -> tuple[int, int, int, int]:
