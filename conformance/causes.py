@@ -8,6 +8,9 @@ many broken items share and few passing ones do is a cause; causes are chosen gr
 time the one that explains the most failures not yet explained, less the passing items that
 contradict it; on a tie the one the fewest passes contradict, then one on a rule the failing
 cases list (with nothing to contrast, an LF in HT-001 is no cause), then the more specific one.
+Failures seen with the body in one read are explained first, and their causes come first: a bug
+that shows without any read boundary is more fundamental than one that needs a boundary in a
+particular place, and the behaviour chosen for them claims its split failures too (one cause).
 A cause names its behaviour's rule and fix, the
 cases it explains, and the smallest of them as evidence. What no behaviour explains better than
 it is contradicted stays listed on its own (``inferred`` false). Pure: no I/O.
@@ -20,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cases.behaviours import BEHAVIOURS, split_behaviours
+from .cases.behaviours import BEHAVIOURS, BOUNDARY_BEHAVIOURS, split_behaviours
 from .cases.model import Case
 from .results import BROKEN, Outcome, Result
 from .rules import RULES
@@ -35,6 +38,7 @@ DERIVED_RULES = frozenset({"C-03", "C-07", "C-08", "C-09", "C-10", "C-37"})
 OWN_CAUSE_RULES = frozenset({"P-10"})
 _WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
 SAME_ERROR = "same-error"  # the behaviour of a cause that is one error met almost everywhere
+ONE_READ = 1 << 16  # body bytes a client can take in one read (a socket buffer's worth)
 
 
 @dataclass
@@ -59,6 +63,13 @@ class Item:
     @property
     def broken(self) -> list[Result]:
         return [r for r in self.results if r.outcome in BROKEN]
+
+    @property
+    def in_one_read(self) -> bool:
+        """No read boundary falls where it matters: what fails here fails with the body whole.
+        A body over one socket read (DA-017's 5 MiB) is split by the transport whatever the
+        chunking, so it never counts."""
+        return self.size <= ONE_READ and not self.behaviours & BOUNDARY_BEHAVIOURS
 
     @property
     def passed(self) -> bool:
@@ -106,6 +117,11 @@ class Cause:
             return self.results[0]
         own = [r for r in item.broken if r.rule == self.rule]
         return next((r for r in own + item.broken if r.outcome is self.outcome), (own + item.broken)[0])
+
+    @property
+    def in_one_read(self) -> bool:
+        """Does it explain a failure seen with the body in one read (not only under a split)?"""
+        return any(i.in_one_read for i in self.items)
 
     def chunkings(self) -> list[str]:
         return list(dict.fromkeys(i.chunking for i in self.items if i.chunking))
@@ -172,7 +188,7 @@ def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) ->
     chosen = _greedy(failing, passing)
     explained = {id(i) for c in chosen for i in c.items}
     alone = _unexplained([i for i in failing if id(i) not in explained])
-    chosen.sort(key=lambda c: (-len(c.cases), _WORST.index(c.outcome), _rank(c.behaviour)))
+    chosen.sort(key=lambda c: (not c.in_one_read, -len(c.cases), _WORST.index(c.outcome), _rank(c.behaviour)))
     return crashes + chosen + alone + _own_causes(own) + _server_causes(results)
 
 
@@ -190,30 +206,48 @@ def _same_error_everywhere(failing: list[Item], judged: int) -> list[Cause]:
 
 
 def _greedy(failing: list[Item], passing: list[Item]) -> list[Cause]:
+    """First what fails with the body in one read, weighed against what passes in one read (a
+    pass under a split may be another split bug's accident); then everything. A behaviour chosen
+    in the first round claims its split failures too: one bug, one cause."""
     with_behaviour: dict[str, list[Item]] = defaultdict(list)
     for item in failing:
         for behaviour in item.behaviours:
             with_behaviour[behaviour].append(item)
     against = {b: sum(b in i.behaviours for i in passing) for b in with_behaviour}
-    support = {b: len(with_behaviour[b]) + against[b] for b in with_behaviour}
     left = {id(i) for i in failing}
     chosen: list[Cause] = []
-    while left:
-        def score(b: str, left: set[int] = left) -> tuple[int, int, int, int]:
-            mine = [i for i in with_behaviour[b] if id(i) in left]
-            listed = sum(_rule_of(b) in i.rules for i in mine)  # no contrast: the case's own rule
-            return (len(mine) - against[b], -against[b], listed, -support[b])
-
-        best = min(with_behaviour, key=lambda b: (tuple(-x for x in score(b)), _rank(b)), default=None)
-        if best is None or score(best)[0] <= 0:
-            break
-        mine = [i for i in with_behaviour[best] if id(i) in left]
-        left -= {id(i) for i in mine}
-        rule = _rule_of(best)
-        fix = BEHAVIOURS[best].fix if best in BEHAVIOURS else _coarse_fix(rule, mine)
-        what = BEHAVIOURS[best].what if best in BEHAVIOURS else ""
-        chosen.append(Cause(rule, best, fix, mine, contradicted=against[best], what=what))
+    whole = ([i for i in failing if i.in_one_read], [i for i in passing if i.in_one_read])
+    for scope, contrast in (whole, (failing, passing)):
+        while cause := _choose(scope, contrast, with_behaviour, left):
+            cause.contradicted = against[cause.behaviour]
+            left -= {id(i) for i in cause.items}
+            chosen.append(cause)
     return chosen
+
+
+def _choose(scope: list[Item], contrast: list[Item], with_behaviour: Mapping[str, list[Item]],
+            left: set[int]) -> Cause | None:
+    """The behaviour that explains the most failures of ``scope`` still left, less the items of
+    ``contrast`` that pass with it (ties: see the module doc); it takes every failure left."""
+    mine: dict[str, list[Item]] = defaultdict(list)
+    for item in scope:
+        if id(item) in left:
+            for behaviour in item.behaviours:
+                mine[behaviour].append(item)
+    against = {b: sum(b in i.behaviours for i in contrast) for b in mine}
+
+    def score(b: str) -> tuple[int, int, int, int]:
+        listed = sum(_rule_of(b) in i.rules for i in mine[b])  # no contrast: the case's own rule
+        return (len(mine[b]) - against[b], -against[b], listed, -(len(with_behaviour[b]) + against[b]))
+
+    best = min(mine, key=lambda b: (tuple(-x for x in score(b)), _rank(b)), default=None)
+    if best is None or score(best)[0] <= 0:
+        return None
+    claimed = [i for i in with_behaviour[best] if id(i) in left]
+    rule = _rule_of(best)
+    fix = BEHAVIOURS[best].fix if best in BEHAVIOURS else _coarse_fix(rule, claimed)
+    what = BEHAVIOURS[best].what if best in BEHAVIOURS else ""
+    return Cause(rule, best, fix, claimed, what=what)
 
 
 def _unexplained(items: list[Item]) -> list[Cause]:

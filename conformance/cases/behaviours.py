@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from .chunkings import cut_points
 from .model import Case, Connection
 
-__all__ = ["BEHAVIOURS", "SPLIT_BEHAVIOURS", "Behaviour", "split_behaviours", "static_behaviours"]
+__all__ = ["BEHAVIOURS", "BOUNDARY_BEHAVIOURS", "SPLIT_BEHAVIOURS", "Behaviour", "split_behaviours",
+           "static_behaviours"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "mixed-read": Behaviour("C-09", "a CRLF, then a lone LF or CR, in the same read",
                             "scan each read from where the last line ended: a CRLF early in a read "
                             "must not change how the later line ends in it are read"),
+    "mixed-lf-blank": Behaviour("C-09", "an LF blank line after an LF line end, in a read where a CR "
+                                "ended an earlier line",
+                                "skip an LF only when it comes right after a CR: clear the 'skip the "
+                                "next LF' mark at the next byte, whatever it is"),
     "other-breaks": Behaviour("C-11", "VT, FF, NEL, LS or PS inside a line",
                               "split lines on CR and LF only (str.splitlines also splits on U+2028, "
                               "NEL, VT, FF...)"),
@@ -66,6 +71,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "id-only-block": Behaviour("C-30", "the id of a block without data",
                                "apply an id field when its line is processed, even in a block "
                                "without data: the next event carries it"),
+    "inherited-id": Behaviour("C-27", "the last event ID on an event without an id field",
+                              "keep the last event ID across events: an event without an id field "
+                              "carries the last ID set, not an empty one (only an id field changes it)"),
     "type-only-block": Behaviour("C-26", "the type of a block without data",
                                  "reset the event type buffer after every blank line, even when "
                                  "no data was buffered"),
@@ -75,6 +83,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
                             "join data lines with LF and remove exactly one trailing LF"),
     "unterminated": Behaviour("C-33", "an unfinished block at the end of the body",
                               "discard the pending event at EOF; only a blank line dispatches"),
+    "cr-at-end": Behaviour("C-10", "a CR that ends an event as the last byte sent so far",
+                           "dispatch at the CR at once: do not wait for the next byte to see whether "
+                           "an LF follows (skip that LF when it comes)"),
     # how one item's chunking split the body (never declared: derived per item)
     "split-line": Behaviour("C-37", "a line split across reads",
                             "buffer bytes across reads; a line is complete only at CR, LF or CRLF"),
@@ -84,6 +95,11 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "split-blank": Behaviour("C-37", "a blank line that starts a new read",
                              "keep the line state across reads: a line end at the end of one read "
                              "and the blank line at the start of the next still dispatch"),
+    "split-whitespace": Behaviour("C-37", "a read that starts inside a line with only whitespace",
+                                  "decide what a line is from the bytes buffered across reads, never "
+                                  "from one read alone: a read that starts with a space or a line "
+                                  "end inside a line continues that line (a blank line is a line end "
+                                  "right after another line end)"),
     "split-crlf": Behaviour("C-10", "a CRLF split across reads",
                             "end the line at CR at once; skip an LF that starts the next read"),
     "split-utf8": Behaviour("C-03", "a multi-byte character split across reads",
@@ -93,8 +109,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
                            "buffer up to 3 bytes at the start of the body before deciding whether "
                            "it is a BOM"),
 }
-SPLIT_BEHAVIOURS = frozenset({"split-line", "split-line-end", "split-blank", "split-crlf", "split-utf8",
-                              "split-bom", "mixed-read"})
+# derived per item: where its reads start and end (the first ones need a read boundary to show)
+BOUNDARY_BEHAVIOURS = frozenset({"split-line", "split-line-end", "split-blank", "split-whitespace",
+                                 "split-crlf", "split-utf8", "split-bom"})
+SPLIT_BEHAVIOURS = BOUNDARY_BEHAVIOURS | {"mixed-read", "mixed-lf-blank"}
 
 _TERMINATOR = re.compile(rb"\r\n|\r|\n")
 _OTHER_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
@@ -164,8 +182,11 @@ def _connection_behaviours(connection: Connection) -> set[str]:
         "comment": lambda: any(ln.text(body).startswith(b":") for ln in _lines(body.removeprefix(_BOM))),
     }
     found |= {name for name, check in checks.items() if check()}
+    last_id = b""
     for fields, dispatched, empty in _blocks(body):
         names = [name for name, _ in fields]
+        ids = [value for name, value in fields if name == b"id" and b"\x00" not in value]
+        last_id, inherited = (ids[-1] if ids else last_id), last_id and not ids
         if dispatched and empty and not names:
             found.add("extra-blank")
         if not dispatched:
@@ -173,9 +194,11 @@ def _connection_behaviours(connection: Connection) -> set[str]:
                 found.add("unterminated")
             continue
         data = [value for name, value in fields if name == b"data"]
+        if data and inherited:
+            found.add("inherited-id")
         if not data and names:
             found.add("dataless-block")
-            if any(name == b"id" and b"\x00" not in value for name, value in fields):
+            if ids:
                 found.add("id-only-block")
             if b"event" in names:
                 found.add("type-only-block")
@@ -186,7 +209,23 @@ def _connection_behaviours(connection: Connection) -> set[str]:
     if any(b":" not in ln.text(body) and ln.text(body).strip(b"\xef\xbb\xbf")
            for ln in _lines(body)):
         found.add("no-colon")
+    if _cr_ends_a_run(connection.byte_runs()):
+        found.add("cr-at-end")
     return found
+
+
+def _cr_ends_a_run(runs: list[bytes]) -> bool:
+    """Is a lone CR that ends an event (the blank line after its data) the last byte before a
+    pause or the end of the body? A reader that waits to see whether an LF follows holds it."""
+    body, end = b"".join(runs), 0
+    for run in runs:
+        end += len(run)
+        if not body[:end].endswith((b"\r\r", b"\n\r")) or body[end:end + 1] == b"\n":
+            continue
+        *_, (fields, _dispatched, _empty) = _blocks(body[:end])
+        if any(name == b"data" for name, _ in fields):
+            return True
+    return False
 
 
 def _decodes(body: bytes) -> bool:
@@ -225,11 +264,9 @@ def _split_behaviours(body: bytes, cuts: list[int]) -> set[str]:
     found: set[str] = set()
     cuts = sorted(set(cuts))
     lines = _lines(body)
-    pending = False  # the block so far has data or a type that an early dispatch would break
+    held = _pending(body, lines)
     for index, line in enumerate(lines):
-        field = _field(line.text(body)) if line.end > line.start else None
-        pending = bool(line.end > line.start) and (pending or (field is not None and (
-            field[0] == b"data" or (field[0] == b"event" and field[1] != b""))))
+        pending = held[index]
         if line.end > line.start and _cut_in(cuts, line.start, line.end):
             found.add("split-line")  # a cut inside its content or right before its terminator
         following = lines[index + 1] if index + 1 < len(lines) else None
@@ -250,7 +287,72 @@ def _split_behaviours(body: bytes, cuts: list[int]) -> set[str]:
         found.add("split-utf8")
     if _mixed_read(lines, cuts):
         found.add("mixed-read")
+    if _lf_blank_after_cr(lines, cuts):
+        found.add("mixed-lf-blank")
+    if _whitespace_starts_a_read(body, lines, cuts):
+        found.add("split-whitespace")
     return found
+
+
+def _whitespace_starts_a_read(body: bytes, lines: list[_Line], cuts: list[int]) -> bool:
+    """Does a read start inside a line (or between its CR and LF) with nothing but whitespace up
+    to the line's end or the read's? A reader that judges each read alone (``not piece.strip()``)
+    takes it for a blank line. That shows when it cuts a field's value off, or when it dispatches
+    a pending event before the lines that still belong to it."""
+    starts = [line.start for line in lines]
+    pending = _pending(body, lines)
+    for index, cut in enumerate(cuts):
+        found = bisect.bisect_right(starts, cut) - 1
+        line = lines[found] if found >= 0 else None
+        if line is None or line.end == line.start:
+            continue
+        stop = min(cuts[index + 1] if index + 1 < len(cuts) else len(body), line.end + len(line.terminator))
+        if not (cut < stop and not body[cut:stop].strip()):
+            continue
+        following = lines[found + 1] if found + 1 < len(lines) else None
+        early = pending[found] and (following is None or following.end > following.start)
+        field = _field(_text(body, line))
+        cut_off = field is not None and field[0] in _FIELDS and bool(body[cut:line.end].strip())
+        inside = line.start <= cut < line.end
+        if (inside and (cut_off or early)) or (not inside and early and (
+                cut == line.end or (line.terminator == b"\r\n" and cut == line.end + 1))):
+            return True
+    return False
+
+
+_FIELDS = (b"data", b"event", b"id")
+
+
+def _text(body: bytes, line: _Line) -> bytes:
+    """A line's text, without the BOM when it is the first line."""
+    return line.text(body).removeprefix(_BOM) if line.start == 0 else line.text(body)
+
+
+def _pending(body: bytes, lines: list[_Line]) -> list[bool]:
+    """For each line: does its block hold data or a type by then, so an early dispatch shows?"""
+    out, pending = [], False
+    for line in lines:
+        field = _field(_text(body, line)) if line.end > line.start else None
+        pending = line.end > line.start and (pending or (field is not None and (
+            field[0] == b"data" or (field[0] == b"event" and field[1] != b""))))
+        out.append(pending)
+    return out
+
+
+def _lf_blank_after_cr(lines: list[_Line], cuts: list[int]) -> bool:
+    """Does one read hold a CR line end and, later, an LF line end followed at once by an LF
+    blank line? A reader whose "skip the LF after a CR" mark outlives the next byte eats it."""
+    cr_in: set[int] = set()  # reads in which a CR ended a line so far
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else None
+        read = bisect.bisect_right(cuts, line.end)
+        if line.terminator.startswith(b"\r"):
+            cr_in.add(read)
+        elif (line.terminator == b"\n" and line.end > line.start and read in cr_in and following is not None
+              and following.end == following.start and following.terminator == b"\n"
+              and bisect.bisect_right(cuts, following.end) == read):
+            return True
+    return False
 
 
 def _cut_in(cuts: list[int], low: int, high: int) -> bool:

@@ -231,13 +231,16 @@ def to_event(item: Any) -> Event:
     """Normalise what a client reports into an :class:`Event`.
 
     Accepted: a mapping or an object exposing ``data`` plus ``event`` (or ``type``) and ``id``
-    (or ``last_event_id`` / ``lastEventId``). A missing or empty type counts as "message" and a
-    missing id as "" (the same leniency as LD's harness, so one gap does not cascade).
+    (or ``last_event_id`` / ``lastEventId``). A missing type counts as "message" and a missing
+    id as "" (the same leniency as LD's harness, so one gap does not cascade). An empty type is
+    what the client gave and stays empty: counting it as "message" too would hide a client that
+    reports "" for ``event:`` with no value, and C-24 could never fail.
     """
     data = _field(item, ("data",))
     if data is None:
         raise TypeError(f"reported {type(item).__name__} {short(item)} has no 'data'")
-    kind = _field(item, _TYPE_KEYS) or "message"
+    kind = _field(item, _TYPE_KEYS)
+    kind = "message" if kind is None else kind
     ident = _field(item, _ID_KEYS)
     if not all(isinstance(v, str) for v in (data, kind)) or not isinstance(ident, (str, type(None))):
         raise TypeError(f"reported event {short(item)} has non-string fields")

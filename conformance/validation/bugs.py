@@ -21,7 +21,7 @@ BUGS_FILE = Path(__file__).resolve().parent / "bugs.toml"
 ECOSYSTEMS = ("pypi", "npm")
 _VERSION = re.compile(r"^[0-9][0-9A-Za-z.+-]*$")
 _REQUIRED = ("library", "ecosystem", "row", "buggy", "fixed", "rule", "source", "description")
-_OPTIONAL = {"select": list, "quick": bool, "deps": bool, "package": str, "pins": dict}
+_OPTIONAL = {"select": list, "skip": list, "quick": bool, "deps": bool, "package": str, "pins": dict}
 _PIN = re.compile(
     r"^(@?[a-z0-9][a-z0-9._/-]*@[0-9][0-9A-Za-z.+-]*)( @?[a-z0-9][a-z0-9._/-]*@[0-9][0-9A-Za-z.+-]*)*$"
 )
@@ -44,6 +44,7 @@ class Bug:
     source: str
     description: str
     select: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()  # cases both releases fail for a bug of their own (--skip)
     quick: bool = False
     deps: bool = False
     package: str = ""
@@ -91,13 +92,13 @@ def _check(entry: object, where: str) -> Bug:
         raise fail("buggy and fixed name the same release")
     if not entry["source"].startswith("https://"):
         raise fail("'source' must be an https:// link to the issue, pull request, commit or release")
-    select = entry.get("select", [])
-    if not all(isinstance(s, str) and s for s in select):
-        raise fail("'select' is a list of rule or case patterns")
+    select, skip = entry.get("select", []), entry.get("skip", [])
+    if not all(isinstance(s, str) and s for s in [*select, *skip]):
+        raise fail("'select' and 'skip' are lists of rule or case patterns")
     for version, pinned in entry.get("pins", {}).items():
         if version not in (entry["buggy"], entry["fixed"]) or not _PIN.match(str(pinned)):
             raise fail("'pins' maps the buggy or fixed release to 'package@x.y.z ...'")
-    return Bug(**{**entry, "select": tuple(select)})
+    return Bug(**{**entry, "select": tuple(select), "skip": tuple(skip)})
 
 
 def load_bugs(path: str | Path = BUGS_FILE) -> tuple[Bug, ...]:

@@ -51,7 +51,7 @@ class Replay:
             "key": self.bug.key,
             "verdict": self.verdict,
             "reason": self.reason,
-            "select": list(self.bug.selection),
+            "select": [*self.bug.selection, *(f"-{pattern}" for pattern in self.bug.skip)],
             "buggy": self.buggy.to_json() if self.buggy else None,
             "fixed": self.fixed.to_json() if self.fixed else None,
         }
@@ -95,7 +95,8 @@ def _suite(argv: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def _select(bug: Bug) -> list[str]:
-    return [flag for pattern in bug.selection for flag in ("--select", pattern)]
+    chosen = [flag for pattern in bug.selection for flag in ("--select", pattern)]
+    return chosen + [flag for pattern in bug.skip for flag in ("--skip", pattern)]
 
 
 def run_release(target: Release) -> dict[str, Any]:

@@ -134,3 +134,11 @@ def _offsets(text: str):
     for ch in text:
         yield offset, ch
         offset += len(ch.encode("utf-8"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(runs=st.lists(st.binary(max_size=24), max_size=4), name=st.sampled_from(NAMES))
+def test_split_behaviours_are_derived_for_any_bytes_even_an_empty_body(runs, name):
+    from conformance.cases.behaviours import SPLIT_BEHAVIOURS, split_behaviours
+
+    assert split_behaviours(_case(*runs), name) <= SPLIT_BEHAVIOURS

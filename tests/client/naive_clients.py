@@ -412,8 +412,10 @@ def garbage_client(url: str, **options: object) -> Iterator[object]:
 
 
 async def async_good_client(url: str, **options: object):
-    """An async generator target (run on its own loop by the runner)."""
-    async with httpx.AsyncClient(follow_redirects=True) as client, client.stream("GET", url) as response:
+    """An async generator target (run on its own loop by the runner). No read time-out: on a
+    held-open case (LE-047) a stream read waits for the server, as an SSE client's must."""
+    async with (httpx.AsyncClient(follow_redirects=True, timeout=httpx.Timeout(10, read=None)) as client,
+                client.stream("GET", url) as response):
         essence = response.headers.get("content-type", "").split(";")[0].strip().lower()
         if response.status_code != 200 or essence != "text/event-stream":
             raise ConnectionError(f"status {response.status_code}, type {essence!r}")

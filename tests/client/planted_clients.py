@@ -24,4 +24,19 @@ lf_only = _client("lf-only")  # a lone CR is not a line end (C-08)
 drops_id_only_blocks = _client("id-only")  # an id-only block's id is lost (C-30)
 misses_split_blank_line = _client("blank-split")  # a blank line starting a read is lost (C-37)
 mixed_read = _client("mixed-read")  # a CRLF hides later lone LFs in the same read (C-09)
+judges_each_read_alone = _client("strip-read")  # whitespace starting a read is a blank line (C-37)
+splits_crlf_twice = _client("crlf-split")  # a CRLF split across reads counts twice (C-10)
 correct = _client(None)
+
+
+def ends_events_on_double_terminators(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """openai 3.3.1's ``_iter_chunks``: an event ends only where the bytes so far end in
+    ``\r\r``, ``\n\n`` or ``\r\n\r\n``; what is held is flushed at the end of the body (C-09)."""
+    parser, held = Planted(None), b""
+    for chunk in _chunks(url, **options):
+        for piece in chunk.splitlines(keepends=True):
+            held += piece
+            if held.endswith((b"\r\r", b"\n\n", b"\r\n\r\n")):
+                yield from (event.as_dict() for event in parser.feed(held))
+                held = b""
+    yield from (event.as_dict() for event in parser.feed(held))

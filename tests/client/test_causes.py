@@ -24,7 +24,8 @@ CASES = [c for c in load_cases() if _eligible(c)]
 
 
 def verdicts(bug):
-    """One Result per rule of each case under each chunking, as the judge gives them."""
+    """One Result per rule of each case under each chunking, as the judge gives them (``bug``: one
+    bug's name, a tuple of several, or None)."""
     results = []
     for case in CASES:
         for chunking in chunkings_for(case):
@@ -51,6 +52,10 @@ def test_a_correct_parser_has_no_cause():
     ("no-buffer", "C-37", "split-line"),
     ("crlf-split", "C-10", "split-crlf"),
     ("line-end-read", "C-37", "split-line-end"),
+    ("sticky-cr", "C-09", "mixed-lf-blank"),  # eventsource-parser 2.0.1
+    ("strip-read", "C-37", "split-whitespace"),  # sseclient-py 1.6
+    ("cr-held", "C-10", "cr-at-end"),  # eventsource-parser 3.1.1
+    ("block-id", "C-27", "inherited-id"),  # eventsource 5.1.0
 ])
 def test_one_planted_bug_is_one_cause_on_its_rule(bug, rule, behaviour):
     results = verdicts(bug)
@@ -59,6 +64,20 @@ def test_one_planted_bug_is_one_cause_on_its_rule(bug, rule, behaviour):
     assert [(c.rule, c.behaviour, c.inferred) for c in causes] == [(rule, behaviour, True)]
     failing = {r.case for r in results if r.outcome is Outcome.FAIL}
     assert set(causes[0].cases) == failing  # every failure explained by the one cause
+
+
+def test_a_cause_seen_with_the_body_in_one_read_comes_before_one_seen_only_split():
+    # eventsource-parser 2.0.1: mixed endings fail with the whole body in one read; a CRLF split
+    # across reads (which 3.0.0-3.0.3 share) fails more cases, but only when a read splits it
+    causes = infer(verdicts(("sticky-cr", "crlf-split")))
+    assert [(c.rule, c.behaviour) for c in causes] == [("C-09", "mixed-lf-blank"), ("C-10", "split-crlf")]
+    assert len(causes[1].cases) > len(causes[0].cases)  # so "most cases first" alone puts it first
+    assert [c.in_one_read for c in causes] == [True, False]
+
+
+def test_a_behaviour_seen_whole_claims_its_split_failures_too():
+    (cause,) = infer(verdicts("lf-only"))
+    assert {i.in_one_read for i in cause.items} == {True, False}  # one cause, not one per split
 
 
 def test_the_evidence_is_the_smallest_failing_item_and_json_has_the_shape():

@@ -36,6 +36,26 @@ def test_a_client_with_one_planted_bug_has_exactly_one_cause_on_its_rule(
     assert set(causes[0].cases) == failing
 
 
+def test_a_space_alone_in_a_read_tells_a_reader_judging_each_read_from_a_split_crlf_bug(run):
+    # DA-020 sends "data:" | " " | "x\n\n": a reader that takes whitespace starting a read for a
+    # blank line (sseclient-py 1.6) fails it; one that counts a split CRLF twice passes it
+    strip = run(planted_clients.judges_each_read_alone, only=("DA-020", "LE-029"), rules=("none",))
+    assert {r.case for r in strip.results if r.outcome.value == "fail"} == {"DA-020", "LE-029"}
+    assert [(c.rule, c.behaviour) for c in infer(strip.results)] == [("C-37", "split-whitespace")]
+    crlf = run(planted_clients.splits_crlf_twice, only=("DA-020", "LE-029"), rules=("none",))
+    assert {r.case for r in crlf.results if r.outcome.value == "fail"} == {"LE-029"}
+
+
+def test_an_event_ended_by_lf_then_crlf_must_come_while_the_stream_stays_open(run):
+    # openai 3.3.1 ends events only on \r\r, \n\n or \r\n\r\n and flushes at the end of the
+    # body: LE-023 (the same bytes, then the end) passes, LE-047 (held open) cannot
+    mixed = ("LE-021", "LE-022", "LE-023", "LE-024", "LE-025", "LE-047")
+    report = run(planted_clients.ends_events_on_double_terminators, only=mixed, rules=("none",))
+    assert {r.case for r in report.results if r.outcome.value == "fail"} == {"LE-047"}
+    assert [c.rule for c in infer(report.results)] == ["C-09"]
+    assert run(planted_clients.correct, only=mixed, rules=("none",)).ok
+
+
 def test_the_cli_prints_one_cause_block_in_under_80_lines_and_the_same_cause_everywhere(tmp_path, capsys):
     args = ["client", "planted_clients:lf_only", "--chunking", "whole", "--chunking", "crlf",
             "--json-report", str(tmp_path / "r.json"), "--junit-xml", str(tmp_path / "r.xml")]

@@ -31,3 +31,18 @@ def test_rows_that_cannot_run_say_why():
         if row.unavailable:
             with pytest.raises(RuntimeError, match=row.unavailable[:20]):
                 row.prepare(None)  # type: ignore[arg-type]
+
+
+def test_an_empty_event_type_is_reported_as_the_library_gives_it(report_cache):
+    # ET-002 sends "event: \ndata:data": requests-sse gives the type "" (C-24), which an adapter
+    # mapping every falsy type to "message" used to hide; httpx-sse itself gives "message"
+    verdicts = {}
+    for name in ("requests-sse", "httpx-sse"):
+        row = next(r for r in CLIENTS if r.name == name)
+        row.prepare(report_cache)
+        target = row.targets(report_cache)["generic"]
+        report = run_client_suite(target, pattern="ET-002", chunkings=["whole"],
+                                  capabilities=row.capabilities)
+        verdicts[name] = {(r.rule, r.outcome.value, r.actual) for r in report.results}
+    assert verdicts["requests-sse"] == {("C-24", "fail", 'event="" data="data" id=""')}
+    assert {outcome for _, outcome, _ in verdicts["httpx-sse"]} == {"pass"}

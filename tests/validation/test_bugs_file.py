@@ -56,6 +56,7 @@ description = "d"
         (("https://example.org/issue/1", "example.org"), "https://"),
         (('description = "d"', 'description = "d"\npins = { "2.0.0" = "dep@1.0.0" }'), "pins"),
         (('description = "d"', 'description = "d"\ncolour = "red"'), "unknown field"),
+        (('description = "d"', 'description = "d"\nskip = [""]'), "'skip' are lists"),
     ],
 )
 def test_a_malformed_entry_is_one_line_naming_the_problem(tmp_path: Path, change, problem) -> None:  # type: ignore[no-untyped-def]
@@ -68,3 +69,12 @@ def test_a_malformed_entry_is_one_line_naming_the_problem(tmp_path: Path, change
 def test_a_duplicate_entry_is_refused(tmp_path: Path) -> None:
     with pytest.raises(BugsError, match="listed twice"):
         load_bugs(_write(tmp_path, GOOD + GOOD))
+
+
+def test_skip_goes_to_the_suite_as_skip_flags_and_shows_in_the_cases_run(tmp_path: Path) -> None:
+    from conformance.validation.replay import Replay, _select
+
+    skipping = GOOD.replace('description = "d"', 'description = "d"\nskip = ["EN-010"]')
+    (bug,) = load_bugs(_write(tmp_path, skipping))
+    assert _select(bug) == ["--select", "C-09", "--skip", "EN-010"]
+    assert Replay(bug, "not run", None, None).to_json()["select"] == ["C-09", "-EN-010"]

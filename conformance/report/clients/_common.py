@@ -23,6 +23,11 @@ def capable(*names: str) -> Callable[[F], F]:
 
 
 def events(items: Iterable[Any], *, event: str, data: str, id: str) -> Iterable[Event]:
-    """Map a library's event objects onto :class:`Event` by attribute names."""
+    """Map a library's event objects onto :class:`Event` by attribute names.
+
+    The type is reported as the library gives it: only ``None`` (its API's "no type") becomes
+    "message". An empty string stays empty, because mapping it too would hide a library that
+    gives ``""`` for ``event:`` with no value (C-24: sseclient-py 1.6, requests-sse)."""
     for item in items:
-        yield Event(getattr(item, event) or "message", getattr(item, data), getattr(item, id) or "")
+        kind = getattr(item, event)
+        yield Event("message" if kind is None else kind, getattr(item, data), getattr(item, id) or "")
