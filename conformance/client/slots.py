@@ -99,15 +99,6 @@ class Slot:
             listener()
 
     @property
-    def all_sent(self) -> float | None:
-        """When the last listed connection had everything written, or None if not yet."""
-        count = len(self.case.connections)
-        times = [r.sent for r in self.requests[:count]]
-        if len(times) < count or None in times:
-            return None
-        return max(times, default=0.0)  # type: ignore[type-var]
-
-    @property
     def answered_204(self) -> bool:
         """A request past the listed connections came and was answered."""
         extra = self.requests[len(self.case.connections) :]

@@ -232,10 +232,6 @@ class PythonTarget(_Pooled):
     def __repr__(self) -> str:
         return f"PythonTarget({self.name!r})"
 
-    @property
-    def isolated(self) -> bool:
-        return self.spec is not None
-
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         if self.spec is None:
             return None
