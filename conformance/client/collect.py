@@ -17,7 +17,7 @@ from typing import Any
 
 from .delivery import unread_in
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
-from .waiting import ProcessTree, asleep_twice
+from .waiting import SHORT_TIMER, ProcessTree, asleep_twice
 
 __all__ = ["LineTooLong", "bounded_lines", "collect", "pipe_unread"]
 
@@ -106,10 +106,10 @@ async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> Non
 
 def _at_work(tree: ProcessTree, watch: Watch | None) -> bool:
     """Is a client at its deadline still at work, not waiting: a thread running or due to run
-    within a second (the GIL's 5 ms hand-over is a timed sleep), or bytes of the case still on
-    their way to it? (A client of megabytes still reading when its deadline came is slow.)"""
+    within SHORT_TIMER (the GIL's 5 ms hand-over is a timed sleep), or bytes of the case still
+    on their way to it? (A client of megabytes still reading when its deadline came is slow.)"""
     look = asleep_twice(tree)
-    soon = look.timer_at <= time.monotonic() + 1.0
+    soon = look.timer_at <= time.monotonic() + SHORT_TIMER
     return not look.waiting or soon or (watch is not None and not watch.owes_nothing())
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from ..cases.model import Case
 from .caseserver import Slot
 from .observation import Invocation, Observation, Watch
-from .waiting import asleep_twice, parse_stat_state
+from .waiting import SHORT_TIMER, asleep_twice, parse_stat_state
 
 __all__ = ["CaseWatch"]
 
@@ -39,8 +39,6 @@ POLL = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks 
 SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: an accepted
 # connection takes about five to reach the handler (accept, the connection task, connection_made,
 # the first read, the request task)
-SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even past the deadline (a
-# retry loop's sleep): only a longer one that falls after the deadline leaves it waiting
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
 IDLE_TICKS = 2  # timers that fired in a row with nothing to show, while the server holds the stream
 # open, after which the client's timers are its housekeeping (undici's 500 ms tick in Node)
@@ -141,6 +139,7 @@ class CaseWatch(Watch):
         return all(request.read_by_client() for request in self.slot.requests)
 
     def owes_nothing(self) -> bool:
+        """The server has nothing left to write now, and the client read all it was written."""
         return self.server_idle() and self.all_read()
 
     def check(self) -> None:
@@ -212,8 +211,8 @@ class CaseWatch(Watch):
         now = time.monotonic()
         if not self.unread() and not self.inbound():
             look = asleep_twice(self.tree)
-            settled = not self.unread() and not self.inbound() and self.server_idle()
-            if look.waiting and settled and self.all_read():
+            settled = not self.unread() and not self.inbound()
+            if look.waiting and settled and self.owes_nothing():
                 soon = look.timer_at <= max(self.deadline_at, now + SHORT_TIMER)
                 if soon and not self._ticks_change_nothing(now):
                     self._seen_waiting = False

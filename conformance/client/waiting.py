@@ -30,6 +30,8 @@ __all__ = ["ASLEEP", "Look", "ProcessTree", "Sleep", "parse_stat_state", "parse_
 
 ASLEEP = frozenset("S")  # interruptible sleep: in a system call, waiting for something outside
 NO_TIMER = float("inf")
+SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even past the deadline (a
+# retry loop's sleep, the GIL's 5 ms hand-over): only a longer one can leave it waiting
 
 # How each blocking system call carries its timeout: ("ms", arg) an int of milliseconds (-1:
 # none); ("rel", arg) / ("abs", arg) a pointer to a timespec, relative or CLOCK_MONOTONIC
