@@ -1,12 +1,18 @@
 """P-10, linear-time buffering: judged once per run from how the client's CPU time grows.
 
 A client that joins a long line's pieces by ``buffer += chunk`` copies the whole buffer on every
-read: its CPU time grows with the square of the line. Two probe runs, one event of ``SMALL``
-and one of ``LARGE`` bytes (four times as much), read in whatever pieces the client reads,
-measure the client's CPU time (the run's own thread where the adapter reports it, as the Python worker
-does, else its process's); a linear client needs about four
-times as much on the larger one, a quadratic one sixteen. CPU time, not wall time: no load
-moves it much, and the ratio cancels the machine's speed.
+read: its CPU time grows with the square of the line. Probe runs of one event each, four times
+larger from one to the next, read in whatever pieces the client reads, measure the client's CPU
+time (the run's own thread where the adapter reports it, as the Python worker does, else its
+process's); a linear client needs about four times as much on the larger one, a quadratic one
+sixteen. CPU time, not wall time: no load moves it much, and the ratio cancels the machine's speed.
+
+A client with a large per-read cost and a quadratic copy shows a ratio between the two at these
+sizes, and a process's history (a warm or a cold allocator) moves it. So a ratio that is neither
+clearly linear nor clearly quadratic is not judged on: one more probe, four times larger, is run,
+where the square's share is larger, and the verdict comes from the last two probes. The first
+probe runs twice and counts its cheaper run: a process's first allocations of a new size
+cost page faults that later ones do not, and a first probe made dearer that way would hide growth.
 """
 
 from __future__ import annotations
@@ -16,11 +22,11 @@ from dataclasses import dataclass
 from ..cases.model import Case, case_from_json
 from ..results import Outcome, Result, outcome_for_level
 
-__all__ = ["LARGE", "SMALL", "Growth", "judge_growth", "probe_case"]
+__all__ = ["PROBES", "Growth", "judge_growth", "needs_larger", "probe_case"]
 
-SMALL = 256 << 10
-LARGE = 1 << 20
+PROBES = (256 << 10, 1 << 20, 4 << 20)  # the third only when the first two leave it in doubt
 QUADRATIC = 8.0  # growth past this for 4x the bytes is worse than linear (linear 4, quadratic 16)
+DOUBT = 2 ** 0.5  # a ratio within this factor of QUADRATIC asks the next probe
 NOTICEABLE = 0.1  # CPU seconds on the larger probe below which growth does not matter
 FIX = (
     "buffer in linear time: collect the pieces of a line in a list or bytearray and join once; "
@@ -44,30 +50,47 @@ def probe_case(size: int) -> Case:
 
 @dataclass(frozen=True)
 class Growth:
-    """The CPU seconds of the two probes (None: not measured), and whether the larger one was
-    still running at its deadline."""
+    """The CPU seconds of the probes run so far, in the order of :data:`PROBES` (None: not
+    measured), and whether the last one was still running at its deadline."""
 
-    small: float | None
-    large: float | None
+    seconds: tuple[float | None, ...]
     unfinished: bool = False
+
+    @property
+    def ratio(self) -> float | None:
+        """The growth between the last two probes."""
+        if len(self.seconds) < 2 or None in self.seconds[-2:]:
+            return None
+        small, large = self.seconds[-2:]
+        return large / max(small, 1e-4)  # type: ignore[operator]
+
+
+def needs_larger(growth: Growth) -> bool:
+    """Whether the probes so far leave the verdict in doubt and a larger one is left to run."""
+    ratio = growth.ratio
+    return (ratio is not None and len(growth.seconds) < len(PROBES) and not growth.unfinished
+            and growth.seconds[-1] >= NOTICEABLE  # type: ignore[operator]
+            and QUADRATIC / DOUBT < ratio < QUADRATIC * DOUBT)
 
 
 def judge_growth(growth: Growth) -> Result:
-    """P-10's verdict from the two measurements."""
+    """P-10's verdict from the last two measurements."""
     expected = f"at most {QUADRATIC:.0f}x the CPU time for 4x the bytes (linear: 4x)"
     base = {"rule": "P-10", "case": "P10-probe", "expected": expected, "fix": FIX}
+    last = PROBES[len(growth.seconds) - 1]
     if growth.unfinished:
         return Result(outcome=outcome_for_level("should"),
-                      message=f"still parsing a {LARGE >> 20} MiB line at its deadline",
+                      message=f"still parsing a {last >> 20} MiB line at its deadline",
                       actual="unfinished", **base)
-    if growth.small is None or growth.large is None:
+    ratio = growth.ratio
+    if ratio is None:
         return Result(outcome=Outcome.SKIP, message="the client's CPU time cannot be measured here",
                       actual="(unknown)", **base)
-    ratio = growth.large / max(growth.small, 1e-4)
-    sizes = f"{growth.small:.3f} s for {SMALL >> 10} KiB, {growth.large:.3f} s for {LARGE >> 10} KiB"
-    actual = f"{sizes} ({ratio:.1f}x)"
-    data = {"cpu_seconds": [round(growth.small, 4), round(growth.large, 4)], "ratio": round(ratio, 2)}
-    if growth.large >= NOTICEABLE and ratio > QUADRATIC:
+    seconds = [s for s in growth.seconds if s is not None]  # all of them: a ratio needs no gap
+    probes = ", ".join(f"{s:.3f} s for {size >> 10} KiB" for s, size in zip(seconds, PROBES, strict=False))
+    actual = f"{probes} ({ratio:.1f}x)"
+    data = {"cpu_seconds": [round(s, 4) for s in seconds], "ratio": round(ratio, 2)}
+    if seconds[-1] >= NOTICEABLE and ratio > QUADRATIC:
         return Result(outcome=outcome_for_level("should"), actual=actual, extra=data,
                       message=f"CPU time grows {ratio:.1f}x for 4x the bytes: quadratic buffering", **base)
     return Result(outcome=Outcome.PASS, actual=actual, extra=data,
