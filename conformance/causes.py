@@ -179,6 +179,8 @@ def _rank(behaviour: str) -> tuple[int, int, str]:
 def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) -> list[Cause]:
     """The causes of a run's failures, most cases first; unexplained failures after them."""
     results = list(results)
+    if not any(r.outcome in BROKEN for r in results):
+        return []  # nothing to explain: a clean run skips the behaviours of every item
     items = items_of(results, cases)
     own = [i for i in items if i.broken and all(r.rule in OWN_CAUSE_RULES for r in i.broken)]
     judged = [i for i in items if i not in own]
