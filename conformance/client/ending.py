@@ -96,6 +96,7 @@ class CaseWatch(Watch):
         if self.check in self.slot.listeners:
             self.slot.listeners.remove(self.check)
         self._cancel()
+        super().close()
 
     def _cancel(self) -> None:
         if self._handle is not None:

@@ -194,6 +194,11 @@ class Watch:
     def seen(self, observation: Observation) -> None:
         """Called after each report (the base watches nothing)."""
 
+    def close(self) -> None:
+        """The run is over: let go of the client's threads."""
+        if self.tree is not None:
+            self.tree.close()
+
     def progress_at(self) -> float:
         """When the client last made progress the server saw (it read a chunk), monotonic; 0.0
         for none (the base sees none)."""

@@ -19,6 +19,7 @@ Whether every byte was read is the case server's part (:mod:`.delivery`). This m
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import struct
@@ -149,6 +150,31 @@ class ProcessTree:
     def __init__(self, pid: int, threads: Iterable[int] | None = None) -> None:
         self.pid = pid
         self.only = None if threads is None else tuple(threads)
+        # /proc files kept open and read again from offset 0, which has the kernel write them
+        # afresh: a look reads a few files per thread many times per run, and opening them is
+        # most of its cost. Per thread, dropped once the thread is gone.
+        self._files: dict[tuple[int, int], dict[str, int]] = {}
+
+    def read(self, pid: int, tid: int, name: str) -> bytes:
+        """One file of ``/proc/PID/task/TID`` as it is now (OSError: the thread is gone)."""
+        files = self._files.setdefault((pid, tid), {})
+        fd = files.get(name)
+        if fd is None:
+            fd = files[name] = os.open(f"/proc/{pid}/task/{tid}/{name}", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            return os.pread(fd, 4096, 0)
+        except OSError:
+            self._forget((pid, tid))
+            raise
+
+    def _forget(self, thread: tuple[int, int]) -> None:
+        for fd in self._files.pop(thread, {}).values():
+            os.close(fd)
+
+    def close(self) -> None:
+        """Close the files kept open."""
+        for thread in list(self._files):
+            self._forget(thread)
 
     def threads(self) -> list[tuple[int, int]]:
         """(pid, tid) of every thread, the root's and each descendant's."""
@@ -167,11 +193,10 @@ class ProcessTree:
                 continue
             for tid in tids:
                 out.append((pid, tid))
-                try:
-                    with open(f"/proc/{pid}/task/{tid}/children", "rb") as handle:
-                        pending += [int(child) for child in handle.read().split()]
-                except (OSError, ValueError):
-                    pass
+                with contextlib.suppress(OSError, ValueError):
+                    pending += [int(child) for child in self.read(pid, tid, "children").split()]
+        for gone in self._files.keys() - set(out):
+            self._forget(gone)
         return out
 
     def sockets(self) -> frozenset[int]:
@@ -197,8 +222,7 @@ class ProcessTree:
         total = 0
         for pid, tid in self.threads():
             try:
-                with open(f"/proc/{pid}/task/{tid}/schedstat", "rb") as handle:
-                    total += int(handle.read().split()[1])
+                total += int(self.read(pid, tid, "schedstat").split()[1])
             except (OSError, ValueError, IndexError):
                 continue
         return total / 1e9
@@ -214,14 +238,10 @@ class ProcessTree:
         memories: dict[int, int] = {}
         try:
             for pid, tid in threads:
-                base = f"/proc/{pid}/task/{tid}"
-                with open(f"{base}/stat", "rb") as handle:
-                    if parse_stat_state(handle.read()) not in ASLEEP:
-                        return None
-                with open(f"{base}/schedstat", "rb") as handle:
-                    counts.append((tid, int(handle.read().split()[2])))
-                with open(f"{base}/syscall") as handle:
-                    call = parse_syscall(handle.read())
+                if parse_stat_state(self.read(pid, tid, "stat")) not in ASLEEP:
+                    return None
+                counts.append((tid, int(self.read(pid, tid, "schedstat").split()[2])))
+                call = parse_syscall(self.read(pid, tid, "syscall").decode("ascii", "replace"))
                 if call is None:
                     return None  # asleep outside a system call (a page fault): not waiting
                 soonest = min(soonest, timeout_of(*call, _reader(pid, memories), monotonic, realtime))
