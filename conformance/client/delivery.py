@@ -116,17 +116,21 @@ class _Diag:
         self.broken = False
         self.slow = 0  # late answers in a row
 
+    def _open(self) -> bool:
+        """The netlink socket, opened on first use (under the lock); False when unusable."""
+        if self.sock is None and not self.broken:
+            try:
+                self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
+                self.sock.settimeout(self.WAIT)
+            except (OSError, AttributeError, ValueError):
+                self.broken = True  # no netlink here (another OS, or forbidden): for good
+        return not self.broken
+
     def query(self, family: int, peer: tuple, local: tuple) -> PeerQueue | None:
         with self.lock:
-            if self.broken:
+            if not self._open():
                 return None
-            if self.sock is None:
-                try:
-                    self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
-                    self.sock.settimeout(self.WAIT)
-                except (OSError, AttributeError, ValueError):
-                    self.broken = True  # no netlink here (another OS, or forbidden): for good
-                    return None
+            assert self.sock is not None
             try:
                 self.seq += 1
                 self.sock.send(diag_request(family, peer, local, self.seq))
@@ -147,15 +151,9 @@ class _Diag:
         """Every TCP socket of ``family`` in ``states`` (a bit mask): the raw inet_diag_msg of
         each, or None when the kernel cannot be asked."""
         with self.lock:
-            if self.broken:
+            if not self._open():
                 return None
-            if self.sock is None:
-                try:
-                    self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
-                    self.sock.settimeout(self.WAIT)
-                except (OSError, AttributeError, ValueError):
-                    self.broken = True
-                    return None
+            assert self.sock is not None
             try:
                 self.seq += 1
                 self.sock.send(dump_request(family, states, self.seq))

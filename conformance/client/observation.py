@@ -116,8 +116,6 @@ class Observation:
     # Each open / error notification with the number of events reported before it (capability
     # notifications): where it falls among the events is what the judge compares.
     notifications: list[tuple[str, int]] = field(default_factory=list)
-    errors: int = 0  # the error notifications among them, counted as they come (a retrying
-    # client sends thousands, and the runner asks after every report)
     retry: int | None = None
     stderr: str = ""
     seconds: float = 0.0
@@ -310,7 +308,6 @@ def add_report(observation: Observation, item: Any) -> bool:
         kind = next(iter(normal))
         observation.opened = observation.opened or kind == "open"
         observation.notifications.append((kind, len(observation.events)))
-        observation.errors += kind == "error"
     return True
 
 

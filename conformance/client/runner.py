@@ -16,6 +16,7 @@ Python API (what the CLI, the pytest face and the report use)::
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
 import threading
@@ -229,22 +230,8 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
         fix = CHUNKING_FIXES.get(family or "", result.fix)  # it passed whole: the split is the cause
         if any(r.rule == rule and r.case == result.case and r.chunking == result.chunking for r in results):
             continue
-        added.append(
-            Result(
-                rule=rule,
-                outcome=result.outcome,
-                level=result.level,
-                message=f"passes whole but fails split {result.chunking}: {result.message}",
-                case=result.case,
-                chunking=result.chunking,
-                expected=result.expected,
-                actual=result.actual,
-                evidence=result.evidence,
-                fix=fix,
-                seconds=result.seconds,
-                extra=dict(result.extra),
-            )
-        )
+        message = f"passes whole but fails split {result.chunking}: {result.message}"
+        added.append(dataclasses.replace(result, rule=rule, message=message, fix=fix, extra={**result.extra}))
     return results + added
 
 
