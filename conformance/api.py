@@ -40,13 +40,14 @@ def check_client(target: Any, *, strict: bool = False, select: Sequence[str] = (
     """Run the client cases against ``target`` (a callable, ``"module:callable"`` or a
     CommandTarget); cases are chosen by ``pattern`` and ``select``/``skip`` before they run.
     ``options`` are those of :func:`conformance.client.run_client_suite`."""
-    from .client.planned_run import run_items
-    from .client.runner import plan_items
+    from .client.runner import plan_items, run_items
+    from .structured import add_cases_data
 
     gate = _gate(strict, select, skip, baseline)
     items = [i for i in plan_items(profile=profile, pattern=pattern, chunkings=chunkings)
              if gate.wants(i.case.id, i.name, i.case.rules)]
-    return gate.apply(run_items(target, items, profile=profile, pattern=pattern, **options))
+    report = run_items(target, items, profile=profile, pattern=pattern, **options)
+    return gate.apply(add_cases_data(report, [item.case for item in items]))
 
 
 class Checker:

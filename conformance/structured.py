@@ -16,7 +16,10 @@ from typing import Any
 from .results import Result
 from .sse import Event
 
-__all__ = ["EVIDENCE_BYTES", "add_client_data", "add_server_evidence", "client_actual", "event_json"]
+__all__ = [
+    "EVIDENCE_BYTES", "add_cases_data", "add_client_data", "add_server_evidence", "client_actual",
+    "event_json",
+]
 
 EVIDENCE_BYTES = 4096
 ACTUAL_EVENTS = 50  # reported events kept in ``data.actual`` (a flood is summed up by its count)
@@ -38,6 +41,13 @@ def add_server_evidence(results: Iterable[Result], body: bytes) -> None:
         start = max(0, offset - BEFORE)
         result.data.update(evidence_offset=start,
                            evidence_base64=base64.b64encode(body[start : start + EVIDENCE_BYTES]).decode())
+
+
+def add_cases_data(report: Any, cases: Iterable[Any]) -> Any:
+    """:func:`add_client_data` for each case of a run (the faces' JSON carries it); the report."""
+    for case in {case.id: case for case in cases}.values():
+        add_client_data(report.results, case)
+    return report
 
 
 def add_client_data(results: Iterable[Result], case: Any) -> None:

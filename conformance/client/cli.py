@@ -14,7 +14,7 @@ from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed
 from ..server.cli import server_and_client_ids
-from ..structured import add_client_data
+from ..structured import add_cases_data, add_client_data
 from .cases_opts import add_selection_options
 from .options import make_plan, make_target, memory_bytes, positive
 from .output import (
@@ -24,9 +24,8 @@ from .output import (
     render_rule_summary,
     rerun_target,
 )
-from .planned_run import run_items
 from .processes import reaping_on_signals
-from .runner import CAPABILITIES, DEFAULT_CONCURRENCY
+from .runner import CAPABILITIES, DEFAULT_CONCURRENCY, run_items
 from .targets import TargetError
 from .trace import render_client_trace, run_traced
 
@@ -106,8 +105,9 @@ def run(args: argparse.Namespace) -> int:
                 print(render_client_trace(report.meta["trace"]) + "\n", file=out)
             else:
                 dots = None if args.quiet else Dots(len(items), out)  # -q: no progress marks
-                report = run_items(target, items, profile=args.profile, timeout_scale=scale,
-                                   concurrency=concurrency, progress=dots, pattern=args.k)
+                report = add_cases_data(run_items(target, items, profile=args.profile, timeout_scale=scale,
+                                                  concurrency=concurrency, progress=dots, pattern=args.k),
+                                        [item.case for item in items])
                 if dots is not None:
                     dots.finish()
         except TargetError as error:

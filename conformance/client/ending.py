@@ -21,17 +21,13 @@ reported, or at the deadline.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from ..cases.model import Case
 from .caseserver import Slot
 from .observation import Invocation, Observation, Watch
-from .waiting import SHORT_TIMER, asleep_twice, parse_stat_state
+from .waiting import SHORT_TIMER, asleep_twice
 
 __all__ = ["CaseWatch"]
 
@@ -42,25 +38,6 @@ SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: 
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
 IDLE_TICKS = 2  # timers that fired in a row with nothing to show, while the server holds the stream
 # open, after which the client's timers are its housekeeping (undici's 500 ms tick in Node)
-
-
-DEBUG_LOG = os.environ.get("SSE_CONFORMANCE_DEBUG_END")  # a file: one JSON line per "waiting" end
-
-
-def _log_waiting(watch: CaseWatch) -> None:
-    """What the runner saw when it called a client waiting: its threads' states and calls, the
-    requests' times (for tracking down a wrong "waiting")."""
-    threads = []
-    for pid, tid in watch.tree.threads() if watch.tree is not None else ():
-        base = Path(f"/proc/{pid}/task/{tid}")
-        with contextlib.suppress(OSError):
-            state = parse_stat_state(base.joinpath("stat").read_bytes())
-            threads.append([tid, state, base.joinpath("syscall").read_text().split()[:5]])
-    line = {"at": time.monotonic(), "path": watch.slot.path, "threads": threads,
-            "requests": [[r.received, r.sent, r.ended] for r in watch.slot.requests],
-            "events": len(watch.observation.events) if watch.observation else 0}
-    with contextlib.suppress(OSError), open(DEBUG_LOG, "a") as handle:  # type: ignore[arg-type]
-        handle.write(json.dumps(line) + "\n")
 
 
 class CaseWatch(Watch):
@@ -104,8 +81,6 @@ class CaseWatch(Watch):
             self._handle = None
 
     def _stop(self, reason: str) -> None:
-        if reason == "waiting" and DEBUG_LOG:
-            _log_waiting(self)
         self.reason = reason
         self._cancel()
         self.stop.set()

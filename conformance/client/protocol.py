@@ -65,8 +65,6 @@ _REPORT_KEYS = {
 }
 
 
-
-
 class HarnessError(Exception):
     """The adapter could not be started or broke the protocol before it was ready."""
 

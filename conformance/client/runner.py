@@ -59,6 +59,8 @@ __all__ = [  # the planning names are the runner's API too (items.py holds them)
     "plan_items",
     "run_client_suite",
     "run_client_suite_async",
+    "run_items",
+    "run_items_async",
 ]
 
 def default_concurrency() -> int:
@@ -235,34 +237,40 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
     return results + added
 
 
-async def run_client_suite_async(
-    target: Any,
-    *,
-    profile: str = "generic",
-    capabilities: Iterable[str] = (),
+async def run_items_async(
+    target: Any, items: Sequence[Item], *, profile: str = "generic", capabilities: Iterable[str] = (),
+    timeout_scale: float = 1.0, concurrency: int = DEFAULT_CONCURRENCY, progress: Progress | None = None,
     pattern: str | None = None,
-    chunkings: Iterable[str] | None = None,
-    timeout_scale: float = 1.0,
-    progress: Progress | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Report:
-    """The async form of :func:`run_client_suite` (for callers that already run a loop)."""
+    """Every one of ``items`` against ``target`` on one case server: the faces plan and filter
+    (by pattern, rule and case globs), then hand the list here."""
     run = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=concurrency)
-    items = plan_items(profile=profile, pattern=pattern, chunkings=chunkings)
     async with run.server:
         results = await run.run(items, progress)
-    return Report(
-        kind="client",
-        target=run.name,
-        results=results,
-        meta={
-            "profile": profile,
-            "capabilities": sorted(run.capabilities),
-            "pattern": pattern,
-            "items": len(items),
-            "timeout_scale": timeout_scale,
-        },
-    )
+    return Report(kind="client", target=run.name, results=results, meta={
+        "profile": profile, "capabilities": sorted(run.capabilities), "pattern": pattern,
+        "items": len(items), "timeout_scale": timeout_scale})
+
+
+def run_items(target: Any, items: Sequence[Item], **options: Any) -> Report:
+    """:func:`run_items_async` for synchronous callers; safe inside a running event loop (the
+    run then happens in a worker thread: a notebook, an async test)."""
+    coro = run_items_async(target, items, **options)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def run_client_suite_async(
+    target: Any, *, profile: str = "generic", pattern: str | None = None,
+    chunkings: Iterable[str] | None = None, **options: Any,
+) -> Report:
+    """The async form of :func:`run_client_suite` (for callers that already run a loop)."""
+    items = plan_items(profile=profile, pattern=pattern, chunkings=chunkings)
+    return await run_items_async(target, items, profile=profile, pattern=pattern, **options)
 
 
 def run_client_suite(
@@ -280,23 +288,9 @@ def run_client_suite(
     :class:`~conformance.client.targets.CommandTarget`. Returns the Report (``.ok`` is the exit
     code truth); raises :class:`~conformance.client.targets.TargetError` for an unusable target.
     Safe to call from inside a running event loop (the run then happens in a worker thread)."""
-    coro = run_client_suite_async(
-        target,
-        profile=profile,
-        capabilities=capabilities,
-        pattern=pattern,
-        chunkings=chunkings,
-        timeout_scale=timeout_scale,
-        progress=progress,
-        concurrency=concurrency,
-    )
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    # Called from inside a running loop (a notebook, an async test): run in a worker thread.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    items = plan_items(profile=profile, pattern=pattern, chunkings=chunkings)
+    return run_items(target, items, profile=profile, pattern=pattern, capabilities=capabilities,
+                     timeout_scale=timeout_scale, progress=progress, concurrency=concurrency)
 
 
 class BackgroundRun:

@@ -148,6 +148,21 @@ class _Pooled:
             await self.pool.close()
             self.pool = None
 
+    async def observe(
+        self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None,
+        fresh: bool = False,
+    ) -> Observation:
+        """On a process of the pool when open (``fresh``: on one started for this run alone),
+        else as :meth:`observe_unpooled` says."""
+        if self.pool is not None:
+            return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
+        return await self.observe_unpooled(invocation, profile, timeout, watch)
+
+    async def observe_unpooled(
+        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
+    ) -> Observation:
+        raise NotImplementedError
+
 
 class HarnessTarget(_Pooled):
     """``HarnessTarget("node adapter.mjs")``: a program speaking the persistent protocol."""
@@ -171,19 +186,12 @@ class HarnessTarget(_Pooled):
     def pool_command(self) -> tuple[list[str], dict[str, str] | None]:
         return self.argv, None
 
-    async def observe(
-        self,
-        invocation: Invocation,
-        *,
-        profile: str,
-        timeout: float,
-        watch: Watch | None = None,
-        fresh: bool = False,
+    async def observe_unpooled(
+        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
     ) -> Observation:
-        if self.pool is None:
-            await self.open(1)
-        assert self.pool is not None
-        return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
+        """Not opened by a runner: a pool of one."""
+        await self.open(1)
+        return await self.observe(invocation, profile=profile, timeout=timeout, watch=watch)
 
 
 # -- Python callables -------------------------------------------------------------------------
@@ -238,23 +246,10 @@ class PythonTarget(_Pooled):
         bound = {MAX_MEMORY: str(self.max_memory)} if self.max_memory else {}
         return python_worker_argv(self.spec), {**python_worker_env(), **bound}
 
-    async def observe(
-        self,
-        invocation: Invocation,
-        *,
-        profile: str,
-        timeout: float,
-        watch: Watch | None = None,
-        fresh: bool = False,
-    ) -> Observation:
-        """In a worker process when open, else in a daemon thread of this process."""
-        if self.pool is not None:
-            return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
-        return await self._observe_in_thread(invocation, profile, timeout, watch)
-
-    async def _observe_in_thread(
+    async def observe_unpooled(
         self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
     ) -> Observation:
+        """Not opened, or not importable by name: in a daemon thread of this process."""
         handoff = _Handoff(asyncio.get_running_loop())
         drive = Drive(self.func, invocation, profile, handoff.push)
 
