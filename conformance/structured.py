@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from .results import Result
@@ -53,7 +53,7 @@ def add_cases_data(report: Any, cases: Iterable[Any]) -> Any:
 def add_client_data(results: Iterable[Result], case: Any) -> None:
     """What the case expects, as JSON values (events as objects), on each of its results."""
     expect = case.expect
-    expected: dict[str, Any] = {"events": [event_json(e) for e in expect.events]}
+    expected: dict[str, Any] = {"events": _shown(expect.events), "event_count": len(expect.events)}
     for name in ("error", "text", "retry", "requests"):
         value = getattr(expect, name, None)
         if value is not None:
@@ -63,16 +63,24 @@ def add_client_data(results: Iterable[Result], case: Any) -> None:
             result.data.setdefault("expected", expected)
 
 
-def client_actual(observation: Any, requests: int) -> dict[str, Any]:
-    """What the client did, as JSON values: its events as objects (each data value cut at
-    EVIDENCE_BYTES characters, with its full length), text, error, and how the run ended."""
-    events = []
-    for event in observation.events[:ACTUAL_EVENTS]:
-        shown = event_json(event)
+def _shown(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """The first ACTUAL_EVENTS events as objects, each data value cut at EVIDENCE_BYTES
+    characters with its full length: a 14 MB event is not copied into every result's JSON."""
+    out = []
+    for event in events[:ACTUAL_EVENTS]:
+        shown: dict[str, Any] = event_json(event)
         if len(event.data) > EVIDENCE_BYTES:
             shown.update(data=event.data[:EVIDENCE_BYTES], data_length=len(event.data))
-        events.append(shown)
-    actual: dict[str, Any] = {"events": events, "event_count": len(observation.events), "requests": requests}
+        out.append(shown)
+    return out
+
+
+def client_actual(observation: Any, requests: int) -> dict[str, Any]:
+    """What the client did, as JSON values: its events as objects (see :func:`_shown`), text,
+    error, and how the run ended."""
+    actual: dict[str, Any] = {
+        "events": _shown(observation.events), "event_count": len(observation.events), "requests": requests,
+    }
     for name in ("text", "raised", "broken", "comments", "retry"):
         value = getattr(observation, name, None)
         if value not in (None, []):
