@@ -32,7 +32,7 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
-from .delivery import Delivery, in_flight_to, unread_in
+from .delivery import Delivery, arrived_ago, in_flight_to, unread_in
 from .slots import BODY_KEPT, PREFIX, RecordedRequest, Slot
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
@@ -203,6 +203,7 @@ class CaseServer:
             return web.Response(status=204)
         transport = request.transport
         record.sock = transport.get_extra_info("socket") if transport is not None else None
+        record.received -= arrived_ago(record.sock)  # when it came, not when the loop got to it
         index = slot.record(record)
         slot.arriving -= 1
         request[_ARRIVING] = False

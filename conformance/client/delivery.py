@@ -26,7 +26,8 @@ import threading
 from dataclasses import dataclass
 
 __all__ = [
-    "READ_WAIT", "Delivery", "PeerQueue", "consumed_by_peer", "heading_to", "in_flight_to", "written_by",
+    "READ_WAIT", "Delivery", "PeerQueue", "arrived_ago", "consumed_by_peer", "heading_to", "in_flight_to",
+    "written_by",
 ]
 
 READ_WAIT = 30.0
@@ -47,6 +48,7 @@ _NLMSG = struct.Struct("=IHHII")  # length, type, flags, seq, pid
 # inet_diag_msg: family, state, timer, retrans, (the 48-byte id), expires, rqueue, wqueue, uid, inode
 _DIAG_MSG = struct.Struct("=BBBB48xIIIII")
 _RTATTR = struct.Struct("=HH")
+_TCPI_LAST_DATA_RECV = 52  # u32, ms since the last data arrived (jiffy resolution)
 _TCPI_BYTES_ACKED = 120  # u64 offsets in struct tcp_info (Linux >= 4.1)
 _TCPI_BYTES_RECEIVED = 128
 _TCP_INFO_SIZE = 256
@@ -264,6 +266,20 @@ def written_by(sock: socket.socket) -> int | None:
         return None
     (acked,) = struct.unpack_from("=Q", info, _TCPI_BYTES_ACKED)
     return acked + queued
+
+
+def arrived_ago(sock: socket.socket | None) -> float:
+    """Seconds since the last data arrived on ``sock``, as the kernel stamped it (0.0 where it
+    cannot tell). A request's handler runs when the event loop gets to it, which on a busy
+    machine is long after the request came; a reconnect gap is measured to its arrival."""
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)  # type: ignore[union-attr]
+    except (OSError, AttributeError, ValueError):
+        return 0.0
+    if len(info) < _TCPI_LAST_DATA_RECV + 4:
+        return 0.0
+    (ms,) = struct.unpack_from("=I", info, _TCPI_LAST_DATA_RECV)
+    return ms / 1000
 
 
 def unread_in(fileno: int) -> int:
