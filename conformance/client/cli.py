@@ -15,8 +15,7 @@ from ..outputs import add_output_options, check_report_paths, human_stream, writ
 from ..results import Report, timed
 from ..server.cli import server_and_client_ids
 from ..structured import add_cases_data, add_client_data
-from .cases_opts import add_selection_options
-from .options import make_plan, make_target, memory_bytes, positive
+from .options import add_selection_options, make_plan, make_target, memory_bytes, positive
 from .output import (
     Dots,
     render_failures,

@@ -1,10 +1,12 @@
-"""Turning command-line style options into a target and a run plan (shared by CLI and pytest).
+"""Turning command-line style options into a target and a run plan (shared by CLI and pytest),
+and the case-selection options ``client`` and ``serve-cases`` share.
 
 Bad input raises :class:`conformance.errors.UsageError` with one line: the faces print it and exit 2.
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import shlex
@@ -17,7 +19,7 @@ from .processes import memory_size
 from .runner import CAPABILITIES, Item, plan_items
 from .targets import PROFILES, CommandTarget, HarnessTarget, Target, TargetError, load_target
 
-__all__ = ["make_plan", "make_target", "memory_bytes", "positive"]
+__all__ = ["add_selection_options", "make_plan", "make_target", "memory_bytes", "positive"]
 
 
 def make_target(
@@ -98,3 +100,18 @@ def positive(value: Any, name: str) -> float:
     if not math.isfinite(number) or number <= 0:
         raise UsageError(f"{name} must be a positive number, not {value!r}")
     return number
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profile", choices=PROFILES, default="generic", help="generic (events) or openai (assembled text)"
+    )
+    parser.add_argument(
+        "-k", metavar="PATTERN", help="only cases whose ID or description matches (substring or glob)"
+    )
+    parser.add_argument(
+        "--chunking",
+        action="append",
+        metavar="NAME",
+        help="only these chunkings (repeatable): whole, 1-byte, 2-byte, crlf, utf8, random, random-SEED",
+    )

@@ -20,9 +20,8 @@ from ..cases.model import Case, Expect
 from ..errors import UsageError
 from ..peer_log import one_line_request_errors
 from ..rules import RULES
-from .cases_opts import add_selection_options
 from .caseserver import CaseServer
-from .options import make_plan
+from .options import add_selection_options, make_plan
 from .runner import Item
 
 __all__ = ["DETAILS", "build_index", "case_details", "configure", "run", "serve"]

@@ -59,7 +59,6 @@ __all__ = [
 ]
 
 PROFILES = ("generic", "openai")
-_STDERR_TAIL = 2000
 _HANDOFF = 256  # reports an in-process client may run ahead of the runner
 
 
