@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import select
 import socket
 import time
@@ -43,6 +44,11 @@ MAX_PAUSE_TOTAL = 0.5
 LATE_204S = 3  # late requests answered 204 before the rest are parked
 HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
 _ARRIVING = web.RequestKey("sse_conformance_arriving", bool)  # counted in its slot's ``arriving``
+# aiohttp logs a request it cannot parse (a client's NUL in Last-Event-ID) with its traceback;
+# what the client sent is judged from the request log, and a terminal gets no traceback
+_QUIET = logging.getLogger("conformance.caseserver")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
 
 
 class _ExactHeaders(web.StreamResponse):
@@ -106,7 +112,7 @@ class CaseServer:
 
     async def start(self, port: int = 0) -> str:
         """Listen on 127.0.0.1 (plus 127.0.0.2 on the same port); return the base URL."""
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False)
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False, logger=_QUIET)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()

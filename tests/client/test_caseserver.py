@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 
 import aiohttp
@@ -175,3 +177,27 @@ def test_a_request_is_stamped_when_it_arrived_not_when_a_busy_loop_got_to_it():
 
     late = asyncio.run(main())
     assert late < busy / 2, f"stamped {late:.3f} s after it was sent"
+
+
+BAD_HEADER_CLIENT = """
+import socket, sys, urllib.parse
+url = urllib.parse.urlsplit(sys.argv[1])
+with socket.create_connection((url.hostname, url.port)) as sock:
+    request = b" HTTP/1.1\\r\\nHost: x\\r\\nLast-Event-ID: x\\0y\\r\\n\\r\\n"
+    sock.sendall(b"GET " + url.path.encode() + request)
+    sock.recv(1024)
+"""
+
+
+def test_a_request_the_server_cannot_parse_puts_no_traceback_on_the_terminal(tmp_path):
+    """A client that puts a NUL in a header gets 400 from aiohttp, which logged it with its
+    traceback: 500 lines on the terminal of a requests-sse run."""
+    script = tmp_path / "bad_header.py"
+    script.write_text(BAD_HEADER_CLIENT)
+    run = subprocess.run(
+        [sys.executable, "-m", "conformance", "client", "--cmd", f"{sys.executable} {script} {{url}}",
+         "-k", "LE-001", "--chunking", "whole", "-q"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr  # no events: the case fails
+    assert "Traceback" not in run.stderr and "Error handling request" not in run.stderr, run.stderr[:600]
