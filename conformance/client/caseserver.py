@@ -45,7 +45,8 @@ LATE_204S = 3  # late requests answered 204 before the rest are parked
 HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
 _ARRIVING = web.RequestKey("sse_conformance_arriving", bool)  # counted in its slot's ``arriving``
 # aiohttp logs a request it cannot parse (a client's NUL in Last-Event-ID) with its traceback;
-# what the client sent is judged from the request log, and a terminal gets no traceback
+# in a run, what the client sent is judged from the request log, and a terminal gets no traceback
+# (serve-cases, where nobody judges the client, says it in one line: peer_log.py)
 _QUIET = logging.getLogger("conformance.caseserver")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
@@ -69,9 +70,13 @@ class _ExactHeaders(web.StreamResponse):
 class CaseServer:
     """Serves scripted cases on 127.0.0.1 (and 127.0.0.2 for cross-origin redirects)."""
 
-    def __init__(self, *, pause: float = DEFAULT_PAUSE, hold_limit: float = HOLD_LIMIT) -> None:
+    def __init__(
+        self, *, pause: float = DEFAULT_PAUSE, hold_limit: float = HOLD_LIMIT,
+        request_errors: logging.Logger = _QUIET,
+    ) -> None:
         self.pause = pause
         self.hold_limit = hold_limit
+        self.request_errors = request_errors  # where aiohttp logs a request it cannot parse
         self.slots: dict[str, Slot] = {}
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
@@ -112,7 +117,8 @@ class CaseServer:
 
     async def start(self, port: int = 0) -> str:
         """Listen on 127.0.0.1 (plus 127.0.0.2 on the same port); return the base URL."""
-        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False, logger=_QUIET)
+        self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False,
+                                     logger=self.request_errors)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()

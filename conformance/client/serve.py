@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -102,7 +103,7 @@ def case_details(case: Case) -> dict[str, Any]:
 
 async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = None) -> None:
     """Serve ``items`` until cancelled; print the index URL once listening."""
-    server = CaseServer()
+    server = CaseServer(request_errors=logging.getLogger("aiohttp.server"))  # one line each
     for item in items:
         server.add(item.case, item.chunking)
     index: dict[str, Any] = {}
