@@ -257,29 +257,31 @@ def consumed_by_peer(sock: socket.socket) -> int | None:
 
 def written_by(sock: socket.socket) -> int | None:
     """Bytes written into ``sock`` so far: acknowledged by the peer plus still queued."""
+    acked = _tcp_info_field(sock, _TCPI_BYTES_ACKED, "=Q")
     try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
         (queued,) = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))
     except (OSError, AttributeError, ValueError):
         return None
-    if len(info) < _TCPI_BYTES_ACKED + 8:
+    return None if acked is None else acked + queued
+
+
+def _tcp_info_field(sock: socket.socket | None, offset: int, layout: str) -> int | None:
+    """One field of the socket's ``struct tcp_info`` (None: not a TCP socket, or an older kernel)."""
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)  # type: ignore[union-attr]
+    except (OSError, AttributeError, ValueError):
         return None
-    (acked,) = struct.unpack_from("=Q", info, _TCPI_BYTES_ACKED)
-    return acked + queued
+    if len(info) < offset + struct.calcsize(layout):
+        return None
+    return int(struct.unpack_from(layout, info, offset)[0])
 
 
 def arrived_ago(sock: socket.socket | None) -> float:
     """Seconds since the last data arrived on ``sock``, as the kernel stamped it (0.0 where it
     cannot tell). A request's handler runs when the event loop gets to it, which on a busy
     machine is long after the request came; a reconnect gap is measured to its arrival."""
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)  # type: ignore[union-attr]
-    except (OSError, AttributeError, ValueError):
-        return 0.0
-    if len(info) < _TCPI_LAST_DATA_RECV + 4:
-        return 0.0
-    (ms,) = struct.unpack_from("=I", info, _TCPI_LAST_DATA_RECV)
-    return ms / 1000
+    ms = _tcp_info_field(sock, _TCPI_LAST_DATA_RECV, "=I")
+    return 0.0 if ms is None else ms / 1000
 
 
 def unread_in(fileno: int) -> int:
