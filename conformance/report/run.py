@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime
 import platform
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,14 +152,18 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
 
 
 async def run_clients(entries: Iterable[Row], options: RunOptions) -> list[Implementation]:
-    """Clients mostly wait on sockets and timeouts, so a few run at once; order is kept."""
+    """``options.jobs`` rows at once, the costliest first (so that no long row starts last and
+    runs alone at the end); the results keep the table's order."""
     limit = asyncio.Semaphore(max(1, options.jobs))
+    rows = list(entries)
+    order = sorted(range(len(rows)), key=lambda index: -rows[index].cost)
 
     async def one(entry: Row) -> Implementation:
-        async with limit:
+        async with limit:  # taken in the order the tasks start: the costliest first
             return await run_client(entry, options.cache, options.say)
 
-    return list(await asyncio.gather(*(one(entry) for entry in entries)))
+    done = await asyncio.gather(*(one(rows[index]) for index in order))
+    return [impl for _, impl in sorted(zip(order, done, strict=True), key=lambda pair: pair[0])]
 
 
 # -- interop -----------------------------------------------------------------------------------
@@ -206,10 +212,36 @@ def shard_names(k: int, n: int, rows: Iterable[Row] | None = None) -> set[str]:
     return assign([*units, (f"client {BROWSER[0]}", BROWSER[1]), INTEROP], n)[k - 1]
 
 
+async def _clients_and_browser(
+    clients: list[Row], options: RunOptions, with_browser: bool
+) -> tuple[list[Implementation], Implementation | None]:
+    """The client rows, and Chromium beside them: a browser mostly waits (its held-open cases
+    end at their deadline), so it overlaps the rows' CPU work instead of adding minutes after."""
+    from .browser import run_browser
+
+    browser = asyncio.to_thread(run_browser, options.cache, options.say) if with_browser else None
+    if browser is None:
+        return await run_clients(clients, options), None
+    done, chromium = await asyncio.gather(run_clients(clients, options), browser)
+    return done, chromium
+
+
+def _whole_lines(say: Say) -> Say:
+    """``say`` for several threads: one line at a time, never two interleaved."""
+    lock = threading.Lock()
+
+    def locked(text: str) -> None:
+        with lock:
+            say(text)
+
+    return locked
+
+
 def collect(options: RunOptions) -> dict[str, Any]:
     """Run the table and return the results document (see :mod:`.document`)."""
     from ..cases import load_cases
 
+    options = dataclasses.replace(options, say=_whole_lines(options.say))  # Chromium's thread says too
     say = options.say
     meta = environment()
     cases = load_cases()
@@ -225,13 +257,12 @@ def collect(options: RunOptions) -> dict[str, Any]:
     clients = [entry for entry in rows if entry.role == "client" and options.wanted(entry.name, "client")]
     say(f"report: {len(servers)} servers")
     implementations = [run_server(entry, options.cache, say) for entry in servers]
-    say(f"report: {len(clients)} clients, {options.jobs} at a time")
-    implementations += asyncio.run(run_clients(clients, options))
-    if options.rows is None and options.browser and options.wanted(BROWSER[0], "client"):
-        from .browser import run_browser
-
-        say("report: Chromium (EventSource ground truth)")
-        browser = run_browser(options.cache, say)
+    with_browser = options.rows is None and options.browser and options.wanted(BROWSER[0], "client")
+    beside = ", Chromium (EventSource ground truth) beside them" if with_browser else ""
+    say(f"report: {len(clients)} clients, {options.jobs} at a time{beside}")
+    done, browser = asyncio.run(_clients_and_browser(clients, options, with_browser))
+    implementations += done
+    if browser is not None:
         implementations.append(browser)
         if browser.version:
             meta["chromium"] = browser.version

@@ -11,8 +11,8 @@ from collections.abc import Iterable
 
 __all__ = ["BROWSER", "INTEROP", "assign", "parse"]
 
-BROWSER = ("Chromium EventSource", 120.0)
-INTEROP = ("interop", 150.0)
+BROWSER = ("Chromium EventSource", 241.0)
+INTEROP = ("interop", 110.0)
 
 
 def parse(text: str) -> tuple[int, int]:
