@@ -113,7 +113,7 @@ class Row:
     server: dict[str, Any] = field(default_factory=dict)
     unavailable: str = ""
     timeout_scale: float = 1.0
-    cost: float = 30.0  # about how many seconds one run takes: the costliest start first, --shard balances by it
+    cost: float = 30.0  # seconds one run takes, about: the costliest start first, --shard balances by it
     chunkings: tuple[str, ...] | None = None  # a client run under these chunkings only (the note says why)
 
     @property

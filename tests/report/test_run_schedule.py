@@ -16,7 +16,7 @@ from conformance.report.implementations import Row
 
 
 def _row(name: str, cost: float) -> Row:
-    return Row(name=name, role="client", language="Python", origin="third-party", path=Path("x.toml"), cost=cost)
+    return Row(name, "client", "Python", "third-party", Path("r.toml"), cost=cost)
 
 
 @pytest.fixture
