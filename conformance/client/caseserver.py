@@ -138,12 +138,18 @@ class CaseServer:
             return False
         return in_flight_to(self.port, client_sockets) is True
 
-    def inbound_pending(self) -> bool:
+    def inbound_pending(self, mine: Slot | None = None) -> bool:
         """Has a client sent something this server has not taken in yet: a connection waiting
-        to be accepted, or bytes unread on an open one? A client asleep then waits for us."""
+        to be accepted, or bytes unread on an open one? A client asleep then waits for us.
+
+        ``mine``: asked for the client of that slot alone, whose process runs no other case. A
+        connection that carried a request of another case still running belongs to that case's
+        client process, so what waits on it is not this client's: without ``mine``, sixteen
+        runs at once kept each other from ever being seen waiting."""
         runner = self._runner
         if runner is None:
             return False
+        others = self._others(mine) if mine is not None else frozenset()
         for site in runner.sites:
             server = getattr(site, "_server", None)
             for listener in getattr(server, "sockets", None) or ():
@@ -153,11 +159,24 @@ class CaseServer:
         for handler in getattr(runner.server, "connections", None) or ():
             transport = getattr(handler, "transport", None)
             sock = transport.get_extra_info("socket") if transport is not None else None
+            if id(sock) in others:
+                continue
             if sock is not None and unread_in(sock.fileno()):
                 return True
             if getattr(handler, "_messages", None):
                 return True  # a request read and parsed on a kept-alive connection, not yet handled
         return False
+
+    def _others(self, mine: Slot) -> frozenset[int]:
+        """The connections (ids of their sockets) that carried a request of a case other than
+        ``mine`` that is still running. Its record holds the socket, so the id is not reused."""
+        return frozenset(
+            id(request.sock)
+            for slot in self.slots.values()
+            if slot is not mine and not slot.release.is_set()
+            for request in slot.requests
+            if request.sock is not None
+        )
 
     async def stop(self) -> None:
         self._closing.set()

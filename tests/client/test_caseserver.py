@@ -201,3 +201,62 @@ def test_a_request_the_server_cannot_parse_puts_no_traceback_on_the_terminal(tmp
     )
     assert run.returncode == 1, run.stdout + run.stderr  # no events: the case fails
     assert "Traceback" not in run.stderr and "Error handling request" not in run.stderr, run.stderr[:600]
+
+
+def _unread_on_server(server: CaseServer, wanted: int, connections: int) -> None:
+    """Block (the loop too) until ``connections`` connections of ``server`` hold ``wanted``
+    unread bytes each: requests on their way that aiohttp has not read, as a busy loop leaves them."""
+    from conformance.client.delivery import unread_in
+
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        socks = [h.transport.get_extra_info("socket") for h in server._runner.server.connections]  # type: ignore[union-attr]
+        if sum(s is not None and unread_in(s.fileno()) >= wanted for s in socks) >= connections:
+            return
+        time.sleep(0.001)
+    raise AssertionError("the bytes never reached the server's sockets")
+
+
+def test_what_waits_on_another_running_case_s_connection_is_not_this_client_s():
+    # Sixteen runs at once: a request on its way on one client's connection kept every other
+    # client from being seen waiting. A connection that carried a request of another case still
+    # running belongs to that case's client; once that case is done, or on a connection of no
+    # case yet, whose bytes they are is unknown and they count for everyone.
+    other_case = next(c for c in load_cases("generic", "LE-002"))
+    partial = b"GET /cases/LE-001/whole HTTP/1.1\r\n"
+
+    async def main():
+        async with CaseServer() as server:
+            server.add(CASE, chunking("whole"))
+            server.add(other_case, chunking("whole"))
+            running, mine = server.slot(CASE.id, "whole"), server.slot(other_case.id, "whole")
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(f"GET {running.path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            await reader.readuntil(b"0\r\n\r\n")  # the stream, ended; the connection stays open
+            seen = {}
+
+            def look(name: str, *pending: bool) -> None:
+                seen[name] = pending
+
+            writer.transport.write(partial)  # the client's next request, not yet taken in
+            _unread_on_server(server, len(partial), connections=1)
+            look("on the running case's connection", server.inbound_pending(),
+                 server.inbound_pending(running), server.inbound_pending(mine))
+            server.release(running)
+            look("once that case is done", server.inbound_pending(mine))
+            writer.transport.abort()
+            running.release.clear()
+            _, fresh = await asyncio.open_connection("127.0.0.1", server.port)
+            await asyncio.sleep(0.05)  # accepted: the new connection is aiohttp's
+            fresh.transport.write(partial)
+            _unread_on_server(server, len(partial), connections=1)
+            look("on a connection of no case yet", server.inbound_pending(mine))
+            fresh.transport.abort()
+            await asyncio.sleep(0.05)
+            return seen
+
+    assert asyncio.run(main()) == {
+        "on the running case's connection": (True, True, False),  # anyone, its own, another's
+        "once that case is done": (True,),
+        "on a connection of no case yet": (True,),
+    }
