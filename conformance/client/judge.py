@@ -164,13 +164,6 @@ def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding]) -> str | N
     return CHUNKING_FIXES.get(Chunking(chunking.name).family) if split else None
 
 
-def _unfinished(case: Case, chunking: Chunking, observation: Observation) -> list[Result]:
-    """Still running at the deadline of a case of megabytes: too slow to judge, not misparsing.
-    The case's rules are skipped; P-10's probes say whether the parsing is quadratic."""
-    why = f"still parsing at its deadline, after {observation.seconds:.0f} s"
-    return results_for(case, chunking, [Finding(f"not judged: {why} (see P-10)")], outcome=Outcome.SKIP)
-
-
 def judges_ending(case: Case) -> bool:
     """Does the case say how the client must end (a request count, a failure, the openai
     profile's return at [DONE])? Otherwise only what the client reported is judged."""
@@ -213,7 +206,10 @@ def judge_run(
     """One Result per rule of the case: pass, or what the client reported wrong first (how it
     ended only after that: "timed out" never hides a wrong or missing event)."""
     if observation.timed_out and observation.busy_at_deadline and bytes_sent(case) > LARGE_CASE:
-        return Judgement(_unfinished(case, chunking, observation), provisional=False)
+        # too slow to judge, not misparsing: the case's rules are skipped, and P-10's probes say
+        # whether the parsing is quadratic
+        why = f"not judged: still parsing at its deadline, after {observation.seconds:.0f} s (see P-10)"
+        return Judgement(results_for(case, chunking, [Finding(why)], outcome=Outcome.SKIP), provisional=False)
     ending = _outcome_findings(case, observation, requests)
     if observation.broken:
         findings = ending
