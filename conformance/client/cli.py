@@ -10,21 +10,16 @@ import argparse
 import time
 
 from ..errors import UsageError
+from ..explain import explain
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed
 from ..server.cli import server_and_client_ids
 from ..structured import add_cases_data, add_client_data
 from .options import add_selection_options, make_plan, make_target, memory_bytes, positive
-from .output import (
-    Dots,
-    render_failures,
-    render_item_counts,
-    render_rule_summary,
-    rerun_target,
-)
+from .output import Dots, render_item_counts, render_rule_summary, rerun_target
 from .processes import reaping_on_signals
-from .runner import CAPABILITIES, DEFAULT_CONCURRENCY, run_items
+from .runner import CAPABILITIES, DEFAULT_CONCURRENCY, Item, run_items
 from .targets import TargetError
 from .trace import render_client_trace, run_traced
 
@@ -100,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
     with reaping_on_signals():
         try:
             if args.trace and len(items) == 1:
-                report = _traced(target, items, args, scale)
+                report = _traced(target, items[0], args, scale)
                 print(render_client_trace(report.meta["trace"]) + "\n", file=out)
             else:
                 dots = None if args.quiet else Dots(len(items), out)  # -q: no progress marks
@@ -116,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     gate.apply(report)
     if every and not args.quiet:
         print(render_rule_summary(report) + "\n", file=out)
-    failures = render_failures(report, every=every)
+    failures = explain(report, every=every)
     if failures:
         print(failures + "\n", file=out)
     if not args.quiet:
@@ -126,10 +121,8 @@ def run(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _traced(target: object, items: list, args: argparse.Namespace, scale: float) -> Report:
-    if not items:
-        raise UsageError("-v shows one item; none matches: check -k CASE-ID --chunking NAME")
-    results, trace = run_traced(target, items[0], timeout_scale=scale)
-    add_client_data(results, items[0].case)
+def _traced(target: object, item: Item, args: argparse.Namespace, scale: float) -> Report:
+    results, trace = run_traced(target, item, timeout_scale=scale)
+    add_client_data(results, item.case)
     return Report(kind="client", target=getattr(target, "name", str(target)), results=results,
                   meta={"profile": args.profile, "pattern": args.k, "trace": trace})

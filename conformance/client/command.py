@@ -24,7 +24,6 @@ __all__ = ["CommandTarget"]
 STDERR_TAIL = 2000
 
 
-
 @dataclass(frozen=True)
 class CommandTarget:
     """``CommandTarget("node client.js {url}")``: a program that prints what it receives.
@@ -67,12 +66,12 @@ class CommandTarget:
             "SSE_HEADERS": json.dumps(dict(invocation.headers)) if invocation.headers else None,
             "SSE_BODY": invocation.body,
             "SSE_LAST_EVENT_ID": invocation.last_event_id,
-            "SSE_INITIAL_RETRY_MS": _text(invocation.initial_retry_ms),
-            "SSE_CLOSE_AFTER_EVENTS": _text(invocation.close_after_events),
-            "SSE_READ_TIMEOUT_MS": _text(invocation.read_timeout_ms),
-            "SSE_RESTART_AFTER_EVENTS": _text(invocation.restart_after_events),
+            "SSE_INITIAL_RETRY_MS": invocation.initial_retry_ms,
+            "SSE_CLOSE_AFTER_EVENTS": invocation.close_after_events,
+            "SSE_READ_TIMEOUT_MS": invocation.read_timeout_ms,
+            "SSE_RESTART_AFTER_EVENTS": invocation.restart_after_events,
         }
-        env.update({k: v for k, v in optional.items() if v is not None})
+        env.update({k: str(v) for k, v in optional.items() if v is not None})
         return env
 
     async def observe(
@@ -142,17 +141,11 @@ async def _command_reports(
             try:
                 item = json.loads(line)
             except ValueError as error:
-                yield (
-                    "broken",
-                    f"printed a line that is not JSON ({error}): {short(line.decode('utf-8', 'replace'))}",
-                )
+                shown = short(line.decode("utf-8", "replace"))
+                yield "broken", f"printed a line that is not JSON ({error}): {shown}"
                 return
             yield "event", item
     yield "exit", await proc.wait()
-
-
-def _text(value: int | None) -> str | None:
-    return None if value is None else str(value)
 
 
 async def _tail(stream: Any, kept: bytearray) -> None:

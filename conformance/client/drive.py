@@ -69,25 +69,25 @@ class Drive:
         """Close the client's iterator on the way out: it was told to close, or was cancelled."""
         return self.invocation.close_after_events is not None or self.cancelled.is_set()
 
-    def _next(self, count: EventCount, item: Any) -> tuple[bool, bool]:
-        """One item of the client's iteration: (stop now, restart now). Stops before reporting
-        it when the client must already close, and after it when it was the last one owed."""
+    def _stop_after(self, count: EventCount, item: Any, client: Any) -> bool:
+        """One item of ``client``'s iteration; True to stop: before reporting it when the client
+        must already close, after it when it was the last one owed (then it is not restarted)."""
         if count.must_close():
-            return True, False
+            return True
         self.report("event", item)
         restart = count.add(item)
-        return count.must_close(), restart
+        stop = count.must_close()
+        if restart and not stop:
+            client.restart()  # the client's restart API (capability restart)
+        return stop
 
     def _consume(self, result: Any) -> None:
         iterator = iter(result)
         count = EventCount(self.invocation)
         try:
             for item in iterator:
-                stop, restart = self._next(count, item)
-                if stop:
+                if self._stop_after(count, item, iterator):
                     break
-                if restart:
-                    iterator.restart()  # the client's restart API (capability restart)
         finally:
             if self._closing() and hasattr(iterator, "close"):
                 iterator.close()  # the client's close API: stop, and never reconnect
@@ -111,11 +111,8 @@ class Drive:
         count = EventCount(self.invocation)
         try:
             async for item in result:
-                stop, restart = self._next(count, item)
-                if stop:
+                if self._stop_after(count, item, result):
                     break
-                if restart:
-                    result.restart()
         finally:
             if self._closing() and hasattr(result, "aclose"):
                 await result.aclose()

@@ -55,24 +55,14 @@ def compare_events(expected: Sequence[Event], actual: Sequence[Event]) -> Findin
     for index, (want, got) in enumerate(zip(expected, actual, strict=False)):
         if want != got:
             fields = [name for name in ("event", "data", "id") if getattr(want, name) != getattr(got, name)]
-            return Finding(
-                f"event #{index + 1} differs in {', '.join(fields)}",
-                show_event(want),
-                show_event(got),
-            )
+            message = f"event #{index + 1} differs in {', '.join(fields)}"
+            return Finding(message, show_event(want), show_event(got))
     if len(actual) < len(expected):
-        return Finding(
-            f"reported {len(actual)} of {len(expected)} events; first missing is #{len(actual) + 1}",
-            _show_events(expected[len(actual) :]),
-            _show_events(actual),
-            provisional=True,
-        )
+        message = f"reported {len(actual)} of {len(expected)} events; first missing is #{len(actual) + 1}"
+        return Finding(message, _show_events(expected[len(actual) :]), _show_events(actual), provisional=True)
     if len(actual) > len(expected):
-        return Finding(
-            f"reported {len(actual) - len(expected)} extra event(s) after the expected {len(expected)}",
-            _show_events(expected) if expected else "(no events)",
-            _show_events(actual[len(expected) :]),
-        )
+        message = f"reported {len(actual) - len(expected)} extra event(s) after the expected {len(expected)}"
+        return Finding(message, _show_events(expected), _show_events(actual[len(expected) :]))
     return None
 
 
@@ -122,16 +112,12 @@ def request_findings(
     expect = case.expect
     made = len(requests) if total is None else total
     if expect.requests is not None and made != expect.requests:
-        final_204 = expect.requests > len(case.connections)
-        found.append(
-            Finding(
-                f"made {made} request(s), expected exactly {expect.requests}"
-                + (" (the last is answered 204 No Content)" if final_204 else ""),
-                str(expect.requests),
-                ", ".join(f"{r.method} {r.path}" for r in requests[:8]) or "(none)",
-                provisional=made < expect.requests,  # too many can never be undone
-            )
-        )
+        message = f"made {made} request(s), expected exactly {expect.requests}"
+        if expect.requests > len(case.connections):
+            message += " (the last is answered 204 No Content)"
+        got = ", ".join(f"{r.method} {r.path}" for r in requests[:8]) or "(none)"
+        too_few = made < expect.requests  # too many can never be undone
+        found.append(Finding(message, str(expect.requests), got, provisional=too_few))
     for index, (connection, request) in enumerate(zip(case.connections, requests, strict=False)):
         if connection.expect_request is not None:
             found += _check_request(index + 1, connection.expect_request, request)
@@ -186,13 +172,8 @@ def _check_request(number: int, want: ExpectRequest, got: RecordedRequest) -> li
     for name, value in want.headers.items():
         actual = got.header(name)
         if actual is None or actual.strip() != value.strip():
-            found.append(
-                Finding(
-                    f"request #{number} header {name}",
-                    f'{name}: "{visible(value)}"',
-                    "(absent)" if actual is None else f'{name}: "{visible(actual)}"',
-                )
-            )
+            shown = "(absent)" if actual is None else f'{name}: "{visible(actual)}"'
+            found.append(Finding(f"request #{number} header {name}", f'{name}: "{visible(value)}"', shown))
     for name in want.absent_headers:
         actual = got.header(name)
         if actual is not None:

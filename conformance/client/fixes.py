@@ -45,12 +45,10 @@ FIXES = {
     "O-08": "raise on an error payload; never return partial text",
     "O-09": "concatenate choices[0].delta.content across every chunk",
 }
+# A split's fix is that of the rule it breaks.
 CHUNKING_FIXES = {
-    "1-byte": FIXES["C-37"],
-    "2-byte": FIXES["C-37"],
-    "crlf": FIXES["C-10"],
-    "utf8": FIXES["C-03"],
-    "random": FIXES["C-37"],
+    family: FIXES[CHUNKING_RULES.get(family, DEFAULT_CHUNKING_RULE)]
+    for family in ("1-byte", "2-byte", "crlf", "utf8", "random")
 }
 # Rules a case lists for the reading it needs (chunk splits) or for its profile's whole job
 # (assemble the text, stop at [DONE]): their fixes apply only when nothing more specific does.

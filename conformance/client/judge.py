@@ -7,7 +7,7 @@ Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ..cases.chunkings import Chunking
@@ -29,9 +29,10 @@ from .fixes import (
     SPLIT_RULES,
     UMBRELLA_RULES,
 )
+from .items import bytes_sent
 from .observation import Observation
 
-__all__ = ["Judgement", "judge", "judge_run", "judges_ending", "results_for"]
+__all__ = ["Judgement", "judge_run", "judges_ending", "results_for"]
 
 # How a run the runner stopped is described, by how it ended (observation.ENDINGS).
 WAITED = {
@@ -39,9 +40,7 @@ WAITED = {
     "waiting": "waits for more after {seconds:.1f} s (asleep, every byte read, no timer due)",
 }
 
-
 LARGE_CASE = 1 << 20  # bytes: a case this large may be unfinished at its deadline by slowness alone
-
 
 
 def _held_open(case: Case) -> bool:
@@ -68,13 +67,13 @@ def _hang(message: str, expected: str, fix: str | None) -> Finding:
 
 
 def _outcome_findings(
-    case: Case, observation: Observation, seconds: float, requests: Sequence[RecordedRequest]
+    case: Case, observation: Observation, requests: Sequence[RecordedRequest]
 ) -> list[Finding]:
     """Did the client end the way the case says: returned, raised, or still on an open stream?"""
     expect = case.expect
     if observation.broken:
         return [Finding(f"the adapter's output cannot be judged: {observation.broken}", error=True)]
-    waited = WAITED.get(observation.ended_by, WAITED["deadline"]).format(seconds=seconds)
+    waited = WAITED.get(observation.ended_by, WAITED["deadline"]).format(seconds=observation.seconds)
     # waiting is final only where the case says how the client must end; elsewhere a client
     # that waits after its events is simply done
     stuck = observation.timed_out or (observation.waiting and judges_ending(case))
@@ -148,7 +147,7 @@ def _evidence(case: Case, chunking: Chunking, limit: int = 240) -> str:
     return text if len(text) <= limit * max(1, len(parts)) else text[: limit * len(parts)] + "…"
 
 
-def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding] = ()) -> str | None:
+def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding]) -> str | None:
     """The fix for what was diagnosed: the finding's own (how the client ended), else the most
     specific rule of the case; the split rules only when the case was split, and the chunking's
     own fix when no rule of the case has one."""
@@ -163,13 +162,6 @@ def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding] = ()) -> st
         if rule in FIXES:
             return FIXES[rule]
     return CHUNKING_FIXES.get(Chunking(chunking.name).family) if split else None
-
-
-def _unfinished(case: Case, chunking: Chunking, observation: Observation) -> list[Result]:
-    """Still running at the deadline of a case of megabytes: too slow to judge, not misparsing.
-    The case's rules are skipped; P-10's probes say whether the parsing is quadratic."""
-    why = f"still parsing at its deadline, after {observation.seconds:.0f} s"
-    return results_for(case, chunking, [Finding(f"not judged: {why} (see P-10)")], outcome=Outcome.SKIP)
 
 
 def judges_ending(case: Case) -> bool:
@@ -213,10 +205,12 @@ def judge_run(
 ) -> Judgement:
     """One Result per rule of the case: pass, or what the client reported wrong first (how it
     ended only after that: "timed out" never hides a wrong or missing event)."""
-    large = sum(connection.body_length for connection in case.connections) > LARGE_CASE
-    if observation.timed_out and observation.busy_at_deadline and large:
-        return Judgement(_unfinished(case, chunking, observation), provisional=False)
-    ending = _outcome_findings(case, observation, observation.seconds, requests)
+    if observation.timed_out and observation.busy_at_deadline and bytes_sent(case) > LARGE_CASE:
+        # too slow to judge, not misparsing: the case's rules are skipped, and P-10's probes say
+        # whether the parsing is quadratic
+        why = f"not judged: still parsing at its deadline, after {observation.seconds:.0f} s (see P-10)"
+        return Judgement(results_for(case, chunking, [Finding(why)], outcome=Outcome.SKIP), provisional=False)
+    ending = _outcome_findings(case, observation, requests)
     if observation.broken:
         findings = ending
     else:
@@ -230,30 +224,13 @@ def judge_run(
         if not any(f.actual == "hang" for f in findings):  # say what decided it
             timed_out = WAITED["deadline"].format(seconds=observation.seconds)
             findings.append(replace(_hang(timed_out, "the case's events", None), error=True, fix=fixed))
-    results = results_for(
-        case,
-        chunking,
-        findings,
-        observation.seconds,
-        evidence=_evidence(case, chunking),
-        fix=lambda c, k: _fix(c, k, findings),
-    )
+    results = results_for(case, chunking, findings, observation.seconds, evidence=_evidence(case, chunking))
     if findings:
         actual = client_actual(observation, len(requests) if total is None else total)
         for result in results:
             result.data["actual"] = actual
     provisional = bool(findings) and all(f.provisional for f in findings)
     return Judgement(results, provisional)
-
-
-def judge(
-    case: Case,
-    chunking: Chunking,
-    observation: Observation,
-    requests: Sequence[RecordedRequest],
-) -> list[Result]:
-    """One Result per rule of the case (see :func:`judge_run`)."""
-    return judge_run(case, chunking, observation, requests).results
 
 
 def results_for(
@@ -264,7 +241,6 @@ def results_for(
     *,
     evidence: str | None = None,
     outcome: Outcome | None = None,
-    fix: Callable[[Case, Chunking], str | None] = _fix,
 ) -> list[Result]:
     """Turn findings into one Result per rule (pass when there are none)."""
     if outcome is None:
@@ -279,7 +255,8 @@ def results_for(
     if len(findings) > 1:
         message += f" (and {len(findings) - 1} more: " + "; ".join(f.message for f in findings[1:4]) + ")"
     failed = outcome in (Outcome.FAIL, Outcome.WARN, Outcome.ERROR)
-    fixed = any(f.fix for f in findings)  # an error with a diagnosis (a time-out) still says the fix
+    diagnosed = any(f.fix for f in findings)  # an error with a diagnosis (a time-out) still says the fix
+    fix = _fix(case, chunking, findings) if failed and (outcome is not Outcome.ERROR or diagnosed) else None
     return [
         Result(
             rule=rule,
@@ -291,7 +268,7 @@ def results_for(
             expected=first.expected if first else None,
             actual=first.actual if first else None,
             evidence=evidence if failed else None,
-            fix=fix(case, chunking) if failed and (outcome is not Outcome.ERROR or fixed) else None,
+            fix=fix,
             seconds=seconds,
             extra={"description": case.description},
         )

@@ -211,10 +211,6 @@ class Watch:
         return True
 
 
-_TYPE_KEYS = ("event", "type")
-_ID_KEYS = ("id", "last_event_id", "lastEventId")
-
-
 def _field(item: Any, keys: tuple[str, ...]) -> Any:
     for key in keys:
         value = item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
@@ -245,9 +241,9 @@ def to_event(item: Any) -> Event:
     data = _field(item, ("data",))
     if data is None:
         raise TypeError(f"reported {type(item).__name__} {short(item)} has no 'data'")
-    kind = _field(item, _TYPE_KEYS)
+    kind = _field(item, ("event", "type"))
     kind = "message" if kind is None else kind
-    ident = _field(item, _ID_KEYS)
+    ident = _field(item, ("id", "last_event_id", "lastEventId"))
     if not all(isinstance(v, str) for v in (data, kind)) or not isinstance(ident, (str, type(None))):
         raise TypeError(f"reported event {short(item)} has non-string fields")
     return Event(kind, data, ident or "")

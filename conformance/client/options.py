@@ -37,14 +37,11 @@ def make_target(
             "give exactly one target: module:callable, --cmd 'PROGRAM ARGS {url}' or --harness 'PROGRAM ARGS'"
         )
     try:
-        if command:
-            target = CommandTarget(command, declared)
-            _check_program(command)
-            return target
-        if harness:
-            target = HarnessTarget(harness, declared)
-            _check_program(harness)
-            return target
+        for program, kind in ((command, CommandTarget), (harness, HarnessTarget)):
+            if program:
+                target = kind(program, declared)
+                _check_program(program)
+                return target
         target = load_target(spec)
     except TargetError as error:
         raise UsageError(str(error)) from None

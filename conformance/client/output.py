@@ -1,5 +1,5 @@
-"""Human output of a client run: progress marks with [n/N items], one block per cause of the
-failures, the item counts; with --all the per-rule table and every failing case too."""
+"""Human output of a client run: progress marks with [n/N items], the item counts, and with
+--all the per-rule table (the blocks per cause of the failures are :mod:`conformance.explain`'s)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from argparse import Namespace
 from collections import defaultdict
 from typing import TextIO
 
-from ..explain import explain
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from .runner import Item
 
-__all__ = ["Dots", "render_failures", "render_item_counts", "render_rule_summary", "rerun_target"]
+__all__ = ["Dots", "render_item_counts", "render_rule_summary", "rerun_target"]
 
 _MARK = {
     Outcome.PASS: ".",
@@ -97,11 +96,6 @@ def render_rule_summary(report: Report) -> str:
             f"{c[Outcome.SKIP]:4d}  {rule.title if rule else ''}"
         )
     return "\n".join(lines)
-
-
-def render_failures(report: Report, every: bool = False) -> str:
-    """One block per cause, then failures no cause explains (``every``: every failing case too)."""
-    return explain(report, every=every)
 
 
 def render_item_counts(report: Report) -> str:

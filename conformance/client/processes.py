@@ -51,29 +51,27 @@ DEFAULT_MAX_MEMORY = 2 << 30  # one Python client reached 5.1 GB on a shared mac
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
-def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
-    """User + system CPU seconds of a process (or of one of its threads); None if unknown."""
-    path = f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat"
+def _stat_fields(path: str) -> list[bytes]:
+    """The fields of a ``/proc`` stat file after the command name, from the state on ([] when
+    it cannot be read). The name may hold spaces and parentheses: they follow the last ")"."""
     try:
         with open(path, "rb") as handle:
             stat = handle.read()
     except OSError:
-        return None
-    # The command name may hold spaces and parentheses: fields are counted after the last ")".
-    fields = stat[stat.rfind(b")") + 2 :].split()
+        return []
+    return stat[stat.rfind(b")") + 2 :].split()
+
+
+def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
+    """User + system CPU seconds of a process (or of one of its threads); None if unknown."""
+    fields = _stat_fields(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat")
     try:
         return (int(fields[11]) + int(fields[12])) / _TICKS
     except (IndexError, ValueError):
         return None
 
 
-async def spawn(
-    argv: Sequence[str],
-    *,
-    env: dict[str, str] | None = None,
-    stdin: bool = False,
-    pass_fds: Sequence[int] = (),
-) -> Any:
+async def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False) -> Any:
     """Start ``argv`` in a new process group (pipes for stdout and stderr) and track it, with a
     mark in its environment that its descendants inherit (see the module's docstring)."""
     mark = f"{os.getpid()}-{next(_serial)}"
@@ -86,7 +84,6 @@ async def spawn(
         env=env,
         start_new_session=True,
         limit=1 << 16,
-        pass_fds=tuple(pass_fds),
     )
     track(proc.pid)
     _marks[proc.pid] = mark
@@ -117,14 +114,7 @@ def _table() -> dict[int, int]:
     """Every live process: pid -> parent pid (zombies left out: they are already dead)."""
     table = {}
     for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as handle:
-                stat = handle.read()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(b")") + 2 :].split()
+        fields = _stat_fields(f"/proc/{name}/stat") if name.isdigit() else []
         if len(fields) > 1 and fields[0] not in (b"Z", b"X"):
             table[int(name)] = int(fields[1])
     return table

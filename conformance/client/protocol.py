@@ -70,8 +70,7 @@ class HarnessError(Exception):
 
 
 class _Run:
-    def __init__(self, seq: int) -> None:
-        self.seq = seq
+    def __init__(self) -> None:
         self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue(_QUEUE)
         self.bytes = 0
         self.cancelled = False
@@ -104,8 +103,7 @@ class Harness:
         self.stderr_read = 0  # bytes read from stderr in all (the buffer keeps only a tail)
         self._seq = itertools.count(1)
         self.last_seq = 0  # the seq of the latest run started
-        self._reader: asyncio.Task[None] | None = None
-        self._stderr_reader: asyncio.Task[None] | None = None
+        self._readers: list[asyncio.Task[None]] = []  # of stdout and stderr
         self._ready: asyncio.Future[dict[str, Any]] | None = None
         self._write_lock = asyncio.Lock()
         self._late: dict[int, int] = {}  # reports of each cancelled run since its cancel
@@ -131,8 +129,7 @@ class Harness:
         except OSError as error:
             raise HarnessError(f"cannot start {' '.join(self.argv)!r}: {error}") from None
         self._ready = asyncio.get_running_loop().create_future()
-        self._reader = asyncio.ensure_future(self._read())
-        self._stderr_reader = asyncio.ensure_future(self._read_stderr())
+        self._readers = [asyncio.ensure_future(self._read()), asyncio.ensure_future(self._read_stderr())]
         try:
             await self._send({"cmd": "start", "protocol": PROTOCOL_VERSION})
             hello = await self._await_ready(timeout)
@@ -188,7 +185,7 @@ class Harness:
     async def run(self, invocation: Invocation, profile: str) -> tuple[int, AsyncIterator[tuple[str, Any]]]:
         """Start one run; its seq and the stream of its reports (ends at its ``end``)."""
         seq = self.last_seq = next(self._seq)
-        run = self.runs[seq] = _Run(seq)
+        run = self.runs[seq] = _Run()
         message = {"cmd": "run", "seq": seq, "url": invocation.url, "profile": profile}
         message["inputs"] = invocation.inputs()
         await self._send(message)
@@ -232,9 +229,8 @@ class Harness:
         self.healthy = False
         if self.proc is not None:
             kill_group(self.proc.pid)
-        for task in (self._reader, self._stderr_reader):
-            if task is not None:
-                task.cancel()
+        for task in self._readers:
+            task.cancel()
 
     async def stop(self) -> None:
         """Ask the adapter to exit, then kill its whole process group."""
@@ -247,9 +243,8 @@ class Harness:
         kill_group(self.proc.pid)
         with contextlib.suppress(asyncio.TimeoutError, TimeoutError, ProcessLookupError):
             await asyncio.wait_for(self.proc.wait(), STOP_GRACE)
-        for task in (self._reader, self._stderr_reader):
-            if task is not None:
-                task.cancel()
+        for task in self._readers:
+            task.cancel()
         release(self.proc)
         self._end_all("raised", "the adapter was stopped")
 
@@ -303,8 +298,7 @@ class Harness:
                 run.queue.put_nowait((kind, why))
 
     async def _dispatch_oversized(self, line: LineTooLong) -> None:
-        seq = seq_of(line.head)
-        run = self.runs.get(seq) if seq is not None else None
+        run = self.runs.get(seq_of(line.head))
         if run is not None:
             await self._deliver(run, "broken", f"the adapter printed {line} for one report")
         else:
@@ -316,8 +310,7 @@ class Harness:
         except ValueError:
             message = None
         if not isinstance(message, dict):
-            seq = seq_of(line)
-            run = self.runs.get(seq) if seq is not None else None
+            run = self.runs.get(seq_of(line))
             shown = line[:80].decode("utf-8", "replace")
             if run is not None:
                 await self._deliver(run, "broken", f"printed a line that is not a JSON object: {shown!r}")

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+from dataclasses import fields
 from typing import Any
 
 from aiohttp import web
@@ -36,32 +37,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _expect_json(expect: Expect) -> dict[str, Any]:
-    data: dict[str, Any] = {"events": [e.as_dict() for e in expect.events]}
-    optional = {
+    data = {
+        "events": [e.as_dict() for e in expect.events],
         "text": expect.text,
         "retry": expect.retry,
         "requests": expect.requests,
         "min_reconnect_delay_ms": expect.min_reconnect_delay_ms,
         "max_reconnect_delay_ms": expect.max_reconnect_delay_ms,
+        "error": expect.error or None,  # only a client that must fail is told so
     }
-    data.update({k: v for k, v in optional.items() if v is not None})
-    if expect.error:
-        data["error"] = True
-    return data
+    return {k: v for k, v in data.items() if v is not None}
 
 
 def _client_json(case: Case) -> dict[str, Any]:
-    options = case.client
-    data = {
-        "method": options.method,
-        "headers": dict(options.headers),
-        "body": options.body,
-        "last_event_id": options.last_event_id,
-        "initial_retry_ms": options.initial_retry_ms,
-        "close_after_events": options.close_after_events,
-        "read_timeout_ms": options.read_timeout_ms,
-        "restart_after_events": options.restart_after_events,
-    }
+    """Every option of the case's client that is set (the fields of ClientOptions)."""
+    data = {f.name: getattr(case.client, f.name) for f in fields(case.client)}
+    data["headers"] = dict(data["headers"])
     return {k: v for k, v in data.items() if v not in (None, {})}
 
 

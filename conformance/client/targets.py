@@ -65,27 +65,6 @@ _HANDOFF = 256  # reports an in-process client may run ahead of the runner
 # -- the persistent protocol (Python workers and adapters in any language) -------------------
 
 
-async def _observe_on(
-    pool: HarnessPool,
-    invocation: Invocation,
-    profile: str,
-    timeout: float,
-    watch: Watch | None,
-    fresh: bool = False,
-) -> Observation:
-    """One run on an idle process of ``pool``; ``fresh``: on a process started for it alone,
-    stopped after (a run lost on a process that an earlier run may have left broken)."""
-    try:
-        harness = await (pool.start_one() if fresh else pool.acquire())
-    except HarnessError as error:
-        raise TargetError(str(error)) from None
-    try:
-        return await _observe_with(harness, invocation, profile, timeout, watch)
-    finally:
-        if fresh:
-            await harness.stop()
-
-
 async def _observe_with(
     harness: Harness, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
 ) -> Observation:
@@ -152,11 +131,20 @@ class _Pooled:
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None,
         fresh: bool = False,
     ) -> Observation:
-        """On a process of the pool when open (``fresh``: on one started for this run alone),
-        else as :meth:`observe_unpooled` says."""
-        if self.pool is not None:
-            return await _observe_on(self.pool, invocation, profile, timeout, watch, fresh)
-        return await self.observe_unpooled(invocation, profile, timeout, watch)
+        """On an idle process of the pool when open, else as :meth:`observe_unpooled` says.
+        ``fresh``: on a process started for this run alone, stopped after (a run lost on a
+        process that an earlier run may have left broken)."""
+        if self.pool is None:
+            return await self.observe_unpooled(invocation, profile, timeout, watch)
+        try:
+            harness = await (self.pool.start_one() if fresh else self.pool.acquire())
+        except HarnessError as error:
+            raise TargetError(str(error)) from None
+        try:
+            return await _observe_with(harness, invocation, profile, timeout, watch)
+        finally:
+            if fresh:
+                await harness.stop()
 
     async def observe_unpooled(
         self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
@@ -178,7 +166,6 @@ class HarnessTarget(_Pooled):
         self.name = name or " ".join(self.argv)
         self.capabilities = frozenset(capabilities)
         self.limits = limits
-        self.pool = None
 
     def __repr__(self) -> str:
         return f"HarnessTarget({self.name!r})"
@@ -235,7 +222,6 @@ class PythonTarget(_Pooled):
         self.capabilities = frozenset(getattr(func, "capabilities", ()) or ())
         self.spec = importable_name(func, name) if isolate else None
         self.max_memory: int | None = DEFAULT_MAX_MEMORY  # bytes per worker process (--max-memory)
-        self.pool: HarnessPool | None = None
 
     def __repr__(self) -> str:
         return f"PythonTarget({self.name!r})"
@@ -270,7 +256,7 @@ class PythonTarget(_Pooled):
         try:
             return await collect(handoff.reports(), profile=profile, timeout=timeout, watch=watch)
         finally:
-            handoff.abandon()
+            handoff.abandoned.set()
             drive.cancel()
 
 
@@ -299,9 +285,6 @@ class _Handoff:
             kind, value = await self.queue.get()
             self.room.release()
             yield kind, value
-
-    def abandon(self) -> None:
-        self.abandoned.set()
 
 
 # -- loading ---------------------------------------------------------------------------------

@@ -88,25 +88,13 @@ class Run:
             self.send(text=value)
             return
         try:
-            fields = _wire(normalise(value))
+            fields = normalise(value)
         except Exception as error:  # a hostile object: this run cannot be judged, others go on
             self.finish("broken", str(error) if isinstance(error, TypeError) else describe_error(error))
             raise Stop from None
+        if "data" in fields:  # the protocol puts an event under "event", its type as "type"
+            fields = {"event": {"type": fields["event"], "data": fields["data"], "id": fields["id"]}}
         self.send(**fields)
-
-    def cancel(self) -> None:
-        self.drive.cancel()
-
-
-def _wire(normal: dict[str, Any]) -> dict[str, Any]:
-    """A normalised report as protocol fields: events go under ``event`` with ``type``."""
-    if "data" in normal:
-        return {"event": {"type": normal["event"], "data": normal["data"], "id": normal["id"]}}
-    return normal
-
-
-def resolve(spec: str) -> Callable[..., Any]:
-    return import_spec(spec)  # type: ignore[no-any-return]
 
 
 def implementation(spec: str, func: Any) -> dict[str, Any]:
@@ -131,7 +119,7 @@ def serve(spec: str, commands: IO[bytes], channel: Channel) -> None:
         cmd = message.get("cmd") if isinstance(message, dict) else None
         if cmd == "start":
             try:
-                func = resolve(spec)
+                func = import_spec(spec)
             except BaseException as error:  # reported to the suite, which prints one line
                 channel.send({"ready": False, "error": f"cannot load {spec!r}: {describe_error(error)}"})
                 return
@@ -143,7 +131,7 @@ def serve(spec: str, commands: IO[bytes], channel: Channel) -> None:
             runs[message["seq"]].close_now.set()
         elif cmd == "cancel" and message.get("seq") in runs:
             run = runs.pop(message["seq"])
-            run.cancel()
+            run.drive.cancel()
             threading.Thread(target=_answer_cancel, args=(run, channel), daemon=True).start()
         elif cmd == "stop":
             return
