@@ -33,7 +33,7 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
-from .delivery import Delivery, arrived_ago, in_flight_to, unread_in
+from .delivery import Delivery, arrived_ago, in_flight_to, sent_ago, unread_in
 from .slots import BODY_KEPT, PREFIX, RecordedRequest, Slot
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
@@ -44,6 +44,7 @@ MAX_PAUSE_TOTAL = 0.5
 LATE_204S = 3  # late requests answered 204 before the rest are parked
 HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
 _ARRIVING = web.RequestKey("sse_conformance_arriving", bool)  # counted in its slot's ``arriving``
+_ENDED = web.RequestKey("sse_conformance_ended", float)  # when the response's last byte left
 # aiohttp logs a request it cannot parse (a client's NUL in Last-Event-ID) with its traceback;
 # in a run, what the client sent is judged from the request log, and a terminal gets no traceback
 # (serve-cases, where nobody judges the client, says it in one line: peer_log.py)
@@ -258,7 +259,7 @@ class CaseServer:
                 _drop(request)
                 return web.Response(status=204)
         finally:
-            record.ended = time.monotonic()
+            record.ended = request.get(_ENDED) or time.monotonic()
             if record.sent is None:
                 record.sent = record.ended
             slot.notify()
@@ -304,6 +305,10 @@ class CaseServer:
             elif isinstance(step, Close):
                 break
         await response.write_eof()
+        if "chunked" in response.headers.get("Transfer-Encoding", "") or response.content_length is not None:
+            # a body that ends itself ended when its last byte left, not when this line runs:
+            # on a busy machine a thread can wait long for the CPU (and the GIL) in between
+            request[_ENDED] = time.monotonic() - sent_ago(delivery.sock)
         return response
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "READ_WAIT", "Delivery", "PeerQueue", "arrived_ago", "consumed_by_peer", "heading_to", "in_flight_to",
-    "written_by",
+    "sent_ago", "written_by",
 ]
 
 READ_WAIT = 30.0
@@ -48,6 +48,7 @@ _NLMSG = struct.Struct("=IHHII")  # length, type, flags, seq, pid
 # inet_diag_msg: family, state, timer, retrans, (the 48-byte id), expires, rqueue, wqueue, uid, inode
 _DIAG_MSG = struct.Struct("=BBBB48xIIIII")
 _RTATTR = struct.Struct("=HH")
+_TCPI_LAST_DATA_SENT = 44  # u32, ms since the last data left (jiffy resolution)
 _TCPI_LAST_DATA_RECV = 52  # u32, ms since the last data arrived (jiffy resolution)
 _TCPI_BYTES_ACKED = 120  # u64 offsets in struct tcp_info (Linux >= 4.1)
 _TCPI_BYTES_RECEIVED = 128
@@ -281,6 +282,14 @@ def arrived_ago(sock: socket.socket | None) -> float:
     cannot tell). A request's handler runs when the event loop gets to it, which on a busy
     machine is long after the request came; a reconnect gap is measured to its arrival."""
     ms = _tcp_info_field(sock, _TCPI_LAST_DATA_RECV, "=I")
+    return 0.0 if ms is None else ms / 1000
+
+
+def sent_ago(sock: socket.socket | None) -> float:
+    """Seconds since the last data left ``sock`` (0.0 where the kernel cannot tell): when a
+    response's last byte went out, its end for the client, however late a thread that shares
+    the CPU and the GIL with busy others gets to stamp it."""
+    ms = _tcp_info_field(sock, _TCPI_LAST_DATA_SENT, "=I")
     return 0.0 if ms is None else ms / 1000
 
 

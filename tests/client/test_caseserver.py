@@ -260,3 +260,46 @@ def test_what_waits_on_another_running_case_s_connection_is_not_this_client_s():
         "once that case is done": (True,),
         "on a connection of no case yet": (True,),
     }
+
+
+def test_a_response_ends_when_its_last_byte_left_not_when_a_late_thread_stamps_it(monkeypatch):
+    """A reconnect gap runs from the end of the response: Chromium's case server, a thread
+    beside three clients' runs in one process, stamped the end of RC-025's second response
+    70 ms late (the GIL and the CPU were elsewhere), and its correct 300 ms wait read as 227."""
+    import socket
+    import threading
+
+    from aiohttp import web
+
+    late = 0.4
+    original = web.StreamResponse.write_eof
+
+    async def write_eof_then_lose_the_cpu(self, data=b""):
+        await original(self, data)
+        time.sleep(late)  # the last byte is out; the thread gets the CPU back only now
+
+    monkeypatch.setattr(web.StreamResponse, "write_eof", write_eof_then_lose_the_cpu)
+    seen: dict[str, float] = {}
+
+    def client(host: str, port: int, path: str) -> None:
+        with socket.create_connection((host, port)) as sock:
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            body = b""
+            while not body.endswith(b"0\r\n\r\n"):
+                body += sock.recv(4096)
+            seen["last byte"] = time.monotonic()
+
+    async def main():
+        async with CaseServer() as server:
+            url = server.add(CASE, chunking("whole"))
+            host, port = url.split("/")[2].split(":")
+            reader = threading.Thread(target=client, args=(host, int(port), url.split(port, 1)[1]))
+            reader.start()
+            slot = server.slot(CASE.id, "whole")
+            while not (slot.requests and slot.requests[0].ended):
+                await asyncio.sleep(0.01)
+            reader.join(5)
+            return slot.requests[0].ended - seen["last byte"]
+
+    stamped_after = asyncio.run(main())
+    assert stamped_after < late / 2, f"the end was stamped {stamped_after:.3f} s after the last byte came"
