@@ -79,6 +79,9 @@ class CaseServer:
         self.hold_limit = hold_limit
         self.request_errors = request_errors  # where aiohttp logs a request it cannot parse
         self.slots: dict[str, Slot] = {}
+        # per open connection (by its transport, kept so the id stays its own), the slot of its
+        # latest request: whose client process the connection is
+        self._last_slot: dict[int, tuple[object, Slot]] = {}
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self._app: web.Application | None = None
@@ -101,10 +104,12 @@ class CaseServer:
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         return f"http://{host}:{self.port}{path}" if self.port else path
 
-    @staticmethod
-    def release(slot: Slot) -> None:
+    def release(self, slot: Slot) -> None:
         """The runner is done with this slot: held-open connections end now."""
         slot.release.set()
+        for key, (transport, _) in list(self._last_slot.items()):
+            if transport is None or transport.is_closing():  # type: ignore[attr-defined]
+                del self._last_slot[key]
 
     # -- HTTP --------------------------------------------------------------------------------
     def make_app(self) -> web.Application:
@@ -139,18 +144,17 @@ class CaseServer:
             return False
         return in_flight_to(self.port, client_sockets) is True
 
-    def inbound_pending(self, mine: Slot | None = None) -> bool:
+    def inbound_pending(self, client: int | None = None) -> bool:
         """Has a client sent something this server has not taken in yet: a connection waiting
         to be accepted, or bytes unread on an open one? A client asleep then waits for us.
 
-        ``mine``: asked for the client of that slot alone, whose process runs no other case. A
-        connection that carried a request of another case still running belongs to that case's
-        client process, so what waits on it is not this client's: without ``mine``, sixteen
-        runs at once kept each other from ever being seen waiting."""
+        ``client``: asked for the client whose process tree has this root PID. A connection
+        whose last request came from another client process is that process's, never this
+        one's (processes do not share sockets), so what waits on it does not count: with
+        sixteen runs at once, the others' traffic kept each client from being seen waiting."""
         runner = self._runner
         if runner is None:
             return False
-        others = self._others(mine) if mine is not None else frozenset()
         for site in runner.sites:
             server = getattr(site, "_server", None)
             for listener in getattr(server, "sockets", None) or ():
@@ -159,25 +163,20 @@ class CaseServer:
                         return True
         for handler in getattr(runner.server, "connections", None) or ():
             transport = getattr(handler, "transport", None)
-            sock = transport.get_extra_info("socket") if transport is not None else None
-            if id(sock) in others:
+            if client is not None and self._client_of(transport) not in (None, client):
                 continue
+            sock = transport.get_extra_info("socket") if transport is not None else None
             if sock is not None and unread_in(sock.fileno()):
                 return True
             if getattr(handler, "_messages", None):
                 return True  # a request read and parsed on a kept-alive connection, not yet handled
         return False
 
-    def _others(self, mine: Slot) -> frozenset[int]:
-        """The connections (ids of their sockets) that carried a request of a case other than
-        ``mine`` that is still running. Its record holds the socket, so the id is not reused."""
-        return frozenset(
-            id(request.sock)
-            for slot in self.slots.values()
-            if slot is not mine and not slot.release.is_set()
-            for request in slot.requests
-            if request.sock is not None
-        )
+    def _client_of(self, transport: object) -> int | None:
+        """The root PID of the client process whose request came last on this connection (None:
+        no request yet, or a client whose process is not known)."""
+        last = self._last_slot.get(id(transport))
+        return last[1].client if last is not None and last[0] is transport else None
 
     async def stop(self) -> None:
         self._closing.set()
@@ -237,6 +236,7 @@ class CaseServer:
         record.sock = transport.get_extra_info("socket") if transport is not None else None
         record.received -= arrived_ago(record.sock)  # when it came, not when the loop got to it
         index = slot.record(record)
+        self._last_slot[id(transport)] = (transport, slot)
         slot.arriving -= 1
         request[_ARRIVING] = False
         slot.notify()

@@ -93,7 +93,6 @@ class CommandTarget:
         if watch is not None:
             watch.tree = ProcessTree(proc.pid)
             watch.unread = lambda: pipe_unread(proc.stdout)
-            watch.alone = lambda: True  # a process of its own for each run
         try:
             observation = await collect(
                 _command_reports(proc, profile, self.limits),

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from ..cases.model import Case
 from .caseserver import Slot
 from .observation import Invocation, Observation, Watch
-from .waiting import SHORT_TIMER, asleep_twice
+from .waiting import SHORT_TIMER, ProcessTree, asleep_twice
 
 __all__ = ["CaseWatch"]
 
@@ -44,9 +44,9 @@ class CaseWatch(Watch):
     """Follows one run of ``case`` on ``slot`` and sets :attr:`stop` on a fact (see module)."""
 
     def __init__(self, case: Case, slot: Slot, invocation: Invocation, deadline_at: float) -> None:
+        self.slot = slot
         super().__init__()
         self.case = case
-        self.slot = slot
         self.invocation = invocation
         self.deadline_at = deadline_at  # monotonic
         self.observation: Observation | None = None
@@ -60,6 +60,17 @@ class CaseWatch(Watch):
         # ... or the kernel has something of the client's (its socket inodes) on its way to us
         self.in_flight: Callable[[frozenset[int]], bool] = lambda sockets: False
         slot.listeners.append(self.check)
+
+    @property  # type: ignore[override]
+    def tree(self) -> ProcessTree | None:
+        return self._tree
+
+    @tree.setter
+    def tree(self, tree: ProcessTree | None) -> None:
+        """The client's threads; their root process also owns every connection its runs open
+        (the case server leaves other processes' connections out of this client's inbound)."""
+        self._tree = tree
+        self.slot.client = None if tree is None else tree.pid
 
     def seen(self, observation: Observation) -> None:
         self.observation = observation

@@ -188,9 +188,6 @@ class Watch:
         self.tree: ProcessTree | None = None
         self.unread: Callable[[], bool] = lambda: False
         self.close_client: Callable[[], Any] = lambda: None  # the target's way to say "close"
-        # Does the client's process run this case alone now? Then a connection that carried
-        # another running case's request is not its own (where unknown: no, it may share one).
-        self.alone: Callable[[], bool] = lambda: False
 
     def seen(self, observation: Observation) -> None:
         """Called after each report (the base watches nothing)."""

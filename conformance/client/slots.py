@@ -80,6 +80,7 @@ class Slot:
     total: int = 0  # requests received before release, kept or not
     read_at: float = 0.0  # when the client last read a chunk (monotonic): it is alive, reading
     arriving: int = 0  # requests in the handler not yet recorded (their body still coming)
+    client: int | None = None  # the root PID of the client process running this case, once known
 
     def record(self, request: RecordedRequest) -> int:
         """Keep ``request`` (dropping the oldest unscripted one past the bound); return its index

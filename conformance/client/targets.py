@@ -76,7 +76,6 @@ async def _observe_with(
         watch.tree = ProcessTree(harness.pid)
         watch.unread = lambda: harness.unread(seq)
         watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
-        watch.alone = lambda: harness.in_flight <= 1
     try:
         limits = harness.limits
         observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)

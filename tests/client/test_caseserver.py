@@ -217,11 +217,12 @@ def _unread_on_server(server: CaseServer, wanted: int, connections: int) -> None
     raise AssertionError("the bytes never reached the server's sockets")
 
 
-def test_what_waits_on_another_running_case_s_connection_is_not_this_client_s():
+def test_what_waits_on_another_client_process_s_connection_is_not_this_client_s():
     # Sixteen runs at once: a request on its way on one client's connection kept every other
-    # client from being seen waiting. A connection that carried a request of another case still
-    # running belongs to that case's client; once that case is done, or on a connection of no
-    # case yet, whose bytes they are is unknown and they count for everyone.
+    # client from being seen waiting. A connection whose last request came from another client
+    # process is that process's (processes do not share sockets); on a connection of no
+    # request yet, or of a client whose process is not known, whose bytes they are is unknown
+    # and they count for everyone.
     other_case = next(c for c in load_cases("generic", "LE-002"))
     partial = b"GET /cases/LE-001/whole HTTP/1.1\r\n"
 
@@ -229,36 +230,34 @@ def test_what_waits_on_another_running_case_s_connection_is_not_this_client_s():
         async with CaseServer() as server:
             server.add(CASE, chunking("whole"))
             server.add(other_case, chunking("whole"))
-            running, mine = server.slot(CASE.id, "whole"), server.slot(other_case.id, "whole")
+            theirs = server.slot(CASE.id, "whole")
+            theirs.client, mine = 1001, 1002  # the root PIDs of two clients' processes
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(f"GET {running.path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            writer.write(f"GET {theirs.path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             await reader.readuntil(b"0\r\n\r\n")  # the stream, ended; the connection stays open
             seen = {}
-
-            def look(name: str, *pending: bool) -> None:
-                seen[name] = pending
-
-            writer.transport.write(partial)  # the client's next request, not yet taken in
+            writer.transport.write(partial)  # their client's next request, not yet taken in
             _unread_on_server(server, len(partial), connections=1)
-            look("on the running case's connection", server.inbound_pending(),
-                 server.inbound_pending(running), server.inbound_pending(mine))
-            server.release(running)
-            look("once that case is done", server.inbound_pending(mine))
+            seen["theirs"] = tuple(server.inbound_pending(who) for who in (None, 1001, mine))
+            server.release(theirs)
+            seen["their case is done"] = server.inbound_pending(mine)  # the process is still theirs
+            theirs.client = None
+            seen["their process unknown"] = server.inbound_pending(mine)
             writer.transport.abort()
-            running.release.clear()
             _, fresh = await asyncio.open_connection("127.0.0.1", server.port)
             await asyncio.sleep(0.05)  # accepted: the new connection is aiohttp's
             fresh.transport.write(partial)
             _unread_on_server(server, len(partial), connections=1)
-            look("on a connection of no case yet", server.inbound_pending(mine))
+            seen["a connection of no request yet"] = server.inbound_pending(mine)
             fresh.transport.abort()
             await asyncio.sleep(0.05)
             return seen
 
     assert asyncio.run(main()) == {
-        "on the running case's connection": (True, True, False),  # anyone, its own, another's
-        "once that case is done": (True,),
-        "on a connection of no case yet": (True,),
+        "theirs": (True, True, False),  # for anyone, for their client, for mine
+        "their case is done": False,
+        "their process unknown": True,
+        "a connection of no request yet": True,
     }
 
 
