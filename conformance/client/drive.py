@@ -11,12 +11,14 @@ client (the suite cancelled the run or stopped listening).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
 
 from .observation import EventCount, Invocation
 
@@ -48,6 +50,8 @@ class Drive:
         """Call the client and report all it yields; its own exceptions propagate."""
         result = self.func(self.invocation.url, **self.invocation.kwargs())
         if inspect.isawaitable(result) or hasattr(result, "__aiter__"):
+            import asyncio  # here: a synchronous client's worker does not pay for importing it
+
             asyncio.run(self._run_async(result))
         else:
             self._settle(result)
@@ -93,6 +97,8 @@ class Drive:
                 iterator.close()  # the client's close API: stop, and never reconnect
 
     async def _run_async(self, result: Any) -> None:
+        import asyncio
+
         self._loop = asyncio.get_running_loop()
         self._task = asyncio.current_task()
         if self.cancelled.is_set():

@@ -9,7 +9,6 @@ bound, a bound on output, or because it had seen enough).
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -183,6 +182,8 @@ class Watch:
     a busy one) and :attr:`unread` (whether reports the client wrote are still on their way)."""
 
     def __init__(self) -> None:
+        import asyncio  # here: a worker imports this module, and a synchronous client never needs it
+
         self.stop = asyncio.Event()
         self.reason = ""  # why stop was set: "enough" or "waiting" (of ENDINGS)
         self.tree: ProcessTree | None = None

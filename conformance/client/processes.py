@@ -18,7 +18,6 @@ that is silent: on a busy machine a slow client is not a hung one.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import ctypes
@@ -74,6 +73,8 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
 async def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False) -> Any:
     """Start ``argv`` in a new process group (pipes for stdout and stderr) and track it, with a
     mark in its environment that its descendants inherit (see the module's docstring)."""
+    import asyncio  # here: a worker imports this module for its memory bound, and never spawns
+
     mark = f"{os.getpid()}-{next(_serial)}"
     env = {**(os.environ if env is None else env), MARK: mark}
     proc = await asyncio.create_subprocess_exec(
