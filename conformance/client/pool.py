@@ -16,7 +16,9 @@ __all__ = ["HarnessPool", "python_worker_argv", "python_worker_env"]
 
 
 class HarnessPool:
-    """Up to ``size`` adapter processes; each run goes to the least busy healthy one.
+    """Up to ``size`` adapter processes; each run goes to an idle healthy one. A process whose
+    client is still letting go of a cancelled run is not idle (a new run would share its CPU
+    and GIL): the next run waits for it, at most LET_GO_WAIT.
 
     A process that dies, or that could not let go of a cancelled run, is retired and replaced
     on demand, so one client's leftovers never slow the next run."""
@@ -54,6 +56,13 @@ class HarnessPool:
                 return idle[0]  # no await before the caller's run registers on it
             if len(healthy) + self._starting < self.size:
                 break
+            letting_go = [h for h in healthy if not h.runs]
+            if letting_go:  # its client about to let go of a cancelled run: wait, never share
+                waits = {asyncio.ensure_future(h.let_go.wait()) for h in letting_go}
+                _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for wait in pending:
+                    wait.cancel()
+                continue
             if healthy:
                 return min(healthy, key=lambda h: h.in_flight)
             await self._started.wait()  # every process of the pool is still starting

@@ -78,6 +78,8 @@ class _Run:
         self.cpu_at_end: float | None = None  # what the adapter said the run used
 
 
+LET_GO_WAIT = 2.0  # seconds a cancelled run keeps its process busy at most: a Python worker says
+# within one (worker.LINGER) whether its client let go; an adapter that never says is freed then
 LATE_REPORTS = 8  # reports a cancelled run may still send (in flight at its cancel) before its
 # process counts as one that cannot let go of it (undici's EventSource reconnected forever)
 
@@ -107,6 +109,11 @@ class Harness:
         self._ready: asyncio.Future[dict[str, Any]] | None = None
         self._write_lock = asyncio.Lock()
         self._late: dict[int, int] = {}  # reports of each cancelled run since its cancel
+        # cancelled runs the adapter has not yet said it let go of: until it does, their client
+        # may still be running in this process, and a new run here would share its CPU and GIL
+        self._letting_go: set[int] = set()
+        self.let_go = asyncio.Event()  # set while no cancelled run is being let go of
+        self.let_go.set()
 
     @property
     def pid(self) -> int | None:
@@ -114,7 +121,8 @@ class Harness:
 
     @property
     def in_flight(self) -> int:
-        return len(self.runs)
+        """Runs going on here: the ones in progress and the cancelled ones not yet let go of."""
+        return len(self.runs) + len(self._letting_go)
 
     def stderr_tail(self, since: int = 0) -> str:
         """The end of what the adapter wrote to stderr; with ``since`` (a ``stderr_read`` taken
@@ -222,7 +230,19 @@ class Harness:
             run.cancelled = True
             while not run.queue.empty():  # unblocks a reader waiting to deliver to this run
                 run.queue.get_nowait()
+            self._letting_go.add(seq)
+            self.let_go.clear()
+            # an adapter that never answers frees its process anyway
+            asyncio.get_running_loop().call_later(LET_GO_WAIT, self._settle, seq)
             await self._send({"cmd": "cancel", "seq": seq})
+
+    def _settle(self, seq: int | None = None) -> None:
+        """Run ``seq`` (None: every run) is let go of: the process may take a new one."""
+        if seq is None:
+            self._letting_go.clear()
+        self._letting_go.discard(seq)  # type: ignore[arg-type]
+        if not self._letting_go:
+            self.let_go.set()
 
     def _abandon(self) -> None:
         """Kill the whole process group at once and stop reading (a start that was cancelled)."""
@@ -292,6 +312,7 @@ class Harness:
                     del self.stderr[:-_STDERR_TAIL]
 
     def _end_all(self, kind: str, why: str) -> None:
+        self._settle()  # the process is gone, and what it ran with it
         for run in list(self.runs.values()):
             run.cancelled = True
             with contextlib.suppress(asyncio.QueueFull):
@@ -328,6 +349,7 @@ class Harness:
             return
         seq = message.get("seq")
         if "cancelled" in message:
+            self._settle(seq if isinstance(seq, int) else -1)
             if message.get("lingering"):
                 self.healthy = False  # a client thread it could not stop: retire this process
             return

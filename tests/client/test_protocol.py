@@ -322,3 +322,41 @@ def _alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_process_letting_a_cancelled_run_go_gets_no_new_run_until_it_has(tmp_path):
+    # sseclient-py's 5 MiB case met its deadline in the report, its thread still parsing: the
+    # pool gave that process the next case at once (the worker says within a second whether its
+    # client let go), and two tiny cases timed out beside the parse that held the GIL.
+    from conformance.client.observation import Invocation
+    from conformance.client.pool import HarnessPool
+
+    answered = tmp_path / "answered"
+    script = (
+        "import json, pathlib, sys, time\n"
+        "sys.stdin.readline()\n"
+        "print(json.dumps({'ready': True, 'protocol': 1, 'implementation': {'name': 'x'}}), flush=True)\n"
+        "for line in sys.stdin:\n"
+        "    message = json.loads(line)\n"
+        "    if message['cmd'] == 'cancel':\n"
+        "        time.sleep(0.3)  # its client takes a while to let go\n"
+        f"        pathlib.Path({str(answered)!r}).touch()\n"
+        "        answer = {'seq': message['seq'], 'cancelled': True, 'lingering': False}\n"
+        "        print(json.dumps(answer), flush=True)\n"
+    )
+    pool = HarnessPool([sys.executable, "-c", script], size=1)
+
+    async def main():
+        try:
+            first = await pool.acquire()
+            seq, _ = await first.run(Invocation("http://127.0.0.1:9/"), "generic")
+            await first.cancel(seq)  # the case's deadline: the client is told to let go
+            busy = first.in_flight
+            second = await pool.acquire()
+            return busy, second is first, answered.exists()
+        finally:
+            await pool.close()
+
+    busy, same, answered_first = asyncio.run(main())
+    assert busy == 1, "a process letting a run go counted as idle"
+    assert same and answered_first, "the next run was given the process before its client let go"
