@@ -240,7 +240,8 @@ class Harness:
         """Run ``seq`` (None: every run) is let go of: the process may take a new one."""
         if seq is None:
             self._letting_go.clear()
-        self._letting_go.discard(seq)  # type: ignore[arg-type]
+        else:
+            self._letting_go.discard(seq)
         if not self._letting_go:
             self.let_go.set()
 
