@@ -16,6 +16,7 @@ Python API (what the CLI, the pytest face and the report use)::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import functools
 import os
@@ -69,6 +70,21 @@ def default_concurrency() -> int:
 
 
 DEFAULT_CONCURRENCY = default_concurrency()
+
+_LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def large_items_limit() -> asyncio.Semaphore:
+    """How many items of over a megabyte run at once in this process, whatever run they belong
+    to: one per CPU. Parsing megabytes is CPU work; three report rows of quadratic parsers,
+    eight large items each, left every one a twelfth of a CPU and their deadlines judged the
+    machine's load, not the client. Bounded, each parses at the speed it has alone."""
+    loop = asyncio.get_running_loop()
+    for other in [known for known in _LARGE_AT_ONCE if known.is_closed()]:
+        del _LARGE_AT_ONCE[other]
+    if loop not in _LARGE_AT_ONCE:
+        _LARGE_AT_ONCE[loop] = asyncio.Semaphore(os.cpu_count() or 1)
+    return _LARGE_AT_ONCE[loop]
 
 Progress = Callable[["Item", list[Result]], None]
 
@@ -186,7 +202,9 @@ class ClientRun:
         async def one(item: Item) -> list[Result]:
             results = self._skipped(item)
             if results is None:
-                async with semaphore:
+                large = bytes_sent(item.case) > ONE_SPLIT_BYTES
+                turn = large_items_limit() if large else contextlib.nullcontext()
+                async with turn, semaphore:  # a large item waits its turn without holding a slot
                     results = await self.attempt(item)
             if progress is not None:
                 progress(item, results)

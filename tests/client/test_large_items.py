@@ -1,0 +1,54 @@
+"""Items of over a megabyte run at most one per CPU at once in a process, whatever run they
+belong to, and never hold a run's slot while they wait their turn."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from conformance.client.items import ONE_SPLIT_BYTES, bytes_sent, plan_items
+from conformance.client.observation import Observation
+from conformance.client.runner import ClientRun
+
+
+class CountingTarget:
+    """A target that only counts how many runs of each size are under way at once."""
+
+    name = "counting"
+    capabilities = frozenset({"reconnect", "comments", "notifications", "retry", "last-event-id"})
+
+    def __init__(self, shared: dict[str, int]) -> None:
+        self.shared = shared
+
+    async def observe(self, invocation, *, profile, timeout, watch=None):
+        large = any(f"/{case_id}/" in invocation.url for case_id in self.shared["large_ids"])
+        key = "large" if large else "small"
+        self.shared[key] += 1
+        self.shared[f"max_{key}"] = max(self.shared[f"max_{key}"], self.shared[key])
+        if large:
+            self.shared["small_beside_large"] = max(self.shared["small_beside_large"], self.shared["small"])
+        await asyncio.sleep(0.05 if large else 0.005)
+        self.shared[key] -= 1
+        return Observation(ended_by="returned")
+
+
+def test_large_items_of_two_runs_share_one_bound_of_one_per_cpu() -> None:
+    items = [item for item in plan_items() if item.case.id.startswith(("DA-01", "CM-"))]
+    large_ids = {item.case.id for item in items if bytes_sent(item.case) > ONE_SPLIT_BYTES}
+    assert len([i for i in items if i.case.id in large_ids]) > 2 * (os.cpu_count() or 1)
+    shared: dict = {"large": 0, "small": 0, "max_large": 0, "max_small": 0, "small_beside_large": 0,
+                    "large_ids": large_ids}
+
+    async def main() -> None:
+        runs = [ClientRun(CountingTarget(shared), concurrency=8) for _ in range(2)]
+        for run in runs:
+            await run.server.start()
+        try:
+            await asyncio.gather(*(run.run(items) for run in runs))
+        finally:
+            for run in runs:
+                await run.server.stop()
+
+    asyncio.run(main())
+    assert 1 <= shared["max_large"] <= (os.cpu_count() or 1)
+    assert shared["small_beside_large"] > 0  # waiting large items held no slot the small ones needed
