@@ -32,7 +32,7 @@ from .fixes import (
 from .items import bytes_sent
 from .observation import Observation
 
-__all__ = ["Judgement", "judge_run", "judges_ending", "results_for"]
+__all__ = ["Judgement", "judge_run", "judges_ending", "results_for", "still_parsing"]
 
 # How a run the runner stopped is described, by how it ended (observation.ENDINGS).
 WAITED = {
@@ -164,6 +164,11 @@ def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding]) -> str | N
     return CHUNKING_FIXES.get(Chunking(chunking.name).family) if split else None
 
 
+def still_parsing(case: Case, observation: Observation) -> bool:
+    """A case of megabytes whose client was still at work at its deadline: slow, not wrong."""
+    return observation.timed_out and observation.busy_at_deadline and bytes_sent(case) > LARGE_CASE
+
+
 def judges_ending(case: Case) -> bool:
     """Does the case say how the client must end (a request count, a failure, the openai
     profile's return at [DONE])? Otherwise only what the client reported is judged."""
@@ -205,7 +210,7 @@ def judge_run(
 ) -> Judgement:
     """One Result per rule of the case: pass, or what the client reported wrong first (how it
     ended only after that: "timed out" never hides a wrong or missing event)."""
-    if observation.timed_out and observation.busy_at_deadline and bytes_sent(case) > LARGE_CASE:
+    if still_parsing(case, observation):
         # too slow to judge, not misparsing: the case's rules are skipped, and P-10's probes say
         # whether the parsing is quadratic
         why = f"not judged: still parsing at its deadline, after {observation.seconds:.0f} s (see P-10)"

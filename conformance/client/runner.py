@@ -43,7 +43,7 @@ from .items import (
     invocation_for,
     plan_items,
 )
-from .judge import judge_run, results_for
+from .judge import judge_run, results_for, still_parsing
 from .observation import Observation
 from .speed import PROBES, Growth, judge_growth, needs_larger, probe_case
 from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
@@ -111,6 +111,7 @@ class ClientRun:
         self.server = server or CaseServer()
         self._semaphore: asyncio.Semaphore | None = None
         self._opened = False
+        self._unfinished: dict[str, str] = {}  # case ID -> chunking still parsed at its deadline
 
     @property
     def name(self) -> str:
@@ -168,7 +169,19 @@ class ClientRun:
         observation, slot = await self.observe(item.case, item.chunking)
         if observation.lost and getattr(self.target, "pool", None) is not None:
             observation, slot = await self.observe(item.case, item.chunking, fresh=True)
+        if still_parsing(item.case, observation):
+            self._unfinished.setdefault(item.case.id, item.chunking.name)
         return judge_run(item.case, item.chunking, observation, list(slot.requests), slot.total).results
+
+    def _unjudgeable(self, item: Item) -> list[Result] | None:
+        """Not judged, without a run: a case of megabytes this client was still parsing at its
+        deadline under another chunking. Its other split carries the same bytes: it would reach
+        the same verdict after the same deadline's CPU time (50 s for a 14 MB line, quadratic)."""
+        under = self._unfinished.get(item.case.id)
+        if under is None:
+            return None
+        why = f"not judged: still parsing this case at its deadline ({under}), so not run again (see P-10)"
+        return results_for(item.case, item.chunking, [Finding(why)], outcome=Outcome.SKIP)
 
     async def run_item(self, item: Item) -> list[Result]:
         """One item (for one-at-a-time faces)."""
@@ -205,7 +218,7 @@ class ClientRun:
                 large = bytes_sent(item.case) > ONE_SPLIT_BYTES
                 turn = large_items_limit() if large else contextlib.nullcontext()
                 async with turn, semaphore:  # a large item waits its turn without holding a slot
-                    results = await self.attempt(item)
+                    results = self._unjudgeable(item) or await self.attempt(item)
             if progress is not None:
                 progress(item, results)
             return results
@@ -213,8 +226,9 @@ class ClientRun:
         wants_speed = any(bytes_sent(item.case) > ONE_SPLIT_BYTES for item in items)
         try:
             await self.open()
-            # the largest first, so their parsing overlaps the many small items
-            order = sorted(range(len(items)), key=lambda index: -bytes_sent(items[index].case))
+            # the large first, so their parsing overlaps the many small items; each whole before
+            # its split, so one still parsing at its deadline spares running the other
+            order = sorted(range(len(items)), key=lambda index: _start_order(items[index]))
             done = await asyncio.gather(*(one(items[index]) for index in order))
             grouped: list[list[Result]] = [[] for _ in items]
             for index, results in zip(order, done, strict=True):
@@ -228,6 +242,11 @@ class ClientRun:
     def target_can_show_cpu(self) -> bool:
         """Only a client in processes of its own has a CPU time to measure (not a browser)."""
         return isinstance(self.target, (PythonTarget, CommandTarget, HarnessTarget))
+
+
+def _start_order(item: Item) -> tuple[int, bool, int]:
+    size = bytes_sent(item.case)
+    return (0, item.chunking.name != "whole", -size) if size > ONE_SPLIT_BYTES else (1, False, -size)
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:

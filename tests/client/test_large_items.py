@@ -52,3 +52,36 @@ def test_large_items_of_two_runs_share_one_bound_of_one_per_cpu() -> None:
     asyncio.run(main())
     assert 1 <= shared["max_large"] <= (os.cpu_count() or 1)
     assert shared["small_beside_large"] > 0  # waiting large items held no slot the small ones needed
+
+
+class SlowParserTarget(CountingTarget):
+    """Still parsing every case of megabytes at its deadline (a quadratic parser)."""
+
+    async def observe(self, invocation, *, profile, timeout, watch=None):
+        large = any(f"/{case_id}/" in invocation.url for case_id in self.shared["large_ids"])
+        self.shared["runs"].append(invocation.url.rsplit("/", 2)[-2:])
+        await asyncio.sleep(0)
+        if large:
+            return Observation(ended_by="deadline", busy_at_deadline=True)
+        return Observation(ended_by="returned")
+
+
+def test_a_case_still_parsed_at_its_deadline_is_not_run_again_under_its_other_split() -> None:
+    items = [item for item in plan_items() if item.case.id.startswith("DA-01")]
+    large_ids = {item.case.id for item in items if bytes_sent(item.case) > ONE_SPLIT_BYTES}
+    shared: dict = {"large_ids": large_ids, "runs": []}
+    run = ClientRun(SlowParserTarget(shared), concurrency=8)
+
+    async def main() -> list:
+        async with run.server:
+            return await run.run(items)
+
+    results = asyncio.run(main())
+    large_runs = [case for case, _ in shared["runs"] if case in large_ids]
+    assert sorted(large_runs) == sorted(large_ids)  # each large case ran once: whole
+    assert {chunking for case, chunking in shared["runs"] if case in large_ids} == {"whole"}
+    split = [r for r in results if r.case in large_ids and r.chunking != "whole"]
+    assert split and all(r.outcome.value == "skip" for r in split)
+    assert all("still parsing this case at its deadline (whole)" in r.message for r in split)
+    whole = [r for r in results if r.case in large_ids and r.chunking == "whole"]
+    assert whole and all(r.message.startswith("not judged: still parsing at its deadline") for r in whole)
