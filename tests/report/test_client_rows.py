@@ -46,3 +46,24 @@ def test_an_empty_event_type_is_reported_as_the_library_gives_it(report_cache):
         verdicts[name] = {(r.rule, r.outcome.value, r.actual) for r in report.results}
     assert verdicts["requests-sse"] == {("C-24", "fail", 'event="" data="data" id=""')}
     assert {outcome for _, outcome, _ in verdicts["httpx-sse"]} == {"pass"}
+
+
+def test_httpx_adapters_load_the_ca_bundle_once_not_per_case(monkeypatch):
+    # a new httpx.Client() loads the CA bundle: 21 ms of CPU a case, most of httpx-sse's run
+    import ssl
+
+    from conformance.report.clients import _common, _sdk_decoder, httpx_sse_client
+    from reference_servers import running
+
+    decoder = pytest.importorskip("openai._streaming").SSEDecoder
+    made = []
+    real = ssl.SSLContext.load_verify_locations
+    counted = lambda *a, **k: made.append(1) or real(*a, **k)  # noqa: E731
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    _common.tls_context.cache_clear()
+    with running("aiohttp") as base:
+        url = base + "/events?count=2&interval=0"
+        for _ in range(3):
+            assert len(list(httpx_sse_client.target(url))) == 3  # two updates, then "complete"
+            assert len(list(_sdk_decoder.decoded(url, decoder))) == 3
+    assert len(made) == 1

@@ -13,12 +13,13 @@ from typing import Any
 
 import httpx
 
-from ._common import Event, events
+from ._common import Event, events, tls_context
 
 
 def decoded(url: str, make_decoder: Callable[[], Any]) -> Iterator[Event]:
     """Stream ``url`` and yield what the SDK decoder makes of the bytes."""
-    with httpx.stream("GET", url, headers={"Accept": "text/event-stream"}, timeout=None) as response:
+    headers = {"Accept": "text/event-stream"}
+    with httpx.stream("GET", url, headers=headers, timeout=None, verify=tls_context()) as response:
         if not response.is_success:
             raise RuntimeError(f"HTTP {response.status_code}")
         decoder = make_decoder()
