@@ -244,13 +244,25 @@ class ProcessTree:
                 call = parse_syscall(self.read(pid, tid, "syscall").decode("ascii", "replace"))
                 if call is None:
                     return None  # asleep outside a system call (a page fault): not waiting
-                soonest = min(soonest, timeout_of(*call, _reader(pid, memories), monotonic, realtime))
+                timer = timeout_of(*call, _reader(pid, memories), monotonic, realtime)
+                if self.only is not None and timer == NO_TIMER and _is_futex(call[0]):
+                    return None  # waits on a thread left out of the tree (see below)
+                soonest = min(soonest, timer)
         except (OSError, ValueError, IndexError):
             return None
         finally:
             for fd in memories.values():
                 os.close(fd)
         return Sleep(tuple(counts), soonest)
+
+
+def _is_futex(number: int) -> bool:
+    """A futex wait with no timeout waits for another thread of the same process (a lock, the
+    GIL's mutex), never for the outside world. A tree of named threads (a client running in a
+    thread of the suite) leaves the others out: the one it waits on may be running, so the
+    client is not known to be waiting. Under load, a client thread blocked on the GIL's mutex
+    while its holder was preempted read as "asleep, no timer" between two reconnects."""
+    return SYSCALL_TIMEOUTS.get(number, ("none", 0))[0] == "futex"
 
 
 def _reader(pid: int, memories: dict[int, int]) -> Callable[[int, int], bytes | None]:

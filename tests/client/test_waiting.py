@@ -178,3 +178,63 @@ def test_an_inet_diag_message_is_read_field_by_field():
     body += struct.pack("=IIIII", 0, 7, 9, 0, 1234)
     assert parse_diag_msg(body) == DiagSocket(TCP_ESTABLISHED, 40000, 8000, 7, 9, 1234)
     assert parse_diag_msg(body[:20]) is None
+
+
+def test_a_client_thread_blocked_on_a_lock_of_this_process_is_not_waiting():
+    # a client run in a thread of the suite is looked at alone; blocked on a lock (the GIL's
+    # mutex, under load) it waits for a thread left out of its tree, which may be running
+    import os
+    import threading
+
+    held, started = threading.Lock(), threading.Event()
+    held.acquire()
+
+    def client() -> None:
+        started.set()
+        held.acquire()
+        held.release()
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    started.wait()
+    try:
+        tree = ProcessTree(os.getpid(), [thread.native_id])
+        for _ in range(200):  # until it is inside the lock's wait
+            if tree.read(os.getpid(), thread.native_id, "syscall").split()[0] != b"running":
+                break
+            time.sleep(0.005)
+        assert tree.look() is None
+        assert not asleep_twice(tree).waiting
+    finally:
+        held.release()
+        thread.join()
+
+
+def test_a_client_thread_asleep_on_its_own_timer_or_socket_still_shows_it():
+    import os
+    import socket
+    import threading
+
+    left, right = socket.socketpair()
+    asleep = threading.Event()
+
+    def client() -> None:
+        asleep.set()
+        left.recv(1)  # waits for the outside world: no timer
+
+    thread = threading.Thread(target=client, daemon=True)
+    thread.start()
+    asleep.wait()
+    try:
+        tree = ProcessTree(os.getpid(), [thread.native_id])
+        for _ in range(200):
+            look = asleep_twice(tree)
+            if look.waiting:
+                break
+            time.sleep(0.005)
+        assert look.waiting and look.timer_at == NO_TIMER
+    finally:
+        right.send(b"x")
+        thread.join()
+        left.close()
+        right.close()
