@@ -113,14 +113,8 @@ def _at_work(tree: ProcessTree, watch: Watch | None) -> bool:
     return not look.waiting or soon or (watch is not None and not watch.owes_nothing())
 
 
-async def collect(
-    reports: AsyncIterator[tuple[str, Any]],
-    *,
-    profile: str,
-    timeout: float,
-    watch: Watch | None,
-    limits: Limits = DEFAULT_LIMITS,
-) -> Observation:
+async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, timeout: float,
+                  watch: Watch | None, limits: Limits = DEFAULT_LIMITS) -> Observation:
     """Consume ``reports`` into an Observation; ``ended_by`` says how the run ended."""
     observation = Observation()
     started = time.monotonic()

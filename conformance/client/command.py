@@ -75,12 +75,7 @@ class CommandTarget:
         return env
 
     async def observe(
-        self,
-        invocation: Invocation,
-        *,
-        profile: str,
-        timeout: float,
-        watch: Watch | None = None,
+        self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
     ) -> Observation:
         """Run the program in its own process group (always a fresh process); the group is
         killed when the run ends."""
@@ -114,9 +109,7 @@ class CommandTarget:
         return observation
 
 
-async def _command_reports(
-    proc: Any, profile: str, limits: Limits
-) -> AsyncIterator[tuple[str, Any]]:
+async def _command_reports(proc: Any, profile: str, limits: Limits) -> AsyncIterator[tuple[str, Any]]:
     """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
     if profile == "openai":
         text = await proc.stdout.read(limits.total_bytes + 1)

@@ -149,7 +149,6 @@ class _Diag:
                 self.broken = self.slow >= self.SLOW_LIMIT
                 return None
 
-
     def dump(self, family: int, states: int) -> list[bytes] | None:
         """Every TCP socket of ``family`` in ``states`` (a bit mask): the raw inet_diag_msg of
         each, or None when the kernel cannot be asked."""

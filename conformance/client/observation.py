@@ -74,10 +74,8 @@ class Invocation:
         data = self.kwargs()
         if data.get("headers") is not None:
             data["headers"] = dict(data["headers"])
-        for name in ("close_after_events", "restart_after_events"):
-            if getattr(self, name) is not None:
-                data[name] = getattr(self, name)
-        return data
+        counts = ("close_after_events", "restart_after_events")
+        return data | {name: getattr(self, name) for name in counts if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True)
@@ -143,8 +141,7 @@ class Observation:
         return self.ended_by in ("returned", "raised", "broken")
 
     def covers(self, expect: Any) -> bool:
-        """Everything the case expects to be reported has been (events, comments, open,
-        notifications)."""
+        """Everything the case expects to be reported has been (events, comments, open, notifications)."""
         comments = getattr(expect, "comments", None) or ()
         notified = [n for n in getattr(expect, "notifications", None) or () if n in NOTIFICATIONS]
         return (
@@ -364,8 +361,5 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
     elif kind in ("broken", "lost"):
         observation.broken = str(value)
         observation.lost = kind == "lost"
-    if observation.broken:
-        observation.ended_by = "broken"
-    else:
-        observation.ended_by = "raised" if observation.raised else "returned"
+    observation.ended_by = "broken" if observation.broken else "raised" if observation.raised else "returned"
     return True

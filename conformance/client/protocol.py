@@ -87,13 +87,8 @@ LATE_REPORTS = 8  # reports a cancelled run may still send (in flight at its can
 class Harness:
     """One adapter process and the runs in flight on it."""
 
-    def __init__(
-        self,
-        argv: Sequence[str],
-        *,
-        env: dict[str, str] | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-    ):
+    def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None = None,
+                 limits: Limits = DEFAULT_LIMITS):
         self.argv = list(argv)
         self.env = env
         self.limits = limits
@@ -284,8 +279,7 @@ class Harness:
         self.healthy = False
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(
-                HarnessError(f"the adapter exited (status {status}) before it was ready")
-            )
+                HarnessError(f"the adapter exited (status {status}) before it was ready"))
         tail = self.stderr_tail().strip().splitlines()
         why = f"the adapter process exited (status {status}){': ' + tail[-1] if tail else ''}"
         bound = memory_size((self.env or {}).get(MAX_MEMORY, ""))
@@ -343,9 +337,8 @@ class Harness:
             if message.get("ready") is True and message.get("protocol", PROTOCOL_VERSION) == PROTOCOL_VERSION:
                 self._ready.set_result(message)
             else:
-                why = (
-                    message.get("error") or f"protocol {message.get('protocol')!r} is not {PROTOCOL_VERSION}"
-                )
+                protocol = message.get("protocol")
+                why = message.get("error") or f"protocol {protocol!r} is not {PROTOCOL_VERSION}"
                 self._ready.set_exception(HarnessError(str(why)))
             return
         seq = message.get("seq")
@@ -362,10 +355,8 @@ class Harness:
                     self.healthy = False  # it goes on after its cancel: retire this process
             return
         run.bytes += len(line) + 1
-        if run.bytes > self.limits.total_bytes:
-            await self._deliver(
-                run, "broken", f"printed more than {self.limits.total_bytes:,} bytes for one run"
-            )
+        if run.bytes > (bound := self.limits.total_bytes):
+            await self._deliver(run, "broken", f"printed more than {bound:,} bytes for one run")
             return
         for key, kind in _REPORT_KEYS.items():
             if key in message and "end" not in message:

@@ -71,7 +71,7 @@ def default_concurrency() -> int:
 
 DEFAULT_CONCURRENCY = default_concurrency()
 
-_LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+_LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}  # not weak: a semaphore refers to it
 
 
 def large_items_limit() -> asyncio.Semaphore:
@@ -79,12 +79,9 @@ def large_items_limit() -> asyncio.Semaphore:
     to: one per CPU. Parsing megabytes is CPU work; three report rows of quadratic parsers,
     eight large items each, left every one a twelfth of a CPU and their deadlines judged the
     machine's load, not the client. Bounded, each parses at the speed it has alone."""
-    loop = asyncio.get_running_loop()
     for other in [known for known in _LARGE_AT_ONCE if known.is_closed()]:
         del _LARGE_AT_ONCE[other]
-    if loop not in _LARGE_AT_ONCE:
-        _LARGE_AT_ONCE[loop] = asyncio.Semaphore(os.cpu_count() or 1)
-    return _LARGE_AT_ONCE[loop]
+    return _LARGE_AT_ONCE.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(os.cpu_count() or 1))
 
 Progress = Callable[["Item", list[Result]], None]
 
@@ -95,15 +92,8 @@ class ClientRun:
     Every item runs once, ``concurrency`` at a time, and ends on a fact (see :mod:`.ending`):
     no second pass, no waiting for other runs or other processes."""
 
-    def __init__(
-        self,
-        target: Any,
-        *,
-        capabilities: Iterable[str] = (),
-        timeout_scale: float = 1.0,
-        concurrency: int = DEFAULT_CONCURRENCY,
-        server: CaseServer | None = None,
-    ) -> None:
+    def __init__(self, target: Any, *, capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
+                 concurrency: int = DEFAULT_CONCURRENCY, server: CaseServer | None = None) -> None:
         self.target: Target = load_target(target)
         self.extra_capabilities = frozenset(capabilities)
         self.timeout_scale = timeout_scale
@@ -229,14 +219,11 @@ class ClientRun:
             # the large first, so their parsing overlaps the many small items; each whole before
             # its split, so one still parsing at its deadline spares running the other
             order = sorted(range(len(items)), key=lambda index: _start_order(items[index]))
-            done = await asyncio.gather(*(one(items[index]) for index in order))
-            grouped: list[list[Result]] = [[] for _ in items]
-            for index, results in zip(order, done, strict=True):
-                grouped[index] = results
+            done = dict(zip(order, await asyncio.gather(*(one(items[i]) for i in order)), strict=True))
             speed = [await self.speed()] if wants_speed and self.target_can_show_cpu else []
         finally:
             await self.aclose()
-        return attribute_chunking_failures([r for results in grouped for r in results]) + speed
+        return attribute_chunking_failures([r for index in range(len(items)) for r in done[index]]) + speed
 
     @property
     def target_can_show_cpu(self) -> bool:
@@ -311,14 +298,8 @@ async def run_client_suite_async(
 
 
 def run_client_suite(
-    target: Any,
-    *,
-    profile: str = "generic",
-    capabilities: Iterable[str] = (),
-    pattern: str | None = None,
-    chunkings: Iterable[str] | None = None,
-    timeout_scale: float = 1.0,
-    progress: Progress | None = None,
+    target: Any, *, profile: str = "generic", capabilities: Iterable[str] = (), pattern: str | None = None,
+    chunkings: Iterable[str] | None = None, timeout_scale: float = 1.0, progress: Progress | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
 ) -> Report:
     """Run every client case against ``target``: a callable, ``"module:callable"`` or a

@@ -31,14 +31,7 @@ from ..imports import SpecError, import_spec
 from .collect import collect
 from .command import CommandTarget
 from .drive import Drive, Stop
-from .observation import (
-    DEFAULT_LIMITS,
-    Invocation,
-    Limits,
-    Observation,
-    Watch,
-    to_event,
-)
+from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, to_event
 from .pool import HarnessPool, python_worker_argv, python_worker_env
 from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY
 from .protocol import Harness, HarnessError
@@ -154,13 +147,8 @@ class _Pooled:
 class HarnessTarget(_Pooled):
     """``HarnessTarget("node adapter.mjs")``: a program speaking the persistent protocol."""
 
-    def __init__(
-        self,
-        command: str | list[str],
-        capabilities: frozenset[str] = frozenset(),
-        name: str | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-    ) -> None:
+    def __init__(self, command: str | list[str], capabilities: frozenset[str] = frozenset(),
+                 name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
         self.argv = split_command(command) if isinstance(command, str) else list(command)
         self.name = name or " ".join(self.argv)
         self.capabilities = frozenset(capabilities)
