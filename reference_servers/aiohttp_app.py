@@ -108,7 +108,8 @@ def _handler(route: Route, settings: Settings):
         except asyncio.CancelledError:
             if not stats.ended_by_shutdown():
                 raise
-        await response.write_eof()
+        with contextlib.suppress(*_DISCONNECTED):  # it left after the last event, before the end
+            await response.write_eof()
         return response
 
     return handle
