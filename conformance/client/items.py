@@ -17,7 +17,7 @@ from .observation import Invocation
 
 __all__ = [
     "CAPABILITIES", "ONE_SPLIT_BYTES", "Item", "bytes_sent", "case_timeout", "chunkings_of",
-    "invocation_for", "plan_items",
+    "invocation_for", "is_large", "plan_items",
 ]
 
 CAPABILITIES = (
@@ -78,7 +78,7 @@ def chunkings_of(case: Case, seeds: Sequence[int] | None = None) -> list[Chunkin
     first split only: its question is the size, and every further split of megabytes cost
     a slow client minutes without telling anything the first did not."""
     every = chunkings_for(case, **({} if seeds is None else {"seeds": seeds}))
-    if bytes_sent(case) <= ONE_SPLIT_BYTES:
+    if not is_large(case):
         return every
     whole = [c for c in every if c.name == "whole"]
     return whole + [c for c in every if c.name != "whole"][:1]
@@ -109,6 +109,12 @@ def case_timeout(case: Case, scale: float) -> float:
 def bytes_sent(case: Case) -> int:
     """The body bytes every connection of ``case`` sends, in all."""
     return sum(conn.body_length for conn in case.connections)
+
+
+def is_large(case: Case) -> bool:
+    """A case of megabytes: one split only, one per CPU at a time, and a client still parsing it
+    at its deadline is slow, not wrong (one threshold for all three, so they never disagree)."""
+    return bytes_sent(case) > ONE_SPLIT_BYTES
 
 
 def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invocation:

@@ -29,7 +29,7 @@ from .fixes import (
     SPLIT_RULES,
     UMBRELLA_RULES,
 )
-from .items import bytes_sent
+from .items import is_large
 from .observation import Observation
 
 __all__ = ["Judgement", "judge_run", "judges_ending", "results_for", "still_parsing"]
@@ -39,8 +39,6 @@ WAITED = {
     "deadline": "timed out after {seconds:.1f} s",
     "waiting": "waits for more after {seconds:.1f} s (asleep, every byte read, no timer due)",
 }
-
-LARGE_CASE = 1 << 20  # bytes: a case this large may be unfinished at its deadline by slowness alone
 
 
 def _held_open(case: Case) -> bool:
@@ -166,7 +164,7 @@ def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding]) -> str | N
 
 def still_parsing(case: Case, observation: Observation) -> bool:
     """A case of megabytes whose client was still at work at its deadline: slow, not wrong."""
-    return observation.timed_out and observation.busy_at_deadline and bytes_sent(case) > LARGE_CASE
+    return observation.timed_out and observation.busy_at_deadline and is_large(case)
 
 
 def judges_ending(case: Case) -> bool:

@@ -35,12 +35,12 @@ from .findings import Finding
 from .fixes import CHUNKING_FIXES, CHUNKING_RULES, DEFAULT_CHUNKING_RULE
 from .items import (
     CAPABILITIES,
-    ONE_SPLIT_BYTES,
     Item,
     bytes_sent,
     case_timeout,
     chunkings_of,
     invocation_for,
+    is_large,
     plan_items,
 )
 from .judge import judge_run, results_for, still_parsing
@@ -205,15 +205,14 @@ class ClientRun:
         async def one(item: Item) -> list[Result]:
             results = self._skipped(item)
             if results is None:
-                large = bytes_sent(item.case) > ONE_SPLIT_BYTES
-                turn = large_items_limit() if large else contextlib.nullcontext()
+                turn = large_items_limit() if is_large(item.case) else contextlib.nullcontext()
                 async with turn, semaphore:  # a large item waits its turn without holding a slot
                     results = self._unjudgeable(item) or await self.attempt(item)
             if progress is not None:
                 progress(item, results)
             return results
 
-        wants_speed = any(bytes_sent(item.case) > ONE_SPLIT_BYTES for item in items)
+        wants_speed = any(is_large(item.case) for item in items)
         try:
             await self.open()
             # the large first, so their parsing overlaps the many small items; each whole before
@@ -233,7 +232,7 @@ class ClientRun:
 
 def _start_order(item: Item) -> tuple[int, bool, int]:
     size = bytes_sent(item.case)
-    return (0, item.chunking.name != "whole", -size) if size > ONE_SPLIT_BYTES else (1, False, -size)
+    return (0, item.chunking.name != "whole", -size) if is_large(item.case) else (1, False, -size)
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:
