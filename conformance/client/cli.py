@@ -16,6 +16,7 @@ from ..outputs import add_output_options, check_report_paths, human_stream, writ
 from ..results import Report, timed
 from ..server.cli import server_and_client_ids
 from ..structured import add_cases_data, add_client_data
+from .lanes import PER_LANE
 from .options import add_selection_options, make_plan, make_target, memory_bytes, positive
 from .output import Dots, render_item_counts, render_rule_summary, rerun_target
 from .processes import reaping_on_signals
@@ -54,10 +55,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-j",
         "--concurrency",
-        default=DEFAULT_CONCURRENCY,
+        default=None,
         metavar="N",
-        help=f"cases run at once (default {DEFAULT_CONCURRENCY}: 8 per CPU); each ends on a fact, so "
-        "the number changes only how long the run takes",
+        help=f"cases run at once (default: {PER_LANE} per CPU for a Python callable, {DEFAULT_CONCURRENCY} "
+        "for a program); each ends on a fact, so the number changes only how long the run takes",
     )
     parser.add_argument("--max-memory", default="2GiB", metavar="SIZE",
                         help="what a Python client's worker process may allocate (default 2GiB); past "
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     target = make_target(args.target, args.cmd, args.capability, harness=args.harness,
                          max_memory=memory_bytes(args.max_memory))
     scale = positive(args.timeout_scale, "--timeout-scale")
-    concurrency = int(positive(args.concurrency, "--concurrency"))
+    concurrency = None if args.concurrency is None else int(positive(args.concurrency, "--concurrency"))
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
     try:
         gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from ..sse import Event
+from .processes import MEMORY_FLAGS, memory_bound, size_text
 from .waiting import ProcessTree
 
 __all__ = [
@@ -282,6 +283,9 @@ def failure(error: BaseException, profile: str) -> tuple[str, str]:
     ``raised`` with the exception described."""
     if profile == "generic" and isinstance(error, TypeError) and "not iterable" in describe_error(error):
         return "broken", f"the generic profile returns an iterable of events: {describe_error(error)}"
+    if isinstance(error, MemoryError) and (bound := memory_bound()) is not None:  # a worker's, a lane's
+        past = f"past the memory bound of {size_text(bound)} ({MEMORY_FLAGS})"
+        return "raised", f"{describe_error(error)}: {past}"
     return "raised", describe_error(error)
 
 

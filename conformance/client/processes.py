@@ -32,8 +32,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 __all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "MEMORY_FLAGS", "bound_memory", "contain",
-           "cpu_seconds", "kill_group", "memory_size", "reaping_on_signals", "release", "size_text",
-           "spawn", "track", "tracked"]
+           "cpu_seconds", "kill_group", "memory_bound", "memory_size", "reaping_on_signals", "release",
+           "size_text", "spawn", "track", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _live: set[int] = set()  # process group ids still to be killed
@@ -70,7 +70,9 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
         return None
 
 
-async def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False) -> Any:
+async def spawn(
+    argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False, limit: int = 1 << 16
+) -> Any:
     """Start ``argv`` in a new process group (pipes for stdout and stderr) and track it, with a
     mark in its environment that its descendants inherit (see the module's docstring)."""
     import asyncio  # here: a worker imports this module for its memory bound, and never spawns
@@ -84,7 +86,7 @@ async def spawn(argv: Sequence[str], *, env: dict[str, str] | None = None, stdin
         stderr=asyncio.subprocess.PIPE,
         env=env,
         start_new_session=True,
-        limit=1 << 16,
+        limit=limit,
     )
     track(proc.pid)
     _marks[proc.pid] = mark
@@ -184,15 +186,25 @@ def size_text(size: int) -> str:
     return f"{size} bytes"
 
 
+_bound: int | None = None  # what bound_memory() set in this process
+
+
+def memory_bound() -> int | None:
+    """The bound :func:`bound_memory` put on this process (None: it did not run here)."""
+    return _bound
+
+
 def bound_memory() -> int | None:
     """In a Python worker, at its entry: cap what it may allocate at ``$SSE_CONFORMANCE_MAX_MEMORY``
     bytes (RLIMIT_DATA: heap and anonymous maps, not the address space reserved for threads),
     soft and hard alike so the client cannot lift it. A client past it gets MemoryError."""
+    global _bound
     size = memory_size(os.environ.get(MAX_MEMORY, ""))
     if size is not None:
         _, hard = resource.getrlimit(resource.RLIMIT_DATA)
         size = size if hard == resource.RLIM_INFINITY else min(size, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (size, size))
+    _bound = size
     return size
 
 

@@ -44,6 +44,7 @@ from .items import (
     plan_items,
 )
 from .judge import judge_run, results_for, still_parsing
+from .lanes import lane_count, laned, run_lanes
 from .observation import Observation
 from .speed import PROBES, Growth, judge_growth, needs_larger, probe_case
 from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
@@ -93,11 +94,14 @@ class ClientRun:
     no second pass, no waiting for other runs or other processes."""
 
     def __init__(self, target: Any, *, capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
-                 concurrency: int = DEFAULT_CONCURRENCY, server: CaseServer | None = None) -> None:
+                 concurrency: int | None = None, server: CaseServer | None = None,
+                 lanes: bool = True) -> None:
         self.target: Target = load_target(target)
+        self.lanes = lanes  # many small items of an importable callable run in lanes (.lanes)
         self.extra_capabilities = frozenset(capabilities)
         self.timeout_scale = timeout_scale
-        self.concurrency = concurrency
+        self.concurrency = concurrency or DEFAULT_CONCURRENCY
+        self.lane_concurrency = concurrency  # None: each lane's own default (lanes.py)
         self.server = server or CaseServer()
         self._semaphore: asyncio.Semaphore | None = None
         self._opened = False
@@ -212,17 +216,48 @@ class ClientRun:
                 progress(item, results)
             return results
 
+        async def isolated(indices: list[int]) -> dict[int, list[Result]]:
+            await self.open()
+            return dict(zip(indices, await asyncio.gather(*(one(items[i]) for i in indices)), strict=True))
+
         wants_speed = any(is_large(item.case) for item in items)
         try:
-            await self.open()
             # the large first, so their parsing overlaps the many small items; each whole before
             # its split, so one still parsing at its deadline spares running the other
             order = sorted(range(len(items)), key=lambda index: _start_order(items[index]))
-            done = dict(zip(order, await asyncio.gather(*(one(items[i]) for i in order)), strict=True))
+            in_lanes = set(self._laned(items))
+            done, laned = await asyncio.gather(
+                isolated([i for i in order if i not in in_lanes]),
+                self._run_lanes(items, [i for i in order if i in in_lanes], one, progress),
+            )
+            done.update(laned)
             speed = [await self.speed()] if wants_speed and self.target_can_show_cpu else []
         finally:
             await self.aclose()
         return attribute_chunking_failures([r for index in range(len(items)) for r in done[index]]) + speed
+
+    def _laned(self, items: Sequence[Item]) -> list[int]:
+        """The items this run gives to lanes: only a Python callable's, importable by name, and
+        only in a run of many (see :mod:`.lanes`)."""
+        target = self.target
+        if not self.lanes or not isinstance(target, PythonTarget) or target.pool_command() is None:
+            return []
+        indices = laned(items)
+        return indices if lane_count(indices) else []
+
+    async def _run_lanes(
+        self, items: Sequence[Item], indices: list[int], fallback: Callable[[Item], Any],
+        progress: Progress | None,
+    ) -> dict[int, list[Result]]:
+        if not indices:
+            return {}
+        assert isinstance(self.target, PythonTarget) and self.target.spec is not None
+        argv_env = self.target.pool_command()
+        options = {"capabilities": sorted(self.extra_capabilities), "timeout_scale": self.timeout_scale}
+        return await run_lanes(
+            self.target.spec, items, indices, lanes=lane_count(indices), concurrency=self.lane_concurrency,
+            options=options, env=argv_env[1] if argv_env and argv_env[1] else {}, fallback=fallback,
+            progress=progress)
 
     @property
     def target_can_show_cpu(self) -> bool:
@@ -262,7 +297,7 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
 
 async def run_items_async(
     target: Any, items: Sequence[Item], *, profile: str = "generic", capabilities: Iterable[str] = (),
-    timeout_scale: float = 1.0, concurrency: int = DEFAULT_CONCURRENCY, progress: Progress | None = None,
+    timeout_scale: float = 1.0, concurrency: int | None = None, progress: Progress | None = None,
     pattern: str | None = None,
 ) -> Report:
     """Every one of ``items`` against ``target`` on one case server: the faces plan and filter
@@ -299,7 +334,7 @@ async def run_client_suite_async(
 def run_client_suite(
     target: Any, *, profile: str = "generic", capabilities: Iterable[str] = (), pattern: str | None = None,
     chunkings: Iterable[str] | None = None, timeout_scale: float = 1.0, progress: Progress | None = None,
-    concurrency: int = DEFAULT_CONCURRENCY,
+    concurrency: int | None = None,
 ) -> Report:
     """Run every client case against ``target``: a callable, ``"module:callable"`` or a
     :class:`~conformance.client.targets.CommandTarget`. Returns the Report (``.ok`` is the exit

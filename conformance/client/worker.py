@@ -22,7 +22,7 @@ from typing import IO, Any
 from ..imports import import_spec
 from .drive import Drive, Stop
 from .observation import Invocation, describe_error, failure, normalise
-from .processes import MEMORY_FLAGS, bound_memory, size_text
+from .processes import bound_memory
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
 
@@ -70,10 +70,7 @@ class Run:
             return
         except BaseException as error:  # the client's own failure is an observation
             if not self.drive.cancelled.is_set():
-                end, why = failure(error, self.profile)
-                if isinstance(error, MemoryError) and _BOUND is not None:
-                    why = f"{why}: past the memory bound of {size_text(_BOUND)} ({MEMORY_FLAGS})"
-                self.finish(end, why)
+                self.finish(*failure(error, self.profile))
 
     def finish(self, end: str, error: str) -> None:
         with contextlib.suppress(Stop):
@@ -144,12 +141,8 @@ def _answer_cancel(run: Run, channel: Channel) -> None:
     channel.send({"seq": run.seq, "cancelled": True, "lingering": run.thread.is_alive()})
 
 
-_BOUND: int | None = None  # the memory bound this worker runs under, named in its MemoryError
-
-
 def main(argv: list[str]) -> int:
-    global _BOUND
-    _BOUND = bound_memory()
+    bound_memory()
     if len(argv) != 1:
         sys.stderr.write("usage: python -m conformance.client.worker module:callable\n")
         return 2

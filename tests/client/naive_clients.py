@@ -10,6 +10,7 @@ import codecs
 import contextlib
 import itertools
 import json
+import os
 import re
 import sys
 import threading
@@ -599,3 +600,31 @@ def quadratic_client(url: str, **options: object) -> Iterator[dict[str, str]]:
             if data:
                 yield {"data": "\n".join(data)}
         buffer = text.encode("utf-8")
+
+
+# -- where a run happens (lanes) ---------------------------------------------------------------
+
+WHERE = "SSE_TEST_WHERE"  # a file each run appends "pid thread-name" to, when set
+_runs_here = itertools.count(1)
+
+
+def _record_where() -> None:
+    path = os.environ.get(WHERE)
+    if path:
+        with open(path, "a", encoding="utf-8") as where:
+            where.write(f"{os.getpid()} {threading.current_thread().name}\n")
+
+
+def where_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """The good client, noting the process and thread each run had."""
+    _record_where()
+    yield from good_client(url, **options)
+
+
+def dies_in_a_lane_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """The good client, except that its process ends (``os._exit``) at the tenth run of a lane;
+    in a worker of its own it never does."""
+    _record_where()
+    if threading.current_thread().name.startswith("sse-client ") and next(_runs_here) == 10:
+        os._exit(3)
+    yield from good_client(url, **options)

@@ -1,0 +1,196 @@
+"""Lanes: a run's many small items shared out to one process per CPU, each with its own case
+server and the client in its threads.
+
+A worker process per run (:mod:`.worker`) gives each run's client a process of its own, and a
+run pays for it: JSON over a pipe for every report, a thread and a protocol on both sides, and
+a process start per slot. For the generic set, about as much CPU as the client and the case
+server themselves. A lane runs its share of the items in one process, the case server beside
+the client threads, so a run crosses no process boundary and the CPUs still all work.
+
+Nothing in a verdict depends on the two living apart: a run ends on a fact, and a client waits
+only when its own thread is asleep with every byte read (:mod:`.waiting`); a client starved of
+the GIL is runnable, not waiting. What a process boundary still buys is kept where it matters:
+- a case of megabytes (:func:`~.items.is_large`) and P-10's probes run in workers, so a parser
+  holding the GIL for seconds stalls nobody's case server, and its CPU time is its own;
+- a lane that dies (``os._exit``, a crash, its memory bound) or whose client does not let go of
+  a finished run reports what it judged and stops; every item it did not judge runs in a worker
+  of its own, which then shows whose it was.
+
+    python -m conformance.client.lanes module:callable  < the items and options (a pickle)
+                                                       > {"index": i, "results": [...]} lines
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import pickle
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Sequence
+from typing import IO, Any
+
+from ..results import Result
+from .items import Item, is_large
+from .processes import bound_memory, kill_group, release, spawn
+
+__all__ = ["MIN_ITEMS", "lane_count", "laned", "run_lanes"]
+
+PER_LANE = 16  # runs at once in a lane unless told (a run is a thread there, not a process)
+MIN_ITEMS = 64  # fewer small items run in workers: a lane's start costs what a few runs do
+LINGER = 1.0  # seconds a client thread may outlive its run before its lane retires
+_LINE_LIMIT = 1 << 24  # one item's results, as one JSON line
+_CLIENT_THREAD = "sse-client "  # the name prefix of an in-process client's thread (targets.py)
+
+Fallback = Callable[[Item], Awaitable[list[Result]]]
+Progress = Callable[[Item, list[Result]], None]
+
+
+def lane_count(items: Sequence[Item]) -> int:
+    """How many lanes: one per CPU, none for a run of few small items."""
+    return 0 if len(items) < MIN_ITEMS else max(1, os.cpu_count() or 1)
+
+
+def laned(items: Sequence[Item]) -> list[int]:
+    """The indices of ``items`` a lane can run: the small ones (a case of megabytes runs in a
+    worker, see the module's docstring)."""
+    return [i for i, item in enumerate(items) if not is_large(item.case)]
+
+
+async def run_lanes(
+    spec: str, items: Sequence[Item], indices: Sequence[int], *, lanes: int, concurrency: int | None,
+    options: dict[str, Any], env: dict[str, str], fallback: Fallback, progress: Progress | None,
+) -> dict[int, list[Result]]:
+    """Run ``items[i]`` for every ``i`` of ``indices`` in ``lanes`` processes (round robin, in
+    the order given), ``concurrency`` at once in all (None: PER_LANE each); an item a lane did
+    not judge goes to ``fallback`` (a worker of its own)."""
+    shares = [list(indices[k::lanes]) for k in range(lanes)]
+    plan = {**options, "concurrency": PER_LANE if concurrency is None else max(1, concurrency // lanes)}
+    done: dict[int, list[Result]] = {}
+
+    async def lane(share: list[int]) -> None:
+        try:  # the items themselves: a lane plans nothing, and runs exactly what it is given
+            data = pickle.dumps({**plan, "items": [(i, items[i]) for i in share]})
+        except (pickle.PicklingError, TypeError, AttributeError):
+            data = None  # a chunking of the caller's own making, say: workers run it
+        if data is not None:
+            await _lane(spec, data, env, items, done, progress)
+        left = [i for i in share if i not in done]  # a lane that died or retired
+        done.update(zip(left, await asyncio.gather(*(fallback(items[i]) for i in left)), strict=True))
+
+    await asyncio.gather(*(lane(share) for share in shares if share))
+    return done
+
+
+async def _lane(
+    spec: str, plan: bytes, env: dict[str, str], items: Sequence[Item],
+    done: dict[int, list[Result]], progress: Progress | None,
+) -> None:
+    argv = [sys.executable, "-m", "conformance.client.lanes", spec]
+    try:
+        proc = await spawn(argv, env=env, stdin=True, limit=_LINE_LIMIT)
+    except OSError:
+        return  # every item of the share goes to a worker
+    drain = asyncio.ensure_future(_drain(proc.stderr))
+    try:
+        proc.stdin.write(plan)
+        with contextlib.suppress(ConnectionError):
+            await proc.stdin.drain()
+        proc.stdin.close()
+        while line := await proc.stdout.readline():
+            message = json.loads(line)
+            index = message["index"]
+            done[index] = [Result.from_json(r) for r in message["results"]]
+            if progress is not None:
+                progress(items[index], done[index])
+    except (ValueError, KeyError, TypeError, ConnectionError):
+        pass  # a broken line: what was judged stands, the rest goes to workers
+    finally:
+        kill_group(proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            await proc.wait()
+        drain.cancel()
+        release(proc)
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    """What the clients print goes to the lane's stderr: read and let go (a full pipe would stop
+    the lane)."""
+    with contextlib.suppress(ConnectionError, OSError):
+        while await stream.read(1 << 16):
+            pass
+
+
+# -- in the lane's process -------------------------------------------------------------------
+
+
+class _Lane:
+    """Runs the share, writing each item's results as one line; retires (starts no more items)
+    once a client thread outlives its run by LINGER."""
+
+    def __init__(self, run: Any, out: IO[bytes]) -> None:
+        self.run = run
+        self.out = out
+        self.in_flight = 0
+        self.retiring = False
+
+    async def one(self, index: int, item: Item, semaphore: asyncio.Semaphore) -> None:
+        async with semaphore:
+            if self.retiring:
+                return
+            self.in_flight += 1
+            try:
+                results = await self.run.run_item(item)
+            finally:
+                self.in_flight -= 1
+        line = json.dumps({"index": index, "results": [r.to_json() for r in results]}, ensure_ascii=True)
+        self.out.write(line.encode() + b"\n")
+        self.out.flush()
+
+    async def watch(self) -> None:
+        """Two looks LINGER apart, each with more client threads alive than runs in flight."""
+        over = 0
+        while not self.retiring:
+            await asyncio.sleep(LINGER)
+            alive = sum(t.name.startswith(_CLIENT_THREAD) for t in threading.enumerate())
+            over = over + 1 if alive > self.in_flight else 0
+            self.retiring = over >= 2
+
+    async def serve(self, shares: list[tuple[int, Item]], concurrency: int) -> None:
+        semaphore = asyncio.Semaphore(concurrency)
+        watcher = asyncio.ensure_future(self.watch())
+        try:
+            async with self.run.server:
+                await asyncio.gather(*(self.one(index, item, semaphore) for index, item in shares))
+        finally:
+            watcher.cancel()
+
+
+def main(argv: list[str]) -> int:
+    from ..imports import import_spec
+    from .runner import ClientRun
+    from .targets import PythonTarget
+
+    bound_memory()
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # whatever a client prints goes to stderr, never into the results
+    sys.stdout = sys.stderr
+    if "" not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        plan = pickle.loads(sys.stdin.buffer.read())  # from the suite that started this process
+        target = PythonTarget(import_spec(argv[0]), name=argv[0], isolate=False)
+        shares = plan["items"]
+        run = ClientRun(target, capabilities=plan["capabilities"], timeout_scale=plan["timeout_scale"],
+                        concurrency=plan["concurrency"])
+        asyncio.run(_Lane(run, out).serve(shares, plan["concurrency"]))
+    except BaseException as error:  # the parent runs the rest in workers
+        sys.stderr.write(f"lane: {type(error).__name__}: {error}\n")
+    sys.stderr.flush()
+    os._exit(0)  # a client thread left running (even a non-daemon one) does not keep us
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

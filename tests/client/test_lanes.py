@@ -1,0 +1,128 @@
+"""Lanes (conformance/client/lanes.py): a run's many small items shared out to one process per
+CPU, the case server and the client threads together; large items and anything a lane did not
+judge run in workers, one run per process."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import threading
+from collections import Counter
+
+import naive_clients as nc
+import pytest
+
+from conformance.client import lanes
+from conformance.client.items import is_large, plan_items
+from conformance.client.processes import tracked
+from conformance.client.runner import ClientRun, run_client_suite
+from conformance.results import Outcome
+
+PATTERN = "LE-0[0-2]*"  # 201 items: enough for lanes
+
+
+def verdicts(results):
+    return {(r.rule, r.case, r.chunking): r.outcome for r in results}
+
+
+def where(path) -> Counter:
+    """(pid, "lane" or "worker") -> runs, from the lines the clients wrote."""
+    kinds = {"sse-client": "lane", "sse-run-": "worker"}
+    lines = path.read_text().splitlines() if path.exists() else []
+    return Counter(
+        (int(pid), next(kind for prefix, kind in kinds.items() if name.startswith(prefix)))
+        for pid, name in (line.split(" ", 1) for line in lines)
+    )
+
+
+def isolated(target, items):
+    async def go():
+        run = ClientRun(target, lanes=False)
+        async with run.server:
+            return await run.run(items)
+
+    return asyncio.run(go())
+
+
+def test_a_run_of_many_small_items_runs_in_lanes_and_judges_as_workers_do(tmp_path, monkeypatch):
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "lanes"))
+    laned = run_client_suite(nc.where_client, pattern=PATTERN)
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "workers"))
+    alone = isolated(nc.where_client, plan_items(pattern=PATTERN))
+
+    assert verdicts(laned.results) == verdicts(alone)
+    assert {o for o in verdicts(alone).values()} >= {Outcome.PASS}
+    in_lanes = where(tmp_path / "lanes")
+    assert {kind for _, kind in in_lanes} == {"lane"}
+    assert len({pid for pid, _ in in_lanes}) <= (os.cpu_count() or 1)
+    assert os.getpid() not in {pid for pid, _ in in_lanes}
+    assert {kind for _, kind in where(tmp_path / "workers")} == {"worker"}
+    assert not tracked()
+
+
+def test_what_a_dead_lane_did_not_judge_runs_in_workers_and_is_judged(tmp_path, monkeypatch):
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "good"))
+    good = run_client_suite(nc.where_client, pattern=PATTERN)
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "dies"))
+    dying = run_client_suite(nc.dies_in_a_lane_client, pattern=PATTERN)
+
+    assert verdicts(dying.results) == verdicts(good.results)  # nothing lost, nothing blamed
+    ran = where(tmp_path / "dies")
+    lane_runs = [runs for (_, kind), runs in ran.items() if kind == "lane"]
+    assert lane_runs and max(lane_runs) == 10  # each lane ended at its tenth run ...
+    assert sum(runs for (_, kind), runs in ran.items() if kind == "worker") > 0  # ... workers took the rest
+    assert not tracked()
+
+
+def test_a_lane_retires_once_a_client_thread_outlives_its_run(monkeypatch):
+    monkeypatch.setattr(lanes, "LINGER", 0.02)
+    release = threading.Event()
+    thread = threading.Thread(target=release.wait, name="sse-client http://127.0.0.1/x", daemon=True)
+    thread.start()
+    try:
+        busy = lanes._Lane(run=None, out=io.BytesIO())
+        busy.in_flight = 1  # the thread is its run's: not lingering
+        with pytest.raises(asyncio.TimeoutError):
+            asyncio.run(asyncio.wait_for(busy.watch(), 0.3))
+        assert not busy.retiring
+
+        done = lanes._Lane(run=None, out=io.BytesIO())  # no run in flight: the thread outlived it
+        asyncio.run(asyncio.wait_for(done.watch(), 2))
+        assert done.retiring
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_a_retiring_lane_starts_no_more_items():
+    class NeverRun:
+        async def run_item(self, item):
+            raise AssertionError("a retiring lane started an item")
+
+    out = io.BytesIO()
+    lane = lanes._Lane(run=NeverRun(), out=out)
+    lane.retiring = True
+    item = plan_items(pattern="LE-001")[0]
+    asyncio.run(lane.one(0, item, asyncio.Semaphore(1)))
+    assert out.getvalue() == b""  # not reported: the suite runs it in a worker
+
+
+def test_cases_of_megabytes_and_short_runs_stay_in_workers():
+    items = plan_items()
+    laned = lanes.laned(items)
+    assert laned and all(not is_large(items[i].case) for i in laned)
+    assert any(is_large(item.case) for item in items)  # ... and there were large ones to leave out
+    assert lanes.lane_count(items[: lanes.MIN_ITEMS - 1]) == 0
+    assert lanes.lane_count(items[: lanes.MIN_ITEMS]) == max(1, os.cpu_count() or 1)
+
+
+def test_a_memory_error_names_the_bound_of_the_process_it_happened_in(monkeypatch):
+    from conformance.client import processes
+    from conformance.client.observation import failure
+
+    monkeypatch.setattr(processes, "_bound", None)  # the suite's own process: no bound of ours
+    assert "memory bound" not in failure(MemoryError(), "generic")[1]
+    monkeypatch.setattr(processes, "_bound", 512 << 20)  # a worker's or a lane's
+    ending, why = failure(MemoryError(), "generic")
+    assert ending == "raised" and "past the memory bound of 512 MiB" in why and "--max-memory" in why
