@@ -22,7 +22,7 @@ __all__ = ["configure", "run"]
 
 HEARTBEAT = 0.05
 TIMEOUT_SCALE = 1.0  # the case's own deadlines: a run ends on a fact long before (client/ending.py)
-CLIENT_CONCURRENCY = 8  # items at once per client; the four clients run side by side
+CLIENT_CONCURRENCY = None  # the default: 16 per lane (client/lanes.py); the four clients run side by side
 ORIGIN = "http://localhost:3000"  # the seeds' front-end origin, allowed by the servers we start
 REFERENCE_CLIENTS = (
     ("httpx", "reference_clients.httpx_client:conformance_target"),
