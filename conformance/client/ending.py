@@ -170,6 +170,7 @@ class CaseWatch(Watch):
         for request in fresh:
             if request.starved_at_received is None:
                 request.starved_at_received = starved
+                request.stamped_late = max(0.0, time.monotonic() - request.received)
             if request.ended is not None and request.starved_at_ended is None:
                 request.starved_at_ended = starved
 

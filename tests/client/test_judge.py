@@ -200,7 +200,7 @@ def test_a_reconnect_too_early_stays_too_early_when_load_delayed_it():
     requests[1].starved_at_received = 0.25  # but 250 ms of it the machine took
     requests[1].ended = requests[1].received + 0.1
     found = [f for f in reconnect_delay_findings(
-        [(requests[1].received - requests[0].ended) * 1000], low, None, [250.0])]
+        [(requests[1].received - requests[0].ended) * 1000], low, None, [(250.0, 250.0)])]
     assert len(found) == 1 and "waiting for a CPU" in found[0].message
     assert found[0].actual == f"{low + 50 - 250} ms"
     assert reconnect_delay_findings([low + 50.0], low, None) == []  # the same gap, load unseen
@@ -294,3 +294,31 @@ def test_raising_on_a_response_of_the_wrong_type_is_failing_it_not_a_crash():
                               ({"Content-Type": "text/event-stream"}, {Outcome.ERROR})):
         judged = judge_run(ending(headers), WHOLE, raised, request(2))
         assert {r.outcome for r in judged.results} == outcomes, (headers, judged.results)
+
+
+def test_a_late_stamp_cannot_make_an_on_time_reconnect_too_early():
+    # the reference requests client waited its 250 ms (RC-012) and came 269 ms after the end;
+    # the case server's loop stamped the request 80 ms after it arrived, and the 78 ms the client
+    # then sat runnable (after its request) were counted as if in the gap: "192 ms, too early"
+    c = case("RC-012")
+    low = c.expect.min_reconnect_delay_ms
+    requests = _log(*[(i * 1.0, i * 1.0 + 0.1) for i in range(len(c.connections) + 1)])
+    for request in requests:
+        request.starved_at_received = request.starved_at_ended = 0.0
+    requests[1].received = requests[0].ended + 0.269
+    requests[1].starved_at_received = 0.078
+    requests[1].stamped_late = 0.080  # ... all of it can have come after the request arrived
+    observation = Observation(events=expected(c), ended_by="returned")
+    judged = judge_run(c, WHOLE, observation, requests, len(requests))
+    assert not [r for r in judged.results if r.rule == "N-13" and r.outcome is not Outcome.PASS]
+
+    requests[1].stamped_late = 0.001  # stamped at once: the 78 ms were in the gap
+    judged = judge_run(c, WHOLE, observation, requests, len(requests))
+    assert [r for r in judged.results if r.rule == "N-13" and r.outcome is Outcome.FAIL]
+
+
+def test_the_most_the_machine_can_have_taken_counts_for_a_late_reconnect():
+    # RC-039 wants the reconnect within 2 s: a gap of 2.1 s, up to 300 ms of it load's, is on time
+    assert reconnect_delay_findings([2100.0], None, 2000, [(0.0, 300.0)]) == []
+    late = reconnect_delay_findings([2100.0], None, 2000, [(0.0, 50.0)])
+    assert len(late) == 1 and late[0].late
