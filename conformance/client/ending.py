@@ -111,23 +111,16 @@ class CaseWatch(Watch):
         self._handle = asyncio.get_running_loop().call_later(max(0.0, delay), self._look)
 
     # -- the facts ---------------------------------------------------------------------------
-    def too_many_requests(self) -> bool:
-        """One request past the 204 that answers the first request after the script."""
-        return self.slot.total > len(self.case.connections) + 1
-
     def server_idle(self) -> bool:
         """The case server owes this client nothing now: a request came, and every response so
         far has had all its scripted bytes written (and, where the kernel tells, read)."""
         requests = self.slot.requests
         return bool(requests) and not self.slot.arriving and all(r.sent is not None for r in requests)
 
-    def all_read(self) -> bool:
-        """Every byte written to the client on every connection was read by it (the kernel says)."""
-        return all(request.read_by_client() for request in self.slot.requests)
-
     def owes_nothing(self) -> bool:
-        """The server has nothing left to write now, and the client read all it was written."""
-        return self.server_idle() and self.all_read()
+        """The server has nothing left to write now, and the client read every byte written to it
+        on every connection (the kernel says)."""
+        return self.server_idle() and all(request.read_by_client() for request in self.slot.requests)
 
     def check(self) -> None:
         """Called on every report, request and response end: something happened, so a look that
@@ -141,7 +134,7 @@ class CaseWatch(Watch):
             self.close_client()
         if self.stop.is_set():
             return
-        if self.too_many_requests():
+        if self.slot.total > len(self.case.connections) + 1:  # one request past the 204 after the script
             self._stop("enough")
             return
         if self.tree is None:

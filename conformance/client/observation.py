@@ -19,16 +19,8 @@ from .processes import MEMORY_FLAGS, memory_bound, size_text
 from .waiting import ProcessTree
 
 __all__ = [
-    "NOTIFICATIONS",
-    "EventCount",
-    "Invocation",
-    "Limits",
-    "Observation",
-    "Watch",
-    "absorb",
-    "report_kind",
-    "timeline",
-    "to_event",
+    "NOTIFICATIONS", "EventCount", "Invocation", "Limits", "Observation", "Watch", "absorb", "report_kind",
+    "timeline", "to_event",
 ]
 
 
@@ -46,17 +38,6 @@ class Invocation:
     read_timeout_ms: int | None = None  # reconnect when no byte arrives for this long
     restart_after_events: int | None = None  # the client restarts itself after this many events
     close_now: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
-
-    def must_close(self, count: int) -> bool:
-        """Close the client now? After ``close_after_events`` events, or for 0 once the
-        runner saw the request (``close_now``), before the first event is reported."""
-        after = self.close_after_events
-        return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
-
-    def must_restart(self, events: int) -> bool:
-        """Restart the client now? Right after it reported its ``restart_after_events``-th
-        event (once: a later event count never equals it again)."""
-        return self.restart_after_events is not None and events == self.restart_after_events
 
     @classmethod
     def from_inputs(cls, url: str, inputs: Mapping[str, Any]) -> Invocation:
@@ -319,15 +300,18 @@ class EventCount:
         self.events = 0
 
     def must_close(self) -> bool:
-        return self.invocation.must_close(self.events)
+        """Close the client now? After ``close_after_events`` events, or for 0 once the
+        runner saw the request (``close_now``), before the first event is reported."""
+        after, now = self.invocation.close_after_events, self.invocation.close_now
+        return after is not None and (self.events >= after > 0 or (after == 0 and now.is_set()))
 
     def add(self, item: Any) -> bool:
-        """Count a reported ``item``; True when the client must restart now (right after its
-        ``restart_after_events``-th event)."""
+        """Count a reported ``item``; True when the client must restart now: right after its
+        ``restart_after_events``-th event (once: a later count never equals it again)."""
         if report_kind(item) != "event":
             return False
         self.events += 1
-        return self.invocation.must_restart(self.events)
+        return self.events == self.invocation.restart_after_events
 
 
 def absorb(observation: Observation, kind: str, value: Any, profile: str) -> bool:

@@ -125,6 +125,11 @@ class Harness:
         fresh = min(_STDERR_TAIL, self.stderr_read - since, len(self.stderr))
         return bytes(self.stderr[len(self.stderr) - fresh:]).decode("utf-8", "replace")
 
+    def _last_words(self) -> str:
+        """``: `` and the last line the adapter wrote to stderr, to end a message ("" for none)."""
+        tail = self.stderr_tail().strip().splitlines()
+        return f": {tail[-1]}" if tail else ""
+
     async def start(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         """Start the process and wait for its ``ready``; the implementation it announced."""
         try:
@@ -149,8 +154,7 @@ class Harness:
             raise HarnessError(f"the adapter did not say ready (idle for {timeout:.0f} s)") from None
         except HarnessError as error:
             await self.stop()
-            tail = self.stderr_tail().strip().splitlines()
-            raise HarnessError(f"{error}{': ' + tail[-1] if tail else ''}") from None
+            raise HarnessError(f"{error}{self._last_words()}") from None
         self.implementation = dict(hello.get("implementation") or {})
         return self.implementation
 
@@ -280,8 +284,7 @@ class Harness:
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(
                 HarnessError(f"the adapter exited (status {status}) before it was ready"))
-        tail = self.stderr_tail().strip().splitlines()
-        why = f"the adapter process exited (status {status}){': ' + tail[-1] if tail else ''}"
+        why = f"the adapter process exited (status {status}){self._last_words()}"
         bound = memory_size((self.env or {}).get(MAX_MEMORY, ""))
         if bound is not None and status != 0:  # a Python worker: MemoryError may have killed it
             why += f" (its memory bound is {size_text(bound)}: {MEMORY_FLAGS})"

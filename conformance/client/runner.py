@@ -22,7 +22,7 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -44,33 +44,19 @@ from .items import (
     plan_items,
 )
 from .judge import judge_run, results_for, still_parsing
-from .lanes import lane_count, laned, run_lanes
+from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
 from .speed import PROBES, Growth, judge_growth, needs_larger, probe_case
 from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
 
 __all__ = [  # the planning names are the runner's API too (items.py holds them)
-    "CAPABILITIES",
-    "BackgroundRun",
-    "ClientRun",
-    "Item",
-    "bytes_sent",
-    "case_timeout",
-    "chunkings_of",
-    "invocation_for",
-    "plan_items",
-    "run_client_suite",
-    "run_client_suite_async",
-    "run_items",
+    "CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "bytes_sent", "case_timeout", "chunkings_of",
+    "invocation_for", "plan_items", "run_client_suite", "run_client_suite_async", "run_items",
     "run_items_async",
 ]
 
-def default_concurrency() -> int:
-    """Runs at once: most of a run is waiting on sockets, so several per CPU."""
-    return max(4, min(64, 8 * (os.cpu_count() or 1)))
-
-
-DEFAULT_CONCURRENCY = default_concurrency()
+# runs at once: most of a run is waiting on sockets, so several per CPU
+DEFAULT_CONCURRENCY = max(4, min(64, 8 * (os.cpu_count() or 1)))
 
 _LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}  # not weak: a semaphore refers to it
 
@@ -83,8 +69,6 @@ def large_items_limit() -> asyncio.Semaphore:
     for other in [known for known in _LARGE_AT_ONCE if known.is_closed()]:
         del _LARGE_AT_ONCE[other]
     return _LARGE_AT_ONCE.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(os.cpu_count() or 1))
-
-Progress = Callable[["Item", list[Result]], None]
 
 
 class ClientRun:
@@ -245,10 +229,8 @@ class ClientRun:
         indices = laned(items)
         return indices if lane_count(indices) else []
 
-    async def _run_lanes(
-        self, items: Sequence[Item], indices: list[int], fallback: Callable[[Item], Any],
-        progress: Progress | None,
-    ) -> dict[int, list[Result]]:
+    async def _run_lanes(self, items: Sequence[Item], indices: list[int], fallback: Fallback,
+                         progress: Progress | None) -> dict[int, list[Result]]:
         if not indices:
             return {}
         assert isinstance(self.target, PythonTarget) and self.target.spec is not None

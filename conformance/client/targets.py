@@ -39,16 +39,8 @@ from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
 __all__ = [
-    "PROFILES",
-    "CommandTarget",
-    "HarnessTarget",
-    "Invocation",
-    "Observation",
-    "PythonTarget",
-    "TargetError",
-    "Watch",
-    "load_target",
-    "to_event",
+    "PROFILES", "CommandTarget", "HarnessTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
+    "Watch", "load_target", "to_event",
 ]
 
 PROFILES = ("generic", "openai")
@@ -91,11 +83,6 @@ class _Pooled:
     limits: Limits = DEFAULT_LIMITS
     pool: HarnessPool | None = None
 
-    def pool_size(self, concurrency: int) -> int:
-        """One process per run at once: a process is the unit whose threads show whether its
-        client waits (:mod:`.waiting`), so it runs one client at a time."""
-        return max(1, concurrency)
-
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         """The adapter's argv and environment; None runs without a pool."""
         raise NotImplementedError
@@ -105,7 +92,9 @@ class _Pooled:
         command = self.pool_command()
         if command is None or self.pool is not None:
             return
-        pool = HarnessPool(command[0], size=self.pool_size(concurrency), env=command[1], limits=self.limits)
+        # one process per run at once: a process is the unit whose threads show whether its
+        # client waits (:mod:`.waiting`), so it runs one client at a time
+        pool = HarnessPool(command[0], size=concurrency, env=command[1], limits=self.limits)
         try:
             await pool.acquire()
         except HarnessError as error:
@@ -138,9 +127,8 @@ class _Pooled:
             if fresh:
                 await harness.stop()
 
-    async def observe_unpooled(
-        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
-    ) -> Observation:
+    async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
+                               watch: Watch | None) -> Observation:
         raise NotImplementedError
 
 
@@ -160,9 +148,8 @@ class HarnessTarget(_Pooled):
     def pool_command(self) -> tuple[list[str], dict[str, str] | None]:
         return self.argv, None
 
-    async def observe_unpooled(
-        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
-    ) -> Observation:
+    async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
+                               watch: Watch | None) -> Observation:
         """Not opened by a runner: a pool of one."""
         await self.open(1)
         return await self.observe(invocation, profile=profile, timeout=timeout, watch=watch)
@@ -219,9 +206,8 @@ class PythonTarget(_Pooled):
         bound = {MAX_MEMORY: str(self.max_memory)} if self.max_memory else {}
         return python_worker_argv(self.spec), {**python_worker_env(), **bound}
 
-    async def observe_unpooled(
-        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
-    ) -> Observation:
+    async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
+                               watch: Watch | None) -> Observation:
         """Not opened, or not importable by name: in a daemon thread of this process."""
         handoff = _Handoff(asyncio.get_running_loop())
         drive = Drive(self.func, invocation, profile, handoff.push)
