@@ -89,13 +89,9 @@ class CommandTarget:
             watch.tree = ProcessTree(proc.pid)
             watch.unread = lambda: pipe_unread(proc.stdout)
         try:
-            observation = await collect(
-                _command_reports(proc, profile, self.limits),
-                profile=profile,
-                timeout=timeout,
-                watch=watch,
-                limits=self.limits,
-            )
+            limits = self.limits
+            reports = _command_reports(proc, profile, limits)
+            observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
             observation.cpu_seconds = cpu_seconds(proc.pid)
         finally:
             kill_group(proc.pid)

@@ -54,13 +54,8 @@ def _wanted(selection: Iterable[str] | None) -> Callable[[Chunking], bool]:
     return lambda c: c.name in names or c.family in names
 
 
-def plan_items(
-    *,
-    profile: str = "generic",
-    pattern: str | None = None,
-    chunkings: Iterable[str] | None = None,
-    seeds: Sequence[int] | None = None,
-) -> list[Item]:
+def plan_items(*, profile: str = "generic", pattern: str | None = None,
+               chunkings: Iterable[str] | None = None, seeds: Sequence[int] | None = None) -> list[Item]:
     """Every case of the profile matching ``pattern``, under every allowed chunking (a case of
     more than 1 MiB: whole and one split, see :func:`chunkings_of`).
 

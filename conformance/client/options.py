@@ -67,13 +67,8 @@ def _check_program(command: str) -> None:
         raise UsageError(f"--cmd: program {program!r} not found or not executable")
 
 
-def make_plan(
-    *,
-    profile: str,
-    pattern: str | None,
-    chunkings: Sequence[str] | None,
-    seeds: Sequence[int] | None = None,
-) -> list[Item]:
+def make_plan(*, profile: str, pattern: str | None, chunkings: Sequence[str] | None,
+              seeds: Sequence[int] | None = None) -> list[Item]:
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     try:
@@ -100,15 +95,10 @@ def positive(value: Any, name: str) -> float:
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--profile", choices=PROFILES, default="generic", help="generic (events) or openai (assembled text)"
-    )
-    parser.add_argument(
-        "-k", metavar="PATTERN", help="only cases whose ID or description matches (substring or glob)"
-    )
-    parser.add_argument(
-        "--chunking",
-        action="append",
-        metavar="NAME",
-        help="only these chunkings (repeatable): whole, 1-byte, 2-byte, crlf, utf8, random, random-SEED",
-    )
+    parser.add_argument("--profile", choices=PROFILES, default="generic",
+                        help="generic (events) or openai (assembled text)")
+    parser.add_argument("-k", metavar="PATTERN",
+                        help="only cases whose ID or description matches (substring or glob)")
+    parser.add_argument("--chunking", action="append", metavar="NAME",
+                        help="only these chunkings (repeatable): whole, 1-byte, 2-byte, crlf, utf8, random, "
+                        "random-SEED")

@@ -23,14 +23,8 @@ class HarnessPool:
     A process that dies, or that could not let go of a cancelled run, is retired and replaced
     on demand, so one client's leftovers never slow the next run."""
 
-    def __init__(
-        self,
-        argv: Sequence[str],
-        *,
-        size: int,
-        env: dict[str, str] | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-    ) -> None:
+    def __init__(self, argv: Sequence[str], *, size: int, env: dict[str, str] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.argv = list(argv)
         self.size = max(1, size)
         self.env = env

@@ -79,15 +79,10 @@ async def spawn(
 
     mark = f"{os.getpid()}-{next(_serial)}"
     env = {**(os.environ if env is None else env), MARK: mark}
+    pipe = asyncio.subprocess.PIPE
     proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-        limit=limit,
-    )
+        *argv, stdin=pipe if stdin else asyncio.subprocess.DEVNULL, stdout=pipe, stderr=pipe, env=env,
+        start_new_session=True, limit=limit)
     track(proc.pid)
     _marks[proc.pid] = mark
     return proc
