@@ -23,9 +23,10 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any
 
+from ..aio import run_sync
 from ..cases.chunkings import Chunking, chunking
 from ..cases.model import Case
 from ..results import Outcome, Report, Result
@@ -295,13 +296,7 @@ async def run_items_async(
 def run_items(target: Any, items: Sequence[Item], **options: Any) -> Report:
     """:func:`run_items_async` for synchronous callers; safe inside a running event loop (the
     run then happens in a worker thread: a notebook, an async test)."""
-    coro = run_items_async(target, items, **options)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    return run_sync(run_items_async(target, items, **options))
 
 
 async def run_client_suite_async(
