@@ -321,23 +321,16 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
     (returned), ``raised`` (an exception or its text), ``exit`` (a command's status),
     ``broken`` (an adapter fault, its text), ``lost`` (the adapter process died during this run
     and others: which one crashed it is not known), ``flood`` (a bound on output was hit)."""
-    if kind == "event":
-        if add_report(observation, value):
-            return False
-        observation.ended_by = "broken"
-        return True
-    if kind == "flood":
-        observation.flooded = str(value)
-        observation.ended_by = "flood"
-        return True
-    if kind == "text":
-        if not isinstance(value, str):
-            observation.broken = f"the openai profile returns str, got {type(value).__name__}"
-            observation.ended_by = "broken"
-            return True
+    if kind == "event" and add_report(observation, value):
+        return False
+    if kind == "text" and isinstance(value, str):
         observation.text = value
         return False
-    if kind == "exit":
+    if kind == "flood":
+        observation.flooded = str(value)
+    elif kind == "text":
+        observation.broken = f"the openai profile returns str, got {type(value).__name__}"
+    elif kind == "exit":
         if value != 0:
             observation.raised = f"exit status {value}" if value > 0 else f"killed by signal {-value}"
     elif kind == "raised":
@@ -349,5 +342,7 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
     elif kind in ("broken", "lost"):
         observation.broken = str(value)
         observation.lost = kind == "lost"
-    observation.ended_by = "broken" if observation.broken else "raised" if observation.raised else "returned"
+    broken = observation.broken or kind == "event"  # an invalid report, whatever its error text
+    ending = "broken" if broken else "raised" if observation.raised else "returned"
+    observation.ended_by = "flood" if kind == "flood" else ending
     return True
