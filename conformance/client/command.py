@@ -45,12 +45,8 @@ class CommandTarget:
         return self.command
 
     def argv(self, invocation: Invocation) -> list[str]:
-        values = {
-            "url": invocation.url,
-            "method": invocation.method or "GET",
-            "body": invocation.body or "",
-            "last_event_id": invocation.last_event_id or "",
-        }
+        values = {"url": invocation.url, "method": invocation.method or "GET", "body": invocation.body or "",
+                  "last_event_id": invocation.last_event_id or ""}
         out = []
         for arg in shlex.split(self.command):
             for key, value in values.items():

@@ -62,18 +62,12 @@ def build_index(server: CaseServer, items: list[Item]) -> dict[str, Any]:
     for item in items:
         case = item.case
         path = f"/cases/{case.id}/{item.chunking.name}"
-        entries.append(
-            {
-                "name": item.name,
-                "case": case.id,
-                "chunking": item.chunking.name,
-                "url": server.url(path),
-                "requests_log": server.url("/_requests" + path),
-                "details": server.url(f"{DETAILS}/{case.id}.json"),
-                "rules": list(case.rules),
-                "level": case.level,
-            }
-        )
+        entries.append({
+            "name": item.name, "case": case.id, "chunking": item.chunking.name, "url": server.url(path),
+            "requests_log": server.url("/_requests" + path),
+            "details": server.url(f"{DETAILS}/{case.id}.json"),
+            "rules": list(case.rules), "level": case.level,
+        })
     return {"kind": "sse-conformance client cases", "count": len(entries), "cases": entries}
 
 

@@ -9,9 +9,7 @@ Every kind fills the same :class:`~conformance.client.observation.Observation`:
   this process instead, and says so in its name.
 * :class:`HarnessTarget` is a long-lived program in any language speaking the persistent adapter
   protocol (``protocol.py``): one process serves many runs.
-* :class:`CommandTarget` runs a program per item in its own process group, killed with its
-  children when the item ends. It prints one JSON object per event per line (generic profile)
-  or the assembled text (openai profile); a non-zero exit means it raised.
+* :class:`CommandTarget` runs a program per item, in a process group of its own (:mod:`.command`).
 
 Extra inputs beyond the URL (method, headers, body, a preset Last-Event-ID) are given only when
 the case needs the capability that asks for them.
