@@ -13,15 +13,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from .collect import LineTooLong, bounded_lines, collect, pipe_unread
+from .collect import LineTooLong, Tail, bounded_lines, collect, pipe_unread
 from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, short
 from .processes import cpu_seconds, kill_group, release, spawn
 from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
 __all__ = ["CommandTarget"]
-
-STDERR_TAIL = 2000
 
 
 @dataclass(frozen=True)
@@ -79,8 +77,8 @@ class CommandTarget:
             proc = await spawn(self.argv(invocation), env=self.environment(invocation))
         except OSError as error:
             raise TargetError(f"cannot start {self.command!r}: {error}") from None
-        stderr = bytearray()
-        stderr_task = asyncio.ensure_future(_tail(proc.stderr, stderr))
+        stderr = Tail()
+        stderr_task = asyncio.ensure_future(stderr.read(proc.stderr))
         if watch is not None:
             watch.tree = ProcessTree(proc.pid)
             watch.unread = lambda: pipe_unread(proc.stdout)
@@ -97,7 +95,7 @@ class CommandTarget:
                 await asyncio.wait_for(stderr_task, 1)
             stderr_task.cancel()
             release(proc)
-        observation.stderr = bytes(stderr[-STDERR_TAIL:]).decode("utf-8", "replace")
+        observation.stderr = stderr.text()
         return observation
 
 
@@ -130,12 +128,3 @@ async def _command_reports(proc: Any, profile: str, limits: Limits) -> AsyncIter
                 return
             yield "event", item
     yield "exit", await proc.wait()
-
-
-async def _tail(stream: Any, kept: bytearray) -> None:
-    """Read a stream to its end, keeping only the last few KiB (a client may print forever)."""
-    with contextlib.suppress(OSError, ValueError, ConnectionError):
-        while chunk := await stream.read(1 << 16):
-            kept += chunk
-            if len(kept) > 2 * STDERR_TAIL:
-                del kept[:-STDERR_TAIL]

@@ -52,7 +52,7 @@ async def _observe_with(
     harness: Harness, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
 ) -> Observation:
     """One run on ``harness`` (a process running nothing else meanwhile), with its CPU time."""
-    stderr_mark = harness.stderr_read
+    stderr_mark = harness.stderr.total
     start_cpu = harness.process_cpu()
     seq, reports = await harness.run(invocation, profile)
     if watch is not None and harness.pid is not None:
@@ -70,7 +70,7 @@ async def _observe_with(
     elif start_cpu is not None and end_cpu is not None:
         observation.cpu_seconds = max(0.0, end_cpu - start_cpu)  # the process's, in clock ticks
     if observation.raised and harness.last_seq == seq:
-        observation.stderr = harness.stderr_tail(stderr_mark)  # what it wrote during this run
+        observation.stderr = harness.stderr.text(stderr_mark)  # what it wrote during this run
     return observation
 
 
