@@ -71,10 +71,8 @@ class _ExactHeaders(web.StreamResponse):
 class CaseServer:
     """Serves scripted cases on 127.0.0.1 (and 127.0.0.2 for cross-origin redirects)."""
 
-    def __init__(
-        self, *, pause: float = DEFAULT_PAUSE, hold_limit: float = HOLD_LIMIT,
-        request_errors: logging.Logger = _QUIET,
-    ) -> None:
+    def __init__(self, *, pause: float = DEFAULT_PAUSE, hold_limit: float = HOLD_LIMIT,
+                 request_errors: logging.Logger = _QUIET) -> None:
         self.pause = pause
         self.hold_limit = hold_limit
         self.request_errors = request_errors  # where aiohttp logs a request it cannot parse

@@ -100,11 +100,8 @@ class CaseWatch(Watch):
         """Look again after ``turns`` turns of the event loop: what the server has read but not
         yet handled (a connection accepted, a request parsed) reaches its handler meanwhile."""
         self._cancel()
-        loop = asyncio.get_running_loop()
-        if turns <= 0:
-            self._handle = loop.call_soon(self._look)
-        else:
-            self._handle = loop.call_soon(self._after_turns, turns - 1)
+        then = (self._look,) if turns <= 0 else (self._after_turns, turns - 1)
+        self._handle = asyncio.get_running_loop().call_soon(*then)
 
     def _later(self, delay: float) -> None:
         self._cancel()
@@ -153,10 +150,8 @@ class CaseWatch(Watch):
         so far, so a reconnect gap is judged without the time load kept the client waiting."""
         if self.tree is None:
             return
-        fresh = [
-            r for r in self.slot.requests
-            if r.starved_at_received is None or (r.ended is not None and r.starved_at_ended is None)
-        ]
+        fresh = [r for r in self.slot.requests
+                 if r.starved_at_received is None or (r.ended is not None and r.starved_at_ended is None)]
         if not fresh:
             return
         starved = self.tree.starved()

@@ -221,12 +221,8 @@ def results_for(case: Case, chunking: Chunking, findings: Sequence[Finding], sec
                 evidence: str | None = None, outcome: Outcome | None = None) -> list[Result]:
     """Turn findings into one Result per rule (pass when there are none)."""
     if outcome is None:
-        if not findings:
-            outcome = Outcome.PASS
-        elif any(f.error for f in findings):
-            outcome = Outcome.ERROR
-        else:
-            outcome = outcome_for_level(case.level)
+        errors = any(f.error for f in findings)
+        outcome = Outcome.ERROR if errors else outcome_for_level(case.level) if findings else Outcome.PASS
     first = findings[0] if findings else None
     message = f"{case.description}: ok" if first is None else first.message
     if len(findings) > 1:
@@ -235,19 +231,9 @@ def results_for(case: Case, chunking: Chunking, findings: Sequence[Finding], sec
     diagnosed = any(f.fix for f in findings)  # an error with a diagnosis (a time-out) still says the fix
     fix = _fix(case, chunking, findings) if failed and (outcome is not Outcome.ERROR or diagnosed) else None
     return [
-        Result(
-            rule=rule,
-            outcome=outcome,
-            message=message,
-            level=case.level,
-            case=case.id,
-            chunking=chunking.name,
-            expected=first.expected if first else None,
-            actual=first.actual if first else None,
-            evidence=evidence if failed else None,
-            fix=fix,
-            seconds=seconds,
-            extra={"description": case.description},
-        )
+        Result(rule=rule, outcome=outcome, message=message, level=case.level, case=case.id,
+               chunking=chunking.name, expected=first.expected if first else None,
+               actual=first.actual if first else None, evidence=evidence if failed else None, fix=fix,
+               seconds=seconds, extra={"description": case.description})
         for rule in case.rules
     ]

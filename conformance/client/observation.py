@@ -126,12 +126,9 @@ class Observation:
         """Everything the case expects to be reported has been (events, comments, open, notifications)."""
         comments = getattr(expect, "comments", None) or ()
         notified = [n for n in getattr(expect, "notifications", None) or () if n in NOTIFICATIONS]
-        return (
-            len(self.events) >= len(expect.events)
-            and len(self.comments) >= len(comments)
-            and (self.opened or not getattr(expect, "open", False))
-            and len(self.notifications) >= len(notified)
-        )
+        return (len(self.events) >= len(expect.events) and len(self.comments) >= len(comments)
+                and (self.opened or not getattr(expect, "open", False))
+                and len(self.notifications) >= len(notified))
 
     def timeline(self) -> list[str]:
         """The notifications in order among the events (see :func:`timeline`)."""

@@ -33,9 +33,8 @@ def make_target(
     if unknown:
         raise UsageError(f"unknown capability {', '.join(unknown)}; known: {', '.join(CAPABILITIES)}")
     if sum(bool(given) for given in (spec, command, harness)) != 1:
-        raise UsageError(
-            "give exactly one target: module:callable, --cmd 'PROGRAM ARGS {url}' or --harness 'PROGRAM ARGS'"
-        )
+        raise UsageError("give exactly one target: module:callable, --cmd 'PROGRAM ARGS {url}' or "
+                         "--harness 'PROGRAM ARGS'")
     try:
         for program, kind in ((command, CommandTarget), (harness, HarnessTarget)):
             if program:

@@ -278,11 +278,10 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
     return results + added
 
 
-async def run_items_async(
-    target: Any, items: Sequence[Item], *, profile: str = "generic", capabilities: Iterable[str] = (),
-    timeout_scale: float = 1.0, concurrency: int | None = None, progress: Progress | None = None,
-    pattern: str | None = None,
-) -> Report:
+async def run_items_async(target: Any, items: Sequence[Item], *, profile: str = "generic",
+                          capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
+                          concurrency: int | None = None, progress: Progress | None = None,
+                          pattern: str | None = None) -> Report:
     """Every one of ``items`` against ``target`` on one case server: the faces plan and filter
     (by pattern, rule and case globs), then hand the list here."""
     run = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=concurrency)
@@ -308,11 +307,10 @@ async def run_client_suite_async(
     return await run_items_async(target, items, profile=profile, pattern=pattern, **options)
 
 
-def run_client_suite(
-    target: Any, *, profile: str = "generic", capabilities: Iterable[str] = (), pattern: str | None = None,
-    chunkings: Iterable[str] | None = None, timeout_scale: float = 1.0, progress: Progress | None = None,
-    concurrency: int | None = None,
-) -> Report:
+def run_client_suite(target: Any, *, profile: str = "generic", capabilities: Iterable[str] = (),
+                     pattern: str | None = None, chunkings: Iterable[str] | None = None,
+                     timeout_scale: float = 1.0, progress: Progress | None = None,
+                     concurrency: int | None = None) -> Report:
     """Run every client case against ``target``: a callable, ``"module:callable"`` or a
     :class:`~conformance.client.targets.CommandTarget`. Returns the Report (``.ok`` is the exit
     code truth); raises :class:`~conformance.client.targets.TargetError` for an unusable target.

@@ -38,11 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _expect_json(expect: Expect) -> dict[str, Any]:
     data = {
-        "events": [e.as_dict() for e in expect.events],
-        "text": expect.text,
-        "retry": expect.retry,
-        "requests": expect.requests,
-        "min_reconnect_delay_ms": expect.min_reconnect_delay_ms,
+        "events": [e.as_dict() for e in expect.events], "text": expect.text, "retry": expect.retry,
+        "requests": expect.requests, "min_reconnect_delay_ms": expect.min_reconnect_delay_ms,
         "max_reconnect_delay_ms": expect.max_reconnect_delay_ms,
         "error": expect.error or None,  # only a client that must fail is told so
     }
@@ -74,14 +71,9 @@ def build_index(server: CaseServer, items: list[Item]) -> dict[str, Any]:
 def case_details(case: Case) -> dict[str, Any]:
     """Everything about one case a driver needs: inputs, expected outcome, rules, spec link."""
     return {
-        "case": case.id,
-        "description": case.description,
-        "rules": list(case.rules),
-        "level": case.level,
+        "case": case.id, "description": case.description, "rules": list(case.rules), "level": case.level,
         "spec": RULES[case.rules[0]].url if case.rules and case.rules[0] in RULES else case.spec,
-        "profile": case.profile,
-        "requires": list(case.requires),
-        "client": _client_json(case),
+        "profile": case.profile, "requires": list(case.requires), "client": _client_json(case),
         "expect": _expect_json(case.expect),
     }
 
