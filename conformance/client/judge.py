@@ -213,8 +213,7 @@ def judge_run(case: Case, chunking: Chunking, observation: Observation, requests
         actual = client_actual(observation, len(requests) if total is None else total)
         for result in results:
             result.data["actual"] = actual
-    provisional = bool(findings) and all(f.provisional for f in findings)
-    return Judgement(results, provisional)
+    return Judgement(results, provisional=bool(findings) and all(f.provisional for f in findings))
 
 
 def results_for(case: Case, chunking: Chunking, findings: Sequence[Finding], seconds: float | None = None, *,

@@ -30,7 +30,7 @@ from .collect import collect
 from .command import CommandTarget
 from .drive import Drive, Stop
 from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, to_event
-from .pool import HarnessPool, python_worker_argv, python_worker_env
+from .pool import HarnessPool
 from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY
 from .protocol import Harness, HarnessError
 from .target_error import TargetError, split_command
@@ -199,10 +199,14 @@ class PythonTarget(_Pooled):
         return f"PythonTarget({self.name!r})"
 
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
+        """A Python worker serving the callable over the protocol (:mod:`.worker`). It imports what
+        this process can: the same ``sys.path``, the same directory."""
         if self.spec is None:
             return None
+        paths = [p or os.getcwd() for p in sys.path if p == "" or os.path.isdir(p)]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PYTHONUNBUFFERED="1")
         bound = {MAX_MEMORY: str(self.max_memory)} if self.max_memory else {}
-        return python_worker_argv(self.spec), {**python_worker_env(), **bound}
+        return [sys.executable, "-m", "conformance.client.worker", self.spec], {**env, **bound}
 
     async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
                                watch: Watch | None) -> Observation:
