@@ -10,14 +10,10 @@ from typing import Any
 
 _HOMES = {
     "CaseServer": "caseserver",
-    **dict.fromkeys(
-        ("BackgroundRun", "ClientRun", "Item", "plan_items", "run_client_suite", "run_client_suite_async"),
-        "runner",
-    ),
-    **dict.fromkeys(
-        ("CommandTarget", "Invocation", "Observation", "PythonTarget", "TargetError", "load_target"),
-        "targets",
-    ),
+    **dict.fromkeys(("BackgroundRun", "ClientRun", "Item", "plan_items", "run_client_suite",
+                     "run_client_suite_async"), "runner"),
+    **dict.fromkeys(("CommandTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
+                     "load_target"), "targets"),
 }
 
 __all__ = sorted(_HOMES)

@@ -71,10 +71,8 @@ class _ExactHeaders(web.StreamResponse):
 class CaseServer:
     """Serves scripted cases on 127.0.0.1 (and 127.0.0.2 for cross-origin redirects)."""
 
-    def __init__(
-        self, *, pause: float = DEFAULT_PAUSE, hold_limit: float = HOLD_LIMIT,
-        request_errors: logging.Logger = _QUIET,
-    ) -> None:
+    def __init__(self, *, pause: float = DEFAULT_PAUSE, hold_limit: float = HOLD_LIMIT,
+                 request_errors: logging.Logger = _QUIET) -> None:
         self.pause = pause
         self.hold_limit = hold_limit
         self.request_errors = request_errors  # where aiohttp logs a request it cannot parse
@@ -140,9 +138,7 @@ class CaseServer:
         ``client_sockets`` to this server being opened, or are bytes it sent unacknowledged or
         unread, in a connection accepted or not? Under load the loopback's packets can wait for
         a softirq, and an accepted connection is not among aiohttp's for a few turns of the loop."""
-        if self.port is None:
-            return False
-        return in_flight_to(self.port, client_sockets) is True
+        return self.port is not None and in_flight_to(self.port, client_sockets) is True
 
     def inbound_pending(self, client: int | None = None) -> bool:
         """Has a client sent something this server has not taken in yet: a connection waiting
@@ -201,28 +197,22 @@ class CaseServer:
         return web.json_response([r.to_json() for r in slot.requests])
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        slot = self.slots.get(f"{PREFIX}/{request.match_info['case']}/{request.match_info['chunking']}")
-        if slot is not None:
-            slot.arriving += 1  # before any await: the runner must not think its client idle now
+        path = f"{PREFIX}/{request.match_info['case']}/{request.match_info['chunking']}"
+        slot = self.slots.get(path)
+        if slot is None:
+            raise web.HTTPNotFound(text=f"no case is served at {path}\n")
+        slot.arriving += 1  # before any await: the runner must not think its client idle now
         try:
             return await self._answer(request, slot)
         finally:
-            if slot is not None and request.get(_ARRIVING, True):
+            if request.get(_ARRIVING, True):
                 slot.arriving -= 1
 
-    async def _answer(self, request: web.Request, slot: Slot | None) -> web.StreamResponse:
-        path = f"{PREFIX}/{request.match_info['case']}/{request.match_info['chunking']}"
-        if slot is None:
-            raise web.HTTPNotFound(text=f"no case is served at {path}\n")
+    async def _answer(self, request: web.Request, slot: Slot) -> web.StreamResponse:
         body, length = await _read_bounded(request)
         record = RecordedRequest(
-            method=request.method,
-            path=request.path_qs,
-            headers=list(request.headers.items()),
-            body=body.decode("utf-8", "replace"),
-            received=time.monotonic(),
-            body_length=length,
-        )
+            method=request.method, path=request.path_qs, headers=list(request.headers.items()),
+            body=body.decode("utf-8", "replace"), received=time.monotonic(), body_length=length)
         if slot.release.is_set():
             # The runner is done with this case: a late reconnect gets 204 (stop). A thread it
             # cannot kill that keeps requesting (reconnects forever) is parked, not fed a loop.
@@ -240,7 +230,9 @@ class CaseServer:
         slot.arriving -= 1
         request[_ARRIVING] = False
         slot.notify()
-        _no_delay(request)
+        if record.sock is not None:
+            with contextlib.suppress(OSError):
+                record.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
             if index >= len(slot.case.connections):
                 response = web.Response(status=204)
@@ -265,16 +257,10 @@ class CaseServer:
             slot.notify()
 
     def _headers(self, request: web.Request, connection: Connection, slot: Slot) -> dict[str, str]:
-        values = {
-            "{url}": f"http://{request.host}{slot.path}",  # as the client addressed it: same origin
-            "{cross_origin_url}": self.url(slot.path, CROSS_ORIGIN_HOST),
-        }
-        out = {}
-        for name, value in connection.headers.items():
-            for placeholder, replacement in values.items():
-                value = value.replace(placeholder, replacement)
-            out[name] = value
-        return out
+        own = f"http://{request.host}{slot.path}"  # as the client addressed it: same origin
+        cross = self.url(slot.path, CROSS_ORIGIN_HOST)
+        return {name: value.replace("{url}", own).replace("{cross_origin_url}", cross)
+                for name, value in connection.headers.items()}
 
     async def _stream(self, request: web.Request, slot: Slot, connection: Connection) -> web.StreamResponse:
         steps = slot.chunking.plan(connection)
@@ -294,7 +280,7 @@ class CaseServer:
             elif isinstance(step, Sleep):
                 await asyncio.sleep(step.ms / 1000)
             elif isinstance(step, HoldOpen):
-                _mark_sent(request, slot)
+                _mark_sent(slot)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(slot.release.wait(), self.hold_limit)
                 _drop(request)
@@ -332,19 +318,11 @@ async def _read_bounded(request: web.Request) -> tuple[bytes, int]:
     return bytes(kept), length
 
 
-def _mark_sent(request: web.Request, slot: Slot) -> None:
+def _mark_sent(slot: Slot) -> None:
     record = next((r for r in reversed(slot.requests) if r.sent is None), None)
     if record is not None:
         record.sent = time.monotonic()
         slot.notify()
-
-
-def _no_delay(request: web.Request) -> None:
-    transport = request.transport
-    sock = transport.get_extra_info("socket") if transport is not None else None
-    if sock is not None:
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _drop(request: web.Request) -> None:

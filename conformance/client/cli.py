@@ -28,38 +28,22 @@ __all__ = ["configure", "run"]
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "target", nargs="?", metavar="TARGET", help="the client as module:callable (importable from here)"
-    )
-    parser.add_argument(
-        "--cmd",
-        metavar="COMMAND",
-        help="a client in any language, one process per case: 'PROGRAM ARGS {url}', printing one "
-        "JSON event per line",
-    )
-    parser.add_argument(
-        "--harness",
-        metavar="COMMAND",
-        help="a long-lived adapter speaking the persistent JSON-lines protocol "
-        "(conformance/client/README.md): one process serves every case",
-    )
+    parser.add_argument("target", nargs="?", metavar="TARGET",
+                        help="the client as module:callable (importable from here)")
+    parser.add_argument("--cmd", metavar="COMMAND",
+                        help="a client in any language, one process per case: 'PROGRAM ARGS {url}', printing "
+                        "one JSON event per line")
+    parser.add_argument("--harness", metavar="COMMAND",
+                        help="a long-lived adapter speaking the persistent JSON-lines protocol "
+                        "(conformance/client/README.md): one process serves every case")
     add_selection_options(parser)
-    parser.add_argument(
-        "--capability",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="declare an optional feature (repeatable): " + ", ".join(CAPABILITIES),
-    )
+    parser.add_argument("--capability", action="append", default=[], metavar="NAME",
+                        help="declare an optional feature (repeatable): " + ", ".join(CAPABILITIES))
     parser.add_argument("--timeout-scale", default="1", metavar="F", help="multiply every time bound by F")
-    parser.add_argument(
-        "-j",
-        "--concurrency",
-        default=None,
-        metavar="N",
-        help=f"cases run at once (default: {PER_LANE} per CPU for a Python callable, {DEFAULT_CONCURRENCY} "
-        "for a program); each ends on a fact, so the number changes only how long the run takes",
-    )
+    parser.add_argument("-j", "--concurrency", default=None, metavar="N",
+                        help=f"cases run at once (default: {PER_LANE} per CPU for a Python callable, "
+                        f"{DEFAULT_CONCURRENCY} for a program); each ends on a fact, so the number changes "
+                        "only how long the run takes")
     parser.add_argument("--max-memory", default="2GiB", metavar="SIZE",
                         help="what a Python client's worker process may allocate (default 2GiB); past "
                         "it the client gets MemoryError and an error verdict that names the bound")

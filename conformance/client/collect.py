@@ -19,7 +19,7 @@ from .delivery import unread_in
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
 from .waiting import SHORT_TIMER, ProcessTree, asleep_twice
 
-__all__ = ["LineTooLong", "bounded_lines", "collect", "pipe_unread"]
+__all__ = ["LineTooLong", "Tail", "bounded_lines", "collect", "pipe_unread"]
 
 _YIELD_EVERY = 64
 _DRAIN_TURNS = 64  # loop turns a stopped run may take in what has already arrived ...
@@ -74,9 +74,32 @@ def pipe_unread(reader: Any) -> bool:
         return True
     transport = getattr(reader, "_transport", None)
     pipe = transport.get_extra_info("pipe") if transport is not None else None
-    if pipe is None:
-        return False
-    return unread_in(pipe.fileno()) > 0
+    return pipe is not None and unread_in(pipe.fileno()) > 0
+
+
+class Tail:
+    """A client's stderr read to its end, keeping only the last ``SIZE`` bytes (a client may print
+    forever), and how many bytes came in all (a run names what it wrote since a mark)."""
+
+    SIZE = 2000
+
+    def __init__(self) -> None:
+        self.kept = bytearray()
+        self.total = 0
+
+    async def read(self, stream: asyncio.StreamReader) -> None:
+        with contextlib.suppress(OSError, ValueError, ConnectionError):
+            while chunk := await stream.read(1 << 16):
+                self.kept += chunk
+                self.total += len(chunk)
+                if len(self.kept) > 2 * self.SIZE:
+                    del self.kept[:-self.SIZE]
+
+    def text(self, since: int = 0) -> str:
+        """The end of what came, as text; with ``since`` (a ``total`` taken earlier), only what
+        came after it."""
+        fresh = min(self.SIZE, self.total - since, len(self.kept))
+        return bytes(self.kept[len(self.kept) - fresh:]).decode("utf-8", "replace")
 
 
 _SEQ = re.compile(rb'"seq"\s*:\s*(\d+)')

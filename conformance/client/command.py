@@ -13,15 +13,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from .collect import LineTooLong, bounded_lines, collect, pipe_unread
+from .collect import LineTooLong, Tail, bounded_lines, collect, pipe_unread
 from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, short
 from .processes import cpu_seconds, kill_group, release, spawn
 from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
 __all__ = ["CommandTarget"]
-
-STDERR_TAIL = 2000
 
 
 @dataclass(frozen=True)
@@ -45,12 +43,8 @@ class CommandTarget:
         return self.command
 
     def argv(self, invocation: Invocation) -> list[str]:
-        values = {
-            "url": invocation.url,
-            "method": invocation.method or "GET",
-            "body": invocation.body or "",
-            "last_event_id": invocation.last_event_id or "",
-        }
+        values = {"url": invocation.url, "method": invocation.method or "GET", "body": invocation.body or "",
+                  "last_event_id": invocation.last_event_id or ""}
         out = []
         for arg in shlex.split(self.command):
             for key, value in values.items():
@@ -83,19 +77,15 @@ class CommandTarget:
             proc = await spawn(self.argv(invocation), env=self.environment(invocation))
         except OSError as error:
             raise TargetError(f"cannot start {self.command!r}: {error}") from None
-        stderr = bytearray()
-        stderr_task = asyncio.ensure_future(_tail(proc.stderr, stderr))
+        stderr = Tail()
+        stderr_task = asyncio.ensure_future(stderr.read(proc.stderr))
         if watch is not None:
             watch.tree = ProcessTree(proc.pid)
             watch.unread = lambda: pipe_unread(proc.stdout)
         try:
-            observation = await collect(
-                _command_reports(proc, profile, self.limits),
-                profile=profile,
-                timeout=timeout,
-                watch=watch,
-                limits=self.limits,
-            )
+            limits = self.limits
+            reports = _command_reports(proc, profile, limits)
+            observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
             observation.cpu_seconds = cpu_seconds(proc.pid)
         finally:
             kill_group(proc.pid)
@@ -105,7 +95,7 @@ class CommandTarget:
                 await asyncio.wait_for(stderr_task, 1)
             stderr_task.cancel()
             release(proc)
-        observation.stderr = bytes(stderr[-STDERR_TAIL:]).decode("utf-8", "replace")
+        observation.stderr = stderr.text()
         return observation
 
 
@@ -138,12 +128,3 @@ async def _command_reports(proc: Any, profile: str, limits: Limits) -> AsyncIter
                 return
             yield "event", item
     yield "exit", await proc.wait()
-
-
-async def _tail(stream: Any, kept: bytearray) -> None:
-    """Read a stream to its end, keeping only the last few KiB (a client may print forever)."""
-    with contextlib.suppress(OSError, ValueError, ConnectionError):
-        while chunk := await stream.read(1 << 16):
-            kept += chunk
-            if len(kept) > 2 * STDERR_TAIL:
-                del kept[:-STDERR_TAIL]

@@ -25,10 +25,8 @@ import termios
 import threading
 from dataclasses import dataclass
 
-__all__ = [
-    "READ_WAIT", "Delivery", "PeerQueue", "arrived_ago", "consumed_by_peer", "heading_to", "in_flight_to",
-    "sent_ago", "written_by",
-]
+__all__ = ["READ_WAIT", "Delivery", "PeerQueue", "arrived_ago", "consumed_by_peer", "heading_to",
+           "in_flight_to", "sent_ago", "written_by"]
 
 READ_WAIT = 30.0
 """Seconds a client may take to read one chunk before delivery falls back to pacing: one that
@@ -206,10 +204,9 @@ def parse_diag_msg(body: bytes) -> DiagSocket | None:
     """The fields of one inet_diag_msg this module needs (None: too short)."""
     if len(body) < _DIAG_MSG.size:
         return None
-    state = body[1]
     sport, dport = struct.unpack_from("!HH", body, 4)
     fields = _DIAG_MSG.unpack_from(body)
-    return DiagSocket(state, sport, dport, fields[5], fields[6], fields[8])
+    return DiagSocket(fields[1], sport, dport, fields[5], fields[6], fields[8])
 
 
 TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_RECV, TCP_NEW_SYN_RECV = 1, 2, 3, 12
@@ -344,4 +341,3 @@ class Delivery:
             await asyncio.sleep(_BACKOFF[min(step, len(_BACKOFF) - 1)])
             step += 1
         return False
-

@@ -35,9 +35,8 @@ class Drive:
     """One call of ``func`` for ``invocation``; ``run()`` in the client's thread, ``cancel()``
     from any thread."""
 
-    def __init__(
-        self, func: Callable[..., Any], invocation: Invocation, profile: str, report: Report
-    ) -> None:
+    def __init__(self, func: Callable[..., Any], invocation: Invocation, profile: str,
+                 report: Report) -> None:
         self.func = func
         self.invocation = invocation
         self.profile = profile

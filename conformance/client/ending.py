@@ -100,34 +100,24 @@ class CaseWatch(Watch):
         """Look again after ``turns`` turns of the event loop: what the server has read but not
         yet handled (a connection accepted, a request parsed) reaches its handler meanwhile."""
         self._cancel()
-        loop = asyncio.get_running_loop()
-        if turns <= 0:
-            self._handle = loop.call_soon(self._look)
-        else:
-            self._handle = loop.call_soon(self._after_turns, turns - 1)
+        then = (self._look,) if turns <= 0 else (self._after_turns, turns - 1)
+        self._handle = asyncio.get_running_loop().call_soon(*then)
 
     def _later(self, delay: float) -> None:
         self._cancel()
         self._handle = asyncio.get_running_loop().call_later(max(0.0, delay), self._look)
 
     # -- the facts ---------------------------------------------------------------------------
-    def too_many_requests(self) -> bool:
-        """One request past the 204 that answers the first request after the script."""
-        return self.slot.total > len(self.case.connections) + 1
-
     def server_idle(self) -> bool:
         """The case server owes this client nothing now: a request came, and every response so
         far has had all its scripted bytes written (and, where the kernel tells, read)."""
         requests = self.slot.requests
         return bool(requests) and not self.slot.arriving and all(r.sent is not None for r in requests)
 
-    def all_read(self) -> bool:
-        """Every byte written to the client on every connection was read by it (the kernel says)."""
-        return all(request.read_by_client() for request in self.slot.requests)
-
     def owes_nothing(self) -> bool:
-        """The server has nothing left to write now, and the client read all it was written."""
-        return self.server_idle() and self.all_read()
+        """The server has nothing left to write now, and the client read every byte written to it
+        on every connection (the kernel says)."""
+        return self.server_idle() and all(request.read_by_client() for request in self.slot.requests)
 
     def check(self) -> None:
         """Called on every report, request and response end: something happened, so a look that
@@ -141,7 +131,7 @@ class CaseWatch(Watch):
             self.close_client()
         if self.stop.is_set():
             return
-        if self.too_many_requests():
+        if self.slot.total > len(self.case.connections) + 1:  # one request past the 204 after the script
             self._stop("enough")
             return
         if self.tree is None:
@@ -160,10 +150,8 @@ class CaseWatch(Watch):
         so far, so a reconnect gap is judged without the time load kept the client waiting."""
         if self.tree is None:
             return
-        fresh = [
-            r for r in self.slot.requests
-            if r.starved_at_received is None or (r.ended is not None and r.starved_at_ended is None)
-        ]
+        fresh = [r for r in self.slot.requests
+                 if r.starved_at_received is None or (r.ended is not None and r.starved_at_ended is None)]
         if not fresh:
             return
         starved = self.tree.starved()

@@ -14,10 +14,8 @@ from .fixes import NOTIFICATION_FIX
 from .observation import Observation
 from .slots import RecordedRequest
 
-__all__ = [
-    "Finding", "compare_events", "notification_findings", "placed", "reconnect_delay_findings",
-    "request_findings", "show_event",
-]
+__all__ = ["Finding", "compare_events", "notification_findings", "placed", "reconnect_delay_findings",
+           "request_findings", "show_event"]
 
 # The case server stamps a connection's end after its last write returns, which can be a few ms
 # after the client saw the end of the body; a lower bound only (N-13) must not count that skew.
@@ -122,12 +120,9 @@ def request_findings(
         if connection.expect_request is not None:
             found += _check_request(index + 1, connection.expect_request, request)
     pairs = list(itertools.pairwise(requests))
-    found += reconnect_delay_findings(
-        [_gap_ms(previous, request) for previous, request in pairs],
-        expect.min_reconnect_delay_ms,
-        expect.max_reconnect_delay_ms,
-        [_starved_ms(previous, request) for previous, request in pairs],
-    )
+    gaps, starved = [_gap_ms(*pair) for pair in pairs], [_starved_ms(*pair) for pair in pairs]
+    found += reconnect_delay_findings(gaps, expect.min_reconnect_delay_ms, expect.max_reconnect_delay_ms,
+                                      starved)
     return found
 
 

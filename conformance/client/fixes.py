@@ -5,10 +5,8 @@ Data only; the judge picks the most specific entry for what it found.
 
 from __future__ import annotations
 
-__all__ = [
-    "CHUNKING_FIXES", "CHUNKING_RULES", "DEFAULT_CHUNKING_RULE", "ENDING_FIXES", "FIXES",
-    "NOTIFICATION_FIX", "SPLIT_RULES", "UMBRELLA_RULES",
-]
+__all__ = ["CHUNKING_FIXES", "CHUNKING_RULES", "DEFAULT_CHUNKING_RULE", "ENDING_FIXES", "FIXES",
+           "NOTIFICATION_FIX", "SPLIT_RULES", "UMBRELLA_RULES"]
 
 # A client that passes a case whole but fails it under a chunking breaks this rule.
 CHUNKING_RULES = {"crlf": "C-10", "utf8": "C-03"}

@@ -15,10 +15,8 @@ from ..cases.chunkings import Chunking, chunking, chunkings_for
 from ..cases.model import Case, Sleep
 from .observation import Invocation
 
-__all__ = [
-    "CAPABILITIES", "ONE_SPLIT_BYTES", "Item", "bytes_sent", "case_timeout", "chunkings_of",
-    "invocation_for", "is_large", "plan_items",
-]
+__all__ = ["CAPABILITIES", "ONE_SPLIT_BYTES", "Item", "bytes_sent", "case_timeout", "chunkings_of",
+           "invocation_for", "is_large", "plan_items"]
 
 CAPABILITIES = (
     *("reconnect", "last-event-id", "retry", "post", "headers", "comments", "open", "close"),
@@ -54,13 +52,8 @@ def _wanted(selection: Iterable[str] | None) -> Callable[[Chunking], bool]:
     return lambda c: c.name in names or c.family in names
 
 
-def plan_items(
-    *,
-    profile: str = "generic",
-    pattern: str | None = None,
-    chunkings: Iterable[str] | None = None,
-    seeds: Sequence[int] | None = None,
-) -> list[Item]:
+def plan_items(*, profile: str = "generic", pattern: str | None = None,
+               chunkings: Iterable[str] | None = None, seeds: Sequence[int] | None = None) -> list[Item]:
     """Every case of the profile matching ``pattern``, under every allowed chunking (a case of
     more than 1 MiB: whole and one split, see :func:`chunkings_of`).
 
@@ -122,11 +115,8 @@ def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invoca
     options = case.client
     custom_method = options.method != "GET" or options.body is not None
     return Invocation(
-        url,
-        method=options.method if custom_method else None,
-        headers=options.headers or None,
-        body=options.body,
-        last_event_id=options.last_event_id,
+        url, method=options.method if custom_method else None, headers=options.headers or None,
+        body=options.body, last_event_id=options.last_event_id,
         initial_retry_ms=(options.initial_retry_ms or FAST_RETRY_MS) if "retry" in capabilities else None,
         close_after_events=options.close_after_events if "close" in capabilities else None,
         read_timeout_ms=options.read_timeout_ms if "read-timeout" in capabilities else None,

@@ -16,19 +16,8 @@ from ..display import visible
 from ..results import Outcome, Result, outcome_for_level
 from ..structured import client_actual
 from .caseserver import RecordedRequest
-from .findings import (
-    Finding,
-    compare_events,
-    notification_findings,
-    request_findings,
-)
-from .fixes import (
-    CHUNKING_FIXES,
-    ENDING_FIXES,
-    FIXES,
-    SPLIT_RULES,
-    UMBRELLA_RULES,
-)
+from .findings import Finding, compare_events, notification_findings, request_findings
+from .fixes import CHUNKING_FIXES, ENDING_FIXES, FIXES, SPLIT_RULES, UMBRELLA_RULES
 from .items import is_large
 from .observation import Observation
 
@@ -39,10 +28,6 @@ WAITED = {
     "deadline": "timed out after {seconds:.1f} s",
     "waiting": "waits for more after {seconds:.1f} s (asleep, every byte read, no timer due)",
 }
-
-
-def _held_open(case: Case) -> bool:
-    return bool(case.connections) and case.connections[-1].ends_held_open
 
 
 def _ended_in_failure(case: Case, requests: Sequence[RecordedRequest]) -> bool:
@@ -91,7 +76,8 @@ def _outcome_findings(
     if observation.flooded:
         message = f"stopped: the client reported {observation.flooded}"
         return [Finding(message, "the case's events", "a flood")]
-    if stuck and judges_ending(case) and not _held_open(case):
+    held_open = bool(case.connections) and case.connections[-1].ends_held_open
+    if stuck and judges_ending(case) and not held_open:
         # (where the case does not judge how a client ends, its events are the question: a
         # client still running after them at its deadline, retrying or looping, is done too)
         fix: str | None = "done" if case.profile == "openai" else "hang"
@@ -199,13 +185,8 @@ class Judgement:
     provisional: bool  # every finding could be undone by more time (missing events, a hang)
 
 
-def judge_run(
-    case: Case,
-    chunking: Chunking,
-    observation: Observation,
-    requests: Sequence[RecordedRequest],
-    total: int | None = None,
-) -> Judgement:
+def judge_run(case: Case, chunking: Chunking, observation: Observation, requests: Sequence[RecordedRequest],
+              total: int | None = None) -> Judgement:
     """One Result per rule of the case: pass, or what the client reported wrong first (how it
     ended only after that: "timed out" never hides a wrong or missing event)."""
     if still_parsing(case, observation):
@@ -232,27 +213,15 @@ def judge_run(
         actual = client_actual(observation, len(requests) if total is None else total)
         for result in results:
             result.data["actual"] = actual
-    provisional = bool(findings) and all(f.provisional for f in findings)
-    return Judgement(results, provisional)
+    return Judgement(results, provisional=bool(findings) and all(f.provisional for f in findings))
 
 
-def results_for(
-    case: Case,
-    chunking: Chunking,
-    findings: Sequence[Finding],
-    seconds: float | None = None,
-    *,
-    evidence: str | None = None,
-    outcome: Outcome | None = None,
-) -> list[Result]:
+def results_for(case: Case, chunking: Chunking, findings: Sequence[Finding], seconds: float | None = None, *,
+                evidence: str | None = None, outcome: Outcome | None = None) -> list[Result]:
     """Turn findings into one Result per rule (pass when there are none)."""
     if outcome is None:
-        if not findings:
-            outcome = Outcome.PASS
-        elif any(f.error for f in findings):
-            outcome = Outcome.ERROR
-        else:
-            outcome = outcome_for_level(case.level)
+        errors = any(f.error for f in findings)
+        outcome = Outcome.ERROR if errors else outcome_for_level(case.level) if findings else Outcome.PASS
     first = findings[0] if findings else None
     message = f"{case.description}: ok" if first is None else first.message
     if len(findings) > 1:
@@ -261,19 +230,9 @@ def results_for(
     diagnosed = any(f.fix for f in findings)  # an error with a diagnosis (a time-out) still says the fix
     fix = _fix(case, chunking, findings) if failed and (outcome is not Outcome.ERROR or diagnosed) else None
     return [
-        Result(
-            rule=rule,
-            outcome=outcome,
-            message=message,
-            level=case.level,
-            case=case.id,
-            chunking=chunking.name,
-            expected=first.expected if first else None,
-            actual=first.actual if first else None,
-            evidence=evidence if failed else None,
-            fix=fix,
-            seconds=seconds,
-            extra={"description": case.description},
-        )
+        Result(rule=rule, outcome=outcome, message=message, level=case.level, case=case.id,
+               chunking=chunking.name, expected=first.expected if first else None,
+               actual=first.actual if first else None, evidence=evidence if failed else None, fix=fix,
+               seconds=seconds, extra={"description": case.description})
         for rule in case.rules
     ]

@@ -84,10 +84,8 @@ async def run_lanes(
     return done
 
 
-async def _lane(
-    spec: str, plan: bytes, env: dict[str, str], items: Sequence[Item],
-    done: dict[int, list[Result]], progress: Progress | None,
-) -> None:
+async def _lane(spec: str, plan: bytes, env: dict[str, str], items: Sequence[Item],
+                done: dict[int, list[Result]], progress: Progress | None) -> None:
     argv = [sys.executable, "-m", "conformance.client.lanes", spec]
     try:
         proc = await spawn(argv, env=env, stdin=True, limit=_LINE_LIMIT)

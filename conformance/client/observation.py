@@ -19,16 +19,8 @@ from .processes import MEMORY_FLAGS, memory_bound, size_text
 from .waiting import ProcessTree
 
 __all__ = [
-    "NOTIFICATIONS",
-    "EventCount",
-    "Invocation",
-    "Limits",
-    "Observation",
-    "Watch",
-    "absorb",
-    "report_kind",
-    "timeline",
-    "to_event",
+    "NOTIFICATIONS", "EventCount", "Invocation", "Limits", "Observation", "Watch", "absorb", "report_kind",
+    "timeline", "to_event",
 ]
 
 
@@ -46,17 +38,6 @@ class Invocation:
     read_timeout_ms: int | None = None  # reconnect when no byte arrives for this long
     restart_after_events: int | None = None  # the client restarts itself after this many events
     close_now: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
-
-    def must_close(self, count: int) -> bool:
-        """Close the client now? After ``close_after_events`` events, or for 0 once the
-        runner saw the request (``close_now``), before the first event is reported."""
-        after = self.close_after_events
-        return after is not None and (count >= after > 0 or (after == 0 and self.close_now.is_set()))
-
-    def must_restart(self, events: int) -> bool:
-        """Restart the client now? Right after it reported its ``restart_after_events``-th
-        event (once: a later event count never equals it again)."""
-        return self.restart_after_events is not None and events == self.restart_after_events
 
     @classmethod
     def from_inputs(cls, url: str, inputs: Mapping[str, Any]) -> Invocation:
@@ -145,12 +126,9 @@ class Observation:
         """Everything the case expects to be reported has been (events, comments, open, notifications)."""
         comments = getattr(expect, "comments", None) or ()
         notified = [n for n in getattr(expect, "notifications", None) or () if n in NOTIFICATIONS]
-        return (
-            len(self.events) >= len(expect.events)
-            and len(self.comments) >= len(comments)
-            and (self.opened or not getattr(expect, "open", False))
-            and len(self.notifications) >= len(notified)
-        )
+        return (len(self.events) >= len(expect.events) and len(self.comments) >= len(comments)
+                and (self.opened or not getattr(expect, "open", False))
+                and len(self.notifications) >= len(notified))
 
     def timeline(self) -> list[str]:
         """The notifications in order among the events (see :func:`timeline`)."""
@@ -319,15 +297,18 @@ class EventCount:
         self.events = 0
 
     def must_close(self) -> bool:
-        return self.invocation.must_close(self.events)
+        """Close the client now? After ``close_after_events`` events, or for 0 once the
+        runner saw the request (``close_now``), before the first event is reported."""
+        after, now = self.invocation.close_after_events, self.invocation.close_now
+        return after is not None and (self.events >= after > 0 or (after == 0 and now.is_set()))
 
     def add(self, item: Any) -> bool:
-        """Count a reported ``item``; True when the client must restart now (right after its
-        ``restart_after_events``-th event)."""
+        """Count a reported ``item``; True when the client must restart now: right after its
+        ``restart_after_events``-th event (once: a later count never equals it again)."""
         if report_kind(item) != "event":
             return False
         self.events += 1
-        return self.invocation.must_restart(self.events)
+        return self.events == self.invocation.restart_after_events
 
 
 def absorb(observation: Observation, kind: str, value: Any, profile: str) -> bool:
@@ -337,23 +318,16 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
     (returned), ``raised`` (an exception or its text), ``exit`` (a command's status),
     ``broken`` (an adapter fault, its text), ``lost`` (the adapter process died during this run
     and others: which one crashed it is not known), ``flood`` (a bound on output was hit)."""
-    if kind == "event":
-        if add_report(observation, value):
-            return False
-        observation.ended_by = "broken"
-        return True
-    if kind == "flood":
-        observation.flooded = str(value)
-        observation.ended_by = "flood"
-        return True
-    if kind == "text":
-        if not isinstance(value, str):
-            observation.broken = f"the openai profile returns str, got {type(value).__name__}"
-            observation.ended_by = "broken"
-            return True
+    if kind == "event" and add_report(observation, value):
+        return False
+    if kind == "text" and isinstance(value, str):
         observation.text = value
         return False
-    if kind == "exit":
+    if kind == "flood":
+        observation.flooded = str(value)
+    elif kind == "text":
+        observation.broken = f"the openai profile returns str, got {type(value).__name__}"
+    elif kind == "exit":
         if value != 0:
             observation.raised = f"exit status {value}" if value > 0 else f"killed by signal {-value}"
     elif kind == "raised":
@@ -365,5 +339,7 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
     elif kind in ("broken", "lost"):
         observation.broken = str(value)
         observation.lost = kind == "lost"
-    observation.ended_by = "broken" if observation.broken else "raised" if observation.raised else "returned"
+    broken = observation.broken or kind == "event"  # an invalid report, whatever its error text
+    ending = "broken" if broken else "raised" if observation.raised else "returned"
+    observation.ended_by = "flood" if kind == "flood" else ending
     return True

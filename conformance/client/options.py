@@ -33,9 +33,8 @@ def make_target(
     if unknown:
         raise UsageError(f"unknown capability {', '.join(unknown)}; known: {', '.join(CAPABILITIES)}")
     if sum(bool(given) for given in (spec, command, harness)) != 1:
-        raise UsageError(
-            "give exactly one target: module:callable, --cmd 'PROGRAM ARGS {url}' or --harness 'PROGRAM ARGS'"
-        )
+        raise UsageError("give exactly one target: module:callable, --cmd 'PROGRAM ARGS {url}' or "
+                         "--harness 'PROGRAM ARGS'")
     try:
         for program, kind in ((command, CommandTarget), (harness, HarnessTarget)):
             if program:
@@ -67,13 +66,8 @@ def _check_program(command: str) -> None:
         raise UsageError(f"--cmd: program {program!r} not found or not executable")
 
 
-def make_plan(
-    *,
-    profile: str,
-    pattern: str | None,
-    chunkings: Sequence[str] | None,
-    seeds: Sequence[int] | None = None,
-) -> list[Item]:
+def make_plan(*, profile: str, pattern: str | None, chunkings: Sequence[str] | None,
+              seeds: Sequence[int] | None = None) -> list[Item]:
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     try:
@@ -100,15 +94,10 @@ def positive(value: Any, name: str) -> float:
 
 
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--profile", choices=PROFILES, default="generic", help="generic (events) or openai (assembled text)"
-    )
-    parser.add_argument(
-        "-k", metavar="PATTERN", help="only cases whose ID or description matches (substring or glob)"
-    )
-    parser.add_argument(
-        "--chunking",
-        action="append",
-        metavar="NAME",
-        help="only these chunkings (repeatable): whole, 1-byte, 2-byte, crlf, utf8, random, random-SEED",
-    )
+    parser.add_argument("--profile", choices=PROFILES, default="generic",
+                        help="generic (events) or openai (assembled text)")
+    parser.add_argument("-k", metavar="PATTERN",
+                        help="only cases whose ID or description matches (substring or glob)")
+    parser.add_argument("--chunking", action="append", metavar="NAME",
+                        help="only these chunkings (repeatable): whole, 1-byte, 2-byte, crlf, utf8, random, "
+                        "random-SEED")

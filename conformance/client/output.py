@@ -16,15 +16,8 @@ from .runner import Item
 
 __all__ = ["Dots", "render_item_counts", "render_rule_summary", "rerun_target"]
 
-_MARK = {
-    Outcome.PASS: ".",
-    Outcome.FAIL: "F",
-    Outcome.WARN: "W",
-    Outcome.ERROR: "E",
-    Outcome.SKIP: "s",
-    Outcome.INFO: "i",
-    Outcome.XFAIL: "x",
-}
+_MARK = {Outcome.PASS: ".", Outcome.FAIL: "F", Outcome.WARN: "W", Outcome.ERROR: "E", Outcome.SKIP: "s",
+         Outcome.INFO: "i", Outcome.XFAIL: "x"}
 _WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.INFO, Outcome.PASS, Outcome.SKIP)
 DOTS_AFTER = 2.0  # seconds: a short run off a TTY prints no dots at all
 WIDTH = 80

@@ -1,18 +1,15 @@
-"""A pool of adapter processes (``Harness``), one run at a time on each, and the command line
-of the Python worker that serves a callable over the same protocol."""
+"""A pool of adapter processes (``Harness``), one run at a time on each."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 from .observation import DEFAULT_LIMITS, Limits
 from .protocol import Harness
 
-__all__ = ["HarnessPool", "python_worker_argv", "python_worker_env"]
+__all__ = ["HarnessPool"]
 
 
 class HarnessPool:
@@ -23,14 +20,8 @@ class HarnessPool:
     A process that dies, or that could not let go of a cancelled run, is retired and replaced
     on demand, so one client's leftovers never slow the next run."""
 
-    def __init__(
-        self,
-        argv: Sequence[str],
-        *,
-        size: int,
-        env: dict[str, str] | None = None,
-        limits: Limits = DEFAULT_LIMITS,
-    ) -> None:
+    def __init__(self, argv: Sequence[str], *, size: int, env: dict[str, str] | None = None,
+                 limits: Limits = DEFAULT_LIMITS) -> None:
         self.argv = list(argv)
         self.size = max(1, size)
         self.env = env
@@ -86,14 +77,3 @@ class HarnessPool:
     async def close(self) -> None:
         harnesses, self.harnesses = self.harnesses, []
         await asyncio.gather(*(h.stop() for h in harnesses), return_exceptions=True)
-
-
-def python_worker_argv(spec: str) -> list[str]:
-    """The command line of a Python worker serving ``module:callable`` over the protocol."""
-    return [sys.executable, "-m", "conformance.client.worker", spec]
-
-
-def python_worker_env() -> dict[str, str]:
-    """The worker imports what this process can: the same ``sys.path``, the same directory."""
-    paths = [p or os.getcwd() for p in sys.path if p == "" or os.path.isdir(p)]
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PYTHONUNBUFFERED="1")

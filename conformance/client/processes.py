@@ -33,7 +33,7 @@ from typing import Any
 
 __all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "MEMORY_FLAGS", "bound_memory", "contain",
            "cpu_seconds", "kill_group", "memory_bound", "memory_size", "reaping_on_signals", "release",
-           "size_text", "spawn", "track", "tracked"]
+           "size_text", "spawn", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _live: set[int] = set()  # process group ids still to be killed
@@ -79,24 +79,14 @@ async def spawn(
 
     mark = f"{os.getpid()}-{next(_serial)}"
     env = {**(os.environ if env is None else env), MARK: mark}
+    pipe = asyncio.subprocess.PIPE
     proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-        limit=limit,
-    )
-    track(proc.pid)
+        *argv, stdin=pipe if stdin else asyncio.subprocess.DEVNULL, stdout=pipe, stderr=pipe, env=env,
+        start_new_session=True, limit=limit)
+    with _lock:
+        _live.add(proc.pid)  # its group is killed when the suite exits, unless reaped before
     _marks[proc.pid] = mark
     return proc
-
-
-def track(pid: int) -> None:
-    """Kill the process group ``pid`` leads when the suite exits, unless reaped before."""
-    with _lock:
-        _live.add(pid)
 
 
 def kill_group(pid: int) -> None:

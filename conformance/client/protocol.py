@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from .collect import LineTooLong, bounded_lines, pipe_unread, seq_of
+from .collect import LineTooLong, Tail, bounded_lines, pipe_unread, seq_of
 from .observation import DEFAULT_LIMITS, Invocation, Limits
 from .processes import (
     MAX_MEMORY,
@@ -54,7 +54,6 @@ SCHEMA_PATH = Path(__file__).with_name("adapter-protocol.schema.json")
 START_TIMEOUT = 30.0  # an adapter idle this long (no CPU) without saying ready is broken;
 START_LIMIT = 600.0  # one still busy (importing a large SDK on a loaded machine) may take this long
 STOP_GRACE = 1.0
-_STDERR_TAIL = 2000
 _QUEUE = 256  # reports buffered per run before the reader waits for the runner
 
 # Adapter messages about a run -> the (kind, value) reports of conformance.client.collect.
@@ -96,8 +95,7 @@ class Harness:
         self.implementation: dict[str, Any] = {}
         self.runs: dict[int, _Run] = {}
         self.healthy = True
-        self.stderr = bytearray()
-        self.stderr_read = 0  # bytes read from stderr in all (the buffer keeps only a tail)
+        self.stderr = Tail()
         self._seq = itertools.count(1)
         self.last_seq = 0  # the seq of the latest run started
         self._readers: list[asyncio.Task[None]] = []  # of stdout and stderr
@@ -119,11 +117,10 @@ class Harness:
         """Runs going on here: the ones in progress and the cancelled ones not yet let go of."""
         return len(self.runs) + len(self._letting_go)
 
-    def stderr_tail(self, since: int = 0) -> str:
-        """The end of what the adapter wrote to stderr; with ``since`` (a ``stderr_read`` taken
-        earlier), only what came after it."""
-        fresh = min(_STDERR_TAIL, self.stderr_read - since, len(self.stderr))
-        return bytes(self.stderr[len(self.stderr) - fresh:]).decode("utf-8", "replace")
+    def _last_words(self) -> str:
+        """``: `` and the last line the adapter wrote to stderr, to end a message ("" for none)."""
+        tail = self.stderr.text().strip().splitlines()
+        return f": {tail[-1]}" if tail else ""
 
     async def start(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
         """Start the process and wait for its ``ready``; the implementation it announced."""
@@ -132,7 +129,8 @@ class Harness:
         except OSError as error:
             raise HarnessError(f"cannot start {' '.join(self.argv)!r}: {error}") from None
         self._ready = asyncio.get_running_loop().create_future()
-        self._readers = [asyncio.ensure_future(self._read()), asyncio.ensure_future(self._read_stderr())]
+        reading = (self._read(), self.stderr.read(self.proc.stderr))
+        self._readers = [asyncio.ensure_future(coro) for coro in reading]
         try:
             await self._send({"cmd": "start", "protocol": PROTOCOL_VERSION})
             hello = await self._await_ready(timeout)
@@ -149,8 +147,7 @@ class Harness:
             raise HarnessError(f"the adapter did not say ready (idle for {timeout:.0f} s)") from None
         except HarnessError as error:
             await self.stop()
-            tail = self.stderr_tail().strip().splitlines()
-            raise HarnessError(f"{error}{': ' + tail[-1] if tail else ''}") from None
+            raise HarnessError(f"{error}{self._last_words()}") from None
         self.implementation = dict(hello.get("implementation") or {})
         return self.implementation
 
@@ -280,8 +277,7 @@ class Harness:
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(
                 HarnessError(f"the adapter exited (status {status}) before it was ready"))
-        tail = self.stderr_tail().strip().splitlines()
-        why = f"the adapter process exited (status {status}){': ' + tail[-1] if tail else ''}"
+        why = f"the adapter process exited (status {status}){self._last_words()}"
         bound = memory_size((self.env or {}).get(MAX_MEMORY, ""))
         if bound is not None and status != 0:  # a Python worker: MemoryError may have killed it
             why += f" (its memory bound is {size_text(bound)}: {MEMORY_FLAGS})"
@@ -296,15 +292,6 @@ class Harness:
             self._end_all("lost", f"{why}, after a stopped run on it")
         else:
             self._end_all("raised", why)
-
-    async def _read_stderr(self) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
-        with contextlib.suppress(ConnectionError, OSError):
-            while chunk := await self.proc.stderr.read(1 << 16):
-                self.stderr += chunk
-                self.stderr_read += len(chunk)
-                if len(self.stderr) > 4 * _STDERR_TAIL:
-                    del self.stderr[:-_STDERR_TAIL]
 
     def _end_all(self, kind: str, why: str) -> None:
         self._settle()  # the process is gone, and what it ran with it

@@ -54,14 +54,8 @@ def plan(config: pytest.Config) -> list[PlannedItem] | None:
         raise pytest.UsageError(str(error)) from None
     lazy = _Lazy(config, target, scale)
     return [
-        PlannedItem(
-            name=item.name,
-            rule=item.case.rules[0],
-            run=lambda item=item: lazy.run(item),
-            face="client",
-            case=item.case.id,
-            rules=tuple(item.case.rules),
-        )
+        PlannedItem(name=item.name, rule=item.case.rules[0], run=lambda item=item: lazy.run(item),
+                    face="client", case=item.case.id, rules=tuple(item.case.rules))
         for item in items
     ]
 

@@ -22,10 +22,11 @@ import functools
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from typing import Any
 
+from ..aio import run_sync
 from ..cases.chunkings import Chunking, chunking
 from ..cases.model import Case
 from ..results import Outcome, Report, Result
@@ -44,33 +45,19 @@ from .items import (
     plan_items,
 )
 from .judge import judge_run, results_for, still_parsing
-from .lanes import lane_count, laned, run_lanes
+from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
 from .speed import PROBES, Growth, judge_growth, needs_larger, probe_case
 from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
 
 __all__ = [  # the planning names are the runner's API too (items.py holds them)
-    "CAPABILITIES",
-    "BackgroundRun",
-    "ClientRun",
-    "Item",
-    "bytes_sent",
-    "case_timeout",
-    "chunkings_of",
-    "invocation_for",
-    "plan_items",
-    "run_client_suite",
-    "run_client_suite_async",
-    "run_items",
+    "CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "bytes_sent", "case_timeout", "chunkings_of",
+    "invocation_for", "plan_items", "run_client_suite", "run_client_suite_async", "run_items",
     "run_items_async",
 ]
 
-def default_concurrency() -> int:
-    """Runs at once: most of a run is waiting on sockets, so several per CPU."""
-    return max(4, min(64, 8 * (os.cpu_count() or 1)))
-
-
-DEFAULT_CONCURRENCY = default_concurrency()
+# runs at once: most of a run is waiting on sockets, so several per CPU
+DEFAULT_CONCURRENCY = max(4, min(64, 8 * (os.cpu_count() or 1)))
 
 _LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}  # not weak: a semaphore refers to it
 
@@ -83,8 +70,6 @@ def large_items_limit() -> asyncio.Semaphore:
     for other in [known for known in _LARGE_AT_ONCE if known.is_closed()]:
         del _LARGE_AT_ONCE[other]
     return _LARGE_AT_ONCE.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(os.cpu_count() or 1))
-
-Progress = Callable[["Item", list[Result]], None]
 
 
 class ClientRun:
@@ -245,10 +230,8 @@ class ClientRun:
         indices = laned(items)
         return indices if lane_count(indices) else []
 
-    async def _run_lanes(
-        self, items: Sequence[Item], indices: list[int], fallback: Callable[[Item], Any],
-        progress: Progress | None,
-    ) -> dict[int, list[Result]]:
+    async def _run_lanes(self, items: Sequence[Item], indices: list[int], fallback: Fallback,
+                         progress: Progress | None) -> dict[int, list[Result]]:
         if not indices:
             return {}
         assert isinstance(self.target, PythonTarget) and self.target.spec is not None
@@ -295,11 +278,10 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
     return results + added
 
 
-async def run_items_async(
-    target: Any, items: Sequence[Item], *, profile: str = "generic", capabilities: Iterable[str] = (),
-    timeout_scale: float = 1.0, concurrency: int | None = None, progress: Progress | None = None,
-    pattern: str | None = None,
-) -> Report:
+async def run_items_async(target: Any, items: Sequence[Item], *, profile: str = "generic",
+                          capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
+                          concurrency: int | None = None, progress: Progress | None = None,
+                          pattern: str | None = None) -> Report:
     """Every one of ``items`` against ``target`` on one case server: the faces plan and filter
     (by pattern, rule and case globs), then hand the list here."""
     run = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=concurrency)
@@ -313,13 +295,7 @@ async def run_items_async(
 def run_items(target: Any, items: Sequence[Item], **options: Any) -> Report:
     """:func:`run_items_async` for synchronous callers; safe inside a running event loop (the
     run then happens in a worker thread: a notebook, an async test)."""
-    coro = run_items_async(target, items, **options)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    return run_sync(run_items_async(target, items, **options))
 
 
 async def run_client_suite_async(
@@ -331,11 +307,10 @@ async def run_client_suite_async(
     return await run_items_async(target, items, profile=profile, pattern=pattern, **options)
 
 
-def run_client_suite(
-    target: Any, *, profile: str = "generic", capabilities: Iterable[str] = (), pattern: str | None = None,
-    chunkings: Iterable[str] | None = None, timeout_scale: float = 1.0, progress: Progress | None = None,
-    concurrency: int | None = None,
-) -> Report:
+def run_client_suite(target: Any, *, profile: str = "generic", capabilities: Iterable[str] = (),
+                     pattern: str | None = None, chunkings: Iterable[str] | None = None,
+                     timeout_scale: float = 1.0, progress: Progress | None = None,
+                     concurrency: int | None = None) -> Report:
     """Run every client case against ``target``: a callable, ``"module:callable"`` or a
     :class:`~conformance.client.targets.CommandTarget`. Returns the Report (``.ok`` is the exit
     code truth); raises :class:`~conformance.client.targets.TargetError` for an unusable target.

@@ -38,11 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _expect_json(expect: Expect) -> dict[str, Any]:
     data = {
-        "events": [e.as_dict() for e in expect.events],
-        "text": expect.text,
-        "retry": expect.retry,
-        "requests": expect.requests,
-        "min_reconnect_delay_ms": expect.min_reconnect_delay_ms,
+        "events": [e.as_dict() for e in expect.events], "text": expect.text, "retry": expect.retry,
+        "requests": expect.requests, "min_reconnect_delay_ms": expect.min_reconnect_delay_ms,
         "max_reconnect_delay_ms": expect.max_reconnect_delay_ms,
         "error": expect.error or None,  # only a client that must fail is told so
     }
@@ -62,32 +59,21 @@ def build_index(server: CaseServer, items: list[Item]) -> dict[str, Any]:
     for item in items:
         case = item.case
         path = f"/cases/{case.id}/{item.chunking.name}"
-        entries.append(
-            {
-                "name": item.name,
-                "case": case.id,
-                "chunking": item.chunking.name,
-                "url": server.url(path),
-                "requests_log": server.url("/_requests" + path),
-                "details": server.url(f"{DETAILS}/{case.id}.json"),
-                "rules": list(case.rules),
-                "level": case.level,
-            }
-        )
+        entries.append({
+            "name": item.name, "case": case.id, "chunking": item.chunking.name, "url": server.url(path),
+            "requests_log": server.url("/_requests" + path),
+            "details": server.url(f"{DETAILS}/{case.id}.json"),
+            "rules": list(case.rules), "level": case.level,
+        })
     return {"kind": "sse-conformance client cases", "count": len(entries), "cases": entries}
 
 
 def case_details(case: Case) -> dict[str, Any]:
     """Everything about one case a driver needs: inputs, expected outcome, rules, spec link."""
     return {
-        "case": case.id,
-        "description": case.description,
-        "rules": list(case.rules),
-        "level": case.level,
+        "case": case.id, "description": case.description, "rules": list(case.rules), "level": case.level,
         "spec": RULES[case.rules[0]].url if case.rules and case.rules[0] in RULES else case.spec,
-        "profile": case.profile,
-        "requires": list(case.requires),
-        "client": _client_json(case),
+        "profile": case.profile, "requires": list(case.requires), "client": _client_json(case),
         "expect": _expect_json(case.expect),
     }
 

@@ -9,9 +9,7 @@ Every kind fills the same :class:`~conformance.client.observation.Observation`:
   this process instead, and says so in its name.
 * :class:`HarnessTarget` is a long-lived program in any language speaking the persistent adapter
   protocol (``protocol.py``): one process serves many runs.
-* :class:`CommandTarget` runs a program per item in its own process group, killed with its
-  children when the item ends. It prints one JSON object per event per line (generic profile)
-  or the assembled text (openai profile); a non-zero exit means it raised.
+* :class:`CommandTarget` runs a program per item, in a process group of its own (:mod:`.command`).
 
 Extra inputs beyond the URL (method, headers, body, a preset Last-Event-ID) are given only when
 the case needs the capability that asks for them.
@@ -32,23 +30,15 @@ from .collect import collect
 from .command import CommandTarget
 from .drive import Drive, Stop
 from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, to_event
-from .pool import HarnessPool, python_worker_argv, python_worker_env
+from .pool import HarnessPool
 from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY
 from .protocol import Harness, HarnessError
 from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
 __all__ = [
-    "PROFILES",
-    "CommandTarget",
-    "HarnessTarget",
-    "Invocation",
-    "Observation",
-    "PythonTarget",
-    "TargetError",
-    "Watch",
-    "load_target",
-    "to_event",
+    "PROFILES", "CommandTarget", "HarnessTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
+    "Watch", "load_target", "to_event",
 ]
 
 PROFILES = ("generic", "openai")
@@ -62,7 +52,7 @@ async def _observe_with(
     harness: Harness, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
 ) -> Observation:
     """One run on ``harness`` (a process running nothing else meanwhile), with its CPU time."""
-    stderr_mark = harness.stderr_read
+    stderr_mark = harness.stderr.total
     start_cpu = harness.process_cpu()
     seq, reports = await harness.run(invocation, profile)
     if watch is not None and harness.pid is not None:
@@ -80,7 +70,7 @@ async def _observe_with(
     elif start_cpu is not None and end_cpu is not None:
         observation.cpu_seconds = max(0.0, end_cpu - start_cpu)  # the process's, in clock ticks
     if observation.raised and harness.last_seq == seq:
-        observation.stderr = harness.stderr_tail(stderr_mark)  # what it wrote during this run
+        observation.stderr = harness.stderr.text(stderr_mark)  # what it wrote during this run
     return observation
 
 
@@ -91,11 +81,6 @@ class _Pooled:
     limits: Limits = DEFAULT_LIMITS
     pool: HarnessPool | None = None
 
-    def pool_size(self, concurrency: int) -> int:
-        """One process per run at once: a process is the unit whose threads show whether its
-        client waits (:mod:`.waiting`), so it runs one client at a time."""
-        return max(1, concurrency)
-
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         """The adapter's argv and environment; None runs without a pool."""
         raise NotImplementedError
@@ -105,7 +90,9 @@ class _Pooled:
         command = self.pool_command()
         if command is None or self.pool is not None:
             return
-        pool = HarnessPool(command[0], size=self.pool_size(concurrency), env=command[1], limits=self.limits)
+        # one process per run at once: a process is the unit whose threads show whether its
+        # client waits (:mod:`.waiting`), so it runs one client at a time
+        pool = HarnessPool(command[0], size=concurrency, env=command[1], limits=self.limits)
         try:
             await pool.acquire()
         except HarnessError as error:
@@ -138,9 +125,8 @@ class _Pooled:
             if fresh:
                 await harness.stop()
 
-    async def observe_unpooled(
-        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
-    ) -> Observation:
+    async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
+                               watch: Watch | None) -> Observation:
         raise NotImplementedError
 
 
@@ -160,9 +146,8 @@ class HarnessTarget(_Pooled):
     def pool_command(self) -> tuple[list[str], dict[str, str] | None]:
         return self.argv, None
 
-    async def observe_unpooled(
-        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
-    ) -> Observation:
+    async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
+                               watch: Watch | None) -> Observation:
         """Not opened by a runner: a pool of one."""
         await self.open(1)
         return await self.observe(invocation, profile=profile, timeout=timeout, watch=watch)
@@ -214,14 +199,17 @@ class PythonTarget(_Pooled):
         return f"PythonTarget({self.name!r})"
 
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
+        """A Python worker serving the callable over the protocol (:mod:`.worker`). It imports what
+        this process can: the same ``sys.path``, the same directory."""
         if self.spec is None:
             return None
+        paths = [p or os.getcwd() for p in sys.path if p == "" or os.path.isdir(p)]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), PYTHONUNBUFFERED="1")
         bound = {MAX_MEMORY: str(self.max_memory)} if self.max_memory else {}
-        return python_worker_argv(self.spec), {**python_worker_env(), **bound}
+        return [sys.executable, "-m", "conformance.client.worker", self.spec], {**env, **bound}
 
-    async def observe_unpooled(
-        self, invocation: Invocation, profile: str, timeout: float, watch: Watch | None
-    ) -> Observation:
+    async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
+                               watch: Watch | None) -> Observation:
         """Not opened, or not importable by name: in a daemon thread of this process."""
         handoff = _Handoff(asyncio.get_running_loop())
         drive = Drive(self.func, invocation, profile, handoff.push)

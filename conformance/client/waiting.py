@@ -94,14 +94,8 @@ def parse_syscall(text: str) -> tuple[int, tuple[int, ...]] | None:
         return None
 
 
-def timeout_of(
-    number: int,
-    args: tuple[int, ...],
-    read: Callable[[int, int], bytes | None],
-    monotonic: float,
-    realtime: float,
-    table: dict[int, tuple[str, int]] | None = None,
-) -> float:
+def timeout_of(number: int, args: tuple[int, ...], read: Callable[[int, int], bytes | None], monotonic: float,
+               realtime: float, table: dict[int, tuple[str, int]] | None = None) -> float:
     """Seconds until the sleeping call times out at the latest (``NO_TIMER``: never; a relative
     timeout counts from when the call began, at most now). ``read(address, size)`` reads the
     process's memory (None: unreadable, taken as "soon")."""
@@ -208,12 +202,10 @@ class ProcessTree:
             except OSError:
                 continue
             for name in names:
-                try:
+                with contextlib.suppress(OSError):  # closed meanwhile
                     link = os.readlink(f"/proc/{pid}/fd/{name}")
-                except OSError:
-                    continue
-                if link.startswith("socket:["):
-                    found.add(int(link[8:-1]))
+                    if link.startswith("socket:["):
+                        found.add(int(link[8:-1]))
         return frozenset(found)
 
     def starved(self) -> float:
@@ -245,8 +237,15 @@ class ProcessTree:
                 if call is None:
                     return None  # asleep outside a system call (a page fault): not waiting
                 timer = timeout_of(*call, _reader(pid, memories), monotonic, realtime)
-                if self.only is not None and timer == NO_TIMER and _is_futex(call[0]):
-                    return None  # waits on a thread left out of the tree (see below)
+                # A futex wait with no timeout waits for another thread of the same process (a
+                # lock, the GIL's mutex), never for the outside world. A tree of named threads (a
+                # client in a thread of the suite) leaves the others out: the one it waits on may
+                # be running, so the client is not known to be waiting. Under load, a client
+                # thread blocked on the GIL's mutex while its holder was preempted read as
+                # "asleep, no timer" between two reconnects.
+                futex = SYSCALL_TIMEOUTS.get(call[0], ("none", 0))[0] == "futex"
+                if self.only is not None and timer == NO_TIMER and futex:
+                    return None
                 soonest = min(soonest, timer)
         except (OSError, ValueError, IndexError):
             return None
@@ -254,15 +253,6 @@ class ProcessTree:
             for fd in memories.values():
                 os.close(fd)
         return Sleep(tuple(counts), soonest)
-
-
-def _is_futex(number: int) -> bool:
-    """A futex wait with no timeout waits for another thread of the same process (a lock, the
-    GIL's mutex), never for the outside world. A tree of named threads (a client running in a
-    thread of the suite) leaves the others out: the one it waits on may be running, so the
-    client is not known to be waiting. Under load, a client thread blocked on the GIL's mutex
-    while its holder was preempted read as "asleep, no timer" between two reconnects."""
-    return SYSCALL_TIMEOUTS.get(number, ("none", 0))[0] == "futex"
 
 
 def _reader(pid: int, memories: dict[int, int]) -> Callable[[int, int], bytes | None]:

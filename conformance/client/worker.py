@@ -97,12 +97,8 @@ class Run:
 def implementation(spec: str, func: Any) -> dict[str, Any]:
     top = spec.partition(":")[0].split(".")[0]
     version = getattr(sys.modules.get(top), "__version__", "")
-    return {
-        "name": spec,
-        "version": str(version),
-        "language": "python",
-        "capabilities": sorted(getattr(func, "capabilities", ()) or ()),
-    }
+    capabilities = sorted(getattr(func, "capabilities", ()) or ())
+    return {"name": spec, "version": str(version), "language": "python", "capabilities": capabilities}
 
 
 def serve(spec: str, commands: IO[bytes], channel: Channel) -> None:

@@ -17,13 +17,13 @@ at most, never waiting on another process.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import functools
 import time
 from collections.abc import Callable, Collection, Coroutine, Iterable
 from dataclasses import replace
 from typing import Any, NamedTuple
 
+from ..aio import run_sync
 from ..results import Outcome, Report, Result
 from ..rules import RULES
 from ..structured import add_server_evidence
@@ -245,7 +245,7 @@ class Examination:
 
     @functools.cached_property
     def first(self) -> Context:
-        return _run(observe(self.options, self.progress))
+        return run_sync(observe(self.options, self.progress))
 
     def verdicts(self, wanted: Iterable[Check]) -> dict[str, list[Result]]:
         """Each wanted check's results, by rule in order: the first observation's, or for a
@@ -272,7 +272,7 @@ class Examination:
             self.progress(f"observing again (try {self.tries} of {TRIES}): the reader was "
                           f"{self.late[-1]:.2f} s late during reads that {rules} rest on")
         sends = sorted({c.sends for c in pending if c.sends})
-        ctx = _run(observe(self.options, self.progress, sends))
+        ctx = run_sync(observe(self.options, self.progress, sends))
         self.late.append(most_late(ctx.main))
         return ctx
 
@@ -302,16 +302,6 @@ def meta(ctx: Context) -> dict[str, Any]:
         "timings": timings(ctx) if main.answered else {},
         "resumed_from": ctx.resume_from,
     }
-
-
-def _run(coro: Coroutine) -> Any:
-    """asyncio.run, also from inside a running loop (then in a worker thread)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def run_server_suite(
