@@ -188,16 +188,23 @@ def test_reconnect_delay_bounds_flag_early_as_fact_and_late_as_load_sensitive():
     assert reconnect_delay_findings([0.0], None, 2000) == []
 
 
+def _gapped(c, gap: float, starved: float):
+    """A request log for ``c`` whose second request came ``gap`` s after the first ended, the
+    client runnable but off the CPU for ``starved`` s of it (as stamped)."""
+    requests = _log(*[(i * 1.0, i * 1.0 + 0.1) for i in range(len(c.connections) + 1)])
+    for request in requests:
+        request.starved_at_received = request.starved_at_ended = 0.0
+    requests[1].received = requests[0].ended + gap
+    requests[1].starved_at_received = starved
+    return requests
+
+
 def test_a_reconnect_too_early_stays_too_early_when_load_delayed_it():
     # requests-sse reconnects after 100 ms where RC-025 wants 300: on a busy machine its request
     # came 350 ms after the end, 250 ms of which it sat runnable waiting for a CPU
     c = case("RC-025")
     low = c.expect.min_reconnect_delay_ms
-    requests = _log(*[(i * 1.0, i * 1.0 + 0.1) for i in range(len(c.connections) + 1)])
-    for request in requests:
-        request.starved_at_received = request.starved_at_ended = 0.0
-    requests[1].received = requests[0].ended + (low + 50) / 1000  # the gap looks long enough
-    requests[1].starved_at_received = 0.25  # but 250 ms of it the machine took
+    requests = _gapped(c, (low + 50) / 1000, starved=0.25)  # looks long enough, 250 ms the machine's
     requests[1].ended = requests[1].received + 0.1
     found = [f for f in reconnect_delay_findings(
         [(requests[1].received - requests[0].ended) * 1000], low, None, [(250.0, 250.0)])]
@@ -301,12 +308,7 @@ def test_a_late_stamp_cannot_make_an_on_time_reconnect_too_early():
     # the case server's loop stamped the request 80 ms after it arrived, and the 78 ms the client
     # then sat runnable (after its request) were counted as if in the gap: "192 ms, too early"
     c = case("RC-012")
-    low = c.expect.min_reconnect_delay_ms
-    requests = _log(*[(i * 1.0, i * 1.0 + 0.1) for i in range(len(c.connections) + 1)])
-    for request in requests:
-        request.starved_at_received = request.starved_at_ended = 0.0
-    requests[1].received = requests[0].ended + 0.269
-    requests[1].starved_at_received = 0.078
+    requests = _gapped(c, 0.269, starved=0.078)
     requests[1].stamped_late = 0.080  # ... all of it can have come after the request arrived
     observation = Observation(events=expected(c), ended_by="returned")
     judged = judge_run(c, WHOLE, observation, requests, len(requests))
