@@ -75,7 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         metavar="K/N",
         help="run part K of N (balanced by cost; the same split on every machine) for --merge",
     )
-    parser.add_argument("--jobs", type=int, default=3, help="clients run at once (default 3)")
+    parser.add_argument("--jobs", type=int, default=4, help="clients run at once (default 4)")
     parser.add_argument("--no-browser", action="store_true", help="leave Chromium out")
     parser.add_argument("--no-interop", action="store_true", help="leave the interop matrix out")
     parser.add_argument(

@@ -38,7 +38,7 @@ class RunOptions:
     cache: Path
     only: tuple[str, ...] = ()
     rows: tuple[Row, ...] | None = None  # --implementation FILE: these rows instead of the built-in ones
-    jobs: int = 3
+    jobs: int = 4
     browser: bool = True
     interop: bool = True
     say: Say = field(default=print)
