@@ -113,6 +113,7 @@ class Row:
     server: dict[str, Any] = field(default_factory=dict)
     unavailable: str = ""
     timeout_scale: float = 1.0
+    concurrency: int | None = None  # a client row's runs at once (None: the suite's default)
     cost: float = 30.0  # seconds one run takes, about: the costliest start first, --shard balances by it
     chunkings: tuple[str, ...] | None = None  # a client run under these chunkings only (the note says why)
 
@@ -274,6 +275,7 @@ def load_row(path: str | Path) -> Row:
         server=dict(data.get("server", {})),
         unavailable=data.get("unavailable", ""),
         timeout_scale=float(data.get("timeout_scale", 1.0)),
+        concurrency=int(data["concurrency"]) if data.get("concurrency") else None,
         cost=float(data.get("cost", 5.0 if data["role"] == "server" else 30.0)),
         chunkings=tuple(data["chunkings"]) if data.get("chunkings") else None,
     )

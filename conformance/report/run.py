@@ -139,6 +139,7 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
                 profile=profile,
                 capabilities=entry.capabilities,
                 timeout_scale=entry.timeout_scale,
+                concurrency=entry.concurrency,
                 chunkings=entry.chunkings,
                 progress=tenths(f"client {entry.name} ({profile})", total, say),
             )

@@ -66,3 +66,24 @@ def test_without_chromium_only_the_rows_run(started: list[str]) -> None:
     options = run.RunOptions(cache=Path("."), say=lambda text: None)
     done, chromium = asyncio.run(run._clients_and_browser([_row("a", 1)], options, with_browser=False))
     assert chromium is None and [impl.name for impl in done] == ["a"]
+
+
+def test_a_rows_concurrency_reaches_its_client_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # undici waits its own 3 s before each reconnect: its row runs 48 at once, the others the default
+    from conformance.client import runner
+    from conformance.report.implementations import load_row
+
+    seen: list[object] = []
+
+    async def fake_suite(target, **options):
+        seen.append(options.get("concurrency"))
+        return runner.Report(kind="client", target=str(target))
+
+    monkeypatch.setattr(runner, "run_client_suite_async", fake_suite)
+    for name, extra in (("waits", "concurrency = 48\n"), ("plain", "")):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(f'name = "{name}"\nrole = "client"\nlanguage = "Python"\n{extra}'
+                        'client = { python = "reference_clients.httpx_client:conformance_target" }\n')
+        asyncio.run(run.run_client(load_row(path), tmp_path, lambda text: None))
+    assert seen == [48, None]
+    assert load_row(Path(run.__file__).parent / "rows" / "93-undici.toml").concurrency == 48
