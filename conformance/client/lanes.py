@@ -33,7 +33,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import IO, Any
 
 from ..results import Result
-from .items import Item, is_large
+from .collect import STARVED_CAP
+from .items import Item, case_timeout, is_large
 from .processes import bound_memory, kill_group, release, spawn
 
 __all__ = ["MIN_ITEMS", "lane_count", "laned", "run_lanes"]
@@ -76,7 +77,9 @@ async def run_lanes(
         except (pickle.PicklingError, TypeError, AttributeError):
             data = None  # a chunking of the caller's own making, say: workers run it
         if data is not None:
-            await _lane(spec, data, env, items, done, progress)
+            scale = float(options.get("timeout_scale", 1.0))
+            silence = STARVED_CAP * max(case_timeout(items[i].case, scale) for i in share)
+            await _lane(spec, data, env, items, done, progress, silence)
         left = [i for i in share if i not in done]  # a lane that died or retired
         done.update(zip(left, await asyncio.gather(*(fallback(items[i]) for i in left)), strict=True))
 
@@ -85,7 +88,11 @@ async def run_lanes(
 
 
 async def _lane(spec: str, plan: bytes, env: dict[str, str], items: Sequence[Item],
-                done: dict[int, list[Result]], progress: Progress | None) -> None:
+                done: dict[int, list[Result]], progress: Progress | None, silence: float) -> None:
+    """One lane: its results as they come. Silent for ``silence`` seconds (as many deadlines as a
+    starved run may be given), it is stuck, not slow:
+    a client holding the GIL in C code (a regex backtracking, say) starves the lane's loop and
+    every deadline with it. It is stopped like one that died."""
     argv = [sys.executable, "-m", "conformance.client.lanes", spec]
     try:
         proc = await spawn(argv, env=env, stdin=True, limit=_LINE_LIMIT)
@@ -97,14 +104,14 @@ async def _lane(spec: str, plan: bytes, env: dict[str, str], items: Sequence[Ite
         with contextlib.suppress(ConnectionError):
             await proc.stdin.drain()
         proc.stdin.close()
-        while line := await proc.stdout.readline():
+        while line := await asyncio.wait_for(proc.stdout.readline(), silence):
             message = json.loads(line)
             index = message["index"]
             done[index] = [Result.from_json(r) for r in message["results"]]
             if progress is not None:
                 progress(items[index], done[index])
-    except (ValueError, KeyError, TypeError, ConnectionError):
-        pass  # a broken line: what was judged stands, the rest goes to workers
+    except (ValueError, KeyError, TypeError, ConnectionError, asyncio.TimeoutError):
+        pass  # a broken line, or silence: what was judged stands, the rest goes to workers
     finally:
         kill_group(proc.pid)
         with contextlib.suppress(ProcessLookupError):

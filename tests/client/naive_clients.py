@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import ctypes
 import itertools
 import json
 import os
@@ -627,4 +628,17 @@ def dies_in_a_lane_client(url: str, **options: object) -> Iterator[dict[str, str
     _record_where()
     if threading.current_thread().name.startswith("sse-client ") and next(_runs_here) == 10:
         os._exit(3)
+    yield from good_client(url, **options)
+
+
+def holds_the_gil_in_a_lane_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """The good client, except that at the fifth run of a lane it calls libc's sleep for a minute
+    with the GIL held (ctypes.PyDLL does not release it): the lane's event loop stops, deadlines
+    and all. It marks the minute's end in ``$SSE_TEST_WHERE.after``, which it never reaches when
+    the suite stops the lane first."""
+    _record_where()
+    if threading.current_thread().name.startswith("sse-client ") and next(_runs_here) == 5:
+        ctypes.PyDLL(None).sleep(60)
+        with open(os.environ[WHERE] + ".after", "w", encoding="utf-8"):
+            pass
     yield from good_client(url, **options)

@@ -75,6 +75,19 @@ def test_what_a_dead_lane_did_not_judge_runs_in_workers_and_is_judged(tmp_path, 
     assert not tracked()
 
 
+def test_a_lane_stuck_with_the_gil_held_is_stopped_and_its_items_run_in_workers(tmp_path, monkeypatch):
+    monkeypatch.setattr(lanes, "STARVED_CAP", 0.3)  # silent for 0.3 of its longest deadline: stuck
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "good"))
+    good = run_client_suite(nc.where_client, pattern=PATTERN)
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "stuck"))
+    stuck = run_client_suite(nc.holds_the_gil_in_a_lane_client, pattern=PATTERN)
+
+    assert verdicts(stuck.results) == verdicts(good.results)
+    assert not (tmp_path / "stuck.after").exists()  # stopped before its minute with the GIL was up
+    assert sum(runs for (_, kind), runs in where(tmp_path / "stuck").items() if kind == "worker") > 0
+    assert not tracked()
+
+
 def test_a_lane_retires_once_a_client_thread_outlives_its_run(monkeypatch):
     monkeypatch.setattr(lanes, "LINGER", 0.02)
     release = threading.Event()
