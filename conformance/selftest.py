@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -22,7 +23,7 @@ __all__ = ["configure", "run"]
 
 HEARTBEAT = 0.05
 TIMEOUT_SCALE = 1.0  # the case's own deadlines: a run ends on a fact long before (client/ending.py)
-CLIENT_CONCURRENCY = None  # the default: 16 per lane (client/lanes.py); the four clients run side by side
+CLIENT_CONCURRENCY = None  # the default: 16 per lane (client/lanes.py), each client on every CPU
 ORIGIN = "http://localhost:3000"  # the seeds' front-end origin, allowed by the servers we start
 REFERENCE_CLIENTS = (
     ("httpx", "reference_clients.httpx_client:conformance_target"),
@@ -99,26 +100,60 @@ class _Progress:
 
 
 async def _client_reports(say: Callable[..., None]) -> list[tuple[str, Report]]:
-    """The reference clients side by side on one loop, one line each as it finishes.
-
-    Side by side, one client's waits (a 3 s retry) overlap the others' work; each has its own
-    case server and worker pool."""
+    """The reference clients one after the other, one line each as it finishes: each spreads
+    its items over every CPU (client/lanes.py), and side by side they only contended."""
     from .client.runner import plan_items, run_client_suite_async
 
     total = len(plan_items(profile="generic"))
-    say(f"   {len(REFERENCE_CLIENTS)} clients at once, {total} case x chunking items each")
+    say(f"   {len(REFERENCE_CLIENTS)} clients, {total} case x chunking items each")
     progress = _Progress(total * len(REFERENCE_CLIENTS), say)
-
-    async def one(name: str, target: str) -> tuple[str, Report]:
+    reports = []
+    for name, target in REFERENCE_CLIENTS:
         started = time.monotonic()
         report = await run_client_suite_async(
             target, progress=progress.tick, timeout_scale=TIMEOUT_SCALE, concurrency=CLIENT_CONCURRENCY
         )
         label = f"client  {name}"
         progress.line(f"{label + f' ({time.monotonic() - started:.1f}s)':<66} {_line(report)}")
-        return label, report
+        reports.append((label, report))
+    return reports
 
-    return list(await asyncio.gather(*(one(name, target) for name, target in REFERENCE_CLIENTS)))
+
+class _Early:
+    """A part started before its turn to print: it runs in a thread, its output held until
+    :meth:`result` (the client suite runs while the server suite prints; the reference servers'
+    checks mostly wait on timers, so they take little from it)."""
+
+    def __init__(self, work: Callable[[Callable[..., None]], list[tuple[str, Report]]]) -> None:
+        self.lock = threading.Lock()
+        self.held: list[tuple[tuple[object, ...], dict[str, object]]] = []
+        self.say: Callable[..., None] | None = None
+        self.outcome: list[tuple[str, Report]] | BaseException = []
+        self.thread = threading.Thread(target=self._run, args=(work,), name="selftest-clients", daemon=True)
+        self.thread.start()
+
+    def _run(self, work: Callable[[Callable[..., None]], list[tuple[str, Report]]]) -> None:
+        try:
+            self.outcome = work(self._say)
+        except BaseException as error:  # re-raised in the caller's thread
+            self.outcome = error
+
+    def _say(self, *args: object, **kwargs: object) -> None:
+        with self.lock:
+            if self.say is None:
+                self.held.append((args, kwargs))
+                return
+        self.say(*args, **kwargs)
+
+    def result(self, say: Callable[..., None]) -> list[tuple[str, Report]]:
+        with self.lock:
+            for args, kwargs in self.held:
+                say(*args, **kwargs)
+            self.held, self.say = [], say
+        self.thread.join()
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
 
 
 def _line(report: Report) -> str:
@@ -139,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
         if not report.ok:
             problems.extend(_failures(label, report))
 
+    clients = None if args.servers_only else _Early(lambda out: asyncio.run(_client_reports(out)))
     if not args.clients_only:
         say("== server suite against the reference servers")
         with ExitStack() as stack:
@@ -147,9 +183,9 @@ def run(args: argparse.Namespace) -> int:
                 report = job.run()
                 say(_line(report))
                 record(job.label, report)
-    if not args.servers_only:
+    if clients is not None:
         say("== client suite against the reference clients")
-        for label, report in asyncio.run(_client_reports(say)):
+        for label, report in clients.result(say):
             record(label, report)
     if args.json_report:
         Path(args.json_report).write_text(

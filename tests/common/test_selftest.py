@@ -1,5 +1,6 @@
 """The main job: the server half of selftest against the real reference servers."""
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -52,7 +53,7 @@ def _few_cases(monkeypatch, pattern: str = "LE-00*") -> list[tuple[float, float]
     return spans
 
 
-def test_the_reference_clients_run_side_by_side_with_a_line_each(monkeypatch, tmp_path, capsys):
+def test_the_reference_clients_run_one_after_the_other_with_a_line_each(monkeypatch, tmp_path, capsys):
     spans = _few_cases(monkeypatch)
     path = tmp_path / "selftest.json"
     assert main(["selftest", "--clients-only", "--json-report", str(path)]) == 0
@@ -65,7 +66,29 @@ def test_the_reference_clients_run_side_by_side_with_a_line_each(monkeypatch, tm
     assert [r["target"].split(":")[-1] for r in reports] == [  # the order of REFERENCE_CLIENTS
         "conformance_target", "async_conformance_target", "conformance_target", "conformance_target"]
     assert all(r["kind"] == "client" and r["ok"] and r["meta"]["items"] > 10 for r in reports)
-    assert len(spans) == 4 and max(start for start, _ in spans) < min(end for _, end in spans)  # at once
+    assert len(spans) == 4 and all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # one at a time
+
+
+def test_the_client_suite_runs_while_the_server_suite_prints_first(monkeypatch, capsys):
+    from conformance import selftest
+
+    spans = _few_cases(monkeypatch)
+    checked: list[float] = []
+    real = selftest._check_endpoint
+
+    def timed(url, endpoint):
+        report = real(url, endpoint)
+        checked.append(time.monotonic())
+        return report
+
+    monkeypatch.setattr(selftest, "_check_endpoint", timed)
+    assert main(["selftest"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert spans[0][0] < checked[-1]  # the clients started before the server checks were done ...
+    client_part = lines.index("== client suite against the reference clients")
+    assert all(not line.startswith("client  ") for line in lines[:client_part])  # ... printed after
+    assert sum(line.startswith("server  ") for line in lines[:client_part]) == 22
+    assert lines[-1].startswith("selftest: ALL CONFORM: 26 runs, ")
 
 
 def test_a_client_that_breaks_a_rule_fails_the_selftest(monkeypatch, capsys):
