@@ -91,7 +91,8 @@ MALFORMED = [
 @pytest.mark.parametrize("request_bytes", MALFORMED, ids=["line-too-long", "bad-header"])
 def test_a_malformed_request_is_logged_in_one_line(command, request_bytes):
     server = subprocess.Popen([sys.executable, "-m", "conformance", *command, "--port", "0"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as Ctrl-C
     try:
         port = int(re.search(r"127\.0\.0\.1:(\d+)", server.stdout.readline())[1])
         with socket.create_connection(("127.0.0.1", port)) as peer:

@@ -24,7 +24,13 @@ START_BOUND = 30.0
 def _serve(*args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "ALLOWED_ORIGINS": ""}
     return subprocess.Popen([*COMMAND, "serve", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
+                            stderr=subprocess.PIPE, text=True, env=env, preexec_fn=as_in_a_terminal)
+
+
+def as_in_a_terminal() -> None:
+    """Ctrl-C as a terminal delivers it: a test run started in the background (``cmd &``)
+    ignores SIGINT, and a child inherits that, so the command would never see it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
