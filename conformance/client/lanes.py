@@ -12,9 +12,10 @@ only when its own thread is asleep with every byte read (:mod:`.waiting`); a cli
 the GIL is runnable, not waiting. What a process boundary still buys is kept where it matters:
 - a case of megabytes (:func:`~.items.is_large`) and P-10's probes run in workers, so a parser
   holding the GIL for seconds stalls nobody's case server, and its CPU time is its own;
-- a lane that dies (``os._exit``, a crash, its memory bound) or whose client does not let go of
-  a finished run reports what it judged and stops; every item it did not judge runs in a worker
-  of its own, which then shows whose it was.
+- a lane that dies (``os._exit``, a crash, its memory bound), whose client does not let go of a
+  finished run, or that goes silent (a client holding the GIL in C code) reports what it judged
+  and stops; every item it did not judge runs in a worker of its own, which then shows whose it
+  was.
 
     python -m conformance.client.lanes module:callable  < the items and options (a pickle)
                                                        > {"index": i, "results": [...]} lines
@@ -35,7 +36,7 @@ from typing import IO, Any
 from ..results import Result
 from .collect import STARVED_CAP
 from .items import Item, case_timeout, is_large
-from .processes import bound_memory, kill_group, release, spawn
+from .processes import kill_group, release, spawn
 
 __all__ = ["MIN_ITEMS", "lane_count", "laned", "run_lanes"]
 
@@ -62,7 +63,7 @@ def laned(items: Sequence[Item]) -> list[int]:
 
 async def run_lanes(
     spec: str, items: Sequence[Item], indices: Sequence[int], *, lanes: int, concurrency: int | None,
-    options: dict[str, Any], env: dict[str, str], fallback: Fallback, progress: Progress | None,
+    options: dict[str, Any], env: dict[str, str] | None, fallback: Fallback, progress: Progress | None,
 ) -> dict[int, list[Result]]:
     """Run ``items[i]`` for every ``i`` of ``indices`` in ``lanes`` processes (round robin, in
     the order given), ``concurrency`` at once in all (None: PER_LANE each); an item a lane did
@@ -87,7 +88,7 @@ async def run_lanes(
     return done
 
 
-async def _lane(spec: str, plan: bytes, env: dict[str, str], items: Sequence[Item],
+async def _lane(spec: str, plan: bytes, env: dict[str, str] | None, items: Sequence[Item],
                 done: dict[int, list[Result]], progress: Progress | None, silence: float) -> None:
     """One lane: its results as they come. Silent for ``silence`` seconds (as many deadlines as a
     starved run may be given), it is stuck, not slow:
@@ -177,24 +178,18 @@ def main(argv: list[str]) -> int:
     from ..imports import import_spec
     from .runner import ClientRun
     from .targets import PythonTarget
+    from .worker import client_process, leave
 
-    bound_memory()
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # whatever a client prints goes to stderr, never into the results
-    sys.stdout = sys.stderr
-    if "" not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    out = client_process()
     try:
         plan = pickle.loads(sys.stdin.buffer.read())  # from the suite that started this process
         target = PythonTarget(import_spec(argv[0]), name=argv[0], isolate=False)
-        shares = plan["items"]
         run = ClientRun(target, capabilities=plan["capabilities"], timeout_scale=plan["timeout_scale"],
                         concurrency=plan["concurrency"])
-        asyncio.run(_Lane(run, out).serve(shares, plan["concurrency"]))
+        asyncio.run(_Lane(run, out).serve(plan["items"], plan["concurrency"]))
     except BaseException as error:  # the parent runs the rest in workers
         sys.stderr.write(f"lane: {type(error).__name__}: {error}\n")
-    sys.stderr.flush()
-    os._exit(0)  # a client thread left running (even a non-daemon one) does not keep us
+    leave()
 
 
 if __name__ == "__main__":

@@ -224,23 +224,23 @@ class ClientRun:
     def _laned(self, items: Sequence[Item]) -> list[int]:
         """The items this run gives to lanes: only a Python callable's, importable by name, and
         only in a run of many (see :mod:`.lanes`)."""
-        target = self.target
-        if not self.lanes or not isinstance(target, PythonTarget) or target.pool_command() is None:
+        if not self.lanes or not isinstance(self.target, PythonTarget) or self.target.spec is None:
             return []
         indices = laned(items)
         return indices if lane_count(indices) else []
 
     async def _run_lanes(self, items: Sequence[Item], indices: list[int], fallback: Fallback,
                          progress: Progress | None) -> dict[int, list[Result]]:
+        """``indices`` (from :meth:`_laned`) in lanes, in the environment the callable's workers get."""
         if not indices:
             return {}
         assert isinstance(self.target, PythonTarget) and self.target.spec is not None
-        argv_env = self.target.pool_command()
+        command = self.target.pool_command()
+        assert command is not None  # importable by name: it has a worker's command line
         options = {"capabilities": sorted(self.extra_capabilities), "timeout_scale": self.timeout_scale}
         return await run_lanes(
             self.target.spec, items, indices, lanes=lane_count(indices), concurrency=self.lane_concurrency,
-            options=options, env=argv_env[1] if argv_env and argv_env[1] else {}, fallback=fallback,
-            progress=progress)
+            options=options, env=command[1], fallback=fallback, progress=progress)
 
     @property
     def target_can_show_cpu(self) -> bool:

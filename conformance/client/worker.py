@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from ..imports import import_spec
 from .drive import Drive, Stop
@@ -137,19 +137,32 @@ def _answer_cancel(run: Run, channel: Channel) -> None:
     channel.send({"seq": run.seq, "cancelled": True, "lingering": run.thread.is_alive()})
 
 
-def main(argv: list[str]) -> int:
+def client_process() -> IO[bytes]:
+    """Start-up of a process the suite runs Python clients in (a worker, a lane): its memory
+    bound, the caller's directory importable, and the suite's channel, the real stdout; what a
+    client prints goes to stderr instead, never into what the suite reads."""
     bound_memory()
-    if len(argv) != 1:
-        sys.stderr.write("usage: python -m conformance.client.worker module:callable\n")
-        return 2
-    protocol_out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # whatever the client prints goes to stderr, never into the protocol
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
     if "" not in sys.path:
         sys.path.insert(0, os.getcwd())
-    serve(argv[0], sys.stdin.buffer, Channel(protocol_out))
+    return channel
+
+
+def leave() -> NoReturn:
+    """The end of such a process: a thread a client left running (even a non-daemon one) does
+    not keep it."""
     sys.stderr.flush()
-    os._exit(0)  # a thread the client left running (even a non-daemon one) does not keep us
+    os._exit(0)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        sys.stderr.write("usage: python -m conformance.client.worker module:callable\n")
+        return 2
+    serve(argv[0], sys.stdin.buffer, Channel(client_process()))
+    leave()
 
 
 if __name__ == "__main__":
