@@ -25,7 +25,7 @@ import termios
 import threading
 from dataclasses import dataclass
 
-__all__ = ["READ_WAIT", "Delivery", "PeerQueue", "arrived_ago", "consumed_by_peer", "heading_to",
+__all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "arrived_ago", "consumed_by_peer", "heading_to",
            "in_flight_to", "sent_ago", "written_by"]
 
 READ_WAIT = 30.0
@@ -43,6 +43,7 @@ INET_DIAG_INFO = 2
 _NO_COOKIE = 0xFFFFFFFF
 _ALL_STATES = 0xFFFFFFFF
 _NLMSG = struct.Struct("=IHHII")  # length, type, flags, seq, pid
+_SEQ, _SEQ_OFFSET = struct.Struct("=I"), 8  # where a request's number is
 # inet_diag_msg: family, state, timer, retrans, (the 48-byte id), expires, rqueue, wqueue, uid, inode
 _DIAG_MSG = struct.Struct("=BBBB48xIIIII")
 _RTATTR = struct.Struct("=HH")
@@ -127,14 +128,16 @@ class _Diag:
                 self.broken = True  # no netlink here (another OS, or forbidden): for good
         return not self.broken
 
-    def query(self, family: int, peer: tuple, local: tuple) -> PeerQueue | None:
+    def ask(self, request: bytearray) -> PeerQueue | None:
+        """The answer to a request from :func:`diag_request`, numbered here (its bytes 8-11)."""
         with self.lock:
             if not self._open():
                 return None
             assert self.sock is not None
             try:
                 self.seq += 1
-                self.sock.send(diag_request(family, peer, local, self.seq))
+                _SEQ.pack_into(request, _SEQ_OFFSET, self.seq)
+                self.sock.send(request)
                 while True:
                     answer = self.sock.recv(8192)
                     if len(answer) >= _NLMSG.size and _NLMSG.unpack_from(answer)[3] == self.seq:
@@ -240,16 +243,33 @@ def in_flight_to(port: int, inodes: frozenset[int]) -> bool | None:
 _diag = _Diag()
 
 
+class PeerCount:
+    """The kernel's counts for one connection, asked again and again while its chunks go out:
+    its addresses and its sock_diag request are taken once."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.request: bytearray | None = None
+        try:
+            family, local, peer = sock.family, sock.getsockname(), sock.getpeername()
+        except OSError:
+            return
+        if family in (socket.AF_INET, socket.AF_INET6):
+            self.request = bytearray(diag_request(family, peer, local, 0))
+
+    def consumed(self) -> int | None:
+        """Bytes the other end (a client on this machine) has read, or None if unknown."""
+        queue = None if self.request is None else _diag.ask(self.request)
+        return None if queue is None else queue.consumed
+
+    def written(self) -> int | None:
+        """Bytes written into our end so far (see :func:`written_by`)."""
+        return written_by(self.sock)
+
+
 def consumed_by_peer(sock: socket.socket) -> int | None:
     """Bytes the other end of ``sock`` (a client on this machine) has read, or None if unknown."""
-    try:
-        family, local, peer = sock.family, sock.getsockname(), sock.getpeername()
-    except OSError:
-        return None
-    if family not in (socket.AF_INET, socket.AF_INET6):
-        return None
-    queue = _diag.query(family, peer, local)
-    return None if queue is None else queue.consumed
+    return PeerCount(sock).consumed()
 
 
 def written_by(sock: socket.socket) -> int | None:
@@ -301,7 +321,8 @@ def unread_in(fileno: int) -> int:
 def peer_read_all(sock: socket.socket) -> bool | None:
     """Has the client on the other end of ``sock`` read every byte written into it? None when
     the kernel cannot tell."""
-    written, consumed = written_by(sock), consumed_by_peer(sock)
+    count = PeerCount(sock)
+    written, consumed = count.written(), count.consumed()
     if written is None or consumed is None:
         return None
     return consumed >= written
@@ -316,6 +337,7 @@ class Delivery:
         self.pause = pause
         sock = transport.get_extra_info("socket") if transport is not None else None
         self.sock: socket.socket | None = sock
+        self.count = None if sock is None else PeerCount(sock)
         self.acknowledged = sock is not None  # until the kernel cannot tell: then pace
 
     async def after_write(self) -> bool:
@@ -327,17 +349,25 @@ class Delivery:
         return False
 
     async def _read_by_peer(self) -> bool:
-        """Wait until the client consumed every byte written; False if that cannot be told."""
+        """Wait until the client consumed every byte written; False if that cannot be told.
+        What was written is taken once our buffer is empty: nothing is written meanwhile."""
+        count = self.count
+        if count is None:
+            return False
         loop = asyncio.get_running_loop()
         give_up = loop.time() + READ_WAIT
         step = 0
+        written: int | None = None
         while loop.time() < give_up:
             if self.transport is None or self.transport.is_closing():
                 return True  # nothing more will be written on it: no split left to protect
             if not self.transport.get_write_buffer_size():
-                read_all = peer_read_all(self.sock)  # type: ignore[arg-type]
-                if read_all is not False:
-                    return bool(read_all)  # None: it cannot be told
+                written = count.written() if written is None else written
+                consumed = None if written is None else count.consumed()
+                if written is None or consumed is None:
+                    return False  # it cannot be told
+                if consumed >= written:
+                    return True
             await asyncio.sleep(_BACKOFF[min(step, len(_BACKOFF) - 1)])
             step += 1
         return False

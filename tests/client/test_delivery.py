@@ -130,7 +130,7 @@ def test_a_client_that_reads_late_gets_every_chunk_on_its_own():
 def test_without_the_kernel_count_chunks_pile_up_in_a_late_client(monkeypatch):
     # The faulty delivery the test above guards against: pacing only. A client that reads once
     # two chunks wait gets them together, which is what load did to the old server.
-    monkeypatch.setattr(delivery, "consumed_by_peer", lambda sock: None)
+    monkeypatch.setattr(delivery.PeerCount, "consumed", lambda self: None)
     reads = _serve_1_byte(_two_chunks_or_the_end, pause=0.0)
     # every read counts: when the server wrote the whole body before the client's first look, the
     # one read holds every chunk and the end (reads[:-1] was then empty: 1 run in 30 failed)
@@ -169,11 +169,11 @@ def test_a_late_answer_loses_that_query_not_the_kernel_count_for_good():
         client = socket.create_connection(listener.getsockname())
         server, _ = listener.accept()
         with client, server:
-            where = (server.family, server.getpeername(), server.getsockname())
+            request = bytearray(diag_request(server.family, server.getpeername(), server.getsockname(), 0))
             late = diag.sock = _LateNetlink()  # type: ignore[assignment]
-            assert diag.query(*where) is None and late.closed and not diag.broken
-            assert diag.query(*where) == PeerQueue(received=0, unread=0)  # a new socket answers
+            assert diag.ask(request) is None and late.closed and not diag.broken
+            assert diag.ask(request) == PeerQueue(received=0, unread=0)  # a new socket answers
             for _ in range(diag.SLOW_LIMIT):
                 diag.sock = _LateNetlink()  # type: ignore[assignment]
-                assert diag.query(*where) is None
+                assert diag.ask(request) is None
             assert diag.broken  # late every time: paced from now on
