@@ -112,10 +112,11 @@ class Chunking:
                 steps.append(run)
         return steps
 
-    def case_split(self, case: Case) -> tuple[tuple[tuple[bytes, ...], ...], ...]:
-        """The concrete split of every byte run of every connection (the dedupe key)."""
+    def case_cuts(self, case: Case) -> tuple[tuple[tuple[int, ...], ...], ...]:
+        """Where this chunking cuts every byte run of every connection (the dedupe key: two
+        chunkings with the same cuts split the case alike; offsets, so no byte is copied)."""
         return tuple(
-            tuple(tuple(self.split(run)) for run in conn.byte_runs()) for conn in case.connections
+            tuple(tuple(cut_points(self.name, run)) for run in conn.byte_runs()) for conn in case.connections
         )
 
 
@@ -136,7 +137,7 @@ def chunkings_for(case: Case, seeds: Iterable[int] = DEFAULT_SEEDS) -> list[Chun
     seen: set[tuple] = set()
     for name in names:
         candidate = Chunking(name)
-        key = candidate.case_split(case)
+        key = candidate.case_cuts(case)
         if key not in seen:
             seen.add(key)
             chosen.append(candidate)

@@ -75,7 +75,7 @@ def test_utf8_on_ascii_is_dropped_as_a_duplicate_of_whole():
 
 def test_duplicates_removed_and_order_stable():
     chosen = chunkings_for(_case(b"ab"))
-    keys = [c.case_split(_case(b"ab")) for c in chosen]
+    keys = [c.case_cuts(_case(b"ab")) for c in chosen]
     assert len(keys) == len(set(keys))
     assert chosen[0].name == "whole"
 
