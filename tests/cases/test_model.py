@@ -96,6 +96,17 @@ def test_a_broken_file_is_reported_with_its_path_and_place(tmp_path):
         load_case_file(bad)
 
 
+def test_a_bundled_file_an_edit_broke_is_still_named_with_its_place(tmp_path):
+    # the package's own files are read without the schema (the corpus test checks them); one
+    # that no longer reads gets the schema's message, not a traceback
+    from conformance.cases import _bundled_file
+
+    bad = tmp_path / "broken.json"
+    bad.write_text(json.dumps({"area": "bad", "description": "d", "cases": [{"id": "X-001"}]}))
+    with pytest.raises(CaseFileError, match=r"broken\.json: at cases/0: .* is a required property"):
+        _bundled_file(bad)
+
+
 @pytest.mark.parametrize(
     ("text", "sets"),
     [
