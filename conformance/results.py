@@ -10,7 +10,7 @@ import json
 import platform
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,10 @@ class Result:
         return [(label, value) for label, value in pairs if value]
 
     def to_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in asdict(self).items() if v not in (None, {}, "")}
+        """The fields that are set (a JSON value each: ``extra`` and ``data`` are shared, not
+        copied, since every caller serialises at once)."""
+        values = ((name, getattr(self, name)) for name in _RESULT_FIELDS)
+        data = {name: value for name, value in values if value not in (None, {}, "")}
         data["outcome"] = self.outcome.value
         data["spec"] = self.spec
         return data
@@ -99,6 +102,9 @@ class Result:
     def from_json(cls, data: dict[str, Any]) -> Result:
         known = {f for f in cls.__dataclass_fields__}
         return cls(**{k: v for k, v in data.items() if k in known})
+
+
+_RESULT_FIELDS = tuple(Result.__dataclass_fields__)
 
 
 @dataclass(repr=False)
