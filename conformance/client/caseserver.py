@@ -28,6 +28,7 @@ import select
 import socket
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -151,22 +152,20 @@ class CaseServer:
         runner = self._runner
         if runner is None:
             return False
-        for site in runner.sites:
-            server = getattr(site, "_server", None)
-            for listener in getattr(server, "sockets", None) or ():
-                with contextlib.suppress(OSError, ValueError):
-                    if select.select([listener], [], [], 0)[0]:
-                        return True
+        servers = [getattr(site, "_server", None) for site in runner.sites]
+        listeners = [sock for server in servers for sock in getattr(server, "sockets", None) or ()]
+        sockets: list[Any] = []
         for handler in getattr(runner.server, "connections", None) or ():
             transport = getattr(handler, "transport", None)
             if client is not None and self._client_of(transport) not in (None, client):
                 continue
-            sock = transport.get_extra_info("socket") if transport is not None else None
-            if sock is not None and unread_in(sock.fileno()):
-                return True
             if getattr(handler, "_messages", None):
                 return True  # a request read and parsed on a kept-alive connection, not yet handled
-        return False
+            sock = transport.get_extra_info("socket") if transport is not None else None
+            if sock is not None:
+                sockets.append(sock)
+        readable = _readable(listeners + sockets)  # one poll for all; most looks end here
+        return any(sock in listeners or unread_in(sock.fileno()) > 0 for sock in readable)
 
     def _client_of(self, transport: object) -> int | None:
         """The root PID of the client process whose request came last on this connection (None:
@@ -296,6 +295,22 @@ class CaseServer:
             # on a busy machine a thread can wait long for the CPU (and the GIL) in between
             request[_ENDED] = time.monotonic() - sent_ago(delivery.sock)
         return response
+
+
+def _readable(sockets: list[Any]) -> list[Any]:
+    """Those of ``sockets`` with something to take in now: a connection to accept, bytes or an
+    end of stream to read (which of these it is, the caller asks)."""
+    poller = select.poll()
+    by_fd: dict[int, Any] = {}
+    for sock in sockets:
+        with contextlib.suppress(OSError, ValueError):
+            fd = sock.fileno()
+            if fd >= 0:
+                poller.register(fd, select.POLLIN)
+                by_fd[fd] = sock
+    with contextlib.suppress(OSError):
+        return [by_fd[fd] for fd, _ in poller.poll(0)]
+    return []
 
 
 def _in_one_piece(connection: Connection, steps: Sequence[Step]) -> bool:
