@@ -299,18 +299,19 @@ class CaseServer:
 
 def _readable(sockets: list[Any]) -> list[Any]:
     """Those of ``sockets`` with something to take in now: a connection to accept, bytes or an
-    end of stream to read (which of these it is, the caller asks)."""
+    end of stream to read (which of these it is, the caller asks). All of them where the kernel
+    cannot be asked: then the caller asks each."""
     poller = select.poll()
     by_fd: dict[int, Any] = {}
-    for sock in sockets:
-        with contextlib.suppress(OSError, ValueError):
+    try:
+        for sock in sockets:
             fd = sock.fileno()
             if fd >= 0:
                 poller.register(fd, select.POLLIN)
                 by_fd[fd] = sock
-    with contextlib.suppress(OSError):
         return [by_fd[fd] for fd, _ in poller.poll(0)]
-    return []
+    except (OSError, ValueError):
+        return sockets
 
 
 def _in_one_piece(connection: Connection, steps: Sequence[Step]) -> bool:
