@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import select
 import socket
 import time
@@ -83,6 +84,7 @@ class CaseServer:
         self._last_slot: dict[int, tuple[object, Slot]] = {}
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
+        self._listeners: list[Any] = []  # the sites' listening sockets, once started
         self._app: web.Application | None = None
         self._closing = asyncio.Event()
 
@@ -132,6 +134,8 @@ class CaseServer:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         with contextlib.suppress(OSError):  # a second loopback name is a bonus, not a need
             await web.TCPSite(self._runner, CROSS_ORIGIN_HOST, self.port).start()
+        servers = [getattr(site, "_server", None) for site in self._runner.sites]
+        self._listeners = [sock for server in servers for sock in getattr(server, "sockets", None) or ()]
         return f"http://127.0.0.1:{self.port}"
 
     def inbound_in_flight(self, client_sockets: frozenset[int]) -> bool:
@@ -152,8 +156,9 @@ class CaseServer:
         runner = self._runner
         if runner is None:
             return False
-        servers = [getattr(site, "_server", None) for site in runner.sites]
-        listeners = [sock for server in servers for sock in getattr(server, "sockets", None) or ()]
+        if client == os.getpid():
+            client = None  # clients in threads of this process (a lane): every connection is theirs
+        listeners = self._listeners
         sockets: list[Any] = []
         for handler in getattr(runner.server, "connections", None) or ():
             transport = getattr(handler, "transport", None)

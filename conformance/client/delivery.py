@@ -23,7 +23,7 @@ import socket
 import struct
 import termios
 import threading
-from dataclasses import dataclass
+from typing import NamedTuple
 
 __all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "arrived_ago", "consumed_by_peer", "heading_to",
            "in_flight_to", "sent_ago", "written_by"]
@@ -68,9 +68,9 @@ def diag_request(family: int, peer: tuple, local: tuple, seq: int) -> bytes:
     return _NLMSG.pack(_NLMSG.size + len(body), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST, seq, 0) + body
 
 
-@dataclass(frozen=True)
-class PeerQueue:
-    """What the kernel says of the client's socket: bytes received in order, bytes unread."""
+class PeerQueue(NamedTuple):
+    """What the kernel says of the client's socket: bytes received in order, bytes unread (a
+    tuple: one is made per look, tens of thousands a run)."""
 
     received: int
     unread: int
@@ -191,9 +191,9 @@ def _dump_messages(sock: socket.socket, seq: int) -> list[bytes]:
             offset += (length + 3) & ~3
 
 
-@dataclass(frozen=True)
-class DiagSocket:
-    """One socket of a dump: its TCP state, ports, queues and inode."""
+class DiagSocket(NamedTuple):
+    """One socket of a dump: its TCP state, ports, queues and inode (a tuple: a dump makes one
+    per socket on the machine)."""
 
     state: int
     sport: int
