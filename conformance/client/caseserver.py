@@ -140,19 +140,15 @@ class CaseServer:
 
     def inbound_in_flight(self, client_sockets: frozenset[int]) -> bool:
         """The kernel's view (one sock_diag dump): is a connection from the client holding
-        ``client_sockets`` to this server being opened, or are bytes it sent unacknowledged or
-        unread, in a connection accepted or not? Under load the loopback's packets can wait for
-        a softirq, and an accepted connection is not among aiohttp's for a few turns of the loop."""
+        ``client_sockets`` being opened, or are bytes it sent unacknowledged or unread, accepted
+        or not? Loopback packets can wait for a softirq, an accepted connection a few loop turns."""
         return self.port is not None and in_flight_to(self.port, client_sockets) is True
 
     def inbound_pending(self, client: int | None = None) -> bool:
         """Has a client sent something this server has not taken in yet: a connection waiting
         to be accepted, or bytes unread on an open one? A client asleep then waits for us.
-
-        ``client``: asked for the client whose process tree has this root PID. A connection
-        whose last request came from another client process is that process's, never this
-        one's (processes do not share sockets), so what waits on it does not count: with
-        sixteen runs at once, the others' traffic kept each client from being seen waiting."""
+        ``client`` (a root PID): connections whose last request came from another client process
+        are not its own (processes share no sockets), so what waits on them does not count."""
         runner = self._runner
         if runner is None:
             return False
@@ -303,9 +299,8 @@ class CaseServer:
 
 
 def _readable(sockets: list[Any]) -> list[Any]:
-    """Those of ``sockets`` with something to take in now: a connection to accept, bytes or an
-    end of stream to read (which of these it is, the caller asks). All of them where the kernel
-    cannot be asked: then the caller asks each."""
+    """Those of ``sockets`` with something to take in now (a connection to accept, bytes or an
+    end of stream to read: the caller asks which); all of them where poll cannot tell."""
     poller = select.poll()
     by_fd: dict[int, Any] = {}
     try:

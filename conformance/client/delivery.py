@@ -23,9 +23,10 @@ import socket
 import struct
 import termios
 import threading
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
-__all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "arrived_ago", "consumed_by_peer", "heading_to",
+__all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "arrived_ago", "heading_to",
            "in_flight_to", "sent_ago", "written_by"]
 
 READ_WAIT = 30.0
@@ -54,14 +55,11 @@ _TCPI_BYTES_RECEIVED = 128
 _TCP_INFO_SIZE = 256
 
 
-def _address(family: int, host: str) -> bytes:
-    return socket.inet_pton(family, host).ljust(16, b"\0")
-
-
 def diag_request(family: int, peer: tuple, local: tuple, seq: int) -> bytes:
     """A sock_diag request for exactly one TCP socket: the peer of our connection, so its source
     is our peer address and its destination our local one; asks for its ``tcp_info``."""
-    sockid = struct.pack("!HH", peer[1], local[1]) + _address(family, peer[0]) + _address(family, local[0])
+    sockid = struct.pack("!HH", peer[1], local[1])
+    sockid += b"".join(socket.inet_pton(family, host).ljust(16, b"\0") for host in (peer[0], local[0]))
     sockid += struct.pack("=III", 0, _NO_COOKIE, _NO_COOKIE)
     wants_info = 1 << (INET_DIAG_INFO - 1)
     body = struct.pack("=BBBBI", family, socket.IPPROTO_TCP, wants_info, 0, _ALL_STATES) + sockid
@@ -130,6 +128,14 @@ class _Diag:
 
     def ask(self, request: bytearray) -> PeerQueue | None:
         """The answer to a request from :func:`diag_request`, numbered here (its bytes 8-11)."""
+        return self._exchange(request, _one_answer)
+
+    def dump(self, family: int, states: int) -> list[bytes] | None:
+        """Every TCP socket of ``family`` in ``states`` (a bit mask): the raw inet_diag_msg of
+        each, or None when the kernel cannot be asked."""
+        return self._exchange(bytearray(dump_request(family, states, 0)), _dump_messages)
+
+    def _exchange(self, request: bytearray, read: Callable[[socket.socket, int], Any]) -> Any:
         with self.lock:
             if not self._open():
                 return None
@@ -138,11 +144,9 @@ class _Diag:
                 self.seq += 1
                 _SEQ.pack_into(request, _SEQ_OFFSET, self.seq)
                 self.sock.send(request)
-                while True:
-                    answer = self.sock.recv(8192)
-                    if len(answer) >= _NLMSG.size and _NLMSG.unpack_from(answer)[3] == self.seq:
-                        self.slow = 0
-                        return parse_diag_reply(answer)
+                answer = read(self.sock, self.seq)
+                self.slow = 0
+                return answer
             except (OSError, ValueError):  # late (TimeoutError), or a full receive buffer
                 self.sock.close()
                 self.sock = None
@@ -150,21 +154,13 @@ class _Diag:
                 self.broken = self.slow >= self.SLOW_LIMIT
                 return None
 
-    def dump(self, family: int, states: int) -> list[bytes] | None:
-        """Every TCP socket of ``family`` in ``states`` (a bit mask): the raw inet_diag_msg of
-        each, or None when the kernel cannot be asked."""
-        with self.lock:
-            if not self._open():
-                return None
-            assert self.sock is not None
-            try:
-                self.seq += 1
-                self.sock.send(dump_request(family, states, self.seq))
-                return _dump_messages(self.sock, self.seq)
-            except (OSError, ValueError):
-                self.sock.close()
-                self.sock = None
-                return None
+
+def _one_answer(sock: socket.socket, seq: int) -> PeerQueue | None:
+    """The answer numbered ``seq`` (an earlier query's late answer is skipped)."""
+    while True:
+        answer = sock.recv(8192)
+        if len(answer) >= _NLMSG.size and _NLMSG.unpack_from(answer)[3] == seq:
+            return parse_diag_reply(answer)
 
 
 def dump_request(family: int, states: int, seq: int) -> bytes:
@@ -262,15 +258,6 @@ class PeerCount:
         queue = None if self.request is None else _diag.ask(self.request)
         return None if queue is None else queue.consumed
 
-    def written(self) -> int | None:
-        """Bytes written into our end so far (see :func:`written_by`)."""
-        return written_by(self.sock)
-
-
-def consumed_by_peer(sock: socket.socket) -> int | None:
-    """Bytes the other end of ``sock`` (a client on this machine) has read, or None if unknown."""
-    return PeerCount(sock).consumed()
-
 
 def written_by(sock: socket.socket) -> int | None:
     """Bytes written into ``sock`` so far: acknowledged by the peer plus still queued."""
@@ -321,8 +308,7 @@ def unread_in(fileno: int) -> int:
 def peer_read_all(sock: socket.socket) -> bool | None:
     """Has the client on the other end of ``sock`` read every byte written into it? None when
     the kernel cannot tell."""
-    count = PeerCount(sock)
-    written, consumed = count.written(), count.consumed()
+    written, consumed = written_by(sock), PeerCount(sock).consumed()
     if written is None or consumed is None:
         return None
     return consumed >= written
@@ -362,7 +348,7 @@ class Delivery:
             if self.transport is None or self.transport.is_closing():
                 return True  # nothing more will be written on it: no split left to protect
             if not self.transport.get_write_buffer_size():
-                written = count.written() if written is None else written
+                written = written_by(count.sock) if written is None else written
                 consumed = None if written is None else count.consumed()
                 if written is None or consumed is None:
                     return False  # it cannot be told

@@ -25,8 +25,8 @@ from conformance.client.caseserver import CaseServer
 from conformance.client.delivery import (
     INET_DIAG_INFO,
     SOCK_DIAG_BY_FAMILY,
+    PeerCount,
     PeerQueue,
-    consumed_by_peer,
     diag_request,
     parse_diag_reply,
     written_by,
@@ -76,9 +76,9 @@ def test_the_kernel_counts_what_the_client_read():
             server.sendall(b"x" * 1000)
             assert _available(client, 1000)
             assert written_by(server) == 1000
-            assert consumed_by_peer(server) == 0
+            assert PeerCount(server).consumed() == 0
             client.recv(300)
-            assert consumed_by_peer(server) == 300
+            assert PeerCount(server).consumed() == 300
 
 
 def _available(sock: socket.socket, size: int, limit: float = 10.0) -> bool:
