@@ -128,14 +128,15 @@ class _Diag:
 
     def ask(self, request: bytearray) -> PeerQueue | None:
         """The answer to a request from :func:`diag_request`, numbered here (its bytes 8-11)."""
-        return self._exchange(request, _one_answer)
+        return self._exchange(request, _one_answer, counted=True)
 
     def dump(self, family: int, states: int) -> list[bytes] | None:
         """Every TCP socket of ``family`` in ``states`` (a bit mask): the raw inet_diag_msg of
         each, or None when the kernel cannot be asked."""
-        return self._exchange(bytearray(dump_request(family, states, 0)), _dump_messages)
+        return self._exchange(bytearray(dump_request(family, states, 0)), _dump_messages, counted=False)
 
-    def _exchange(self, request: bytearray, read: Callable[[socket.socket, int], Any]) -> Any:
+    def _exchange(self, request: bytearray, read: Callable[[socket.socket, int], Any], counted: bool) -> Any:
+        """``read``'s answer; a late one counts toward SLOW_LIMIT if ``counted`` (not a dump's)."""
         with self.lock:
             if not self._open():
                 return None
@@ -145,12 +146,12 @@ class _Diag:
                 _SEQ.pack_into(request, _SEQ_OFFSET, self.seq)
                 self.sock.send(request)
                 answer = read(self.sock, self.seq)
-                self.slow = 0
+                self.slow = 0 if counted else self.slow
                 return answer
             except (OSError, ValueError):  # late (TimeoutError), or a full receive buffer
                 self.sock.close()
                 self.sock = None
-                self.slow += 1
+                self.slow += counted
                 self.broken = self.slow >= self.SLOW_LIMIT
                 return None
 
@@ -240,8 +241,7 @@ _diag = _Diag()
 
 
 class PeerCount:
-    """The kernel's counts for one connection, asked again and again while its chunks go out:
-    its addresses and its sock_diag request are taken once."""
+    """The kernel's counts for one connection, asked per chunk: its sock_diag request made once."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock

@@ -177,3 +177,12 @@ def test_a_late_answer_loses_that_query_not_the_kernel_count_for_good():
                 diag.sock = _LateNetlink()  # type: ignore[assignment]
                 assert diag.ask(request) is None
             assert diag.broken  # late every time: paced from now on
+
+
+def test_a_late_dump_does_not_count_toward_turning_the_kernel_count_off():
+    # a dump walks every socket of the machine: its lateness says nothing of one query's
+    diag = delivery._Diag()
+    for _ in range(diag.SLOW_LIMIT + 1):
+        late = diag.sock = _LateNetlink()  # type: ignore[assignment]
+        assert diag.dump(socket.AF_INET, 1) is None and late.closed
+    assert diag.slow == 0 and not diag.broken
