@@ -16,7 +16,6 @@ Python API (what the CLI, the pytest face and the report use)::
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import os
@@ -49,28 +48,16 @@ from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
 from .speed import PROBES, Growth, judge_growth, needs_larger, probe_case
 from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
+from .turns import large_items_limit
 
 __all__ = [  # the planning names are the runner's API too (items.py holds them)
     "CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "bytes_sent", "case_timeout", "chunkings_of",
-    "invocation_for", "plan_items", "run_client_suite", "run_client_suite_async", "run_items",
-    "run_items_async",
+    "invocation_for", "large_items_limit", "plan_items", "run_client_suite", "run_client_suite_async",
+    "run_items", "run_items_async",
 ]
 
 # runs at once: most of a run is waiting on sockets, so several per CPU
 DEFAULT_CONCURRENCY = max(4, min(64, 8 * (os.cpu_count() or 1)))
-
-_LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}  # not weak: a semaphore refers to it
-
-
-def large_items_limit() -> asyncio.Semaphore:
-    """How many items of over a megabyte run at once in this process, whatever run they belong
-    to: one per CPU. Parsing megabytes is CPU work; three report rows of quadratic parsers,
-    eight large items each, left every one a twelfth of a CPU and their deadlines judged the
-    machine's load, not the client. Bounded, each parses at the speed it has alone."""
-    for other in [known for known in _LARGE_AT_ONCE if known.is_closed()]:
-        del _LARGE_AT_ONCE[other]
-    return _LARGE_AT_ONCE.setdefault(asyncio.get_running_loop(), asyncio.Semaphore(os.cpu_count() or 1))
-
 
 class ClientRun:
     """One target against one case server; ``await run(items)`` returns every Result.
@@ -91,6 +78,7 @@ class ClientRun:
         self._semaphore: asyncio.Semaphore | None = None
         self._opened = False
         self._unfinished: dict[str, str] = {}  # case ID -> chunking still parsed at its deadline
+        self._large_running = 0  # items of megabytes of this run parsing now
 
     @property
     def name(self) -> str:
@@ -191,15 +179,50 @@ class ClientRun:
             self._semaphore = asyncio.Semaphore(self.concurrency)
         semaphore = self._semaphore
 
+        # a case of megabytes run whole and split: the whole's turn goes on to the split, unless
+        # the whole was still parsing at its deadline (then the split is not run: _unjudgeable)
+        split = {item.case.id for item in items if is_large(item.case) and item.chunking.name != "whole"}
+        handoffs: dict[str, asyncio.Future[bool]] = {
+            item.case.id: asyncio.get_running_loop().create_future()
+            for item in items if item.chunking.name == "whole" and item.case.id in split}
+
         async def one(item: Item) -> list[Result]:
             results = self._skipped(item)
             if results is None:
-                turn = large_items_limit() if is_large(item.case) else contextlib.nullcontext()
-                async with turn, semaphore:  # a large item waits its turn without holding a slot
-                    results = self._unjudgeable(item) or await self.attempt(item)
+                results = await large(item) if is_large(item.case) else await small(item)
             if progress is not None:
                 progress(item, results)
             return results
+
+        async def small(item: Item) -> list[Result]:
+            async with semaphore:
+                return await self.attempt(item)
+
+        async def large(item: Item) -> list[Result]:
+            """After its whole (never beside it), on the turn its whole hands on; a turn only if
+            it is to be run, and no slot while it waits for one."""
+            limit, case, whole = large_items_limit(), item.case.id, item.chunking.name == "whole"
+            held = await handoffs[case] if not whole and case in handoffs else False
+            passed_on = False
+            try:
+                results = self._unjudgeable(item)
+                if results is None:
+                    if not held:
+                        await limit.acquire(self._turn_rank)
+                        held = True
+                    async with semaphore:
+                        self._large_running += 1
+                        try:
+                            results = await self.attempt(item)
+                        finally:
+                            self._large_running -= 1
+                    passed_on = whole and case in handoffs and case not in self._unfinished
+                return results
+            finally:
+                if whole and case in handoffs:
+                    handoffs[case].set_result(passed_on)
+                if held and not passed_on:
+                    limit.release()
 
         async def isolated(indices: list[int]) -> dict[int, list[Result]]:
             await self.open()
@@ -207,8 +230,6 @@ class ClientRun:
 
         wants_speed = any(is_large(item.case) for item in items)
         try:
-            # the large first, so their parsing overlaps the many small items; each whole before
-            # its split, so one still parsing at its deadline spares running the other
             order = sorted(range(len(items)), key=lambda index: _start_order(items[index]))
             in_lanes = set(self._laned(items))
             done, laned = await asyncio.gather(
@@ -220,6 +241,12 @@ class ClientRun:
         finally:
             await self.aclose()
         return attribute_chunking_failures([r for index in range(len(items)) for r in done[index]]) + speed
+
+    def _turn_rank(self) -> tuple[int, int]:
+        """This run's place in the queue for a turn at megabytes (:mod:`.turns`): the deadlines
+        its large items met, then how many of them parse now (one turn for each run before a
+        second for any, so more runs show their speed at once)."""
+        return len(self._unfinished), self._large_running
 
     def _laned(self, items: Sequence[Item]) -> list[int]:
         """The items this run gives to lanes: only a Python callable's, importable by name, and
@@ -249,6 +276,11 @@ class ClientRun:
 
 
 def _start_order(item: Item) -> tuple[int, bool, int]:
+    """The large first, so their parsing overlaps the many small items, and the largest of them
+    first: the start of a run is its busiest moment, and a fast parser has tens of seconds to
+    spare on 14 MB while a quadratic one has no chance either way. Run there first, the 5 MiB
+    case that a quadratic parser gets through with little to spare (requests-sse, sseclient-py)
+    timed out on a loaded machine. Each whole before its split."""
     size = bytes_sent(item.case)
     return (0, item.chunking.name != "whole", -size) if is_large(item.case) else (1, False, -size)
 

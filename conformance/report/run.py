@@ -23,6 +23,7 @@ from ..results import Outcome
 from .document import FORMAT, Implementation, InteropCell
 from .implementations import CLIENTS, SERVERS, Row
 from .render import catalogue
+from .schedule import RowSlots, when_small_judged
 from .shards import BROWSER, INTEROP, assign
 from .versions import command_version
 
@@ -115,7 +116,18 @@ def tenths(name: str, total: int, say: Say) -> Callable[[Any, list[Any]], None]:
     return tick
 
 
-async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
+def _both(*ticks: Callable[[Any, list[Any]], None]) -> Callable[[Any, list[Any]], None]:
+    def tick(item: Any, results: list[Any]) -> None:
+        for one in ticks:
+            one(item, results)
+
+    return tick
+
+
+async def run_client(entry: Row, cache: Path, say: Say, small_judged: Callable[[], None] = lambda: None
+                     ) -> Implementation:
+    """One client row, every profile; ``small_judged`` is called once only its cases of megabytes
+    are left (its row slot is then free: :mod:`.schedule`)."""
     from ..client.runner import plan_items, run_client_suite_async
 
     impl = _implementation(entry)
@@ -130,9 +142,13 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
         impl.status, impl.reason = "unavailable", _reason(error)
         say(f"  client {entry.name}: unavailable: {impl.reason}")
         return impl
-    for profile, target in targets.items():
-        total = len(plan_items(profile=profile, chunkings=entry.chunkings))
+    for index, (profile, target) in enumerate(targets.items()):
+        items = plan_items(profile=profile, chunkings=entry.chunkings)
+        total = len(items)
         say(f"  client {entry.name} ({profile}): running {total} items")
+        progress = tenths(f"client {entry.name} ({profile})", total, say)
+        if index == len(targets) - 1:
+            progress = _both(progress, when_small_judged(items, small_judged))
         try:
             report = await run_client_suite_async(
                 target,
@@ -141,7 +157,7 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
                 timeout_scale=entry.timeout_scale,
                 concurrency=entry.concurrency,
                 chunkings=entry.chunkings,
-                progress=tenths(f"client {entry.name} ({profile})", total, say),
+                progress=progress,
             )
         except Exception as error:
             impl.status, impl.reason = "error", _reason(error)
@@ -152,16 +168,21 @@ async def run_client(entry: Row, cache: Path, say: Say) -> Implementation:
     return impl
 
 
-async def run_clients(entries: Iterable[Row], options: RunOptions) -> list[Implementation]:
+async def run_clients(entries: Iterable[Row], options: RunOptions, slots: RowSlots | None = None
+                      ) -> list[Implementation]:
     """``options.jobs`` rows at once, the costliest first (so that no long row starts last and
-    runs alone at the end); the results keep the table's order."""
-    limit = asyncio.Semaphore(max(1, options.jobs))
+    runs alone at the end); a row's slot is free once only its cases of megabytes are left
+    (:mod:`.schedule`). The results keep the table's order."""
     rows = list(entries)
+    slots = slots or RowSlots(options.jobs, len(rows))
     order = sorted(range(len(rows)), key=lambda index: -rows[index].cost)
 
     async def one(entry: Row) -> Implementation:
-        async with limit:  # taken in the order the tasks start: the costliest first
-            return await run_client(entry, options.cache, options.say)
+        give_back = await slots.take()  # taken in the order the tasks start: the costliest first
+        try:
+            return await run_client(entry, options.cache, options.say, give_back)
+        finally:
+            give_back()
 
     done = await asyncio.gather(*(one(rows[index]) for index in order))
     return [impl for _, impl in sorted(zip(order, done, strict=True), key=lambda pair: pair[0])]
@@ -213,18 +234,39 @@ def shard_names(k: int, n: int, rows: Iterable[Row] | None = None) -> set[str]:
     return assign([*units, (f"client {BROWSER[0]}", BROWSER[1]), INTEROP], n)[k - 1]
 
 
-async def _clients_and_browser(
-    clients: list[Row], options: RunOptions, with_browser: bool
-) -> tuple[list[Implementation], Implementation | None]:
-    """The client rows, and Chromium beside them: a browser mostly waits (its held-open cases
-    end at their deadline), so it overlaps the rows' CPU work instead of adding minutes after."""
+async def _nothing() -> None:
+    return None
+
+
+async def _interop_in_tail(tail: asyncio.Event, options: RunOptions) -> list[InteropCell]:
+    """The interop matrix once the rows' tail begins (:mod:`.schedule`), beside what is left:
+    its cells mostly wait on their servers' pace. In a thread with a loop of its own, as its
+    servers start with blocking calls that must not hold up the rows' case servers."""
+    await tail.wait()
+    options.say("report: interop matrix, beside the client rows' tail")
+    all_rows = SERVERS + CLIENTS
+    servers = [r for r in all_rows if r.role == "server"]
+    clients = [r for r in all_rows if r.role == "client"]
+    try:
+        return await asyncio.to_thread(asyncio.run, run_interop(servers, clients, options))
+    except Exception as error:
+        options.say(f"  interop: could not run: {_reason(error)}")
+        return []
+
+
+async def _clients_and_beside(
+    clients: list[Row], options: RunOptions, with_browser: bool, with_interop: bool = False
+) -> tuple[list[Implementation], Implementation | None, list[InteropCell]]:
+    """The client rows; Chromium beside them: a browser mostly waits (its held-open cases end at
+    their deadline), so it overlaps the rows' CPU work instead of adding minutes after; and the
+    interop matrix beside their tail."""
     from .browser import run_browser
 
-    browser = asyncio.to_thread(run_browser, options.cache, options.say) if with_browser else None
-    if browser is None:
-        return await run_clients(clients, options), None
-    done, chromium = await asyncio.gather(run_clients(clients, options), browser)
-    return done, chromium
+    slots = RowSlots(options.jobs, len(clients))
+    browser = asyncio.to_thread(run_browser, options.cache, options.say) if with_browser else _nothing()
+    interop = _interop_in_tail(slots.tail, options) if with_interop else _nothing()
+    done, chromium, cells = await asyncio.gather(run_clients(clients, options, slots), browser, interop)
+    return done, chromium, cells or []
 
 
 def _whole_lines(say: Say) -> Say:
@@ -259,28 +301,15 @@ def collect(options: RunOptions) -> dict[str, Any]:
     say(f"report: {len(servers)} servers")
     implementations = [run_server(entry, options.cache, say) for entry in servers]
     with_browser = options.rows is None and options.browser and options.wanted(BROWSER[0], "client")
+    with_interop = options.rows is None and options.interop and options.wanted(INTEROP[0])
     beside = ", Chromium (EventSource ground truth) beside them" if with_browser else ""
     say(f"report: {len(clients)} clients, {options.jobs} at a time{beside}")
-    done, browser = asyncio.run(_clients_and_browser(clients, options, with_browser))
+    done, browser, interop = asyncio.run(_clients_and_beside(clients, options, with_browser, with_interop))
     implementations += done
     if browser is not None:
         implementations.append(browser)
         if browser.version:
             meta["chromium"] = browser.version
-    interop: list[InteropCell] = []
-    if options.rows is None and options.interop and options.wanted(INTEROP[0]):
-        say("report: interop matrix")
-        all_rows = options.rows if options.rows is not None else SERVERS + CLIENTS
-        try:
-            interop = asyncio.run(
-                run_interop(
-                    [r for r in all_rows if r.role == "server"],
-                    [r for r in all_rows if r.role == "client"],
-                    options,
-                )
-            )
-        except Exception as error:
-            say(f"  interop: could not run: {_reason(error)}")
     return {
         "format": FORMAT,
         "meta": meta,

@@ -1,0 +1,92 @@
+"""Turns for the cases of megabytes: one per CPU at once in a process, whatever run they belong
+to, and the next turn to the run that has met the fewest deadlines parsing one.
+
+Parsing megabytes is CPU work: bounded, each large item parses at about the speed it has alone,
+so "still parsing at its deadline" says something about the client, not about the runs beside
+it. A quadratic parser meets that deadline on nearly every large case (25 to 50 s each); in
+arrival order, a client that parses 14 MB in a second waited behind all of them, and its report
+row held one of the row slots for minutes doing nothing. So a waiting item is ranked by what its
+run has shown so far, a fact and never a guess at its speed: the deadlines its large items met,
+then how many of its items parse now (a turn for each run before a second for any, so more runs
+show their speed at once), then its arrival. Every item still runs; only the order changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+
+__all__ = ["Turns", "large_items_limit", "next_turn"]
+
+Rank = Callable[[], tuple[int, ...]]  # a waiter's run as it is now, read at each pick: lower first
+
+
+def next_turn(waiting: Sequence[tuple[tuple[int, ...], int]]) -> int:
+    """Which waiter goes next, given each one's (rank of its run, arrival number): the lowest
+    rank (for a client run: deadlines met, then large items parsing now), then the earliest."""
+    return min(range(len(waiting)), key=waiting.__getitem__)
+
+
+@dataclass
+class _Waiter:
+    rank: Rank
+    arrival: int
+    given: asyncio.Future[None] = field(repr=False)
+
+
+class Turns:
+    """``size`` turns at once; ``async with turns.turn(rank):`` waits for one (see module)."""
+
+    def __init__(self, size: int) -> None:
+        self.free = max(1, size)
+        self.waiting: list[_Waiter] = []
+        self._arrivals = itertools.count()
+
+    async def acquire(self, rank: Rank = tuple) -> None:
+        """Wait for a turn (a free one at once, if nobody waits)."""
+        if self.free and not self.waiting:
+            self.free -= 1
+            return
+        waiter = _Waiter(rank, next(self._arrivals), asyncio.get_running_loop().create_future())
+        self.waiting.append(waiter)
+        try:
+            await waiter.given
+        except asyncio.CancelledError:
+            if waiter in self.waiting:
+                self.waiting.remove(waiter)
+            elif waiter.given.done() and not waiter.given.cancelled():
+                self.release()  # given the turn as it was cancelled: the next one has it
+            raise
+
+    def release(self) -> None:
+        """A turn ended: straight to the next waiter, or back to the free ones."""
+        self.waiting = [w for w in self.waiting if not w.given.done()]  # cancelled meanwhile
+        if not self.waiting:
+            self.free += 1
+            return
+        chosen = self.waiting.pop(next_turn([(w.rank(), w.arrival) for w in self.waiting]))
+        chosen.given.set_result(None)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, rank: Rank = tuple) -> AsyncIterator[None]:
+        await self.acquire(rank)
+        try:
+            yield
+        finally:
+            self.release()
+
+
+_LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, Turns] = {}  # not weak: a waiter refers to its loop
+
+
+def large_items_limit() -> Turns:
+    """How many items of over a megabyte run at once in this process, whatever run they belong
+    to: one per CPU. Three report rows of quadratic parsers, eight large items each, left every
+    one a twelfth of a CPU and their deadlines judged the machine's load, not the client."""
+    for other in [known for known in _LARGE_AT_ONCE if known.is_closed()]:
+        del _LARGE_AT_ONCE[other]
+    return _LARGE_AT_ONCE.setdefault(asyncio.get_running_loop(), Turns(os.cpu_count() or 1))
