@@ -49,7 +49,7 @@ def _send_args(request: Request) -> dict[str, object]:
 
 # Warm at import: httpx imports httpcore (h11, h2) when its first client is built, httpcore
 # imports anyio for the first async request, and a TLS context loads the CA bundle: together
-# about 0.2 s of CPU in each new process. Done here, a fork server's workers start with them.
+# about 0.2 s of CPU in each new process. Done here, a lane or worker pays it once, at its start.
 _TLS: ssl.SSLContext = httpx.create_ssl_context()  # one for every owned client
 
 
