@@ -146,12 +146,14 @@ class _Diag:
                 _SEQ.pack_into(request, _SEQ_OFFSET, self.seq)
                 self.sock.send(request)
                 answer = read(self.sock, self.seq)
-                self.slow = 0 if counted else self.slow
+                if counted:
+                    self.slow = 0
                 return answer
             except (OSError, ValueError):  # late (TimeoutError), or a full receive buffer
                 self.sock.close()
                 self.sock = None
-                self.slow += counted
+                if counted:
+                    self.slow += 1
                 self.broken = self.slow >= self.SLOW_LIMIT
                 return None
 
@@ -258,6 +260,12 @@ class PeerCount:
         queue = None if self.request is None else _diag.ask(self.request)
         return None if queue is None else queue.consumed
 
+    def read_all(self, written: int | None) -> bool | None:
+        """Has the client read all ``written`` bytes (see :func:`written_by`)? None: the kernel
+        cannot tell."""
+        consumed = None if written is None else self.consumed()
+        return None if written is None or consumed is None else consumed >= written
+
 
 def written_by(sock: socket.socket) -> int | None:
     """Bytes written into ``sock`` so far: acknowledged by the peer plus still queued."""
@@ -308,10 +316,7 @@ def unread_in(fileno: int) -> int:
 def peer_read_all(sock: socket.socket) -> bool | None:
     """Has the client on the other end of ``sock`` read every byte written into it? None when
     the kernel cannot tell."""
-    written, consumed = written_by(sock), PeerCount(sock).consumed()
-    if written is None or consumed is None:
-        return None
-    return consumed >= written
+    return PeerCount(sock).read_all(written_by(sock))
 
 
 class Delivery:
@@ -349,11 +354,9 @@ class Delivery:
                 return True  # nothing more will be written on it: no split left to protect
             if not self.transport.get_write_buffer_size():
                 written = written_by(count.sock) if written is None else written
-                consumed = None if written is None else count.consumed()
-                if written is None or consumed is None:
-                    return False  # it cannot be told
-                if consumed >= written:
-                    return True
+                read_all = count.read_all(written)
+                if read_all is not False:
+                    return bool(read_all)  # None: it cannot be told
             await asyncio.sleep(_BACKOFF[min(step, len(_BACKOFF) - 1)])
             step += 1
         return False
