@@ -73,7 +73,9 @@ def pipe_unread(reader: Any) -> bool:
     if getattr(reader, "_buffer", b""):
         return True
     transport = getattr(reader, "_transport", None)
-    pipe = transport.get_extra_info("pipe") if transport is not None else None
+    if transport is None or transport.is_closing():
+        return False  # its end was read: nothing is left in the pipe, which may be closed now
+    pipe = transport.get_extra_info("pipe")
     return pipe is not None and unread_in(pipe.fileno()) > 0
 
 

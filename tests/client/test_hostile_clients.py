@@ -183,6 +183,20 @@ def test_a_flooding_command_gets_its_verdict_and_nothing_after_it(tmp_path):
     assert not any(noise in done.stderr for noise in NOISE), done.stderr
 
 
+CLOSES_STDOUT = """
+import os, sys, time, urllib.request
+urllib.request.urlopen(sys.argv[1]).read()
+os.close(1)  # no more reports; the process itself goes on a moment (the suite's looks go on)
+time.sleep(1)
+"""
+
+
+def test_a_command_that_closes_its_stdout_early_is_judged_without_noise(tmp_path):
+    done = _suite("--cmd", _script(tmp_path, "closes.py", CLOSES_STDOUT) + " {url}")
+    assert done.returncode == 1 and "LE-001" in done.stdout, done.stdout + done.stderr
+    assert not any(noise in done.stderr for noise in NOISE), done.stderr
+
+
 def test_a_harness_that_never_says_ready_is_one_line(tmp_path):
     done = _suite("--harness", _script(tmp_path, "silent.py", "import time\ntime.sleep(1000)\n"))
     assert done.returncode == 2 and "did not say ready" in done.stderr, done.stdout + done.stderr
