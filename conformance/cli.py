@@ -93,7 +93,10 @@ class _Parser(argparse.ArgumentParser):
         return super().parse_known_args(args, namespace)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser, with the options of the subcommand ``argv`` names (only its module is
+    imported: ``rules`` or ``client`` need not load the server suite, nor the report)."""
+    chosen = next((word for word in argv if not word.startswith("-")), None)
     parser = _Parser(
         prog="sse-conformance",
         description="Conformance test suite for Server-Sent Events (WHATWG HTML 9.2).",
@@ -104,16 +107,18 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(module_name)
-        sub.set_defaults(_run=module.run)
-        module.configure(sub)
+        if name == chosen:
+            module = importlib.import_module(module_name)
+            sub.set_defaults(_run=module.run)
+            module.configure(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        words = list(sys.argv[1:] if argv is None else argv)
+        parser = build_parser(words)
+        args = parser.parse_args(words)
         if not args.command:
             parser.print_help()
             return 2

@@ -14,7 +14,6 @@ from ..explain import explain
 from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed
-from ..server.cli import server_and_client_ids
 from ..structured import add_cases_data, add_client_data
 from .lanes import PER_LANE
 from .options import add_selection_options, make_plan, make_target, memory_bytes, positive
@@ -67,9 +66,12 @@ def run(args: argparse.Namespace) -> int:
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
     try:
         gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
-        server, others = server_and_client_ids()
-        gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
-                             {"server": server})
+        if args.select or args.skip:  # checked before the run; the server suite is loaded only then
+            from ..server.cli import server_and_client_ids
+
+            server, others = server_and_client_ids()
+            gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
+                                 {"server": server})
     except GateError as error:
         raise UsageError(str(error)) from None
     items = [i for i in items if gate.wants(i.case.id, i.name, i.case.rules)]

@@ -156,3 +156,21 @@ def test_a_dead_url_itself_is_not_called_a_redirect(cli_run, redirects, spelling
     url = spelling.format(port=dead.split(":")[2].split("/")[0])
     line = _one_line(*cli_run("server", url))
     assert "connection refused" in line and "redirected" not in line
+
+
+LOADS = ("import sys\nfrom conformance.cli import main\ncode = main(sys.argv[1:])\n"
+         "suites = ('conformance.server.', 'conformance.report.')\n"
+         "print(sorted(m for m in sys.modules if m.startswith(suites)))")
+
+
+@pytest.mark.parametrize(("args", "loads_server"), [
+    (["rules"], False), (["cases", "-k", "LE-001"], False), (["server", NOWHERE, "--max-time", "x"], True),
+])
+def test_a_subcommand_loads_only_its_own_suite(args, loads_server):
+    """`rules` and `cases` start without importing the server suite or the report (each
+    subcommand's options are built only when it is the one run)."""
+    done = subprocess.run([sys.executable, "-c", LOADS, *args], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert ("conformance.server.runner" in loaded) == loads_server, done.stdout + done.stderr
+    assert "conformance.report." not in loaded, loaded
