@@ -37,13 +37,14 @@ def timer_raced(case: Case, requests: Sequence[RecordedRequest]) -> str | None:
     if timeout_ms is None:
         return None
     watched = requests[: len(case.connections) + 2]  # the scripted ones, the first 204, the next
-    for index, (request, following) in enumerate(itertools.pairwise(watched)):
-        silence, starved = _silence_ms(request, following), _starved_ms(request, following)
-        if silence + starved >= timeout_ms / 2:
-            return (f"request #{index + 1}: the case server's answer took {silence:.0f} ms and the client "
-                    f"waited {starved:.0f} ms for a CPU before it asked again, against its {timeout_ms} ms "
-                    "read time-out: the machine, not the client, may have fired the timer")
-    return None
+    weighed = [(number, _silence_ms(*pair), _starved_ms(*pair))
+               for number, pair in enumerate(itertools.pairwise(watched), start=1)]
+    number, silence, starved = max(weighed, key=lambda row: row[1] + row[2], default=(0, 0.0, 0.0))
+    if silence + starved < timeout_ms / 2:
+        return None
+    return (f"request #{number}: the case server's answer took {silence:.0f} ms and the client waited "
+            f"{starved:.0f} ms for a CPU before it asked again, against its {timeout_ms} ms read time-out: "
+            "the machine, not the client, may have fired the timer")
 
 
 def _silence_ms(request: RecordedRequest, following: RecordedRequest) -> float:
