@@ -93,9 +93,10 @@ class CaseServer:
         """Serve ``case`` under ``chunking`` (fresh log); return its URL (or path before start)."""
         return self.url(self.add_slot(case, chunking).path)
 
-    def add_slot(self, case: Case, chunking: Chunking) -> Slot:
-        """Serve ``case`` under ``chunking`` at its URL, with a fresh request log."""
-        slot = Slot(case, chunking)
+    def add_slot(self, case: Case, chunking: Chunking, attempt: int = 0) -> Slot:
+        """Serve ``case`` under ``chunking`` at its URL (one of its own for a run again:
+        ``attempt``), with a fresh request log."""
+        slot = Slot(case, chunking, attempt=attempt)
         self.slots[slot.path] = slot
         return slot
 

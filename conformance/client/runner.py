@@ -48,6 +48,7 @@ from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
 from .speed import PROBES, Growth, judge_growth, needs_larger, probe_case
 from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
+from .timer_race import RACE_ATTEMPTS, timer_raced
 from .turns import large_items_limit
 
 __all__ = [  # the planning names are the runner's API too (items.py holds them)
@@ -112,11 +113,13 @@ class ClientRun:
         finding = Finding(f"skipped: needs capability {reason} (declare it with {flags})")
         return results_for(item.case, item.chunking, [finding], outcome=Outcome.SKIP)
 
-    async def observe(self, case: Case, chunking: Chunking, fresh: bool = False) -> tuple[Observation, Slot]:
+    async def observe(self, case: Case, chunking: Chunking, fresh: bool = False,
+                      attempt: int = 0) -> tuple[Observation, Slot]:
         """Run ``case`` under ``chunking`` once, until a fact ends it (or its deadline);
-        ``fresh``: on an adapter process started for this run."""
+        ``fresh``: on an adapter process started for this run; ``attempt``: a run again, at a
+        URL of its own (a late request of the one before must not count in it)."""
         await self.open()
-        slot = self.server.add_slot(case, chunking)
+        slot = self.server.add_slot(case, chunking, attempt)
         invocation = invocation_for(case, self.server.url(slot.path), self.capabilities)
         timeout = case_timeout(case, self.timeout_scale)
         watch = CaseWatch(case, slot, invocation, time.monotonic() + timeout)
@@ -132,13 +135,23 @@ class ClientRun:
 
     async def attempt(self, item: Item) -> list[Result]:
         """Run one item and judge it. A run lost with its adapter process (whose crash, unknown)
-        runs once more on a process of its own, which then crashes for this client or not."""
-        observation, slot = await self.observe(item.case, item.chunking)
-        if observation.lost and getattr(self.target, "pool", None) is not None:
-            observation, slot = await self.observe(item.case, item.chunking, fresh=True)
-        if still_parsing(item.case, observation):
-            self._unfinished.setdefault(item.case.id, item.chunking.name)
-        return judge_run(item.case, item.chunking, observation, list(slot.requests), slot.total).results
+        runs once more on a process of its own, which then crashes for this client or not. A
+        verdict short of a pass, from a run where load may have fired the client's own read
+        timer, is no fact: the item runs again, and is not judged if every run raced
+        (:mod:`.timer_race`)."""
+        for number in range(RACE_ATTEMPTS):
+            observation, slot = await self.observe(item.case, item.chunking, attempt=number)
+            if observation.lost and getattr(self.target, "pool", None) is not None:
+                observation, slot = await self.observe(item.case, item.chunking, fresh=True, attempt=number)
+            if still_parsing(item.case, observation):
+                self._unfinished.setdefault(item.case.id, item.chunking.name)
+            requests = list(slot.requests)
+            results = judge_run(item.case, item.chunking, observation, requests, slot.total).results
+            raced = timer_raced(item.case, requests)
+            if raced is None or all(r.outcome is Outcome.PASS for r in results):
+                return results
+        why = f"not judged: load may have fired the client's read timer in all {RACE_ATTEMPTS} runs ({raced})"
+        return results_for(item.case, item.chunking, [Finding(why)], outcome=Outcome.SKIP)
 
     def _unjudgeable(self, item: Item) -> list[Result] | None:
         """Not judged, without a run: a case of megabytes this client was still parsing at its

@@ -82,6 +82,7 @@ class Slot:
     read_at: float = 0.0  # when the client last read a chunk (monotonic): it is alive, reading
     arriving: int = 0  # requests in the handler not yet recorded (their body still coming)
     client: int | None = None  # the root PID of the client process running this case, once known
+    attempt: int = 0  # a run of the case again has a URL of its own (``runner.ClientRun.attempt``)
 
     def record(self, request: RecordedRequest) -> int:
         """Keep ``request`` (dropping the oldest unscripted one past the bound); return its index
@@ -108,4 +109,5 @@ class Slot:
 
     @property
     def path(self) -> str:
-        return f"{PREFIX}/{self.case.id}/{self.chunking.name}"
+        again = f"~{self.attempt}" if self.attempt else ""
+        return f"{PREFIX}/{self.case.id}/{self.chunking.name}{again}"
