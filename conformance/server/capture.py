@@ -100,6 +100,8 @@ class Capture:
     headers_late: float = 0.0
     end_late: float = 0.0  # the reader's lateness before it saw the body end
     on_headers: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # called at once
+    # called with each TCP socket the request connects (P-07 reads the kernel's byte counts)
+    on_socket: Callable[[socket.socket | None], None] | None = field(default=None, repr=False, compare=False)
     t_end: float | None = None  # when the body ended or the suite stopped reading it
     t0: float = 0.0  # time.monotonic() when the request was sent: the origin of every time above
     events_seen: int = 0
@@ -194,10 +196,26 @@ def _bound_reached(cap: Capture, t0: float) -> End | None:
     return None
 
 
-def _build(client: httpx.AsyncClient, req: Request) -> httpx.Request:
+def _build(client: httpx.AsyncClient, req: Request,
+           on_socket: Callable[[socket.socket | None], None] | None = None) -> httpx.Request:
     # UTF-8 bytes: a Last-Event-ID echoes whatever id the server sent, not only ASCII.
     headers = [(name, value.encode()) for name, value in req.headers]
-    return client.build_request(req.method, req.url, headers=headers, content=req.data)
+    extensions = {} if on_socket is None else {"trace": _socket_tracer(on_socket)}
+    return client.build_request(req.method, req.url, headers=headers, content=req.data, extensions=extensions)
+
+
+def _socket_tracer(on_socket: Callable[[socket.socket | None], None]) -> Callable:
+    """An httpcore trace hook handing each connected TCP socket to ``on_socket``, and None when
+    the connection starts TLS (its byte count then holds the handshake too)."""
+    async def trace(event: str, info: dict) -> None:
+        if event == "connection.connect_tcp.complete":
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                on_socket(sock)
+        elif event == "connection.start_tls.started":
+            on_socket(None)
+
+    return trace
 
 
 async def capture(req: Request, into: Capture | None = None) -> Capture:
@@ -248,7 +266,8 @@ async def _exchange(req: Request, cap: Capture) -> None:
         clock = _Since()
         t0 = cap.t0 = time.monotonic()
         try:
-            response = await asyncio.wait_for(client.send(_build(client, req), stream=True), req.timeout)
+            sent = client.send(_build(client, req, cap.on_socket), stream=True)
+            response = await asyncio.wait_for(sent, req.timeout)
         except asyncio.TimeoutError:
             cap.end, cap.detail = End.NO_RESPONSE, f"no response headers within {req.timeout:g} s"
             cap.headers_late = clock.late()

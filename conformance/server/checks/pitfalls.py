@@ -71,6 +71,16 @@ def second_request_answered(ctx: Context) -> list[Result]:
         return skipped("P-07", f"the probe's own stream was not answered 200 "
                                f"({probe.first.status or probe.first.end.value}): nothing was probed")
     second, answered_at = probe.second, probe.answered_at
+    if probe.overlap is not None:
+        look = probe.overlap
+        return passed("P-07", f"a second request was answered while a stream was open: at one moment the "
+                              f"kernel had received {look.first} bytes of one response and {look.second} of "
+                              "the other, and more of both came after it")
+    if probe.counted and probe.closed_at is None and second.answered:
+        return inconclusive("P-07", f"no look at the kernel's byte counts found both responses coming in at "
+                                    f"once ({_tries(probe.tries)}; the stream ends by itself after "
+                                    f"{probe.first_open_until or 0:.2f} s): a stream this short may end "
+                                    "before any server answers a second request, so nothing is concluded")
     open_until = probe.surely_open_until if probe.closed_at is None else probe.closed_at
     if answered_at is not None and (open_until is None or answered_at <= open_until):
         return passed("P-07", f"a second request was answered {second.t_headers * 1000:.0f} ms after it was "
