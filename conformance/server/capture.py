@@ -100,6 +100,9 @@ class Capture:
     headers_late: float = 0.0
     end_late: float = 0.0  # the reader's lateness before it saw the body end
     on_headers: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # called at once
+    # called as the response is closed (its end read, or the suite done with it), while its
+    # connection is still open: httpx closes it before the reader sees the end
+    on_closing: Callable[[], None] | None = field(default=None, repr=False, compare=False)
     # called with each TCP socket the request connects (P-07 reads the kernel's byte counts)
     on_socket: Callable[[socket.socket | None], None] | None = field(default=None, repr=False, compare=False)
     t_end: float | None = None  # when the body ended or the suite stopped reading it
@@ -196,24 +199,27 @@ def _bound_reached(cap: Capture, t0: float) -> End | None:
     return None
 
 
-def _build(client: httpx.AsyncClient, req: Request,
-           on_socket: Callable[[socket.socket | None], None] | None = None) -> httpx.Request:
+def _build(client: httpx.AsyncClient, req: Request, cap: Capture | None = None) -> httpx.Request:
     # UTF-8 bytes: a Last-Event-ID echoes whatever id the server sent, not only ASCII.
     headers = [(name, value.encode()) for name, value in req.headers]
-    extensions = {} if on_socket is None else {"trace": _socket_tracer(on_socket)}
+    hooked = cap is not None and (cap.on_socket or cap.on_closing)
+    extensions = {"trace": _connection_tracer(cap)} if hooked else {}
     return client.build_request(req.method, req.url, headers=headers, content=req.data, extensions=extensions)
 
 
-def _socket_tracer(on_socket: Callable[[socket.socket | None], None]) -> Callable:
-    """An httpcore trace hook handing each connected TCP socket to ``on_socket``, and None when
-    the connection starts TLS (its byte count then holds the handshake too)."""
+def _connection_tracer(cap: Capture) -> Callable:
+    """An httpcore trace hook: each connected TCP socket to ``on_socket`` (None once the
+    connection starts TLS: its byte count then holds the handshake too), and ``on_closing``
+    called as the response closes, before its connection does."""
     async def trace(event: str, info: dict) -> None:
-        if event == "connection.connect_tcp.complete":
+        if event == "connection.connect_tcp.complete" and cap.on_socket is not None:
             sock = info["return_value"].get_extra_info("socket")
             if sock is not None:
-                on_socket(sock)
-        elif event == "connection.start_tls.started":
-            on_socket(None)
+                cap.on_socket(sock)
+        elif event == "connection.start_tls.started" and cap.on_socket is not None:
+            cap.on_socket(None)
+        elif event == "http11.response_closed.started" and cap.on_closing is not None:
+            cap.on_closing()
 
     return trace
 
@@ -266,7 +272,7 @@ async def _exchange(req: Request, cap: Capture) -> None:
         clock = _Since()
         t0 = cap.t0 = time.monotonic()
         try:
-            sent = client.send(_build(client, req, cap.on_socket), stream=True)
+            sent = client.send(_build(client, req, cap), stream=True)
             response = await asyncio.wait_for(sent, req.timeout)
         except asyncio.TimeoutError:
             cap.end, cap.detail = End.NO_RESPONSE, f"no response headers within {req.timeout:g} s"

@@ -14,8 +14,9 @@ that serves one request at a time never gives such a look: its second response s
 the first has ended. Reading the first count twice brackets the second's: the first was in
 progress for the whole look.
 
-Looks come from a sampling thread and from the event loop. A late look only misses the moment
-(no proof: the probe tries again); it never makes one up, so load cannot turn it into a pass.
+Looks come from a sampling thread and from the event loop (at each response's headers and as
+it closes, before its connection does: the final count must be seen). A late look only misses
+the moment (no proof: the probe tries again); it never makes one up, so load cannot make a pass.
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ async def _probe_counted(first_req: Request, second_req: Request, header_timeout
         heard[index].set()
 
     second_req = replace(second_req, max_events=first_req.max_events, max_seconds=first_req.max_seconds)
-    caps = [Capture(req, on_headers=functools.partial(answered, i),
+    caps = [Capture(req, on_headers=functools.partial(answered, i), on_closing=looks.look,
                     on_socket=functools.partial(looks.watch, i))
             for i, req in enumerate((first_req, second_req))]
     with looks.sampling():
