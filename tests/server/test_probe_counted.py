@@ -11,6 +11,8 @@ stream over before it could send the second request, every try; the counted prob
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 import time
 from unittest import mock
 
@@ -21,7 +23,7 @@ from conformance.server import probe as probe_module
 from conformance.server.capture import Capture, Request
 from conformance.server.checks.pitfalls import PROBE_SECONDS
 from conformance.server.options import Options
-from conformance.server.overlap import Look, in_progress_together
+from conformance.server.overlap import Look, data_received, in_progress_together, quiet
 from conformance.server.registry import CHECKS, Context, Probe, is_inconclusive
 from conformance.server.runner import judge
 from conformance.server.stream import analyse
@@ -55,6 +57,45 @@ def test_a_response_the_suite_closed_before_it_ended_was_open_at_every_look():
     idle = [Look(120, 80, 120)]  # both idle until the close: the counts never grew again
     assert in_progress_together(idle, (120, 80)) is None
     assert in_progress_together(idle, (120, 80), still_open=(True, True)) == idle[0]
+
+
+# -- the counts on a real connection -------------------------------------------------------------
+
+@pytest.fixture
+def connection():
+    """A loopback TCP connection: (the client's socket, the server's)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        client = socket.create_connection(listener.getsockname())
+        server, _ = listener.accept()
+    with client, server:
+        yield client, server
+
+
+def _recv_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        data += sock.recv(size - len(data))
+    return data
+
+
+def test_the_count_is_the_data_received_read_or_not_and_leaves_out_the_fin(connection):
+    client, server = connection
+    assert data_received(client) == 0 and quiet(client)
+    server.sendall(b"x" * 10)
+    assert len(client.recv(10, socket.MSG_PEEK | socket.MSG_WAITALL)) == 10  # all in, none read
+    _recv_exactly(client, 4)  # 6 still unread: the count is what came, not what was read
+    assert data_received(client) == 10
+    assert not quiet(client)  # bytes unread: an end might be among them
+    _recv_exactly(client, 6)
+    assert quiet(client)
+    server.close()
+    assert client.recv(1) == b""  # the FIN is in: the kernel counts it as a byte...
+    assert _bytes_received(client) == 11
+    assert data_received(client) == 10 and not quiet(client)  # ...the probe does not
+
+
+def _bytes_received(sock: socket.socket) -> int:
+    return struct.unpack_from("=Q", sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 136), 128)[0]
 
 
 # -- real servers on 127.0.0.1 ----------------------------------------------------------------
