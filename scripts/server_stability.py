@@ -1,15 +1,17 @@
 """Do the server verdicts, or their time, depend on the machine's load? Run and compare.
 
 Checks a set of endpoints of the test suite's byte-exact faulty server (buffering, batching,
-streaming, held headers, a single worker, a hanging HEAD) in rounds: on a quiet machine, beside
-a running client suite (``sse-conformance client`` against the reference httpx client, started
-again whenever it ends) and beside four CPU burners (``python3 -c 'while 1: pass'``, ended by
-PID afterwards). Every verdict (path, rule, outcome) is compared with the quiet round's; any
-difference is a flip. Each round's time is printed beside the quiet one's.
+streaming, held headers, a single worker, a hanging HEAD, a 15 ms stream that ends by itself
+from a concurrent and from a serial server) in rounds: on a quiet machine, beside a running
+client suite (``sse-conformance client`` against the reference httpx client, started again
+whenever it ends) and beside CPU burners (``python3 -c 'while 1: pass'``, four unless
+``--burners`` says, ended by PID afterwards). Every verdict (path, rule, outcome) is compared
+with the quiet round's; any difference is a flip. Each round's time is printed beside the quiet one's.
 
     .venv/bin/python scripts/server_stability.py                 # exit 0: 0 flips; 1: flips
     .venv/bin/python scripts/server_stability.py --rounds 3 --json out.json
     .venv/bin/python scripts/server_stability.py --path /buffered --load client
+    .venv/bin/python scripts/server_stability.py --path /short --path /short-serial --burners 8
 
 Not a unit test: it takes minutes and its point is the load it runs under.
 """
@@ -36,7 +38,7 @@ from faulty_server import running  # noqa: E402
 from conformance.server import run_server_suite  # noqa: E402
 
 PATHS = ["/buffered", "/batched", "/steady", "/ok-lf", "/comment-backlog", "/slow-start", "/gzip-held",
-         "/headers-late", "/single-worker", "/head-hangs"]
+         "/headers-late", "/single-worker", "/head-hangs", "/short", "/short-serial"]
 CLIENT = [str(ROOT / ".venv" / "bin" / "sse-conformance"), "client", "-q",
           "reference_clients.httpx_client:conformance_target"]
 BURNERS = 4
@@ -106,7 +108,9 @@ def main() -> int:
     parser.add_argument("--load", action="append", choices=[k for k in LOADS if k != "quiet"],
                         help="only these loads (repeatable; the quiet round always runs)")
     parser.add_argument("--json", metavar="PATH", help="write the figures and flips here")
+    parser.add_argument("--burners", type=int, default=BURNERS, help=f"CPU burners (default {BURNERS})")
     args = parser.parse_args()
+    LOADS["burners"] = lambda: burners(args.burners)
     paths = args.path or PATHS
     figures: dict[str, list[dict[str, float]]] = {}
     flips: list[str] = []

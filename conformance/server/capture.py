@@ -100,6 +100,11 @@ class Capture:
     headers_late: float = 0.0
     end_late: float = 0.0  # the reader's lateness before it saw the body end
     on_headers: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # called at once
+    # called as the response is closed (its end read, or the suite done with it), while its
+    # connection is still open: httpx closes it before the reader sees the end
+    on_closing: Callable[[], None] | None = field(default=None, repr=False, compare=False)
+    # called with each TCP socket the request connects (P-07 reads the kernel's byte counts)
+    on_socket: Callable[[socket.socket | None], None] | None = field(default=None, repr=False, compare=False)
     t_end: float | None = None  # when the body ended or the suite stopped reading it
     t0: float = 0.0  # time.monotonic() when the request was sent: the origin of every time above
     events_seen: int = 0
@@ -194,10 +199,29 @@ def _bound_reached(cap: Capture, t0: float) -> End | None:
     return None
 
 
-def _build(client: httpx.AsyncClient, req: Request) -> httpx.Request:
+def _build(client: httpx.AsyncClient, req: Request, cap: Capture | None = None) -> httpx.Request:
     # UTF-8 bytes: a Last-Event-ID echoes whatever id the server sent, not only ASCII.
     headers = [(name, value.encode()) for name, value in req.headers]
-    return client.build_request(req.method, req.url, headers=headers, content=req.data)
+    hooked = cap is not None and (cap.on_socket or cap.on_closing)
+    extensions = {"trace": _connection_tracer(cap)} if hooked else {}
+    return client.build_request(req.method, req.url, headers=headers, content=req.data, extensions=extensions)
+
+
+def _connection_tracer(cap: Capture) -> Callable:
+    """An httpcore trace hook: each connected TCP socket to ``on_socket`` (None once the
+    connection starts TLS: its byte count then holds the handshake too), and ``on_closing``
+    called as the response closes, before its connection does."""
+    async def trace(event: str, info: dict) -> None:
+        if event == "connection.connect_tcp.complete" and cap.on_socket is not None:
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                cap.on_socket(sock)
+        elif event == "connection.start_tls.started" and cap.on_socket is not None:
+            cap.on_socket(None)
+        elif event == "http11.response_closed.started" and cap.on_closing is not None:
+            cap.on_closing()
+
+    return trace
 
 
 async def capture(req: Request, into: Capture | None = None) -> Capture:
@@ -248,7 +272,8 @@ async def _exchange(req: Request, cap: Capture) -> None:
         clock = _Since()
         t0 = cap.t0 = time.monotonic()
         try:
-            response = await asyncio.wait_for(client.send(_build(client, req), stream=True), req.timeout)
+            sent = client.send(_build(client, req, cap), stream=True)
+            response = await asyncio.wait_for(sent, req.timeout)
         except asyncio.TimeoutError:
             cap.end, cap.detail = End.NO_RESPONSE, f"no response headers within {req.timeout:g} s"
             cap.headers_late = clock.late()

@@ -23,6 +23,7 @@ from ..results import Outcome, Result, outcome_for_level
 from ..rules import RULES
 from .capture import Capture
 from .options import Options
+from .overlap import Look
 from .stream import Stream
 from .timing import Delivery, measure
 
@@ -88,7 +89,8 @@ class Check:
 
 @dataclass(frozen=True)
 class Probe:
-    """Two requests: ``first`` a stream kept open, ``second`` sent once its headers arrived."""
+    """Two requests: ``first`` a stream kept open, ``second`` sent once its headers arrived (or,
+    ``counted``, both at once: ``first`` is then the one answered first)."""
 
     first: Capture
     second: Capture | None  # None: the first never answered, so nothing was probed
@@ -96,6 +98,8 @@ class Probe:
     first_open_until: float | None  # when the first body ended by itself (None: it did not)
     tries: int = 1  # probes made: a race with a stream that ends by itself is run again
     closed_at: float | None = None  # when the suite closed the first, the second still unanswered
+    counted: bool = False  # both sent at once, judged on the kernel's byte counts (overlap.py)
+    overlap: Look | None = None  # counted: the look at which both responses were coming in
 
     @property
     def answered_at(self) -> float | None:
@@ -114,6 +118,9 @@ class Probe:
         """Did the first stream end by itself before the probe could tell (before the second
         request was sent, or before its answer came)? A stream of a few ms loses that race now
         and then however fast the server is: such a probe is run again."""
+        if self.counted:  # only a look at both responses coming in, or a close, tells
+            answered = self.second is not None and self.second.answered
+            return self.first.status == 200 and answered and self.overlap is None and self.closed_at is None
         open_until = self.surely_open_until
         if self.first.status != 200 or open_until is None:
             return False

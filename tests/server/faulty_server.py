@@ -195,6 +195,8 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/app-groups": lambda r: stream(
         *(x for i in range(1, 26, 5) for x in (b"".join(events(5, start=i)), 0.7))),
     "/length-streamed": length_streamed,
+    # a stream of about 15 ms that ends by itself (P-07 races it with a second request's answer)
+    "/short": lambda r: stream(*(x for e in events(4) for x in (e, 0.004))),
     "/live": lambda r: live(25, 0.1),  # 2.5 s of events, each written alone
     "/live-fast": lambda r: live(60, 0.05, 300),  # 18 KB in 3 s: fills a proxy's 4-8 KiB buffer
     # -- faults ---------------------------------------------------------------------------
@@ -222,6 +224,7 @@ VARIANTS: dict[str, Callable[[Req], object]] = {
     "/batched": batched,
     "/gzip-held": gzip_held,
     "/gzip-bomb": lambda r: stream(_bomb(), headers=dict(GOOD_HEADERS, **{"Content-Encoding": "gzip"})),
+    "/short-serial": lambda r: [LOCK, head(), *(x for e in events(4) for x in (chunk(e), 0.004)), LAST],
     "/single-worker": lambda r: [LOCK, head(), *(x for e in events(15) for x in (chunk(e), 0.2)), LAST],
     "/heartbeat-data": lambda r: stream(*(x for e in events(3) for x in (e, b"data: ping\n\n"))),
     "/event-trailing-space": lambda r: stream(b"event: success \ndata: x\n\n", *events(1)),

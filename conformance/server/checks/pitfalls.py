@@ -71,6 +71,18 @@ def second_request_answered(ctx: Context) -> list[Result]:
         return skipped("P-07", f"the probe's own stream was not answered 200 "
                                f"({probe.first.status or probe.first.end.value}): nothing was probed")
     second, answered_at = probe.second, probe.answered_at
+    if probe.overlap is not None:
+        look = probe.overlap
+        return passed("P-07", f"a second request was answered while a stream was open: at one moment the "
+                              f"kernel had received {look.first} bytes of one response and {look.second} of "
+                              "the other, neither of them over")
+    if probe.counted and probe.closed_at is None and second.answered:
+        ended = probe.first_open_until
+        why = ("the second answer began while the suite was closing the stream" if ended is None
+               else f"the stream ends by itself after {ended:.2f} s, and one this short may "
+                    "end before any server answers a second request")
+        return inconclusive("P-07", f"no look at the kernel's byte counts found both responses coming in at "
+                                    f"once ({_tries(probe.tries)}; {why}): nothing is concluded")
     open_until = probe.surely_open_until if probe.closed_at is None else probe.closed_at
     if answered_at is not None and (open_until is None or answered_at <= open_until):
         return passed("P-07", f"a second request was answered {second.t_headers * 1000:.0f} ms after it was "
