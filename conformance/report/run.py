@@ -13,7 +13,7 @@ import dataclasses
 import datetime
 import platform
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,18 +255,23 @@ async def _interop_in_tail(tail: asyncio.Event, options: RunOptions) -> list[Int
 
 
 async def _clients_and_beside(
-    clients: list[Row], options: RunOptions, with_browser: bool, with_interop: bool = False
-) -> tuple[list[Implementation], Implementation | None, list[InteropCell]]:
-    """The client rows; Chromium beside them: a browser mostly waits (its held-open cases end at
-    their deadline), so it overlaps the rows' CPU work instead of adding minutes after; and the
-    interop matrix beside their tail."""
+    clients: list[Row], options: RunOptions, with_browser: bool, with_interop: bool = False,
+    servers: Sequence[Row] = (),
+) -> tuple[list[Implementation], Implementation | None, list[InteropCell], list[Implementation]]:
+    """The client rows; beside them the server rows, one after the other, and Chromium: both
+    mostly wait (a server check on its stream's pace, the browser's held-open cases on their
+    deadline), so they overlap the rows' CPU work instead of adding minutes before or after; and
+    the interop matrix beside the rows' tail. A server check judges buffering only where its
+    reader was on time (conformance/server), so the rows' load beside it changes no verdict."""
     from .browser import run_browser
 
     slots = RowSlots(options.jobs, len(clients))
     browser = asyncio.to_thread(run_browser, options.cache, options.say) if with_browser else _nothing()
     interop = _interop_in_tail(slots.tail, options) if with_interop else _nothing()
-    done, chromium, cells = await asyncio.gather(run_clients(clients, options, slots), browser, interop)
-    return done, chromium, cells or []
+    checked = asyncio.to_thread(lambda: [run_server(entry, options.cache, options.say) for entry in servers])
+    done, chromium, cells, server_rows = await asyncio.gather(
+        run_clients(clients, options, slots), browser, interop, checked)
+    return done, chromium, cells or [], server_rows
 
 
 def _whole_lines(say: Say) -> Say:
@@ -298,13 +303,12 @@ def collect(options: RunOptions) -> dict[str, Any]:
     rows = options.rows if options.rows is not None else SERVERS + CLIENTS
     servers = [entry for entry in rows if entry.role == "server" and options.wanted(entry.name, "server")]
     clients = [entry for entry in rows if entry.role == "client" and options.wanted(entry.name, "client")]
-    say(f"report: {len(servers)} servers")
-    implementations = [run_server(entry, options.cache, say) for entry in servers]
     with_browser = options.rows is None and options.browser and options.wanted(BROWSER[0], "client")
     with_interop = options.rows is None and options.interop and options.wanted(INTEROP[0])
-    beside = ", Chromium (EventSource ground truth) beside them" if with_browser else ""
-    say(f"report: {len(clients)} clients, {options.jobs} at a time{beside}")
-    done, browser, interop = asyncio.run(_clients_and_beside(clients, options, with_browser, with_interop))
+    beside = " and Chromium (EventSource ground truth)" if with_browser else ""
+    say(f"report: {len(clients)} clients, {options.jobs} at a time; {len(servers)} servers{beside} beside")
+    done, browser, interop, implementations = asyncio.run(
+        _clients_and_beside(clients, options, with_browser, with_interop, servers))
     implementations += done
     if browser is not None:
         implementations.append(browser)

@@ -59,15 +59,38 @@ def test_chromium_runs_beside_the_client_rows(monkeypatch: pytest.MonkeyPatch, s
     monkeypatch.setattr(run, "run_client", fake_run_client)
     monkeypatch.setattr(browser, "run_browser", fake_browser)
     options = run.RunOptions(cache=Path("."), say=lambda text: None)
-    done, chromium, _ = asyncio.run(run._clients_and_beside([_row("a", 1)], options, with_browser=True))
+    done, chromium, _, _ = asyncio.run(run._clients_and_beside([_row("a", 1)], options, with_browser=True))
     assert [impl.name for impl in done] == ["a"]
     assert chromium is not None and chromium.name == "Chromium EventSource"
 
 
 def test_without_chromium_only_the_rows_run(started: list[str]) -> None:
     options = run.RunOptions(cache=Path("."), say=lambda text: None)
-    done, chromium, cells = asyncio.run(run._clients_and_beside([_row("a", 1)], options, with_browser=False))
-    assert chromium is None and [impl.name for impl in done] == ["a"] and cells == []
+    done, chromium, cells, servers = asyncio.run(run._clients_and_beside([_row("a", 1)], options, False))
+    assert chromium is None and [impl.name for impl in done] == ["a"] and cells == [] and servers == []
+
+
+def test_the_server_rows_run_beside_the_client_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the server checks mostly wait on their streams' pace: run before the client rows, they
+    # left both CPUs idle for half a minute. The stand-in finishes only once a client row has
+    # started; run first, it would wait in vain (and say so).
+    row_started = threading.Event()
+
+    async def fake_run_client(entry: Row, cache: Path, say, small_judged=None) -> Implementation:
+        row_started.set()
+        await asyncio.sleep(0.05)
+        return Implementation(entry.name, "client", "third-party", "Python")
+
+    def fake_run_server(entry: Row, cache: Path, say) -> Implementation:
+        assert row_started.wait(5), "the server rows ran alone: no client row started beside them"
+        return Implementation(entry.name, "server", "third-party", "Python")
+
+    monkeypatch.setattr(run, "run_client", fake_run_client)
+    monkeypatch.setattr(run, "run_server", fake_run_server)
+    servers = [Row(name, "server", "Python", "third-party", Path("s.toml")) for name in ("s1", "s2")]
+    options = run.RunOptions(cache=Path("."), say=lambda text: None)
+    done, _, _, checked = asyncio.run(run._clients_and_beside([_row("a", 1)], options, False, False, servers))
+    assert [impl.name for impl in done] == ["a"] and [impl.name for impl in checked] == ["s1", "s2"]
 
 
 def test_a_rows_concurrency_reaches_its_client_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,6 +236,6 @@ def test_interop_runs_beside_the_rows_tail(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(run, "run_interop", fake_interop)
     options = run.RunOptions(cache=Path("."), jobs=1, say=lambda text: None)
     rows = [_row("first", 100), _row("second", 10)]
-    done, chromium, cells = asyncio.run(run._clients_and_beside(rows, options, False, with_interop=True))
+    done, chromium, cells, _ = asyncio.run(run._clients_and_beside(rows, options, False, with_interop=True))
     assert [impl.name for impl in done] == ["first", "second"] and chromium is None
     assert [cell.outcome for cell in cells] == ["pass"]
