@@ -75,6 +75,21 @@ def _shown(events: Sequence[Event]) -> list[dict[str, Any]]:
     return out
 
 
+def request_times(requests: Sequence[Any]) -> list[dict[str, float | None]]:
+    """Each request's arrival and its response's end, in ms from the first arrival, with the
+    client's run-queue wait stamped at each (ms, schedstat) and how late the arrival's stamp
+    was: the raw times a reconnection-delay verdict (N-13) rests on, so a surprising one can be
+    checked against them."""
+    first = requests[0].received if requests else 0.0
+
+    def ms(value: float | None, since: float = 0.0) -> float | None:
+        return None if value is None else round((value - since) * 1000, 1)
+
+    return [{"received": ms(r.received, first), "ended": ms(r.ended, first),
+             "starved_at_received": ms(r.starved_at_received), "starved_at_ended": ms(r.starved_at_ended),
+             "stamped_late": ms(r.stamped_late)} for r in requests]
+
+
 def client_actual(observation: Any, requests: int) -> dict[str, Any]:
     """What the client did, as JSON values: its events as objects (see :func:`_shown`), text,
     error, and how the run ended."""

@@ -14,7 +14,7 @@ from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Send
 from ..display import visible
 from ..results import Outcome, Result, outcome_for_level
-from ..structured import client_actual
+from ..structured import client_actual, request_times
 from .caseserver import RecordedRequest
 from .findings import Finding, compare_events, notification_findings, request_findings
 from .fixes import CHUNKING_FIXES, ENDING_FIXES, FIXES, SPLIT_RULES, UMBRELLA_RULES
@@ -211,6 +211,8 @@ def judge_run(case: Case, chunking: Chunking, observation: Observation, requests
     results = results_for(case, chunking, findings, observation.seconds, evidence=_evidence(case, chunking))
     if findings:
         actual = client_actual(observation, len(requests) if total is None else total)
+        if len(requests) > 1:
+            actual["request_times"] = request_times(requests)
         for result in results:
             result.data["actual"] = actual
     return Judgement(results, provisional=bool(findings) and all(f.provisional for f in findings))

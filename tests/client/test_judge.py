@@ -214,6 +214,11 @@ def test_a_reconnect_too_early_stays_too_early_when_load_delayed_it():
     observation = Observation(events=expected(c), ended_by="returned")
     judged = judge_run(c, WHOLE, observation, requests, len(requests))
     assert any(r.outcome is Outcome.FAIL and "waiting for a CPU" in r.message for r in judged.results)
+    # the raw times it rests on travel with it (ms from the first request's arrival)
+    times = judged.results[0].data["actual"]["request_times"]
+    assert times[0] == {"received": 0.0, "ended": 100.0, "starved_at_received": 0.0,
+                        "starved_at_ended": 0.0, "stamped_late": 0.0}
+    assert times[1]["received"] == 100.0 + low + 50 and times[1]["starved_at_received"] == 250.0
 
 
 def test_a_late_reconnect_fails_the_case_even_when_the_client_returned():
