@@ -35,7 +35,8 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
-from .delivery import Delivery, arrived_ago, in_flight_to, sent_ago, unread_in
+from ..tcpinfo import unread_in
+from .delivery import Delivery, arrived_ago, in_flight_to, sent_ago
 from .slots import BODY_KEPT, PREFIX, RecordedRequest, Slot
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]

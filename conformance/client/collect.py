@@ -15,7 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from .delivery import unread_in
+from ..tcpinfo import unread_in
 from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
 from .waiting import SHORT_TIMER, ProcessTree, asleep_twice
 

@@ -26,6 +26,15 @@ import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from ..tcpinfo import (
+    TCPI_BYTES_ACKED,
+    TCPI_BYTES_RECEIVED,
+    TCPI_LAST_DATA_RECV,
+    TCPI_LAST_DATA_SENT,
+    tcp_info,
+    tcp_info_field,
+)
+
 __all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "arrived_ago", "heading_to",
            "in_flight_to", "sent_ago", "written_by"]
 
@@ -48,11 +57,6 @@ _SEQ, _SEQ_OFFSET = struct.Struct("=I"), 8  # where a request's number is
 # inet_diag_msg: family, state, timer, retrans, (the 48-byte id), expires, rqueue, wqueue, uid, inode
 _DIAG_MSG = struct.Struct("=BBBB48xIIIII")
 _RTATTR = struct.Struct("=HH")
-_TCPI_LAST_DATA_SENT = 44  # u32, ms since the last data left (jiffy resolution)
-_TCPI_LAST_DATA_RECV = 52  # u32, ms since the last data arrived (jiffy resolution)
-_TCPI_BYTES_ACKED = 120  # u64 offsets in struct tcp_info (Linux >= 4.1)
-_TCPI_BYTES_RECEIVED = 128
-_TCP_INFO_SIZE = 256
 
 
 def diag_request(family: int, peer: tuple, local: tuple, seq: int) -> bytes:
@@ -92,8 +96,8 @@ def parse_diag_reply(data: bytes) -> PeerQueue | None:
         size, kind = _RTATTR.unpack_from(data, offset)
         if size < _RTATTR.size:
             return None
-        if kind == INET_DIAG_INFO and size >= _RTATTR.size + _TCPI_BYTES_RECEIVED + 8:
-            (received,) = struct.unpack_from("=Q", data, offset + _RTATTR.size + _TCPI_BYTES_RECEIVED)
+        if kind == INET_DIAG_INFO and size >= _RTATTR.size + TCPI_BYTES_RECEIVED + 8:
+            (received,) = struct.unpack_from("=Q", data, offset + _RTATTR.size + TCPI_BYTES_RECEIVED)
             return PeerQueue(received=received, unread=unread)
         offset += (size + 3) & ~3
     return None
@@ -269,7 +273,7 @@ class PeerCount:
 
 def written_by(sock: socket.socket) -> int | None:
     """Bytes written into ``sock`` so far: acknowledged by the peer plus still queued."""
-    acked = _tcp_info_field(sock, _TCPI_BYTES_ACKED, "=Q")
+    acked = tcp_info_field(tcp_info(sock), TCPI_BYTES_ACKED, "=Q")
     try:
         (queued,) = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))
     except (OSError, AttributeError, ValueError):
@@ -277,22 +281,11 @@ def written_by(sock: socket.socket) -> int | None:
     return None if acked is None else acked + queued
 
 
-def _tcp_info_field(sock: socket.socket | None, offset: int, layout: str) -> int | None:
-    """One field of the socket's ``struct tcp_info`` (None: not a TCP socket, or an older kernel)."""
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)  # type: ignore[union-attr]
-    except (OSError, AttributeError, ValueError):
-        return None
-    if len(info) < offset + struct.calcsize(layout):
-        return None
-    return int(struct.unpack_from(layout, info, offset)[0])
-
-
 def arrived_ago(sock: socket.socket | None) -> float:
     """Seconds since the last data arrived on ``sock``, as the kernel stamped it (0.0 where it
     cannot tell). A request's handler runs when the event loop gets to it, which on a busy
     machine is long after the request came; a reconnect gap is measured to its arrival."""
-    ms = _tcp_info_field(sock, _TCPI_LAST_DATA_RECV, "=I")
+    ms = tcp_info_field(tcp_info(sock), TCPI_LAST_DATA_RECV, "=I")
     return 0.0 if ms is None else ms / 1000
 
 
@@ -300,17 +293,8 @@ def sent_ago(sock: socket.socket | None) -> float:
     """Seconds since the last data left ``sock`` (0.0 where the kernel cannot tell): when a
     response's last byte went out, its end for the client, however late a thread that shares
     the CPU and the GIL with busy others gets to stamp it."""
-    ms = _tcp_info_field(sock, _TCPI_LAST_DATA_SENT, "=I")
+    ms = tcp_info_field(tcp_info(sock), TCPI_LAST_DATA_SENT, "=I")
     return 0.0 if ms is None else ms / 1000
-
-
-def unread_in(fileno: int) -> int:
-    """Bytes waiting to be read from a socket or pipe (FIONREAD); 0 where it cannot be told."""
-    try:
-        (count,) = struct.unpack("i", fcntl.ioctl(fileno, termios.FIONREAD, b"\0" * 4))
-    except (OSError, ValueError):
-        return 0
-    return count
 
 
 def peer_read_all(sock: socket.socket) -> bool | None:

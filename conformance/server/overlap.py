@@ -22,31 +22,25 @@ the moment (no proof: the probe tries again); it never makes one up, so load can
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import socket
-import struct
-import termios
 import threading
 from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
+from ..tcpinfo import TCPI_BYTES_RECEIVED, TCPI_STATE, tcp_info, tcp_info_field, unread_in
+
 __all__ = ["PERIOD", "Look", "Looks", "data_received", "in_progress_together", "quiet"]
 
 PERIOD = 0.0005  # seconds between the sampling thread's looks (a few getsockopt each, a few µs)
-_INFO_SIZE = 136  # struct tcp_info up to tcpi_bytes_received (Linux >= 4.1)
-_BYTES_RECEIVED = 128  # u64 offset in struct tcp_info; tcpi_state is its first byte
 _ESTABLISHED = 1
 _PEER_CLOSED = frozenset({6, 7, 8, 9, 11})  # TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, CLOSING
 
 
 def _state_and_count(sock: socket.socket | None) -> tuple[int, int] | None:
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _INFO_SIZE)  # type: ignore[union-attr]
-    except (OSError, AttributeError, ValueError):
-        return None
-    if len(info) < _INFO_SIZE:
-        return None
-    return info[0], struct.unpack_from("=Q", info, _BYTES_RECEIVED)[0]
+    """The connection's state and ``tcpi_bytes_received``, from one reading (None: no count)."""
+    info = tcp_info(sock)
+    count = tcp_info_field(info, TCPI_BYTES_RECEIVED, "=Q")
+    return None if info is None or count is None else (info[TCPI_STATE], count)
 
 
 def data_received(sock: socket.socket | None) -> int | None:
@@ -89,12 +83,10 @@ def in_progress_together(looks: list[Look], finals: tuple[int, int],
 def quiet(sock: socket.socket | None) -> bool:
     """Did the connection deliver all it received to the reader, and has its peer not closed?
     Then its response cannot have ended unseen: whatever ended it would still be waiting."""
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)  # type: ignore[union-attr]
-        (unread,) = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0" * 4))  # type: ignore[union-attr]
-    except (OSError, AttributeError, ValueError):
+    info = tcp_info(sock)
+    if sock is None or info is None:
         return False
-    return unread == 0 and info[0] == _ESTABLISHED
+    return unread_in(sock.fileno()) == 0 and info[TCPI_STATE] == _ESTABLISHED
 
 
 class Looks:

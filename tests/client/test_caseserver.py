@@ -206,7 +206,7 @@ def test_a_request_the_server_cannot_parse_puts_no_traceback_on_the_terminal(tmp
 def _unread_on_server(server: CaseServer, wanted: int, connections: int) -> None:
     """Block (the loop too) until ``connections`` connections of ``server`` hold ``wanted``
     unread bytes each: requests on their way that aiohttp has not read, as a busy loop leaves them."""
-    from conformance.client.delivery import unread_in
+    from conformance.tcpinfo import unread_in
 
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
