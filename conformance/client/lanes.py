@@ -50,9 +50,27 @@ Fallback = Callable[[Item], Awaitable[list[Result]]]
 Progress = Callable[[Item, list[Result]], None]
 
 
+def usable_cpus() -> list[int]:
+    """The CPUs this process may run on (a container's cpuset may allow fewer than it has)."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux: no pinning, one lane per CPU counted
+        return list(range(os.cpu_count() or 1))
+
+
 def lane_count(items: Sequence[Item]) -> int:
-    """How many lanes: one per CPU, none for a run of few small items."""
-    return 0 if len(items) < MIN_ITEMS else max(1, os.cpu_count() or 1)
+    """How many lanes: one per usable CPU, none for a run of few small items."""
+    return 0 if len(items) < MIN_ITEMS else max(1, len(usable_cpus()))
+
+
+def pin(cpu: int | None) -> None:
+    """Keep this process (and every thread it starts later) on one CPU. A lane is one GIL, so it
+    runs on one CPU at a time anyway; pinned, its threads hand the GIL and their sockets' wake-ups
+    to each other on that CPU instead of waking an idle one for each (on a 2-CPU machine, the
+    generic set took 13% less CPU and 25% less time)."""
+    if cpu is not None:
+        with contextlib.suppress(AttributeError, OSError):
+            os.sched_setaffinity(0, {cpu})
 
 
 def laned(items: Sequence[Item]) -> list[int]:
@@ -70,11 +88,14 @@ async def run_lanes(
     not judge goes to ``fallback`` (a worker of its own)."""
     shares = [list(indices[k::lanes]) for k in range(lanes)]
     plan = {**options, "concurrency": PER_LANE if concurrency is None else max(1, concurrency // lanes)}
+    cpus = usable_cpus()
+    pinned = len(cpus) >= lanes  # as many CPUs as lanes: one each
     done: dict[int, list[Result]] = {}
 
-    async def lane(share: list[int]) -> None:
+    async def lane(k: int, share: list[int]) -> None:
+        cpu = cpus[k] if pinned else None
         try:  # the items themselves: a lane plans nothing, and runs exactly what it is given
-            data = pickle.dumps({**plan, "items": [(i, items[i]) for i in share]})
+            data = pickle.dumps({**plan, "cpu": cpu, "items": [(i, items[i]) for i in share]})
         except (pickle.PicklingError, TypeError, AttributeError):
             data = None  # a chunking of the caller's own making, say: workers run it
         if data is not None:
@@ -84,7 +105,7 @@ async def run_lanes(
         left = [i for i in share if i not in done]  # a lane that died or retired
         done.update(zip(left, await asyncio.gather(*(fallback(items[i]) for i in left)), strict=True))
 
-    await asyncio.gather(*(lane(share) for share in shares if share))
+    await asyncio.gather(*(lane(k, share) for k, share in enumerate(shares) if share))
     return done
 
 
@@ -183,6 +204,7 @@ def main(argv: list[str]) -> int:
     out = client_process()
     try:
         plan = pickle.loads(sys.stdin.buffer.read())  # from the suite that started this process
+        pin(plan.get("cpu"))
         target = PythonTarget(import_spec(argv[0]), name=argv[0], isolate=False)
         run = ClientRun(target, capabilities=plan["capabilities"], timeout_scale=plan["timeout_scale"],
                         concurrency=plan["concurrency"])

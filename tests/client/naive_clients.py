@@ -605,7 +605,7 @@ def quadratic_client(url: str, **options: object) -> Iterator[dict[str, str]]:
 
 # -- where a run happens (lanes) ---------------------------------------------------------------
 
-WHERE = "SSE_TEST_WHERE"  # a file each run appends "pid thread-name" to, when set
+WHERE = "SSE_TEST_WHERE"  # a file each run appends "pid cpus thread-name" to, when set
 _runs_here = itertools.count(1)
 
 
@@ -613,7 +613,9 @@ def _record_where() -> None:
     path = os.environ.get(WHERE)
     if path:
         with open(path, "a", encoding="utf-8") as where:
-            where.write(f"{os.getpid()} {threading.current_thread().name}\n")
+            usable = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+            cpus = ",".join(map(str, usable)) or "-"
+            where.write(f"{os.getpid()} {cpus} {threading.current_thread().name}\n")
 
 
 def where_client(url: str, **options: object) -> Iterator[dict[str, str]]:

@@ -26,13 +26,14 @@ def verdicts(results):
     return {(r.rule, r.case, r.chunking): r.outcome for r in results}
 
 
-def where(path) -> Counter:
-    """(pid, "lane" or "worker") -> runs, from the lines the clients wrote."""
+def where(path, with_cpus: bool = False) -> Counter:
+    """(pid, "lane" or "worker"[, the CPUs it may run on]) -> runs, from the clients' lines."""
     kinds = {"sse-client": "lane", "sse-run-": "worker"}
     lines = path.read_text().splitlines() if path.exists() else []
     return Counter(
         (int(pid), next(kind for prefix, kind in kinds.items() if name.startswith(prefix)))
-        for pid, name in (line.split(" ", 1) for line in lines)
+        + ((cpus,) if with_cpus else ())
+        for pid, cpus, name in (line.split(" ", 2) for line in lines)
     )
 
 
@@ -59,6 +60,18 @@ def test_a_run_of_many_small_items_runs_in_lanes_and_judges_as_workers_do(tmp_pa
     assert os.getpid() not in {pid for pid, _ in in_lanes}
     assert {kind for _, kind in where(tmp_path / "workers")} == {"worker"}
     assert not tracked()
+
+
+@pytest.mark.skipif(len(lanes.usable_cpus()) < 2 or not hasattr(os, "sched_setaffinity"),
+                    reason="pinning needs Linux and two CPUs")
+def test_each_lane_runs_its_clients_on_a_cpu_of_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "lanes"))
+    run_client_suite(nc.where_client, pattern=PATTERN)
+    seen = {(pid, cpus) for pid, _, cpus in where(tmp_path / "lanes", with_cpus=True)}
+    usable = {str(cpu) for cpu in lanes.usable_cpus()}
+    assert len(seen) == len(lanes.usable_cpus())  # one CPU per lane, every lane's threads on it
+    assert {cpus for _, cpus in seen} == usable  # each lane a CPU of its own, all CPUs used
+    assert os.sched_getaffinity(0) == set(map(int, usable))  # the suite's own process is not pinned
 
 
 def test_what_a_dead_lane_did_not_judge_runs_in_workers_and_is_judged(tmp_path, monkeypatch):
