@@ -7,6 +7,7 @@ nor decoded with a guessed charset); redirects are the machine's, so httpx never
 from __future__ import annotations
 
 import ssl
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,10 @@ def _send_args(request: Request) -> dict[str, object]:
 # imports anyio for the first async request, and a TLS context loads the CA bundle: together
 # about 0.2 s of CPU in each new process. Done here, a lane or worker pays it once, at its start.
 _TLS: ssl.SSLContext = httpx.create_ssl_context()  # one for every owned client
+# httpx reads the proxy variables of the environment at every Client(), 0.2 ms of CPU each, and
+# the suite builds a client per run: read once here, as the CA bundle is. With none set, a client
+# that does not read them is the same client (with a TLS context given, they are all it reads).
+_PROXIED = any(urllib.request.getproxies().get(scheme) for scheme in ("http", "https", "all"))
 
 
 class _Client:
@@ -66,7 +71,8 @@ class _Client:
         # One connection per request, as the other transports: a reused connection races a
         # server that closes after its response, and the request that meets the reset is lost.
         self._client = client or factory(
-            timeout=self._timeout, limits=httpx.Limits(max_keepalive_connections=0), verify=_TLS
+            timeout=self._timeout, limits=httpx.Limits(max_keepalive_connections=0), verify=_TLS,
+            trust_env=_PROXIED,
         )
         self._owned = client is None
 
