@@ -30,6 +30,7 @@ import socket
 import time
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from aiohttp import web
 
@@ -46,6 +47,7 @@ DEFAULT_PAUSE = 0.002
 MAX_PAUSE_TOTAL = 0.5
 LATE_204S = 3  # late requests answered 204 before the rest are parked
 HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the runner does
+_PEEK = 2048  # bytes of a waiting request looked at for its target (its request line)
 _ARRIVING = web.RequestKey("sse_conformance_arriving", bool)  # counted in its slot's ``arriving``
 _ENDED = web.RequestKey("sse_conformance_ended", float)  # when the response's last byte left
 # aiohttp logs a request it cannot parse (a client's NUL in Last-Event-ID) with its traceback;
@@ -146,11 +148,14 @@ class CaseServer:
         or not? Loopback packets can wait for a softirq, an accepted connection a few loop turns."""
         return self.port is not None and in_flight_to(self.port, client_sockets) is True
 
-    def inbound_pending(self, client: int | None = None) -> bool:
+    def inbound_pending(self, client: int | None = None, path: str | None = None) -> bool:
         """Has a client sent something this server has not taken in yet: a connection waiting
         to be accepted, or bytes unread on an open one? A client asleep then waits for us.
         ``client`` (a root PID): connections whose last request came from another client process
-        are not its own (processes share no sockets), so what waits on them does not count."""
+        are not its own (processes share no sockets), so what waits on them does not count.
+        ``path`` (a slot's): nor does a request that names another slot's URL (the clients of a
+        lane share its process; what one of them sends is not another's, and a lane's looks
+        mostly found requests of others)."""
         runner = self._runner
         if runner is None:
             return False
@@ -162,13 +167,15 @@ class CaseServer:
             transport = getattr(handler, "transport", None)
             if client is not None and self._client_of(transport) not in (None, client):
                 continue
-            if getattr(handler, "_messages", None):
-                return True  # a request read and parsed on a kept-alive connection, not yet handled
+            # a request read and parsed (a new connection's, or on a kept-alive one), not yet handled
+            if any(_for(message.path, path) for message, _ in getattr(handler, "_messages", None) or ()):
+                return True
             sock = transport.get_extra_info("socket") if transport is not None else None
             if sock is not None:
                 sockets.append(sock)
         readable = _readable(listeners + sockets)  # one poll for all; most looks end here
-        return any(sock in listeners or unread_in(sock.fileno()) > 0 for sock in readable)
+        return any(sock in listeners or (unread_in(sock.fileno()) > 0 and _for(_target(sock), path))
+                   for sock in readable)
 
     def _client_of(self, transport: object) -> int | None:
         """The root PID of the client process whose request came last on this connection (None:
@@ -314,6 +321,29 @@ def _readable(sockets: list[Any]) -> list[Any]:
         return [by_fd[fd] for fd, _ in poller.poll(0)]
     except (OSError, ValueError):
         return sockets
+
+
+def _target(sock: Any) -> str | None:
+    """The request target of the bytes waiting unread in ``sock`` (peeked, left there); None
+    while its request line is not all in. (asyncio hands out its sockets without ``recv``.)"""
+    peek = socket.socket(fileno=sock.fileno())
+    try:
+        head = peek.recv(_PEEK, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except OSError:
+        return None
+    finally:
+        peek.detach()  # the connection's own socket stays open
+    parts = head.split(b" ", 2)
+    return parts[1].decode("latin-1") if len(parts) == 3 else None
+
+
+def _for(target: str | None, path: str | None) -> bool:
+    """Can a request for ``target`` be one of the slot at ``path``'s client (None: any slot's)?
+    Only one that names another slot's URL cannot; an unknown target may be anyone's."""
+    if path is None or target is None:
+        return True
+    target = unquote(urlsplit(target).path if "://" in target else target.partition("?")[0])
+    return not target.startswith(PREFIX + "/") or target == path or target.startswith(path + "/")
 
 
 def _in_one_piece(connection: Connection, steps: Sequence[Step]) -> bool:

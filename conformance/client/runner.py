@@ -123,7 +123,7 @@ class ClientRun:
         invocation = invocation_for(case, self.server.url(slot.path), self.capabilities)
         timeout = case_timeout(case, self.timeout_scale)
         watch = CaseWatch(case, slot, invocation, time.monotonic() + timeout)
-        watch.inbound = lambda: self.server.inbound_pending(slot.client)
+        watch.inbound = lambda: self.server.inbound_pending(slot.client, slot.path)
         watch.in_flight = self.server.inbound_in_flight
         try:
             observe = functools.partial(self.target.observe, fresh=True) if fresh else self.target.observe

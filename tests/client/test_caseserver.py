@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 import sys
 import time
 
 import aiohttp
+import pytest
 
 from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
@@ -259,6 +261,54 @@ def test_what_waits_on_another_client_process_s_connection_is_not_this_client_s(
         "their process unknown": True,
         "a connection of no request yet": True,
     }
+
+
+def test_a_request_that_names_another_case_s_url_is_not_this_client_s():
+    # A lane: every client a thread of this process, so no connection is known to be another's.
+    # What a request names tells: one for another case's URL is that case's client's; one whose
+    # request line is not all in yet may be anyone's.
+    other_case = next(c for c in load_cases("generic", "LE-002"))
+
+    async def main():
+        async with CaseServer() as server:
+            server.add(CASE, chunking("whole"))
+            server.add(other_case, chunking("whole"))
+            mine, theirs = server.slot(CASE.id, "whole"), server.slot(other_case.id, "whole")
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            await asyncio.sleep(0.05)  # accepted: the new connection is aiohttp's
+            seen = {}
+            writer.transport.write(f"GET {theirs.path}?x=1 HTTP/1.1\r\n".encode())
+            _unread_on_server(server, 10, connections=1)
+            here, paths = os.getpid(), (None, theirs.path, mine.path)
+            seen["theirs"] = tuple(server.inbound_pending(here, path) for path in paths)
+            writer.transport.abort()
+            _, fresh = await asyncio.open_connection("127.0.0.1", server.port)
+            await asyncio.sleep(0.05)
+            fresh.transport.write(b"GET /cases/LE")
+            _unread_on_server(server, 13, connections=1)
+            seen["not all in"] = server.inbound_pending(here, mine.path)
+            fresh.transport.abort()
+            await asyncio.sleep(0.05)
+            return seen
+
+    assert asyncio.run(main()) == {"theirs": (True, True, False), "not all in": True}
+
+
+@pytest.mark.parametrize(("target", "mine"), [
+    ("/cases/CM-001/whole", True),
+    ("/cases/CM-001/whole/redirected?last=1", True),  # a redirect under its URL
+    ("http://127.0.0.2:8080/cases/CM-001/whole/hop1", True),  # absolute form, another origin
+    ("/cases/OP-010/whole%7E1", False),  # percent-encoded: another run's URL (whole~1)
+    ("/cases/CM-001/whole~1", False),  # a run again of the same case, at a URL of its own
+    ("/cases/CM-002/whole", False),
+    ("/redirected", True),  # a client's wrong resolution: whose, unknown
+    (None, True),  # a request line not all in
+])
+def test_whose_request_its_target_tells(target, mine):
+    from conformance.client.caseserver import _for
+
+    assert _for(target, "/cases/CM-001/whole") is mine
+    assert _for(target, None) is True  # no slot asked: every request counts
 
 
 def test_a_response_ends_when_its_last_byte_left_not_when_a_late_thread_stamps_it(monkeypatch):
