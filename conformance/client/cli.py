@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
         if args.select or args.skip:  # checked before the run; the server suite is loaded only then
-            from ..server.cli import server_and_client_ids
+            from ..ids import server_and_client_ids
 
             server, others = server_and_client_ids()
             gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
