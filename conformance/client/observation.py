@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..errors import describe_error
 from ..sse import Event
 from .processes import MEMORY_FLAGS, memory_bound, size_text
 from .waiting import ProcessTree
@@ -245,14 +246,6 @@ def short(value: Any, limit: int = 80) -> str:
     except Exception as error:  # a hostile object: name it by its type
         text = f"<{type(value).__name__} whose repr raised {type(error).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def describe_error(error: BaseException) -> str:
-    try:
-        text = str(error)
-    except Exception:  # an exception whose __str__ raises is still the client's exception
-        text = ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def failure(error: BaseException, profile: str) -> tuple[str, str]:
