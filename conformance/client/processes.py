@@ -61,9 +61,9 @@ def _stat_fields(path: str) -> list[bytes]:
     return stat[stat.rfind(b")") + 2 :].split()
 
 
-def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
-    """User + system CPU seconds of a process (or of one of its threads); None if unknown."""
-    fields = _stat_fields(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat")
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process, its ended threads included; None if unknown."""
+    fields = _stat_fields(f"/proc/{pid}/stat")
     try:
         return (int(fields[11]) + int(fields[12])) / _TICKS
     except (IndexError, ValueError):
