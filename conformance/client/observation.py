@@ -224,10 +224,12 @@ def to_event(item: Any) -> Event:
 
 
 def normalise(item: Any) -> dict[str, Any]:
-    """One report as plain JSON: what a worker sends for an object its client yielded."""
+    """One report as the adapter protocol carries it (what a worker sends for an object its
+    client yielded): an event under "event", with its type as "type"."""
     kind = report_kind(item)
     if kind == "event":
-        return to_event(item).as_dict()
+        event = to_event(item)
+        return {"event": {"type": event.event, "data": event.data, "id": event.id}}
     value = _field(item, (kind,))
     if kind == "comment":
         if not isinstance(value, str):
@@ -266,14 +268,14 @@ def add_report(observation: Observation, item: Any) -> bool:
     except Exception as error:  # whatever a client's object raises, it is not a valid report
         observation.broken = describe_error(error) if not isinstance(error, TypeError) else str(error)
         return False
-    if "data" in normal:
-        observation.events.append(Event(normal["event"], normal["data"], normal["id"]))
-    elif "comment" in normal:
-        observation.comments.append(normal["comment"])
-    elif "retry" in normal:
-        observation.retry = normal["retry"]
+    ((kind, value),) = normal.items()
+    if kind == "event":
+        observation.events.append(Event(value["type"], value["data"], value["id"]))
+    elif kind == "comment":
+        observation.comments.append(value)
+    elif kind == "retry":
+        observation.retry = value
     else:
-        kind = next(iter(normal))
         observation.opened = observation.opened or kind == "open"
         observation.notifications.append((kind, len(observation.events)))
     return True

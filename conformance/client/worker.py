@@ -90,8 +90,6 @@ class Run:
         except Exception as error:  # a hostile object: this run cannot be judged, others go on
             self.finish("broken", str(error) if isinstance(error, TypeError) else describe_error(error))
             raise Stop from None
-        if "data" in fields:  # the protocol puts an event under "event", its type as "type"
-            fields = {"event": {"type": fields["event"], "data": fields["data"], "id": fields["id"]}}
         self.send(**fields)
 
 
