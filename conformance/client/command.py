@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shlex
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
 __all__ = ["CommandTarget"]
+
+_PLACEHOLDER = re.compile(r"\{(url|method|body|last_event_id)\}")  # one pass: a value is never read again
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,7 @@ class CommandTarget:
     def argv(self, invocation: Invocation) -> list[str]:
         values = {"url": invocation.url, "method": invocation.method or "GET", "body": invocation.body or "",
                   "last_event_id": invocation.last_event_id or ""}
-        out = []
-        for arg in shlex.split(self.command):
-            for key, value in values.items():
-                arg = arg.replace("{" + key + "}", value)
-            out.append(arg)
-        return out
+        return [_PLACEHOLDER.sub(lambda found: values[found[1]], arg) for arg in shlex.split(self.command)]
 
     @staticmethod
     def environment(invocation: Invocation) -> dict[str, str]:
