@@ -7,6 +7,8 @@ import os
 import sys
 from typing import Any
 
+from .errors import describe_error
+
 __all__ = ["SpecError", "import_spec"]
 
 
@@ -24,13 +26,7 @@ def import_spec(spec: str, *, example: str = "mypkg.module:name") -> Any:
     try:
         obj: Any = importlib.import_module(module_name)
     except Exception as error:  # a broken module is a usage problem, reported in one line
-        try:
-            text = str(error)
-        except Exception:  # an exception whose __str__ raises is still the module's fault
-            text = ""
-        raise SpecError(
-            f"cannot import {module_name!r}: {type(error).__name__}{': ' + text if text else ''}"
-        ) from None
+        raise SpecError(f"cannot import {module_name!r}: {describe_error(error)}") from None
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)

@@ -7,7 +7,9 @@ fail too), 1 when any fails or errors, 2 for usage errors (one line on stderr).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
+from typing import Any
 
 from ..errors import UsageError
 from ..explain import explain
@@ -15,13 +17,13 @@ from ..gates import GateError, add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed
 from ..structured import add_cases_data, add_client_data
+from . import output
+from .judge import judge_run
 from .lanes import PER_LANE
 from .options import add_selection_options, make_plan, make_target, memory_bytes, positive
-from .output import Dots, render_item_counts, render_rule_summary, rerun_target
 from .processes import reaping_on_signals
-from .runner import CAPABILITIES, DEFAULT_CONCURRENCY, Item, run_items
+from .runner import CAPABILITIES, DEFAULT_CONCURRENCY, ClientRun, Item, run_items
 from .targets import TargetError
-from .trace import render_client_trace, run_traced
 
 __all__ = ["configure", "run"]
 
@@ -67,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
         if args.select or args.skip:  # checked before the run; the server suite is loaded only then
-            from ..server.cli import server_and_client_ids
+            from ..ids import server_and_client_ids
 
             server, others = server_and_client_ids()
             gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
@@ -83,9 +85,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             if args.trace and len(items) == 1:
                 report = _traced(target, items[0], args, scale)
-                print(render_client_trace(report.meta["trace"]) + "\n", file=out)
+                print(output.render_client_trace(report.meta["trace"]) + "\n", file=out)
             else:
-                dots = None if args.quiet else Dots(len(items), out)  # -q: no progress marks
+                dots = None if args.quiet else output.Dots(len(items), out)  # -q: no progress marks
                 report = add_cases_data(run_items(target, items, profile=args.profile, timeout_scale=scale,
                                                   concurrency=concurrency, progress=dots, pattern=args.k),
                                         [item.case for item in items])
@@ -93,23 +95,36 @@ def run(args: argparse.Namespace) -> int:
                     dots.finish()
         except TargetError as error:
             raise UsageError(str(error)) from None
-    report.meta["rerun_target"] = rerun_target(args)
+    report.meta["rerun_target"] = output.rerun_target(args)
     timed(report, started)
     gate.apply(report)
     if every and not args.quiet:
-        print(render_rule_summary(report) + "\n", file=out)
+        print(output.render_rule_summary(report) + "\n", file=out)
     failures = explain(report, every=every)
     if failures:
         print(failures + "\n", file=out)
     if not args.quiet:
-        print(render_item_counts(report), file=out)
+        print(output.render_item_counts(report), file=out)
     print(report.summary_line(), file=out)
     write_reports(report, args)
     return 0 if report.ok else 1
 
 
 def _traced(target: object, item: Item, args: argparse.Namespace, scale: float) -> Report:
-    results, trace = run_traced(target, item, timeout_scale=scale)
+    """``-v`` for one item: run once with nothing beside it, so the times in its trace are its own."""
+
+    async def main() -> tuple[Any, ...]:
+        client = ClientRun(target, timeout_scale=scale, concurrency=1)
+        async with client.server:
+            try:
+                seen, slot = await client.observe(item.case, item.chunking)
+            finally:
+                await client.aclose()
+            requests = list(slot.requests)
+            return judge_run(item.case, item.chunking, seen, requests, slot.total).results, seen, requests
+
+    results, seen, requests = asyncio.run(main())
     add_client_data(results, item.case)
+    trace = output.client_trace(item, seen, requests)
     return Report(kind="client", target=getattr(target, "name", str(target)), results=results,
                   meta={"profile": args.profile, "pattern": args.k, "trace": trace})

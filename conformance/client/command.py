@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shlex
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
 __all__ = ["CommandTarget"]
+
+_PLACEHOLDER = re.compile(r"\{(url|method|body|last_event_id)\}")  # one pass: a value is never read again
 
 
 @dataclass(frozen=True)
@@ -45,28 +48,15 @@ class CommandTarget:
     def argv(self, invocation: Invocation) -> list[str]:
         values = {"url": invocation.url, "method": invocation.method or "GET", "body": invocation.body or "",
                   "last_event_id": invocation.last_event_id or ""}
-        out = []
-        for arg in shlex.split(self.command):
-            for key, value in values.items():
-                arg = arg.replace("{" + key + "}", value)
-            out.append(arg)
-        return out
+        return [_PLACEHOLDER.sub(lambda found: values[found[1]], arg) for arg in shlex.split(self.command)]
 
     @staticmethod
     def environment(invocation: Invocation) -> dict[str, str]:
-        env = dict(os.environ, SSE_URL=invocation.url)
-        optional = {
-            "SSE_METHOD": invocation.method,
-            "SSE_HEADERS": json.dumps(dict(invocation.headers)) if invocation.headers else None,
-            "SSE_BODY": invocation.body,
-            "SSE_LAST_EVENT_ID": invocation.last_event_id,
-            "SSE_INITIAL_RETRY_MS": invocation.initial_retry_ms,
-            "SSE_CLOSE_AFTER_EVENTS": invocation.close_after_events,
-            "SSE_READ_TIMEOUT_MS": invocation.read_timeout_ms,
-            "SSE_RESTART_AFTER_EVENTS": invocation.restart_after_events,
-        }
-        env.update({k: str(v) for k, v in optional.items() if v is not None})
-        return env
+        """``SSE_URL`` and each input the adapter protocol would send, as ``SSE_`` + its name in
+        capitals (``SSE_LAST_EVENT_ID``); the headers as JSON, and only when there are some."""
+        given = {name: value for name, value in invocation.inputs().items() if value != {}}
+        inputs = {name: json.dumps(v) if name == "headers" else str(v) for name, v in given.items()}
+        return dict(os.environ, SSE_URL=invocation.url, **{f"SSE_{n.upper()}": v for n, v in inputs.items()})
 
     async def observe(
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None

@@ -53,17 +53,15 @@ def _wanted(selection: Iterable[str] | None) -> Callable[[Chunking], bool]:
 
 
 def plan_items(*, profile: str = "generic", pattern: str | None = None,
-               chunkings: Iterable[str] | None = None, seeds: Sequence[int] | None = None) -> list[Item]:
+               chunkings: Iterable[str] | None = None) -> list[Item]:
     """Every case of the profile matching ``pattern``, under every allowed chunking (a case of
     more than 1 MiB: whole and one split, see :func:`chunkings_of`).
 
     Asking for ``random-SEED`` by name runs that seed (a failure printed as ``random-7``
     replays with ``--chunking random-7``)."""
-    named = [int(name[7:]) for name in chunkings or () if name.startswith("random-") and name[7:].isdigit()]
-    if seeds is None and named:
-        seeds = named
-    key = (profile, pattern, None if chunkings is None else tuple(chunkings), seeds and tuple(seeds))
-    return list(_plan(*key))
+    names = None if chunkings is None else tuple(chunkings)
+    seeds = tuple(int(name[7:]) for name in names or () if name.startswith("random-") and name[7:].isdigit())
+    return list(_plan(profile, pattern, names, seeds or None))
 
 
 def chunkings_of(case: Case, seeds: Sequence[int] | None = None) -> list[Chunking]:

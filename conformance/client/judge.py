@@ -100,7 +100,7 @@ def _payload_findings(case: Case, observation: Observation) -> list[Finding]:
             return [Finding("the assembled text differs", want, got)]
         return []
     found = [d for d in [compare_events(expect.events, observation.events)] if d]
-    comments = getattr(expect, "comments", None)
+    comments = expect.comments
     if comments is not None and list(comments) != observation.comments:
         show = " | ".join(f'"{visible(c)}"' for c in comments) or "(none)"
         got = " | ".join(f'"{visible(c)}"' for c in observation.comments) or "(none)"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..errors import describe_error
 from ..sse import Event
 from .processes import MEMORY_FLAGS, memory_bound, size_text
 from .waiting import ProcessTree
@@ -123,12 +124,11 @@ class Observation:
         return self.ended_by in ("returned", "raised", "broken")
 
     def covers(self, expect: Any) -> bool:
-        """Everything the case expects to be reported has been (events, comments, open, notifications)."""
-        comments = getattr(expect, "comments", None) or ()
-        notified = [n for n in getattr(expect, "notifications", None) or () if n in NOTIFICATIONS]
-        return (len(self.events) >= len(expect.events) and len(self.comments) >= len(comments)
-                and (self.opened or not getattr(expect, "open", False))
-                and len(self.notifications) >= len(notified))
+        """Everything the case's ``Expect`` wants reported has been (events, comments, open,
+        notifications). (Not imported here: a worker's start would pay for the case model.)"""
+        notified = [n for n in expect.notifications or () if n in NOTIFICATIONS]
+        return (len(self.events) >= len(expect.events) and len(self.comments) >= len(expect.comments or ())
+                and (self.opened or not expect.open) and len(self.notifications) >= len(notified))
 
     def timeline(self) -> list[str]:
         """The notifications in order among the events (see :func:`timeline`)."""
@@ -224,10 +224,12 @@ def to_event(item: Any) -> Event:
 
 
 def normalise(item: Any) -> dict[str, Any]:
-    """One report as plain JSON: what a worker sends for an object its client yielded."""
+    """One report as the adapter protocol carries it (what a worker sends for an object its
+    client yielded): an event under "event", with its type as "type"."""
     kind = report_kind(item)
     if kind == "event":
-        return to_event(item).as_dict()
+        event = to_event(item)
+        return {"event": {"type": event.event, "data": event.data, "id": event.id}}
     value = _field(item, (kind,))
     if kind == "comment":
         if not isinstance(value, str):
@@ -245,14 +247,6 @@ def short(value: Any, limit: int = 80) -> str:
     except Exception as error:  # a hostile object: name it by its type
         text = f"<{type(value).__name__} whose repr raised {type(error).__name__}>"
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def describe_error(error: BaseException) -> str:
-    try:
-        text = str(error)
-    except Exception:  # an exception whose __str__ raises is still the client's exception
-        text = ""
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def failure(error: BaseException, profile: str) -> tuple[str, str]:
@@ -274,14 +268,14 @@ def add_report(observation: Observation, item: Any) -> bool:
     except Exception as error:  # whatever a client's object raises, it is not a valid report
         observation.broken = describe_error(error) if not isinstance(error, TypeError) else str(error)
         return False
-    if "data" in normal:
-        observation.events.append(Event(normal["event"], normal["data"], normal["id"]))
-    elif "comment" in normal:
-        observation.comments.append(normal["comment"])
-    elif "retry" in normal:
-        observation.retry = normal["retry"]
+    ((kind, value),) = normal.items()
+    if kind == "event":
+        observation.events.append(Event(value["type"], value["data"], value["id"]))
+    elif kind == "comment":
+        observation.comments.append(value)
+    elif kind == "retry":
+        observation.retry = value
     else:
-        kind = next(iter(normal))
         observation.opened = observation.opened or kind == "open"
         observation.notifications.append((kind, len(observation.events)))
     return True

@@ -66,12 +66,11 @@ def _check_program(command: str) -> None:
         raise UsageError(f"--cmd: program {program!r} not found or not executable")
 
 
-def make_plan(*, profile: str, pattern: str | None, chunkings: Sequence[str] | None,
-              seeds: Sequence[int] | None = None) -> list[Item]:
+def make_plan(*, profile: str, pattern: str | None, chunkings: Sequence[str] | None) -> list[Item]:
     if profile not in PROFILES:
         raise UsageError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
     try:
-        items = plan_items(profile=profile, pattern=pattern, chunkings=chunkings or None, seeds=seeds)
+        items = plan_items(profile=profile, pattern=pattern, chunkings=chunkings or None)
     except ValueError as error:
         raise UsageError(str(error)) from None
     if not items:

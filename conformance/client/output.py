@@ -1,20 +1,33 @@
-"""Human output of a client run: progress marks with [n/N items], the item counts, and with
---all the per-rule table (the blocks per cause of the failures are :mod:`conformance.explain`'s)."""
+"""Human output of a client run: progress marks with [n/N items], the item counts, with --all
+the per-rule table (the blocks per cause of the failures are :mod:`conformance.explain`'s), and
+``-v/--trace``'s account of one item: the bytes served, when, and what the client reported.
+
+Why the trace: "event #1 differs" says that something went wrong; the chunks as they were cut,
+the request times and every event the client reported show where.
+"""
 
 from __future__ import annotations
 
+import itertools
 import shlex
 import sys
 import time
 from argparse import Namespace
 from collections import defaultdict
-from typing import TextIO
+from collections.abc import Sequence
+from typing import Any, TextIO
 
+from ..cases.model import Send
+from ..display import printable, visible
 from ..results import Outcome, Report, Result
 from ..rules import RULES
+from ..structured import event_json
+from .observation import Observation
 from .runner import Item
+from .slots import RecordedRequest
 
-__all__ = ["Dots", "render_item_counts", "render_rule_summary", "rerun_target"]
+__all__ = ["Dots", "client_trace", "render_client_trace", "render_item_counts", "render_rule_summary",
+           "rerun_target", "runs"]
 
 _MARK = {Outcome.PASS: ".", Outcome.FAIL: "F", Outcome.WARN: "W", Outcome.ERROR: "E", Outcome.SKIP: "s",
          Outcome.INFO: "i", Outcome.XFAIL: "x"}
@@ -115,3 +128,70 @@ def rerun_target(args: Namespace) -> str:
     if getattr(args, "harness", None):
         return f"--harness {shlex.quote(args.harness)}{options}"
     return shlex.quote(str(args.target)) + options
+
+
+_TIMES = ("received", "sent", "ended")
+# how a run ended (observation.ENDINGS), as the line "Events the client reported" ends
+_ENDED = {"returned": "returned", "raised": "raised", "broken": "broke the protocol",
+          "enough": "was stopped (one request past the script)",
+          "waiting": "was stopped (waiting: asleep, every byte read, no timer due)",
+          "deadline": "was stopped at its deadline",
+          "flood": "was stopped (flooding)"}
+
+
+def _chunks(item: Item) -> list[dict[str, Any]]:
+    rows, offset = [], 0
+    for number, connection in enumerate(item.case.connections, 1):
+        for step in item.chunking.plan(connection):
+            if isinstance(step, Send):
+                rows.append({"ms": None, "connection": number, "offset": offset, "hex": step.data.hex(),
+                             "text": visible(step.data, limit=400)})
+                offset += len(step.data)
+    return rows
+
+
+def client_trace(item: Item, seen: Observation, requests: Sequence[RecordedRequest]) -> dict[str, Any]:
+    """The trace of one run of ``item`` for ``report.meta["trace"]``."""
+    trace = {
+        "reads": _chunks(item),
+        "events": [event_json(e) for e in seen.events],
+        "requests": [{"method": r.method, "received": r.received, "sent": r.sent, "ended": r.ended}
+                     for r in requests],
+        "raised": seen.raised, "ended_by": seen.ended_by, "seconds": round(seen.seconds, 3),
+        "truncated": False,
+    }
+    if seen.notifications:
+        trace["notifications"] = seen.timeline()
+    return trace
+
+
+def render_client_trace(trace: dict[str, Any]) -> str:
+    start = trace["requests"][0]["received"] if trace["requests"] else 0.0
+    lines = [f"Requests ({len(trace['requests'])}): received, body sent, ended (ms from the first)"]
+    for r in trace["requests"]:
+        times = ["-" if r[k] is None else f"{(r[k] - start) * 1000:.1f}" for k in _TIMES]
+        lines.append(f"  {r['method']:<6} {times[0]:>8} {times[1]:>8} {times[2]:>8}")
+    lines.append(f"Chunks served ({len(trace['reads'])}): connection, offset, bytes")
+    lines += [f"  {c['connection']:>3} {c['offset']:>7}  {c['text']}" for c in trace["reads"]]
+    ended = _ENDED.get(trace["ended_by"], trace["ended_by"])
+    raised = f" raising {printable(trace['raised'])}" if trace["raised"] else ""
+    lines.append(f"Events the client reported ({len(trace['events'])}), then it {ended} "
+                 f"after {trace['seconds']} s{raised}")
+    lines += [f"  {visible(e['event'], 30):<12} id={visible(e['id'], 30):<8} data={visible(e['data'], 200)}"
+              for e in trace["events"]]
+    if trace.get("notifications"):
+        lines.append(f"Notifications among the events: {', '.join(runs(trace['notifications']))}")
+    return "\n".join(lines)
+
+
+def runs(kinds: list[str]) -> list[str]:
+    """Repeats folded: a client retrying forever reports thousands of errors in a row.
+
+    >>> runs(["open", "event", "error", "error", "error"])
+    ['open', 'event', 'error x3']
+    """
+    out: list[str] = []
+    for kind, group in itertools.groupby(kinds):
+        count = len(list(group))
+        out.append(kind if count == 1 else f"{kind} x{count:,}")
+    return out

@@ -37,8 +37,7 @@ class HarnessPool:
         interpreter importing, and one at a time held the first runs of 16 workers for 3 s."""
         while True:
             retired = [h for h in self.harnesses if not h.healthy and not h.in_flight]
-            for harness in retired:
-                self.harnesses.remove(harness)
+            self.harnesses = [h for h in self.harnesses if h not in retired]  # before an await
             for harness in retired:
                 await harness.stop()
             healthy = [h for h in self.harnesses if h.healthy]

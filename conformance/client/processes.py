@@ -36,10 +36,9 @@ __all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "MEMORY_FLAGS", "bound_me
            "size_text", "spawn", "tracked"]
 
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-_live: set[int] = set()  # process group ids still to be killed
 _lock = threading.Lock()
 MARK = "SSE_CONFORMANCE_RUN"  # environment variable naming the run a client process belongs to
-_marks: dict[int, str] = {}  # leader pid -> the value of MARK its processes carry
+_marks: dict[int, str] = {}  # group leader pid -> the MARK its processes carry, until it is killed
 _serial = itertools.count(1)
 _contained = False  # this process is a child subreaper: every orphaned descendant comes back here
 _PR_SET_CHILD_SUBREAPER = 36
@@ -61,9 +60,9 @@ def _stat_fields(path: str) -> list[bytes]:
     return stat[stat.rfind(b")") + 2 :].split()
 
 
-def cpu_seconds(pid: int, thread: int | None = None) -> float | None:
-    """User + system CPU seconds of a process (or of one of its threads); None if unknown."""
-    fields = _stat_fields(f"/proc/{pid}/task/{thread}/stat" if thread else f"/proc/{pid}/stat")
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process, its ended threads included; None if unknown."""
+    fields = _stat_fields(f"/proc/{pid}/stat")
     try:
         return (int(fields[11]) + int(fields[12])) / _TICKS
     except (IndexError, ValueError):
@@ -84,8 +83,7 @@ async def spawn(
         *argv, stdin=pipe if stdin else asyncio.subprocess.DEVNULL, stdout=pipe, stderr=pipe, env=env,
         start_new_session=True, limit=limit)
     with _lock:
-        _live.add(proc.pid)  # its group is killed when the suite exits, unless reaped before
-    _marks[proc.pid] = mark
+        _marks[proc.pid] = mark  # its group is killed when the suite exits, unless reaped before
     return proc
 
 
@@ -95,12 +93,11 @@ def kill_group(pid: int) -> None:
     carrying its mark or descending from it."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    mark = _marks.pop(pid, None)
+    with _lock:
+        mark = _marks.pop(pid, None)
     if mark is not None:
         leader = _carries(pid, mark)  # not a reaped leader's pid reused by another process
         _sweep(lambda table, p: p != pid and (_carries(p, mark) or (leader and _descends(table, p, pid))))
-    with _lock:
-        _live.discard(pid)
 
 
 def _table() -> dict[int, int]:
@@ -212,7 +209,7 @@ def contain() -> bool:
 def tracked() -> list[int]:
     """The process groups not reaped yet (for tests and diagnostics)."""
     with _lock:
-        return sorted(_live)
+        return sorted(_marks)
 
 
 def kill_all() -> None:

@@ -56,12 +56,9 @@ START_LIMIT = 600.0  # one still busy (importing a large SDK on a loaded machine
 STOP_GRACE = 1.0
 _QUEUE = 256  # reports buffered per run before the reader waits for the runner
 
-# Adapter messages about a run -> the (kind, value) reports of conformance.client.collect.
-# An "error" without "end" is a notification (capability notifications); with "end", the reason.
-_REPORT_KEYS = {
-    **{key: "event" for key in ("event", "comment", "open", "retry", "error")},
-    "text": "text",
-}
+# The keys of an adapter's reports about a run, other than its end. An "error" without "end" is a
+# notification (capability notifications); with "end", the reason.
+_REPORTS = ("event", "comment", "open", "retry", "error", "text")
 
 
 class HarnessError(Exception):
@@ -345,11 +342,11 @@ class Harness:
         if run.bytes > (bound := self.limits.total_bytes):
             await self._deliver(run, "broken", f"printed more than {bound:,} bytes for one run")
             return
-        for key, kind in _REPORT_KEYS.items():
-            if key in message and "end" not in message:
-                value = message[key] if kind == "text" or key == "event" else {key: message[key]}
-                await self._deliver(run, kind, value)
-                return
+        key = next((key for key in _REPORTS if key in message), None)
+        if key is not None and "end" not in message:  # as conformance.client.collect takes reports:
+            value = message[key] if key in ("event", "text") else {key: message[key]}  # an item, or text
+            await self._deliver(run, "text" if key == "text" else "event", value)
+            return
         end = message.get("end")
         if isinstance(message.get("cpu_seconds"), (int, float)):
             run.cpu_at_end = float(message["cpu_seconds"])

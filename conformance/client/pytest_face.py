@@ -6,32 +6,15 @@ pytest process (each xdist worker has its own), started on the first item that r
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from ..plan import PlannedItem
+from ..results import Result
 from ..structured import add_client_data
 from .options import make_plan, make_target, memory_bytes, positive
 from .runner import BackgroundRun, Item
 
 __all__ = ["plan", "target"]
-
-
-class _Lazy:
-    """Starts the background run (and its case server) on first use, stops it at exit."""
-
-    def __init__(self, config: pytest.Config, target: Any, scale: float) -> None:
-        self.config, self.target, self.scale = config, target, scale
-        self.background: BackgroundRun | None = None
-
-    def run(self, item: Item) -> list:
-        if self.background is None:
-            self.background = BackgroundRun(self.target, timeout_scale=self.scale)
-            self.config.add_cleanup(self.background.close)
-        results = self.background.run_item(item)
-        add_client_data(results, item.case)
-        return results
 
 
 def plan(config: pytest.Config) -> list[PlannedItem] | None:
@@ -52,9 +35,19 @@ def plan(config: pytest.Config) -> list[PlannedItem] | None:
         items = make_plan(profile=profile, pattern=None, chunkings=config.getoption("--sse-chunking"))
     except UsageError as error:
         raise pytest.UsageError(str(error)) from None
-    lazy = _Lazy(config, target, scale)
+    background: BackgroundRun | None = None  # started, with its case server, by the first item run
+
+    def run(item: Item) -> list[Result]:
+        nonlocal background
+        if background is None:
+            background = BackgroundRun(target, timeout_scale=scale)
+            config.add_cleanup(background.close)
+        results = background.run_item(item)
+        add_client_data(results, item.case)
+        return results
+
     return [
-        PlannedItem(name=item.name, rule=item.case.rules[0], run=lambda item=item: lazy.run(item),
+        PlannedItem(name=item.name, rule=item.case.rules[0], run=lambda item=item: run(item),
                     face="client", case=item.case.id, rules=tuple(item.case.rules))
         for item in items
     ]

@@ -250,7 +250,9 @@ class ClientRun:
                 self._run_lanes(items, [i for i in order if i in in_lanes], one, progress),
             )
             done.update(laned)
-            speed = [await self.speed()] if wants_speed and self.target_can_show_cpu else []
+            # only a client in processes of its own has a CPU time to measure (not a browser)
+            shows_cpu = isinstance(self.target, (PythonTarget, CommandTarget, HarnessTarget))
+            speed = [await self.speed()] if wants_speed and shows_cpu else []
         finally:
             await self.aclose()
         return attribute_chunking_failures([r for index in range(len(items)) for r in done[index]]) + speed
@@ -281,11 +283,6 @@ class ClientRun:
         return await run_lanes(
             self.target.spec, items, indices, lanes=lane_count(indices), concurrency=self.lane_concurrency,
             options=options, env=command[1], fallback=fallback, progress=progress)
-
-    @property
-    def target_can_show_cpu(self) -> bool:
-        """Only a client in processes of its own has a CPU time to measure (not a browser)."""
-        return isinstance(self.target, (PythonTarget, CommandTarget, HarnessTarget))
 
 
 def _start_order(item: Item) -> tuple[int, bool, int]:

@@ -90,8 +90,7 @@ def judge_growth(growth: Growth) -> Result:
     probes = ", ".join(f"{s:.3f} s for {size >> 10} KiB" for s, size in zip(seconds, PROBES, strict=False))
     actual = f"{probes} ({ratio:.1f}x)"
     data = {"cpu_seconds": [round(s, 4) for s in seconds], "ratio": round(ratio, 2)}
-    if seconds[-1] >= NOTICEABLE and ratio > QUADRATIC:
-        return Result(outcome=outcome_for_level("should"), actual=actual, extra=data,
-                      message=f"CPU time grows {ratio:.1f}x for 4x the bytes: quadratic buffering", **base)
-    return Result(outcome=Outcome.PASS, actual=actual, extra=data,
-                  message=f"CPU time grows {ratio:.1f}x for 4x the bytes", **base)
+    quadratic = seconds[-1] >= NOTICEABLE and ratio > QUADRATIC
+    message = f"CPU time grows {ratio:.1f}x for 4x the bytes" + (": quadratic buffering" if quadratic else "")
+    outcome = outcome_for_level("should") if quadratic else Outcome.PASS
+    return Result(outcome=outcome, actual=actual, extra=data, message=message, **base)

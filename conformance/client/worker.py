@@ -19,9 +19,10 @@ import time
 from collections.abc import Callable
 from typing import IO, Any, NoReturn
 
+from ..errors import describe_error
 from ..imports import import_spec
 from .drive import Drive, Stop
-from .observation import Invocation, describe_error, failure, normalise
+from .observation import Invocation, failure, normalise
 from .processes import bound_memory
 
 LINGER = 1.0  # how long a cancelled run may take to let go before it counts as lingering
@@ -89,8 +90,6 @@ class Run:
         except Exception as error:  # a hostile object: this run cannot be judged, others go on
             self.finish("broken", str(error) if isinstance(error, TypeError) else describe_error(error))
             raise Stop from None
-        if "data" in fields:  # the protocol puts an event under "event", its type as "type"
-            fields = {"event": {"type": fields["event"], "data": fields["data"], "id": fields["id"]}}
         self.send(**fields)
 
 

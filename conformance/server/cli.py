@@ -14,15 +14,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ..cases import load_cases
 from ..errors import UsageError
 from ..gates import GateError, add_gate_options, gate_from_args
+from ..ids import server_and_client_ids
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import timed
-from ..rules import RULES
 from .options import DEFAULTS, PROFILES, UnusableTarget, parse_header
 from .output import render
-from .registry import CHECKS
 from .runner import run_server_suite
 from .trace import render_trace
 
@@ -102,14 +100,6 @@ def read_data(value: str | None) -> bytes | None:
         return sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
     except OSError as error:
         raise UsageError(f"cannot read -d {value}: {error.strerror}") from None
-
-
-def server_and_client_ids() -> tuple[list[str], dict[str, list[str]]]:
-    """The rules this command checks, and the client rules and cases it does not (a --select
-    of only those ran nothing and passed: issue 25)."""
-    server = sorted({check.rule for check in CHECKS.values()})
-    client = [rule for rule in RULES if rule not in server] + [case.id for case in load_cases()]
-    return server, {"client": client}
 
 
 def run(args: argparse.Namespace) -> int:

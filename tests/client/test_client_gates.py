@@ -12,8 +12,8 @@ from pathlib import Path
 from conformance import check_client
 from conformance.cli import main
 from conformance.client import output
+from conformance.client.output import runs
 from conformance.client.runner import plan_items
-from conformance.client.trace import runs
 from conformance.results import Outcome, Result
 
 HERE = Path(__file__).resolve().parent
