@@ -187,8 +187,9 @@ class CaseWatch(Watch):
         now = time.monotonic()
         if not self.unread() and not self.inbound():
             look = asleep_twice(self.tree)
-            settled = not self.unread() and not self.inbound()
-            if look.waiting and settled and self.owes_nothing():
+            # What came in meanwhile waits unread (this callback takes nothing in): the second
+            # look's kernel count (in_flight) sees it, and no run stops at its first look.
+            if look.waiting and not self.unread() and self.owes_nothing():
                 soon = look.timer_at <= max(self.deadline_at, now + SHORT_TIMER)
                 if soon and not self._ticks_change_nothing(now):
                     self._seen_waiting = False
