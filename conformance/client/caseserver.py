@@ -167,8 +167,10 @@ class CaseServer:
             transport = getattr(handler, "transport", None)
             if client is not None and self._client_of(transport) not in (None, client):
                 continue
-            # a request read and parsed (a new connection's, or on a kept-alive one), not yet handled
-            if any(_for(message.path, path) for message, _ in getattr(handler, "_messages", None) or ()):
+            # a request read and parsed (a new connection's, or on a kept-alive one), not yet handled;
+            # one aiohttp could not parse has no path: anyone's
+            messages = getattr(handler, "_messages", None) or ()
+            if any(_for(getattr(message, "path", None), path) for message, _ in messages):
                 return True
             sock = transport.get_extra_info("socket") if transport is not None else None
             if sock is not None:

@@ -294,6 +294,28 @@ def test_a_request_that_names_another_case_s_url_is_not_this_client_s():
     assert asyncio.run(main()) == {"theirs": (True, True, False), "not all in": True}
 
 
+def test_a_request_aiohttp_could_not_parse_waiting_to_be_handled_counts_for_everyone():
+    # aiohttp queues a bad request as an error record without a path (its _ErrInfo) until its
+    # handler answers 400: whose it is cannot be told, and asking must not raise.
+    from types import SimpleNamespace
+
+    async def main():
+        async with CaseServer() as server:
+            server.add(CASE, chunking("whole"))
+            _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            await asyncio.sleep(0.05)  # accepted: the new connection is aiohttp's
+            (handler,) = server._runner.server.connections  # type: ignore[union-attr]
+            handler._messages.append((SimpleNamespace(status=400, message="bad"), None))
+            try:
+                return server.inbound_pending(os.getpid(), server.slot(CASE.id, "whole").path)
+            finally:
+                handler._messages.clear()
+                writer.transport.abort()
+                await asyncio.sleep(0.05)
+
+    assert asyncio.run(main()) is True
+
+
 @pytest.mark.parametrize(("target", "mine"), [
     ("/cases/CM-001/whole", True),
     ("/cases/CM-001/whole/redirected?last=1", True),  # a redirect under its URL
