@@ -328,7 +328,10 @@ def _readable(sockets: list[Any]) -> list[Any]:
 def _target(sock: Any) -> str | None:
     """The request target of the bytes waiting unread in ``sock`` (peeked, left there); None
     while its request line is not all in. (asyncio hands out its sockets without ``recv``.)"""
-    peek = socket.socket(fileno=sock.fileno())
+    try:
+        peek = socket.socket(fileno=sock.fileno())
+    except (OSError, ValueError):  # gone meanwhile
+        return None
     try:
         head = peek.recv(_PEEK, socket.MSG_PEEK | socket.MSG_DONTWAIT)
     except OSError:
