@@ -327,11 +327,12 @@ async def run_items_async(target: Any, items: Sequence[Item], *, profile: str = 
     """Every one of ``items`` against ``target`` on one case server: the faces plan and filter
     (by pattern, rule and case globs), then hand the list here."""
     run = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=concurrency)
+    started = time.monotonic()  # the run's seconds: which row of a report took them (meta)
     async with run.server:
         results = await run.run(items, progress)
     return Report(kind="client", target=run.name, results=results, meta={
         "profile": profile, "capabilities": sorted(run.capabilities), "pattern": pattern,
-        "items": len(items), "timeout_scale": timeout_scale})
+        "items": len(items), "timeout_scale": timeout_scale, "elapsed": round(time.monotonic() - started, 3)})
 
 
 def run_items(target: Any, items: Sequence[Item], **options: Any) -> Report:

@@ -53,6 +53,7 @@ def test_a_run_of_many_small_items_runs_in_lanes_and_judges_as_workers_do(tmp_pa
     alone = isolated(nc.where_client, plan_items(pattern=PATTERN))
 
     assert verdicts(laned.results) == verdicts(alone)
+    assert laned.meta["elapsed"] > 0  # the run's seconds, in its report (a report row's time)
     assert {o for o in verdicts(alone).values()} >= {Outcome.PASS}
     in_lanes = where(tmp_path / "lanes")
     assert {kind for _, kind in in_lanes} == {"lane"}
