@@ -12,7 +12,7 @@ import struct
 import termios
 
 __all__ = ["TCPI_BYTES_ACKED", "TCPI_BYTES_RECEIVED", "TCPI_LAST_DATA_RECV", "TCPI_LAST_DATA_SENT",
-           "TCPI_STATE", "TCP_INFO_SIZE", "tcp_info", "tcp_info_field", "unread_in"]
+           "TCPI_STATE", "TCP_INFO_SIZE", "tcp_info", "tcp_info_field", "unread_in", "unsent_in"]
 
 TCPI_STATE = 0  # u8, the connection's state (1 ESTABLISHED ...)
 TCPI_LAST_DATA_SENT = 44  # u32, ms since the last data left (jiffy resolution)
@@ -37,10 +37,21 @@ def tcp_info_field(info: bytes | None, offset: int, layout: str) -> int | None:
     return int(struct.unpack_from(layout, info, offset)[0])
 
 
+def _queued(fileno: int, request: int) -> int | None:
+    """A queue's byte count by ``ioctl`` (None where it cannot be told)."""
+    try:
+        (count,) = struct.unpack("i", fcntl.ioctl(fileno, request, b"\0" * 4))
+    except (OSError, ValueError):
+        return None
+    return int(count)
+
+
 def unread_in(fileno: int) -> int:
     """Bytes waiting to be read from a socket or pipe (FIONREAD); 0 where it cannot be told."""
-    try:
-        (count,) = struct.unpack("i", fcntl.ioctl(fileno, termios.FIONREAD, b"\0" * 4))
-    except (OSError, ValueError):
-        return 0
-    return count
+    return _queued(fileno, termios.FIONREAD) or 0
+
+
+def unsent_in(fileno: int) -> int | None:
+    """Bytes written into a socket and not yet acknowledged by its peer, sent or not
+    (TIOCOUTQ); None where it cannot be told."""
+    return _queued(fileno, termios.TIOCOUTQ)

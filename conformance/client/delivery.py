@@ -18,10 +18,8 @@ The netlink and ``tcp_info`` byte layouts are pure functions, tested directly.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import socket
 import struct
-import termios
 import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -33,6 +31,7 @@ from ..tcpinfo import (
     TCPI_LAST_DATA_SENT,
     tcp_info,
     tcp_info_field,
+    unsent_in,
 )
 
 __all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "arrived_ago", "heading_to",
@@ -274,11 +273,8 @@ class PeerCount:
 def written_by(sock: socket.socket) -> int | None:
     """Bytes written into ``sock`` so far: acknowledged by the peer plus still queued."""
     acked = tcp_info_field(tcp_info(sock), TCPI_BYTES_ACKED, "=Q")
-    try:
-        (queued,) = struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))
-    except (OSError, AttributeError, ValueError):
-        return None
-    return None if acked is None else acked + queued
+    queued = unsent_in(sock.fileno())
+    return None if acked is None or queued is None else acked + queued
 
 
 def arrived_ago(sock: socket.socket | None) -> float:
