@@ -37,8 +37,9 @@ from aiohttp import web
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
 from ..tcpinfo import unread_in
-from .delivery import Delivery, arrived_ago, in_flight_to, sent_ago
+from .delivery import Delivery, arrived_ago, connecting_or_unacked, in_flight_to, sent_ago
 from .slots import BODY_KEPT, PREFIX, RecordedRequest, Slot
+from .waiting import ProcessTree
 
 __all__ = ["CROSS_ORIGIN_HOST", "CaseServer", "RecordedRequest", "Slot"]
 
@@ -142,11 +143,17 @@ class CaseServer:
         self._listeners = [sock for server in servers for sock in getattr(server, "sockets", None) or ()]
         return f"http://127.0.0.1:{self.port}"
 
-    def inbound_in_flight(self, client_sockets: frozenset[int]) -> bool:
-        """The kernel's view (one sock_diag dump): is a connection from the client holding
-        ``client_sockets`` being opened, or are bytes it sent unacknowledged or unread, accepted
-        or not? Loopback packets can wait for a softirq, an accepted connection a few loop turns."""
-        return self.port is not None and in_flight_to(self.port, client_sockets) is True
+    def inbound_in_flight(self, tree: ProcessTree, path: str | None = None) -> bool:
+        """The kernel's view: is a connection from the client of ``tree`` being opened, or are
+        bytes it sent unacknowledged or unread, accepted or not? Loopback packets can wait for a
+        softirq, an accepted connection a few loop turns. For clients in this process's threads,
+        their own sockets and this server's tell (``path``: as :meth:`inbound_pending`); for
+        another process, one sock_diag dump of the machine's sockets."""
+        if self.port is None:
+            return False
+        if tree.pid == os.getpid():
+            return connecting_or_unacked(self.port) or self.inbound_pending(None, path)
+        return in_flight_to(self.port, tree.sockets()) is True
 
     def inbound_pending(self, client: int | None = None, path: str | None = None) -> bool:
         """Has a client sent something this server has not taken in yet: a connection waiting

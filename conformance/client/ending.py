@@ -58,7 +58,7 @@ class CaseWatch(Watch):
         self._idle_ticks = 0  # its timers that fired since the last thing it did
         self.inbound: Callable[[], bool] = lambda: False  # the server has a request not taken in
         # ... or the kernel has something of the client's (its socket inodes) on its way to us
-        self.in_flight: Callable[[frozenset[int]], bool] = lambda sockets: False
+        self.in_flight: Callable[[ProcessTree], bool] = lambda tree: False
         slot.listeners.append(self.check)
 
     @property  # type: ignore[override]
@@ -196,7 +196,7 @@ class CaseWatch(Watch):
                     self._followed = look.timer_at
                     self._later(look.timer_at - now + TIMER_SLACK)  # its own timer first
                     return
-                if self._seen_waiting and not self.in_flight(self.tree.sockets()):
+                if self._seen_waiting and not self.in_flight(self.tree):
                     self._stop("waiting")  # twice, with SETTLE_TURNS turns of the loop between
                     return
                 self._seen_waiting = True

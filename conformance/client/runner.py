@@ -124,7 +124,7 @@ class ClientRun:
         timeout = case_timeout(case, self.timeout_scale)
         watch = CaseWatch(case, slot, invocation, time.monotonic() + timeout)
         watch.inbound = lambda: self.server.inbound_pending(slot.client, slot.path)
-        watch.in_flight = self.server.inbound_in_flight
+        watch.in_flight = lambda tree: self.server.inbound_in_flight(tree, slot.path)
         try:
             observe = functools.partial(self.target.observe, fresh=True) if fresh else self.target.observe
             observation = await observe(invocation, profile=case.profile, timeout=timeout, watch=watch)

@@ -7,6 +7,8 @@ futex) and check what a look tells.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import struct
 import subprocess
 import sys
@@ -19,6 +21,7 @@ from conformance.client.delivery import (
     TCP_NEW_SYN_RECV,
     TCP_SYN_SENT,
     DiagSocket,
+    connecting_or_unacked,
     heading_to,
     parse_diag_msg,
 )
@@ -171,6 +174,47 @@ def test_what_is_on_its_way_to_the_server_is_told_from_both_ends_of_the_clients_
     # another client's traffic is not this one's
     assert not heading_to(port, [DiagSocket(TCP_SYN_SENT, 40002, port, 0, 0, 12)], client)
     assert not heading_to(port, [DiagSocket(TCP_ESTABLISHED, port, 40003, 50, 0, 99)], client)
+
+
+def _listening(backlog: int = 8) -> socket.socket:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(backlog)
+    return server
+
+
+def test_a_client_in_this_process_is_seen_connecting_or_with_bytes_its_server_has_not_acknowledged():
+    with contextlib.ExitStack() as stack:
+        server = stack.enter_context(_listening())
+        other = stack.enter_context(_listening())
+        port, other_port = server.getsockname()[1], other.getsockname()[1]
+        client = stack.enter_context(socket.create_connection(("127.0.0.1", port)))
+        stack.enter_context(server.accept()[0])
+        client.sendall(b"GET / HTTP/1.1\r\n\r\n")
+        assert not connecting_or_unacked(port)  # every byte taken in by the kernel: nothing on its way
+
+        # bytes written that the server's end cannot take (its buffer full, never read): queued
+        stuffed = stack.enter_context(socket.create_connection(("127.0.0.1", other_port)))
+        stack.enter_context(other.accept()[0])
+        stuffed.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            while True:
+                stuffed.send(b"x" * 65536)
+        assert not connecting_or_unacked(port)  # queued towards another port: not this server's
+        assert connecting_or_unacked(other_port)
+
+        # a connection being opened: a SYN the full accept queue of a listener drops stays unanswered
+        full = stack.enter_context(_listening(0))
+        address = full.getsockname()
+        for _ in range(3):  # fills its accept queue (backlog 0 still takes one or two)
+            waiting = stack.enter_context(socket.socket())
+            waiting.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                waiting.connect(address)
+        deadline = time.monotonic() + 5
+        while not connecting_or_unacked(port) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert connecting_or_unacked(port)  # its peer is not known yet: any connecting socket counts
 
 
 def test_an_inet_diag_message_is_read_field_by_field():
