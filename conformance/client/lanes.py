@@ -127,14 +127,18 @@ async def _lane(spec: str, plan: bytes, env: dict[str, str] | None, items: Seque
         with contextlib.suppress(ConnectionError):
             await proc.stdin.drain()
         proc.stdin.close()
-        while line := await asyncio.wait_for(proc.stdout.readline(), silence):
-            message = json.loads(line)
-            index = message["index"]
-            done[index] = [Result.from_json(r) for r in message["results"]]
-            if progress is not None:
+        while True:
+            try:
+                line = await asyncio.wait_for(proc.stdout.readline(), silence)
+                message = json.loads(line) if line else None
+                if message is None:
+                    break
+                index = message["index"]
+                done[index] = [Result.from_json(r) for r in message["results"]]
+            except (ValueError, KeyError, TypeError, ConnectionError, asyncio.TimeoutError):
+                break  # a broken line, or silence: what was judged stands, the rest goes to workers
+            if progress is not None:  # outside: a progress that fails (stdout closed) is no lane's failure
                 progress(items[index], done[index])
-    except (ValueError, KeyError, TypeError, ConnectionError, asyncio.TimeoutError):
-        pass  # a broken line, or silence: what was judged stands, the rest goes to workers
     finally:
         kill_group(proc.pid)
         with contextlib.suppress(ProcessLookupError):

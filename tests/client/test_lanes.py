@@ -102,6 +102,24 @@ def test_a_lane_stuck_with_the_gil_held_is_stopped_and_its_items_run_in_workers(
     assert not tracked()
 
 
+def test_a_progress_that_fails_ends_the_run_instead_of_the_lanes(tmp_path, monkeypatch):
+    """``selftest | head``: once the pipe closed, every dot raised BrokenPipeError; the lanes took
+    it for their own failure and handed every item to a worker, whose dot failed again, and the
+    suite ran on for minutes with nobody reading."""
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "runs"))
+    calls = []
+
+    def closed_pipe(item, results):
+        calls.append(item)
+        raise BrokenPipeError(32, "Broken pipe")
+
+    with pytest.raises(BrokenPipeError):
+        run_client_suite(nc.where_client, pattern=PATTERN, progress=closed_pipe)
+    assert len(calls) == 1  # the first dot ended the run
+    assert sum(runs for (_, kind), runs in where(tmp_path / "runs").items() if kind == "worker") == 0
+    assert not tracked()
+
+
 def test_a_lane_retires_once_a_client_thread_outlives_its_run(monkeypatch):
     monkeypatch.setattr(lanes, "LINGER", 0.02)
     release = threading.Event()
