@@ -17,12 +17,25 @@ from typing import Any
 from .collect import LineTooLong, Tail, bounded_lines, collect, pipe_unread
 from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, short
 from .processes import cpu_seconds, kill_group, release, spawn
-from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
-__all__ = ["CommandTarget"]
+__all__ = ["CommandTarget", "TargetError", "split_command"]
 
 _PLACEHOLDER = re.compile(r"\{(url|method|body|last_event_id)\}")  # one pass: a value is never read again
+
+
+class TargetError(ValueError):
+    """The target itself is unusable (cannot be imported, is not callable, will not start...)."""
+
+
+def split_command(command: str) -> list[str]:
+    try:
+        argv = shlex.split(command)
+    except ValueError as error:
+        raise TargetError(f"cannot split {command!r}: {error}") from None
+    if not argv:
+        raise TargetError("the command is empty")
+    return argv
 
 
 @dataclass(frozen=True)

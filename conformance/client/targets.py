@@ -27,13 +27,12 @@ from typing import Any
 
 from ..imports import SpecError, import_spec
 from .collect import collect
-from .command import CommandTarget
+from .command import CommandTarget, TargetError, split_command
 from .drive import Drive, Stop
 from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, to_event
 from .pool import HarnessPool
 from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY
 from .protocol import Harness, HarnessError
-from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
 __all__ = [
