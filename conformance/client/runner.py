@@ -146,7 +146,7 @@ class ClientRun:
             if still_parsing(item.case, observation):
                 self._unfinished.setdefault(item.case.id, item.chunking.name)
             requests = list(slot.requests)
-            results = judge_run(item.case, item.chunking, observation, requests, slot.total).results
+            results = judge_run(item.case, item.chunking, observation, requests, slot.total)
             raced = timer_raced(item.case, requests)
             if raced is None or all(r.outcome is Outcome.PASS for r in results):
                 return results
