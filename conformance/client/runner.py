@@ -33,16 +33,7 @@ from .caseserver import CaseServer, Slot
 from .ending import CaseWatch
 from .findings import Finding
 from .fixes import CHUNKING_FIXES, CHUNKING_RULES, DEFAULT_CHUNKING_RULE
-from .items import (
-    CAPABILITIES,
-    Item,
-    bytes_sent,
-    case_timeout,
-    chunkings_of,
-    invocation_for,
-    is_large,
-    plan_items,
-)
+from .items import CAPABILITIES, Item, bytes_sent, case_timeout, invocation_for, is_large, plan_items
 from .judge import judge_run, results_for, still_parsing
 from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
@@ -51,10 +42,9 @@ from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_ta
 from .timer_race import RACE_ATTEMPTS, timer_raced
 from .turns import large_items_limit
 
-__all__ = [  # the planning names are the runner's API too (items.py holds them)
-    "CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "bytes_sent", "case_timeout", "chunkings_of",
-    "invocation_for", "large_items_limit", "plan_items", "run_client_suite", "run_client_suite_async",
-    "run_items", "run_items_async",
+__all__ = [  # what a face plans with is the runner's API too (items.py holds it)
+    "CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "plan_items", "run_client_suite",
+    "run_client_suite_async", "run_items", "run_items_async",
 ]
 
 # runs at once: most of a run is waiting on sockets, so several per CPU
