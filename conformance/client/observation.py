@@ -21,7 +21,7 @@ from .waiting import ProcessTree
 
 __all__ = [
     "NOTIFICATIONS", "EventCount", "Invocation", "Limits", "Observation", "Watch", "absorb", "report_kind",
-    "timeline", "to_event",
+    "to_event",
 ]
 
 
@@ -131,24 +131,15 @@ class Observation:
                 and (self.opened or not expect.open) and len(self.notifications) >= len(notified))
 
     def timeline(self) -> list[str]:
-        """The notifications in order among the events (see :func:`timeline`)."""
-        return timeline(self.notifications, len(self.events))
-
-
-def timeline(notifications: list[tuple[str, int]], events: int) -> list[str]:
-    """``open`` and ``error`` notifications, each after the number of events reported before
-    it, with ``event`` standing for each event: the shape of a case's ``expect.notifications``.
-
-    >>> timeline([("open", 0), ("error", 1), ("open", 1), ("error", 2)], 2)
-    ['open', 'event', 'error', 'open', 'event', 'error']
-    """
-    out: list[str] = []
-    shown = 0
-    for kind, before in notifications:
-        out += ["event"] * (before - shown)
-        shown = max(shown, before)
-        out.append(kind)
-    return out + ["event"] * (events - shown)
+        """The notifications in order among the events, ``event`` standing for each event: the
+        shape of a case's ``expect.notifications`` (``open, event, error, open, event, error``)."""
+        out: list[str] = []
+        shown = 0
+        for kind, before in self.notifications:
+            out += ["event"] * (before - shown)
+            shown = max(shown, before)
+            out.append(kind)
+        return out + ["event"] * (len(self.events) - shown)
 
 
 class Watch:

@@ -20,7 +20,7 @@ from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
 from conformance.client.findings import notification_findings, placed
 from conformance.client.judge import judge_run
-from conformance.client.observation import EventCount, Invocation, Observation, absorb, timeline
+from conformance.client.observation import EventCount, Invocation, Observation, absorb
 from conformance.client.protocol import SCHEMA_PATH
 from conformance.client.runner import CAPABILITIES
 from conformance.client.slots import RecordedRequest
@@ -58,7 +58,7 @@ def test_notifications_are_placed_among_the_events_they_came_between():
     assert observation.timeline() == NT_001
     assert placed(NT_001) == observation.notifications
     assert observation.opened  # an open notification is also capability open's report
-    assert timeline([], 2) == ["event", "event"] and placed(["event"]) == []
+    assert observed(A, B).timeline() == ["event", "event"] and placed(["event"]) == []
 
 
 def test_an_end_with_an_error_reason_is_not_a_notification():
