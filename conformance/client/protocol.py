@@ -89,7 +89,6 @@ class Harness:
         self.env = env
         self.limits = limits
         self.proc: Any = None
-        self.implementation: dict[str, Any] = {}
         self.runs: dict[int, _Run] = {}
         self.healthy = True
         self.stderr = Tail()
@@ -145,8 +144,7 @@ class Harness:
         except HarnessError as error:
             await self.stop()
             raise HarnessError(f"{error}{self._last_words()}") from None
-        self.implementation = dict(hello.get("implementation") or {})
-        return self.implementation
+        return dict(hello.get("implementation") or {})
 
     async def _await_ready(self, idle: float, look: float = 1.0) -> dict[str, Any]:
         """The adapter's ``ready``, waited for while it works: on a loaded machine importing an
