@@ -1,11 +1,7 @@
-"""The runner: every case x chunking against one target, concurrently, each ended on a fact.
-
-One case server per run serves every URL; a semaphore bounds how many clients run at once
-(each in a process of its own: a Python worker, an adapter, a command). A run ends when the
-client returns, raises, asks once too often, or waits having read everything (:mod:`.ending`);
-only a hung client meets its case's deadline. A case that needs a capability the target did
-not declare is skipped with the reason; a client that hangs, crashes or prints garbage gets
-that case's verdict and the run goes on.
+"""The runner: every case x chunking against one target, concurrently, each ended on a fact
+(:mod:`.ending`), on one case server. A case that needs a capability the target did not
+declare is skipped with the reason; a client that hangs, crashes or prints garbage gets that
+case's verdict and the run goes on.
 
 Python API (what the CLI, the pytest face and the report use)::
 
@@ -51,10 +47,8 @@ __all__ = [  # what a face plans with is the runner's API too (items.py holds it
 DEFAULT_CONCURRENCY = max(4, min(64, 8 * (os.cpu_count() or 1)))
 
 class ClientRun:
-    """One target against one case server; ``await run(items)`` returns every Result.
-
-    Every item runs once, ``concurrency`` at a time, and ends on a fact (see :mod:`.ending`):
-    no second pass, no waiting for other runs or other processes."""
+    """One target against one case server; ``await run(items)`` returns every Result, running
+    ``concurrency`` items at a time."""
 
     def __init__(self, target: Any, *, capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
                  concurrency: int | None = None, server: CaseServer | None = None,
@@ -66,7 +60,6 @@ class ClientRun:
         self.concurrency = concurrency or DEFAULT_CONCURRENCY
         self.lane_concurrency = concurrency  # None: each lane's own default (lanes.py)
         self.server = server or CaseServer()
-        self._semaphore: asyncio.Semaphore | None = None
         self._opened = False
         self._unfinished: dict[str, str] = {}  # case ID -> chunking still parsed at its deadline
         self._large_running = 0  # items of megabytes of this run parsing now
@@ -178,9 +171,7 @@ class ClientRun:
     async def run(self, items: Sequence[Item], progress: Progress | None = None) -> list[Result]:
         """Run every item (the server must be started); results in plan order, then P-10 when
         the plan holds a case of more than 1 MiB (the question that probe answers)."""
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.concurrency)
-        semaphore = self._semaphore
+        semaphore = asyncio.Semaphore(self.concurrency)
 
         # a case of megabytes run whole and split: the whole's turn goes on to the split, unless
         # the whole was still parsing at its deadline (then the split is not run: _unjudgeable)
