@@ -1,18 +1,9 @@
 """Target adapters: run a client under test once against one case URL and observe it.
 
-Every kind fills the same :class:`~conformance.client.observation.Observation`:
-
-* :class:`PythonTarget` wraps a callable (sync or async, a function, a generator or an async
-  generator). During a run it lives in worker processes (``conformance.client.worker``, behind
-  the adapter protocol), so a client that burns CPU or holds the GIL cannot starve the case
-  server. A callable that cannot be imported by name (a lambda, a closure) runs in a thread of
-  this process instead, and says so in its name.
-* :class:`HarnessTarget` is a long-lived program in any language speaking the persistent adapter
-  protocol (``protocol.py``): one process serves many runs.
-* :class:`CommandTarget` runs a program per item, in a process group of its own (:mod:`.command`).
-
-Extra inputs beyond the URL (method, headers, body, a preset Last-Event-ID) are given only when
-the case needs the capability that asks for them.
+Every kind fills the same :class:`~conformance.client.observation.Observation`: a
+:class:`PythonTarget` (a callable, in worker processes: :mod:`.worker`), a :class:`HarnessTarget`
+(a long-lived program speaking the persistent adapter protocol, :mod:`.protocol`: one process
+serves many runs) or a :class:`CommandTarget` (a program per item, :mod:`.command`).
 """
 
 from __future__ import annotations
@@ -180,10 +171,11 @@ def importable_name(func: Any, name: str | None = None) -> str | None:
 
 
 class PythonTarget(_Pooled):
-    """A callable ``target(url, **optional)``; ``capabilities`` may be an attribute of it.
+    """A callable ``target(url, **optional)`` (sync or async: a function, a generator or an async
+    generator); ``capabilities`` may be an attribute of it.
 
     Runs in worker processes once :meth:`open` was awaited (the runner does) and the callable
-    can be imported by name; otherwise in a thread of this process."""
+    can be imported by name; otherwise (a lambda, a closure) in a thread of this process."""
 
     def __init__(self, func: Callable[..., Any], name: str | None = None, *, isolate: bool = True) -> None:
         if not callable(func):
