@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .collect import LineTooLong, Tail, bounded_lines, pipe_unread, seq_of
-from .observation import DEFAULT_LIMITS, Invocation, Limits
+from .observation import MAX_LINE_BYTES, MAX_OUTPUT_BYTES, Invocation
 from .processes import (
     MAX_MEMORY,
     MEMORY_FLAGS,
@@ -83,11 +83,9 @@ LATE_REPORTS = 8  # reports a cancelled run may still send (in flight at its can
 class Harness:
     """One adapter process and the runs in flight on it."""
 
-    def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None = None,
-                 limits: Limits = DEFAULT_LIMITS):
+    def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None = None) -> None:
         self.argv = list(argv)
         self.env = env
-        self.limits = limits
         self.proc: Any = None
         self.runs: dict[int, _Run] = {}
         self.healthy = True
@@ -260,7 +258,7 @@ class Harness:
     async def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
         try:
-            async for line in bounded_lines(self.proc.stdout, self.limits.line_bytes):
+            async for line in bounded_lines(self.proc.stdout, MAX_LINE_BYTES):
                 if isinstance(line, LineTooLong):
                     await self._dispatch_oversized(line)
                 elif line.strip():
@@ -337,8 +335,8 @@ class Harness:
                     self.healthy = False  # it goes on after its cancel: retire this process
             return
         run.bytes += len(line) + 1
-        if run.bytes > (bound := self.limits.total_bytes):
-            await self._deliver(run, "broken", f"printed more than {bound:,} bytes for one run")
+        if run.bytes > MAX_OUTPUT_BYTES:
+            await self._deliver(run, "broken", f"printed more than {MAX_OUTPUT_BYTES:,} bytes for one run")
             return
         key = next((key for key in _REPORTS if key in message), None)
         if key is not None and "end" not in message:  # as conformance.client.collect takes reports:

@@ -20,7 +20,7 @@ from ..imports import SpecError, import_spec
 from .collect import collect
 from .command import CommandTarget, TargetError, split_command
 from .drive import Drive, Stop
-from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, to_event
+from .observation import Invocation, Observation, Watch
 from .pool import HarnessPool
 from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY
 from .protocol import Harness, HarnessError
@@ -28,7 +28,7 @@ from .waiting import ProcessTree
 
 __all__ = [
     "PROFILES", "CommandTarget", "HarnessTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
-    "Watch", "load_target", "to_event",
+    "Watch", "load_target",
 ]
 
 PROFILES = ("generic", "openai")
@@ -50,8 +50,7 @@ async def _observe_with(
         watch.unread = lambda: harness.unread(seq)
         watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
     try:
-        limits = harness.limits
-        observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
+        observation = await collect(reports, profile=profile, timeout=timeout, watch=watch)
         end_cpu, own = harness.process_cpu(), harness.reported_cpu(seq)
     finally:
         await harness.cancel(seq)
@@ -68,7 +67,6 @@ class _Pooled:
     """A target whose runs go to a pool of protocol processes, started by :meth:`open`."""
 
     capabilities: frozenset[str]
-    limits: Limits = DEFAULT_LIMITS
     pool: HarnessPool | None = None
 
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
@@ -82,7 +80,7 @@ class _Pooled:
             return
         # one process per run at once: a process is the unit whose threads show whether its
         # client waits (:mod:`.waiting`), so it runs one client at a time
-        pool = HarnessPool(command[0], size=concurrency, env=command[1], limits=self.limits)
+        pool = HarnessPool(command[0], size=concurrency, env=command[1])
         try:
             await pool.acquire()
         except HarnessError as error:
@@ -124,11 +122,10 @@ class HarnessTarget(_Pooled):
     """``HarnessTarget("node adapter.mjs")``: a program speaking the persistent protocol."""
 
     def __init__(self, command: str | list[str], capabilities: frozenset[str] = frozenset(),
-                 name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+                 name: str | None = None) -> None:
         self.argv = split_command(command) if isinstance(command, str) else list(command)
         self.name = name or " ".join(self.argv)
         self.capabilities = frozenset(capabilities)
-        self.limits = limits
 
     def __repr__(self) -> str:
         return f"HarnessTarget({self.name!r})"
