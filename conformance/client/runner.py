@@ -51,10 +51,8 @@ class ClientRun:
     ``concurrency`` items at a time."""
 
     def __init__(self, target: Any, *, capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
-                 concurrency: int | None = None, server: CaseServer | None = None,
-                 lanes: bool = True) -> None:
+                 concurrency: int | None = None, server: CaseServer | None = None) -> None:
         self.target: Target = load_target(target)
-        self.lanes = lanes  # many small items of an importable callable run in lanes (.lanes)
         self.extra_capabilities = frozenset(capabilities)
         self.timeout_scale = timeout_scale
         self.concurrency = concurrency or DEFAULT_CONCURRENCY
@@ -247,7 +245,7 @@ class ClientRun:
     def _laned(self, items: Sequence[Item]) -> list[int]:
         """The items this run gives to lanes: only a Python callable's, importable by name, and
         only in a run of many (see :mod:`.lanes`)."""
-        if not self.lanes or not isinstance(self.target, PythonTarget) or self.target.spec is None:
+        if not isinstance(self.target, PythonTarget) or self.target.spec is None:
             return []
         indices = laned(items)
         return indices if lane_count(indices) else []
