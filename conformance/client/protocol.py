@@ -1,27 +1,12 @@
 """The persistent adapter protocol: one long-lived client process, JSON lines both ways.
 
 In the spirit of Bowtie's harness protocol. The suite starts the adapter once, and it serves
-many runs (concurrently, told apart by ``seq``) until told to stop. The messages are described
-by ``adapter-protocol.schema.json`` beside this file; in short::
-
-    suite -> adapter                                  adapter -> suite
-    {"cmd": "start", "protocol": 1}                   {"ready": true, "protocol": 1,
-                                                       "implementation": {"name", "version",
-                                                        "language", "capabilities": [...]}}
-    {"cmd": "run", "seq": 7, "url": ..., "profile":   {"seq": 7, "event": {"type", "data", "id"}}
-     "generic", "inputs": {"headers": {...}, ...}}    {"seq": 7, "comment": ": text"} / "open" /
-                                                      "error" (a notification) / "retry" /
-                                                      "text" (openai profile)
-                                                      {"seq": 7, "end": "returned" | "raised"
-                                                       | "broken", "error": "why"}
-    {"cmd": "close", "seq": 7}   the client's own close, under test (capability ``close``)
-    {"cmd": "cancel", "seq": 7}  the suite stopped waiting: {"seq": 7, "cancelled": true,
-                                 "lingering": false} once the run let go of everything
-    {"cmd": "stop"}              exit (the process group is killed after a grace period)
-
-``seq`` comes first in every message about a run, so an over-long line can still be
-attributed. A Python callable runs behind the same protocol (``conformance.client.worker``),
-so every target but a one-process-per-item command is a :class:`Harness`.
+many runs (told apart by ``seq``) until told to stop. The messages are specified by
+``adapter-protocol.schema.json`` beside this file, and shown with what each is for in the
+README's ``--harness`` section. ``seq`` comes first in every message about a run, so an
+over-long line can still be attributed. A Python callable runs behind the same protocol
+(``conformance.client.worker``), so every target but a one-process-per-item command is a
+:class:`Harness`.
 """
 
 from __future__ import annotations
