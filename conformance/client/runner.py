@@ -151,8 +151,7 @@ class ClientRun:
         return skipped if skipped is not None else await self.attempt(item)
 
     async def speed(self) -> Result:
-        """P-10 from the probes, run one after the other, a larger one while in doubt; the first
-        twice, counting the cheaper run (see :mod:`.speed`)."""
+        """P-10 from the probes, run one after the other (see :mod:`.speed`)."""
         growth = Growth(())
         for index, size in enumerate(PROBES):
             runs: list[float | None] = []
@@ -237,9 +236,8 @@ class ClientRun:
         return attribute_chunking_failures([r for index in range(len(items)) for r in done[index]]) + speed
 
     def _turn_rank(self) -> tuple[int, int]:
-        """This run's place in the queue for a turn at megabytes (:mod:`.turns`): the deadlines
-        its large items met, then how many of them parse now (one turn for each run before a
-        second for any, so more runs show their speed at once)."""
+        """This run's place in the queue for a turn at megabytes (see :mod:`.turns`): the
+        deadlines its large items met, then how many of them parse now."""
         return len(self._unfinished), self._large_running
 
     def _laned(self, items: Sequence[Item]) -> list[int]:
@@ -275,11 +273,9 @@ def _start_order(item: Item) -> tuple[int, bool, int]:
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:
-    """A case that passes whole but fails under a split also breaks the chunking rule.
-
-    ``crlf`` splits blame C-10, ``utf8`` splits C-03, every other split C-37; the added Result
-    names the case, the chunking and the original message, so the verdict explains itself.
-    """
+    """A case that passes whole but fails under a split also breaks the chunking rule
+    (``fixes.CHUNKING_RULES``); the added Result names the case, the chunking and the original
+    message, so the verdict explains itself."""
     passed_whole = {r.case for r in results if r.chunking == "whole" and r.outcome is Outcome.PASS}
     added: list[Result] = []
     seen: set[tuple[str | None, str | None]] = set()
