@@ -10,10 +10,7 @@ the last ``KEEP_LAST`` (``Slot.total`` counts them all), each body cut to ``BODY
 with its full length in ``body_length``; the rest of a body is read and dropped.
 
 Each chunk is written on its own, with TCP_NODELAY, and the next one only once the client has
-read it (:mod:`.delivery`: the kernel's count of the client socket's unread bytes), so the
-client's reads see the chunking whatever the load. Where that count is not available the
-server pauses after each chunk instead; those pauses add up to at most ``MAX_PAUSE_TOTAL``
-seconds per connection.
+read it (:mod:`.delivery`), else after a pause (at most ``MAX_PAUSE_TOTAL`` s per connection).
 
 Other parts add routes to :meth:`CaseServer.make_app` (the report's browser page) or use the
 Python API: ``async with CaseServer() as server: url = server.add(case, chunking)``.
@@ -77,10 +74,8 @@ class _ExactHeaders(web.StreamResponse):
 class CaseServer:
     """Serves scripted cases on 127.0.0.1 (and 127.0.0.2 for cross-origin redirects)."""
 
-    def __init__(self, *, pause: float = DEFAULT_PAUSE, hold_limit: float = HOLD_LIMIT,
-                 request_errors: logging.Logger = _QUIET) -> None:
+    def __init__(self, *, pause: float = DEFAULT_PAUSE, request_errors: logging.Logger = _QUIET) -> None:
         self.pause = pause
-        self.hold_limit = hold_limit
         self.request_errors = request_errors  # where aiohttp logs a request it cannot parse
         self.slots: dict[str, Slot] = {}
         # per open connection (by its transport, kept so the id stays its own), the slot of its
@@ -237,7 +232,7 @@ class CaseServer:
             slot.late += 1
             if slot.late > LATE_204S:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), self.hold_limit)
+                    await asyncio.wait_for(self._closing.wait(), HOLD_LIMIT)
                 _drop(request)
             return web.Response(status=204)
         transport = request.transport
@@ -300,7 +295,7 @@ class CaseServer:
             elif isinstance(step, HoldOpen):
                 _mark_sent(slot)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(slot.release.wait(), self.hold_limit)
+                    await asyncio.wait_for(slot.release.wait(), HOLD_LIMIT)
                 _drop(request)
                 return response
             elif isinstance(step, Abort):

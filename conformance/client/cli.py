@@ -121,7 +121,7 @@ def _traced(target: object, item: Item, args: argparse.Namespace, scale: float) 
             finally:
                 await client.aclose()
             requests = list(slot.requests)
-            return judge_run(item.case, item.chunking, seen, requests, slot.total).results, seen, requests
+            return judge_run(item.case, item.chunking, seen, requests, slot.total), seen, requests
 
     results, seen, requests = asyncio.run(main())
     add_client_data(results, item.case)

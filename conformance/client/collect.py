@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from ..tcpinfo import unread_in
-from .observation import DEFAULT_LIMITS, Limits, Observation, Watch, absorb
+from .observation import MAX_EVENTS, Observation, Watch, absorb
 from .waiting import SHORT_TIMER, ProcessTree, asleep_twice
 
 __all__ = ["LineTooLong", "Tail", "bounded_lines", "collect", "pipe_unread"]
@@ -139,7 +139,7 @@ def _at_work(tree: ProcessTree, watch: Watch | None) -> bool:
 
 
 async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, timeout: float,
-                  watch: Watch | None, limits: Limits = DEFAULT_LIMITS) -> Observation:
+                  watch: Watch | None) -> Observation:
     """Consume ``reports`` into an Observation; ``ended_by`` says how the run ended."""
     observation = Observation()
     started = time.monotonic()
@@ -151,8 +151,8 @@ async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, time
             if absorb(observation, kind, value, profile):
                 return
             absorbed += 1
-            if len(observation.events) > limits.events:
-                observation.flooded = f"more than {limits.events:,} events"
+            if len(observation.events) > MAX_EVENTS:
+                observation.flooded = f"more than {MAX_EVENTS:,} events"
                 observation.ended_by = "flood"
                 return
             if watch is not None and kind == "event":

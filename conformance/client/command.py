@@ -15,14 +15,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from .collect import LineTooLong, Tail, bounded_lines, collect, pipe_unread
-from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, short
+from .observation import MAX_LINE_BYTES, MAX_OUTPUT_BYTES, Invocation, Observation, Watch, short
 from .processes import cpu_seconds, kill_group, release, spawn
-from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
-__all__ = ["CommandTarget"]
+__all__ = ["CommandTarget", "TargetError", "split_command"]
 
 _PLACEHOLDER = re.compile(r"\{(url|method|body|last_event_id)\}")  # one pass: a value is never read again
+
+
+class TargetError(ValueError):
+    """The target itself is unusable (cannot be imported, is not callable, will not start...)."""
+
+
+def split_command(command: str) -> list[str]:
+    try:
+        argv = shlex.split(command)
+    except ValueError as error:
+        raise TargetError(f"cannot split {command!r}: {error}") from None
+    if not argv:
+        raise TargetError("the command is empty")
+    return argv
 
 
 @dataclass(frozen=True)
@@ -36,7 +49,6 @@ class CommandTarget:
 
     command: str
     capabilities: frozenset[str] = frozenset()
-    limits: Limits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
         split_command(self.command)
@@ -73,9 +85,8 @@ class CommandTarget:
             watch.tree = ProcessTree(proc.pid)
             watch.unread = lambda: pipe_unread(proc.stdout)
         try:
-            limits = self.limits
-            reports = _command_reports(proc, profile, limits)
-            observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
+            reports = _command_reports(proc, profile)
+            observation = await collect(reports, profile=profile, timeout=timeout, watch=watch)
             observation.cpu_seconds = cpu_seconds(proc.pid)
         finally:
             kill_group(proc.pid)
@@ -89,24 +100,24 @@ class CommandTarget:
         return observation
 
 
-async def _command_reports(proc: Any, profile: str, limits: Limits) -> AsyncIterator[tuple[str, Any]]:
+async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, Any]]:
     """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
     if profile == "openai":
-        text = await proc.stdout.read(limits.total_bytes + 1)
-        if len(text) > limits.total_bytes:
-            yield "flood", f"printed more than {limits.total_bytes:,} bytes"
+        text = await proc.stdout.read(MAX_OUTPUT_BYTES + 1)
+        if len(text) > MAX_OUTPUT_BYTES:
+            yield "flood", f"printed more than {MAX_OUTPUT_BYTES:,} bytes"
             return
         decoded = text.decode("utf-8", "replace")
         yield "text", decoded[:-1] if decoded.endswith("\n") else decoded
     else:
         total = 0
-        async for line in bounded_lines(proc.stdout, limits.line_bytes):
+        async for line in bounded_lines(proc.stdout, MAX_LINE_BYTES):
             if isinstance(line, LineTooLong):
                 yield "broken", f"printed {line}"
                 return
             total += len(line) + 1
-            if total > limits.total_bytes:
-                yield "flood", f"printed more than {limits.total_bytes:,} bytes"
+            if total > MAX_OUTPUT_BYTES:
+                yield "flood", f"printed more than {MAX_OUTPUT_BYTES:,} bytes"
                 return
             if not line.strip():
                 continue

@@ -341,23 +341,19 @@ class Delivery:
         self.pause = pause
         sock = transport.get_extra_info("socket") if transport is not None else None
         self.sock: socket.socket | None = sock
-        self.count = None if sock is None else PeerCount(sock)
-        self.acknowledged = sock is not None  # until the kernel cannot tell: then pace
+        self.count = None if sock is None else PeerCount(sock)  # None once the kernel cannot tell: pace
 
     async def after_write(self) -> bool:
         """Wait until the client read what was written; whether it is known to have."""
-        if self.acknowledged and await self._read_by_peer():
+        if self.count is not None and await self._read_by_peer(self.count):
             return True
-        self.acknowledged = False
+        self.count = None
         await asyncio.sleep(self.pause)
         return False
 
-    async def _read_by_peer(self) -> bool:
+    async def _read_by_peer(self, count: PeerCount) -> bool:
         """Wait until the client consumed every byte written; False if that cannot be told.
         What was written is taken once our buffer is empty: nothing is written meanwhile."""
-        count = self.count
-        if count is None:
-            return False
         loop = asyncio.get_running_loop()
         give_up = loop.time() + READ_WAIT
         step = 0

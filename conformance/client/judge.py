@@ -8,7 +8,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Send
@@ -21,7 +21,7 @@ from .fixes import CHUNKING_FIXES, ENDING_FIXES, FIXES, SPLIT_RULES, UMBRELLA_RU
 from .items import is_large
 from .observation import Observation
 
-__all__ = ["Judgement", "judge_run", "judges_ending", "results_for", "still_parsing"]
+__all__ = ["judge_run", "judges_ending", "results_for", "still_parsing"]
 
 # How a run the runner stopped is described, by how it ended (observation.ENDINGS).
 WAITED = {
@@ -177,23 +177,15 @@ def _with_crash(reported: list[Finding], ending: list[Finding]) -> list[Finding]
     return crash
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """The verdicts of one run, and whether only more time could change them."""
-
-    results: list[Result]
-    provisional: bool  # every finding could be undone by more time (missing events, a hang)
-
-
 def judge_run(case: Case, chunking: Chunking, observation: Observation, requests: Sequence[RecordedRequest],
-              total: int | None = None) -> Judgement:
+              total: int | None = None) -> list[Result]:
     """One Result per rule of the case: pass, or what the client reported wrong first (how it
     ended only after that: "timed out" never hides a wrong or missing event)."""
     if still_parsing(case, observation):
         # too slow to judge, not misparsing: the case's rules are skipped, and P-10's probes say
         # whether the parsing is quadratic
         why = f"not judged: still parsing at its deadline, after {observation.seconds:.0f} s (see P-10)"
-        return Judgement(results_for(case, chunking, [Finding(why)], outcome=Outcome.SKIP), provisional=False)
+        return results_for(case, chunking, [Finding(why)], outcome=Outcome.SKIP)
     ending = _outcome_findings(case, observation, requests)
     if observation.broken:
         findings = ending
@@ -215,7 +207,7 @@ def judge_run(case: Case, chunking: Chunking, observation: Observation, requests
             actual["request_times"] = request_times(requests)
         for result in results:
             result.data["actual"] = actual
-    return Judgement(results, provisional=bool(findings) and all(f.provisional for f in findings))
+    return results
 
 
 def results_for(case: Case, chunking: Chunking, findings: Sequence[Finding], seconds: float | None = None, *,

@@ -35,7 +35,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import IO, Any
 
 from ..results import Result
-from .collect import STARVED_CAP
+from .collect import STARVED_CAP, Tail
 from .items import Item, case_timeout, is_large
 from .processes import kill_group, release, spawn
 
@@ -121,7 +121,8 @@ async def _lane(spec: str, plan: bytes, env: dict[str, str] | None, items: Seque
         proc = await spawn(argv, env=env, stdin=True, limit=_LINE_LIMIT)
     except OSError:
         return  # every item of the share goes to a worker
-    drain = asyncio.ensure_future(_drain(proc.stderr))
+    # what the clients print goes to the lane's stderr: read (a full pipe would stop the lane)
+    drain = asyncio.ensure_future(Tail().read(proc.stderr))
     try:
         proc.stdin.write(plan)
         with contextlib.suppress(ConnectionError):
@@ -145,14 +146,6 @@ async def _lane(spec: str, plan: bytes, env: dict[str, str] | None, items: Seque
             await proc.wait()
         drain.cancel()
         release(proc)
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    """What the clients print goes to the lane's stderr: read and let go (a full pipe would stop
-    the lane)."""
-    with contextlib.suppress(ConnectionError, OSError):
-        while await stream.read(1 << 16):
-            pass
 
 
 # -- in the lane's process -------------------------------------------------------------------

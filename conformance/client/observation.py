@@ -20,8 +20,8 @@ from .processes import MEMORY_FLAGS, memory_bound, size_text
 from .waiting import ProcessTree
 
 __all__ = [
-    "NOTIFICATIONS", "EventCount", "Invocation", "Limits", "Observation", "Watch", "absorb", "report_kind",
-    "timeline", "to_event",
+    "MAX_EVENTS", "MAX_LINE_BYTES", "MAX_OUTPUT_BYTES", "NOTIFICATIONS", "EventCount", "Invocation",
+    "Observation", "Watch", "absorb", "report_kind", "to_event",
 ]
 
 
@@ -61,17 +61,11 @@ class Invocation:
         return data | {name: getattr(self, name) for name in counts if getattr(self, name) is not None}
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Bounds on what one run of a client may hand the suite: beyond them the run is stopped
-    and judged on what came before (a flood must not exhaust the suite's memory)."""
-
-    line_bytes: int = 32 << 20  # one JSON line from a command or adapter (a 10 MiB event fits)
-    total_bytes: int = 96 << 20  # everything one run prints on stdout
-    events: int = 20_000  # reported events (the largest case expects a few hundred)
-
-
-DEFAULT_LIMITS = Limits()
+# Bounds on what one run of a client may hand the suite: beyond them the run is stopped and
+# judged on what came before (a flood must not exhaust the suite's memory).
+MAX_LINE_BYTES = 32 << 20  # one JSON line from a command or adapter (a 10 MiB event fits)
+MAX_OUTPUT_BYTES = 96 << 20  # everything one run prints on stdout
+MAX_EVENTS = 20_000  # reported events (the largest case expects a few hundred)
 
 # How a run ended. The first three are the client's own doing; "enough" (one request too many, or
 # past the 204 where no thread can be seen) and "waiting" (asleep, every byte read, no timer due)
@@ -131,24 +125,15 @@ class Observation:
                 and (self.opened or not expect.open) and len(self.notifications) >= len(notified))
 
     def timeline(self) -> list[str]:
-        """The notifications in order among the events (see :func:`timeline`)."""
-        return timeline(self.notifications, len(self.events))
-
-
-def timeline(notifications: list[tuple[str, int]], events: int) -> list[str]:
-    """``open`` and ``error`` notifications, each after the number of events reported before
-    it, with ``event`` standing for each event: the shape of a case's ``expect.notifications``.
-
-    >>> timeline([("open", 0), ("error", 1), ("open", 1), ("error", 2)], 2)
-    ['open', 'event', 'error', 'open', 'event', 'error']
-    """
-    out: list[str] = []
-    shown = 0
-    for kind, before in notifications:
-        out += ["event"] * (before - shown)
-        shown = max(shown, before)
-        out.append(kind)
-    return out + ["event"] * (events - shown)
+        """The notifications in order among the events, ``event`` standing for each event: the
+        shape of a case's ``expect.notifications`` (``open, event, error, open, event, error``)."""
+        out: list[str] = []
+        shown = 0
+        for kind, before in self.notifications:
+            out += ["event"] * (before - shown)
+            shown = max(shown, before)
+            out.append(kind)
+        return out + ["event"] * (len(self.events) - shown)
 
 
 class Watch:

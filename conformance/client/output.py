@@ -52,7 +52,6 @@ class Dots:
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
         self.total = total
-        self.done = 0
         self.started = time.monotonic()
         self.pending = ""
         self.column = 0
@@ -60,7 +59,6 @@ class Dots:
         self.live = self.stream.isatty()
 
     def __call__(self, item: Item, results: list[Result]) -> None:
-        self.done += 1
         self.pending += _MARK[worst(results)] if results else "."
         if not self.live and time.monotonic() - self.started >= DOTS_AFTER:
             self.live = True

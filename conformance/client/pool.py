@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from .observation import DEFAULT_LIMITS, Limits
 from .protocol import Harness
 
 __all__ = ["HarnessPool"]
@@ -20,12 +19,10 @@ class HarnessPool:
     A process that dies, or that could not let go of a cancelled run, is retired and replaced
     on demand, so one client's leftovers never slow the next run."""
 
-    def __init__(self, argv: Sequence[str], *, size: int, env: dict[str, str] | None = None,
-                 limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, argv: Sequence[str], *, size: int, env: dict[str, str] | None = None) -> None:
         self.argv = list(argv)
         self.size = max(1, size)
         self.env = env
-        self.limits = limits
         self.harnesses: list[Harness] = []
         self.implementation: dict[str, Any] = {}
         self._starting = 0  # processes being started for the pool
@@ -69,7 +66,7 @@ class HarnessPool:
     async def start_one(self) -> Harness:
         """A new process of this pool's adapter, outside the pool: for a run that must find a
         process in the state a start leaves it (its caller stops it)."""
-        harness = Harness(self.argv, env=self.env, limits=self.limits)
+        harness = Harness(self.argv, env=self.env)
         self.implementation = await harness.start()
         return harness
 

@@ -181,7 +181,7 @@ def memory_bound() -> int | None:
     return _bound
 
 
-def bound_memory() -> int | None:
+def bound_memory() -> None:
     """In a Python worker, at its entry: cap what it may allocate at ``$SSE_CONFORMANCE_MAX_MEMORY``
     bytes (RLIMIT_DATA: heap and anonymous maps, not the address space reserved for threads),
     soft and hard alike so the client cannot lift it. A client past it gets MemoryError."""
@@ -192,18 +192,16 @@ def bound_memory() -> int | None:
         size = size if hard == resource.RLIM_INFINITY else min(size, hard)
         resource.setrlimit(resource.RLIMIT_DATA, (size, size))
     _bound = size
-    return size
 
 
-def contain() -> bool:
-    """Make this process a child subreaper (Linux), so no client descendant can escape to init;
-    False where that is not possible."""
+def contain() -> None:
+    """Make this process a child subreaper (Linux), so no client descendant can escape to init
+    (where that is possible: :func:`kill_all` then sweeps its descendants too)."""
     global _contained
     if not _contained and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             libc = ctypes.CDLL(None, use_errno=True)
             _contained = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    return _contained
 
 
 def tracked() -> list[int]:

@@ -1,27 +1,12 @@
 """The persistent adapter protocol: one long-lived client process, JSON lines both ways.
 
 In the spirit of Bowtie's harness protocol. The suite starts the adapter once, and it serves
-many runs (concurrently, told apart by ``seq``) until told to stop. The messages are described
-by ``adapter-protocol.schema.json`` beside this file; in short::
-
-    suite -> adapter                                  adapter -> suite
-    {"cmd": "start", "protocol": 1}                   {"ready": true, "protocol": 1,
-                                                       "implementation": {"name", "version",
-                                                        "language", "capabilities": [...]}}
-    {"cmd": "run", "seq": 7, "url": ..., "profile":   {"seq": 7, "event": {"type", "data", "id"}}
-     "generic", "inputs": {"headers": {...}, ...}}    {"seq": 7, "comment": ": text"} / "open" /
-                                                      "error" (a notification) / "retry" /
-                                                      "text" (openai profile)
-                                                      {"seq": 7, "end": "returned" | "raised"
-                                                       | "broken", "error": "why"}
-    {"cmd": "close", "seq": 7}   the client's own close, under test (capability ``close``)
-    {"cmd": "cancel", "seq": 7}  the suite stopped waiting: {"seq": 7, "cancelled": true,
-                                 "lingering": false} once the run let go of everything
-    {"cmd": "stop"}              exit (the process group is killed after a grace period)
-
-``seq`` comes first in every message about a run, so an over-long line can still be
-attributed. A Python callable runs behind the same protocol (``conformance.client.worker``),
-so every target but a one-process-per-item command is a :class:`Harness`.
+many runs (told apart by ``seq``) until told to stop. The messages are specified by
+``adapter-protocol.schema.json`` beside this file, and shown with what each is for in the
+README's ``--harness`` section. ``seq`` comes first in every message about a run, so an
+over-long line can still be attributed. A Python callable runs behind the same protocol
+(``conformance.client.worker``), so every target but a one-process-per-item command is a
+:class:`Harness`.
 """
 
 from __future__ import annotations
@@ -35,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .collect import LineTooLong, Tail, bounded_lines, pipe_unread, seq_of
-from .observation import DEFAULT_LIMITS, Invocation, Limits
+from .observation import MAX_LINE_BYTES, MAX_OUTPUT_BYTES, Invocation
 from .processes import (
     MAX_MEMORY,
     MEMORY_FLAGS,
@@ -83,13 +68,10 @@ LATE_REPORTS = 8  # reports a cancelled run may still send (in flight at its can
 class Harness:
     """One adapter process and the runs in flight on it."""
 
-    def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None = None,
-                 limits: Limits = DEFAULT_LIMITS):
+    def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None = None) -> None:
         self.argv = list(argv)
         self.env = env
-        self.limits = limits
         self.proc: Any = None
-        self.implementation: dict[str, Any] = {}
         self.runs: dict[int, _Run] = {}
         self.healthy = True
         self.stderr = Tail()
@@ -145,8 +127,7 @@ class Harness:
         except HarnessError as error:
             await self.stop()
             raise HarnessError(f"{error}{self._last_words()}") from None
-        self.implementation = dict(hello.get("implementation") or {})
-        return self.implementation
+        return dict(hello.get("implementation") or {})
 
     async def _await_ready(self, idle: float, look: float = 1.0) -> dict[str, Any]:
         """The adapter's ``ready``, waited for while it works: on a loaded machine importing an
@@ -262,7 +243,7 @@ class Harness:
     async def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
         try:
-            async for line in bounded_lines(self.proc.stdout, self.limits.line_bytes):
+            async for line in bounded_lines(self.proc.stdout, MAX_LINE_BYTES):
                 if isinstance(line, LineTooLong):
                     await self._dispatch_oversized(line)
                 elif line.strip():
@@ -339,8 +320,8 @@ class Harness:
                     self.healthy = False  # it goes on after its cancel: retire this process
             return
         run.bytes += len(line) + 1
-        if run.bytes > (bound := self.limits.total_bytes):
-            await self._deliver(run, "broken", f"printed more than {bound:,} bytes for one run")
+        if run.bytes > MAX_OUTPUT_BYTES:
+            await self._deliver(run, "broken", f"printed more than {MAX_OUTPUT_BYTES:,} bytes for one run")
             return
         key = next((key for key in _REPORTS if key in message), None)
         if key is not None and "end" not in message:  # as conformance.client.collect takes reports:

@@ -1,11 +1,7 @@
-"""The runner: every case x chunking against one target, concurrently, each ended on a fact.
-
-One case server per run serves every URL; a semaphore bounds how many clients run at once
-(each in a process of its own: a Python worker, an adapter, a command). A run ends when the
-client returns, raises, asks once too often, or waits having read everything (:mod:`.ending`);
-only a hung client meets its case's deadline. A case that needs a capability the target did
-not declare is skipped with the reason; a client that hangs, crashes or prints garbage gets
-that case's verdict and the run goes on.
+"""The runner: every case x chunking against one target, concurrently, each ended on a fact
+(:mod:`.ending`), on one case server. A case that needs a capability the target did not
+declare is skipped with the reason; a client that hangs, crashes or prints garbage gets that
+case's verdict and the run goes on.
 
 Python API (what the CLI, the pytest face and the report use)::
 
@@ -33,16 +29,7 @@ from .caseserver import CaseServer, Slot
 from .ending import CaseWatch
 from .findings import Finding
 from .fixes import CHUNKING_FIXES, CHUNKING_RULES, DEFAULT_CHUNKING_RULE
-from .items import (
-    CAPABILITIES,
-    Item,
-    bytes_sent,
-    case_timeout,
-    chunkings_of,
-    invocation_for,
-    is_large,
-    plan_items,
-)
+from .items import CAPABILITIES, Item, bytes_sent, case_timeout, invocation_for, is_large, plan_items
 from .judge import judge_run, results_for, still_parsing
 from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
@@ -51,32 +38,26 @@ from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_ta
 from .timer_race import RACE_ATTEMPTS, timer_raced
 from .turns import large_items_limit
 
-__all__ = [  # the planning names are the runner's API too (items.py holds them)
-    "CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "bytes_sent", "case_timeout", "chunkings_of",
-    "invocation_for", "large_items_limit", "plan_items", "run_client_suite", "run_client_suite_async",
-    "run_items", "run_items_async",
+__all__ = [  # what a face plans with is the runner's API too (items.py holds it)
+    "CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "plan_items", "run_client_suite",
+    "run_client_suite_async", "run_items", "run_items_async",
 ]
 
 # runs at once: most of a run is waiting on sockets, so several per CPU
 DEFAULT_CONCURRENCY = max(4, min(64, 8 * (os.cpu_count() or 1)))
 
 class ClientRun:
-    """One target against one case server; ``await run(items)`` returns every Result.
-
-    Every item runs once, ``concurrency`` at a time, and ends on a fact (see :mod:`.ending`):
-    no second pass, no waiting for other runs or other processes."""
+    """One target against one case server; ``await run(items)`` returns every Result, running
+    ``concurrency`` items at a time."""
 
     def __init__(self, target: Any, *, capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
-                 concurrency: int | None = None, server: CaseServer | None = None,
-                 lanes: bool = True) -> None:
+                 concurrency: int | None = None, server: CaseServer | None = None) -> None:
         self.target: Target = load_target(target)
-        self.lanes = lanes  # many small items of an importable callable run in lanes (.lanes)
         self.extra_capabilities = frozenset(capabilities)
         self.timeout_scale = timeout_scale
         self.concurrency = concurrency or DEFAULT_CONCURRENCY
         self.lane_concurrency = concurrency  # None: each lane's own default (lanes.py)
         self.server = server or CaseServer()
-        self._semaphore: asyncio.Semaphore | None = None
         self._opened = False
         self._unfinished: dict[str, str] = {}  # case ID -> chunking still parsed at its deadline
         self._large_running = 0  # items of megabytes of this run parsing now
@@ -146,7 +127,7 @@ class ClientRun:
             if still_parsing(item.case, observation):
                 self._unfinished.setdefault(item.case.id, item.chunking.name)
             requests = list(slot.requests)
-            results = judge_run(item.case, item.chunking, observation, requests, slot.total).results
+            results = judge_run(item.case, item.chunking, observation, requests, slot.total)
             raced = timer_raced(item.case, requests)
             if raced is None or all(r.outcome is Outcome.PASS for r in results):
                 return results
@@ -170,8 +151,7 @@ class ClientRun:
         return skipped if skipped is not None else await self.attempt(item)
 
     async def speed(self) -> Result:
-        """P-10 from the probes, run one after the other, a larger one while in doubt; the first
-        twice, counting the cheaper run (see :mod:`.speed`)."""
+        """P-10 from the probes, run one after the other (see :mod:`.speed`)."""
         growth = Growth(())
         for index, size in enumerate(PROBES):
             runs: list[float | None] = []
@@ -188,9 +168,7 @@ class ClientRun:
     async def run(self, items: Sequence[Item], progress: Progress | None = None) -> list[Result]:
         """Run every item (the server must be started); results in plan order, then P-10 when
         the plan holds a case of more than 1 MiB (the question that probe answers)."""
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.concurrency)
-        semaphore = self._semaphore
+        semaphore = asyncio.Semaphore(self.concurrency)
 
         # a case of megabytes run whole and split: the whole's turn goes on to the split, unless
         # the whole was still parsing at its deadline (then the split is not run: _unjudgeable)
@@ -258,15 +236,14 @@ class ClientRun:
         return attribute_chunking_failures([r for index in range(len(items)) for r in done[index]]) + speed
 
     def _turn_rank(self) -> tuple[int, int]:
-        """This run's place in the queue for a turn at megabytes (:mod:`.turns`): the deadlines
-        its large items met, then how many of them parse now (one turn for each run before a
-        second for any, so more runs show their speed at once)."""
+        """This run's place in the queue for a turn at megabytes (see :mod:`.turns`): the
+        deadlines its large items met, then how many of them parse now."""
         return len(self._unfinished), self._large_running
 
     def _laned(self, items: Sequence[Item]) -> list[int]:
         """The items this run gives to lanes: only a Python callable's, importable by name, and
         only in a run of many (see :mod:`.lanes`)."""
-        if not self.lanes or not isinstance(self.target, PythonTarget) or self.target.spec is None:
+        if not isinstance(self.target, PythonTarget) or self.target.spec is None:
             return []
         indices = laned(items)
         return indices if lane_count(indices) else []
@@ -296,11 +273,9 @@ def _start_order(item: Item) -> tuple[int, bool, int]:
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:
-    """A case that passes whole but fails under a split also breaks the chunking rule.
-
-    ``crlf`` splits blame C-10, ``utf8`` splits C-03, every other split C-37; the added Result
-    names the case, the chunking and the original message, so the verdict explains itself.
-    """
+    """A case that passes whole but fails under a split also breaks the chunking rule
+    (``fixes.CHUNKING_RULES``); the added Result names the case, the chunking and the original
+    message, so the verdict explains itself."""
     passed_whole = {r.case for r in results if r.chunking == "whole" and r.outcome is Outcome.PASS}
     added: list[Result] = []
     seen: set[tuple[str | None, str | None]] = set()

@@ -78,7 +78,7 @@ def case_details(case: Case) -> dict[str, Any]:
     }
 
 
-async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = None) -> None:
+async def serve(items: list[Item], port: int = 0) -> None:
     """Serve ``items`` until cancelled; print the index URL once listening."""
     server = CaseServer(request_errors=logging.getLogger("aiohttp.server"))  # one line each
     for item in items:
@@ -106,8 +106,6 @@ async def serve(items: list[Item], port: int = 0, ready: asyncio.Event | None = 
         raise UsageError(f"serve-cases: cannot listen on 127.0.0.1:{port}: {why}") from None
     index.update(build_index(server, items))
     print(f"serving {len(items)} case URLs: {base}/index.json", flush=True)
-    if ready is not None:
-        ready.set()
     try:
         await asyncio.Event().wait()
     finally:

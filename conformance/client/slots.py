@@ -58,14 +58,11 @@ class RecordedRequest:
         lowered = name.lower()
         return next((value for key, value in self.headers if key.lower() == lowered), None)
 
-    @property
-    def truncated(self) -> bool:
-        return self.body_length is not None and self.body_length > BODY_KEPT
-
     def to_json(self) -> dict[str, Any]:
+        truncated = self.body_length is not None and self.body_length > BODY_KEPT
         return {"number": self.number, "method": self.method, "path": self.path,
                 "headers": self.headers, "body": self.body, "body_length": self.body_length,
-                "truncated": self.truncated}
+                "truncated": truncated}
 
 
 @dataclass

@@ -1,18 +1,9 @@
 """Target adapters: run a client under test once against one case URL and observe it.
 
-Every kind fills the same :class:`~conformance.client.observation.Observation`:
-
-* :class:`PythonTarget` wraps a callable (sync or async, a function, a generator or an async
-  generator). During a run it lives in worker processes (``conformance.client.worker``, behind
-  the adapter protocol), so a client that burns CPU or holds the GIL cannot starve the case
-  server. A callable that cannot be imported by name (a lambda, a closure) runs in a thread of
-  this process instead, and says so in its name.
-* :class:`HarnessTarget` is a long-lived program in any language speaking the persistent adapter
-  protocol (``protocol.py``): one process serves many runs.
-* :class:`CommandTarget` runs a program per item, in a process group of its own (:mod:`.command`).
-
-Extra inputs beyond the URL (method, headers, body, a preset Last-Event-ID) are given only when
-the case needs the capability that asks for them.
+Every kind fills the same :class:`~conformance.client.observation.Observation`: a
+:class:`PythonTarget` (a callable, in worker processes: :mod:`.worker`), a :class:`HarnessTarget`
+(a long-lived program speaking the persistent adapter protocol, :mod:`.protocol`: one process
+serves many runs) or a :class:`CommandTarget` (a program per item, :mod:`.command`).
 """
 
 from __future__ import annotations
@@ -27,18 +18,17 @@ from typing import Any
 
 from ..imports import SpecError, import_spec
 from .collect import collect
-from .command import CommandTarget
+from .command import CommandTarget, TargetError, split_command
 from .drive import Drive, Stop
-from .observation import DEFAULT_LIMITS, Invocation, Limits, Observation, Watch, to_event
+from .observation import Invocation, Observation, Watch
 from .pool import HarnessPool
 from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY
 from .protocol import Harness, HarnessError
-from .target_error import TargetError, split_command
 from .waiting import ProcessTree
 
 __all__ = [
     "PROFILES", "CommandTarget", "HarnessTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
-    "Watch", "load_target", "to_event",
+    "Watch", "load_target",
 ]
 
 PROFILES = ("generic", "openai")
@@ -60,8 +50,7 @@ async def _observe_with(
         watch.unread = lambda: harness.unread(seq)
         watch.close_client = lambda: asyncio.ensure_future(harness.close(seq))
     try:
-        limits = harness.limits
-        observation = await collect(reports, profile=profile, timeout=timeout, watch=watch, limits=limits)
+        observation = await collect(reports, profile=profile, timeout=timeout, watch=watch)
         end_cpu, own = harness.process_cpu(), harness.reported_cpu(seq)
     finally:
         await harness.cancel(seq)
@@ -78,7 +67,6 @@ class _Pooled:
     """A target whose runs go to a pool of protocol processes, started by :meth:`open`."""
 
     capabilities: frozenset[str]
-    limits: Limits = DEFAULT_LIMITS
     pool: HarnessPool | None = None
 
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
@@ -92,7 +80,7 @@ class _Pooled:
             return
         # one process per run at once: a process is the unit whose threads show whether its
         # client waits (:mod:`.waiting`), so it runs one client at a time
-        pool = HarnessPool(command[0], size=concurrency, env=command[1], limits=self.limits)
+        pool = HarnessPool(command[0], size=concurrency, env=command[1])
         try:
             await pool.acquire()
         except HarnessError as error:
@@ -134,11 +122,10 @@ class HarnessTarget(_Pooled):
     """``HarnessTarget("node adapter.mjs")``: a program speaking the persistent protocol."""
 
     def __init__(self, command: str | list[str], capabilities: frozenset[str] = frozenset(),
-                 name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
+                 name: str | None = None) -> None:
         self.argv = split_command(command) if isinstance(command, str) else list(command)
         self.name = name or " ".join(self.argv)
         self.capabilities = frozenset(capabilities)
-        self.limits = limits
 
     def __repr__(self) -> str:
         return f"HarnessTarget({self.name!r})"
@@ -181,10 +168,11 @@ def importable_name(func: Any, name: str | None = None) -> str | None:
 
 
 class PythonTarget(_Pooled):
-    """A callable ``target(url, **optional)``; ``capabilities`` may be an attribute of it.
+    """A callable ``target(url, **optional)`` (sync or async: a function, a generator or an async
+    generator); ``capabilities`` may be an attribute of it.
 
     Runs in worker processes once :meth:`open` was awaited (the runner does) and the callable
-    can be imported by name; otherwise in a thread of this process."""
+    can be imported by name; otherwise (a lambda, a closure) in a thread of this process."""
 
     def __init__(self, func: Callable[..., Any], name: str | None = None, *, isolate: bool = True) -> None:
         if not callable(func):

@@ -14,10 +14,9 @@ show their speed at once), then its arrival. Every item still runs; only the ord
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["Turns", "large_items_limit", "next_turn"]
@@ -39,7 +38,7 @@ class _Waiter:
 
 
 class Turns:
-    """``size`` turns at once; ``async with turns.turn(rank):`` waits for one (see module)."""
+    """``size`` turns at once: :meth:`acquire` waits for one, :meth:`release` hands it on."""
 
     def __init__(self, size: int) -> None:
         self.free = max(1, size)
@@ -70,14 +69,6 @@ class Turns:
             return
         chosen = self.waiting.pop(next_turn([(w.rank(), w.arrival) for w in self.waiting]))
         chosen.given.set_result(None)
-
-    @contextlib.asynccontextmanager
-    async def turn(self, rank: Rank = tuple) -> AsyncIterator[None]:
-        await self.acquire(rank)
-        try:
-            yield
-        finally:
-            self.release()
 
 
 _LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, Turns] = {}  # not weak: a waiter refers to its loop

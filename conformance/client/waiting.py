@@ -35,10 +35,10 @@ SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even pas
 # retry loop's sleep, the GIL's 5 ms hand-over): only a longer one can leave it waiting
 
 # How each blocking system call carries its timeout: ("ms", arg) an int of milliseconds (-1:
-# none); ("rel", arg) / ("abs", arg) a pointer to a timespec, relative or CLOCK_MONOTONIC
-# absolute (NULL: none); ("timeval", arg) a relative struct timeval; "futex" and
-# "clock_nanosleep" look at their flags. A call not listed blocks with no timer of its own
-# (read, recvfrom, accept, wait4, ...). Numbers per machine architecture.
+# none); ("rel", arg) a pointer to a relative timespec (NULL: none); ("timeval", arg) a relative
+# struct timeval; "futex" and "clock_nanosleep" look at their flags (relative or absolute). A call
+# not listed blocks with no timer of its own (read, recvfrom, accept, wait4, ...). Numbers per
+# machine architecture.
 _X86_64 = {
     7: ("ms", 2),  # poll
     23: ("timeval", 4),  # select
@@ -118,8 +118,6 @@ def timeout_of(number: int, args: tuple[int, ...], read: Callable[[int, int], by
     elif kind == "clock_nanosleep":
         absolute = bool(args[1] & TIMER_ABSTIME)
         clock = realtime if args[0] == 0 else monotonic  # CLOCK_REALTIME is 0
-    elif kind == "abs":
-        absolute = True
     if arg == 0:
         return NO_TIMER  # a NULL pointer: no timeout
     raw = read(arg, _TIMESPEC.size)

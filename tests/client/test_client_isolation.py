@@ -20,8 +20,9 @@ import pytest
 from conftest import run_cases
 
 from conformance.cases import load_cases
+from conformance.client.items import chunkings_of
 from conformance.client.processes import tracked
-from conformance.client.runner import DEFAULT_CONCURRENCY, chunkings_of, run_client_suite
+from conformance.client.runner import DEFAULT_CONCURRENCY, run_client_suite
 from conformance.client.targets import CommandTarget, PythonTarget
 from conformance.results import Outcome
 

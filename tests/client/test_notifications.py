@@ -20,7 +20,7 @@ from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
 from conformance.client.findings import notification_findings, placed
 from conformance.client.judge import judge_run
-from conformance.client.observation import EventCount, Invocation, Observation, absorb, timeline
+from conformance.client.observation import EventCount, Invocation, Observation, absorb
 from conformance.client.protocol import SCHEMA_PATH
 from conformance.client.runner import CAPABILITIES
 from conformance.client.slots import RecordedRequest
@@ -58,7 +58,7 @@ def test_notifications_are_placed_among_the_events_they_came_between():
     assert observation.timeline() == NT_001
     assert placed(NT_001) == observation.notifications
     assert observation.opened  # an open notification is also capability open's report
-    assert timeline([], 2) == ["event", "event"] and placed(["event"]) == []
+    assert observed(A, B).timeline() == ["event", "event"] and placed(["event"]) == []
 
 
 def test_an_end_with_an_error_reason_is_not_a_notification():
@@ -104,8 +104,8 @@ def test_a_missing_final_error_fails_on_a_fact_and_is_an_error_at_the_deadline()
     for ended_by, outcome in endings:
         observation = observed(OPEN, A, ERROR, OPEN, B, ERROR, ended_by=ended_by)
         judgement = case_judgement(case, observation, 3)
-        assert {r.outcome for r in judgement.results} == {outcome}, ended_by
-        message = judgement.results[0].message
+        assert {r.outcome for r in judgement} == {outcome}, ended_by
+        message = judgement[0].message
         assert message.startswith("reported 4 of 5 notifications; first missing is error after event #2")
 
 
@@ -113,10 +113,10 @@ def test_a_failed_first_request_notifies_an_error_and_never_an_open():
     case = CASES["NT-004"]
     right = observed(ERROR)
     right.raised, right.ended_by = "InvalidStatus: 500", "raised"
-    assert {r.outcome for r in case_judgement(case, right, 1).results} == {Outcome.PASS}
+    assert {r.outcome for r in case_judgement(case, right, 1)} == {Outcome.PASS}
     wrong = observed(OPEN, ERROR)
     wrong.raised, wrong.ended_by = "InvalidStatus: 500", "raised"
-    result = case_judgement(case, wrong, 1).results[0]
+    result = case_judgement(case, wrong, 1)[0]
     assert result.outcome is Outcome.FAIL and "notification #1 is open before any event" in result.message
     assert "open each time a 200 text/event-stream response is accepted" in result.fix
     assert result.data["actual"]["notifications"] == ["open", "error"]

@@ -253,8 +253,8 @@ def test_a_lost_run_is_an_error_never_a_pass():
     item = plan_items(pattern="HT-070", chunkings=["whole"])[0]  # expects a failed connection
     observation = Observation()
     absorb(observation, "lost", "the adapter process exited (status 1), with 2 runs in flight", "generic")
-    judgement = judge_run(item.case, item.chunking, observation, [])
-    assert observation.lost and {r.outcome for r in judgement.results} == {Outcome.ERROR}
+    results = judge_run(item.case, item.chunking, observation, [])
+    assert observation.lost and {r.outcome for r in results} == {Outcome.ERROR}
 
 
 def test_a_pools_processes_start_side_by_side(tmp_path):

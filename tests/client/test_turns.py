@@ -27,17 +27,17 @@ def test_a_turn_goes_by_the_rank_its_run_has_when_the_turn_frees() -> None:
 
     async def main() -> None:
         limit = Turns(1)
-        holder = limit.turn()
-        await holder.__aenter__()
+        await limit.acquire()
 
         async def wait(name: str) -> None:
-            async with limit.turn(lambda: ranks[name]):
-                served.append(name)
+            await limit.acquire(lambda: ranks[name])
+            served.append(name)
+            limit.release()
 
         waiting = [asyncio.ensure_future(wait(name)) for name in ranks]
         await asyncio.sleep(0)  # both queued, the first one first
         ranks["early but struck"] = (1,)  # its run met a deadline meanwhile
-        await holder.__aexit__(None, None, None)
+        limit.release()
         await asyncio.gather(*waiting)
         assert limit.free == 1 and not limit.waiting
 
@@ -48,14 +48,14 @@ def test_a_turn_goes_by_the_rank_its_run_has_when_the_turn_frees() -> None:
 def test_a_waiter_cancelled_in_the_queue_loses_no_turn() -> None:
     async def main() -> None:
         limit = Turns(1)
-        async with limit.turn():
-            gone = asyncio.ensure_future(limit.turn().__aenter__())
-            await asyncio.sleep(0)
-            gone.cancel()
-            await asyncio.gather(gone, return_exceptions=True)
+        await limit.acquire()
+        gone = asyncio.ensure_future(limit.acquire())
+        await asyncio.sleep(0)
+        gone.cancel()
+        await asyncio.gather(gone, return_exceptions=True)
+        limit.release()
         assert limit.free == 1 and not limit.waiting
-        async with limit.turn():  # still one to take
-            pass
+        await limit.acquire()  # still one to take
 
     asyncio.run(main())
 
