@@ -17,7 +17,7 @@ the GIL is runnable, not waiting. What a process boundary still buys is kept whe
   and stops; every item it did not judge runs in a worker of its own, which then shows whose it
   was.
 
-    python -m conformance.client.lanes module:callable  < the items and options (a pickle)
+    python -m conformance.client.lanes module:callable  < the options, then items as asked (pickles)
                                                        > {"index": i, "results": [...]} lines
 """
 
@@ -45,6 +45,7 @@ PER_LANE = 16  # runs at once in a lane unless told (a run is a thread there, no
 MIN_ITEMS = 64  # fewer small items run in workers: a lane's start costs what a few runs do
 LINGER = 1.0  # seconds a client thread may outlive its run before its lane retires
 _LINE_LIMIT = 1 << 24  # one item's results, as one JSON line
+_END = pickle.dumps(None)  # after the last item a lane is given
 _CLIENT_THREAD = "sse-client "  # the name prefix of an in-process client's thread (targets.py)
 
 Fallback = Callable[[Item], Awaitable[list[Result]]]
@@ -84,50 +85,92 @@ async def run_lanes(
     spec: str, items: Sequence[Item], indices: Sequence[int], *, lanes: int, concurrency: int | None,
     options: dict[str, Any], env: dict[str, str] | None, fallback: Fallback, progress: Progress | None,
 ) -> dict[int, list[Result]]:
-    """Run ``items[i]`` for every ``i`` of ``indices`` in ``lanes`` processes (round robin, in
-    the order given), ``concurrency`` at once in all (None: PER_LANE each); an item a lane did
-    not judge goes to ``fallback`` (a worker of its own)."""
-    shares = [list(indices[k::lanes]) for k in range(lanes)]
+    """Run ``items[i]`` for every ``i`` of ``indices`` in ``lanes`` processes, ``concurrency`` at
+    once in all (None: PER_LANE each); an item a lane did not judge goes to ``fallback`` (a worker
+    of its own). Items are handed out in the order given as lanes ask for them (one for each
+    result back), not dealt at the start: a lane that a busy CPU slows takes fewer, and every
+    lane ends within a run of the others."""
     plan = {**options, "concurrency": PER_LANE if concurrency is None else max(1, concurrency // lanes)}
     cpus = usable_cpus()
     pinned = len(cpus) >= lanes  # as many CPUs as lanes: one each
+    scale = float(options.get("timeout_scale", 1.0))
+    # silent this long (as many deadlines as a starved run may be given), a lane is stuck, not slow
+    silence = STARVED_CAP * max(case_timeout(items[i].case, scale) for i in indices)
+    feed = _Feed(items, indices, ahead=2 * plan["concurrency"])
     done: dict[int, list[Result]] = {}
 
-    async def lane(k: int, share: list[int]) -> None:
-        cpu = cpus[k] if pinned else None
-        try:  # the items themselves: a lane plans nothing, and runs exactly what it is given
-            data = pickle.dumps({**plan, "cpu": cpu, "items": [(i, items[i]) for i in share]})
-        except (pickle.PicklingError, TypeError, AttributeError):
-            data = None  # a chunking of the caller's own making, say: workers run it
-        if data is not None:
-            scale = float(options.get("timeout_scale", 1.0))
-            silence = STARVED_CAP * max(case_timeout(items[i].case, scale) for i in share)
-            await _lane(spec, data, env, items, done, progress, silence)
-        left = [i for i in share if i not in done]  # a lane that died or retired
-        done.update(zip(left, await asyncio.gather(*(fallback(items[i]) for i in left)), strict=True))
+    async def lane(k: int) -> list[int]:
+        header = pickle.dumps({**plan, "cpu": cpus[k] if pinned else None})
+        return await _lane(spec, header, env, feed, done, progress, silence)
 
-    await asyncio.gather(*(lane(k, share) for k, share in enumerate(shares) if share))
+    given = await asyncio.gather(*(lane(k) for k in range(lanes)))
+    left = [i for i in [*feed.unpicklable, *feed.rest(), *(i for g in given for i in g)] if i not in done]
+    done.update(zip(left, await asyncio.gather(*(fallback(items[i]) for i in left)), strict=True))
     return done
 
 
-async def _lane(spec: str, plan: bytes, env: dict[str, str] | None, items: Sequence[Item],
-                done: dict[int, list[Result]], progress: Progress | None, silence: float) -> None:
-    """One lane: its results as they come. Silent for ``silence`` seconds (as many deadlines as a
-    starved run may be given), it is stuck, not slow:
-    a client holding the GIL in C code (a regex backtracking, say) starves the lane's loop and
-    every deadline with it. It is stopped like one that died."""
+class _Feed:
+    """The items not yet handed to a lane, as pickles; an item that cannot be pickled (a
+    chunking of the caller's own making, say) is set aside for the workers."""
+
+    def __init__(self, items: Sequence[Item], indices: Sequence[int], ahead: int) -> None:
+        self.items = items
+        self.waiting = list(reversed(indices))
+        self.ahead = ahead  # items a lane holds beyond those it runs, so it never waits for one
+        self.unpicklable: list[int] = []
+
+    def take(self) -> tuple[int, bytes] | None:
+        while self.waiting:
+            index = self.waiting.pop()
+            try:
+                return index, pickle.dumps((index, self.items[index]))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                self.unpicklable.append(index)
+        return None
+
+    def rest(self) -> list[int]:
+        rest, self.waiting = list(reversed(self.waiting)), []
+        return rest
+
+
+async def _lane(spec: str, header: bytes, env: dict[str, str] | None, feed: _Feed,
+                done: dict[int, list[Result]], progress: Progress | None, silence: float) -> list[int]:
+    """One lane: items sent as it returns results, results taken as they come; the indices it was
+    given. Silent for ``silence`` seconds it is stuck, not slow: a client holding the GIL in C
+    code (a regex backtracking, say) starves the lane's loop and every deadline with it. It is
+    stopped like one that died."""
     argv = [sys.executable, "-m", "conformance.client.lanes", spec]
+    given: list[int] = []
     try:
         proc = await spawn(argv, env=env, stdin=True, limit=_LINE_LIMIT)
     except OSError:
-        return  # every item of the share goes to a worker
+        return given  # its items go to the other lanes, or to workers
+
+    parts, ended = [header], False  # what goes to the lane next (its plan first); the end sent
+
+    async def send(count: int) -> None:
+        """Up to ``count`` more items; once there are none, the end (the lane then ends once its
+        runs do)."""
+        nonlocal parts, ended
+        for _ in range(0 if ended else count):
+            taken = feed.take()
+            ended = taken is None
+            parts.append(_END if taken is None else taken[1])
+            given.extend(taken[:1] if taken is not None else ())
+            if ended:
+                break
+        data, parts = b"".join(parts), []
+        if data and not proc.stdin.is_closing():
+            proc.stdin.write(data)
+            with contextlib.suppress(ConnectionError):
+                await proc.stdin.drain()
+            if ended:
+                proc.stdin.close()
+
     # what the clients print goes to the lane's stderr: read (a full pipe would stop the lane)
     drain = asyncio.ensure_future(Tail().read(proc.stderr))
     try:
-        proc.stdin.write(plan)
-        with contextlib.suppress(ConnectionError):
-            await proc.stdin.drain()
-        proc.stdin.close()
+        await send(feed.ahead)
         while True:
             try:
                 line = await asyncio.wait_for(proc.stdout.readline(), silence)
@@ -139,40 +182,48 @@ async def _lane(spec: str, plan: bytes, env: dict[str, str] | None, items: Seque
             except (ValueError, KeyError, TypeError, ConnectionError, asyncio.TimeoutError):
                 break  # a broken line, or silence: what was judged stands, the rest goes to workers
             if progress is not None:  # outside: a progress that fails (stdout closed) is no lane's failure
-                progress(items[index], done[index])
+                progress(feed.items[index], done[index])
+            await send(1)
     finally:
         kill_group(proc.pid)
         with contextlib.suppress(ProcessLookupError):
             await proc.wait()
         drain.cancel()
         release(proc)
+    return given
 
 
 # -- in the lane's process -------------------------------------------------------------------
 
 
 class _Lane:
-    """Runs the share, writing each item's results as one line; retires (starts no more items)
-    once a client thread outlives its run by LINGER."""
+    """Runs the items it is sent, ``concurrency`` at once, writing each one's results as a line;
+    retires (starts no more items) once a client thread outlives its run by LINGER."""
 
     def __init__(self, run: Any, out: IO[bytes]) -> None:
         self.run = run
         self.out = out
         self.in_flight = 0
         self.retiring = False
+        self.items: asyncio.Queue[tuple[int, Item] | None] = asyncio.Queue()
 
-    async def one(self, index: int, item: Item, semaphore: asyncio.Semaphore) -> None:
-        async with semaphore:
-            if self.retiring:
-                return
-            self.in_flight += 1
-            try:
-                results = await self.run.run_item(item)
-            finally:
-                self.in_flight -= 1
+    async def one(self, index: int, item: Item) -> None:
+        if self.retiring:
+            return
+        self.in_flight += 1
+        try:
+            results = await self.run.run_item(item)
+        finally:
+            self.in_flight -= 1
         line = json.dumps({"index": index, "results": [r.to_json() for r in results]}, ensure_ascii=True)
         self.out.write(line.encode() + b"\n")
         self.out.flush()
+
+    async def runs(self) -> None:
+        """One run after another until the end (passed on to the next of these)."""
+        while not self.retiring and (message := await self.items.get()) is not None:
+            await self.one(*message)
+        self.items.put_nowait(None)
 
     async def watch(self) -> None:
         """Two looks LINGER apart, each with more client threads alive than runs in flight."""
@@ -182,13 +233,27 @@ class _Lane:
             alive = sum(t.name.startswith(_CLIENT_THREAD) for t in threading.enumerate())
             over = over + 1 if alive > self.in_flight else 0
             self.retiring = over >= 2
+        self.items.put_nowait(None)  # wakes the runs waiting for an item: they end
 
-    async def serve(self, shares: list[tuple[int, Item]], concurrency: int) -> None:
-        semaphore = asyncio.Semaphore(concurrency)
+    def receive(self, source: IO[bytes]) -> None:
+        """Items from ``source`` (pickles, until None or its end) into the queue, from a thread
+        of their own: the suite sends one for each result the lane returns."""
+        loop = asyncio.get_running_loop()
+
+        def read() -> None:
+            with contextlib.suppress(Exception):  # its end, or a broken pipe: no more items
+                while (message := pickle.load(source)) is not None:
+                    loop.call_soon_threadsafe(self.items.put_nowait, message)
+            loop.call_soon_threadsafe(self.items.put_nowait, None)
+
+        threading.Thread(target=read, name="lane-items", daemon=True).start()
+
+    async def serve(self, source: IO[bytes], concurrency: int) -> None:
+        self.receive(source)
         watcher = asyncio.ensure_future(self.watch())
         try:
             async with self.run.server:
-                await asyncio.gather(*(self.one(index, item, semaphore) for index, item in shares))
+                await asyncio.gather(*(self.runs() for _ in range(concurrency)))
         finally:
             watcher.cancel()
 
@@ -210,13 +275,13 @@ def main(argv: list[str]) -> int:
 
     out = client_process()
     try:
-        plan = pickle.loads(sys.stdin.buffer.read())  # from the suite that started this process
+        plan = pickle.load(sys.stdin.buffer)  # from the suite that started this process; items follow
         pin(plan.get("cpu"))
         target = PythonTarget(import_spec(argv[0]), name=argv[0], isolate=False)
         run = ClientRun(target, capabilities=plan["capabilities"], timeout_scale=plan["timeout_scale"],
                         concurrency=plan["concurrency"])
         _collect_rarely()  # once the client's modules are imported
-        asyncio.run(_Lane(run, out).serve(plan["items"], plan["concurrency"]))
+        asyncio.run(_Lane(run, out).serve(sys.stdin.buffer, plan["concurrency"]))
     except BaseException as error:  # the parent runs the rest in workers
         sys.stderr.write(f"lane: {type(error).__name__}: {error}\n")
     leave()

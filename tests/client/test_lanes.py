@@ -107,7 +107,7 @@ def test_a_progress_that_fails_ends_the_run_instead_of_the_lanes(tmp_path, monke
 
     with pytest.raises(BrokenPipeError):
         run_client_suite(nc.where_client, pattern=PATTERN, progress=closed_pipe)
-    assert len(calls) == 1  # the first dot ended the run
+    assert len(calls) <= len(lanes.usable_cpus())  # the first dot ended the run (others came with it)
     assert sum(runs for (_, kind), runs in where(tmp_path / "runs").items() if kind == "worker") == 0
     assert not tracked()
 
@@ -141,7 +141,7 @@ def test_a_retiring_lane_starts_no_more_items():
     lane = lanes._Lane(run=NeverRun(), out=out)
     lane.retiring = True
     item = plan_items(pattern="LE-001")[0]
-    asyncio.run(lane.one(0, item, asyncio.Semaphore(1)))
+    asyncio.run(lane.one(0, item))
     assert out.getvalue() == b""  # not reported: the suite runs it in a worker
 
 
