@@ -100,6 +100,8 @@ class Capture:
     raw_lateness: list[float] = field(default_factory=list, repr=False)
     headers_late: float = 0.0
     end_late: float = 0.0  # the reader's lateness before it saw the body end
+    # its lateness over the whole exchange: elapsed less this is the time it waited on the server
+    reader_late: float = 0.0
     on_headers: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # called at once
     # called as the response is closed (its end read, or the suite done with it), while its
     # connection is still open: httpx closes it before the reader sees the end
@@ -264,12 +266,18 @@ class _Since:
 
     def __init__(self) -> None:
         self.clock = ReaderClock()
-        self.mark = self.clock.now()
+        self.start = self.mark = self.clock.now()
 
     def late(self) -> float:
         now = self.clock.now()
         late, self.mark = max(now - self.mark, 0.0), now
         return late
+
+    def close(self) -> float:
+        """The reader's lateness in all since the clock was made, which is then closed."""
+        total = self.clock.now() - self.start
+        self.clock.close()
+        return max(total, 0.0)
 
 
 async def _exchange(req: Request, cap: Capture) -> None:
@@ -287,7 +295,7 @@ async def _exchange(req: Request, cap: Capture) -> None:
         else:
             await _consume(response, cap, t0, clock)
         finally:
-            clock.clock.close()
+            cap.reader_late = clock.close()
         cap.elapsed = time.monotonic() - t0
 
 
