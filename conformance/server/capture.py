@@ -29,6 +29,7 @@ import httpx
 
 from ..sse import EventParser
 from .lateness import ReaderClock
+from .overrun import Overrun, TimeBound
 
 __all__ = ["Capture", "End", "Request", "Transport", "capture", "client_for", "tls_context"]
 
@@ -99,6 +100,8 @@ class Capture:
     raw_lateness: list[float] = field(default_factory=list, repr=False)
     headers_late: float = 0.0
     end_late: float = 0.0  # the reader's lateness before it saw the body end
+    # its lateness over the whole exchange: elapsed less this is the time it waited on the server
+    reader_late: float = 0.0
     on_headers: Callable[[], None] | None = field(default=None, repr=False, compare=False)  # called at once
     # called as the response is closed (its end read, or the suite done with it), while its
     # connection is still open: httpx closes it before the reader sees the end
@@ -111,6 +114,8 @@ class Capture:
     end: End = End.CLEAN
     detail: str = ""
     elapsed: float = 0.0
+    # what the reader took and spent past max_seconds: one piece at most (see overrun.py)
+    past_bound: Overrun = field(default_factory=Overrun)
 
     @property
     def answered(self) -> bool:
@@ -168,7 +173,8 @@ class _Undecodable(Exception):
     pass
 
 
-async def _read_body(response: httpx.Response, cap: Capture, t0: float, clock: _Since) -> None:
+async def _read_body(response: httpx.Response, cap: Capture, t0: float, clock: _Since,
+                     bound: TimeBound) -> None:
     req = cap.request
     decode = _decoder(response.headers.get("content-encoding"))
     parser = EventParser()
@@ -180,6 +186,7 @@ async def _read_body(response: httpx.Response, cap: Capture, t0: float, clock: _
             if piece:  # a gzip header decodes to nothing: no arrival to record
                 cap._add(now, piece)
                 cap.events_seen += len(parser.feed(piece))
+            bound.step(len(cap.body))
             end = _bound_reached(cap, t0)
             if end is not None:
                 cap.end = end
@@ -259,12 +266,18 @@ class _Since:
 
     def __init__(self) -> None:
         self.clock = ReaderClock()
-        self.mark = self.clock.now()
+        self.start = self.mark = self.clock.now()
 
     def late(self) -> float:
         now = self.clock.now()
         late, self.mark = max(now - self.mark, 0.0), now
         return late
+
+    def close(self) -> float:
+        """The reader's lateness in all since the clock was made, which is then closed."""
+        total = self.clock.now() - self.start
+        self.clock.close()
+        return max(total, 0.0)
 
 
 async def _exchange(req: Request, cap: Capture) -> None:
@@ -282,7 +295,7 @@ async def _exchange(req: Request, cap: Capture) -> None:
         else:
             await _consume(response, cap, t0, clock)
         finally:
-            clock.clock.close()
+            cap.reader_late = clock.close()
         cap.elapsed = time.monotonic() - t0
 
 
@@ -296,14 +309,17 @@ async def _consume(response: httpx.Response, cap: Capture, t0: float, clock: _Si
     cap.redirected_to = str(response.url) if response.history else ""
     cap.headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
     budget = max(cap.request.max_seconds - cap.t_headers, 0.0)
+    bound = TimeBound(t0 + cap.request.max_seconds)
     try:
-        await asyncio.wait_for(_read_body(response, cap, t0, clock), budget)
+        await asyncio.wait_for(_read_body(response, cap, t0, clock, bound), budget)
     except asyncio.TimeoutError:
         cap.end = End.MAX_SECONDS
     except _Undecodable as error:
         cap.end, cap.detail = End.UNDECODABLE, str(error)
     except (httpx.HTTPError, OSError) as error:
         cap.end, cap.detail = End.ABORTED, _describe(error)
+    finally:  # the hard deadline too: a reader stopped by it has read past its bound
+        cap.past_bound = bound.past(len(cap.body))
     cap.t_end = time.monotonic() - t0
     cap.end_late = clock.late()
     with contextlib.suppress(asyncio.TimeoutError, httpx.HTTPError):

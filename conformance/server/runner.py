@@ -299,6 +299,10 @@ def meta(ctx: Context) -> dict[str, Any]:
         "lines_truncated": ctx.stream.truncated,
         "wire_bytes": main.raw_size,
         "elapsed": round(main.elapsed, 3),
+        # of which the reader could not run (lateness.py); the rest it waited on the server
+        "reader_late": round(main.reader_late, 3),
+        # past max_seconds: bytes taken and the reader's CPU seconds, which load does not stretch
+        "past_time_bound": {"bytes": main.past_bound.bytes, "cpu_seconds": round(main.past_bound.cpu, 4)},
         "timings": timings(ctx) if main.answered else {},
         "resumed_from": ctx.resume_from,
     }

@@ -75,9 +75,12 @@ def no_cache_header_app(environ, start_response):
     return [] if environ["REQUEST_METHOD"] == "HEAD" else list(EVENTS)
 
 
-def slow_to_answer_app(environ, start_response):
-    """Takes 5 s before the headers: a check that runs it first is easy to see in the timings."""
-    time.sleep(5)
+ASKED: list[str] = []  # the paths counted_app was asked for
+
+
+def counted_app(environ, start_response):
+    """The good stream, noting each request: whether a run asked the app at all is a fact to check."""
+    ASKED.append(environ["PATH_INFO"])
     return wsgi_app(environ, start_response)
 
 

@@ -190,6 +190,15 @@ def test_a_reader_late_in_every_try_leaves_the_finding_unproven(faulty_url, tick
     assert report.meta["observations"]["tries"] == 3 and not report.ok
 
 
+def test_a_report_says_how_late_its_reader_was_over_the_whole_exchange(faulty_url, ticks_often):
+    # kept busy 0.8 s while it waits for a body that never comes (no read measures that one):
+    # the exchange's wall time less this is what it waited on the server
+    _, progress = _spinning(calls=1)
+    report = run_server_suite(faulty_url + "/headers-then-hang", timeout=5, max_seconds=1.5,
+                              progress=progress)
+    assert report.meta["end"] == "max-seconds" and report.meta["reader_late"] >= 0.7
+
+
 def test_the_human_output_names_the_rules_observed_again():
     from conformance.server.output import render
 
