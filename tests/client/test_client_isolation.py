@@ -112,7 +112,7 @@ def test_a_client_waiting_after_reading_everything_fails_at_once_not_at_its_dead
     report = run_client_suite(nc.waits_forever_after_reading_client, pattern="LE-001", chunkings=["whole"])
     failed = [r for r in report.results if r.outcome is Outcome.FAIL]
     assert failed and all("reported 0 of" in r.message for r in failed), bad(report)
-    assert max(r.seconds for r in report.results) < 5
+    assert {r.data["actual"]["ended_by"] for r in report.results} == {"waiting"}  # not "deadline"
 
 
 def test_a_real_hang_is_an_error_at_the_deadline_never_a_rule_failure():
@@ -150,7 +150,6 @@ def test_a_case_of_megabytes_runs_whole_and_under_one_split_only():
 
 
 def test_a_flooding_python_client_is_stopped_at_its_bound_with_bounded_memory():
-    started = time.monotonic()
     peak, out = suite_peak_rss_mb(
         textwrap.dedent(
             """
@@ -162,7 +161,6 @@ def test_a_flooding_python_client_is_stopped_at_its_bound_with_bounded_memory():
         )
     )
     assert out.startswith("fail ") and "stopped: the client reported more than 20,000 events" in out
-    assert time.monotonic() - started < 60
     assert peak < 200, f"the suite peaked at {peak:.0f} MB"
 
 
