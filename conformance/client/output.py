@@ -21,7 +21,6 @@ from ..cases.model import Send
 from ..display import printable, visible
 from ..results import Outcome, Report, Result
 from ..rules import RULES
-from ..structured import event_json
 from .observation import Observation
 from .runner import Item
 from .slots import RecordedRequest
@@ -152,7 +151,7 @@ def client_trace(item: Item, seen: Observation, requests: Sequence[RecordedReque
     """The trace of one run of ``item`` for ``report.meta["trace"]``."""
     trace = {
         "reads": _chunks(item),
-        "events": [event_json(e) for e in seen.events],
+        "events": [e.as_dict() for e in seen.events],
         "requests": [{"method": r.method, "received": r.received, "sent": r.sent, "ended": r.ended}
                      for r in requests],
         "raised": seen.raised, "ended_by": seen.ended_by, "seconds": round(seen.seconds, 3),
