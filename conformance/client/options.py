@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..errors import UsageError
+from ..rules import PROFILES
 from .processes import memory_size
 from .runner import CAPABILITIES, Item, plan_items
-from .targets import PROFILES, CommandTarget, HarnessTarget, Target, TargetError, load_target
+from .targets import CommandTarget, HarnessTarget, Target, TargetError, load_target
 
 __all__ = ["add_selection_options", "make_plan", "make_target", "memory_bytes", "positive"]
 

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["DEFAULTS", "PROFILES", "Options", "UnusableTarget", "parse_header"]
+from ..rules import PROFILES
 
-PROFILES = ("generic", "openai")
+__all__ = ["DEFAULTS", "PROFILES", "Options", "UnusableTarget", "parse_header"]
 
 # Bounds for endless streams: read until one is reached, then judge what arrived.
 DEFAULTS = {"timeout": 10.0, "max_events": 1000, "max_seconds": 10.0, "max_bytes": 8 * 1024 * 1024}
