@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..cases.model import Send
 from ..display import printable, visible
 from ..results import Outcome, Report, Result
 from ..rules import RULES
@@ -139,11 +138,10 @@ _ENDED = {"returned": "returned", "raised": "raised", "broken": "broke the proto
 def _chunks(item: Item) -> list[dict[str, Any]]:
     rows, offset = [], 0
     for number, connection in enumerate(item.case.connections, 1):
-        for step in item.chunking.plan(connection):
-            if isinstance(step, Send):
-                rows.append({"ms": None, "connection": number, "offset": offset, "hex": step.data.hex(),
-                             "text": visible(step.data, limit=400)})
-                offset += len(step.data)
+        for data in item.chunking.chunks(connection):
+            rows.append({"ms": None, "connection": number, "offset": offset, "hex": data.hex(),
+                         "text": visible(data, limit=400)})
+            offset += len(data)
     return rows
 
 
