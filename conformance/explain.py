@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .cases.chunkings import Chunking
 from .causes import SAME_ERROR, Cause, Rerun, infer, rerun_for
 from .display import printable
 from .results import BROKEN, Outcome, Report, Result
@@ -54,10 +55,6 @@ class Group:
         return list(dict.fromkeys(r.rule for r in self.results))
 
 
-def _family(name: str) -> str:
-    return "random" if name.startswith("random-") else name
-
-
 def under(group: Group) -> str:
     """"fails under every chunking (7)", "fails only when split at CR/LF (crlf)", or ""."""
     if not group.chunkings:
@@ -65,7 +62,7 @@ def under(group: Group) -> str:
     verb = "warns" if group.outcome is Outcome.WARN else "fails"
     if len(group.ran) > 1 and set(group.chunkings) == set(group.ran):
         return f"{verb} under every chunking ({len(group.ran)})"
-    families = list(dict.fromkeys(_family(c) for c in group.chunkings))
+    families = list(dict.fromkeys(Chunking(c).family for c in group.chunkings))
     words = " or ".join(SPLITS.get(f, f) for f in families)
     others_passed = len(group.ran) > len(group.chunkings)  # "only" needs a chunking that passed
     only = "only when " if others_passed and "whole" not in families else "when "

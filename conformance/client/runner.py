@@ -285,9 +285,9 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
         if result.outcome not in (Outcome.FAIL, Outcome.WARN) or (result.case, result.chunking) in seen:
             continue
         seen.add((result.case, result.chunking))
-        family = "random" if (result.chunking or "").startswith("random-") else result.chunking
-        rule = CHUNKING_RULES.get(family or "", DEFAULT_CHUNKING_RULE)
-        fix = CHUNKING_FIXES.get(family or "", result.fix)  # it passed whole: the split is the cause
+        family = Chunking(result.chunking).family
+        rule = CHUNKING_RULES.get(family, DEFAULT_CHUNKING_RULE)
+        fix = CHUNKING_FIXES.get(family, result.fix)  # it passed whole: the split is the cause
         if any(r.rule == rule and r.case == result.case and r.chunking == result.chunking for r in results):
             continue
         message = f"passes whole but fails split {result.chunking}: {result.message}"
