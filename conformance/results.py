@@ -224,6 +224,12 @@ class Report:
 
         _write(path, junit_xml(self))
 
+    def write_html(self, path: str | Path) -> None:
+        """The self-contained HTML report; ``-`` writes to stdout."""
+        from .html import html_report
+
+        _write(path, html_report(self))
+
 
 def _write(path: str | Path, text: str) -> None:
     if str(path) == "-":
