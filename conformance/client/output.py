@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from ..display import printable, visible
-from ..results import Outcome, Report, Result
+from ..results import SEVERITY, Outcome, Report, Result, worst
 from ..rules import RULES
 from .observation import Observation
 from .runner import Item
@@ -29,14 +29,8 @@ __all__ = ["Dots", "client_trace", "render_client_trace", "render_item_counts", 
 
 _MARK = {Outcome.PASS: ".", Outcome.FAIL: "F", Outcome.WARN: "W", Outcome.ERROR: "E", Outcome.SKIP: "s",
          Outcome.INFO: "i", Outcome.XFAIL: "x"}
-_WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.INFO, Outcome.PASS, Outcome.SKIP)
 DOTS_AFTER = 2.0  # seconds: a short run off a TTY prints no dots at all
 WIDTH = 80
-
-
-def worst(results: list[Result]) -> Outcome:
-    outcomes = {r.outcome for r in results}
-    return next((o for o in _WORST if o in outcomes), Outcome.PASS)
 
 
 class Dots:
@@ -109,7 +103,7 @@ def render_item_counts(report: Report) -> str:
     counts: dict[Outcome, int] = defaultdict(int)
     for results in items.values():
         counts[worst(results)] += 1
-    shown = ", ".join(f"{counts[o]} {o.value}" for o in _WORST if counts[o])
+    shown = ", ".join(f"{counts[o]} {o.value}" for o in SEVERITY if counts[o])
     return (f"{len(items)} items (a case under one chunking): {shown or 'none'}; "
             f"{len(report.results)} rule verdicts:")
 
