@@ -158,7 +158,7 @@ def _behaviours(case: Case | None, chunking: str | None, results: list[Result]) 
     if case is None:  # not in this corpus: its listed rules are all we know
         return frozenset(r.rule for r in results if r.rule not in OWN_CAUSE_RULES), 0
     coarse = {rule for rule in case.rules if rule not in DERIVED_RULES}
-    size = sum(c.body_length for c in case.connections)
+    size = case.body_length
     return frozenset(coarse | set(case.exercises) | split_behaviours(case, chunking)), size
 
 
