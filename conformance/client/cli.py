@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..explain import explain
-from ..gates import GateError, add_gate_options, gate_from_args
+from ..gates import add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed
 from ..structured import add_cases_data, add_client_data
@@ -66,16 +66,13 @@ def run(args: argparse.Namespace) -> int:
     scale = positive(args.timeout_scale, "--timeout-scale")
     concurrency = None if args.concurrency is None else int(positive(args.concurrency, "--concurrency"))
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
-    try:
-        gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
-        if args.select or args.skip:  # checked before the run; the server suite is loaded only then
-            from ..ids import server_and_client_ids
+    gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
+    if args.select or args.skip:  # checked before the run; the server suite is loaded only then
+        from ..ids import server_and_client_ids
 
-            server, others = server_and_client_ids()
-            gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
-                                 {"server": server})
-    except GateError as error:
-        raise UsageError(str(error)) from None
+        server, others = server_and_client_ids()
+        gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
+                             {"server": server})
     items = [i for i in items if gate.wants(i.case.id, i.name, i.case.rules)]
     if not items:  # a run of nothing would pass: the selection is the user's mistake
         raise UsageError("--select/--skip leave no case to run (list them with: sse-conformance cases)")

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import UsageError
-from ..gates import GateError, add_gate_options, gate_from_args
+from ..gates import add_gate_options, gate_from_args
 from ..ids import server_and_client_ids
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import timed
@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
             max_events=args.max_events, max_seconds=args.max_seconds, max_bytes=args.max_bytes,
             progress=progress, cacert=args.cacert, insecure=args.insecure, http2=args.http2,
             http2_prior_knowledge=args.http2_prior_knowledge, app=args.app, trace=args.trace)
-    except (UnusableTarget, GateError) as error:
+    except UnusableTarget as error:
         raise UsageError(str(error)) from None
     timed(report, started)
     gate.apply(report)
