@@ -23,7 +23,6 @@ from .lanes import PER_LANE
 from .options import add_selection_options, make_plan, make_target, memory_bytes, positive
 from .processes import reaping_on_signals
 from .runner import CAPABILITIES, DEFAULT_CONCURRENCY, ClientRun, Item, run_items
-from .targets import TargetError
 
 __all__ = ["configure", "run"]
 
@@ -79,19 +78,16 @@ def run(args: argparse.Namespace) -> int:
     started = time.time()
     every = args.all or args.trace
     with reaping_on_signals():
-        try:
-            if args.trace and len(items) == 1:
-                report = _traced(target, items[0], args, scale)
-                print(output.render_client_trace(report.meta["trace"]) + "\n", file=out)
-            else:
-                dots = None if args.quiet else output.Dots(len(items), out)  # -q: no progress marks
-                report = add_cases_data(run_items(target, items, profile=args.profile, timeout_scale=scale,
-                                                  concurrency=concurrency, progress=dots, pattern=args.k),
-                                        [item.case for item in items])
-                if dots is not None:
-                    dots.finish()
-        except TargetError as error:
-            raise UsageError(str(error)) from None
+        if args.trace and len(items) == 1:
+            report = _traced(target, items[0], args, scale)
+            print(output.render_client_trace(report.meta["trace"]) + "\n", file=out)
+        else:
+            dots = None if args.quiet else output.Dots(len(items), out)  # -q: no progress marks
+            report = add_cases_data(run_items(target, items, profile=args.profile, timeout_scale=scale,
+                                              concurrency=concurrency, progress=dots, pattern=args.k),
+                                    [item.case for item in items])
+            if dots is not None:
+                dots.finish()
     report.meta["rerun_target"] = output.rerun_target(args)
     timed(report, started)
     gate.apply(report)
