@@ -4,15 +4,8 @@
 loaded on first use, so importing the package (as the pytest plugin does) stays cheap.
 """
 
-from typing import Any
+from .imports import lazy_names
 
 __version__ = "0.1.0"
 __all__ = ["check_client", "check_server"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from . import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module 'conformance' has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, dict.fromkeys(__all__, "api"))

@@ -10,11 +10,12 @@ import argparse
 import json
 
 from .errors import UsageError
+from .rules import PROFILES
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-k", metavar="PATTERN", help="only cases whose ID or description matches (glob)")
-    parser.add_argument("--profile", choices=("generic", "openai"), help="only this profile's cases")
+    parser.add_argument("--profile", choices=PROFILES, help="only this profile's cases")
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 

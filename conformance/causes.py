@@ -25,7 +25,7 @@ from typing import Any
 
 from .cases.behaviours import BEHAVIOURS, BOUNDARY_BEHAVIOURS, split_behaviours
 from .cases.model import Case
-from .results import BROKEN, Outcome, Result
+from .results import BROKEN, SEVERITY, Outcome, Result, worst
 from .rules import RULES
 
 __all__ = ["Cause", "Item", "Rerun", "causes_json", "from_docs", "infer", "items_of", "rerun_command",
@@ -36,7 +36,6 @@ __all__ = ["Cause", "Item", "Rerun", "causes_json", "from_docs", "infer", "items
 DERIVED_RULES = frozenset({"C-03", "C-07", "C-08", "C-09", "C-10", "C-37"})
 # Verdicts on how the client ran rather than on what a case exercises: a cause of their own.
 OWN_CAUSE_RULES = frozenset({"P-10"})
-_WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
 SAME_ERROR = "same-error"  # the behaviour of a cause that is one error met almost everywhere
 ONE_READ = 1 << 16  # body bytes a client can take in one read (a socket buffer's worth)
 
@@ -102,7 +101,7 @@ class Cause:
     @property
     def outcome(self) -> Outcome:
         broken = [r for i in self.items for r in i.broken] + self.results
-        return next(o for o in _WORST if any(r.outcome is o for r in broken))
+        return worst(broken)
 
     @property
     def smallest(self) -> Item | None:
@@ -159,7 +158,7 @@ def _behaviours(case: Case | None, chunking: str | None, results: list[Result]) 
     if case is None:  # not in this corpus: its listed rules are all we know
         return frozenset(r.rule for r in results if r.rule not in OWN_CAUSE_RULES), 0
     coarse = {rule for rule in case.rules if rule not in DERIVED_RULES}
-    size = sum(c.body_length for c in case.connections)
+    size = case.body_length
     return frozenset(coarse | set(case.exercises) | split_behaviours(case, chunking)), size
 
 
@@ -190,7 +189,8 @@ def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) ->
     chosen = _greedy(failing, passing)
     explained = {id(i) for c in chosen for i in c.items}
     alone = _unexplained([i for i in failing if id(i) not in explained])
-    chosen.sort(key=lambda c: (not c.in_one_read, -len(c.cases), _WORST.index(c.outcome), _rank(c.behaviour)))
+    chosen.sort(key=lambda c: (not c.in_one_read, -len(c.cases), SEVERITY.index(c.outcome),
+                               _rank(c.behaviour)))
     return crashes + chosen + alone + _own_causes(own) + _server_causes(results)
 
 
@@ -260,8 +260,8 @@ def _unexplained(items: list[Item]) -> list[Cause]:
     out = []
     for found in by_case.values():
         broken = [r for i in found for r in i.broken]
-        worst = next(r for o in _WORST for r in broken if r.outcome is o)
-        out.append(Cause(worst.rule, worst.rule, worst.fix, found, inferred=False))
+        first = min(broken, key=lambda r: SEVERITY.index(r.outcome))
+        out.append(Cause(first.rule, first.rule, first.fix, found, inferred=False))
     return out
 
 

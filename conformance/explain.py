@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from .cases.chunkings import Chunking
 from .causes import SAME_ERROR, Cause, Rerun, infer, rerun_for
 from .display import printable
-from .results import BROKEN, Outcome, Report, Result
+from .results import BROKEN, SEVERITY, Outcome, Report, Result, worst
 from .rules import RULES
 
 __all__ = ["Group", "cause_block", "cause_count", "cause_head", "explain", "folded", "groups",
@@ -28,7 +29,6 @@ SPLITS = {
     "crlf": "split at CR/LF", "utf8": "split inside a UTF-8 sequence or the BOM",
     "random": "split at random points",
 }
-_WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN)
 
 
 @dataclass
@@ -47,15 +47,11 @@ class Group:
 
     @property
     def outcome(self) -> Outcome:
-        return next(o for o in _WORST if any(r.outcome is o for r in self.results))
+        return worst(self.results)
 
     @property
     def rules(self) -> list[str]:
         return list(dict.fromkeys(r.rule for r in self.results))
-
-
-def _family(name: str) -> str:
-    return "random" if name.startswith("random-") else name
 
 
 def under(group: Group) -> str:
@@ -65,7 +61,7 @@ def under(group: Group) -> str:
     verb = "warns" if group.outcome is Outcome.WARN else "fails"
     if len(group.ran) > 1 and set(group.chunkings) == set(group.ran):
         return f"{verb} under every chunking ({len(group.ran)})"
-    families = list(dict.fromkeys(_family(c) for c in group.chunkings))
+    families = list(dict.fromkeys(Chunking(c).family for c in group.chunkings))
     words = " or ".join(SPLITS.get(f, f) for f in families)
     others_passed = len(group.ran) > len(group.chunkings)  # "only" needs a chunking that passed
     only = "only when " if others_passed and "whole" not in families else "when "
@@ -88,7 +84,7 @@ def groups(report: Report) -> list[Group]:
         group.results.append(r)
         if r.chunking and r.chunking not in group.chunkings:
             group.chunkings.append(r.chunking)
-    return sorted(found.values(), key=lambda g: _WORST.index(g.outcome))
+    return sorted(found.values(), key=lambda g: SEVERITY.index(g.outcome))
 
 
 def rule_summary(report: Report) -> list[tuple[str, Outcome, list[str]]]:
@@ -101,19 +97,18 @@ def rule_summary(report: Report) -> list[tuple[str, Outcome, list[str]]]:
     rows = []
     for rule_id in sorted(broken, key=lambda i: order.index(i) if i in order else len(order)):
         results = broken[rule_id]
-        worst = next(o for o in _WORST if any(r.outcome is o for r in results))
-        rows.append((rule_id, worst, list(dict.fromkeys(r.case or r.name for r in results))))
+        rows.append((rule_id, worst(results), list(dict.fromkeys(r.case or r.name for r in results))))
     return rows
 
 
 def _summary_lines(report: Report) -> list[str]:
     lines = []
-    for rule_id, worst, names in rule_summary(report):
+    for rule_id, outcome, names in rule_summary(report):
         rule = RULES.get(rule_id)
         title = rule.title if rule else ""
         shown = ", ".join(names[:8]) + (f", … ({len(names)} in all)" if len(names) > 8 else "")
         what = f"{shown}" if names != [rule_id] else ""
-        lines.append(f"  {rule_id:<5} {worst.value:<5} {title}" + (f": {what}" if what else ""))
+        lines.append(f"  {rule_id:<5} {outcome.value:<5} {title}" + (f": {what}" if what else ""))
     return lines
 
 

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .errors import UsageError
 from .results import BROKEN, Outcome, Report, Result
 
 __all__ = ["Gate", "GateError", "add_gate_options", "gate_from_args", "read_baseline"]
 
 
-class GateError(ValueError):
-    """A selection or baseline that cannot be used (exit 2, one line)."""
+class GateError(UsageError, ValueError):
+    """A selection or baseline that cannot be used: a usage error (exit 2, one line)."""
 
 
 def _match(pattern: str, name: str) -> bool:

@@ -59,22 +59,9 @@ def human_stream(args: argparse.Namespace) -> TextIO:
 
 
 def write_reports(report: Report, args: argparse.Namespace) -> None:
-    writers = {"json_report": report.write_json, "junit_xml": report.write_junit, "html": _write_html(report)}
+    writers = {"json_report": report.write_json, "junit_xml": report.write_junit, "html": report.write_html}
     for dest, value in _paths(args).items():
         try:
             writers[dest](value)
         except OSError as error:
             raise UsageError(f"cannot write {REPORTS[dest][0]} {value}: {error.strerror}") from None
-
-
-def _write_html(report: Report):
-    def write(path: str) -> None:
-        from .html import html_report
-
-        text = html_report(report)
-        if path == "-":
-            sys.stdout.write(text)
-        else:
-            Path(path).write_text(text, encoding="utf-8")
-
-    return write

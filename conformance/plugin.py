@@ -20,6 +20,7 @@ import pytest
 
 from . import pytest_options
 from .display import printable
+from .errors import UsageError
 from .plan import PlannedItem
 from .results import Outcome, Result
 
@@ -123,7 +124,10 @@ def _describe(result: Result) -> str:
 def _plan(config: pytest.Config) -> list[tuple[str, PlannedItem]]:
     planned = []
     for face, module in FACES.items():
-        planned += [(face, p) for p in importlib.import_module(module).plan(config) or []]
+        try:
+            planned += [(face, p) for p in importlib.import_module(module).plan(config) or []]
+        except UsageError as error:  # a bad option of a face's: one line, pytest's exit status 4
+            raise pytest.UsageError(str(error)) from None
     return planned
 
 

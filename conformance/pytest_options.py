@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["OPTIONS", "add_options", "given"]
+from .rules import PROFILES
 
-PROFILES = ("generic", "openai")
+__all__ = ["OPTIONS", "add_options", "given"]
 
 # flag -> add_option keyword arguments; a flag that starts a run is listed in STARTERS
 OPTIONS: dict[str, dict[str, Any]] = {

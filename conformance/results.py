@@ -10,14 +10,15 @@ import json
 import platform
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .rules import RULES
 
-__all__ = ["BROKEN", "FAMILIES", "NonConformance", "Outcome", "Report", "Result", "outcome_for_level",
-           "timed"]
+__all__ = ["BROKEN", "FAMILIES", "SEVERITY", "NonConformance", "Outcome", "Report", "Result",
+           "outcome_for_level", "timed", "worst"]
 
 
 class Outcome(str, enum.Enum):
@@ -33,6 +34,9 @@ class Outcome(str, enum.Enum):
 # What a rule ID's letter means: JUnit classnames and summaries group by it.
 FAMILIES = {"C": "parsing", "N": "connection", "S": "serving", "O": "openai", "P": "pitfalls"}
 BROKEN = frozenset({Outcome.FAIL, Outcome.ERROR, Outcome.WARN})
+# Worst first: what a group of results shows (a server rule's line ranks pass above info instead).
+SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.INFO, Outcome.PASS,
+            Outcome.SKIP)
 
 
 class NonConformance(AssertionError):
@@ -42,6 +46,12 @@ class NonConformance(AssertionError):
 def outcome_for_level(level: str) -> Outcome:
     """What breaking a rule of this level costs: fail for must, warn for should, else info."""
     return {"must": Outcome.FAIL, "should": Outcome.WARN}.get(level, Outcome.INFO)
+
+
+def worst(results: Iterable[Result]) -> Outcome:
+    """The worst outcome among ``results`` (SEVERITY), pass for none."""
+    outcomes = {r.outcome for r in results}
+    return next((o for o in SEVERITY if o in outcomes), Outcome.PASS)
 
 
 @dataclass
@@ -223,6 +233,12 @@ class Report:
         from .junit import junit_xml
 
         _write(path, junit_xml(self))
+
+    def write_html(self, path: str | Path) -> None:
+        """The self-contained HTML report; ``-`` writes to stdout."""
+        from .html import html_report
+
+        _write(path, html_report(self))
 
 
 def _write(path: str | Path, text: str) -> None:

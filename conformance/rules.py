@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["RULES", "SPEC_URL", "Rule", "rule"]
+__all__ = ["PROFILES", "RULES", "SPEC_URL", "Rule", "rule"]
 
 SPEC_URL = "https://html.spec.whatwg.org/multipage/server-sent-events.html"
+PROFILES = ("generic", "openai")  # which rules apply: SSE events, or the assembled OpenAI stream (O-xx)
 
 
 @dataclass(frozen=True)

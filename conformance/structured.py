@@ -16,19 +16,12 @@ from typing import Any
 from .results import Result
 from .sse import Event
 
-__all__ = [
-    "EVIDENCE_BYTES", "add_cases_data", "add_client_data", "add_server_evidence", "client_actual",
-    "event_json",
-]
+__all__ = ["EVIDENCE_BYTES", "add_cases_data", "add_client_data", "add_server_evidence", "client_actual"]
 
 EVIDENCE_BYTES = 4096
 ACTUAL_EVENTS = 50  # reported events kept in ``data.actual`` (a flood is summed up by its count)
 BEFORE = 24  # as display.excerpt shows
 _AT = re.compile(r"at byte (\d+):")
-
-
-def event_json(event: Event) -> dict[str, str]:
-    return {"event": event.event, "data": event.data, "id": event.id}
 
 
 def add_server_evidence(results: Iterable[Result], body: bytes) -> None:
@@ -68,7 +61,7 @@ def _shown(events: Sequence[Event]) -> list[dict[str, Any]]:
     characters with its full length: a 14 MB event is not copied into every result's JSON."""
     out = []
     for event in events[:ACTUAL_EVENTS]:
-        shown: dict[str, Any] = event_json(event)
+        shown: dict[str, Any] = event.as_dict()
         if len(event.data) > EVIDENCE_BYTES:
             shown.update(data=event.data[:EVIDENCE_BYTES], data_length=len(event.data))
         out.append(shown)

@@ -112,6 +112,10 @@ class Chunking:
                 steps.append(run)
         return steps
 
+    def chunks(self, connection: Connection) -> list[bytes]:
+        """The bytes of each write :meth:`plan` makes, in order (the actions left out)."""
+        return [step.data for step in self.plan(connection) if isinstance(step, Send)]
+
     def case_cuts(self, case: Case) -> tuple[tuple[tuple[int, ...], ...], ...]:
         """Where this chunking cuts every byte run of every connection (the dedupe key: two
         chunkings with the same cuts split the case alike; offsets, so no byte is copied)."""

@@ -311,6 +311,11 @@ class Case:
         """Does any connection's body carry a ``retry`` field (see ``Connection.sets_retry``)?"""
         return any(connection.sets_retry for connection in self.connections)
 
+    @property
+    def body_length(self) -> int:
+        """The body bytes all its connections send (the runner sizes deadlines and turns by it)."""
+        return sum(connection.body_length for connection in self.connections)
+
     def __str__(self) -> str:
         return f"{self.id} {self.description}"
 

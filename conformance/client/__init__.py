@@ -5,8 +5,7 @@ The names below load on first use: a Python worker process (``conformance.client
 imports this package too, and must not pay for the case server's aiohttp at each start.
 """
 
-from importlib import import_module
-from typing import Any
+from ..imports import lazy_names
 
 _HOMES = {
     "CaseServer": "caseserver",
@@ -17,10 +16,4 @@ _HOMES = {
 }
 
 __all__ = sorted(_HOMES)
-
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'conformance.client' has no attribute {name!r}")
-    return getattr(import_module(f".{home}", __name__), name)
+__getattr__ = lazy_names(__name__, _HOMES)

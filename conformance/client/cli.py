@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..explain import explain
-from ..gates import GateError, add_gate_options, gate_from_args
+from ..gates import add_gate_options, gate_from_args
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import Report, timed
 from ..structured import add_cases_data, add_client_data
@@ -23,7 +23,6 @@ from .lanes import PER_LANE
 from .options import add_selection_options, make_plan, make_target, memory_bytes, positive
 from .processes import reaping_on_signals
 from .runner import CAPABILITIES, DEFAULT_CONCURRENCY, ClientRun, Item, run_items
-from .targets import TargetError
 
 __all__ = ["configure", "run"]
 
@@ -66,35 +65,29 @@ def run(args: argparse.Namespace) -> int:
     scale = positive(args.timeout_scale, "--timeout-scale")
     concurrency = None if args.concurrency is None else int(positive(args.concurrency, "--concurrency"))
     items = make_plan(profile=args.profile, pattern=args.k, chunkings=args.chunking)
-    try:
-        gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
-        if args.select or args.skip:  # checked before the run; the server suite is loaded only then
-            from ..ids import server_and_client_ids
+    gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
+    if args.select or args.skip:  # checked before the run; the server suite is loaded only then
+        from ..ids import server_and_client_ids
 
-            server, others = server_and_client_ids()
-            gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
-                                 {"server": server})
-    except GateError as error:
-        raise UsageError(str(error)) from None
+        server, others = server_and_client_ids()
+        gate.check_selection([*others["client"], *(k for i in items for k in (i.case.id, i.name))],
+                             {"server": server})
     items = [i for i in items if gate.wants(i.case.id, i.name, i.case.rules)]
     if not items:  # a run of nothing would pass: the selection is the user's mistake
         raise UsageError("--select/--skip leave no case to run (list them with: sse-conformance cases)")
     started = time.time()
     every = args.all or args.trace
     with reaping_on_signals():
-        try:
-            if args.trace and len(items) == 1:
-                report = _traced(target, items[0], args, scale)
-                print(output.render_client_trace(report.meta["trace"]) + "\n", file=out)
-            else:
-                dots = None if args.quiet else output.Dots(len(items), out)  # -q: no progress marks
-                report = add_cases_data(run_items(target, items, profile=args.profile, timeout_scale=scale,
-                                                  concurrency=concurrency, progress=dots, pattern=args.k),
-                                        [item.case for item in items])
-                if dots is not None:
-                    dots.finish()
-        except TargetError as error:
-            raise UsageError(str(error)) from None
+        if args.trace and len(items) == 1:
+            report = _traced(target, items[0], args, scale)
+            print(output.render_client_trace(report.meta["trace"]) + "\n", file=out)
+        else:
+            dots = None if args.quiet else output.Dots(len(items), out)  # -q: no progress marks
+            report = add_cases_data(run_items(target, items, profile=args.profile, timeout_scale=scale,
+                                              concurrency=concurrency, progress=dots, pattern=args.k),
+                                    [item.case for item in items])
+            if dots is not None:
+                dots.finish()
     report.meta["rerun_target"] = output.rerun_target(args)
     timed(report, started)
     gate.apply(report)

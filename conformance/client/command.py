@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import UsageError
 from .collect import LineTooLong, Tail, bounded_lines, collect, pipe_unread
 from .observation import MAX_LINE_BYTES, MAX_OUTPUT_BYTES, Invocation, Observation, Watch, short
 from .processes import cpu_seconds, kill_group, release, spawn
@@ -24,8 +25,9 @@ __all__ = ["CommandTarget", "TargetError", "split_command"]
 _PLACEHOLDER = re.compile(r"\{(url|method|body|last_event_id)\}")  # one pass: a value is never read again
 
 
-class TargetError(ValueError):
-    """The target itself is unusable (cannot be imported, is not callable, will not start...)."""
+class TargetError(UsageError, ValueError):
+    """The target itself is unusable (cannot be imported, is not callable, will not start...):
+    bad input, as a usage error is."""
 
 
 def split_command(command: str) -> list[str]:

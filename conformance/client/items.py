@@ -15,7 +15,7 @@ from ..cases.chunkings import Chunking, chunking, chunkings_for
 from ..cases.model import Case, Sleep
 from .observation import Invocation
 
-__all__ = ["CAPABILITIES", "ONE_SPLIT_BYTES", "Item", "bytes_sent", "case_timeout", "chunkings_of",
+__all__ = ["CAPABILITIES", "ONE_SPLIT_BYTES", "Item", "case_timeout", "chunkings_of",
            "invocation_for", "is_large", "plan_items"]
 
 CAPABILITIES = (
@@ -93,19 +93,14 @@ def case_timeout(case: Case, scale: float) -> float:
     """The deadline of one case: a base, its own sleeps, each reconnection, its megabytes."""
     sleeps = sum(step.ms for conn in case.connections for step in conn.stream if isinstance(step, Sleep))
     requests = max(case.expect.requests or 0, len(case.connections))
-    size = PER_MIB * bytes_sent(case) / (1 << 20)
+    size = PER_MIB * case.body_length / (1 << 20)
     return scale * (BASE_TIMEOUT + sleeps / 1000 + PER_RECONNECT * max(0, requests - 1) + size)
-
-
-def bytes_sent(case: Case) -> int:
-    """The body bytes every connection of ``case`` sends, in all."""
-    return sum(conn.body_length for conn in case.connections)
 
 
 def is_large(case: Case) -> bool:
     """A case of megabytes: one split only, one per CPU at a time, and a client still parsing it
     at its deadline is slow, not wrong (one threshold for all three, so they never disagree)."""
-    return bytes_sent(case) > ONE_SPLIT_BYTES
+    return case.body_length > ONE_SPLIT_BYTES
 
 
 def invocation_for(case: Case, url: str, capabilities: frozenset[str]) -> Invocation:

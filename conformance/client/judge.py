@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..cases.chunkings import Chunking
-from ..cases.model import Abort, Case, Send
+from ..cases.model import Abort, Case
 from ..display import visible
 from ..results import Outcome, Result, outcome_for_level
 from ..structured import client_actual, request_times
@@ -119,7 +119,7 @@ def _payload_findings(case: Case, observation: Observation) -> list[Finding]:
 def _evidence(case: Case, chunking: Chunking, limit: int = 240) -> str:
     parts = []
     for number, connection in enumerate(case.connections, 1):
-        chunks = [step.data for step in chunking.plan(connection) if isinstance(step, Send)]
+        chunks = chunking.chunks(connection)
         shown = " | ".join(f'"{visible(c, limit=40)}"' for c in chunks[:24])
         if len(chunks) > 24:
             shown += f" | … ({len(chunks)} chunks)"

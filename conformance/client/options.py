@@ -15,9 +15,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from ..errors import UsageError
+from ..rules import PROFILES
 from .processes import memory_size
 from .runner import CAPABILITIES, Item, plan_items
-from .targets import PROFILES, CommandTarget, HarnessTarget, Target, TargetError, load_target
+from .targets import CommandTarget, HarnessTarget, Target, load_target
 
 __all__ = ["add_selection_options", "make_plan", "make_target", "memory_bytes", "positive"]
 
@@ -35,15 +36,12 @@ def make_target(
     if sum(bool(given) for given in (spec, command, harness)) != 1:
         raise UsageError("give exactly one target: module:callable, --cmd 'PROGRAM ARGS {url}' or "
                          "--harness 'PROGRAM ARGS'")
-    try:
-        for program, kind in ((command, CommandTarget), (harness, HarnessTarget)):
-            if program:
-                target = kind(program, declared)
-                _check_program(program)
-                return target
-        target = load_target(spec)
-    except TargetError as error:
-        raise UsageError(str(error)) from None
+    for program, kind in ((command, CommandTarget), (harness, HarnessTarget)):
+        if program:
+            target = kind(program, declared)
+            _check_program(program)
+            return target
+    target = load_target(spec)
     target.capabilities = target.capabilities | declared  # type: ignore[union-attr]
     if max_memory is not None:
         target.max_memory = max_memory  # type: ignore[union-attr]

@@ -17,11 +17,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ..cases.model import Send
 from ..display import printable, visible
-from ..results import Outcome, Report, Result
+from ..results import SEVERITY, Outcome, Report, Result, worst
 from ..rules import RULES
-from ..structured import event_json
 from .observation import Observation
 from .runner import Item
 from .slots import RecordedRequest
@@ -31,14 +29,8 @@ __all__ = ["Dots", "client_trace", "render_client_trace", "render_item_counts", 
 
 _MARK = {Outcome.PASS: ".", Outcome.FAIL: "F", Outcome.WARN: "W", Outcome.ERROR: "E", Outcome.SKIP: "s",
          Outcome.INFO: "i", Outcome.XFAIL: "x"}
-_WORST = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.INFO, Outcome.PASS, Outcome.SKIP)
 DOTS_AFTER = 2.0  # seconds: a short run off a TTY prints no dots at all
 WIDTH = 80
-
-
-def worst(results: list[Result]) -> Outcome:
-    outcomes = {r.outcome for r in results}
-    return next((o for o in _WORST if o in outcomes), Outcome.PASS)
 
 
 class Dots:
@@ -111,7 +103,7 @@ def render_item_counts(report: Report) -> str:
     counts: dict[Outcome, int] = defaultdict(int)
     for results in items.values():
         counts[worst(results)] += 1
-    shown = ", ".join(f"{counts[o]} {o.value}" for o in _WORST if counts[o])
+    shown = ", ".join(f"{counts[o]} {o.value}" for o in SEVERITY if counts[o])
     return (f"{len(items)} items (a case under one chunking): {shown or 'none'}; "
             f"{len(report.results)} rule verdicts:")
 
@@ -140,11 +132,10 @@ _ENDED = {"returned": "returned", "raised": "raised", "broken": "broke the proto
 def _chunks(item: Item) -> list[dict[str, Any]]:
     rows, offset = [], 0
     for number, connection in enumerate(item.case.connections, 1):
-        for step in item.chunking.plan(connection):
-            if isinstance(step, Send):
-                rows.append({"ms": None, "connection": number, "offset": offset, "hex": step.data.hex(),
-                             "text": visible(step.data, limit=400)})
-                offset += len(step.data)
+        for data in item.chunking.chunks(connection):
+            rows.append({"ms": None, "connection": number, "offset": offset, "hex": data.hex(),
+                         "text": visible(data, limit=400)})
+            offset += len(data)
     return rows
 
 
@@ -152,7 +143,7 @@ def client_trace(item: Item, seen: Observation, requests: Sequence[RecordedReque
     """The trace of one run of ``item`` for ``report.meta["trace"]``."""
     trace = {
         "reads": _chunks(item),
-        "events": [event_json(e) for e in seen.events],
+        "events": [e.as_dict() for e in seen.events],
         "requests": [{"method": r.method, "received": r.received, "sent": r.sent, "ended": r.ended}
                      for r in requests],
         "raised": seen.raised, "ended_by": seen.ended_by, "seconds": round(seen.seconds, 3),

@@ -23,18 +23,13 @@ def plan(config: pytest.Config) -> list[PlannedItem] | None:
     harness = config.getoption("--sse-client-harness")
     if not spec and not command and not harness:
         return None
-    from ..errors import UsageError
-
-    memory = config.getoption("--sse-max-memory")
-    try:
-        max_memory = memory_bytes(memory, "--sse-max-memory") if memory is not None else None
-        target = make_target(spec, command, config.getoption("--sse-capability"), harness=harness,
-                             max_memory=max_memory)
-        scale = positive(config.getoption("--sse-timeout-scale"), "--sse-timeout-scale")
-        profile = config.getoption("--sse-profile")
-        items = make_plan(profile=profile, pattern=None, chunkings=config.getoption("--sse-chunking"))
-    except UsageError as error:
-        raise pytest.UsageError(str(error)) from None
+    memory = config.getoption("--sse-max-memory")  # a bad value: a UsageError, pytest's (plugin.py)
+    max_memory = memory_bytes(memory, "--sse-max-memory") if memory is not None else None
+    target = make_target(spec, command, config.getoption("--sse-capability"), harness=harness,
+                         max_memory=max_memory)
+    scale = positive(config.getoption("--sse-timeout-scale"), "--sse-timeout-scale")
+    profile = config.getoption("--sse-profile")
+    items = make_plan(profile=profile, pattern=None, chunkings=config.getoption("--sse-chunking"))
     background: BackgroundRun | None = None  # started, with its case server, by the first item run
 
     def run(item: Item) -> list[Result]:

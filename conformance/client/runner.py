@@ -29,7 +29,7 @@ from .caseserver import CaseServer, Slot
 from .ending import CaseWatch
 from .findings import Finding
 from .fixes import CHUNKING_FIXES, CHUNKING_RULES, DEFAULT_CHUNKING_RULE
-from .items import CAPABILITIES, Item, bytes_sent, case_timeout, invocation_for, is_large, plan_items
+from .items import CAPABILITIES, Item, case_timeout, invocation_for, is_large, plan_items
 from .judge import judge_run, results_for, still_parsing
 from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
@@ -268,7 +268,7 @@ def _start_order(item: Item) -> tuple[int, bool, int]:
     spare on 14 MB while a quadratic one has no chance either way. Run there first, the 5 MiB
     case that a quadratic parser gets through with little to spare (requests-sse, sseclient-py)
     timed out on a loaded machine. Each whole before its split."""
-    size = bytes_sent(item.case)
+    size = item.case.body_length
     return (0, item.chunking.name != "whole", -size) if is_large(item.case) else (1, False, -size)
 
 
@@ -285,9 +285,9 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
         if result.outcome not in (Outcome.FAIL, Outcome.WARN) or (result.case, result.chunking) in seen:
             continue
         seen.add((result.case, result.chunking))
-        family = "random" if (result.chunking or "").startswith("random-") else result.chunking
-        rule = CHUNKING_RULES.get(family or "", DEFAULT_CHUNKING_RULE)
-        fix = CHUNKING_FIXES.get(family or "", result.fix)  # it passed whole: the split is the cause
+        family = Chunking(result.chunking).family
+        rule = CHUNKING_RULES.get(family, DEFAULT_CHUNKING_RULE)
+        fix = CHUNKING_FIXES.get(family, result.fix)  # it passed whole: the split is the cause
         if any(r.rule == rule and r.case == result.case and r.chunking == result.chunking for r in results):
             continue
         message = f"passes whole but fails split {result.chunking}: {result.message}"

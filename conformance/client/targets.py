@@ -27,11 +27,10 @@ from .protocol import Harness, HarnessError
 from .waiting import ProcessTree
 
 __all__ = [
-    "PROFILES", "CommandTarget", "HarnessTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
+    "CommandTarget", "HarnessTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
     "Watch", "load_target",
 ]
 
-PROFILES = ("generic", "openai")
 _HANDOFF = 256  # reports an in-process client may run ahead of the runner
 
 

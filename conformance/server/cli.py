@@ -15,11 +15,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import UsageError
-from ..gates import GateError, add_gate_options, gate_from_args
+from ..gates import add_gate_options, gate_from_args
 from ..ids import server_and_client_ids
 from ..outputs import add_output_options, check_report_paths, human_stream, write_reports
 from ..results import timed
-from .options import DEFAULTS, PROFILES, UnusableTarget, parse_header
+from .options import DEFAULTS, PROFILES, parse_header
 from .output import render
 from .runner import run_server_suite
 from .trace import render_trace
@@ -105,21 +105,18 @@ def read_data(value: str | None) -> bytes | None:
 def run(args: argparse.Namespace) -> int:
     check_report_paths(args)
     out = human_stream(args)
-    try:
-        gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
-        gate.check_selection(*server_and_client_ids())
-        headers = [parse_header(h) for h in args.headers]
-        data = read_data(args.data)
-        progress = None if args.quiet else (lambda text: print(f"  … {text}", file=sys.stderr, flush=True))
-        started = time.time()
-        report = run_server_suite(
-            args.url, profile=args.profile, method=args.method, headers=headers, data=data,
-            resume=args.resume, origin=args.origin, idle=args.idle, timeout=args.timeout,
-            max_events=args.max_events, max_seconds=args.max_seconds, max_bytes=args.max_bytes,
-            progress=progress, cacert=args.cacert, insecure=args.insecure, http2=args.http2,
-            http2_prior_knowledge=args.http2_prior_knowledge, app=args.app, trace=args.trace)
-    except (UnusableTarget, GateError) as error:
-        raise UsageError(str(error)) from None
+    gate = gate_from_args(args.strict, args.select, args.skip, args.baseline)
+    gate.check_selection(*server_and_client_ids())
+    headers = [parse_header(h) for h in args.headers]
+    data = read_data(args.data)
+    progress = None if args.quiet else (lambda text: print(f"  … {text}", file=sys.stderr, flush=True))
+    started = time.time()
+    report = run_server_suite(
+        args.url, profile=args.profile, method=args.method, headers=headers, data=data,
+        resume=args.resume, origin=args.origin, idle=args.idle, timeout=args.timeout,
+        max_events=args.max_events, max_seconds=args.max_seconds, max_bytes=args.max_bytes,
+        progress=progress, cacert=args.cacert, insecure=args.insecure, http2=args.http2,
+        http2_prior_knowledge=args.http2_prior_knowledge, app=args.app, trace=args.trace)
     timed(report, started)
     gate.apply(report)
     if "trace" in report.meta:

@@ -8,16 +8,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["DEFAULTS", "PROFILES", "Options", "UnusableTarget", "parse_header"]
+from ..errors import UsageError
+from ..rules import PROFILES
 
-PROFILES = ("generic", "openai")
+__all__ = ["DEFAULTS", "PROFILES", "Options", "UnusableTarget", "parse_header"]
 
 # Bounds for endless streams: read until one is reached, then judge what arrived.
 DEFAULTS = {"timeout": 10.0, "max_events": 1000, "max_seconds": 10.0, "max_bytes": 8 * 1024 * 1024}
 
 
-class UnusableTarget(ValueError):
-    """The URL or an option cannot be used at all (exit status 2, one line, no traceback)."""
+class UnusableTarget(UsageError, ValueError):
+    """The URL or an option cannot be used at all: a usage error (exit status 2, one line)."""
 
 
 def parse_header(text: str) -> tuple[str, str]:

@@ -7,7 +7,7 @@ import asyncio
 import os
 import time
 
-from conformance.client.items import ONE_SPLIT_BYTES, bytes_sent, plan_items
+from conformance.client.items import ONE_SPLIT_BYTES, plan_items
 from conformance.client.observation import Observation
 from conformance.client.runner import ClientRun
 
@@ -35,7 +35,7 @@ class CountingTarget:
 
 def test_large_items_of_two_runs_share_one_bound_of_one_per_cpu() -> None:
     items = [item for item in plan_items() if item.case.id.startswith(("DA-01", "CM-"))]
-    large_ids = {item.case.id for item in items if bytes_sent(item.case) > ONE_SPLIT_BYTES}
+    large_ids = {item.case.id for item in items if item.case.body_length > ONE_SPLIT_BYTES}
     assert len([i for i in items if i.case.id in large_ids]) > 2 * (os.cpu_count() or 1)
     shared: dict = {"large": 0, "small": 0, "max_large": 0, "max_small": 0, "timeline": [],
                     "large_ids": large_ids}
@@ -75,7 +75,7 @@ class SlowParserTarget(CountingTarget):
 
 def test_a_case_still_parsed_at_its_deadline_is_not_run_again_under_its_other_split() -> None:
     items = [item for item in plan_items() if item.case.id.startswith("DA-01")]
-    large_ids = {item.case.id for item in items if bytes_sent(item.case) > ONE_SPLIT_BYTES}
+    large_ids = {item.case.id for item in items if item.case.body_length > ONE_SPLIT_BYTES}
     shared: dict = {"large_ids": large_ids, "runs": []}
     run = ClientRun(SlowParserTarget(shared), concurrency=8)
 
