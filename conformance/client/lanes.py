@@ -31,6 +31,7 @@ import os
 import pickle
 import sys
 import threading
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import IO, Any
 
@@ -96,49 +97,34 @@ async def run_lanes(
     scale = float(options.get("timeout_scale", 1.0))
     # silent this long (as many deadlines as a starved run may be given), a lane is stuck, not slow
     silence = STARVED_CAP * max(case_timeout(items[i].case, scale) for i in indices)
-    feed = _Feed(items, indices, ahead=2 * plan["concurrency"])
+    waiting: deque[tuple[int, bytes]] = deque()  # items no lane has taken yet, pickled
+    unpicklable: list[int] = []  # a chunking of the caller's own making, say: workers run it
+    for i in indices:
+        try:
+            waiting.append((i, pickle.dumps((i, items[i]))))
+        except (pickle.PicklingError, TypeError, AttributeError):
+            unpicklable.append(i)
     done: dict[int, list[Result]] = {}
 
     async def lane(k: int) -> list[int]:
         header = pickle.dumps({**plan, "cpu": cpus[k] if pinned else None})
-        return await _lane(spec, header, env, feed, done, progress, silence)
+        ahead = 2 * plan["concurrency"]
+        return await _lane(spec, header, env, waiting, ahead, items, done, progress, silence)
 
-    given = await asyncio.gather(*(lane(k) for k in range(lanes)))
-    left = [i for i in [*feed.unpicklable, *feed.rest(), *(i for g in given for i in g)] if i not in done]
+    given = await asyncio.gather(*(lane(k) for k in range(lanes if waiting else 0)))
+    taken = [i for g in given for i in g]
+    left = [i for i in [*unpicklable, *(i for i, _ in waiting), *taken] if i not in done]
     done.update(zip(left, await asyncio.gather(*(fallback(items[i]) for i in left)), strict=True))
     return done
 
 
-class _Feed:
-    """The items not yet handed to a lane, as pickles; an item that cannot be pickled (a
-    chunking of the caller's own making, say) is set aside for the workers."""
-
-    def __init__(self, items: Sequence[Item], indices: Sequence[int], ahead: int) -> None:
-        self.items = items
-        self.waiting = list(reversed(indices))
-        self.ahead = ahead  # items a lane holds beyond those it runs, so it never waits for one
-        self.unpicklable: list[int] = []
-
-    def take(self) -> tuple[int, bytes] | None:
-        while self.waiting:
-            index = self.waiting.pop()
-            try:
-                return index, pickle.dumps((index, self.items[index]))
-            except (pickle.PicklingError, TypeError, AttributeError):
-                self.unpicklable.append(index)
-        return None
-
-    def rest(self) -> list[int]:
-        rest, self.waiting = list(reversed(self.waiting)), []
-        return rest
-
-
-async def _lane(spec: str, header: bytes, env: dict[str, str] | None, feed: _Feed,
-                done: dict[int, list[Result]], progress: Progress | None, silence: float) -> list[int]:
-    """One lane: items sent as it returns results, results taken as they come; the indices it was
-    given. Silent for ``silence`` seconds it is stuck, not slow: a client holding the GIL in C
-    code (a regex backtracking, say) starves the lane's loop and every deadline with it. It is
-    stopped like one that died."""
+async def _lane(spec: str, header: bytes, env: dict[str, str] | None, waiting: deque[tuple[int, bytes]],
+                ahead: int, items: Sequence[Item], done: dict[int, list[Result]], progress: Progress | None,
+                silence: float) -> list[int]:
+    """One lane: sent its plan and ``ahead`` items (so it never waits for one), then one more for
+    each result it returns; the indices it was given. Silent for ``silence`` seconds it is stuck,
+    not slow: a client holding the GIL in C code (a regex backtracking, say) starves the lane's
+    loop and every deadline with it. It is stopped like one that died."""
     argv = [sys.executable, "-m", "conformance.client.lanes", spec]
     given: list[int] = []
     try:
@@ -146,31 +132,23 @@ async def _lane(spec: str, header: bytes, env: dict[str, str] | None, feed: _Fee
     except OSError:
         return given  # its items go to the other lanes, or to workers
 
-    parts, ended = [header], False  # what goes to the lane next (its plan first); the end sent
-
-    async def send(count: int) -> None:
-        """Up to ``count`` more items; once there are none, the end (the lane then ends once its
-        runs do)."""
-        nonlocal parts, ended
-        for _ in range(0 if ended else count):
-            taken = feed.take()
-            ended = taken is None
-            parts.append(_END if taken is None else taken[1])
-            given.extend(taken[:1] if taken is not None else ())
-            if ended:
-                break
-        data, parts = b"".join(parts), []
-        if data and not proc.stdin.is_closing():
-            proc.stdin.write(data)
-            with contextlib.suppress(ConnectionError):
-                await proc.stdin.drain()
-            if ended:
-                proc.stdin.close()
+    async def send(count: int, *before: bytes) -> None:
+        """Up to ``count`` more items, and the end once none is left (the lane then ends once its
+        runs do: no item comes back to the queue)."""
+        if proc.stdin.is_closing():
+            return
+        taken = [waiting.popleft() for _ in range(min(count, len(waiting)))]
+        given.extend(i for i, _ in taken)
+        proc.stdin.write(b"".join([*before, *(data for _, data in taken), *([_END] if not waiting else [])]))
+        with contextlib.suppress(ConnectionError):
+            await proc.stdin.drain()
+        if not waiting:
+            proc.stdin.close()
 
     # what the clients print goes to the lane's stderr: read (a full pipe would stop the lane)
     drain = asyncio.ensure_future(Tail().read(proc.stderr))
     try:
-        await send(feed.ahead)
+        await send(ahead, header)
         while True:
             try:
                 line = await asyncio.wait_for(proc.stdout.readline(), silence)
@@ -182,7 +160,7 @@ async def _lane(spec: str, header: bytes, env: dict[str, str] | None, feed: _Fee
             except (ValueError, KeyError, TypeError, ConnectionError, asyncio.TimeoutError):
                 break  # a broken line, or silence: what was judged stands, the rest goes to workers
             if progress is not None:  # outside: a progress that fails (stdout closed) is no lane's failure
-                progress(feed.items[index], done[index])
+                progress(items[index], done[index])
             await send(1)
     finally:
         kill_group(proc.pid)
