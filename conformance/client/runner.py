@@ -33,7 +33,16 @@ from .items import CAPABILITIES, Item, case_timeout, invocation_for, is_large, p
 from .judge import judge_run, results_for, still_parsing
 from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
-from .speed import PROBES, Growth, judge_growth, needs_larger, probe_case
+from .speed import (
+    PAST_DEADLINE,
+    PROBES,
+    Growth,
+    judge_growth,
+    longest_line,
+    needs_larger,
+    probe_case,
+    projected_seconds,
+)
 from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
 from .timer_race import RACE_ATTEMPTS, timer_raced
 from .turns import large_items_limit
@@ -134,14 +143,22 @@ class ClientRun:
         why = f"not judged: load may have fired the client's read timer in all {RACE_ATTEMPTS} runs ({raced})"
         return results_for(item.case, item.chunking, [Finding(why)], outcome=Outcome.SKIP)
 
-    def _unjudgeable(self, item: Item) -> list[Result] | None:
+    def _unjudgeable(self, item: Item, growth: Growth | None) -> list[Result] | None:
         """Not judged, without a run: a case of megabytes this client was still parsing at its
-        deadline under another chunking. Its other split carries the same bytes: it would reach
-        the same verdict after the same deadline's CPU time (50 s for a 14 MB line, quadratic)."""
-        under = self._unfinished.get(item.case.id)
-        if under is None:
-            return None
-        why = f"not judged: still parsing this case at its deadline ({under}), so not run again (see P-10)"
+        deadline under another chunking (its other split carries the same bytes: the same
+        verdict after the same deadline's CPU time, 50 s for a 14 MB line, quadratic), or one
+        its P-10 probes put well past its deadline (:func:`~.speed.projected_seconds`)."""
+        if (under := self._unfinished.get(item.case.id)) is not None:
+            why = f"still parsing this case at its deadline ({under}), so not run again"
+        else:
+            line = longest_line(item.case)
+            projected = None if growth is None else projected_seconds(growth, line)
+            deadline = case_timeout(item.case, self.timeout_scale)
+            if projected is None or projected < PAST_DEADLINE * deadline:
+                return None
+            why = (f"its P-10 probes put a {line / (1 << 20):.1f} MiB line at {projected:.0f} s of the "
+                   f"client's CPU, past this case's {deadline:.0f} s deadline, so not run")
+        why = f"not judged: {why} (see P-10)"
         return results_for(item.case, item.chunking, [Finding(why)], outcome=Outcome.SKIP)
 
     async def run_item(self, item: Item) -> list[Result]:
@@ -150,20 +167,21 @@ class ClientRun:
         skipped = self._skipped(item)
         return skipped if skipped is not None else await self.attempt(item)
 
-    async def speed(self) -> Result:
-        """P-10 from the probes, run one after the other (see :mod:`.speed`)."""
+    async def growth(self) -> Growth:
+        """P-10's probes, run one after the other (see :mod:`.speed`): the client's CPU seconds
+        on each, a larger one while in doubt; the first twice, counting the cheaper run."""
         growth = Growth(())
         for index, size in enumerate(PROBES):
             runs: list[float | None] = []
             for _ in range(2 if index == 0 else 1):
                 observation, _ = await self.observe(probe_case(size), chunking("whole"))
                 if observation.timed_out and observation.busy_at_deadline:
-                    return judge_growth(Growth((*growth.seconds, None), unfinished=True))
+                    return Growth((*growth.seconds, None), unfinished=True)
                 runs.append(observation.cpu_seconds if observation.finished or observation.waiting else None)
             growth = Growth((*growth.seconds, None if None in runs else min(runs)))  # type: ignore[type-var]
             if index and not needs_larger(growth):
                 break
-        return judge_growth(growth)
+        return growth
 
     async def run(self, items: Sequence[Item], progress: Progress | None = None) -> list[Result]:
         """Run every item (the server must be started); results in plan order, then P-10 when
@@ -196,7 +214,7 @@ class ClientRun:
             held = await handoffs[case] if not whole and case in handoffs else False
             passed_on = False
             try:
-                results = self._unjudgeable(item)
+                results = self._unjudgeable(item, await probes if probes is not None else None)
                 if results is None:
                     if not held:
                         await limit.acquire(self._turn_rank)
@@ -219,7 +237,11 @@ class ClientRun:
             await self.open()
             return dict(zip(indices, await asyncio.gather(*(one(items[i]) for i in indices)), strict=True))
 
-        wants_speed = any(is_large(item.case) for item in items)
+        # only a client in processes of its own has a CPU time to measure (not a browser); its
+        # probes run first, so a case of megabytes they put far past its deadline is not run
+        shows_cpu = isinstance(self.target, (PythonTarget, CommandTarget, HarnessTarget))
+        wants_speed = shows_cpu and any(is_large(item.case) for item in items)
+        probes = asyncio.ensure_future(self.growth()) if wants_speed else None
         try:
             order = sorted(range(len(items)), key=lambda index: _start_order(items[index]))
             in_lanes = set(self._laned(items))
@@ -228,10 +250,10 @@ class ClientRun:
                 self._run_lanes(items, [i for i in order if i in in_lanes], one, progress),
             )
             done.update(laned)
-            # only a client in processes of its own has a CPU time to measure (not a browser)
-            shows_cpu = isinstance(self.target, (PythonTarget, CommandTarget, HarnessTarget))
-            speed = [await self.speed()] if wants_speed and shows_cpu else []
+            speed = [judge_growth(await probes)] if probes is not None else []
         finally:
+            if probes is not None:
+                probes.cancel()
             await self.aclose()
         return attribute_chunking_failures([r for index in range(len(items)) for r in done[index]]) + speed
 

@@ -17,17 +17,21 @@ cost page faults that later ones do not, and a first probe made dearer that way 
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 
 from ..cases.model import Case, case_from_json
 from ..results import Outcome, Result, outcome_for_level
 
-__all__ = ["PROBES", "Growth", "judge_growth", "needs_larger", "probe_case"]
+__all__ = ["PROBES", "Growth", "judge_growth", "longest_line", "needs_larger", "probe_case",
+           "projected_seconds"]
 
 PROBES = (256 << 10, 1 << 20, 4 << 20)  # the third only when the first two leave it in doubt
 QUADRATIC = 8.0  # growth past this for 4x the bytes is worse than linear (linear 4, quadratic 16)
 DOUBT = 2 ** 0.5  # a ratio within this factor of QUADRATIC asks the next probe
 NOTICEABLE = 0.1  # CPU seconds on the larger probe below which growth does not matter
+PAST_DEADLINE = 1.0  # a case of megabytes is not run when the probes put it this far past its deadline
 FIX = (
     "buffer in linear time: collect the pieces of a line in a list or bytearray and join once; "
     "`data += chunk` on bytes or str copies the whole buffer on every read"
@@ -63,6 +67,28 @@ class Growth:
             return None
         small, large = self.seconds[-2:]
         return large / max(small, 1e-4)  # type: ignore[operator]
+
+
+def projected_seconds(growth: Growth, size: int) -> float | None:
+    """The CPU seconds of a client whose probes grew quadratically (as P-10 judges them) on one
+    line of ``size`` bytes: its larger probe's, grown at the measured rate up to a square (None:
+    no two probes in a row measured, or no quadratic growth). Growth past a square between small
+    probes is a cheap small one, not a rate that holds at megabytes."""
+    steps = zip(growth.seconds, growth.seconds[1:], PROBES[1:], strict=False)
+    pairs = [(small, large, at) for small, large, at in steps if small is not None and large is not None]
+    if not pairs:
+        return None
+    small, large, at = pairs[-1]
+    ratio = large / max(small, 1e-4)
+    if large < NOTICEABLE or ratio <= QUADRATIC:
+        return None
+    return large * (size / at) ** min(2.0, math.log(ratio, 4))
+
+
+def longest_line(case: Case) -> int:
+    """The bytes of the case's longest line: what the cost of buffering a line grows with."""
+    return max((len(line) for connection in case.connections
+                for line in re.split(rb"\r\n|\r|\n", connection.body_bytes())), default=0)
 
 
 def needs_larger(growth: Growth) -> bool:

@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from conformance.client.speed import PROBES, Growth, judge_growth, needs_larger, probe_case
+import pytest
+
+from conformance.cases.model import case_from_json
+from conformance.client.speed import (
+    PROBES,
+    Growth,
+    judge_growth,
+    longest_line,
+    needs_larger,
+    probe_case,
+    projected_seconds,
+)
 from conformance.results import Outcome
 
 
@@ -45,3 +56,27 @@ def test_the_probes_are_one_event_of_each_size():
     assert [len(e.data) for e in small.expect.events] == [PROBES[0]]
     assert small.connections[0].body_length == PROBES[0] + len("data: \n\n")
     assert large.id != small.id and large.rules == ("P-10",)
+
+
+def test_a_line_s_cpu_time_is_projected_only_from_quadratic_growth_and_at_most_squared():
+    mib = 1 << 20
+    assert projected_seconds(Growth((0.05, 0.80)), 4 * mib) == pytest.approx(0.80 * 16)  # 16x: squared
+    assert projected_seconds(Growth((0.018, 0.516)), 4 * mib) == pytest.approx(0.516 * 16)  # 28.7x: squared
+    assert projected_seconds(Growth((0.1, 0.9)), 4 * mib) == pytest.approx(0.9 * 9)  # 9x: as measured
+    assert projected_seconds(Growth((0.1, 0.4)), 4 * mib) is None  # linear: P-10 passes, nothing projected
+    assert projected_seconds(Growth((0.001, 0.05)), 4 * mib) is None  # too little CPU to matter
+    # a third probe still parsing at its deadline: the two before it measured the rate
+    assert projected_seconds(Growth((0.05, 0.80, None), unfinished=True), 4 * mib) == pytest.approx(12.8)
+    assert projected_seconds(Growth((0.05,)), 4 * mib) is None
+    assert projected_seconds(Growth((None, 0.8)), 4 * mib) is None
+
+
+def test_a_case_s_longest_line_is_counted_between_any_line_endings():
+    case = case_from_json({
+        "id": "T-1", "description": "lines", "rules": ["C-08"], "level": "must", "spec": "x",
+        "connections": [{"stream": [{"text": "data: a\r\n"}, {"text": "b", "repeat": 300},
+                                    {"text": "\r\r\n"}]},
+                        {"stream": [{"text": "data: " + "c" * 100 + "\n\n"}]}],
+        "expect": {"events": []},
+    }, "test")
+    assert longest_line(case) == 300
