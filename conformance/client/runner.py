@@ -68,6 +68,7 @@ class ClientRun:
         self.lane_concurrency = concurrency  # None: each lane's own default (lanes.py)
         self.server = server or CaseServer()
         self._opened = False
+        self._opening = asyncio.Lock()
         self._unfinished: dict[str, str] = {}  # case ID -> chunking still parsed at its deadline
         self._large_running = 0  # items of megabytes of this run parsing now
 
@@ -80,12 +81,15 @@ class ClientRun:
         return self.extra_capabilities | self.target.capabilities
 
     async def open(self) -> None:
-        """Start the target's processes (workers, adapters) once, before the first item."""
-        if not self._opened:
-            self._opened = True
-            opener = getattr(self.target, "open", None)
-            if opener is not None:
-                await opener(self.concurrency)
+        """Start the target's processes (workers, adapters) once, before the first item; a caller
+        meanwhile waits for it (an adapter announces its capabilities as it starts, and P-10's
+        probes start beside the items)."""
+        async with self._opening:
+            if not self._opened:
+                self._opened = True
+                opener = getattr(self.target, "open", None)
+                if opener is not None:
+                    await opener(self.concurrency)
 
     async def aclose(self) -> None:
         """Stop the target's processes; safe to call more than once."""

@@ -1,12 +1,13 @@
 """Target adapters: commands in any language, async callables, and hostile clients."""
 
+import asyncio
 import sys
 from pathlib import Path
 
 import naive_clients as nc
 from conftest import run_cases
 
-from conformance.client.runner import run_client_suite
+from conformance.client.runner import ClientRun, run_client_suite
 from conformance.client.targets import CommandTarget
 from conformance.results import Outcome
 
@@ -124,3 +125,31 @@ def test_a_command_client_in_the_openai_profile_prints_the_text():
     report = run_cases(command("openai"), rules=["O-08"], only=("OA-001", "OA-010"), profile="openai")
     assert {r.outcome for r in report.results} == {Outcome.PASS}, [r.message for r in report.results]
     assert {"O-07", "O-08", "O-09"} <= {r.rule for r in report.results}
+
+
+def test_every_caller_of_open_waits_for_the_adapter_to_announce_its_capabilities():
+    """P-10's probes start beside the items: both open the target, and the second caller read
+    the capabilities before the adapter had announced them (every npm row skipped its reconnect
+    cases as undeclared)."""
+
+    class Announcing:
+        name, capabilities, opened = "announcing", frozenset(), 0
+
+        async def open(self, concurrency):
+            self.opened += 1
+            await asyncio.sleep(0.01)  # an adapter process starting
+            self.capabilities = frozenset({"reconnect"})
+
+    target = Announcing()
+    run = ClientRun(nc.good_client)
+    run.target = target  # an adapter of a harness, as far as the run is concerned
+
+    async def caller():
+        await run.open()
+        return run.capabilities
+
+    async def both():
+        return await asyncio.gather(caller(), caller())
+
+    assert all("reconnect" in seen for seen in asyncio.run(both()))
+    assert target.opened == 1
