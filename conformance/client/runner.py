@@ -173,12 +173,18 @@ class ClientRun:
 
     async def growth(self) -> Growth:
         """P-10's probes, run one after the other (see :mod:`.speed`): the client's CPU seconds
-        on each, a larger one while in doubt; the first twice, counting the cheaper run."""
-        growth = Growth(())
+        on each, a larger one while in doubt; the first twice, counting the cheaper run. Each
+        takes a turn of the large cases (:mod:`.turns`): beside the others, a quadratic client's
+        probe left the parsers of megabytes starved past their deadlines."""
+        growth, limit = Growth(()), large_items_limit()
         for index, size in enumerate(PROBES):
             runs: list[float | None] = []
             for _ in range(2 if index == 0 else 1):
-                observation, _ = await self.observe(probe_case(size), chunking("whole"))
+                await limit.acquire(self._turn_rank)  # megabytes parsed: a turn, as a large case
+                try:
+                    observation, _ = await self.observe(probe_case(size), chunking("whole"))
+                finally:
+                    limit.release()
                 if observation.timed_out and observation.busy_at_deadline:
                     return Growth((*growth.seconds, None), unfinished=True)
                 runs.append(observation.cpu_seconds if observation.finished or observation.waiting else None)
