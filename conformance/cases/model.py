@@ -182,6 +182,12 @@ class Connection:
         return sum(len(step.data) for step in self.stream if isinstance(step, Send))
 
     @functools.cached_property
+    def longest_line(self) -> int:
+        """The bytes of its body's longest line, between any line endings (cached: splitting
+        megabytes is not free, and the runner asks for every large item of every run)."""
+        return max((len(line) for line in re.split(rb"\r\n|\r|\n", self.body_bytes())), default=0)
+
+    @functools.cached_property
     def sets_retry(self) -> bool:
         """Does the body carry a ``retry`` field, valid or not? Then a client that reconnects
         waits what it parsed there before coming back (cached: the runner asks per attempt)."""

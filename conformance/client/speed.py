@@ -18,7 +18,6 @@ cost page faults that later ones do not, and a first probe made dearer that way 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from ..cases.model import Case, case_from_json
@@ -68,27 +67,31 @@ class Growth:
         small, large = self.seconds[-2:]
         return large / max(small, 1e-4)  # type: ignore[operator]
 
+    @property
+    def quadratic(self) -> bool:
+        """Did the last two probes grow worse than linearly, by enough CPU time to matter?"""
+        ratio = self.ratio
+        return ratio is not None and self.seconds[-1] >= NOTICEABLE and ratio > QUADRATIC  # type: ignore[operator]
+
 
 def projected_seconds(growth: Growth, size: int) -> float | None:
     """The CPU seconds of a client whose probes grew quadratically (as P-10 judges them) on one
     line of ``size`` bytes: its larger probe's, grown at the measured rate up to a square (None:
     no two probes in a row measured, or no quadratic growth). Growth past a square between small
     probes is a cheap small one, not a rate that holds at megabytes."""
-    steps = zip(growth.seconds, growth.seconds[1:], PROBES[1:], strict=False)
-    pairs = [(small, large, at) for small, large, at in steps if small is not None and large is not None]
-    if not pairs:
+    seconds = growth.seconds
+    while seconds and seconds[-1] is None:  # a probe still parsing at its deadline: the ones before
+        seconds = seconds[:-1]
+    measured = Growth(seconds)
+    ratio, larger = measured.ratio, seconds[-1] if seconds else None
+    if ratio is None or larger is None or not measured.quadratic:
         return None
-    small, large, at = pairs[-1]
-    ratio = large / max(small, 1e-4)
-    if large < NOTICEABLE or ratio <= QUADRATIC:
-        return None
-    return large * (size / at) ** min(2.0, math.log(ratio, 4))
+    return larger * (size / PROBES[len(seconds) - 1]) ** min(2.0, math.log(ratio, 4))
 
 
 def longest_line(case: Case) -> int:
     """The bytes of the case's longest line: what the cost of buffering a line grows with."""
-    return max((len(line) for connection in case.connections
-                for line in re.split(rb"\r\n|\r|\n", connection.body_bytes())), default=0)
+    return max((connection.longest_line for connection in case.connections), default=0)
 
 
 def needs_larger(growth: Growth) -> bool:
@@ -116,7 +119,7 @@ def judge_growth(growth: Growth) -> Result:
     probes = ", ".join(f"{s:.3f} s for {size >> 10} KiB" for s, size in zip(seconds, PROBES, strict=False))
     actual = f"{probes} ({ratio:.1f}x)"
     data = {"cpu_seconds": [round(s, 4) for s in seconds], "ratio": round(ratio, 2)}
-    quadratic = seconds[-1] >= NOTICEABLE and ratio > QUADRATIC
+    quadratic = growth.quadratic
     message = f"CPU time grows {ratio:.1f}x for 4x the bytes" + (": quadratic buffering" if quadratic else "")
     outcome = outcome_for_level("should") if quadratic else Outcome.PASS
     return Result(outcome=outcome, actual=actual, extra=data, message=message, **base)
