@@ -57,7 +57,7 @@ class CaseWatch(Watch):
         self._followed: float | None = None  # when the client's timer we wait for fires
         self._idle_ticks = 0  # its timers that fired since the last thing it did
         self.inbound: Callable[[], bool] = lambda: False  # the server has a request not taken in
-        # ... or the kernel has something of the client's (its socket inodes) on its way to us
+        # ... or the kernel has something of its tree's on its way to us (it is given the tree)
         self.in_flight: Callable[[ProcessTree], bool] = lambda tree: False
         slot.listeners.append(self.check)
 
