@@ -133,8 +133,10 @@ def test_p10_comes_from_cpu_growth_a_quadratic_client_warns_a_linear_one_passes(
     p10 = [r for r in quadratic.results if r.rule == "P-10"]
     assert [r.outcome for r in p10] == [Outcome.WARN], [(r.outcome, r.actual) for r in p10]
     assert "quadratic" in p10[0].message and p10[0].extra["ratio"] > 8
-    assert {r.outcome for r in quadratic.results if r.case == "DA-013"} == {Outcome.PASS}  # 20 s of 25: run
-    # four times the copies: the probes, run first, put its 5 MiB line past the case's 25 s deadline
+    # its probes put the 5 MiB line at about a third of the case's 25 s deadline (8 s here): run.
+    # A third, not most of it: a slower machine must not tip the projection past the deadline
+    assert {r.outcome for r in quadratic.results if r.case == "DA-013"} == {Outcome.PASS}
+    # sixteen times the copies: its probes put the line far past the deadline (130 s here): not run
     slower = run_client_suite(nc.very_quadratic_client, pattern="DA-013", chunkings=["whole"])
     da013 = [r for r in slower.results if r.case == "DA-013"]
     assert da013 and all(r.outcome is Outcome.SKIP and "P-10 probes put a 5.0 MiB line" in r.message
