@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -59,6 +61,29 @@ def test_heartbeat_interval_is_a_query_parameter(base):
     assert b": ping" not in quiet
 
 
+def _pipelined(base: str, method: str, path: str) -> bytes:
+    """``method`` then a HEAD asking to close, on one connection: all the server sends until it
+    closes. A body sent after the first response's headers comes before the second status line,
+    so whether one was sent is read from the bytes, not from a wait for more."""
+    parts = urlsplit(base)
+    ask = f"{{}} {path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAccept: text/event-stream\r\n"
+    data = (ask.format(method) + "\r\n" + ask.format("HEAD") + "Connection: close\r\n\r\n").encode()
+    received = b""
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(data)
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def _two_heads_only(received: bytes) -> bool:
+    """Two responses of headers alone, each a 200, and nothing else."""
+    first, _, rest = received.partition(b"\r\n\r\n")
+    second, _, tail = rest.partition(b"\r\n\r\n")
+    return (first.startswith(b"HTTP/1.1 200") and second.startswith(b"HTTP/1.1 200")
+            and rest.endswith(b"\r\n\r\n") and tail == b"")
+
+
 @pytest.mark.parametrize("path", [e.url_path for e in ENDPOINTS if e.method == "GET"])
 def test_head_returns_headers_only_and_promptly(base, path):
     started = time.monotonic()
@@ -67,6 +92,13 @@ def test_head_returns_headers_only_and_promptly(base, path):
     assert response.status == 200
     assert response.header("Content-Type")[0].startswith("text/event-stream")
     assert response.header("Content-Length") in ([], ["0"])
+    assert _two_heads_only(_pipelined(base, "HEAD", path.replace("count=", "count=9999")))
+
+
+def test_a_body_after_the_headers_is_seen_by_the_head_check(base):
+    # the check above, on a GET of a short stream: its body comes before the second status line
+    received = _pipelined(base, "GET", "/events?count=1&interval=0&heartbeat=0")
+    assert b"data:" in received and not _two_heads_only(received)
 
 
 @pytest.mark.parametrize(("method", "path", "body"), [
