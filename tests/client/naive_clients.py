@@ -604,8 +604,8 @@ def quadratic_client(url: str, step: int = 128, **options: object) -> Iterator[d
 
 
 def very_quadratic_client(url: str, **options: object) -> Iterator[dict[str, str]]:
-    """:func:`quadratic_client` reading 8 bytes at a time: sixteen times its copies, a 5 MiB line
-    far past a 25 s deadline."""
+    """:func:`quadratic_client` reading 8 bytes at a time: sixteen times the reads, its
+    5 MiB line projected far past a 25 s deadline."""
     return quadratic_client(url, step=8, **options)
 
 
