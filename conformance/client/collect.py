@@ -114,9 +114,8 @@ def seq_of(head: bytes) -> int | None:
 
 
 async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> None:
-    """Let a stopped run take in the reports that have already arrived: a client reports an
-    event before it reconnects, but the suite may see the request (and stop the run) before
-    it reads the report from the pipe. Counted in event-loop turns, not seconds: a few turns
+    """Let a stopped run take in the reports already arrived (the suite may see a reconnect
+    before the event reported ahead of it). Counted in loop turns, not seconds: a few turns
     read what the pipe holds, whatever the load."""
     still = 0
     for _ in range(_DRAIN_TURNS):
@@ -172,10 +171,8 @@ async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, time
         while True:
             left = max(0.0, deadline - time.monotonic())
             done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            # The deadline counts the time the client could act: what it spent waiting for a CPU
-            # on a busy machine is given back (a starved client is runnable, not hung), and so
-            # is the time it was being delivered the case chunk by chunk (a 1-byte split of a
-            # long case is as slow as the machine makes each round trip).
+            # The deadline counts the time the client could act: its run-queue wait is given
+            # back, and it runs again from the last chunk the client read (docs/timing.md)
             now = time.monotonic()
             owed = 0.0 if done or tree is None else tree.starved() - starved
             reading = 0.0 if done or watch is None else watch.progress_at() + timeout - now

@@ -1,18 +1,10 @@
 """Chunk delivery: the next chunk is written only once the client has read the one before.
 
-A chunking means something only if the client's reads see it: chunk 2 must not arrive while
-chunk 1 still waits unread in the client's socket, or the client reads both at once and the
-split it is judged on never happened. A pause after each write holds that on a quiet machine;
-on a busy one the client reads late, chunks pile up, and a split-only verdict flips with the
-load. So, for a client on this machine, the case server asks the kernel instead: Linux's
-sock_diag (the interface ``ss`` uses) tells how many bytes the client's socket received and how
-many still wait unread; the server writes the next chunk once the client consumed every byte
-written so far. That is a read acknowledgement plain HTTP does not have, and it makes the split
-a client sees the same under any load.
-
-Where sock_diag is missing (another OS, a client on another host, a socket that is gone) the
-delivery falls back to the old short pause for the rest of the connection.
-The netlink and ``tcp_info`` byte layouts are pure functions, tested directly.
+A split is judged only if the client's reads see it, and a pause after each write does not hold
+under load; so the server asks the kernel's sock_diag (as ``ss`` does) how much the client's
+socket consumed (docs/timing.md, check 3). Without sock_diag (another OS, a client on another
+host, a socket gone) the rest of the connection is paced by a short pause instead. The netlink
+and ``tcp_info`` layouts are pure functions, tested directly.
 """
 
 from __future__ import annotations
@@ -72,8 +64,8 @@ def diag_request(family: int, peer: tuple, local: tuple, seq: int) -> bytes:
 
 
 class PeerQueue(NamedTuple):
-    """What the kernel says of the client's socket: bytes received in order, bytes unread (a
-    tuple: one is made per look, tens of thousands a run)."""
+    """The client's socket per the kernel: bytes received, bytes unread (a tuple: tens of
+    thousands a run)."""
 
     received: int
     unread: int
@@ -105,11 +97,9 @@ def parse_diag_reply(data: bytes) -> PeerQueue | None:
 
 
 class _Diag:
-    """One netlink socket per process, used under a lock (a query is one short syscall pair).
-
-    No netlink (not Linux, or forbidden) turns it off for good: delivery is paced instead. A
-    late answer only loses that query: the socket is replaced (a stale answer must not be
-    read as the next one's), and only ``SLOW_LIMIT`` of them in a row turn it off."""
+    """One netlink socket per process, under a lock. No netlink turns it off for good (delivery
+    is paced); a late answer replaces the socket (a stale answer must not be read as the next
+    one's), and ``SLOW_LIMIT`` of them in a row turn it off."""
 
     SLOW_LIMIT = 3
     WAIT = 1.0  # seconds for the kernel's answer (it usually comes with the send)
@@ -245,11 +235,10 @@ def in_flight_to(port: int, inodes: frozenset[int]) -> bool | None:
 
 
 def connecting_or_unacked(port: int) -> bool:
-    """Of this process's own sockets (clients in its threads, a lane's): is one being connected,
-    or does one hold bytes sent to ``port`` that the other end has not acknowledged? The client
-    half of :func:`heading_to`, read from the few dozen sockets of this process instead of a dump
-    of the machine's, which walks every bucket of the kernel's connection table (1-2 ms; in a lane
-    most of its looks' CPU). A connecting socket has no peer address yet, so any counts."""
+    """The client half of :func:`heading_to` for clients in this process's threads (a lane): is
+    one of its sockets connecting, or holding bytes sent to ``port`` not yet acknowledged? Its
+    own few sockets are far cheaper than a dump of the machine's. A connecting socket has no peer
+    address yet, so any counts."""
     for name in _listdir("/proc/self/fd"):
         try:
             sock = socket.socket(fileno=int(name))
@@ -311,17 +300,15 @@ def written_by(sock: socket.socket) -> int | None:
 
 
 def arrived_ago(sock: socket.socket | None) -> float:
-    """Seconds since the last data arrived on ``sock``, as the kernel stamped it (0.0 where it
-    cannot tell). A request's handler runs when the event loop gets to it, which on a busy
-    machine is long after the request came; a reconnect gap is measured to its arrival."""
+    """Seconds since data last arrived on ``sock``, by the kernel's stamp (0.0: unknown): a
+    reconnect gap is measured to a request's arrival, not to when a busy loop handled it."""
     ms = tcp_info_field(tcp_info(sock), TCPI_LAST_DATA_RECV, "=I")
     return 0.0 if ms is None else ms / 1000
 
 
 def sent_ago(sock: socket.socket | None) -> float:
-    """Seconds since the last data left ``sock`` (0.0 where the kernel cannot tell): when a
-    response's last byte went out, its end for the client, however late a thread that shares
-    the CPU and the GIL with busy others gets to stamp it."""
+    """Seconds since data last left ``sock`` (0.0: unknown): a response's end for the client,
+    however late a busy thread gets to stamp it."""
     ms = tcp_info_field(tcp_info(sock), TCPI_LAST_DATA_SENT, "=I")
     return 0.0 if ms is None else ms / 1000
 

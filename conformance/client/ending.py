@@ -1,21 +1,9 @@
 """When a run ends: on a fact, never on a window of silence.
 
-A run of one item ends on the first of these:
-
-- the client returned or raised (the target reports it);
-- it made one request more than the case answers (past the 204): a fact about it;
-- it is **waiting**: the case server has nothing left to write to it right now, it has read
-  every byte written (the kernel's count, :mod:`.delivery`), the server has taken in every byte
-  and connection it sent (none waits in a socket or the accept queue), every report it wrote has
-  been taken in, and every thread of its process tree sleeps with no timer due before the
-  deadline, nor within a second (:mod:`.waiting`), at two looks some turns of the event loop
-  apart. Nothing it can do later follows from what it was sent: what it reported is final;
-- the case's deadline: one generous bound per case, whose verdict is "timed out" (an error),
-  never a rule failure (:mod:`.judge`).
-
-A target that cannot show its client's threads (a browser) gives no ``tree``: its runs end on
-the first two facts, on the 204 the case answers past its script once everything expected was
-reported, or at the deadline.
+A run ends when the client returned or raised, made one request past the 204 ("enough"), is
+**waiting** (the five checks of docs/timing.md, at two looks: what it reported is final), or at
+the case's deadline ("timed out", an error, never a rule failure). A target with no ``tree`` (a
+browser) ends instead on the 204 once everything expected was reported.
 """
 
 from __future__ import annotations
