@@ -128,10 +128,9 @@ class ClientRun:
         return observation, slot
 
     async def attempt(self, item: Item) -> list[Result]:
-        """Run one item and judge it. A run lost with its adapter process (whose crash, unknown)
-        runs once more on a process of its own, which then crashes for this client or not. A
-        verdict short of a pass, from a run where load may have fired the client's own read
-        timer, is no fact: the item runs again, and is not judged if every run raced
+        """Run one item and judge it. A run lost with a shared adapter process runs once more on
+        a process of its own, which shows whose crash it was. A verdict short of a pass where load
+        may have fired the client's read timer runs again, not judged if every run raced
         (:mod:`.timer_race`)."""
         for number in range(RACE_ATTEMPTS):
             observation, slot = await self.observe(item.case, item.chunking, attempt=number)
@@ -148,9 +147,8 @@ class ClientRun:
         return results_for(item.case, item.chunking, [Finding(why)], outcome=Outcome.SKIP)
 
     def _unjudgeable(self, item: Item, growth: Growth | None) -> list[Result] | None:
-        """Not judged, without a run: a case of megabytes this client was still parsing at its
-        deadline under another chunking (its other split carries the same bytes: the same
-        verdict after the same deadline's CPU time, 50 s for a 14 MB line, quadratic), or one
+        """Not judged, without a run: a case of megabytes still parsing at its deadline under
+        another chunking (the same bytes would spend the same deadline to say the same), or one
         its P-10 probes put well past its deadline (:func:`~.speed.projected_seconds`)."""
         if (under := self._unfinished.get(item.case.id)) is not None:
             why = f"still parsing this case at its deadline ({under}), so not run again"
@@ -172,10 +170,9 @@ class ClientRun:
         return skipped if skipped is not None else await self.attempt(item)
 
     async def growth(self) -> Growth:
-        """P-10's probes, run one after the other (see :mod:`.speed`): the client's CPU seconds
-        on each, a larger one while in doubt; the first twice, counting the cheaper run. Each
-        takes a turn of the large cases (:mod:`.turns`): beside the others, a quadratic client's
-        probe left the parsers of megabytes starved past their deadlines."""
+        """P-10's probes one after the other (:mod:`.speed`): the client's CPU seconds on each, a
+        larger one while in doubt, the first twice (the cheaper counts). Each takes a large
+        case's turn (:mod:`.turns`) so it does not starve the parsers of megabytes."""
         growth, limit = Growth(()), large_items_limit()
         for index, size in enumerate(PROBES):
             runs: list[float | None] = []
@@ -295,11 +292,9 @@ class ClientRun:
 
 
 def _start_order(item: Item) -> tuple[int, bool, int]:
-    """The large first, so their parsing overlaps the many small items, and the largest of them
-    first: the start of a run is its busiest moment, and a fast parser has tens of seconds to
-    spare on 14 MB while a quadratic one has no chance either way. Run there first, the 5 MiB
-    case that a quadratic parser gets through with little to spare (requests-sse, sseclient-py)
-    timed out on a loaded machine. Each whole before its split."""
+    """The large first, so their parsing overlaps the many small items, largest first (a fast
+    parser has time to spare on 14 MB at the busy start, while a 5 MiB case leaves a quadratic
+    parser little); each whole before its split."""
     size = item.case.body_length
     return (0, item.chunking.name != "whole", -size) if is_large(item.case) else (1, False, -size)
 
@@ -371,11 +366,9 @@ def run_client_suite(target: Any, *, profile: str = "generic", capabilities: Ite
 
 
 class BackgroundRun:
-    """A ClientRun on its own event-loop thread, for synchronous callers (the pytest face).
-
-    ``run_item(item)`` blocks until that item is judged; the case server lives as long as this
-    object (call :meth:`close`).
-    """
+    """A ClientRun on its own event-loop thread, for synchronous callers (the pytest face):
+    ``run_item(item)`` blocks until that item is judged; the case server lives until
+    :meth:`close`."""
 
     def __init__(self, target: Any, **options: Any) -> None:
         self.run = ClientRun(target, **options)
