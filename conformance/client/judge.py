@@ -82,8 +82,7 @@ def _outcome_findings(
         # client still running after them at its deadline, retrying or looping, is done too)
         fix: str | None = "done" if case.profile == "openai" else "hang"
         if expect.requests is not None and len(requests) < expect.requests:
-            fix = None  # it never made the requests the case wants (undici retrying a request its
-            # fetch rejects): what the case is about is the fix, not returning
+            fix = None  # it never made the requests the case wants: the case's subject is the fix
         return [_hang(f"{waited}: the client never finished", "return", fix)]
     if stuck and case.profile == "openai":
         return [_hang(f"{waited} waiting on an open stream", "return at [DONE]", "done")]
@@ -161,14 +160,9 @@ def judges_ending(case: Case) -> bool:
 
 
 def _with_crash(reported: list[Finding], ending: list[Finding]) -> list[Finding]:
-    """The findings of a run, ordered so that when the client crashed does not decide the verdict.
-
-    A crash is an error while what the client reported is right so far. A wrong event or request
-    is a fact that came before it: the failure, with the crash named after it (requests-sse
-    reported a NUL id and then crashed sending it back: error or fail by which one the run saw
-    first, on a busy machine). A crash after every expected event stays an error: it can be the
-    case's own subject (requests-sse keeps RT-021's retry: -5 and crashes sleeping it at the
-    reconnect; the legacy sseclient crashes parsing RT-018's unterminated retry line at EOF)."""
+    """The findings of a run, so that when the client crashed does not decide the verdict: a
+    wrong event or request came before the crash and is the failure (the crash named after it);
+    a crash while all reported is right so far stays an error (it can be the case's subject)."""
     crash = [f for f in ending if f.error]
     if not crash:
         return reported + ending

@@ -1,10 +1,7 @@
 """What a client under test is asked to do (Invocation) and what it did (Observation).
 
-Pure data and the rules for turning a client's reports into events. Every target kind (a
-Python worker, a command, a persistent adapter, a browser) fills the same Observation, and the
-judge reads only that. Two questions are kept apart: *what* the client reported (events, text,
-raised) and *how the run ended* (``ended_by``: by the client itself, or by the runner on a time
-bound, a bound on output, or because it had seen enough).
+Every target kind fills the same Observation and the judge reads only that, keeping *what* the
+client reported apart from *how the run ended* (``ended_by``).
 """
 
 from __future__ import annotations
@@ -191,11 +188,9 @@ def report_kind(item: Any) -> str:
 def to_event(item: Any) -> Event:
     """Normalise what a client reports into an :class:`Event`.
 
-    Accepted: a mapping or an object exposing ``data`` plus ``event`` (or ``type``) and ``id``
-    (or ``last_event_id`` / ``lastEventId``). A missing type counts as "message" and a missing
-    id as "" (the same leniency as LD's harness, so one gap does not cascade). An empty type is
-    what the client gave and stays empty: counting it as "message" too would hide a client that
-    reports "" for ``event:`` with no value, and C-24 could never fail.
+    Accepted: a mapping or an object with ``data`` plus ``event`` (or ``type``) and ``id`` (or
+    ``last_event_id`` / ``lastEventId``). A missing type is "message" and a missing id "", so one
+    gap does not cascade; an empty type stays empty, or C-24 could never fail.
     """
     data = _field(item, ("data",))
     if data is None:

@@ -1,18 +1,10 @@
 """P-10, linear-time buffering: judged once per run from how the client's CPU time grows.
 
-A client that joins a long line's pieces by ``buffer += chunk`` copies the whole buffer on every
-read: its CPU time grows with the square of the line. Probe runs of one event each, four times
-larger from one to the next, read in whatever pieces the client reads, measure the client's CPU
-time (the run's own thread where the adapter reports it, as the Python worker does, else its
-process's); a linear client needs about four times as much on the larger one, a quadratic one
-sixteen. CPU time, not wall time: no load moves it much, and the ratio cancels the machine's speed.
-
-A client with a large per-read cost and a quadratic copy shows a ratio between the two at these
-sizes, and a process's history (a warm or a cold allocator) moves it. So a ratio that is neither
-clearly linear nor clearly quadratic is not judged on: one more probe, four times larger, is run,
-where the square's share is larger, and the verdict comes from the last two probes. The first
-probe runs twice and counts its cheaper run: a process's first allocations of a new size
-cost page faults that later ones do not, and a first probe made dearer that way would hide growth.
+A client that joins a long line's pieces by ``buffer += chunk`` spends CPU time growing with the
+square of the line. Probes of one event each, four times larger from one to the next, measure
+the client's CPU time (not wall time: load barely moves it, and the ratio cancels the machine's
+speed): linear needs about 4x, quadratic 16x. A ratio in doubt asks a larger probe, and the
+first runs twice, counting its cheaper run (docs/timing.md, "P-10").
 """
 
 from __future__ import annotations

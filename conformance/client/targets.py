@@ -167,10 +167,8 @@ def importable_name(func: Any, name: str | None = None) -> str | None:
 
 
 class PythonTarget(_Pooled):
-    """A callable ``target(url, **optional)`` (sync or async: a function, a generator or an async
-    generator); ``capabilities`` may be an attribute of it.
-
-    Runs in worker processes once :meth:`open` was awaited (the runner does) and the callable
+    """A callable ``target(url, **optional)`` (a function, a generator, sync or async), maybe with
+    a ``capabilities`` attribute. Runs in worker processes once :meth:`open` was awaited and it
     can be imported by name; otherwise (a lambda, a closure) in a thread of this process."""
 
     def __init__(self, func: Callable[..., Any], name: str | None = None, *, isolate: bool = True) -> None:
