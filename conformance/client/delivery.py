@@ -1,6 +1,5 @@
-"""Chunk delivery: the next chunk is written only once the client has read the one before.
-
-A split is judged only if the client's reads see it, and a pause after each write does not hold
+"""Chunk delivery: the next chunk is written only once the client has read the one before. A
+split is judged only if the client's reads see it, and a pause after each write does not hold
 under load; so the server asks the kernel's sock_diag (as ``ss`` does) how much the client's
 socket consumed (docs/timing.md, check 3). Without sock_diag (another OS, a client on another
 host, a socket gone) the rest of the connection is paced by a short pause instead. The netlink
@@ -64,8 +63,7 @@ def diag_request(family: int, peer: tuple, local: tuple, seq: int) -> bytes:
 
 
 class PeerQueue(NamedTuple):
-    """The client's socket per the kernel: bytes received, bytes unread (a tuple: tens of
-    thousands a run)."""
+    """The client's socket per the kernel: bytes received, unread (a tuple: tens of thousands a run)."""
 
     received: int
     unread: int
@@ -76,8 +74,7 @@ class PeerQueue(NamedTuple):
 
 
 def parse_diag_reply(data: bytes) -> PeerQueue | None:
-    """The peer's queue from a sock_diag answer; None for an error (no such socket) or an answer
-    without ``tcp_info``."""
+    """The peer's queue from a sock_diag answer; None for an error or an answer without tcp_info."""
     if len(data) < _NLMSG.size:
         return None
     length, kind, _flags, _seq, _pid = _NLMSG.unpack_from(data)
@@ -126,8 +123,7 @@ class _Diag:
         return self._exchange(request, _one_answer, counted=True)
 
     def dump(self, family: int, states: int) -> list[bytes] | None:
-        """Every TCP socket of ``family`` in ``states`` (a bit mask): the raw inet_diag_msg of
-        each, or None when the kernel cannot be asked."""
+        """The raw inet_diag_msg of each TCP socket of ``family`` in ``states`` (a mask); None: no kernel."""
         return self._exchange(bytearray(dump_request(family, states, 0)), _dump_messages, counted=False)
 
     def _exchange(self, request: bytearray, read: Callable[[socket.socket, int], Any], counted: bool) -> Any:
@@ -186,8 +182,7 @@ def _dump_messages(sock: socket.socket, seq: int) -> list[bytes]:
 
 
 class DiagSocket(NamedTuple):
-    """One socket of a dump: its TCP state, ports, queues and inode (a tuple: a dump makes one
-    per socket on the machine)."""
+    """One socket of a dump: state, ports, queues, inode (a tuple: one per socket on the machine)."""
 
     state: int
     sport: int
@@ -239,7 +234,11 @@ def connecting_or_unacked(port: int) -> bool:
     one of its sockets connecting, or holding bytes sent to ``port`` not yet acknowledged? Its
     own few sockets are far cheaper than a dump of the machine's. A connecting socket has no peer
     address yet, so any counts."""
-    for name in _listdir("/proc/self/fd"):
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return False
+    for name in names:
         try:
             sock = socket.socket(fileno=int(name))
         except (OSError, ValueError):
@@ -255,13 +254,6 @@ def connecting_or_unacked(port: int) -> bool:
         finally:
             sock.detach()
     return False
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
 
 
 _diag = _Diag()
@@ -286,8 +278,7 @@ class PeerCount:
         return None if queue is None else queue.consumed
 
     def read_all(self, written: int | None) -> bool | None:
-        """Has the client read all ``written`` bytes (see :func:`written_by`)? None: the kernel
-        cannot tell."""
+        """Has the client read all ``written`` bytes (:func:`written_by`)? None: cannot tell."""
         consumed = None if written is None else self.consumed()
         return None if written is None or consumed is None else consumed >= written
 
@@ -314,8 +305,7 @@ def sent_ago(sock: socket.socket | None) -> float:
 
 
 def peer_read_all(sock: socket.socket) -> bool | None:
-    """Has the client on the other end of ``sock`` read every byte written into it? None when
-    the kernel cannot tell."""
+    """Has the client on the other end of ``sock`` read every byte written? None: cannot tell."""
     return PeerCount(sock).read_all(written_by(sock))
 
 
