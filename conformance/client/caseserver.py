@@ -1,6 +1,5 @@
-"""The case server: every case x chunking at its own URL, scripted byte for byte.
-
-The n-th request to a URL gets the case's n-th connection, later ones 204 (stop). Requests are
+"""The case server: every case x chunking at its own URL, scripted byte for byte. The n-th
+request to a URL gets the case's n-th connection, later ones 204 (stop). Requests are
 recorded per URL (:mod:`.slots`), bounded since a client the suite does not run (``serve-cases``)
 may send anything for as long as it likes. Each chunk is written on its own (TCP_NODELAY), the
 next once the client read it (:mod:`.delivery`), else after a pause (at most ``MAX_PAUSE_TOTAL``
@@ -84,8 +83,7 @@ class CaseServer:
         return self.url(self.add_slot(case, chunking).path)
 
     def add_slot(self, case: Case, chunking: Chunking, attempt: int = 0) -> Slot:
-        """Serve ``case`` under ``chunking`` at its URL (one of its own for a run again:
-        ``attempt``), with a fresh request log."""
+        """Serve ``case`` under ``chunking`` with a fresh log (a URL of its own per ``attempt``)."""
         slot = Slot(case, chunking, attempt=attempt)
         self.slots[slot.path] = slot
         return slot
@@ -245,8 +243,7 @@ class CaseServer:
             try:
                 return await self._stream(request, slot, connection)
             except (ConnectionError, RuntimeError):
-                # The client left mid-body (aiohttp raises ClientConnectionResetError, a
-                # ConnectionError; older versions a RuntimeError): that is its business.
+                # the client left mid-body (older aiohttp raises RuntimeError): its business
                 _drop(request)
                 return web.Response(status=204)
         finally:

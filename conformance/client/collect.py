@@ -1,9 +1,7 @@
-"""Gathering one run's reports into an Observation, within the run's bounds.
-
-Every target hands :func:`collect` an async stream of ``(kind, value)`` reports. The stream is
-consumed until the client ends it, the runner's watch says stop, the deadline passes, or a
-bound on output is hit. The deadline holds even while a client floods: the consumer yields to
-the event loop every few reports, so the time-out is never starved.
+"""Gathering one run's reports into an Observation, within the run's bounds: :func:`collect`
+consumes a target's ``(kind, value)`` reports until the client ends, the watch says stop, the
+deadline passes or an output bound is hit, yielding to the loop every few reports so that a
+flood never starves the deadline.
 """
 
 from __future__ import annotations
@@ -98,8 +96,7 @@ class Tail:
                     del self.kept[:-self.SIZE]
 
     def text(self, since: int = 0) -> str:
-        """The end of what came, as text; with ``since`` (a ``total`` taken earlier), only what
-        came after it."""
+        """The end of what came, as text; only what came after ``since`` (an earlier ``total``)."""
         fresh = min(self.SIZE, self.total - since, len(self.kept))
         return bytes(self.kept[len(self.kept) - fresh:]).decode("utf-8", "replace")
 

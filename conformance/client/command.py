@@ -26,8 +26,7 @@ _PLACEHOLDER = re.compile(r"\{(url|method|body|last_event_id)\}")  # one pass: a
 
 
 class TargetError(UsageError, ValueError):
-    """The target itself is unusable (cannot be imported, is not callable, will not start...):
-    bad input, as a usage error is."""
+    """The target itself is unusable (not importable, not callable, will not start): bad input."""
 
 
 def split_command(command: str) -> list[str]:
@@ -75,8 +74,7 @@ class CommandTarget:
     async def observe(
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
     ) -> Observation:
-        """Run the program in its own process group (always a fresh process); the group is
-        killed when the run ends."""
+        """Run the program in a fresh process group, killed when the run ends."""
         try:
             proc = await spawn(self.argv(invocation), env=self.environment(invocation))
         except OSError as error:

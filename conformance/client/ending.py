@@ -1,9 +1,7 @@
-"""When a run ends: on a fact, never on a window of silence.
-
-A run ends when the client returned or raised, made one request past the 204 ("enough"), is
-**waiting** (the five checks of docs/timing.md, at two looks: what it reported is final), or at
-the case's deadline ("timed out", an error, never a rule failure). A target with no ``tree`` (a
-browser) ends instead on the 204 once everything expected was reported.
+"""When a run ends: on a fact, never on a window of silence. The client returned or raised, made
+one request past the 204 ("enough"), is **waiting** (the five checks of docs/timing.md, at two
+looks: what it reported is final), or the case's deadline came ("timed out", an error, never a
+rule failure). A target with no ``tree`` (a browser) ends on the 204 once all expected is in.
 """
 
 from __future__ import annotations
@@ -103,8 +101,7 @@ class CaseWatch(Watch):
         return bool(requests) and not self.slot.arriving and all(r.sent is not None for r in requests)
 
     def owes_nothing(self) -> bool:
-        """The server has nothing left to write now, and the client read every byte written to it
-        on every connection (the kernel says)."""
+        """Nothing left to write now, and the client read every byte written on every connection."""
         return self.server_idle() and all(request.read_by_client() for request in self.slot.requests)
 
     def check(self) -> None:

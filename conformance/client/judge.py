@@ -1,8 +1,6 @@
-"""Judging: what the client did (an Observation plus the server's request log) against a case.
-
-Every verdict is a :class:`~conformance.results.Result` per rule the case covers, with the first
-difference named precisely, whitespace made visible, the chunks that were sent, and a likely fix.
-Nothing here does I/O.
+"""Judging, without I/O: what the client did (an Observation plus the server's request log)
+against a case, as a Result per rule the case covers with the first difference named, whitespace
+made visible, the chunks that were sent and a likely fix.
 """
 
 from __future__ import annotations
@@ -31,8 +29,7 @@ WAITED = {
 
 
 def _ended_in_failure(case: Case, requests: Sequence[RecordedRequest]) -> bool:
-    """The last response the client got was one to refuse (see ``Connection.refused``), or its
-    connection was dropped."""
+    """The last response the client got was one to refuse (``Connection.refused``) or dropped."""
     if not requests:
         return False
     index = len(requests) - 1

@@ -1,11 +1,8 @@
-"""Lanes: a run's many small items shared out to one process per CPU, each with its own case
-server and the client in its threads.
-
-A worker process per run (:mod:`.worker`) costs a pipe, a protocol and a process start per run;
-a lane crosses no process boundary, and no verdict depends on one (a client waits only when its
-own thread sleeps, :mod:`.waiting`). What a process still buys is kept: large cases and P-10's
-probes run in workers, and whatever a dead, stuck or retired lane did not judge runs in a worker
-of its own (docs/timing.md, "Clients in threads: lanes").
+"""Lanes: a run's small items in one process per CPU, each with its own case server and the
+clients in its threads. A worker per run (:mod:`.worker`) costs a pipe, a protocol and a process
+start; no verdict depends on one (a client waits only when its own thread sleeps). Large cases,
+P-10's probes and whatever a dead, stuck or retired lane did not judge still run in workers
+(docs/timing.md, "Clients in threads: lanes").
 
     python -m conformance.client.lanes module:callable  < the options, then items as asked (pickles)
                                                        > {"index": i, "results": [...]} lines
@@ -65,8 +62,7 @@ def pin(cpu: int | None) -> None:
 
 
 def laned(items: Sequence[Item]) -> list[int]:
-    """The indices of ``items`` a lane can run: the small ones (a case of megabytes runs in a
-    worker, see the module's docstring)."""
+    """The indices of ``items`` a lane can run: the small ones (large ones run in workers)."""
     return [i for i, item in enumerate(items) if not is_large(item.case)]
 
 
@@ -222,8 +218,7 @@ class _Lane:
 
 
 def _collect_rarely() -> None:
-    """Fewer garbage collections, none over what was imported: a lane allocates thousands of
-    small objects per run."""
+    """Fewer garbage collections, none over what was imported: a lane allocates many small objects."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)

@@ -1,7 +1,6 @@
-"""What a client under test is asked to do (Invocation) and what it did (Observation).
-
-Every target kind fills the same Observation and the judge reads only that, keeping *what* the
-client reported apart from *how the run ended* (``ended_by``).
+"""What a client under test is asked to do (Invocation) and what it did (Observation): every
+target kind fills the same Observation and the judge reads only that, keeping *what* the client
+reported apart from *how the run ended* (``ended_by``).
 """
 
 from __future__ import annotations
@@ -64,10 +63,8 @@ MAX_LINE_BYTES = 32 << 20  # one JSON line from a command or adapter (a 10 MiB e
 MAX_OUTPUT_BYTES = 96 << 20  # everything one run prints on stdout
 MAX_EVENTS = 20_000  # reported events (the largest case expects a few hundred)
 
-# How a run ended. The first three are the client's own doing; "enough" (one request too many, or
-# past the 204 where no thread can be seen) and "waiting" (asleep, every byte read, no timer due)
-# are facts the runner saw; "deadline" is the only ending a time bound decides; "flood" a bound on
-# output.
+# How a run ended: the first three by the client; "enough" and "waiting" are facts the runner saw;
+# "deadline" is the only ending a time bound decides; "flood" a bound on output.
 ENDINGS = ("returned", "raised", "broken", "enough", "waiting", "deadline", "flood")
 NOTIFICATIONS = ("open", "error")  # what a client with capability notifications reports
 
@@ -157,13 +154,11 @@ class Watch:
             self.tree.close()
 
     def progress_at(self) -> float:
-        """When the client last made progress the server saw (it read a chunk), monotonic; 0.0
-        for none (the base sees none)."""
+        """When the client last read a chunk (monotonic); 0.0 for none (the base sees none)."""
         return 0.0
 
     def owes_nothing(self) -> bool:
-        """Has the client been handed, and read, all the server has for it now? (The base cannot
-        tell, and says yes.)"""
+        """Has the client been handed, and read, all the server has for it now? (The base: yes.)"""
         return True
 
 

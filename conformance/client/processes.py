@@ -1,5 +1,4 @@
 """Child processes of the client suite: started in their own group, measured, and always reaped.
-
 Every client process starts in a new session, registered here; its group is killed when its run
 ends, and every registered group when the suite exits (normally, on SIGTERM or SIGINT). A group
 is not a container (a daemon's double fork leaves it), so each client process also carries
@@ -64,8 +63,7 @@ def cpu_seconds(pid: int) -> float | None:
 async def spawn(
     argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False, limit: int = 1 << 16
 ) -> Any:
-    """Start ``argv`` in a new process group (pipes for stdout and stderr) and track it, with a
-    mark in its environment that its descendants inherit (see the module's docstring)."""
+    """Start ``argv`` in a new process group (pipes for stdout, stderr), tracked and marked (see module)."""
     import asyncio  # here: a worker imports this module for its memory bound, and never spawns
 
     mark = f"{os.getpid()}-{next(_serial)}"
@@ -185,8 +183,7 @@ def bound_memory() -> None:
 
 
 def contain() -> None:
-    """Make this process a child subreaper (Linux), so no client descendant can escape to init
-    (where that is possible: :func:`kill_all` then sweeps its descendants too)."""
+    """Make this process a child subreaper (Linux), so no client descendant escapes to init."""
     global _contained
     if not _contained and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):

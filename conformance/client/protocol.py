@@ -1,6 +1,5 @@
-"""The persistent adapter protocol: one long-lived client process, JSON lines both ways.
-
-The adapter starts once and serves many runs, told apart by ``seq`` (first in every message about
+"""The persistent adapter protocol: one long-lived client process, JSON lines both ways. The
+adapter starts once and serves many runs, told apart by ``seq`` (first in every message about
 a run, so an over-long line can still be attributed). The messages are specified by
 ``adapter-protocol.schema.json`` beside this file and the README's ``--harness`` section. A
 Python callable runs behind it too (:mod:`.worker`): every target but a command is a Harness.

@@ -1,9 +1,7 @@
-"""The runner: every case x chunking against one target, concurrently, each ended on a fact
-(:mod:`.ending`), on one case server. A case that needs a capability the target did not
-declare is skipped with the reason; a client that hangs, crashes or prints garbage gets that
-case's verdict and the run goes on.
-
-Python API (what the CLI, the pytest face and the report use)::
+"""The runner: every case x chunking against one target on one case server, concurrently, each
+ended on a fact (:mod:`.ending`). A case needing a capability the target did not declare is
+skipped with the reason; a client that hangs, crashes or prints garbage gets that case's verdict
+and the run goes on. The Python API (CLI, pytest face and report use it)::
 
     report = run_client_suite("mypkg.adapter:connect", capabilities=["reconnect"])
     report = run_client_suite(CommandTarget("node client.js {url}"), pattern="LE-*")
@@ -56,8 +54,7 @@ __all__ = [  # what a face plans with is the runner's API too (items.py holds it
 DEFAULT_CONCURRENCY = max(4, min(64, 8 * (os.cpu_count() or 1)))
 
 class ClientRun:
-    """One target against one case server; ``await run(items)`` returns every Result, running
-    ``concurrency`` items at a time."""
+    """One target against one case server; ``await run(items)`` returns every Result."""
 
     def __init__(self, target: Any, *, capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
                  concurrency: int | None = None, server: CaseServer | None = None) -> None:
@@ -270,8 +267,7 @@ class ClientRun:
         return len(self._unfinished), self._large_running
 
     def _laned(self, items: Sequence[Item]) -> list[int]:
-        """The items this run gives to lanes: only a Python callable's, importable by name, and
-        only in a run of many (see :mod:`.lanes`)."""
+        """The items this run gives to lanes: a Python callable's importable by name, in a run of many."""
         if not isinstance(self.target, PythonTarget) or self.target.spec is None:
             return []
         indices = laned(items)
@@ -326,8 +322,7 @@ async def run_items_async(target: Any, items: Sequence[Item], *, profile: str = 
                           capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
                           concurrency: int | None = None, progress: Progress | None = None,
                           pattern: str | None = None) -> Report:
-    """Every one of ``items`` against ``target`` on one case server: the faces plan and filter
-    (by pattern, rule and case globs), then hand the list here."""
+    """Every one of ``items`` (the faces plan and filter) against ``target`` on one case server."""
     run = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=concurrency)
     started = time.monotonic()  # the run's seconds: which row of a report took them (meta)
     async with run.server:

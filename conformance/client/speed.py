@@ -1,6 +1,5 @@
-"""P-10, linear-time buffering: judged once per run from how the client's CPU time grows.
-
-A client that joins a long line's pieces by ``buffer += chunk`` spends CPU time growing with the
+"""P-10, linear-time buffering, judged once per run from how the client's CPU time grows: a
+client that joins a long line's pieces by ``buffer += chunk`` spends CPU time growing with the
 square of the line. Probes of one event each, four times larger from one to the next, measure
 the client's CPU time (not wall time: load barely moves it, and the ratio cancels the machine's
 speed): linear needs about 4x, quadratic 16x. A ratio in doubt asks a larger probe, and the

@@ -1,9 +1,7 @@
-"""Target adapters: run a client under test once against one case URL and observe it.
-
-Every kind fills the same :class:`~conformance.client.observation.Observation`: a
-:class:`PythonTarget` (a callable, in worker processes: :mod:`.worker`), a :class:`HarnessTarget`
-(a long-lived program speaking the persistent adapter protocol, :mod:`.protocol`: one process
-serves many runs) or a :class:`CommandTarget` (a program per item, :mod:`.command`).
+"""Target adapters: run a client under test once against one case URL and fill the same
+Observation: a :class:`PythonTarget` (a callable, in worker processes: :mod:`.worker`), a
+:class:`HarnessTarget` (a long-lived program speaking :mod:`.protocol`, serving many runs) or a
+:class:`CommandTarget` (a program per item, :mod:`.command`).
 """
 
 from __future__ import annotations

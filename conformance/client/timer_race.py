@@ -1,11 +1,9 @@
-"""Did load race the client's own read timer? Then the run is no fact about that timer.
-
-A late server or a starved client can fire a ``read_timeout_ms`` timer off the held-open
-connection, and the client is right to act on it. Each connection that got a next request is
-weighed: the server's *silence* plus the client's run-queue wait until it asked again; under
-half the time-out (the other half for what neither stamp sees) the timer cannot have raced
-(docs/timing.md, "A case about the client's own timer"). A failing run that raced runs again
-(``runner.ClientRun.attempt``); a pass is never undone by load.
+"""Did load race the client's own read timer? Then the run is no fact about that timer. A late
+server or a starved client can fire a ``read_timeout_ms`` timer off the held-open connection,
+and the client is right to act on it. Each connection that got a next request is weighed: the
+server's *silence* plus the client's run-queue wait until it asked again; under half the
+time-out (the other half for what neither stamp sees) the timer cannot have raced (docs/timing.md,
+"A case about the client's own timer"). A failing run that raced runs again; load never undoes a pass.
 """
 
 from __future__ import annotations

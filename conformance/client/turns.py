@@ -1,11 +1,8 @@
 """Turns for the cases of megabytes: one per CPU at once in a process, whatever run they belong
-to, and the next turn to the run that has met the fewest deadlines parsing one.
-
-Bounded, each large item parses at about the speed it has alone, so "still parsing at its
-deadline" is about the client, not the runs beside it. A waiter is ranked by facts its run has
-shown, never a guess at its speed: the deadlines its large items met (a fast parser does not
-wait behind a quadratic one's), then how many of its items parse now, then its arrival. Every
-item still runs; only the order changes.
+to, so each parses at about the speed it has alone and "still parsing at its deadline" is about
+the client. A waiter is ranked by facts its run has shown, never a guess at its speed: the
+deadlines its large items met (a fast parser does not wait behind a quadratic one's), then how
+many of its items parse now, then its arrival. Every item still runs; only the order changes.
 """
 
 from __future__ import annotations

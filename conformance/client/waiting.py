@@ -1,9 +1,7 @@
-"""Silence as a state: is a client process waiting, or only quiet?
-
-A client that read every byte and reports nothing more is *waiting* only if every thread of its
-tree sleeps at one instant with no timer due; a starved client is runnable, a timer is work to
-come. Linux's ``/proc`` tells which without a window of time (docs/timing.md, checks 1 and 2).
-Only ``/proc`` is read here; the parsing is pure and tested directly.
+"""Silence as a state: is a client process waiting, or only quiet? A client that read every byte
+and reports nothing more is *waiting* only if every thread of its tree sleeps at one instant with
+no timer due (a starved client is runnable, a timer is work to come). Linux's ``/proc`` tells
+which without a window of time (docs/timing.md, checks 1 and 2); the parsing is pure and tested.
 """
 
 from __future__ import annotations
@@ -72,8 +70,7 @@ def parse_stat_state(stat: bytes) -> str:
 
 
 def parse_syscall(text: str) -> tuple[int, tuple[int, ...]] | None:
-    """``/proc/.../syscall``: the call's number and six arguments, or None when the thread is
-    running or not in a system call."""
+    """``/proc/.../syscall``: the call's number and six arguments; None when not in a system call."""
     parts = text.split()
     if not parts or parts[0] in ("running", "-1") or len(parts) < 7:
         return None
@@ -256,12 +253,11 @@ class Look:
     time at which its soonest timer fires at the latest (``NO_TIMER`` for none)."""
 
     waiting: bool
-    timer_at: float = NO_TIMER
+    timer_at: float = NO_TIMER  # monotonic
 
 
 def asleep_twice(tree: ProcessTree) -> Look:
-    """Two looks: every thread asleep both times and none scheduled in between, so at one
-    instant they all slept. ``timer_at`` is monotonic."""
+    """Every thread asleep at two looks, none scheduled between: all slept at one instant."""
     if not tree.threads():
         return Look(True)  # the client process is gone: nothing of it can act any more
     first = tree.look()
