@@ -337,9 +337,8 @@ def _for(target: str | None, path: str | None) -> bool:
 
 
 def _in_one_piece(connection: Connection, steps: Sequence[Step]) -> bool:
-    """Send the headers with the first body bytes (or the end of an empty body)? Yes for a
-    response the client must refuse, as servers send error pages: whether a client reads a body
-    it must refuse then does not depend on when it looks."""
+    """Send the headers with the first body bytes (or an empty body's end)? Yes for a response to
+    refuse, as servers send error pages: whether a client reads it then does not depend on timing."""
     return connection.refused and (not steps or isinstance(steps[0], (Send, Close)))
 
 

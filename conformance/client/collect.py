@@ -35,9 +35,8 @@ class LineTooLong(Exception):
 
 
 async def bounded_lines(reader: asyncio.StreamReader, max_line: int) -> AsyncIterator[bytes | LineTooLong]:
-    """The lines of ``reader`` (without their LF). A line that passes ``max_line`` is yielded
-    as a :class:`LineTooLong` at once and the rest of it skipped, so memory stays within
-    ``max_line`` plus one read however long the line is."""
+    """The lines of ``reader`` (without their LF); one past ``max_line`` is yielded as a
+    :class:`LineTooLong` at once and the rest skipped, so memory stays within a line and a read."""
     pending = bytearray()
     skipping = False
     while True:
@@ -126,9 +125,8 @@ async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> Non
 
 
 def _at_work(tree: ProcessTree, watch: Watch | None) -> bool:
-    """Is a client at its deadline still at work, not waiting: a thread running or due to run
-    within SHORT_TIMER (the GIL's 5 ms hand-over is a timed sleep), or bytes of the case still
-    on their way to it? (A client of megabytes still reading when its deadline came is slow.)"""
+    """Is a client at its deadline still at work (a large case's: slow, not wrong): a thread running
+    or due within SHORT_TIMER (the GIL's hand-over is a timed sleep), or case bytes on their way?"""
     look = asleep_twice(tree)
     soon = look.timer_at <= time.monotonic() + SHORT_TIMER
     return not look.waiting or soon or (watch is not None and not watch.owes_nothing())

@@ -41,12 +41,10 @@ def split_command(command: str) -> list[str]:
 
 @dataclass(frozen=True)
 class CommandTarget:
-    """``CommandTarget("node client.js {url}")``: a program that prints what it receives.
-
-    Placeholders ``{url}``, ``{method}``, ``{body}``, ``{last_event_id}`` are replaced inside
-    each argument (after shell-style splitting, so no quoting is needed); the same values and
-    ``SSE_HEADERS`` (JSON) are in the environment as ``SSE_URL``, ``SSE_METHOD``...
-    """
+    """``CommandTarget("node client.js {url}")``: a program that prints what it receives. The
+    placeholders ``{url}``, ``{method}``, ``{body}``, ``{last_event_id}`` are replaced inside each
+    argument (after shell-style splitting: no quoting needed); the same values and ``SSE_HEADERS``
+    (JSON) are in the environment as ``SSE_URL``, ``SSE_METHOD``..."""
 
     command: str
     capabilities: frozenset[str] = frozenset()

@@ -206,10 +206,9 @@ _IN_FLIGHT_STATES = sum(1 << s for s in (TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_
 
 
 def heading_to(port: int, sockets: list[DiagSocket], inodes: frozenset[int]) -> bool:
-    """Is something of the client owning socket ``inodes`` on its way to the server on ``port``
-    that the server has not read: a connection being opened (either end of its handshake),
-    bytes it sent that the server has not acknowledged, or bytes in the server's end of its
-    connection (accepted or not) that the server has not read?"""
+    """Is something of the client owning socket ``inodes`` on its way to the server on ``port``: a
+    connection being opened (either end of its handshake), bytes it sent not acknowledged, or bytes
+    unread in the server's end of its connection (accepted or not)?"""
     ours = [s for s in sockets if s.inode in inodes and s.dport == port]
     if any(s.state == TCP_SYN_SENT or (s.state == TCP_ESTABLISHED and s.wqueue) for s in ours):
         return True
@@ -230,10 +229,9 @@ def in_flight_to(port: int, inodes: frozenset[int]) -> bool | None:
 
 
 def connecting_or_unacked(port: int) -> bool:
-    """The client half of :func:`heading_to` for clients in this process's threads (a lane): is
-    one of its sockets connecting, or holding bytes sent to ``port`` not yet acknowledged? Its
-    own few sockets are far cheaper than a dump of the machine's. A connecting socket has no peer
-    address yet, so any counts."""
+    """The client half of :func:`heading_to` for clients in this process's threads (a lane), from
+    its own few sockets instead of a costly dump: is one connecting (no peer address yet, so any
+    counts), or holding bytes sent to ``port`` not yet acknowledged?"""
     try:
         names = os.listdir("/proc/self/fd")
     except OSError:

@@ -19,8 +19,7 @@ __all__ = ["CaseWatch"]
 
 POLL = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks at a quiet client
 SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: an accepted
-# connection takes about five to reach the handler (accept, the connection task, connection_made,
-# the first read, the request task)
+# connection takes about five to reach its handler (accept, task, connection_made, read, request)
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
 IDLE_TICKS = 2  # timers that fired in a row with nothing to show, while the server holds the stream
 # open, after which the client's timers are its housekeeping (undici's 500 ms tick in Node)
@@ -153,10 +152,9 @@ class CaseWatch(Watch):
         return any(r.sent is not None and r.ended is None for r in self.slot.requests)
 
     def _ticks_change_nothing(self, now: float) -> bool:
-        """Have the client's timers fired IDLE_TICKS times in a row, with no report, request or
-        response end between, while it holds a stream the server keeps open? Then they are its
-        housekeeping (a runtime's periodic tick), not work to come. Never where the case tests
-        the client's own read timeout: that timer is the question."""
+        """Have the client's timers fired IDLE_TICKS times in a row with nothing to show, on a
+        stream the server holds open? Then they are housekeeping, not work to come; never where
+        the case tests the client's own read timeout (that timer is the question)."""
         if self._followed is not None and now >= self._followed:
             self._idle_ticks += 1  # it fired; the client went back to sleep and showed nothing
             self._followed = None

@@ -131,10 +131,9 @@ class Observation:
 
 
 class Watch:
-    """How the runner follows a running client: :meth:`seen` is called after every report,
-    and setting :attr:`stop` tells the target the runner has seen enough. A target that can
-    show its client's threads sets :attr:`tree` (then the runner can tell a waiting client from
-    a busy one) and :attr:`unread` (whether reports the client wrote are still on their way)."""
+    """How the runner follows a running client: :meth:`seen` after every report; :attr:`stop` set
+    when it has seen enough. A target that can show its client's threads sets :attr:`tree` (waiting
+    or busy?) and :attr:`unread` (are reports the client wrote still on their way?)."""
 
     def __init__(self) -> None:
         import asyncio  # here: a worker imports this module, and a synchronous client never needs it
@@ -181,12 +180,9 @@ def report_kind(item: Any) -> str:
 
 
 def to_event(item: Any) -> Event:
-    """Normalise what a client reports into an :class:`Event`.
-
-    Accepted: a mapping or an object with ``data`` plus ``event`` (or ``type``) and ``id`` (or
-    ``last_event_id`` / ``lastEventId``). A missing type is "message" and a missing id "", so one
-    gap does not cascade; an empty type stays empty, or C-24 could never fail.
-    """
+    """Normalise a client's report (a mapping or object with ``data``, ``event``/``type``, ``id``/
+    ``last_event_id``/``lastEventId``) into an :class:`Event`; a missing type is "message", a missing
+    id "" (one gap must not cascade), an empty type stays empty (or C-24 could never fail)."""
     data = _field(item, ("data",))
     if data is None:
         raise TypeError(f"reported {type(item).__name__} {short(item)} has no 'data'")
@@ -281,12 +277,10 @@ class EventCount:
 
 
 def absorb(observation: Observation, kind: str, value: Any, profile: str) -> bool:
-    """Add one report from a target to the observation; True when the client is done.
-
-    Kinds: ``event`` (a reported object), ``text`` (the openai profile's result), ``end``
-    (returned), ``raised`` (an exception or its text), ``exit`` (a command's status),
-    ``broken`` (an adapter fault, its text), ``lost`` (the adapter process died during this run
-    and others: which one crashed it is not known), ``flood`` (a bound on output was hit)."""
+    """Add one report from a target to the observation; True when the client is done. Kinds:
+    ``event`` (a reported object), ``text`` (the openai profile's result), ``end`` (returned),
+    ``raised`` (an exception or its text), ``exit`` (a command's status), ``broken`` (an adapter
+    fault), ``lost`` (the adapter died, and whose crash it was is unknown), ``flood``."""
     if kind == "event" and add_report(observation, value):
         return False
     if kind == "text" and isinstance(value, str):

@@ -60,8 +60,7 @@ class HarnessPool:
         return harness
 
     async def start_one(self) -> Harness:
-        """A new process of this pool's adapter, outside the pool: for a run that must find a
-        process in the state a start leaves it (its caller stops it)."""
+        """A new process outside the pool, for a run that needs a fresh one (its caller stops it)."""
         harness = Harness(self.argv, env=self.env)
         self.implementation = await harness.start()
         return harness

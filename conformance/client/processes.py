@@ -211,10 +211,9 @@ atexit.register(kill_all)
 
 @contextlib.contextmanager
 def reaping_on_signals() -> Iterator[None]:
-    """While inside, SIGTERM and SIGINT end the suite at once: every client group is killed,
-    one line is printed and the exit status is 2 (the run did not complete). The previous
-    handlers come back on the way out; off the main thread nothing changes (``atexit`` still
-    reaps on a normal exit). The process becomes a child subreaper first (:func:`contain`)."""
+    """Inside, as a child subreaper (:func:`contain`), SIGTERM and SIGINT kill every client group,
+    print one line and exit 2 (the run did not complete); the previous handlers come back after.
+    Off the main thread nothing changes (``atexit`` still reaps on a normal exit)."""
     contain()
 
     def handler(signum: int, frame: object) -> None:

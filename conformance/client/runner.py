@@ -78,9 +78,8 @@ class ClientRun:
         return self.extra_capabilities | self.target.capabilities
 
     async def open(self) -> None:
-        """Start the target's processes (workers, adapters) once, before the first item; a caller
-        meanwhile waits for it (an adapter announces its capabilities as it starts, and P-10's
-        probes start beside the items)."""
+        """Start the target's processes once, before the first item; callers meanwhile wait (an
+        adapter announces its capabilities as it starts; P-10's probes start beside the items)."""
         async with self._opening:
             if not self._opened:
                 self._opened = True
@@ -125,10 +124,9 @@ class ClientRun:
         return observation, slot
 
     async def attempt(self, item: Item) -> list[Result]:
-        """Run one item and judge it. A run lost with a shared adapter process runs once more on
-        a process of its own, which shows whose crash it was. A verdict short of a pass where load
-        may have fired the client's read timer runs again, not judged if every run raced
-        (:mod:`.timer_race`)."""
+        """Run one item and judge it. A run lost with a shared adapter process runs again on one of
+        its own (whose crash?); a verdict short of a pass where load may have fired the client's
+        read timer runs again, not judged if every run raced (:mod:`.timer_race`)."""
         for number in range(RACE_ATTEMPTS):
             observation, slot = await self.observe(item.case, item.chunking, attempt=number)
             if observation.lost and getattr(self.target, "pool", None) is not None:
@@ -288,17 +286,15 @@ class ClientRun:
 
 
 def _start_order(item: Item) -> tuple[int, bool, int]:
-    """The large first, so their parsing overlaps the many small items, largest first (a fast
-    parser has time to spare on 14 MB at the busy start, while a 5 MiB case leaves a quadratic
-    parser little); each whole before its split."""
+    """The large first, largest first, so their parsing overlaps the small items (a fast parser has
+    time to spare on 14 MB, a quadratic one little on 5 MiB); each whole before its split."""
     size = item.case.body_length
     return (0, item.chunking.name != "whole", -size) if is_large(item.case) else (1, False, -size)
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:
-    """A case that passes whole but fails under a split also breaks the chunking rule
-    (``fixes.CHUNKING_RULES``); the added Result names the case, the chunking and the original
-    message, so the verdict explains itself."""
+    """A case that passes whole but fails split also breaks the chunking rule (``CHUNKING_RULES``):
+    an added Result names the case, the chunking and the original message."""
     passed_whole = {r.case for r in results if r.chunking == "whole" and r.outcome is Outcome.PASS}
     added: list[Result] = []
     seen: set[tuple[str | None, str | None]] = set()
@@ -361,9 +357,8 @@ def run_client_suite(target: Any, *, profile: str = "generic", capabilities: Ite
 
 
 class BackgroundRun:
-    """A ClientRun on its own event-loop thread, for synchronous callers (the pytest face):
-    ``run_item(item)`` blocks until that item is judged; the case server lives until
-    :meth:`close`."""
+    """A ClientRun on its own event-loop thread for synchronous callers (the pytest face):
+    ``run_item(item)`` blocks until it is judged; the case server lives until :meth:`close`."""
 
     def __init__(self, target: Any, **options: Any) -> None:
         self.run = ClientRun(target, **options)

@@ -66,10 +66,9 @@ class Growth:
 
 
 def projected_seconds(growth: Growth, size: int) -> float | None:
-    """The CPU seconds of a client whose probes grew quadratically (as P-10 judges them) on one
-    line of ``size`` bytes: its larger probe's, grown at the measured rate up to a square (None:
-    no two probes in a row measured, or no quadratic growth). Growth past a square between small
-    probes is a cheap small one, not a rate that holds at megabytes."""
+    """The CPU seconds on a line of ``size`` bytes of a client whose probes grew quadratically (as
+    P-10 judges; else None): its larger probe's, grown at the measured rate but at most squared (a
+    cheap small probe gives a rate that does not hold at megabytes)."""
     seconds = growth.seconds
     while seconds and seconds[-1] is None:  # a probe still parsing at its deadline: the ones before
         seconds = seconds[:-1]

@@ -95,9 +95,8 @@ class _Pooled:
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None,
         fresh: bool = False,
     ) -> Observation:
-        """On an idle process of the pool when open, else as :meth:`observe_unpooled` says.
-        ``fresh``: on a process started for this run alone, stopped after (a run lost on a
-        process that an earlier run may have left broken)."""
+        """On an idle process of the pool when open, else :meth:`observe_unpooled`; ``fresh``: on a
+        process started and stopped for this run alone (an earlier run may have broken a shared one)."""
         if self.pool is None:
             return await self.observe_unpooled(invocation, profile, timeout, watch)
         try:
@@ -141,10 +140,9 @@ class HarnessTarget(_Pooled):
 
 
 def importable_name(func: Any, name: str | None = None) -> str | None:
-    """``module:attribute`` that imports back to this very object, or None (a lambda, a closure).
-
-    Tried: the name it was loaded by, its ``__module__:__qualname__``, then any global of its
-    module bound to it (a wrapper made by ``functools.wraps`` carries the wrapped name)."""
+    """``module:attribute`` that imports back to this very object, or None (a lambda, a closure):
+    the name it was loaded by, its ``__module__:__qualname__``, or any global of its module bound
+    to it (a wrapper made by ``functools.wraps`` carries the wrapped name)."""
     candidates = [name] if name and ":" in name else []
     module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
     if module and qualname and "<" not in qualname and module != "__main__":

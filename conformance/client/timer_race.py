@@ -37,9 +37,8 @@ def timer_raced(case: Case, requests: Sequence[RecordedRequest]) -> str | None:
 
 
 def _silence_ms(request: RecordedRequest, following: RecordedRequest) -> float:
-    """From the request's arrival until its scripted bytes were out (and, where the kernel
-    tells, read: a held stream's ``sent``; else the response's end), capped at the next request:
-    a response still owed then was owed for all of it."""
+    """From the request's arrival until its scripted bytes were out and, where the kernel tells,
+    read (a held stream's ``sent``, else the response's end), or until the next request if owed then."""
     out = request.sent if request.sent is not None else request.ended
     until = following.received if out is None else min(out, following.received)
     return max(0.0, until - request.received) * 1000

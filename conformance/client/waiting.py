@@ -21,11 +21,10 @@ NO_TIMER = float("inf")
 SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even past the deadline (a
 # retry loop's sleep, the GIL's 5 ms hand-over): only a longer one can leave it waiting
 
-# How each blocking system call carries its timeout: ("ms", arg) an int of milliseconds (-1:
-# none); ("rel", arg) a pointer to a relative timespec (NULL: none); ("timeval", arg) a relative
-# struct timeval; "futex" and "clock_nanosleep" look at their flags (relative or absolute). A call
-# not listed blocks with no timer of its own (read, recvfrom, accept, wait4, ...). Numbers per
-# machine architecture.
+# How each blocking system call carries its timeout, per machine architecture: ("ms", arg) an int
+# of milliseconds (-1: none); ("rel", arg) a pointer to a relative timespec (NULL: none); ("timeval",
+# arg) a relative struct timeval; "futex" and "clock_nanosleep" look at their flags (relative or
+# absolute). A call not listed blocks with no timer of its own (read, recvfrom, accept, wait4...).
 _X86_64 = {
     7: ("ms", 2),  # poll
     23: ("timeval", 4),  # select
@@ -220,9 +219,8 @@ class ProcessTree:
                 if call is None:
                     return None  # asleep outside a system call (a page fault): not waiting
                 timer = timeout_of(*call, _reader(pid, memories), monotonic, realtime)
-                # A futex wait with no timeout waits for another thread of the process (a lock,
-                # the GIL). A tree of named threads leaves that thread out, and it may be running:
-                # the client is not known to be waiting.
+                # a futex wait with no timeout waits for another thread (a lock, the GIL), which a
+                # tree of named threads leaves out and which may be running: not known to wait
                 futex = SYSCALL_TIMEOUTS.get(call[0], ("none", 0))[0] == "futex"
                 if self.only is not None and timer == NO_TIMER and futex:
                     return None

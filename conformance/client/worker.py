@@ -133,9 +133,8 @@ def _answer_cancel(run: Run, channel: Channel) -> None:
 
 
 def client_process() -> IO[bytes]:
-    """Start-up of a process the suite runs Python clients in (a worker, a lane): its memory
-    bound, the caller's directory importable, and the suite's channel, the real stdout; what a
-    client prints goes to stderr instead, never into what the suite reads."""
+    """Start-up of a worker or a lane: its memory bound, the caller's directory importable, and the
+    suite's channel (the real stdout) returned; what a client prints goes to stderr instead."""
     bound_memory()
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
