@@ -83,9 +83,8 @@ def _show_notification(notification: tuple[str, int]) -> str:
 
 
 def notification_findings(expected: Sequence[str], observation: Observation) -> list[Finding]:
-    """The open / error notifications against the case's sequence (capability notifications):
-    the first one of the wrong kind or in the wrong place among the events, one missing (more
-    time could bring it: provisional), or one too many."""
+    """The open / error notifications against the case's sequence: the first of the wrong kind or
+    place among the events, one missing (provisional: more time could bring it), or one too many."""
     want, got = placed(expected), observation.notifications
     shown = ", ".join(expected) or "(none)", ", ".join(observation.timeline()) or "(none)"
     show = _show_notification

@@ -129,8 +129,7 @@ def _evidence(case: Case, chunking: Chunking, limit: int = 240) -> str:
 
 def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding]) -> str | None:
     """The fix for what was diagnosed: the finding's own (how the client ended), else the most
-    specific rule of the case; the split rules only when the case was split, and the chunking's
-    own fix when no rule of the case has one."""
+    specific rule's (split rules only when split), else a split chunking's own."""
     own = next((f.fix for f in findings if f.fix), None)
     if own is not None:
         return own

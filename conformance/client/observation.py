@@ -222,8 +222,7 @@ def short(value: Any, limit: int = 80) -> str:
 
 def failure(error: BaseException, profile: str) -> tuple[str, str]:
     """How a client's exception ends its run: ``broken`` when a generic-profile callable returned
-    something that is not an iterable of events (the adapter is wrong, not the client), else
-    ``raised`` with the exception described."""
+    no iterable of events (the adapter is wrong, not the client), else ``raised``, described."""
     if profile == "generic" and isinstance(error, TypeError) and "not iterable" in describe_error(error):
         return "broken", f"the generic profile returns an iterable of events: {describe_error(error)}"
     if isinstance(error, MemoryError) and (bound := memory_bound()) is not None:  # a worker's, a lane's

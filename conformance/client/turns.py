@@ -2,7 +2,8 @@
 to, so each parses at about the speed it has alone and "still parsing at its deadline" is about
 the client. A waiter is ranked by facts its run has shown, never a guess at its speed: the
 deadlines its large items met (a fast parser does not wait behind a quadratic one's), then how
-many of its items parse now, then its arrival. Every item still runs; only the order changes.
+many of its items parse now (a turn for each run before a second for any), then its arrival.
+Every item still runs; only the order changes.
 """
 
 from __future__ import annotations
