@@ -1,8 +1,7 @@
 """The client suite: a case server, target adapters, a runner, and its CLI and pytest faces.
-
 ``run_client_suite(target, ...) -> Report`` is the Python API; see README.md for adapters.
-The names below load on first use: a Python worker process (``conformance.client.worker``)
-imports this package too, and must not pay for the case server's aiohttp at each start.
+The names below load on first use: a Python worker process imports this package too, and must
+not pay for the case server's aiohttp at each start.
 """
 
 from ..imports import lazy_names

@@ -1,19 +1,10 @@
-"""The case server: every case x chunking at its own URL, scripted byte for byte.
-
-One aiohttp application per run serves ``/cases/{CASE-ID}/{chunking}`` (any suffix, any
-method). The n-th request to a URL gets the case's n-th connection; requests past the listed
-connections get 204 No Content, which tells a conforming client to stop. Requests (method,
-headers, body, times) are recorded per URL, so concurrent cases never mix and reconnection cases
-can judge what the client sent. The record is bounded, since a client the suite does not run
-(``serve-cases``) may send anything for as long as it likes: per URL, the scripted requests plus
-the last ``KEEP_LAST`` (``Slot.total`` counts them all), each body cut to ``BODY_KEPT`` bytes
-with its full length in ``body_length``; the rest of a body is read and dropped.
-
-Each chunk is written on its own, with TCP_NODELAY, and the next one only once the client has
-read it (:mod:`.delivery`), else after a pause (at most ``MAX_PAUSE_TOTAL`` s per connection).
-
-Other parts add routes to :meth:`CaseServer.make_app` (the report's browser page) or use the
-Python API: ``async with CaseServer() as server: url = server.add(case, chunking)``.
+"""The case server: every case x chunking at its own URL, scripted byte for byte. The n-th
+request to a URL gets the case's n-th connection, later ones 204 (stop). Requests are
+recorded per URL (:mod:`.slots`), bounded since a client the suite does not run (``serve-cases``)
+may send anything for as long as it likes. Each chunk is written on its own (TCP_NODELAY), the
+next once the client read it (:mod:`.delivery`), else after a pause (at most ``MAX_PAUSE_TOTAL``
+s per connection). Use: ``async with CaseServer() as server: url = server.add(case, chunking)``;
+other parts add routes to :meth:`CaseServer.make_app` (the report's browser page).
 """
 
 from __future__ import annotations
@@ -48,9 +39,8 @@ HOLD_LIMIT = 120.0  # a held-open connection never outlives this, whatever the r
 _PEEK = 2048  # bytes of a waiting request looked at for its target (its request line)
 _ARRIVING = web.RequestKey("sse_conformance_arriving", bool)  # counted in its slot's ``arriving``
 _ENDED = web.RequestKey("sse_conformance_ended", float)  # when the response's last byte left
-# aiohttp logs a request it cannot parse (a client's NUL in Last-Event-ID) with its traceback;
-# in a run, what the client sent is judged from the request log, and a terminal gets no traceback
-# (serve-cases, where nobody judges the client, says it in one line: peer_log.py)
+# aiohttp logs a request it cannot parse with a traceback; a run judges it from the request log
+# instead (serve-cases says it in one line: peer_log.py)
 _QUIET = logging.getLogger("conformance.caseserver")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
@@ -93,8 +83,7 @@ class CaseServer:
         return self.url(self.add_slot(case, chunking).path)
 
     def add_slot(self, case: Case, chunking: Chunking, attempt: int = 0) -> Slot:
-        """Serve ``case`` under ``chunking`` at its URL (one of its own for a run again:
-        ``attempt``), with a fresh request log."""
+        """Serve ``case`` under ``chunking`` with a fresh log (a URL of its own per ``attempt``)."""
         slot = Slot(case, chunking, attempt=attempt)
         self.slots[slot.path] = slot
         return slot
@@ -140,10 +129,8 @@ class CaseServer:
 
     def inbound_in_flight(self, tree: ProcessTree, path: str | None = None) -> bool:
         """The kernel's view: is a connection from the client of ``tree`` being opened, or are
-        bytes it sent unacknowledged or unread, accepted or not? Loopback packets can wait for a
-        softirq, an accepted connection a few loop turns. For clients in this process's threads,
-        their own sockets and this server's tell (``path``: as :meth:`inbound_pending`); for
-        another process, one sock_diag dump of the machine's sockets."""
+        bytes it sent unacknowledged or unread (docs/timing.md, check 4)? For clients in this
+        process's threads, their own sockets tell (``path``: as :meth:`inbound_pending`)."""
         if self.port is None:
             return False
         if tree.pid == os.getpid():
@@ -151,13 +138,10 @@ class CaseServer:
         return in_flight_to(self.port, tree.sockets()) is True
 
     def inbound_pending(self, client: int | None = None, path: str | None = None) -> bool:
-        """Has a client sent something this server has not taken in yet: a connection waiting
-        to be accepted, or bytes unread on an open one? A client asleep then waits for us.
-        ``client`` (a root PID): connections whose last request came from another client process
-        are not its own (processes share no sockets), so what waits on them does not count.
-        ``path`` (a slot's): nor does a request that names another slot's URL (the clients of a
-        lane share its process; what one of them sends is not another's, and a lane's looks
-        mostly found requests of others)."""
+        """Has a client sent something not taken in yet (a connection to accept, unread bytes)?
+        Then a client asleep waits for us. Not counted: connections whose last request came from
+        another process than ``client`` (a root PID), and requests naming another URL than
+        ``path`` (the clients of a lane share its process)."""
         runner = self._runner
         if runner is None:
             return False
@@ -259,8 +243,7 @@ class CaseServer:
             try:
                 return await self._stream(request, slot, connection)
             except (ConnectionError, RuntimeError):
-                # The client left mid-body (aiohttp raises ClientConnectionResetError, a
-                # ConnectionError; older versions a RuntimeError): that is its business.
+                # the client left mid-body (older aiohttp raises RuntimeError): its business
                 _drop(request)
                 return web.Response(status=204)
         finally:
@@ -354,11 +337,8 @@ def _for(target: str | None, path: str | None) -> bool:
 
 
 def _in_one_piece(connection: Connection, steps: Sequence[Step]) -> bool:
-    """Send the headers with the first body bytes (or the end of an empty body)? For a
-    response the client must refuse, as servers send an error page: aiosseclient closes its
-    session on a bad status and then reads the body anyway, so it dispatched a 401's event
-    only when the body had arrived before it closed, on a busy machine. In one piece, whether
-    a client reads a body it must refuse does not depend on when it looks."""
+    """Send the headers with the first body bytes (or an empty body's end)? Yes for a response to
+    refuse, as servers send error pages: whether a client reads it then does not depend on timing."""
     return connection.refused and (not steps or isinstance(steps[0], (Send, Close)))
 
 

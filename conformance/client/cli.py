@@ -1,7 +1,6 @@
-"""``sse-conformance client``: run an SSE client against every client case.
-
-Exit status: 0 when every MUST case passes (SHOULD failures are warnings; with ``--strict`` they
-fail too), 1 when any fails or errors, 2 for usage errors (one line on stderr).
+"""``sse-conformance client``: run an SSE client against every client case. Exit status: 0 when
+every MUST case passes (with ``--strict`` every SHOULD too), 1 when any fails or errors, 2 for
+usage errors (one line on stderr).
 """
 
 from __future__ import annotations

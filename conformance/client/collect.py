@@ -1,9 +1,7 @@
-"""Gathering one run's reports into an Observation, within the run's bounds.
-
-Every target hands :func:`collect` an async stream of ``(kind, value)`` reports. The stream is
-consumed until the client ends it, the runner's watch says stop, the deadline passes, or a
-bound on output is hit. The deadline holds even while a client floods: the consumer yields to
-the event loop every few reports, so the time-out is never starved.
+"""Gathering one run's reports into an Observation, within the run's bounds: :func:`collect`
+consumes a target's ``(kind, value)`` reports until the client ends, the watch says stop, the
+deadline passes or an output bound is hit, yielding to the loop every few reports so that a
+flood never starves the deadline.
 """
 
 from __future__ import annotations
@@ -37,9 +35,8 @@ class LineTooLong(Exception):
 
 
 async def bounded_lines(reader: asyncio.StreamReader, max_line: int) -> AsyncIterator[bytes | LineTooLong]:
-    """The lines of ``reader`` (without their LF). A line that passes ``max_line`` is yielded
-    as a :class:`LineTooLong` at once and the rest of it skipped, so memory stays within
-    ``max_line`` plus one read however long the line is."""
+    """The lines of ``reader`` (without their LF); one past ``max_line`` is yielded as a
+    :class:`LineTooLong` at once and the rest skipped, so memory stays within a line and a read."""
     pending = bytearray()
     skipping = False
     while True:
@@ -98,8 +95,7 @@ class Tail:
                     del self.kept[:-self.SIZE]
 
     def text(self, since: int = 0) -> str:
-        """The end of what came, as text; with ``since`` (a ``total`` taken earlier), only what
-        came after it."""
+        """The end of what came, as text; only what came after ``since`` (an earlier ``total``)."""
         fresh = min(self.SIZE, self.total - since, len(self.kept))
         return bytes(self.kept[len(self.kept) - fresh:]).decode("utf-8", "replace")
 
@@ -114,9 +110,8 @@ def seq_of(head: bytes) -> int | None:
 
 
 async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> None:
-    """Let a stopped run take in the reports that have already arrived: a client reports an
-    event before it reconnects, but the suite may see the request (and stop the run) before
-    it reads the report from the pipe. Counted in event-loop turns, not seconds: a few turns
+    """Let a stopped run take in the reports already arrived (the suite may see a reconnect
+    before the event reported ahead of it). Counted in loop turns, not seconds: a few turns
     read what the pipe holds, whatever the load."""
     still = 0
     for _ in range(_DRAIN_TURNS):
@@ -130,9 +125,8 @@ async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> Non
 
 
 def _at_work(tree: ProcessTree, watch: Watch | None) -> bool:
-    """Is a client at its deadline still at work, not waiting: a thread running or due to run
-    within SHORT_TIMER (the GIL's 5 ms hand-over is a timed sleep), or bytes of the case still
-    on their way to it? (A client of megabytes still reading when its deadline came is slow.)"""
+    """Is a client at its deadline still at work (a large case's: slow, not wrong): a thread running
+    or due within SHORT_TIMER (the GIL's hand-over is a timed sleep), or case bytes on their way?"""
     look = asleep_twice(tree)
     soon = look.timer_at <= time.monotonic() + SHORT_TIMER
     return not look.waiting or soon or (watch is not None and not watch.owes_nothing())
@@ -172,10 +166,8 @@ async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, time
         while True:
             left = max(0.0, deadline - time.monotonic())
             done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            # The deadline counts the time the client could act: what it spent waiting for a CPU
-            # on a busy machine is given back (a starved client is runnable, not hung), and so
-            # is the time it was being delivered the case chunk by chunk (a 1-byte split of a
-            # long case is as slow as the machine makes each round trip).
+            # The deadline counts the time the client could act: its run-queue wait is given
+            # back, and it runs again from the last chunk the client read (docs/timing.md)
             now = time.monotonic()
             owed = 0.0 if done or tree is None else tree.starved() - starved
             reading = 0.0 if done or watch is None else watch.progress_at() + timeout - now

@@ -26,8 +26,7 @@ _PLACEHOLDER = re.compile(r"\{(url|method|body|last_event_id)\}")  # one pass: a
 
 
 class TargetError(UsageError, ValueError):
-    """The target itself is unusable (cannot be imported, is not callable, will not start...):
-    bad input, as a usage error is."""
+    """The target itself is unusable (not importable, not callable, will not start): bad input."""
 
 
 def split_command(command: str) -> list[str]:
@@ -42,12 +41,10 @@ def split_command(command: str) -> list[str]:
 
 @dataclass(frozen=True)
 class CommandTarget:
-    """``CommandTarget("node client.js {url}")``: a program that prints what it receives.
-
-    Placeholders ``{url}``, ``{method}``, ``{body}``, ``{last_event_id}`` are replaced inside
-    each argument (after shell-style splitting, so no quoting is needed); the same values and
-    ``SSE_HEADERS`` (JSON) are in the environment as ``SSE_URL``, ``SSE_METHOD``...
-    """
+    """``CommandTarget("node client.js {url}")``: a program that prints what it receives. The
+    placeholders ``{url}``, ``{method}``, ``{body}``, ``{last_event_id}`` are replaced inside each
+    argument (after shell-style splitting: no quoting needed); the same values and ``SSE_HEADERS``
+    (JSON) are in the environment as ``SSE_URL``, ``SSE_METHOD``..."""
 
     command: str
     capabilities: frozenset[str] = frozenset()
@@ -75,8 +72,7 @@ class CommandTarget:
     async def observe(
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None
     ) -> Observation:
-        """Run the program in its own process group (always a fresh process); the group is
-        killed when the run ends."""
+        """Run the program in a fresh process group, killed when the run ends."""
         try:
             proc = await spawn(self.argv(invocation), env=self.environment(invocation))
         except OSError as error:

@@ -1,18 +1,9 @@
-"""Chunk delivery: the next chunk is written only once the client has read the one before.
-
-A chunking means something only if the client's reads see it: chunk 2 must not arrive while
-chunk 1 still waits unread in the client's socket, or the client reads both at once and the
-split it is judged on never happened. A pause after each write holds that on a quiet machine;
-on a busy one the client reads late, chunks pile up, and a split-only verdict flips with the
-load. So, for a client on this machine, the case server asks the kernel instead: Linux's
-sock_diag (the interface ``ss`` uses) tells how many bytes the client's socket received and how
-many still wait unread; the server writes the next chunk once the client consumed every byte
-written so far. That is a read acknowledgement plain HTTP does not have, and it makes the split
-a client sees the same under any load.
-
-Where sock_diag is missing (another OS, a client on another host, a socket that is gone) the
-delivery falls back to the old short pause for the rest of the connection.
-The netlink and ``tcp_info`` byte layouts are pure functions, tested directly.
+"""Chunk delivery: the next chunk is written only once the client has read the one before. A
+split is judged only if the client's reads see it, and a pause after each write does not hold
+under load; so the server asks the kernel's sock_diag (as ``ss`` does) how much the client's
+socket consumed (docs/timing.md, check 3). Without sock_diag (another OS, a client on another
+host, a socket gone) the rest of the connection is paced by a short pause instead. The netlink
+and ``tcp_info`` layouts are pure functions, tested directly.
 """
 
 from __future__ import annotations
@@ -72,8 +63,7 @@ def diag_request(family: int, peer: tuple, local: tuple, seq: int) -> bytes:
 
 
 class PeerQueue(NamedTuple):
-    """What the kernel says of the client's socket: bytes received in order, bytes unread (a
-    tuple: one is made per look, tens of thousands a run)."""
+    """The client's socket per the kernel: bytes received, unread (a tuple: tens of thousands a run)."""
 
     received: int
     unread: int
@@ -84,8 +74,7 @@ class PeerQueue(NamedTuple):
 
 
 def parse_diag_reply(data: bytes) -> PeerQueue | None:
-    """The peer's queue from a sock_diag answer; None for an error (no such socket) or an answer
-    without ``tcp_info``."""
+    """The peer's queue from a sock_diag answer; None for an error or an answer without tcp_info."""
     if len(data) < _NLMSG.size:
         return None
     length, kind, _flags, _seq, _pid = _NLMSG.unpack_from(data)
@@ -105,11 +94,9 @@ def parse_diag_reply(data: bytes) -> PeerQueue | None:
 
 
 class _Diag:
-    """One netlink socket per process, used under a lock (a query is one short syscall pair).
-
-    No netlink (not Linux, or forbidden) turns it off for good: delivery is paced instead. A
-    late answer only loses that query: the socket is replaced (a stale answer must not be
-    read as the next one's), and only ``SLOW_LIMIT`` of them in a row turn it off."""
+    """One netlink socket per process, under a lock. No netlink turns it off for good (delivery
+    is paced); a late answer replaces the socket (a stale answer must not be read as the next
+    one's), and ``SLOW_LIMIT`` of them in a row turn it off."""
 
     SLOW_LIMIT = 3
     WAIT = 1.0  # seconds for the kernel's answer (it usually comes with the send)
@@ -136,8 +123,7 @@ class _Diag:
         return self._exchange(request, _one_answer, counted=True)
 
     def dump(self, family: int, states: int) -> list[bytes] | None:
-        """Every TCP socket of ``family`` in ``states`` (a bit mask): the raw inet_diag_msg of
-        each, or None when the kernel cannot be asked."""
+        """The raw inet_diag_msg of each TCP socket of ``family`` in ``states`` (a mask); None: no kernel."""
         return self._exchange(bytearray(dump_request(family, states, 0)), _dump_messages, counted=False)
 
     def _exchange(self, request: bytearray, read: Callable[[socket.socket, int], Any], counted: bool) -> Any:
@@ -196,8 +182,7 @@ def _dump_messages(sock: socket.socket, seq: int) -> list[bytes]:
 
 
 class DiagSocket(NamedTuple):
-    """One socket of a dump: its TCP state, ports, queues and inode (a tuple: a dump makes one
-    per socket on the machine)."""
+    """One socket of a dump: state, ports, queues, inode (a tuple: one per socket on the machine)."""
 
     state: int
     sport: int
@@ -221,10 +206,9 @@ _IN_FLIGHT_STATES = sum(1 << s for s in (TCP_ESTABLISHED, TCP_SYN_SENT, TCP_SYN_
 
 
 def heading_to(port: int, sockets: list[DiagSocket], inodes: frozenset[int]) -> bool:
-    """Is something of the client owning socket ``inodes`` on its way to the server on ``port``
-    that the server has not read: a connection being opened (either end of its handshake),
-    bytes it sent that the server has not acknowledged, or bytes in the server's end of its
-    connection (accepted or not) that the server has not read?"""
+    """Is something of the client owning socket ``inodes`` on its way to the server on ``port``: a
+    connection being opened (either end of its handshake), bytes it sent not acknowledged, or bytes
+    unread in the server's end of its connection (accepted or not)?"""
     ours = [s for s in sockets if s.inode in inodes and s.dport == port]
     if any(s.state == TCP_SYN_SENT or (s.state == TCP_ESTABLISHED and s.wqueue) for s in ours):
         return True
@@ -245,12 +229,14 @@ def in_flight_to(port: int, inodes: frozenset[int]) -> bool | None:
 
 
 def connecting_or_unacked(port: int) -> bool:
-    """Of this process's own sockets (clients in its threads, a lane's): is one being connected,
-    or does one hold bytes sent to ``port`` that the other end has not acknowledged? The client
-    half of :func:`heading_to`, read from the few dozen sockets of this process instead of a dump
-    of the machine's, which walks every bucket of the kernel's connection table (1-2 ms; in a lane
-    most of its looks' CPU). A connecting socket has no peer address yet, so any counts."""
-    for name in _listdir("/proc/self/fd"):
+    """The client half of :func:`heading_to` for clients in this process's threads (a lane), from
+    its own few sockets instead of a costly dump: is one connecting (no peer address yet, so any
+    counts), or holding bytes sent to ``port`` not yet acknowledged?"""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return False
+    for name in names:
         try:
             sock = socket.socket(fileno=int(name))
         except (OSError, ValueError):
@@ -266,13 +252,6 @@ def connecting_or_unacked(port: int) -> bool:
         finally:
             sock.detach()
     return False
-
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
 
 
 _diag = _Diag()
@@ -297,8 +276,7 @@ class PeerCount:
         return None if queue is None else queue.consumed
 
     def read_all(self, written: int | None) -> bool | None:
-        """Has the client read all ``written`` bytes (see :func:`written_by`)? None: the kernel
-        cannot tell."""
+        """Has the client read all ``written`` bytes (:func:`written_by`)? None: cannot tell."""
         consumed = None if written is None else self.consumed()
         return None if written is None or consumed is None else consumed >= written
 
@@ -311,24 +289,21 @@ def written_by(sock: socket.socket) -> int | None:
 
 
 def arrived_ago(sock: socket.socket | None) -> float:
-    """Seconds since the last data arrived on ``sock``, as the kernel stamped it (0.0 where it
-    cannot tell). A request's handler runs when the event loop gets to it, which on a busy
-    machine is long after the request came; a reconnect gap is measured to its arrival."""
+    """Seconds since data last arrived on ``sock``, by the kernel's stamp (0.0: unknown): a
+    reconnect gap is measured to a request's arrival, not to when a busy loop handled it."""
     ms = tcp_info_field(tcp_info(sock), TCPI_LAST_DATA_RECV, "=I")
     return 0.0 if ms is None else ms / 1000
 
 
 def sent_ago(sock: socket.socket | None) -> float:
-    """Seconds since the last data left ``sock`` (0.0 where the kernel cannot tell): when a
-    response's last byte went out, its end for the client, however late a thread that shares
-    the CPU and the GIL with busy others gets to stamp it."""
+    """Seconds since data last left ``sock`` (0.0: unknown): a response's end for the client,
+    however late a busy thread gets to stamp it."""
     ms = tcp_info_field(tcp_info(sock), TCPI_LAST_DATA_SENT, "=I")
     return 0.0 if ms is None else ms / 1000
 
 
 def peer_read_all(sock: socket.socket) -> bool | None:
-    """Has the client on the other end of ``sock`` read every byte written into it? None when
-    the kernel cannot tell."""
+    """Has the client on the other end of ``sock`` read every byte written? None: cannot tell."""
     return PeerCount(sock).read_all(written_by(sock))
 
 

@@ -1,12 +1,8 @@
 """Driving a Python client callable: call it, hand on what it reports, close or restart it when
-the invocation says so.
-
-A callable runs in one of two places: a worker process (:mod:`.worker`, the usual one) or a
-thread of the suite (:class:`.targets.PythonTarget`, for a callable that cannot be imported by
-name). Both drive it the same way, with this one piece of code, so a client behaves the same
-wherever it runs. ``report(kind, value)`` receives ``("event", item)`` for every item and
-``("text", value)`` for the openai profile's result; it raises :class:`Stop` to unwind the
-client (the suite cancelled the run or stopped listening).
+the invocation says so. A worker process (:mod:`.worker`) and a thread of the suite
+(:class:`.targets.PythonTarget`) both use this code, so a client behaves the same in either.
+``report(kind, value)`` gets ``("event", item)`` per item, or ``("text", value)`` for the openai
+profile; it raises :class:`Stop` to unwind the client (the run was cancelled or abandoned).
 """
 
 from __future__ import annotations
@@ -32,8 +28,7 @@ class Stop(BaseException):
 
 
 class Drive:
-    """One call of ``func`` for ``invocation``; ``run()`` in the client's thread, ``cancel()``
-    from any thread."""
+    """One call of ``func``; ``run()`` in the client's thread, ``cancel()`` from any thread."""
 
     def __init__(self, func: Callable[..., Any], invocation: Invocation, profile: str,
                  report: Report) -> None:

@@ -1,21 +1,7 @@
-"""When a run ends: on a fact, never on a window of silence.
-
-A run of one item ends on the first of these:
-
-- the client returned or raised (the target reports it);
-- it made one request more than the case answers (past the 204): a fact about it;
-- it is **waiting**: the case server has nothing left to write to it right now, it has read
-  every byte written (the kernel's count, :mod:`.delivery`), the server has taken in every byte
-  and connection it sent (none waits in a socket or the accept queue), every report it wrote has
-  been taken in, and every thread of its process tree sleeps with no timer due before the
-  deadline, nor within a second (:mod:`.waiting`), at two looks some turns of the event loop
-  apart. Nothing it can do later follows from what it was sent: what it reported is final;
-- the case's deadline: one generous bound per case, whose verdict is "timed out" (an error),
-  never a rule failure (:mod:`.judge`).
-
-A target that cannot show its client's threads (a browser) gives no ``tree``: its runs end on
-the first two facts, on the 204 the case answers past its script once everything expected was
-reported, or at the deadline.
+"""When a run ends: on a fact, never on a window of silence. The client returned or raised, made
+one request past the 204 ("enough"), is **waiting** (the five checks of docs/timing.md, at two
+looks: what it reported is final), or the case's deadline came ("timed out", an error, never a
+rule failure). A target with no ``tree`` (a browser) ends on the 204 once all expected is in.
 """
 
 from __future__ import annotations
@@ -33,8 +19,7 @@ __all__ = ["CaseWatch"]
 
 POLL = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks at a quiet client
 SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: an accepted
-# connection takes about five to reach the handler (accept, the connection task, connection_made,
-# the first read, the request task)
+# connection takes about five to reach its handler (accept, task, connection_made, read, request)
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
 IDLE_TICKS = 2  # timers that fired in a row with nothing to show, while the server holds the stream
 # open, after which the client's timers are its housekeeping (undici's 500 ms tick in Node)
@@ -115,8 +100,7 @@ class CaseWatch(Watch):
         return bool(requests) and not self.slot.arriving and all(r.sent is not None for r in requests)
 
     def owes_nothing(self) -> bool:
-        """The server has nothing left to write now, and the client read every byte written to it
-        on every connection (the kernel says)."""
+        """Nothing left to write now, and the client read every byte written on every connection."""
         return self.server_idle() and all(request.read_by_client() for request in self.slot.requests)
 
     def check(self) -> None:
@@ -168,10 +152,9 @@ class CaseWatch(Watch):
         return any(r.sent is not None and r.ended is None for r in self.slot.requests)
 
     def _ticks_change_nothing(self, now: float) -> bool:
-        """Have the client's timers fired IDLE_TICKS times in a row, with no report, request or
-        response end between, while it holds a stream the server keeps open? Then they are its
-        housekeeping (a runtime's periodic tick), not work to come. Never where the case tests
-        the client's own read timeout: that timer is the question."""
+        """Have the client's timers fired IDLE_TICKS times in a row with nothing to show, on a
+        stream the server holds open? Then they are housekeeping, not work to come; never where
+        the case tests the client's own read timeout (that timer is the question)."""
         if self._followed is not None and now >= self._followed:
             self._idle_ticks += 1  # it fired; the client went back to sleep and showed nothing
             self._followed = None

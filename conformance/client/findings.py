@@ -83,9 +83,8 @@ def _show_notification(notification: tuple[str, int]) -> str:
 
 
 def notification_findings(expected: Sequence[str], observation: Observation) -> list[Finding]:
-    """The open / error notifications against the case's sequence (capability notifications):
-    the first one of the wrong kind or in the wrong place among the events, one missing (more
-    time could bring it: provisional), or one too many."""
+    """The open / error notifications against the case's sequence: the first of the wrong kind or
+    place among the events, one missing (provisional: more time could bring it), or one too many."""
     want, got = placed(expected), observation.notifications
     shown = ", ".join(expected) or "(none)", ", ".join(observation.timeline()) or "(none)"
     show = _show_notification
@@ -132,11 +131,9 @@ def _gap_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
 
 
 def _starved_ms(previous: RecordedRequest, request: RecordedRequest) -> tuple[float, float]:
-    """How long, within that gap, the client's threads were runnable but kept off the CPU: a
-    busy machine's share of the gap, never the client's choice ((0, 0) where it cannot be seen).
-    The least and the most it can have been: the request's stamp is read when the server's loop
-    gets to it, and whatever the client waited between the request's arrival and that moment
-    is in it too (a lane's loop shares the GIL with sixteen clients: tens of ms late)."""
+    """The least and the most of that gap the client spent runnable but off the CPU ((0, 0):
+    unseen). The stamp is read when the server's loop gets to the request, so the wait after
+    its arrival (``stamped_late``) may or may not be in it."""
     since = previous.starved_at_ended if previous.ended is not None else previous.starved_at_received
     if since is None or request.starved_at_received is None:
         return 0.0, 0.0
@@ -148,11 +145,9 @@ def reconnect_delay_findings(
     gaps_ms: Sequence[float], low: int | None, high: int | None,
     starved_ms: Sequence[tuple[float, float]] = (),
 ) -> list[Finding]:
-    """Each gap against the case's bounds (N-13), less the time the machine kept the client
-    from running in it (``starved_ms``: the least and the most it can have been): load can only
-    lengthen a gap, so what is left is the client's own wait. Too early is a fact when the gap
-    less the least the machine can have taken of it is short; too late is ``late`` (the question
-    is time) when the gap less the most is long."""
+    """Each gap against the case's bounds (N-13), less the machine's share of it (``starved_ms``:
+    least, most): load only lengthens a gap. Too early, less the least, is a fact; too late, less
+    the most, is ``late`` (the question is time)."""
     found: list[Finding] = []
     for index, gap_ms in enumerate(gaps_ms):
         least, most = starved_ms[index] if index < len(starved_ms) else (0.0, 0.0)

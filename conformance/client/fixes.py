@@ -1,7 +1,5 @@
-"""What to fix, by diagnosis: a table per kind (a rule, a split, how a client ended).
-
-Data only; the judge picks the most specific entry for what it found.
-"""
+"""What to fix, by diagnosis: a table per kind (a rule, a split, how a client ended). Data only;
+the judge picks the most specific entry for what it found."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""What runs: every case of a profile under its chunkings (``Item``), and what one run of a
-case asks of the client (its ``Invocation``) and allows it (its deadline).
-
-Pure planning: no sockets, no processes. The runner (``runner.py``) runs what this plans.
-"""
+"""Pure planning: every case of a profile under its chunkings (``Item``), and what one run of a
+case asks of the client (its ``Invocation``) and allows it (its deadline)."""
 
 from __future__ import annotations
 
@@ -54,20 +51,16 @@ def _wanted(selection: Iterable[str] | None) -> Callable[[Chunking], bool]:
 
 def plan_items(*, profile: str = "generic", pattern: str | None = None,
                chunkings: Iterable[str] | None = None) -> list[Item]:
-    """Every case of the profile matching ``pattern``, under every allowed chunking (a case of
-    more than 1 MiB: whole and one split, see :func:`chunkings_of`).
-
-    Asking for ``random-SEED`` by name runs that seed (a failure printed as ``random-7``
-    replays with ``--chunking random-7``)."""
+    """Every case of the profile matching ``pattern``, under every allowed chunking (see
+    :func:`chunkings_of`); ``random-SEED`` by name runs that seed (``--chunking random-7``)."""
     names = None if chunkings is None else tuple(chunkings)
     seeds = tuple(int(name[7:]) for name in names or () if name.startswith("random-") and name[7:].isdigit())
     return list(_plan(profile, pattern, names, seeds or None))
 
 
 def chunkings_of(case: Case, seeds: Sequence[int] | None = None) -> list[Chunking]:
-    """The chunkings ``case`` runs under. A case of more than 1 MiB runs whole and under its
-    first split only: its question is the size, and every further split of megabytes cost
-    a slow client minutes without telling anything the first did not."""
+    """The chunkings ``case`` runs under; a large one only whole and its first split: its question
+    is the size, and further splits of megabytes cost minutes and tell nothing more."""
     every = chunkings_for(case, **({} if seeds is None else {"seeds": seeds}))
     if not is_large(case):
         return every

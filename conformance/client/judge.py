@@ -1,8 +1,6 @@
-"""Judging: what the client did (an Observation plus the server's request log) against a case.
-
-Every verdict is a :class:`~conformance.results.Result` per rule the case covers, with the first
-difference named precisely, whitespace made visible, the chunks that were sent, and a likely fix.
-Nothing here does I/O.
+"""Judging, without I/O: what the client did (an Observation plus the server's request log)
+against a case, as a Result per rule the case covers with the first difference named, whitespace
+made visible, the chunks that were sent and a likely fix.
 """
 
 from __future__ import annotations
@@ -31,8 +29,7 @@ WAITED = {
 
 
 def _ended_in_failure(case: Case, requests: Sequence[RecordedRequest]) -> bool:
-    """The last response the client got was one to refuse (see ``Connection.refused``), or its
-    connection was dropped."""
+    """The last response the client got was one to refuse (``Connection.refused``) or dropped."""
     if not requests:
         return False
     index = len(requests) - 1
@@ -82,8 +79,7 @@ def _outcome_findings(
         # client still running after them at its deadline, retrying or looping, is done too)
         fix: str | None = "done" if case.profile == "openai" else "hang"
         if expect.requests is not None and len(requests) < expect.requests:
-            fix = None  # it never made the requests the case wants (undici retrying a request its
-            # fetch rejects): what the case is about is the fix, not returning
+            fix = None  # it never made the requests the case wants: the case's subject is the fix
         return [_hang(f"{waited}: the client never finished", "return", fix)]
     if stuck and case.profile == "openai":
         return [_hang(f"{waited} waiting on an open stream", "return at [DONE]", "done")]
@@ -133,8 +129,7 @@ def _evidence(case: Case, chunking: Chunking, limit: int = 240) -> str:
 
 def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding]) -> str | None:
     """The fix for what was diagnosed: the finding's own (how the client ended), else the most
-    specific rule of the case; the split rules only when the case was split, and the chunking's
-    own fix when no rule of the case has one."""
+    specific rule's (split rules only when split), else a split chunking's own."""
     own = next((f.fix for f in findings if f.fix), None)
     if own is not None:
         return own
@@ -161,14 +156,9 @@ def judges_ending(case: Case) -> bool:
 
 
 def _with_crash(reported: list[Finding], ending: list[Finding]) -> list[Finding]:
-    """The findings of a run, ordered so that when the client crashed does not decide the verdict.
-
-    A crash is an error while what the client reported is right so far. A wrong event or request
-    is a fact that came before it: the failure, with the crash named after it (requests-sse
-    reported a NUL id and then crashed sending it back: error or fail by which one the run saw
-    first, on a busy machine). A crash after every expected event stays an error: it can be the
-    case's own subject (requests-sse keeps RT-021's retry: -5 and crashes sleeping it at the
-    reconnect; the legacy sseclient crashes parsing RT-018's unterminated retry line at EOF)."""
+    """The findings of a run, so that when the client crashed does not decide the verdict: a
+    wrong event or request came before the crash and is the failure (the crash named after it);
+    a crash while all reported is right so far stays an error (it can be the case's subject)."""
     crash = [f for f in ending if f.error]
     if not crash:
         return reported + ending

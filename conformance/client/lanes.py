@@ -1,21 +1,8 @@
-"""Lanes: a run's many small items shared out to one process per CPU, each with its own case
-server and the client in its threads.
-
-A worker process per run (:mod:`.worker`) gives each run's client a process of its own, and a
-run pays for it: JSON over a pipe for every report, a thread and a protocol on both sides, and
-a process start per slot. For the generic set, about as much CPU as the client and the case
-server themselves. A lane runs its share of the items in one process, the case server beside
-the client threads, so a run crosses no process boundary and the CPUs still all work.
-
-Nothing in a verdict depends on the two living apart: a run ends on a fact, and a client waits
-only when its own thread is asleep with every byte read (:mod:`.waiting`); a client starved of
-the GIL is runnable, not waiting. What a process boundary still buys is kept where it matters:
-- a case of megabytes (:func:`~.items.is_large`) and P-10's probes run in workers, so a parser
-  holding the GIL for seconds stalls nobody's case server, and its CPU time is its own;
-- a lane that dies (``os._exit``, a crash, its memory bound), whose client does not let go of a
-  finished run, or that goes silent (a client holding the GIL in C code) reports what it judged
-  and stops; every item it did not judge runs in a worker of its own, which then shows whose it
-  was.
+"""Lanes: a run's small items in one process per CPU, each with its own case server and the
+clients in its threads. A worker per run (:mod:`.worker`) costs a pipe, a protocol and a process
+start; no verdict depends on one (a client waits only when its own thread sleeps). Large cases,
+P-10's probes and whatever a dead, stuck or retired lane did not judge still run in workers
+(docs/timing.md, "Clients in threads: lanes").
 
     python -m conformance.client.lanes module:callable  < the options, then items as asked (pickles)
                                                        > {"index": i, "results": [...]} lines
@@ -67,18 +54,15 @@ def lane_count(items: Sequence[Item]) -> int:
 
 
 def pin(cpu: int | None) -> None:
-    """Keep this process (and every thread it starts later) on one CPU. A lane is one GIL, so it
-    runs on one CPU at a time anyway; pinned, its threads hand the GIL and their sockets' wake-ups
-    to each other on that CPU instead of waking an idle one for each (on a 2-CPU machine, the
-    generic set took 13% less CPU and 25% less time)."""
+    """Keep this process (and every thread it starts later) on one CPU: a lane is one GIL anyway,
+    and pinned, its threads hand the GIL and wake-ups to each other instead of waking another CPU."""
     if cpu is not None:
         with contextlib.suppress(AttributeError, OSError):
             os.sched_setaffinity(0, {cpu})
 
 
 def laned(items: Sequence[Item]) -> list[int]:
-    """The indices of ``items`` a lane can run: the small ones (a case of megabytes runs in a
-    worker, see the module's docstring)."""
+    """The indices of ``items`` a lane can run: the small ones (large ones run in workers)."""
     return [i for i, item in enumerate(items) if not is_large(item.case)]
 
 
@@ -87,10 +71,8 @@ async def run_lanes(
     options: dict[str, Any], env: dict[str, str] | None, fallback: Fallback, progress: Progress | None,
 ) -> dict[int, list[Result]]:
     """Run ``items[i]`` for every ``i`` of ``indices`` in ``lanes`` processes, ``concurrency`` at
-    once in all (None: PER_LANE each); an item a lane did not judge goes to ``fallback`` (a worker
-    of its own). Items are handed out in the order given as lanes ask for them (one for each
-    result back), not dealt at the start: a lane that a busy CPU slows takes fewer, and every
-    lane ends within a run of the others."""
+    once in all (None: PER_LANE each); an item a lane did not judge goes to ``fallback``. Items
+    go out as lanes return results, not dealt at the start, so a slowed lane takes fewer."""
     plan = {**options, "concurrency": PER_LANE if concurrency is None else max(1, concurrency // lanes)}
     cpus = usable_cpus()
     pinned = len(cpus) >= lanes  # as many CPUs as lanes: one each
@@ -121,10 +103,9 @@ async def run_lanes(
 async def _lane(spec: str, header: bytes, env: dict[str, str] | None, waiting: deque[tuple[int, bytes]],
                 ahead: int, items: Sequence[Item], done: dict[int, list[Result]], progress: Progress | None,
                 silence: float) -> list[int]:
-    """One lane: sent its plan and ``ahead`` items (so it never waits for one), then one more for
-    each result it returns; the indices it was given. Silent for ``silence`` seconds it is stuck,
-    not slow: a client holding the GIL in C code (a regex backtracking, say) starves the lane's
-    loop and every deadline with it. It is stopped like one that died."""
+    """One lane: sent its plan and ``ahead`` items, then one more per result; returns the indices
+    it was given. Silent for ``silence`` seconds (a client holding the GIL in C code stops its
+    loop and deadlines) it is stopped like one that died."""
     argv = [sys.executable, "-m", "conformance.client.lanes", spec]
     given: list[int] = []
     try:
@@ -237,9 +218,7 @@ class _Lane:
 
 
 def _collect_rarely() -> None:
-    """Fewer garbage collections, none of them over what was imported: a lane allocates
-    thousands of small objects per run, and with the default thresholds the collector took 6%
-    of its CPU (3% after)."""
+    """Fewer garbage collections, none over what was imported: a lane allocates many small objects."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 50, 100)

@@ -1,10 +1,6 @@
-"""What a client under test is asked to do (Invocation) and what it did (Observation).
-
-Pure data and the rules for turning a client's reports into events. Every target kind (a
-Python worker, a command, a persistent adapter, a browser) fills the same Observation, and the
-judge reads only that. Two questions are kept apart: *what* the client reported (events, text,
-raised) and *how the run ended* (``ended_by``: by the client itself, or by the runner on a time
-bound, a bound on output, or because it had seen enough).
+"""What a client under test is asked to do (Invocation) and what it did (Observation): every
+target kind fills the same Observation and the judge reads only that, keeping *what* the client
+reported apart from *how the run ended* (``ended_by``).
 """
 
 from __future__ import annotations
@@ -67,10 +63,8 @@ MAX_LINE_BYTES = 32 << 20  # one JSON line from a command or adapter (a 10 MiB e
 MAX_OUTPUT_BYTES = 96 << 20  # everything one run prints on stdout
 MAX_EVENTS = 20_000  # reported events (the largest case expects a few hundred)
 
-# How a run ended. The first three are the client's own doing; "enough" (one request too many, or
-# past the 204 where no thread can be seen) and "waiting" (asleep, every byte read, no timer due)
-# are facts the runner saw; "deadline" is the only ending a time bound decides; "flood" a bound on
-# output.
+# How a run ended: the first three by the client; "enough" and "waiting" are facts the runner saw;
+# "deadline" is the only ending a time bound decides; "flood" a bound on output.
 ENDINGS = ("returned", "raised", "broken", "enough", "waiting", "deadline", "flood")
 NOTIFICATIONS = ("open", "error")  # what a client with capability notifications reports
 
@@ -137,10 +131,9 @@ class Observation:
 
 
 class Watch:
-    """How the runner follows a running client: :meth:`seen` is called after every report,
-    and setting :attr:`stop` tells the target the runner has seen enough. A target that can
-    show its client's threads sets :attr:`tree` (then the runner can tell a waiting client from
-    a busy one) and :attr:`unread` (whether reports the client wrote are still on their way)."""
+    """How the runner follows a running client: :meth:`seen` after every report; :attr:`stop` set
+    when it has seen enough. A target that can show its client's threads sets :attr:`tree` (waiting
+    or busy?) and :attr:`unread` (are reports the client wrote still on their way?)."""
 
     def __init__(self) -> None:
         import asyncio  # here: a worker imports this module, and a synchronous client never needs it
@@ -160,13 +153,11 @@ class Watch:
             self.tree.close()
 
     def progress_at(self) -> float:
-        """When the client last made progress the server saw (it read a chunk), monotonic; 0.0
-        for none (the base sees none)."""
+        """When the client last read a chunk (monotonic); 0.0 for none (the base sees none)."""
         return 0.0
 
     def owes_nothing(self) -> bool:
-        """Has the client been handed, and read, all the server has for it now? (The base cannot
-        tell, and says yes.)"""
+        """Has the client been handed, and read, all the server has for it now? (The base: yes.)"""
         return True
 
 
@@ -189,14 +180,9 @@ def report_kind(item: Any) -> str:
 
 
 def to_event(item: Any) -> Event:
-    """Normalise what a client reports into an :class:`Event`.
-
-    Accepted: a mapping or an object exposing ``data`` plus ``event`` (or ``type``) and ``id``
-    (or ``last_event_id`` / ``lastEventId``). A missing type counts as "message" and a missing
-    id as "" (the same leniency as LD's harness, so one gap does not cascade). An empty type is
-    what the client gave and stays empty: counting it as "message" too would hide a client that
-    reports "" for ``event:`` with no value, and C-24 could never fail.
-    """
+    """Normalise a client's report (a mapping or object with ``data``, ``event``/``type``, ``id``/
+    ``last_event_id``/``lastEventId``) into an :class:`Event`; a missing type is "message", a missing
+    id "" (one gap must not cascade), an empty type stays empty (or C-24 could never fail)."""
     data = _field(item, ("data",))
     if data is None:
         raise TypeError(f"reported {type(item).__name__} {short(item)} has no 'data'")
@@ -236,8 +222,7 @@ def short(value: Any, limit: int = 80) -> str:
 
 def failure(error: BaseException, profile: str) -> tuple[str, str]:
     """How a client's exception ends its run: ``broken`` when a generic-profile callable returned
-    something that is not an iterable of events (the adapter is wrong, not the client), else
-    ``raised`` with the exception described."""
+    no iterable of events (the adapter is wrong, not the client), else ``raised``, described."""
     if profile == "generic" and isinstance(error, TypeError) and "not iterable" in describe_error(error):
         return "broken", f"the generic profile returns an iterable of events: {describe_error(error)}"
     if isinstance(error, MemoryError) and (bound := memory_bound()) is not None:  # a worker's, a lane's
@@ -291,12 +276,10 @@ class EventCount:
 
 
 def absorb(observation: Observation, kind: str, value: Any, profile: str) -> bool:
-    """Add one report from a target to the observation; True when the client is done.
-
-    Kinds: ``event`` (a reported object), ``text`` (the openai profile's result), ``end``
-    (returned), ``raised`` (an exception or its text), ``exit`` (a command's status),
-    ``broken`` (an adapter fault, its text), ``lost`` (the adapter process died during this run
-    and others: which one crashed it is not known), ``flood`` (a bound on output was hit)."""
+    """Add one report from a target to the observation; True when the client is done. Kinds:
+    ``event`` (a reported object), ``text`` (the openai profile's result), ``end`` (returned),
+    ``raised`` (an exception or its text), ``exit`` (a command's status), ``broken`` (an adapter
+    fault), ``lost`` (the adapter died, and whose crash it was is unknown), ``flood``."""
     if kind == "event" and add_report(observation, value):
         return False
     if kind == "text" and isinstance(value, str):

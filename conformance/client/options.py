@@ -1,7 +1,6 @@
-"""Turning command-line style options into a target and a run plan (shared by CLI and pytest),
-and the case-selection options ``client`` and ``serve-cases`` share.
-
-Bad input raises :class:`conformance.errors.UsageError` with one line: the faces print it and exit 2.
+"""Command-line style options into a target and a run plan (for CLI and pytest), and the
+case-selection options of ``client`` and ``serve-cases``. Bad input raises a one-line
+:class:`conformance.errors.UsageError`: the faces print it and exit 2.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""Human output of a client run: progress marks with [n/N items], the item counts, with --all
-the per-rule table (the blocks per cause of the failures are :mod:`conformance.explain`'s), and
-``-v/--trace``'s account of one item: the bytes served, when, and what the client reported.
-
-Why the trace: "event #1 differs" says that something went wrong; the chunks as they were cut,
-the request times and every event the client reported show where.
+"""Human output of a client run: progress marks, the item counts, with --all the per-rule table
+(the blocks per cause are :mod:`conformance.explain`'s), and ``-v/--trace``'s account of one item:
+"event #1 differs" says that something went wrong, the chunks, requests and events show where.
 """
 
 from __future__ import annotations
@@ -34,12 +31,9 @@ WIDTH = 80
 
 
 class Dots:
-    """pytest-style progress: one mark per finished item (a case under one chunking), each line
-    ending in ``[n/N items]``: the unit is named, as the summary counts rule verdicts.
-
-    On a TTY the marks appear at once; otherwise only once the run has taken ``DOTS_AFTER``
-    seconds (then the marks so far are printed in one go), so short runs in CI stay quiet.
-    """
+    """pytest-style progress: a mark per finished item, lines ending in ``[n/N items]`` (the unit
+    named: the summary counts rule verdicts). Off a TTY, marks start only after ``DOTS_AFTER``
+    seconds, so short runs in CI stay quiet."""
 
     def __init__(self, total: int, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout

@@ -12,12 +12,9 @@ __all__ = ["HarnessPool"]
 
 
 class HarnessPool:
-    """Up to ``size`` adapter processes; each run goes to an idle healthy one. A process whose
-    client is still letting go of a cancelled run is not idle (a new run would share its CPU
-    and GIL): the next run waits for it, at most LET_GO_WAIT.
-
-    A process that dies, or that could not let go of a cancelled run, is retired and replaced
-    on demand, so one client's leftovers never slow the next run."""
+    """Up to ``size`` adapter processes; each run goes to an idle healthy one. One still letting
+    go of a cancelled run is not idle (a run would share its CPU and GIL) for up to LET_GO_WAIT;
+    one that dies or cannot let go is retired and replaced on demand."""
 
     def __init__(self, argv: Sequence[str], *, size: int, env: dict[str, str] | None = None) -> None:
         self.argv = list(argv)
@@ -29,9 +26,8 @@ class HarnessPool:
         self._started = asyncio.Event()  # set (and replaced) each time one of them is ready
 
     async def acquire(self) -> Harness:
-        """A ready harness for one more run: an idle one; else a new one while the pool has
-        room; else the least busy. Processes start side by side: a start is mostly the
-        interpreter importing, and one at a time held the first runs of 16 workers for 3 s."""
+        """A ready harness for one more run: an idle one; else a new one while the pool has room
+        (started side by side: a start is mostly importing); else the least busy."""
         while True:
             retired = [h for h in self.harnesses if not h.healthy and not h.in_flight]
             self.harnesses = [h for h in self.harnesses if h not in retired]  # before an await
@@ -64,8 +60,7 @@ class HarnessPool:
         return harness
 
     async def start_one(self) -> Harness:
-        """A new process of this pool's adapter, outside the pool: for a run that must find a
-        process in the state a start leaves it (its caller stops it)."""
+        """A new process outside the pool, for a run that needs a fresh one (its caller stops it)."""
         harness = Harness(self.argv, env=self.env)
         self.implementation = await harness.start()
         return harness

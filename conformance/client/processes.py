@@ -1,19 +1,10 @@
 """Child processes of the client suite: started in their own group, measured, and always reaped.
-
-Every client process (a command per item, a persistent adapter, a Python worker) is started
-with ``start_new_session=True`` and registered here. Its whole process group is killed when its
-run ends, children it forked included, and every group still registered is killed when the suite
-exits: normally, on SIGTERM (what CI and ``timeout`` send) or on SIGINT.
-
-A group is not a container: a grandchild that calls ``setsid`` (a daemon's double fork) leaves
-it, and outlived its case and the suite (issue 25: 32 survivors in one run). So each client
-process also carries ``SSE_CONFORMANCE_RUN`` in its environment, which its descendants inherit;
-when a run ends every process carrying its mark, or descending from its leader, is killed, again
-until none is left. The CLI makes the suite a child subreaper, so a descendant that also clears
-its environment is reparented to the suite rather than to init, and is killed when it exits.
-
-CPU time is read from ``/proc`` so the runner can tell a client that is still working from one
-that is silent: on a busy machine a slow client is not a hung one.
+Every client process starts in a new session, registered here; its group is killed when its run
+ends, and every registered group when the suite exits (normally, on SIGTERM or SIGINT). A group
+is not a container (a daemon's double fork leaves it), so each client process also carries
+``SSE_CONFORMANCE_RUN`` in its environment: when a run ends, every process carrying its mark or
+descending from its leader is killed, until none is left. The CLI makes the suite a child
+subreaper, so a descendant that also clears its environment comes back to it, not to init.
 """
 
 from __future__ import annotations
@@ -45,7 +36,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 _SWEEPS = 100  # a tree forking faster than it is killed is not chased for ever
 MAX_MEMORY = "SSE_CONFORMANCE_MAX_MEMORY"  # bytes a Python worker may allocate (--max-memory)
 MEMORY_FLAGS = "--max-memory, in pytest --sse-max-memory"  # what a verdict names to raise the bound
-DEFAULT_MAX_MEMORY = 2 << 30  # one Python client reached 5.1 GB on a shared machine (issue 25)
+DEFAULT_MAX_MEMORY = 2 << 30  # a runaway client must not take a shared machine's memory
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
@@ -72,8 +63,7 @@ def cpu_seconds(pid: int) -> float | None:
 async def spawn(
     argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False, limit: int = 1 << 16
 ) -> Any:
-    """Start ``argv`` in a new process group (pipes for stdout and stderr) and track it, with a
-    mark in its environment that its descendants inherit (see the module's docstring)."""
+    """Start ``argv`` in a new process group (pipes for stdout, stderr), tracked and marked (see module)."""
     import asyncio  # here: a worker imports this module for its memory bound, and never spawns
 
     mark = f"{os.getpid()}-{next(_serial)}"
@@ -147,10 +137,8 @@ def _sweep(doomed: Any) -> None:
 
 
 def release(proc: Any) -> None:
-    """Close a finished child's pipes now, on the running loop. Left to the garbage collector,
-    a pipe nobody read to its end (a client that flooded, or printed 1 GiB on one line) is
-    closed after the loop is, and Python prints "Exception ignored ... Event loop is closed"
-    under the verdict."""
+    """Close a finished child's pipes now, on the running loop: left to the garbage collector, a
+    pipe not read to its end is closed after the loop, and Python prints "Event loop is closed"."""
     transport = getattr(proc, "_transport", None)  # asyncio.subprocess.Process keeps it there
     if transport is not None:
         transport.close()
@@ -195,8 +183,7 @@ def bound_memory() -> None:
 
 
 def contain() -> None:
-    """Make this process a child subreaper (Linux), so no client descendant can escape to init
-    (where that is possible: :func:`kill_all` then sweeps its descendants too)."""
+    """Make this process a child subreaper (Linux), so no client descendant escapes to init."""
     global _contained
     if not _contained and sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
@@ -224,10 +211,9 @@ atexit.register(kill_all)
 
 @contextlib.contextmanager
 def reaping_on_signals() -> Iterator[None]:
-    """While inside, SIGTERM and SIGINT end the suite at once: every client group is killed,
-    one line is printed and the exit status is 2 (the run did not complete). The previous
-    handlers come back on the way out; off the main thread nothing changes (``atexit`` still
-    reaps on a normal exit). The process becomes a child subreaper first (:func:`contain`)."""
+    """Inside, as a child subreaper (:func:`contain`), SIGTERM and SIGINT kill every client group,
+    print one line and exit 2 (the run did not complete); the previous handlers come back after.
+    Off the main thread nothing changes (``atexit`` still reaps on a normal exit)."""
     contain()
 
     def handler(signum: int, frame: object) -> None:

@@ -1,12 +1,8 @@
-"""The persistent adapter protocol: one long-lived client process, JSON lines both ways.
-
-In the spirit of Bowtie's harness protocol. The suite starts the adapter once, and it serves
-many runs (told apart by ``seq``) until told to stop. The messages are specified by
-``adapter-protocol.schema.json`` beside this file, and shown with what each is for in the
-README's ``--harness`` section. ``seq`` comes first in every message about a run, so an
-over-long line can still be attributed. A Python callable runs behind the same protocol
-(``conformance.client.worker``), so every target but a one-process-per-item command is a
-:class:`Harness`.
+"""The persistent adapter protocol: one long-lived client process, JSON lines both ways. The
+adapter starts once and serves many runs, told apart by ``seq`` (first in every message about
+a run, so an over-long line can still be attributed). The messages are specified by
+``adapter-protocol.schema.json`` beside this file and the README's ``--harness`` section. A
+Python callable runs behind it too (:mod:`.worker`): every target but a command is a Harness.
 """
 
 from __future__ import annotations
@@ -61,8 +57,7 @@ class _Run:
 
 LET_GO_WAIT = 2.0  # seconds a cancelled run keeps its process busy at most: a Python worker says
 # within one (worker.LINGER) whether its client let go; an adapter that never says is freed then
-LATE_REPORTS = 8  # reports a cancelled run may still send (in flight at its cancel) before its
-# process counts as one that cannot let go of it (undici's EventSource reconnected forever)
+LATE_REPORTS = 8  # reports a cancelled run may still send before its process counts as stuck on it
 
 
 class Harness:
@@ -130,9 +125,8 @@ class Harness:
         return dict(hello.get("implementation") or {})
 
     async def _await_ready(self, idle: float, look: float = 1.0) -> dict[str, Any]:
-        """The adapter's ``ready``, waited for while it works: on a loaded machine importing an
-        SDK can take minutes of wall time, and a fixed bound failed whole rows of the report.
-        TimeoutError once it used no CPU for ``idle`` seconds, or after START_LIMIT."""
+        """The adapter's ``ready``, waited for while it works (importing an SDK on a loaded machine
+        can take minutes): TimeoutError once it used no CPU for ``idle`` s, or after START_LIMIT."""
         loop = asyncio.get_running_loop()
         started = last_work = loop.time()
         last_cpu = self.process_cpu()
@@ -260,13 +254,11 @@ class Harness:
         if bound is not None and status != 0:  # a Python worker: MemoryError may have killed it
             why += f" (its memory bound is {size_text(bound)}: {MEMORY_FLAGS})"
         if len(self.runs) > 1:
-            # Which run's client crashed it cannot be told, and a run expecting a failure must not
-            # pass on another's crash (eventsource v2 threw on a redirect beside HT-070..074):
-            # each is lost: an error, never a pass.
+            # whose client crashed it cannot be told, and a run expecting a failure must not pass
+            # on another's crash: each is lost (an error, never a pass)
             self._end_all("lost", f"{why}, with {len(self.runs)} runs in flight on it")
         elif self._late:
-            # A run stopped earlier on this process may have left its client going (eventsource
-            # v2 throws from the reconnect timer of a closed EventSource): whose crash, unknown.
+            # a run stopped earlier here may have left its client going: whose crash, unknown
             self._end_all("lost", f"{why}, after a stopped run on it")
         else:
             self._end_all("raised", why)

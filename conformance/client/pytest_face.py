@@ -1,7 +1,6 @@
-"""The pytest face: ``pytest --sse-client module:callable`` collects every case x chunking.
-
-Item ids are ``CASE-ID[chunking]`` so ``-k`` and ``--junitxml`` work. One case server per
-pytest process (each xdist worker has its own), started on the first item that runs.
+"""The pytest face: ``pytest --sse-client module:callable`` collects every case x chunking as
+``CASE-ID[chunking]`` (for ``-k`` and ``--junitxml``). One case server per pytest process (each
+xdist worker has its own), started on the first item that runs.
 """
 
 from __future__ import annotations

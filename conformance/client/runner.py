@@ -1,9 +1,7 @@
-"""The runner: every case x chunking against one target, concurrently, each ended on a fact
-(:mod:`.ending`), on one case server. A case that needs a capability the target did not
-declare is skipped with the reason; a client that hangs, crashes or prints garbage gets that
-case's verdict and the run goes on.
-
-Python API (what the CLI, the pytest face and the report use)::
+"""The runner: every case x chunking against one target on one case server, concurrently, each
+ended on a fact (:mod:`.ending`). A case needing a capability the target did not declare is
+skipped with the reason; a client that hangs, crashes or prints garbage gets that case's verdict
+and the run goes on. The Python API (CLI, pytest face and report use it)::
 
     report = run_client_suite("mypkg.adapter:connect", capabilities=["reconnect"])
     report = run_client_suite(CommandTarget("node client.js {url}"), pattern="LE-*")
@@ -56,8 +54,7 @@ __all__ = [  # what a face plans with is the runner's API too (items.py holds it
 DEFAULT_CONCURRENCY = max(4, min(64, 8 * (os.cpu_count() or 1)))
 
 class ClientRun:
-    """One target against one case server; ``await run(items)`` returns every Result, running
-    ``concurrency`` items at a time."""
+    """One target against one case server; ``await run(items)`` returns every Result."""
 
     def __init__(self, target: Any, *, capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
                  concurrency: int | None = None, server: CaseServer | None = None) -> None:
@@ -81,9 +78,8 @@ class ClientRun:
         return self.extra_capabilities | self.target.capabilities
 
     async def open(self) -> None:
-        """Start the target's processes (workers, adapters) once, before the first item; a caller
-        meanwhile waits for it (an adapter announces its capabilities as it starts, and P-10's
-        probes start beside the items)."""
+        """Start the target's processes once, before the first item; callers meanwhile wait (an
+        adapter announces its capabilities as it starts; P-10's probes start beside the items)."""
         async with self._opening:
             if not self._opened:
                 self._opened = True
@@ -128,11 +124,9 @@ class ClientRun:
         return observation, slot
 
     async def attempt(self, item: Item) -> list[Result]:
-        """Run one item and judge it. A run lost with its adapter process (whose crash, unknown)
-        runs once more on a process of its own, which then crashes for this client or not. A
-        verdict short of a pass, from a run where load may have fired the client's own read
-        timer, is no fact: the item runs again, and is not judged if every run raced
-        (:mod:`.timer_race`)."""
+        """Run one item and judge it. A run lost with a shared adapter process runs again on one of
+        its own (whose crash?); a verdict short of a pass where load may have fired the client's
+        read timer runs again, not judged if every run raced (:mod:`.timer_race`)."""
         for number in range(RACE_ATTEMPTS):
             observation, slot = await self.observe(item.case, item.chunking, attempt=number)
             if observation.lost and getattr(self.target, "pool", None) is not None:
@@ -148,9 +142,8 @@ class ClientRun:
         return results_for(item.case, item.chunking, [Finding(why)], outcome=Outcome.SKIP)
 
     def _unjudgeable(self, item: Item, growth: Growth | None) -> list[Result] | None:
-        """Not judged, without a run: a case of megabytes this client was still parsing at its
-        deadline under another chunking (its other split carries the same bytes: the same
-        verdict after the same deadline's CPU time, 50 s for a 14 MB line, quadratic), or one
+        """Not judged, without a run: a case of megabytes still parsing at its deadline under
+        another chunking (the same bytes would spend the same deadline to say the same), or one
         its P-10 probes put well past its deadline (:func:`~.speed.projected_seconds`)."""
         if (under := self._unfinished.get(item.case.id)) is not None:
             why = f"still parsing this case at its deadline ({under}), so not run again"
@@ -172,10 +165,9 @@ class ClientRun:
         return skipped if skipped is not None else await self.attempt(item)
 
     async def growth(self) -> Growth:
-        """P-10's probes, run one after the other (see :mod:`.speed`): the client's CPU seconds
-        on each, a larger one while in doubt; the first twice, counting the cheaper run. Each
-        takes a turn of the large cases (:mod:`.turns`): beside the others, a quadratic client's
-        probe left the parsers of megabytes starved past their deadlines."""
+        """P-10's probes one after the other (:mod:`.speed`): the client's CPU seconds on each, a
+        larger one while in doubt, the first twice (the cheaper counts). Each takes a large
+        case's turn (:mod:`.turns`) so it does not starve the parsers of megabytes."""
         growth, limit = Growth(()), large_items_limit()
         for index, size in enumerate(PROBES):
             runs: list[float | None] = []
@@ -273,8 +265,7 @@ class ClientRun:
         return len(self._unfinished), self._large_running
 
     def _laned(self, items: Sequence[Item]) -> list[int]:
-        """The items this run gives to lanes: only a Python callable's, importable by name, and
-        only in a run of many (see :mod:`.lanes`)."""
+        """The items this run gives to lanes: a Python callable's importable by name, in a run of many."""
         if not isinstance(self.target, PythonTarget) or self.target.spec is None:
             return []
         indices = laned(items)
@@ -295,19 +286,15 @@ class ClientRun:
 
 
 def _start_order(item: Item) -> tuple[int, bool, int]:
-    """The large first, so their parsing overlaps the many small items, and the largest of them
-    first: the start of a run is its busiest moment, and a fast parser has tens of seconds to
-    spare on 14 MB while a quadratic one has no chance either way. Run there first, the 5 MiB
-    case that a quadratic parser gets through with little to spare (requests-sse, sseclient-py)
-    timed out on a loaded machine. Each whole before its split."""
+    """The large first, largest first, so their parsing overlaps the small items (a fast parser has
+    time to spare on 14 MB, a quadratic one little on 5 MiB); each whole before its split."""
     size = item.case.body_length
     return (0, item.chunking.name != "whole", -size) if is_large(item.case) else (1, False, -size)
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:
-    """A case that passes whole but fails under a split also breaks the chunking rule
-    (``fixes.CHUNKING_RULES``); the added Result names the case, the chunking and the original
-    message, so the verdict explains itself."""
+    """A case that passes whole but fails split also breaks the chunking rule (``CHUNKING_RULES``):
+    an added Result names the case, the chunking and the original message."""
     passed_whole = {r.case for r in results if r.chunking == "whole" and r.outcome is Outcome.PASS}
     added: list[Result] = []
     seen: set[tuple[str | None, str | None]] = set()
@@ -331,8 +318,7 @@ async def run_items_async(target: Any, items: Sequence[Item], *, profile: str = 
                           capabilities: Iterable[str] = (), timeout_scale: float = 1.0,
                           concurrency: int | None = None, progress: Progress | None = None,
                           pattern: str | None = None) -> Report:
-    """Every one of ``items`` against ``target`` on one case server: the faces plan and filter
-    (by pattern, rule and case globs), then hand the list here."""
+    """Every one of ``items`` (the faces plan and filter) against ``target`` on one case server."""
     run = ClientRun(target, capabilities=capabilities, timeout_scale=timeout_scale, concurrency=concurrency)
     started = time.monotonic()  # the run's seconds: which row of a report took them (meta)
     async with run.server:
@@ -371,11 +357,8 @@ def run_client_suite(target: Any, *, profile: str = "generic", capabilities: Ite
 
 
 class BackgroundRun:
-    """A ClientRun on its own event-loop thread, for synchronous callers (the pytest face).
-
-    ``run_item(item)`` blocks until that item is judged; the case server lives as long as this
-    object (call :meth:`close`).
-    """
+    """A ClientRun on its own event-loop thread for synchronous callers (the pytest face):
+    ``run_item(item)`` blocks until it is judged; the case server lives until :meth:`close`."""
 
     def __init__(self, target: Any, **options: Any) -> None:
         self.run = ClientRun(target, **options)

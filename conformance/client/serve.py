@@ -1,10 +1,7 @@
 """``sse-conformance serve-cases``: the case server on its own, for clients the suite cannot start.
-
-It prints one line, ``serving N case URLs: http://127.0.0.1:PORT/index.json``, then serves until
-interrupted. The index is a compact listing: every case x chunking with its URL, rules, where the
-server's request log for that URL is, and ``details``, the URL of the case's own JSON (what the
-client is asked to do and what it must report). Details are built per request, so the index
-stays small however large a case's expected events are (the full corpus once made 27.9 MB).
+It prints ``serving N case URLs: http://127.0.0.1:PORT/index.json`` and serves until interrupted.
+The index lists every case x chunking with its URL, rules, request log URL and ``details``, the
+URL of the case's JSON, built per request so the index stays small however large a case is.
 """
 
 from __future__ import annotations

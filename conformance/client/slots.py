@@ -42,9 +42,8 @@ class RecordedRequest:
     stamped_late: float = 0.0  # seconds from the request's arrival to its stamp (findings._starved_ms)
 
     def read_by_client(self) -> bool:
-        """Has the client read every byte written on this request's connection? The kernel's
-        counts say; a connection that is gone has nothing left to read. Where the counts cannot
-        be had for an open connection, no: the client cannot be shown to be waiting."""
+        """Has the client read every byte written on this connection (the kernel's counts)? Yes
+        once it is gone; no where an open one's counts cannot be had (not shown to be waiting)."""
         if self.sock is None or self.sock.fileno() < 0:
             return True
         try:

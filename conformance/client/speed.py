@@ -1,18 +1,9 @@
-"""P-10, linear-time buffering: judged once per run from how the client's CPU time grows.
-
-A client that joins a long line's pieces by ``buffer += chunk`` copies the whole buffer on every
-read: its CPU time grows with the square of the line. Probe runs of one event each, four times
-larger from one to the next, read in whatever pieces the client reads, measure the client's CPU
-time (the run's own thread where the adapter reports it, as the Python worker does, else its
-process's); a linear client needs about four times as much on the larger one, a quadratic one
-sixteen. CPU time, not wall time: no load moves it much, and the ratio cancels the machine's speed.
-
-A client with a large per-read cost and a quadratic copy shows a ratio between the two at these
-sizes, and a process's history (a warm or a cold allocator) moves it. So a ratio that is neither
-clearly linear nor clearly quadratic is not judged on: one more probe, four times larger, is run,
-where the square's share is larger, and the verdict comes from the last two probes. The first
-probe runs twice and counts its cheaper run: a process's first allocations of a new size
-cost page faults that later ones do not, and a first probe made dearer that way would hide growth.
+"""P-10, linear-time buffering, judged once per run from how the client's CPU time grows: a
+client that joins a long line's pieces by ``buffer += chunk`` spends CPU time growing with the
+square of the line. Probes of one event each, four times larger from one to the next, measure
+the client's CPU time (not wall time: load barely moves it, and the ratio cancels the machine's
+speed): linear needs about 4x, quadratic 16x. A ratio in doubt asks a larger probe, and the
+first runs twice, counting its cheaper run (docs/timing.md, "P-10").
 """
 
 from __future__ import annotations
@@ -75,10 +66,9 @@ class Growth:
 
 
 def projected_seconds(growth: Growth, size: int) -> float | None:
-    """The CPU seconds of a client whose probes grew quadratically (as P-10 judges them) on one
-    line of ``size`` bytes: its larger probe's, grown at the measured rate up to a square (None:
-    no two probes in a row measured, or no quadratic growth). Growth past a square between small
-    probes is a cheap small one, not a rate that holds at megabytes."""
+    """The CPU seconds on a line of ``size`` bytes of a client whose probes grew quadratically (as
+    P-10 judges; else None): its larger probe's, grown at the measured rate but at most squared (a
+    cheap small probe gives a rate that does not hold at megabytes)."""
     seconds = growth.seconds
     while seconds and seconds[-1] is None:  # a probe still parsing at its deadline: the ones before
         seconds = seconds[:-1]

@@ -1,9 +1,7 @@
-"""Target adapters: run a client under test once against one case URL and observe it.
-
-Every kind fills the same :class:`~conformance.client.observation.Observation`: a
-:class:`PythonTarget` (a callable, in worker processes: :mod:`.worker`), a :class:`HarnessTarget`
-(a long-lived program speaking the persistent adapter protocol, :mod:`.protocol`: one process
-serves many runs) or a :class:`CommandTarget` (a program per item, :mod:`.command`).
+"""Target adapters: run a client under test once against one case URL and fill the same
+Observation: a :class:`PythonTarget` (a callable, in worker processes: :mod:`.worker`), a
+:class:`HarnessTarget` (a long-lived program speaking :mod:`.protocol`, serving many runs) or a
+:class:`CommandTarget` (a program per item, :mod:`.command`).
 """
 
 from __future__ import annotations
@@ -97,9 +95,8 @@ class _Pooled:
         self, invocation: Invocation, *, profile: str, timeout: float, watch: Watch | None = None,
         fresh: bool = False,
     ) -> Observation:
-        """On an idle process of the pool when open, else as :meth:`observe_unpooled` says.
-        ``fresh``: on a process started for this run alone, stopped after (a run lost on a
-        process that an earlier run may have left broken)."""
+        """On an idle process of the pool when open, else :meth:`observe_unpooled`; ``fresh``: on a
+        process started and stopped for this run alone (an earlier run may have broken a shared one)."""
         if self.pool is None:
             return await self.observe_unpooled(invocation, profile, timeout, watch)
         try:
@@ -143,10 +140,9 @@ class HarnessTarget(_Pooled):
 
 
 def importable_name(func: Any, name: str | None = None) -> str | None:
-    """``module:attribute`` that imports back to this very object, or None (a lambda, a closure).
-
-    Tried: the name it was loaded by, its ``__module__:__qualname__``, then any global of its
-    module bound to it (a wrapper made by ``functools.wraps`` carries the wrapped name)."""
+    """``module:attribute`` that imports back to this very object, or None (a lambda, a closure):
+    the name it was loaded by, its ``__module__:__qualname__``, or any global of its module bound
+    to it (a wrapper made by ``functools.wraps`` carries the wrapped name)."""
     candidates = [name] if name and ":" in name else []
     module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
     if module and qualname and "<" not in qualname and module != "__main__":
@@ -167,10 +163,8 @@ def importable_name(func: Any, name: str | None = None) -> str | None:
 
 
 class PythonTarget(_Pooled):
-    """A callable ``target(url, **optional)`` (sync or async: a function, a generator or an async
-    generator); ``capabilities`` may be an attribute of it.
-
-    Runs in worker processes once :meth:`open` was awaited (the runner does) and the callable
+    """A callable ``target(url, **optional)`` (a function, a generator, sync or async), maybe with
+    a ``capabilities`` attribute. Runs in worker processes once :meth:`open` was awaited and it
     can be imported by name; otherwise (a lambda, a closure) in a thread of this process."""
 
     def __init__(self, func: Callable[..., Any], name: str | None = None, *, isolate: bool = True) -> None:

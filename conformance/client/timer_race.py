@@ -1,20 +1,9 @@
-"""Did load race the client's own read timer? Then the run is no fact about that timer.
-
-A case about the client's read time-out (``read_timeout_ms``) expects the timer to fire on the
-connection the script holds open, and nowhere else. Load can fire it elsewhere, and the client
-is right to act on it. A case server kept off the CPU answers late, so the client goes its whole
-time-out without a byte. A client kept off the CPU wakes to a due timer and waiting bytes at once,
-and a timer of its own event loop (asyncio, libuv) may run first. Either way one request more, or
-an event less, is the machine's doing.
-
-So each connection that got a next request is weighed: how long the server took, from the
-request's arrival, to get the connection's scripted bytes out and read (its *silence*), plus
-how long the client's threads waited for a CPU before they asked again (``schedstat``). Under
-half the time-out, the client had every byte of it long before its timer could be due. The
-half leaves room for what neither stamp sees: a request waiting for a softirq on its way in,
-the kernel's 4 ms stamps, the client's own work between its reads. Where a run of a failing
-verdict raced, the runner runs it again (``runner.ClientRun.attempt``); a pass is never undone
-by load (a race adds requests and loses events; it does not make a wrong client right).
+"""Did load race the client's own read timer? Then the run is no fact about that timer. A late
+server or a starved client can fire a ``read_timeout_ms`` timer off the held-open connection,
+and the client is right to act on it. Each connection that got a next request is weighed: the
+server's *silence* plus the client's run-queue wait until it asked again; under half the
+time-out (the other half for what neither stamp sees) the timer cannot have raced (docs/timing.md,
+"A case about the client's own timer"). A failing run that raced runs again; load never undoes a pass.
 """
 
 from __future__ import annotations
@@ -48,9 +37,8 @@ def timer_raced(case: Case, requests: Sequence[RecordedRequest]) -> str | None:
 
 
 def _silence_ms(request: RecordedRequest, following: RecordedRequest) -> float:
-    """From the request's arrival until its scripted bytes were out (and, where the kernel
-    tells, read: a held stream's ``sent``; else the response's end), capped at the next request:
-    a response still owed then was owed for all of it."""
+    """From the request's arrival until its scripted bytes were out and, where the kernel tells,
+    read (a held stream's ``sent``, else the response's end), or until the next request if owed then."""
     out = request.sent if request.sent is not None else request.ended
     until = following.received if out is None else min(out, following.received)
     return max(0.0, until - request.received) * 1000

@@ -1,14 +1,9 @@
 """Turns for the cases of megabytes: one per CPU at once in a process, whatever run they belong
-to, and the next turn to the run that has met the fewest deadlines parsing one.
-
-Parsing megabytes is CPU work: bounded, each large item parses at about the speed it has alone,
-so "still parsing at its deadline" says something about the client, not about the runs beside
-it. A quadratic parser meets that deadline on nearly every large case (25 to 50 s each); in
-arrival order, a client that parses 14 MB in a second waited behind all of them, and its report
-row held one of the row slots for minutes doing nothing. So a waiting item is ranked by what its
-run has shown so far, a fact and never a guess at its speed: the deadlines its large items met,
-then how many of its items parse now (a turn for each run before a second for any, so more runs
-show their speed at once), then its arrival. Every item still runs; only the order changes.
+to, so each parses at about the speed it has alone and "still parsing at its deadline" is about
+the client. A waiter is ranked by facts its run has shown, never a guess at its speed: the
+deadlines its large items met (a fast parser does not wait behind a quadratic one's), then how
+many of its items parse now (a turn for each run before a second for any), then its arrival.
+Every item still runs; only the order changes.
 """
 
 from __future__ import annotations
@@ -75,9 +70,8 @@ _LARGE_AT_ONCE: dict[asyncio.AbstractEventLoop, Turns] = {}  # not weak: a waite
 
 
 def large_items_limit() -> Turns:
-    """How many items of over a megabyte run at once in this process, whatever run they belong
-    to: one per CPU. Three report rows of quadratic parsers, eight large items each, left every
-    one a twelfth of a CPU and their deadlines judged the machine's load, not the client."""
+    """The turns for items of over a megabyte in this process, whatever run they belong to: one
+    per CPU, so their deadlines judge the client, not the machine's load."""
     for other in [known for known in _LARGE_AT_ONCE if known.is_closed()]:
         del _LARGE_AT_ONCE[other]
     return _LARGE_AT_ONCE.setdefault(asyncio.get_running_loop(), Turns(os.cpu_count() or 1))

@@ -1,20 +1,7 @@
-"""Silence as a state: is a client process waiting, or only quiet?
-
-A client that has read every byte sent to it and reported nothing more is either *waiting*
-(it will do nothing until something arrives) or *not done yet* (starved of CPU on a busy
-machine, or sleeping on a timer of its own: a reconnection delay, a read timeout). Linux shows
-which, without any window of time:
-
-- every thread of the client's process tree is asleep (``S`` in ``/proc/PID/task/TID/stat``),
-  and stays asleep: its count of times scheduled (``schedstat``'s third field) does not move
-  between two looks, so at one instant all of them slept together. A starved client is
-  runnable (``R``), never asleep;
-- each sleeping thread's system call (``/proc/PID/task/TID/syscall``) tells whether it sleeps
-  with a timeout and how long: ``epoll_wait``'s milliseconds, ``poll``'s, or a ``timespec``
-  (``ppoll``, ``pselect6``, ``nanosleep``, ``futex``) read from the process's memory.
-
-Whether every byte was read is the case server's part (:mod:`.delivery`). This module only reads
-``/proc``; the parsing is pure and tested directly.
+"""Silence as a state: is a client process waiting, or only quiet? A client that read every byte
+and reports nothing more is *waiting* only if every thread of its tree sleeps at one instant with
+no timer due (a starved client is runnable, a timer is work to come). Linux's ``/proc`` tells
+which without a window of time (docs/timing.md, checks 1 and 2); the parsing is pure and tested.
 """
 
 from __future__ import annotations
@@ -34,11 +21,10 @@ NO_TIMER = float("inf")
 SHORT_TIMER = 1.0  # a timer due this soon is the client still at work, even past the deadline (a
 # retry loop's sleep, the GIL's 5 ms hand-over): only a longer one can leave it waiting
 
-# How each blocking system call carries its timeout: ("ms", arg) an int of milliseconds (-1:
-# none); ("rel", arg) a pointer to a relative timespec (NULL: none); ("timeval", arg) a relative
-# struct timeval; "futex" and "clock_nanosleep" look at their flags (relative or absolute). A call
-# not listed blocks with no timer of its own (read, recvfrom, accept, wait4, ...). Numbers per
-# machine architecture.
+# How each blocking system call carries its timeout, per machine architecture: ("ms", arg) an int
+# of milliseconds (-1: none); ("rel", arg) a pointer to a relative timespec (NULL: none); ("timeval",
+# arg) a relative struct timeval; "futex" and "clock_nanosleep" look at their flags (relative or
+# absolute). A call not listed blocks with no timer of its own (read, recvfrom, accept, wait4...).
 _X86_64 = {
     7: ("ms", 2),  # poll
     23: ("timeval", 4),  # select
@@ -83,8 +69,7 @@ def parse_stat_state(stat: bytes) -> str:
 
 
 def parse_syscall(text: str) -> tuple[int, tuple[int, ...]] | None:
-    """``/proc/.../syscall``: the call's number and six arguments, or None when the thread is
-    running or not in a system call."""
+    """``/proc/.../syscall``: the call's number and six arguments; None when not in a system call."""
     parts = text.split()
     if not parts or parts[0] in ("running", "-1") or len(parts) < 7:
         return None
@@ -142,9 +127,8 @@ class ProcessTree:
     def __init__(self, pid: int, threads: Iterable[int] | None = None) -> None:
         self.pid = pid
         self.only = None if threads is None else tuple(threads)
-        # /proc files kept open and read again from offset 0, which has the kernel write them
-        # afresh: a look reads a few files per thread many times per run, and opening them is
-        # most of its cost. Per thread, dropped once the thread is gone.
+        # /proc files kept open per thread (until it is gone) and read again from offset 0,
+        # which the kernel writes afresh: opening them was most of a look's cost
         self._files: dict[tuple[int, int], dict[str, int]] = {}
 
     def read(self, pid: int, tid: int, name: str) -> bytes:
@@ -235,12 +219,8 @@ class ProcessTree:
                 if call is None:
                     return None  # asleep outside a system call (a page fault): not waiting
                 timer = timeout_of(*call, _reader(pid, memories), monotonic, realtime)
-                # A futex wait with no timeout waits for another thread of the same process (a
-                # lock, the GIL's mutex), never for the outside world. A tree of named threads (a
-                # client in a thread of the suite) leaves the others out: the one it waits on may
-                # be running, so the client is not known to be waiting. Under load, a client
-                # thread blocked on the GIL's mutex while its holder was preempted read as
-                # "asleep, no timer" between two reconnects.
+                # a futex wait with no timeout waits for another thread (a lock, the GIL), which a
+                # tree of named threads leaves out and which may be running: not known to wait
                 futex = SYSCALL_TIMEOUTS.get(call[0], ("none", 0))[0] == "futex"
                 if self.only is not None and timer == NO_TIMER and futex:
                     return None
@@ -271,12 +251,11 @@ class Look:
     time at which its soonest timer fires at the latest (``NO_TIMER`` for none)."""
 
     waiting: bool
-    timer_at: float = NO_TIMER
+    timer_at: float = NO_TIMER  # monotonic
 
 
 def asleep_twice(tree: ProcessTree) -> Look:
-    """Two looks: every thread asleep both times and none scheduled in between, so at one
-    instant they all slept. ``timer_at`` is monotonic."""
+    """Every thread asleep at two looks, none scheduled between: all slept at one instant."""
     if not tree.threads():
         return Look(True)  # the client process is gone: nothing of it can act any more
     first = tree.look()

@@ -1,11 +1,7 @@
-"""A Python client behind the persistent adapter protocol: ``python -m conformance.client.worker
-module:callable``.
-
-The suite runs Python targets here, in worker processes of their own, so a client that burns
-CPU or holds the GIL cannot starve the case server or the runs of other workers. Each run is a
-thread (an async client gets its own event loop in it); the thread's id is announced so the
-suite can tell a busy client from a silent one. What the client prints goes to stderr: stdout
-carries only the protocol.
+"""``python -m conformance.client.worker module:callable``: a Python client behind the adapter
+protocol, in a process of its own so a client that burns CPU or holds the GIL starves no case
+server. Each run is a thread (an async client gets its own loop in it), announced by id so the
+suite can tell busy from silent; what the client prints goes to stderr (stdout is the protocol).
 """
 
 from __future__ import annotations
@@ -137,9 +133,8 @@ def _answer_cancel(run: Run, channel: Channel) -> None:
 
 
 def client_process() -> IO[bytes]:
-    """Start-up of a process the suite runs Python clients in (a worker, a lane): its memory
-    bound, the caller's directory importable, and the suite's channel, the real stdout; what a
-    client prints goes to stderr instead, never into what the suite reads."""
+    """Start-up of a worker or a lane: its memory bound, the caller's directory importable, and the
+    suite's channel (the real stdout) returned; what a client prints goes to stderr instead."""
     bound_memory()
     channel = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
@@ -150,8 +145,7 @@ def client_process() -> IO[bytes]:
 
 
 def leave() -> NoReturn:
-    """The end of such a process: a thread a client left running (even a non-daemon one) does
-    not keep it."""
+    """The end of such a process: no thread a client left running (even non-daemon) keeps it."""
     sys.stderr.flush()
     os._exit(0)
 
