@@ -1,7 +1,11 @@
-"""When a run ends: on a fact, never on a window of silence. The client returned or raised, made
-one request past the 204 ("enough"), is **waiting** (the five checks of docs/timing.md, at two
-looks: what it reported is final), or the case's deadline came ("timed out", an error, never a
-rule failure). A target with no ``tree`` (a browser) ends on the 204 once all expected is in.
+"""When a run ends: on a fact, never on a window of silence. The first of:
+
+- the client returned or raised;
+- it made one request past the 204 the case answers after its script ("enough");
+- it is **waiting**: the five checks of docs/timing.md, at two looks (what it reported is final);
+- the case's deadline: "timed out", an error, never a rule failure.
+
+A target with no ``tree`` (a browser) ends on the 204 once everything expected is reported.
 """
 
 from __future__ import annotations
