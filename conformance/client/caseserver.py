@@ -241,7 +241,7 @@ class CaseServer:
                 _drop(request)
                 return web.Response(status=204)  # never written: the transport is gone
             try:
-                return await self._stream(request, slot, connection)
+                return await self._stream(request, slot, connection, record)
             except (ConnectionError, RuntimeError):
                 # the client left mid-body (older aiohttp raises RuntimeError): its business
                 _drop(request)
@@ -258,7 +258,8 @@ class CaseServer:
         return {name: value.replace("{url}", own).replace("{cross_origin_url}", cross)
                 for name, value in connection.headers.items()}
 
-    async def _stream(self, request: web.Request, slot: Slot, connection: Connection) -> web.StreamResponse:
+    async def _stream(self, request: web.Request, slot: Slot, connection: Connection,
+                      record: RecordedRequest) -> web.StreamResponse:
         steps = slot.chunking.plan(connection)
         response = _ExactHeaders(status=connection.status, headers=self._headers(request, connection, slot),
                                  with_body=_in_one_piece(connection, steps))
@@ -276,7 +277,8 @@ class CaseServer:
             elif isinstance(step, Sleep):
                 await asyncio.sleep(step.ms / 1000)
             elif isinstance(step, HoldOpen):
-                _mark_sent(slot)
+                record.sent = time.monotonic()  # all written: this stream's request, no other
+                slot.notify()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(slot.release.wait(), HOLD_LIMIT)
                 _drop(request)
@@ -351,13 +353,6 @@ async def _read_bounded(request: web.Request) -> tuple[bytes, int]:
         if len(kept) < BODY_KEPT:
             kept += chunk[: BODY_KEPT - len(kept)]
     return bytes(kept), length
-
-
-def _mark_sent(slot: Slot) -> None:
-    record = next((r for r in reversed(slot.requests) if r.sent is None), None)
-    if record is not None:
-        record.sent = time.monotonic()
-        slot.notify()
 
 
 def _drop(request: web.Request) -> None:

@@ -373,3 +373,48 @@ def test_a_response_ends_when_its_last_byte_left_not_when_a_late_thread_stamps_i
 
     stamped_after = asyncio.run(main())
     assert stamped_after < late / 2, f"the end was stamped {stamped_after:.3f} s after the last byte came"
+
+
+def test_a_stream_held_open_marks_its_own_request_sent_not_a_later_one_still_written():
+    """Two connections to one URL at once (a client that reconnects without closing): the first
+    reaching its HoldOpen must mark its own request sent. Marking the latest unsent one instead
+    left the held request unsent (the run could never end as waiting) and called the second
+    sent before its bytes were written."""
+    import socket
+
+    from conformance.cases import case_from_json
+
+    case = case_from_json({
+        "id": "HOLD-2", "description": "held, then a second stream", "rules": ["C-01"], "level": "must",
+        "spec": "x", "expect": {"events": []},
+        "connections": [{"stream": [{"text": "data: a\n\n"}, {"hold_open": True}]},
+                        {"stream": [{"text": "data: b\n\n"}, {"text": "data: c\n\n"}]}],  # b never read
+    }, "generic")
+
+    async def main():
+        async with CaseServer() as server:
+            url = server.add(case, chunking("whole"))
+            host, port = url.split("/")[2].split(":")
+            path = url.split(port, 1)[1]
+            slot = server.slot(case.id, "whole")
+            loop = asyncio.get_running_loop()
+            socks = []
+            for wanted in (1, 2):  # the second arrives while the first waits to be read
+                sock = socket.create_connection((host, int(port)))
+                sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                socks.append(sock)
+                while len(slot.requests) < wanted:
+                    await asyncio.sleep(0.005)
+            first = socks[0]
+            first.setblocking(False)
+            head = b""
+            while b"data: a" not in head:  # read it: the first stream goes on to its HoldOpen
+                head += await loop.sock_recv(first, 4096)
+            while slot.requests[0].sent is None and slot.requests[1].sent is None:
+                await asyncio.sleep(0.005)
+            marks = [r.sent is not None for r in slot.requests]
+            for sock in socks:
+                sock.close()
+            return marks
+
+    assert asyncio.run(main()) == [True, False]
