@@ -34,7 +34,7 @@ class LineTooLong(Exception):
         self.head = head
 
 
-async def bounded_lines(reader: asyncio.StreamReader, max_line: int) -> AsyncIterator[bytes | LineTooLong]:
+async def bounded_lines(reader: Any, max_line: int) -> AsyncIterator[bytes | LineTooLong]:
     """The lines of ``reader`` (without their LF); one past ``max_line`` is yielded as a
     :class:`LineTooLong` at once and the rest skipped, so memory stays within a line and a read."""
     pending = bytearray()

@@ -98,10 +98,34 @@ class CommandTarget:
         return observation
 
 
+class _UntilExit:
+    """A command's stdout, ended at its end of file or, once the command exited, as soon as
+    nothing it wrote is left unread: a child it forked may hold the pipe open for as long as it
+    lives, and the command's exit is the run's fact."""
+
+    def __init__(self, proc: Any) -> None:
+        self.stdout = proc.stdout
+        self.exited: asyncio.Future[int] = proc.exited  # see processes.spawn
+
+    async def read(self, size: int) -> bytes:
+        while not (self.exited.done() and not pipe_unread(self.stdout)):
+            reading = asyncio.ensure_future(self.stdout.read(size))
+            await asyncio.wait({reading, self.exited}, return_when=asyncio.FIRST_COMPLETED)
+            if reading.done():
+                return reading.result()
+            reading.cancel()  # it exited first: what is left in the pipe is read on the next turn
+            with contextlib.suppress(asyncio.CancelledError):
+                await reading
+        return b""
+
+
 async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, Any]]:
     """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
+    stdout = _UntilExit(proc)
     if profile == "openai":
-        text = await proc.stdout.read(MAX_OUTPUT_BYTES + 1)
+        text = bytearray()
+        while len(text) <= MAX_OUTPUT_BYTES and (chunk := await stdout.read(1 << 16)):
+            text += chunk  # printed in as many writes as it likes: the text is all of them
         if len(text) > MAX_OUTPUT_BYTES:
             yield "flood", f"printed more than {MAX_OUTPUT_BYTES:,} bytes"
             return
@@ -109,7 +133,7 @@ async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, 
         yield "text", decoded[:-1] if decoded.endswith("\n") else decoded
     else:
         total = 0
-        async for line in bounded_lines(proc.stdout, MAX_LINE_BYTES):
+        async for line in bounded_lines(stdout, MAX_LINE_BYTES):
             if isinstance(line, LineTooLong):
                 yield "broken", f"printed {line}"
                 return
@@ -126,4 +150,4 @@ async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, 
                 yield "broken", f"printed a line that is not JSON ({error}): {shown}"
                 return
             yield "event", item
-    yield "exit", await proc.wait()
+    yield "exit", await stdout.exited

@@ -63,15 +63,31 @@ def cpu_seconds(pid: int) -> float | None:
 async def spawn(
     argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False, limit: int = 1 << 16
 ) -> Any:
-    """Start ``argv`` in a new process group (pipes for stdout, stderr), tracked and marked (see module)."""
+    """Start ``argv`` in a new process group (pipes for stdout, stderr), tracked and marked (see
+    module). Its ``exited`` future holds its exit status as soon as it exits: asyncio's ``wait()``
+    also waits for its pipes to close, which a child it forked may keep open for ever."""
     import asyncio  # here: a worker imports this module for its memory bound, and never spawns
 
+    class Protocol(asyncio.subprocess.SubprocessStreamProtocol):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self.process = transport
+
+        def process_exited(self) -> None:
+            super().process_exited()
+            if not exited.done():
+                exited.set_result(self.process.get_returncode())
+
+    loop = asyncio.get_running_loop()
+    exited: asyncio.Future[int] = loop.create_future()
     mark = f"{os.getpid()}-{next(_serial)}"
     env = {**(os.environ if env is None else env), MARK: mark}
     pipe = asyncio.subprocess.PIPE
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=pipe if stdin else asyncio.subprocess.DEVNULL, stdout=pipe, stderr=pipe, env=env,
-        start_new_session=True, limit=limit)
+    transport, protocol = await loop.subprocess_exec(
+        lambda: Protocol(limit=limit, loop=loop), *argv, stdin=pipe if stdin else asyncio.subprocess.DEVNULL,
+        stdout=pipe, stderr=pipe, env=env, start_new_session=True)
+    proc = asyncio.subprocess.Process(transport, protocol, loop)
+    proc.exited = exited  # type: ignore[attr-defined]
     with _lock:
         _marks[proc.pid] = mark  # its group is killed when the suite exits, unless reaped before
     return proc

@@ -257,7 +257,7 @@ class Look:
 def asleep_twice(tree: ProcessTree) -> Look:
     """Every thread asleep at two looks, none scheduled between: all slept at one instant."""
     if not tree.threads():
-        return Look(True)  # the client process is gone: nothing of it can act any more
+        return Look(False)  # gone: it ended, a fact its target reports (a command's exit), no wait
     first = tree.look()
     if first is None:
         return Look(False)

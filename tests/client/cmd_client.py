@@ -1,9 +1,10 @@
 """A client "in another language" for the --cmd target: prints one JSON event per line.
 
-Usage: python cmd_client.py URL [garbage|hang|openai|fork|fork-hang|hugeline|notify|notify-silent|late-large|
-slow-line].
+Usage: python cmd_client.py URL [garbage|hang|openai|openai-tokens|fork|fork-hang|hugeline|notify|
+notify-silent|late-large|slow-line].
 Exits 1 when the connection fails;
-with ``openai`` it prints the assembled text at [DONE] and exits 1 on an error payload; with
+with ``openai`` it prints the assembled text at [DONE] and exits 1 on an error payload
+(``openai-tokens``: each piece as it comes, a write each, as a chat client shows them); with
 ``notify`` it also prints ``{"open": true}`` once the stream is accepted and ``{"error": true}``
 when the connection fails or ends (capability notifications); ``notify-silent`` never prints
 the error (the faulty one).
@@ -108,10 +109,10 @@ def main(url: str, mode: str) -> int:
     text = []
     while chunk := response.read1(65536):
         for event in parser.feed(chunk):
-            if mode != "openai":
+            if not mode.startswith("openai"):
                 print(json.dumps(event.as_dict()), flush=True)
             elif event.data == "[DONE]":
-                print("".join(text))
+                print("" if mode == "openai-tokens" else "".join(text))
                 return 0
             else:
                 payload = json.loads(event.data)
@@ -120,8 +121,11 @@ def main(url: str, mode: str) -> int:
                     return 1
                 choices = payload.get("choices") or [{}]
                 text.append((choices[0].get("delta") or {}).get("content") or "")
+                if mode == "openai-tokens":
+                    print(text[-1], end="", flush=True)
+                    time.sleep(0.05)  # a person reads along: each piece is a write of its own
     notify and notify("error")  # the body ended: a client that does not reconnect gives up
-    return 1 if mode == "openai" else 0
+    return 1 if mode.startswith("openai") else 0
 
 
 if __name__ == "__main__":

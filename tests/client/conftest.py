@@ -12,6 +12,12 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 
+def bad(report: Report) -> list[str]:
+    """The failures and errors of ``report``, one line each: an assertion's message."""
+    failed = (Outcome.FAIL, Outcome.ERROR)
+    return [f"{r.name} {r.rule}: {r.message}" for r in report.results if r.outcome in failed]
+
+
 def run_cases(
     target, *, rules=(), chunkings=("whole",), profile="generic", capabilities=(), scale=1.0,
     exclude=(), only=(), **options,

@@ -6,6 +6,7 @@ Memory is measured in a fresh interpreter, where the peak RSS is the suite's own
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -17,12 +18,13 @@ from pathlib import Path
 
 import naive_clients as nc
 import pytest
-from conftest import run_cases
+from conftest import bad, run_cases
 
 from conformance.cases import load_cases
+from conformance.cases.chunkings import chunking
 from conformance.client.items import chunkings_of
 from conformance.client.processes import tracked
-from conformance.client.runner import DEFAULT_CONCURRENCY, run_client_suite
+from conformance.client.runner import DEFAULT_CONCURRENCY, ClientRun, run_client_suite
 from conformance.client.targets import CommandTarget, PythonTarget
 from conformance.results import Outcome
 
@@ -33,14 +35,6 @@ ROOT = HERE.parent.parent
 
 def command(mode: str) -> CommandTarget:
     return CommandTarget(f"{sys.executable} {SCRIPT} {{url}} {mode}")
-
-
-def bad(report):
-    return [
-        f"{r.name} {r.rule}: {r.message}"
-        for r in report.results
-        if r.outcome in (Outcome.FAIL, Outcome.ERROR)
-    ]
 
 
 def alive(pid: int) -> bool:
@@ -196,6 +190,16 @@ def test_a_command_client_that_forks_leaves_no_process_behind(tmp_path, monkeypa
     monkeypatch.setenv("FORK_PID_FILE", str(pid_file))
     report = run_client_suite(command("fork"), pattern="LE-001", chunkings=["whole"])
     assert report.ok, bad(report)
+    # its exit ends the run (a fact), though the child it forked holds its stdout open
+    case = next(iter(load_cases("generic", "LE-001")))
+
+    async def ended_by() -> str:
+        run = ClientRun(command("fork"))
+        async with run.server:
+            observation, _ = await run.observe(case, chunking("whole"))
+        return observation.ended_by
+
+    assert asyncio.run(ended_by()) == "returned"
     child = int(pid_file.read_text())
     deadline = time.monotonic() + 5
     while alive(child) and time.monotonic() < deadline:

@@ -33,7 +33,7 @@ class StallingServer(CaseServer):
         super().__init__()
         self.stalled, self.runs = stalled, runs
 
-    async def _stream(self, request, slot, connection):
+    async def _stream(self, request, slot, connection, record):
         if slot.attempt < self.runs and slot.total == self.stalled:
             asked_again = asyncio.Event()
 
@@ -47,7 +47,7 @@ class StallingServer(CaseServer):
                     await asyncio.wait_for(asked_again.wait(), GIVE_UP_BOUND)
             finally:
                 slot.listeners.remove(listener)
-        return await super()._stream(request, slot, connection)
+        return await super()._stream(request, slot, connection, record)
 
 
 def _verdicts(report):

@@ -114,6 +114,14 @@ def _asleep(code: str) -> subprocess.Popen:
     return proc
 
 
+
+def test_a_process_that_is_gone_is_not_waiting_its_end_is_a_fact_to_report():
+    # its exit reaches the run through its target (a command's exit status), never as a wait:
+    # called waiting, a command reaped before its exit was reported read as "never finished"
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    assert not asleep_twice(ProcessTree(proc.pid)).waiting
+
 @pytest.mark.parametrize(
     ("code", "timer"),
     [
