@@ -14,8 +14,8 @@ from .fixes import NOTIFICATION_FIX
 from .observation import Observation
 from .slots import RecordedRequest
 
-__all__ = ["Finding", "compare_events", "notification_findings", "placed", "reconnect_delay_findings",
-           "request_findings", "show_event"]
+__all__ = ["END_STAMP_SLACK_MS", "Finding", "compare_events", "gap_ms", "notification_findings", "placed",
+           "reconnect_delay_findings", "request_findings", "show_event", "starved_in_gap_ms"]
 
 # The case server stamps a connection's end after its last write returns, which can be a few ms
 # after the client saw the end of the body; a lower bound only (N-13) must not count that skew.
@@ -119,18 +119,18 @@ def request_findings(
         if connection.expect_request is not None:
             found += _check_request(index + 1, connection.expect_request, request)
     pairs = list(itertools.pairwise(requests))
-    gaps, starved = [_gap_ms(*pair) for pair in pairs], [_starved_ms(*pair) for pair in pairs]
+    gaps, starved = [gap_ms(*pair) for pair in pairs], [starved_in_gap_ms(*pair) for pair in pairs]
     found += reconnect_delay_findings(gaps, expect.min_reconnect_delay_ms, expect.max_reconnect_delay_ms,
                                       starved)
     return found
 
 
-def _gap_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
+def gap_ms(previous: RecordedRequest, request: RecordedRequest) -> float:
     """From the end of one connection (its request, if it never ended) to the next request."""
     return (request.received - (previous.ended or previous.received)) * 1000
 
 
-def _starved_ms(previous: RecordedRequest, request: RecordedRequest) -> tuple[float, float]:
+def starved_in_gap_ms(previous: RecordedRequest, request: RecordedRequest) -> tuple[float, float]:
     """The least and the most of that gap the client spent runnable but off the CPU ((0, 0):
     unseen). The stamp is read when the server's loop gets to the request, so the wait after
     its arrival (``stamped_late``) may or may not be in it."""
@@ -146,8 +146,8 @@ def reconnect_delay_findings(
     starved_ms: Sequence[tuple[float, float]] = (),
 ) -> list[Finding]:
     """Each gap against the case's bounds (N-13), less the machine's share of it (``starved_ms``:
-    least, most): load only lengthens a gap. Too early, less the least, is a fact; too late, less
-    the most, is ``late`` (the question is time)."""
+    least, most): load only lengthens a gap. Too early, less the least, is the verdict (too early
+    only so, the run is observed again: timer_race.py); too late, less the most, is ``late``."""
     found: list[Finding] = []
     for index, gap_ms in enumerate(gaps_ms):
         least, most = starved_ms[index] if index < len(starved_ms) else (0.0, 0.0)

@@ -42,7 +42,7 @@ from .speed import (
     projected_seconds,
 )
 from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
-from .timer_race import RACE_ATTEMPTS, timer_raced
+from .timer_race import RACE_ATTEMPTS, delay_raced, timer_raced
 from .turns import large_items_limit
 
 __all__ = [  # what a face plans with is the runner's API too (items.py holds it)
@@ -125,8 +125,9 @@ class ClientRun:
 
     async def attempt(self, item: Item) -> list[Result]:
         """Run one item and judge it. A run lost with a shared adapter process runs again on one of
-        its own (whose crash?); a verdict short of a pass where load may have fired the client's
-        read timer runs again, not judged if every run raced (:mod:`.timer_race`)."""
+        its own (whose crash?); a verdict short of a pass where load may have raced the client's
+        timers (its read time-out, its reconnection delay) runs again, not judged if every run
+        raced (:mod:`.timer_race`)."""
         for number in range(RACE_ATTEMPTS):
             observation, slot = await self.observe(item.case, item.chunking, attempt=number)
             if observation.lost and getattr(self.target, "pool", None) is not None:
@@ -135,10 +136,10 @@ class ClientRun:
                 self._unfinished.setdefault(item.case.id, item.chunking.name)
             requests = list(slot.requests)
             results = judge_run(item.case, item.chunking, observation, requests, slot.total)
-            raced = timer_raced(item.case, requests)
+            raced = timer_raced(item.case, requests) or _delay_raced(item, observation, requests, slot.total)
             if raced is None or all(r.outcome is Outcome.PASS for r in results):
                 return results
-        why = f"not judged: load may have fired the client's read timer in all {RACE_ATTEMPTS} runs ({raced})"
+        why = f"not judged: load may have decided it in all {RACE_ATTEMPTS} runs ({raced})"
         return results_for(item.case, item.chunking, [Finding(why)], outcome=Outcome.SKIP)
 
     def _unjudgeable(self, item: Item, growth: Growth | None) -> list[Result] | None:
@@ -283,6 +284,17 @@ class ClientRun:
         return await run_lanes(
             self.target.spec, items, indices, lanes=lane_count(indices), concurrency=self.lane_concurrency,
             options=options, env=command[1], fallback=fallback, progress=progress)
+
+
+def _delay_raced(item: Item, observation: Observation, requests: list[Any], total: int) -> str | None:
+    """:func:`~.timer_race.delay_raced`, when the run fails on that alone: judged without the
+    client's CPU wait taken off its gaps, it passes."""
+    why = delay_raced(item.case, requests)
+    if why is None:
+        return None
+    unloaded = [dataclasses.replace(r, starved_at_received=None, starved_at_ended=None) for r in requests]
+    results = judge_run(item.case, item.chunking, observation, unloaded, total)
+    return why if all(r.outcome is Outcome.PASS for r in results) else None
 
 
 def _start_order(item: Item) -> tuple[int, bool, int]:

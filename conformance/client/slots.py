@@ -39,7 +39,7 @@ class RecordedRequest:
     # response ended, where its threads can be seen: load's share of a reconnect gap
     starved_at_received: float | None = None
     starved_at_ended: float | None = None
-    stamped_late: float = 0.0  # seconds from the request's arrival to its stamp (findings._starved_ms)
+    stamped_late: float = 0.0  # seconds from the request's arrival to its stamp (findings.starved_in_gap_ms)
 
     def read_by_client(self) -> bool:
         """Has the client read every byte written on this connection (the kernel's counts)? Yes

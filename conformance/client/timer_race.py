@@ -1,9 +1,13 @@
-"""Did load race the client's own read timer? Then the run is no fact about that timer. A late
-server or a starved client can fire a ``read_timeout_ms`` timer off the held-open connection,
-and the client is right to act on it. Each connection that got a next request is weighed: the
-server's *silence* plus the client's run-queue wait until it asked again; under half the
-time-out (the other half for what neither stamp sees) the timer cannot have raced (docs/timing.md,
-"A case about the client's own timer"). A failing run that raced runs again; load never undoes a pass.
+"""Did load race the client's own timers? Then the run is no fact about them, and a failing
+one runs again (at most ``RACE_ATTEMPTS`` times; load never undoes a pass). Two timers are weighed:
+- a ``read_timeout_ms`` timer: a late server or a starved client can fire it off the held-open
+  connection, and the client is right to act on it. Each connection that got a next request is
+  weighed: the server's *silence* plus the client's run-queue wait until it asked again; under
+  half the time-out (the other half for what neither stamp sees) the timer cannot have raced
+  (docs/timing.md, "A case about the client's own timer");
+- a reconnection delay: a gap long enough as measured, too short only once the client's
+  run-queue wait in it is taken off. A client that counts its delay from the connection's end
+  sleeps what is left of it after being starved, so that wait may lie inside its delay.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import itertools
 from collections.abc import Sequence
 
 from ..cases.model import Case
+from .findings import END_STAMP_SLACK_MS, gap_ms, starved_in_gap_ms
 from .slots import RecordedRequest
 
-__all__ = ["RACE_ATTEMPTS", "timer_raced"]
+__all__ = ["RACE_ATTEMPTS", "delay_raced", "timer_raced"]
 
 RACE_ATTEMPTS = 4  # runs of one item at most, while each raced the client's timer and failed
 
@@ -49,3 +54,20 @@ def _starved_ms(request: RecordedRequest, following: RecordedRequest) -> float:
     if request.starved_at_received is None or following.starved_at_received is None:
         return 0.0
     return max(0.0, following.starved_at_received - request.starved_at_received) * 1000
+
+
+def delay_raced(case: Case, requests: Sequence[RecordedRequest]) -> str | None:
+    """Why load may have made a reconnection look too early in this run: a gap that meets the
+    case's lower bound as measured, and misses it only less the client's run-queue wait in it
+    (findings.reconnect_delay_findings); None where no gap is so. A gap short as measured is a
+    fact: load only lengthens one."""
+    low = case.expect.min_reconnect_delay_ms
+    if low is None:
+        return None
+    for number, pair in enumerate(itertools.pairwise(requests), start=2):
+        gap, (least, _) = gap_ms(*pair), starved_in_gap_ms(*pair)
+        if gap + END_STAMP_SLACK_MS >= low > gap - least + END_STAMP_SLACK_MS:
+            return (f"request #{number} came {gap:.0f} ms after the previous connection ended, "
+                    f"{least:.0f} ms of it waiting for a CPU: whether the client's own wait was under "
+                    f"{low} ms, or that wait lay inside it, cannot be told")
+    return None

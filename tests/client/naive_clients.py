@@ -77,8 +77,10 @@ def good_client(url: str, **options: object) -> Iterator[dict[str, str]]:
 good_client.capabilities = ("headers", "post", "last-event-id")  # type: ignore[attr-defined]
 
 
-def reconnecting_client(url: str, *, forget_id: bool = False, **options: object) -> Iterator[dict[str, str]]:
-    """Reconnects after EOF until a 204; ``forget_id`` drops Last-Event-ID (the broken one)."""
+def reconnecting_client(url: str, *, forget_id: bool = False, share: float = 1.0,
+                        **options: object) -> Iterator[dict[str, str]]:
+    """Reconnects after EOF until a 204; ``forget_id`` drops Last-Event-ID (the broken one);
+    ``share``: of the reconnection time it waits (the hasty one waits a tenth)."""
     parser = EventParser(retry=int(options.get("initial_retry_ms") or 10))  # type: ignore[call-overload]
     while True:
         with HTTP.stream("GET", url, headers=_resume_headers(parser, forget_id)) as response:
@@ -94,7 +96,7 @@ def reconnecting_client(url: str, *, forget_id: bool = False, **options: object)
                 pass  # a dropped connection: reconnect like EOF
         parser.close()
         parser.reset()
-        time.sleep((parser.retry or 0) / 1000)
+        time.sleep(share * (parser.retry or 0) / 1000)
 
 
 def _resume_headers(parser: EventParser, forget_id: bool) -> dict[str, bytes]:
@@ -105,6 +107,14 @@ def _resume_headers(parser: EventParser, forget_id: bool) -> dict[str, bytes]:
 
 
 reconnecting_client.capabilities = ("reconnect", "retry", "close")  # type: ignore[attr-defined]
+
+
+def hasty_reconnecting_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """:func:`reconnecting_client` waiting a tenth of the reconnection time (N-13's bug)."""
+    return reconnecting_client(url, share=0.1, **options)
+
+
+hasty_reconnecting_client.capabilities = reconnecting_client.capabilities  # type: ignore[attr-defined]
 
 
 TICK = 0.1  # how often the ticking clients' runtime wakes for nothing

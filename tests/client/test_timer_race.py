@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
+import naive_clients as nc
+import pytest
 import read_timeout_clients as rtc
 from conftest import run_cases
 
 from conformance.cases import load_cases
 from conformance.client.caseserver import CaseServer, RecordedRequest
 from conformance.client.targets import PythonTarget
-from conformance.client.timer_race import RACE_ATTEMPTS, timer_raced
+from conformance.client.timer_race import RACE_ATTEMPTS, delay_raced, timer_raced
+from conformance.client.waiting import ProcessTree
 from conformance.results import Outcome
 
 REFERENCE = "reference_clients.httpx_client:conformance_target"
@@ -137,3 +141,47 @@ def test_a_case_without_a_read_timeout_is_never_weighed():
     case = next(c for c in load_cases() if c.client.read_timeout_ms is None and len(c.connections) > 1)
     log = [_request(0.0, 5.0, 0.0), _request(6.0, 9.0, 4.0)]
     assert timer_raced(case, log) is None
+
+
+# -- a reconnection delay: too early only less the client's CPU wait --------------------------
+
+
+def _gap_log(gap: float, starved: float) -> list[RecordedRequest]:
+    """Two requests, the second ``gap`` s after the first's end, ``starved`` s of CPU wait between
+    the stamps (of the end, of the arrival)."""
+    first = RecordedRequest("GET", "/", [], "", received=0.0, ended=0.1, starved_at_received=0.0,
+                            starved_at_ended=0.0)
+    second = RecordedRequest("GET", "/", [], "", received=0.1 + gap, ended=0.2 + gap,
+                             starved_at_received=starved)
+    return [first, second]
+
+
+def test_a_gap_long_enough_as_measured_but_short_less_the_cpu_wait_raced_the_delay():
+    # the reference client counts its 300 ms from the end: starved 290 ms, it slept the last 13
+    why = delay_raced(_case("RC-025"), _gap_log(0.303, 0.290))
+    assert why is not None and "request #2 came 303 ms" in why and "290 ms of it waiting for a CPU" in why
+
+
+def test_a_gap_short_as_measured_is_a_fact_and_an_unloaded_one_raced_nothing():
+    assert delay_raced(_case("RC-025"), _gap_log(0.100, 0.290)) is None  # load only lengthens a gap
+    assert delay_raced(_case("RC-025"), _gap_log(0.303, 0.0)) is None
+    assert delay_raced(_case("OP-010"), _gap_log(0.303, 0.290)) is None  # no lower bound
+
+
+@pytest.fixture
+def starved_all_the_time(monkeypatch):
+    """The client's run-queue wait growing as fast as the clock: every gap looks like load's."""
+    monkeypatch.setattr(ProcessTree, "starved", lambda self: time.monotonic())
+
+
+def test_a_reconnect_verdict_resting_on_the_cpu_wait_alone_is_not_judged(starved_all_the_time):
+    # waits the whole 300 ms, but every run's gap reads as CPU wait: observed again, then not judged
+    report = run_cases(PythonTarget(nc.reconnecting_client), only=("RC-025",), rules=("none",))
+    assert set(_verdicts(report).values()) == {Outcome.SKIP}, [r.message for r in report.results]
+    assert all(r.message.startswith(f"not judged: load may have decided it in all {RACE_ATTEMPTS} runs")
+               and "waiting for a CPU" in r.message for r in report.results)
+
+
+def test_a_reconnect_too_early_as_measured_fails_under_the_same_load(starved_all_the_time):
+    report = run_cases(PythonTarget(nc.hasty_reconnecting_client), only=("RC-025",), rules=("none",))
+    assert Outcome.FAIL in set(_verdicts(report).values()), [r.message for r in report.results]
