@@ -108,15 +108,16 @@ class _UntilExit:
         self.exited: asyncio.Future[int] = proc.exited  # see processes.spawn
 
     async def read(self, size: int) -> bytes:
-        while not (self.exited.done() and not pipe_unread(self.stdout)):
+        if not self.exited.done():
             reading = asyncio.ensure_future(self.stdout.read(size))
             await asyncio.wait({reading, self.exited}, return_when=asyncio.FIRST_COMPLETED)
             if reading.done():
                 return reading.result()
-            reading.cancel()  # it exited first: what is left in the pipe is read on the next turn
+            reading.cancel()  # it exited first (a cancelled read takes nothing)
             with contextlib.suppress(asyncio.CancelledError):
                 await reading
-        return b""
+        # exited: what it wrote is in the pipe or in the reader's buffer, or it was all read
+        return await self.stdout.read(size) if pipe_unread(self.stdout) else b""
 
 
 async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, Any]]:

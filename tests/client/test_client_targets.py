@@ -159,3 +159,29 @@ def test_a_command_client_that_prints_the_text_piece_by_piece_is_read_to_its_end
     # a write per token, as a chat client shows them: all of them are the text, not the first
     report = run_cases(command("openai-tokens"), rules=["O-08"], only=("OA-001",), profile="openai")
     assert {r.outcome for r in report.results} == {Outcome.PASS}, bad(report)
+
+
+
+def test_a_command_s_output_is_read_to_its_end_after_its_exit_and_not_waited_for_past_it():
+    from types import SimpleNamespace
+
+    from conformance.client.command import _UntilExit
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        exited = loop.create_future()
+        stdout = asyncio.StreamReader()
+        output = _UntilExit(SimpleNamespace(stdout=stdout, exited=exited))
+        stdout.feed_data(b"first")
+        assert await output.read(1024) == b"first"  # running: read as it comes
+        later = asyncio.ensure_future(output.read(1024))
+        await asyncio.sleep(0)
+        stdout.feed_data(b"rest")
+        exited.set_result(0)  # the exit and its last bytes, in one turn
+        assert await later == b"rest"
+        stdout.feed_data(b"left")  # still unread at its exit: read, not dropped
+        assert await asyncio.wait_for(output.read(1024), 5) == b"left"
+        # nothing left, and no end of file (a child it forked holds the pipe): ended, not waited for
+        assert await asyncio.wait_for(output.read(1024), 5) == b""
+
+    asyncio.run(main())
