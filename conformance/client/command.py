@@ -99,13 +99,12 @@ class CommandTarget:
 
 
 class _UntilExit:
-    """A command's stdout, ended at its end of file or, once the command exited, as soon as
-    nothing it wrote is left unread: a child it forked may hold the pipe open for as long as it
-    lives, and the command's exit is the run's fact."""
+    """A command's stdout, ended at its end of file or once the command exited and nothing it
+    wrote is unread: a child it forked may hold the pipe open for ever."""
 
     def __init__(self, proc: Any) -> None:
         self.stdout = proc.stdout
-        self.exited: asyncio.Future[int] = proc.exited  # see processes.spawn
+        self.exited: asyncio.Future[None] = proc.exited  # see processes.spawn
 
     async def read(self, size: int) -> bytes:
         if not self.exited.done():
@@ -151,4 +150,5 @@ async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, 
                 yield "broken", f"printed a line that is not JSON ({error}): {shown}"
                 return
             yield "event", item
-    yield "exit", await stdout.exited
+    await stdout.exited
+    yield "exit", proc.returncode

@@ -302,11 +302,6 @@ def sent_ago(sock: socket.socket | None) -> float:
     return 0.0 if ms is None else ms / 1000
 
 
-def peer_read_all(sock: socket.socket) -> bool | None:
-    """Has the client on the other end of ``sock`` read every byte written? None: cannot tell."""
-    return PeerCount(sock).read_all(written_by(sock))
-
-
 class Delivery:
     """Hands one connection's chunks over one at a time; ``after_write`` returns once the client
     read everything written so far, or after ``pause`` where that cannot be known."""

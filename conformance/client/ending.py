@@ -1,11 +1,8 @@
-"""When a run ends: on a fact, never on a window of silence. The first of:
-
-- the client returned or raised;
-- it made one request past the 204 the case answers after its script ("enough");
-- it is **waiting**: the five checks of docs/timing.md, at two looks (what it reported is final);
-- the case's deadline: "timed out", an error, never a rule failure.
-
-A target with no ``tree`` (a browser) ends on the 204 once everything expected is reported.
+"""When a run ends: on a fact, never on a window of silence. The first of: the client returned
+or raised; it made one request past the 204 the case answers after its script ("enough"); it is
+**waiting** (the five checks of docs/timing.md, at two looks: what it reported is final); the
+case's deadline ("timed out", an error, never a rule failure). A target with no ``tree`` (a
+browser) ends on the 204 once everything expected is reported.
 """
 
 from __future__ import annotations

@@ -64,22 +64,17 @@ async def spawn(
     argv: Sequence[str], *, env: dict[str, str] | None = None, stdin: bool = False, limit: int = 1 << 16
 ) -> Any:
     """Start ``argv`` in a new process group (pipes for stdout, stderr), tracked and marked (see
-    module). Its ``exited`` future holds its exit status as soon as it exits: asyncio's ``wait()``
-    also waits for its pipes to close, which a child it forked may keep open for ever."""
+    module). Its ``exited`` future is done once it exited (``returncode`` set): asyncio's
+    ``wait()`` also waits for its pipes to close, which a child it forked may keep open for ever."""
     import asyncio  # here: a worker imports this module for its memory bound, and never spawns
 
     class Protocol(asyncio.subprocess.SubprocessStreamProtocol):
-        def connection_made(self, transport: Any) -> None:
-            super().connection_made(transport)
-            self.process = transport
-
         def process_exited(self) -> None:
             super().process_exited()
-            if not exited.done():
-                exited.set_result(self.process.get_returncode())
+            exited.set_result(None)
 
     loop = asyncio.get_running_loop()
-    exited: asyncio.Future[int] = loop.create_future()
+    exited: asyncio.Future[None] = loop.create_future()
     mark = f"{os.getpid()}-{next(_serial)}"
     env = {**(os.environ if env is None else env), MARK: mark}
     pipe = asyncio.subprocess.PIPE

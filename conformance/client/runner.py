@@ -125,9 +125,8 @@ class ClientRun:
 
     async def attempt(self, item: Item) -> list[Result]:
         """Run one item and judge it. A run lost with a shared adapter process runs again on one of
-        its own (whose crash?); a verdict short of a pass where load may have raced the client's
-        timers (its read time-out, its reconnection delay) runs again, not judged if every run
-        raced (:mod:`.timer_race`)."""
+        its own (whose crash?); a failing run where load may have raced the client's timers runs
+        again, not judged if every run did (:mod:`.timer_race`)."""
         for number in range(RACE_ATTEMPTS):
             observation, slot = await self.observe(item.case, item.chunking, attempt=number)
             if observation.lost and getattr(self.target, "pool", None) is not None:
@@ -287,8 +286,7 @@ class ClientRun:
 
 
 def _delay_raced(item: Item, observation: Observation, requests: list[Any], total: int) -> str | None:
-    """:func:`~.timer_race.delay_raced`, when the run fails on that alone: judged without the
-    client's CPU wait taken off its gaps, it passes."""
+    """:func:`~.timer_race.delay_raced`, if the run passes judged without the run-queue wait."""
     why = delay_raced(item.case, requests)
     if why is None:
         return None

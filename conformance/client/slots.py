@@ -12,7 +12,7 @@ from typing import Any
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Case
-from .delivery import peer_read_all
+from .delivery import PeerCount, written_by
 
 __all__ = ["BODY_KEPT", "KEEP_LAST", "PREFIX", "RecordedRequest", "Slot"]
 
@@ -50,7 +50,7 @@ class RecordedRequest:
             self.sock.getpeername()
         except OSError:
             return True  # closed: nothing more will be read from it
-        return peer_read_all(self.sock) is True
+        return PeerCount(self.sock).read_all(written_by(self.sock)) is True
 
     def header(self, name: str) -> str | None:
         """The first value of a header, names compared case-insensitively."""

@@ -1,13 +1,8 @@
-"""Did load race the client's own timers? Then the run is no fact about them, and a failing
-one runs again (at most ``RACE_ATTEMPTS`` times; load never undoes a pass). Two timers are weighed:
-- a ``read_timeout_ms`` timer: a late server or a starved client can fire it off the held-open
-  connection, and the client is right to act on it. Each connection that got a next request is
-  weighed: the server's *silence* plus the client's run-queue wait until it asked again; under
-  half the time-out (the other half for what neither stamp sees) the timer cannot have raced
-  (docs/timing.md, "A case about the client's own timer");
-- a reconnection delay: a gap long enough as measured, too short only once the client's
-  run-queue wait in it is taken off. A client that counts its delay from the connection's end
-  sleeps what is left of it after being starved, so that wait may lie inside its delay.
+"""Did load race the client's own timers? Then a failing run is no fact and runs again (at most
+``RACE_ATTEMPTS`` times; load never undoes a pass). A read time-out: the server's silence plus the
+client's run-queue wait before it asked again, past half the time-out (docs/timing.md). A
+reconnection delay: a gap long enough as measured, short only less that wait (which may lie
+inside a delay counted from the connection's end).
 """
 
 from __future__ import annotations
@@ -57,10 +52,8 @@ def _starved_ms(request: RecordedRequest, following: RecordedRequest) -> float:
 
 
 def delay_raced(case: Case, requests: Sequence[RecordedRequest]) -> str | None:
-    """Why load may have made a reconnection look too early in this run: a gap that meets the
-    case's lower bound as measured, and misses it only less the client's run-queue wait in it
-    (findings.reconnect_delay_findings); None where no gap is so. A gap short as measured is a
-    fact: load only lengthens one."""
+    """Why load may have made a reconnection look too early (None: no gap misses the lower bound
+    only less the run-queue wait; one short as measured is a fact, load only lengthens a gap)."""
     low = case.expect.min_reconnect_delay_ms
     if low is None:
         return None

@@ -202,7 +202,8 @@ class ProcessTree:
         return total / 1e9
 
     def look(self) -> Sleep | None:
-        """The tree if every thread is asleep now, else None (one running, or gone)."""
+        """The tree if every thread is asleep now, else None (one running, or gone: its end is a
+        fact its target reports, a command's exit, not a wait)."""
         threads = self.threads()
         if not threads:
             return None
@@ -256,8 +257,6 @@ class Look:
 
 def asleep_twice(tree: ProcessTree) -> Look:
     """Every thread asleep at two looks, none scheduled between: all slept at one instant."""
-    if not tree.threads():
-        return Look(False)  # gone: it ended, a fact its target reports (a command's exit), no wait
     first = tree.look()
     if first is None:
         return Look(False)

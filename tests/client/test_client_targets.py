@@ -177,7 +177,7 @@ def test_a_command_s_output_is_read_to_its_end_after_its_exit_and_not_waited_for
         later = asyncio.ensure_future(output.read(1024))
         await asyncio.sleep(0)
         stdout.feed_data(b"rest")
-        exited.set_result(0)  # the exit and its last bytes, in one turn
+        exited.set_result(None)  # the exit and its last bytes, in one turn
         assert await later == b"rest"
         stdout.feed_data(b"left")  # still unread at its exit: read, not dropped
         assert await asyncio.wait_for(output.read(1024), 5) == b"left"
