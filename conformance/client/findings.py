@@ -14,7 +14,7 @@ from .fixes import NOTIFICATION_FIX
 from .observation import Observation
 from .slots import RecordedRequest
 
-__all__ = ["END_STAMP_SLACK_MS", "Finding", "compare_events", "gap_ms", "notification_findings", "placed",
+__all__ = ["Finding", "compare_events", "gap_ms", "notification_findings", "placed",
            "reconnect_delay_findings", "request_findings", "show_event", "starved_in_gap_ms"]
 
 # The case server stamps a connection's end after its last write returns, which can be a few ms

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Sequence
 
 from ..cases.model import Case
-from .findings import END_STAMP_SLACK_MS, gap_ms, starved_in_gap_ms
+from .findings import gap_ms, reconnect_delay_findings, starved_in_gap_ms
 from .slots import RecordedRequest
 
 __all__ = ["RACE_ATTEMPTS", "delay_raced", "timer_raced"]
@@ -58,9 +58,10 @@ def delay_raced(case: Case, requests: Sequence[RecordedRequest]) -> str | None:
     if low is None:
         return None
     for number, pair in enumerate(itertools.pairwise(requests), start=2):
-        gap, (least, _) = gap_ms(*pair), starved_in_gap_ms(*pair)
-        if gap + END_STAMP_SLACK_MS >= low > gap - least + END_STAMP_SLACK_MS:
+        gap, starved = gap_ms(*pair), starved_in_gap_ms(*pair)
+        early = reconnect_delay_findings([gap], low, None, [starved])  # the judge's own test, less load
+        if early and not reconnect_delay_findings([gap], low, None):  # ... and as measured
             return (f"request #{number} came {gap:.0f} ms after the previous connection ended, "
-                    f"{least:.0f} ms of it waiting for a CPU: whether the client's own wait was under "
+                    f"{starved[0]:.0f} ms of it waiting for a CPU: whether the client's own wait was under "
                     f"{low} ms, or that wait lay inside it, cannot be told")
     return None
