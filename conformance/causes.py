@@ -25,10 +25,11 @@ from typing import Any
 
 from .cases.behaviours import BEHAVIOURS, BOUNDARY_BEHAVIOURS, split_behaviours
 from .cases.model import Case
-from .results import BROKEN, SEVERITY, Outcome, Result, worst
+from .results import ADAPTER_FAULT, BROKEN, SEVERITY, Outcome, Result, worst
 from .rules import RULES
 
-__all__ = ["Cause", "Item", "Rerun", "causes_json", "from_docs", "infer", "items_of", "rerun_command",
+__all__ = ["ADAPTER", "ERRORS_NOT_BEHAVIOURS", "SAME_ERROR", "Cause", "Item", "Rerun", "causes_json",
+           "from_docs", "infer", "items_of", "rerun_command",
            "rerun_for"]
 
 # Rules a case lists for how its bytes are read (chunk splits, line ends): an item exercises
@@ -37,6 +38,8 @@ DERIVED_RULES = frozenset({"C-03", "C-07", "C-08", "C-09", "C-10", "C-37"})
 # Verdicts on how the client ran rather than on what a case exercises: a cause of their own.
 OWN_CAUSE_RULES = frozenset({"P-10"})
 SAME_ERROR = "same-error"  # the behaviour of a cause that is one error met almost everywhere
+ADAPTER = "adapter-output"  # the behaviour of a cause that is output the suite could not read
+ERRORS_NOT_BEHAVIOURS = frozenset({SAME_ERROR, ADAPTER})  # causes that are one error, not parsing
 ONE_READ = 1 << 16  # body bytes a client can take in one read (a socket buffer's worth)
 
 
@@ -184,7 +187,10 @@ def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) ->
     own = [i for i in items if i.broken and all(r.rule in OWN_CAUSE_RULES for r in i.broken)]
     judged = [i for i in items if i not in own]
     passing = [i for i in judged if i.passed]
-    crashes = _same_error_everywhere([i for i in judged if i.broken], len(judged))
+    faults = _adapter_faults([i for i in judged if i.broken])
+    unread = [i for c in faults for i in c.items]
+    crashes = faults + _same_error_everywhere([i for i in judged if i.broken and i not in unread],
+                                              len(judged))
     failing = [i for i in judged if i.broken and all(i not in c.items for c in crashes)]
     chosen = _greedy(failing, passing)
     explained = {id(i) for c in chosen for i in c.items}
@@ -192,6 +198,17 @@ def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) ->
     chosen.sort(key=lambda c: (not c.in_one_read, -len(c.cases), SEVERITY.index(c.outcome),
                                _rank(c.behaviour)))
     return crashes + chosen + alone + _own_causes(own) + _server_causes(results)
+
+
+def _adapter_faults(failing: list[Item]) -> list[Cause]:
+    """What the suite could not read of the adapter's output (``ADAPTER_FAULT``) is one cause,
+    however few items show it: garbage printed in some cases says nothing of the parser."""
+    found = [i for i in failing if all(r.actual == ADAPTER_FAULT for r in i.broken)]
+    if not found:
+        return []
+    rule = Counter(r.rule for i in found for r in i.broken).most_common(1)[0][0]
+    fix = next((r.fix for i in found for r in i.broken if r.fix), None)
+    return [Cause(rule, ADAPTER, fix, found, inferred=False, what="the adapter's output cannot be read")]
 
 
 def _same_error_everywhere(failing: list[Item], judged: int) -> list[Cause]:

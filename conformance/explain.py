@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .cases.chunkings import Chunking
-from .causes import SAME_ERROR, Cause, Rerun, infer, rerun_for
+from .causes import ADAPTER, ERRORS_NOT_BEHAVIOURS, SAME_ERROR, Cause, Rerun, infer, rerun_for
 from .display import printable
 from .results import BROKEN, SEVERITY, Outcome, Report, Result, worst
 from .rules import RULES
@@ -150,9 +150,12 @@ def folded(names: list[str]) -> str:
 def cause_head(cause: Cause) -> tuple[str | None, str]:
     """(the rule a cause names, what differs): ``("C-08", "(must) Title: the client mishandles
     a lone CR")``; no rule for one error met almost everywhere (the adapter or the client's
-    version, not a behaviour). Shared by the terminal and the HTML page, which links the rule."""
+    version, not a behaviour), nor for output the suite could not read. Shared by the terminal
+    and the HTML page, which links the rule."""
     if cause.behaviour == SAME_ERROR:
         return None, f"the same error on most items, whatever they exercise: {cause.what.split(': ', 1)[1]}"
+    if cause.behaviour == ADAPTER:
+        return None, "the adapter's output could not be read: these items say nothing of the parser"
     rule = RULES.get(cause.rule)
     title = f" {rule.title}" if rule else ""
     what = f": the client mishandles {cause.what}" if cause.what else ""
@@ -180,7 +183,7 @@ def cause_block(number: int, cause: Cause, rerun: Rerun | None = None) -> str:
     lines += [line for line in _details(first) if not line.startswith("  fix:")]
     if cause.fix:
         lines.append(f"  {'fix:':<10}{cause.fix}")
-    if rule:
+    if rule and named:  # one error, not a behaviour: no rule of the spec to read
         lines.append(f"  {'spec:':<10}{rule.url}")
     if rerun is not None and first.case:
         lines.append(f"  {'re-run:':<10}{rerun(first.case, first.chunking)}")
@@ -201,7 +204,7 @@ def _where(cause: Cause) -> str:
 def split_causes(causes: list[Cause]) -> tuple[list[Cause], list[Cause]]:
     """(the causes shown as blocks, the failures that stand on their own): one error met almost
     everywhere is a block too, though no behaviour was inferred for it."""
-    inferred = [c for c in causes if c.inferred or c.behaviour == SAME_ERROR]
+    inferred = [c for c in causes if c.inferred or c.behaviour in ERRORS_NOT_BEHAVIOURS]
     return inferred, [c for c in causes if c not in inferred]
 
 

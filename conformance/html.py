@@ -94,7 +94,7 @@ def _cause(number: int, cause: Cause, rerun: Rerun) -> str:
              if label not in ("fix", "spec")]
     pairs += [(label, value) for label, value in (
         ("fix", cause.fix), ("re-run", rerun(first.case, first.chunking) if first.case else "")) if value]
-    spec = RULES[cause.rule].url if cause.rule in RULES else ""
+    spec = RULES[cause.rule].url if named and cause.rule in RULES else ""  # one error: no rule to read
     parts = [f'<section class="cause" id="cause-{number}">',
              f'<h3><span class="{outcome}">{outcome.upper()}</span> Cause {number}: {head}</h3>',
              f"<details><summary>{escape(f'{cause_count(cause)}: {folded(cause.cases)}')}</summary>"

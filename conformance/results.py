@@ -34,6 +34,9 @@ class Outcome(str, enum.Enum):
 # What a rule ID's letter means: JUnit classnames and summaries group by it.
 FAMILIES = {"C": "parsing", "N": "connection", "S": "serving", "O": "openai", "P": "pitfalls"}
 BROKEN = frozenset({Outcome.FAIL, Outcome.ERROR, Outcome.WARN})
+# A client result's ``actual`` when the adapter's own output could not be read (not JSON, not an
+# iterable): no verdict on the client's parsing, so no behaviour is inferred from it (causes.py)
+ADAPTER_FAULT = "output the suite cannot read"
 # Worst first: what a group of results shows (a server rule's line ranks pass above info instead).
 SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.INFO, Outcome.PASS,
             Outcome.SKIP)

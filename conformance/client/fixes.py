@@ -56,6 +56,8 @@ ENDING_FIXES = {
     "hang-error": "raise when the connection fails (non-200, wrong type, dropped); never wait forever",
     "returned": "raise when the connection fails: a non-200 status, a wrong type, or a dropped stream",
     "done": FIXES["O-07"],
+    "broken": "fix the adapter, not the parser: a --cmd program prints one JSON object per event per line "
+              "on stdout, logs on stderr; a callable yields events (conformance/client/README.md)",
 }
 NOTIFICATION_FIX = (
     "report open each time a 200 text/event-stream response is accepted, before its events; report "

@@ -11,7 +11,7 @@ from dataclasses import replace
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case
 from ..display import visible
-from ..results import Outcome, Result, outcome_for_level
+from ..results import ADAPTER_FAULT, Outcome, Result, outcome_for_level
 from ..structured import client_actual, request_times
 from .caseserver import RecordedRequest
 from .findings import Finding, compare_events, notification_findings, request_findings
@@ -52,7 +52,8 @@ def _outcome_findings(
     """Did the client end the way the case says: returned, raised, or still on an open stream?"""
     expect = case.expect
     if observation.broken:
-        return [Finding(f"the adapter's output cannot be judged: {observation.broken}", error=True)]
+        return [Finding(f"the adapter's output cannot be judged: {observation.broken}",
+                        "reports the protocol reads", ADAPTER_FAULT, True, fix=ENDING_FIXES["broken"])]
     waited = WAITED.get(observation.ended_by, WAITED["deadline"]).format(seconds=observation.seconds)
     # waiting is final only where the case says how the client must end; elsewhere a client
     # that waits after its events is simply done

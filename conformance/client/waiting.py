@@ -62,8 +62,7 @@ _TIMESPEC = struct.Struct("=qq")
 
 
 def parse_stat_state(stat: bytes) -> str:
-    """The state letter of a ``/proc/.../stat`` line (after the command name, which may hold
-    spaces and parentheses)."""
+    """The state letter of a ``/proc/.../stat`` line (after the command name: it may hold ")")."""
     rest = stat[stat.rfind(b")") + 2 :]
     return rest[:1].decode("ascii", "replace")
 

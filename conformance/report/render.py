@@ -395,7 +395,7 @@ def _client_cause_lines(impl: Doc, rules: dict[str, dict[str, str]]) -> list[str
     lines = []
     for number, cause in enumerate(causes[:MAX_CAUSES], 1):
         title = escape(rules[cause.rule]["title"]) if cause.rule in rules else ""
-        what = f": mishandles {escape(cause.what)}" if cause.what else ""
+        what = f": {'mishandles ' if cause.inferred else ''}{escape(cause.what)}" if cause.what else ""
         alone = "" if cause.inferred else " (on its own: no cause shared with another failure)"
         cases = cause.cases
         shown = _folded(cases)

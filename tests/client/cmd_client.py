@@ -105,6 +105,11 @@ def main(url: str, mode: str) -> int:
     notify and notify("open")
     if mode == "garbage":
         print("this is not JSON", flush=True)
+    if mode == "raw":  # the body as it comes, as `curl -sN {url}` prints it: no adapter at all
+        while chunk := response.read1(65536):
+            sys.stdout.buffer.write(chunk)
+            sys.stdout.flush()
+        return 0
     parser = EventParser()
     text = []
     while chunk := response.read1(65536):

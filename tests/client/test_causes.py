@@ -10,7 +10,7 @@ from conformance.cases import load_cases
 from conformance.cases.chunkings import chunkings_for
 from conformance.cases.model import Send
 from conformance.causes import causes_json, infer
-from conformance.results import Outcome, Result
+from conformance.results import ADAPTER_FAULT, Outcome, Result
 
 
 def _eligible(case):
@@ -131,3 +131,25 @@ def test_one_error_on_most_items_is_one_cause_not_one_per_behaviour():
     (cause,) = infer(results)
     assert (cause.behaviour, cause.inferred) == ("same-error", False)
     assert "onParse is not a function" in cause.what and len(cause.cases) == len(CASES) - 9
+
+
+def test_output_the_suite_cannot_read_is_one_cause_of_its_own_never_a_behaviour():
+    def unreadable(marked):
+        results = verdicts("lf-only")
+        for r in results:
+            if r.case.startswith("LE-"):  # the adapter printed the raw stream on these: no JSON
+                r.outcome, r.message = Outcome.ERROR, f"printed a line that is not JSON: {r.case}"
+                r.actual = ADAPTER_FAULT if marked else None
+        return results
+
+    # unmarked, errors on the line-end cases read as a line-end behaviour (the control) ...
+    assert any(c.inferred and c.cases and all(x.startswith("LE-") for x in c.cases)
+               for c in infer(unreadable(False)))
+    # ... marked, they are one cause with no behaviour, beside the real bug on the other cases
+    causes = infer(unreadable(True))
+    adapter = [c for c in causes if c.behaviour == "adapter-output"]
+    assert len(adapter) == 1 and not adapter[0].inferred
+    assert all(case.startswith("LE-") for case in adapter[0].cases)
+    others = [c for c in causes if c not in adapter]
+    assert [(c.rule, c.behaviour) for c in others] == [("C-08", "cr")]
+    assert not any(case.startswith("LE-") for c in others for case in c.cases)

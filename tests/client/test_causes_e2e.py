@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
+import sys
+from pathlib import Path
 from xml.etree import ElementTree
 
 import planted_clients
@@ -82,3 +85,23 @@ def test_the_same_client_without_the_bug_has_no_cause(run):
     report = run(planted_clients.correct, only=LINE_ENDS + DISPATCH + BLANKS, rules=("none",),
                  chunkings=("whole", "2-byte", "crlf"))
     assert report.ok and infer(report.results) == []
+
+
+def test_a_command_printing_the_raw_body_is_one_adapter_cause_with_no_rule_to_fix(tmp_path, capsys):
+    # `--cmd 'curl -sN {url}'` prints the stream, not JSON: every item is output the suite cannot
+    # read, whatever its bytes. The line-end cases all share behaviours (a lone LF...): a cause
+    # inferred from them would send the author to fix a parser that was never judged.
+    script = shlex.quote(str(Path(__file__).with_name("cmd_client.py")))
+    args = ["client", "--cmd", f"{shlex.quote(sys.executable)} {script} {{url}} raw", "--chunking", "whole",
+            "--json-report", str(tmp_path / "r.json")]
+    for case in LINE_ENDS[:8]:
+        args += ["--select", case]
+    assert main(args) == 1
+    out = capsys.readouterr().out
+    assert out.count("CAUSE ") == 1, out
+    block = out.split("CAUSE 1", 1)[1].split("\n\n", 1)[0]
+    assert block.startswith("  ERROR the adapter's output could not be read: these items say nothing"), block
+    assert "fix:      fix the adapter, not the parser" in block and "spec:" not in block, block
+    assert "not JSON" in block
+    (cause,) = json.loads((tmp_path / "r.json").read_text())["causes"]
+    assert (cause["behaviour"], cause["inferred"], len(cause["cases"])) == ("adapter-output", False, 8)

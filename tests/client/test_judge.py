@@ -9,12 +9,12 @@ from __future__ import annotations
 from conformance.cases import load_cases
 from conformance.cases.chunkings import chunking
 from conformance.client.findings import reconnect_delay_findings
-from conformance.client.fixes import CHUNKING_FIXES, FIXES
+from conformance.client.fixes import CHUNKING_FIXES, ENDING_FIXES, FIXES
 from conformance.client.judge import judge_run
 from conformance.client.observation import Observation
 from conformance.client.runner import attribute_chunking_failures
 from conformance.client.slots import RecordedRequest
-from conformance.results import Outcome
+from conformance.results import ADAPTER_FAULT, Outcome
 from conformance.sse import Event
 
 WHOLE = chunking("whole")
@@ -170,7 +170,8 @@ def test_an_adapter_fault_is_an_error_not_a_failure():
     observation = Observation(broken="printed a line that is not JSON", ended_by="broken")
     judgement = judge_run(c, WHOLE, observation, request())
     assert {r.outcome for r in judgement} == {Outcome.ERROR}
-    assert judgement[0].fix is None
+    # the fix is the adapter's, never a parsing rule's: nothing of the parser was judged
+    assert {(r.actual, r.fix) for r in judgement} == {(ADAPTER_FAULT, ENDING_FIXES["broken"])}
 
 
 def _log(*spans: tuple[float, float]) -> list[RecordedRequest]:
