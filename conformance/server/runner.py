@@ -31,6 +31,7 @@ from . import checks  # noqa: F401 - fills the registry
 from .capture import Capture, End, Request, Transport, capture
 from .checks.active import resume_point
 from .checks.delivery import timings
+from .checks.headers import not_a_stream
 from .checks.pitfalls import PROBE_SECONDS
 from .lateness import MEASURES, evened, most_late
 from .options import DEFAULTS, Options, UnusableTarget
@@ -166,7 +167,11 @@ def _precondition(check: Check, ctx: Context) -> Blocked | None:
         return Blocked(Outcome.SKIP, f"status {main.status}: no stream to judge")
     if check.needs == STREAM and main.end is End.UNDECODABLE and check.rule != "S-04":
         return Blocked(Outcome.ERROR, f"cannot judge the body: {main.detail}")
+    if check.needs == STREAM and (essence := not_a_stream(ctx)) is not None:
+        return Blocked(Outcome.SKIP, f"Content-Type {essence} and no SSE line in the body: no stream to "
+                                     "judge (S-01)")
     return None
+
 
 
 def judge(check: Check, ctx: Context) -> list[Result]:

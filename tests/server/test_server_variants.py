@@ -255,3 +255,16 @@ def test_a_stream_with_no_event_fails_with_the_bytes_that_show_why(faulty_url, p
     p06 = _by_rule(faulty_url + path, **options)["P-06"]
     assert p06.outcome is Outcome.FAIL and "without dispatching one event" in p06.message, p06.message
     assert why in p06.message
+
+
+def test_a_page_that_is_no_event_stream_is_one_finding_and_an_sse_body_is_judged_under_any_type(faulty_url):
+    # a 200 HTML page (the wrong URL): S-01 says so, and its lines are not read as SSE fields
+    # (else: S-17 per line of HTML, S-09 and P-06 on a body that was never a stream)
+    page = run_server_suite(faulty_url + "/html-200", timeout=5, max_seconds=5)
+    assert {r.rule for r in page.results if r.outcome in BAD} == {"S-01"}, page.summary_line()
+    unjudged = {r.rule for r in page.results if "no stream to judge" in r.message}
+    assert {"S-09", "S-17", "S-23", "P-06"} <= unjudged
+    # SSE lines under text/plain (a forgotten header): S-01 fails and the body is still judged
+    plain = verdicts(faulty_url + "/wrong-type")
+    assert plain["S-01"] == {Outcome.FAIL}
+    assert plain["S-09"] == plain["S-23"] == plain["P-06"] == {Outcome.PASS}

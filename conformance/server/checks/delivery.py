@@ -17,6 +17,7 @@ from ..lateness import evened
 from ..registry import ANY, STREAM, Context, broken, check, passed, shown, skipped
 from ..stream import Stream, analyse
 from ..timing import BATCH_GAP, Delivery, Pattern, measure
+from .headers import not_a_stream
 
 NO_RESPONSE_CAUSES = ("a proxy that holds the response back (nginx buffers headers and body until its "
                       "buffer fills) or a handler that does slow work before it returns the stream")
@@ -164,6 +165,8 @@ def events_reach_the_client(ctx: Context) -> list[Result]:
                 f"(now {cap.request.timeout:g} s).")]
     if not cap.answered or cap.status != 200:
         return skipped("P-06", f"no stream to judge ({cap.status or cap.end.value})")
+    if (essence := not_a_stream(ctx)) is not None:
+        return skipped("P-06", f"no stream to judge (Content-Type {essence}, no SSE line; see S-01)")
     if cap.end is End.UNDECODABLE:
         return skipped("P-06", f"cannot judge the body: {cap.detail} (see S-04)")
     if not delivery.events:

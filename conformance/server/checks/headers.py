@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from ...results import Result
+from ...sse import LineKind
 from ..capture import End
 from ..culprit import COMPRESS, LENGTH, diagnose
 from ..registry import ANY, RESPONSE, STREAM, Context, broken, check, info, passed, shown, skipped
+from .fields import KNOWN_FIELDS
 
 # Connection-specific headers (RFC 9113 §8.2.2): malformed in HTTP/2, Safari drops the stream.
 HOP_BY_HOP = ("connection", "keep-alive", "proxy-connection", "upgrade", "transfer-encoding")
@@ -21,6 +23,17 @@ def content_type(value: str | None) -> tuple[str, dict[str, str]]:
         key, _, val = param.partition("=")
         parsed[key.strip().lower()] = val.strip().strip('"')
     return essence.strip().lower(), parsed
+
+
+def not_a_stream(ctx: Context) -> str | None:
+    """The Content-Type of a 200 that is no event stream at all (an HTML page, a JSON API): not
+    text/event-stream, and no line of its body is a field the spec knows or a comment. S-01 says
+    so; read as fields, its lines would bury that under a warning per line of HTML."""
+    essence = content_type(ctx.main.header("content-type"))[0] or "missing"
+    if essence == "text/event-stream":
+        return None
+    lines = ctx.stream.lines
+    return None if any(x.kind is LineKind.COMMENT or x.name in KNOWN_FIELDS for x in lines) else essence
 
 
 @check("S-01")
