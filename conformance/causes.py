@@ -38,7 +38,7 @@ DERIVED_RULES = frozenset({"C-03", "C-07", "C-08", "C-09", "C-10", "C-37"})
 # Verdicts on how the client ran rather than on what a case exercises: a cause of their own.
 OWN_CAUSE_RULES = frozenset({"P-10"})
 SAME_ERROR = "same-error"  # the behaviour of a cause that is one error met almost everywhere
-ADAPTER = "adapter-output"  # the behaviour of a cause that is output the suite could not read
+ADAPTER = "adapter"  # the behaviour of a cause that kept the client from being judged
 ERRORS_NOT_BEHAVIOURS = frozenset({SAME_ERROR, ADAPTER})  # causes that are one error, not parsing
 ONE_READ = 1 << 16  # body bytes a client can take in one read (a socket buffer's worth)
 
@@ -201,14 +201,16 @@ def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) ->
 
 
 def _adapter_faults(failing: list[Item]) -> list[Cause]:
-    """What the suite could not read of the adapter's output (``ADAPTER_FAULT``) is one cause,
-    however few items show it: garbage printed in some cases says nothing of the parser."""
-    found = [i for i in failing if all(r.actual == ADAPTER_FAULT for r in i.broken)]
-    if not found:
-        return []
-    rule = Counter(r.rule for i in found for r in i.broken).most_common(1)[0][0]
-    fix = next((r.fix for i in found for r in i.broken if r.fix), None)
-    return [Cause(rule, ADAPTER, fix, found, inferred=False, what="the adapter's output cannot be read")]
+    """What the adapter kept from being judged (``ADAPTER_FAULT``: output the suite cannot read, a
+    raise before the first request) is one cause per kind (its fix), however few items show it:
+    it says nothing of the parser, whatever the items' bytes exercise."""
+    by_fix: dict[str | None, list[Item]] = defaultdict(list)
+    for item in failing:
+        if all(r.expected == ADAPTER_FAULT for r in item.broken):
+            by_fix[item.broken[0].fix].append(item)
+    return [Cause(Counter(r.rule for i in found for r in i.broken).most_common(1)[0][0], ADAPTER, fix, found,
+                  inferred=False, what=found[0].broken[0].message.split(": ", 1)[0])
+            for fix, found in by_fix.items()]
 
 
 def _same_error_everywhere(failing: list[Item], judged: int) -> list[Cause]:

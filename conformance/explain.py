@@ -150,12 +150,12 @@ def folded(names: list[str]) -> str:
 def cause_head(cause: Cause) -> tuple[str | None, str]:
     """(the rule a cause names, what differs): ``("C-08", "(must) Title: the client mishandles
     a lone CR")``; no rule for one error met almost everywhere (the adapter or the client's
-    version, not a behaviour), nor for output the suite could not read. Shared by the terminal
+    version, not a behaviour), nor for what the adapter kept from being judged. Shared by the terminal
     and the HTML page, which links the rule."""
     if cause.behaviour == SAME_ERROR:
         return None, f"the same error on most items, whatever they exercise: {cause.what.split(': ', 1)[1]}"
     if cause.behaviour == ADAPTER:
-        return None, "the adapter's output could not be read: these items say nothing of the parser"
+        return None, f"{cause.what}: these items say nothing of the parser"
     rule = RULES.get(cause.rule)
     title = f" {rule.title}" if rule else ""
     what = f": the client mishandles {cause.what}" if cause.what else ""

@@ -34,9 +34,10 @@ class Outcome(str, enum.Enum):
 # What a rule ID's letter means: JUnit classnames and summaries group by it.
 FAMILIES = {"C": "parsing", "N": "connection", "S": "serving", "O": "openai", "P": "pitfalls"}
 BROKEN = frozenset({Outcome.FAIL, Outcome.ERROR, Outcome.WARN})
-# A client result's ``actual`` when the adapter's own output could not be read (not JSON, not an
-# iterable): no verdict on the client's parsing, so no behaviour is inferred from it (causes.py)
-ADAPTER_FAULT = "output the suite cannot read"
+# A client result's ``expected`` when the adapter kept the case from being judged (output the
+# suite cannot read; a client that raised before its first request): it says nothing of the
+# client's parsing, so no behaviour is inferred from it (causes.py)
+ADAPTER_FAULT = "a run the suite can judge"
 # Worst first: what a group of results shows (a server rule's line ranks pass above info instead).
 SEVERITY = (Outcome.ERROR, Outcome.FAIL, Outcome.WARN, Outcome.XFAIL, Outcome.INFO, Outcome.PASS,
             Outcome.SKIP)

@@ -42,10 +42,8 @@ FIXES = {
     "O-09": "concatenate choices[0].delta.content across every chunk",
 }
 # A split's fix is that of the rule it breaks.
-CHUNKING_FIXES = {
-    family: FIXES[CHUNKING_RULES.get(family, DEFAULT_CHUNKING_RULE)]
-    for family in ("1-byte", "2-byte", "crlf", "utf8", "random")
-}
+CHUNKING_FIXES = {family: FIXES[CHUNKING_RULES.get(family, DEFAULT_CHUNKING_RULE)]
+                  for family in ("1-byte", "2-byte", "crlf", "utf8", "random")}
 # Rules a case lists for the reading it needs (chunk splits) or for its profile's whole job
 # (assemble the text, stop at [DONE]): their fixes apply only when nothing more specific does.
 SPLIT_RULES = frozenset({"C-03", "C-10", "C-37"})
@@ -56,8 +54,8 @@ ENDING_FIXES = {
     "hang-error": "raise when the connection fails (non-200, wrong type, dropped); never wait forever",
     "returned": "raise when the connection fails: a non-200 status, a wrong type, or a dropped stream",
     "done": FIXES["O-07"],
-    "broken": "fix the adapter, not the parser: a --cmd program prints one JSON object per event per line "
-              "on stdout, logs on stderr; a callable yields events (conformance/client/README.md)",
+    "broken": "fix the adapter: --cmd prints one JSON event per line, a callable yields events (README)",
+    "unstarted": "call it as the runner does (target(url, **inputs); {url} in --cmd); its stderr says why",
 }
 NOTIFICATION_FIX = (
     "report open each time a 200 text/event-stream response is accepted, before its events; report "

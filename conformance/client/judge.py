@@ -52,8 +52,8 @@ def _outcome_findings(
     """Did the client end the way the case says: returned, raised, or still on an open stream?"""
     expect = case.expect
     if observation.broken:
-        return [Finding(f"the adapter's output cannot be judged: {observation.broken}",
-                        "reports the protocol reads", ADAPTER_FAULT, True, fix=ENDING_FIXES["broken"])]
+        return [Finding(f"the adapter's output cannot be judged: {observation.broken}", ADAPTER_FAULT,
+                        "output it cannot read", True, fix=ENDING_FIXES["broken"])]
     waited = WAITED.get(observation.ended_by, WAITED["deadline"]).format(seconds=observation.seconds)
     # waiting is final only where the case says how the client must end; elsewhere a client
     # that waits after its events is simply done
@@ -69,6 +69,9 @@ def _outcome_findings(
         return []  # raising on a non-200 or a dropped connection is how a client fails it
     if observation.raised:
         stderr = f"; stderr: {observation.stderr[-300:]}" if observation.stderr else ""
+        if not requests:  # before a byte of the case reached it: the adapter's fault, not the parser's
+            return [Finding(f"the client raised before its first request: {observation.raised}{stderr}",
+                            ADAPTER_FAULT, observation.raised, True, fix=ENDING_FIXES["unstarted"])]
         message = f"the client crashed: raised {observation.raised}{stderr}"
         return [Finding(message, "no error", observation.raised, error=True)]
     if observation.flooded:

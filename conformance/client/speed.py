@@ -101,8 +101,7 @@ def judge_growth(growth: Growth) -> Result:
         return Result(outcome=outcome_for_level("should"),
                       message=f"still parsing a {last >> 20} MiB line at its deadline",
                       actual="unfinished", **base)
-    ratio = growth.ratio
-    if ratio is None:
+    if (ratio := growth.ratio) is None:
         return Result(outcome=Outcome.SKIP, message="the client's CPU time cannot be measured here",
                       actual="(unknown)", **base)
     seconds = [s for s in growth.seconds if s is not None]  # all of them: a ratio needs no gap

@@ -139,7 +139,7 @@ def test_output_the_suite_cannot_read_is_one_cause_of_its_own_never_a_behaviour(
         for r in results:
             if r.case.startswith("LE-"):  # the adapter printed the raw stream on these: no JSON
                 r.outcome, r.message = Outcome.ERROR, f"printed a line that is not JSON: {r.case}"
-                r.actual = ADAPTER_FAULT if marked else None
+                r.expected = ADAPTER_FAULT if marked else None
         return results
 
     # unmarked, errors on the line-end cases read as a line-end behaviour (the control) ...
@@ -147,7 +147,7 @@ def test_output_the_suite_cannot_read_is_one_cause_of_its_own_never_a_behaviour(
                for c in infer(unreadable(False)))
     # ... marked, they are one cause with no behaviour, beside the real bug on the other cases
     causes = infer(unreadable(True))
-    adapter = [c for c in causes if c.behaviour == "adapter-output"]
+    adapter = [c for c in causes if c.behaviour == "adapter"]
     assert len(adapter) == 1 and not adapter[0].inferred
     assert all(case.startswith("LE-") for case in adapter[0].cases)
     others = [c for c in causes if c not in adapter]

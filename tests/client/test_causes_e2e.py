@@ -100,8 +100,16 @@ def test_a_command_printing_the_raw_body_is_one_adapter_cause_with_no_rule_to_fi
     out = capsys.readouterr().out
     assert out.count("CAUSE ") == 1, out
     block = out.split("CAUSE 1", 1)[1].split("\n\n", 1)[0]
-    assert block.startswith("  ERROR the adapter's output could not be read: these items say nothing"), block
-    assert "fix:      fix the adapter, not the parser" in block and "spec:" not in block, block
+    assert block.startswith("  ERROR the adapter's output cannot be judged: these items say nothing"), block
+    assert "fix:      fix the adapter" in block and "spec:" not in block, block
     assert "not JSON" in block
     (cause,) = json.loads((tmp_path / "r.json").read_text())["causes"]
-    assert (cause["behaviour"], cause["inferred"], len(cause["cases"])) == ("adapter-output", False, 8)
+    assert (cause["behaviour"], cause["inferred"], len(cause["cases"])) == ("adapter", False, 8)
+
+
+def test_a_callable_that_cannot_take_the_url_is_the_adapters_fault_not_a_line_end_bug(capsys):
+    # os:getcwd raises TypeError at the call: one item of LE-001 was read as "a lone CR"
+    assert main(["client", "os:getcwd", "-k", "LE-001", "--chunking", "whole"]) == 1
+    out = capsys.readouterr().out
+    assert "CAUSE 1  ERROR the client raised before its first request: these items say nothing" in out, out
+    assert "C-08" not in out and "lone CR" not in out and "target(url, **inputs)" in out

@@ -36,7 +36,7 @@ def test_crash_text_is_escaped_on_the_terminal_and_in_the_reports(cli_run, tmp_p
     code, out, err = cli_run("client", *_crash_texts(tmp_path)[kind], "-k", "LE-001", "--chunking", "whole",
                          "--junit-xml", str(junit), "--html", str(html))
     assert code == 1, out + err
-    assert "crashed" in out and "\\x1b[2J\\x1b]0;pwned\\x07 then␍over" in out
+    assert "raised before its first request" in out and "\\x1b[2J\\x1b]0;pwned\\x07 then␍over" in out
     assert not any(c in out + err for c in RAW), repr(out + err)
     failure = ElementTree.parse(junit).getroot().find("testcase/error")  # well-formed XML
     assert "\\x1b[2J" in failure.get("message")

@@ -171,7 +171,17 @@ def test_an_adapter_fault_is_an_error_not_a_failure():
     judgement = judge_run(c, WHOLE, observation, request())
     assert {r.outcome for r in judgement} == {Outcome.ERROR}
     # the fix is the adapter's, never a parsing rule's: nothing of the parser was judged
-    assert {(r.actual, r.fix) for r in judgement} == {(ADAPTER_FAULT, ENDING_FIXES["broken"])}
+    assert {(r.expected, r.fix) for r in judgement} == {(ADAPTER_FAULT, ENDING_FIXES["broken"])}
+
+
+def test_a_raise_before_the_first_request_is_the_adapters_fault_and_one_after_it_a_crash():
+    c = case("LE-001")  # a callable that cannot take the URL: nothing of the case reached it
+    before = judge_run(c, WHOLE, Observation(raised="TypeError: takes no arguments", ended_by="raised"), [])
+    assert {(r.outcome, r.expected, r.fix) for r in before} == {
+        (Outcome.ERROR, ADAPTER_FAULT, ENDING_FIXES["unstarted"])}
+    assert "raised before its first request: TypeError" in before[0].message
+    after = judge_run(c, WHOLE, Observation(raised="UnicodeDecodeError", ended_by="raised"), request())
+    assert after[0].outcome is Outcome.ERROR and after[0].expected == "no error"  # the parser's, maybe
 
 
 def _log(*spans: tuple[float, float]) -> list[RecordedRequest]:
