@@ -115,7 +115,7 @@ async def observe(options: Options, progress: Progress | None = None,
     get = options.method.upper() == "GET"
     if get and "head" in sends:  # one generous deadline: unanswered by it is a time-out (P-01)
         ctx.head = await capture(_request(options, "HEAD", max_seconds=options.timeout))
-    if get and main.status == 200 and "probe" in sends:
+    if get and main.status == 200 and "probe" in sends and not_a_stream(ctx) is None:
         if progress:
             progress("probing a second request while a stream is open")
         held = options.timeout + PROBE_SECONDS + 1  # the probe closes it PROBE_SECONDS after the second
@@ -167,9 +167,8 @@ def _precondition(check: Check, ctx: Context) -> Blocked | None:
         return Blocked(Outcome.SKIP, f"status {main.status}: no stream to judge")
     if check.needs == STREAM and main.end is End.UNDECODABLE and check.rule != "S-04":
         return Blocked(Outcome.ERROR, f"cannot judge the body: {main.detail}")
-    if check.needs == STREAM and (essence := not_a_stream(ctx)) is not None:
-        return Blocked(Outcome.SKIP, f"Content-Type {essence} and no SSE line in the body: no stream to "
-                                     "judge (S-01)")
+    if check.needs == STREAM and (why := not_a_stream(ctx)) is not None:
+        return Blocked(Outcome.SKIP, why)
     return None
 
 

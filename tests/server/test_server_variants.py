@@ -263,7 +263,7 @@ def test_a_page_that_is_no_event_stream_is_one_finding_and_an_sse_body_is_judged
     page = run_server_suite(faulty_url + "/html-200", timeout=5, max_seconds=5)
     assert {r.rule for r in page.results if r.outcome in BAD} == {"S-01"}, page.summary_line()
     unjudged = {r.rule for r in page.results if "no stream to judge" in r.message}
-    assert {"S-09", "S-17", "S-23", "P-06"} <= unjudged
+    assert {"S-09", "S-17", "S-23", "P-06", "P-07"} <= unjudged  # and no second request probed it
     # SSE lines under text/plain (a forgotten header): S-01 fails and the body is still judged
     plain = verdicts(faulty_url + "/wrong-type")
     assert plain["S-01"] == {Outcome.FAIL}

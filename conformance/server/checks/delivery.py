@@ -165,8 +165,8 @@ def events_reach_the_client(ctx: Context) -> list[Result]:
                 f"(now {cap.request.timeout:g} s).")]
     if not cap.answered or cap.status != 200:
         return skipped("P-06", f"no stream to judge ({cap.status or cap.end.value})")
-    if (essence := not_a_stream(ctx)) is not None:
-        return skipped("P-06", f"no stream to judge (Content-Type {essence}, no SSE line; see S-01)")
+    if (why := not_a_stream(ctx)) is not None:
+        return skipped("P-06", why)
     if cap.end is End.UNDECODABLE:
         return skipped("P-06", f"cannot judge the body: {cap.detail} (see S-04)")
     if not delivery.events:

@@ -26,14 +26,14 @@ def content_type(value: str | None) -> tuple[str, dict[str, str]]:
 
 
 def not_a_stream(ctx: Context) -> str | None:
-    """The Content-Type of a 200 that is no event stream at all (an HTML page, a JSON API): not
-    text/event-stream, and no line of its body is a field the spec knows or a comment. S-01 says
-    so; read as fields, its lines would bury that under a warning per line of HTML."""
+    """Why a response is no event stream at all (an HTML page, a JSON API), or None: its type is
+    not text/event-stream, and no line of its body is a field the spec knows or a comment. S-01
+    says so; read as fields, its lines would bury that under a warning per line of HTML."""
     essence = content_type(ctx.main.header("content-type"))[0] or "missing"
-    if essence == "text/event-stream":
+    sse = any(line.kind is LineKind.COMMENT or line.name in KNOWN_FIELDS for line in ctx.stream.lines)
+    if essence == "text/event-stream" or sse:
         return None
-    lines = ctx.stream.lines
-    return None if any(x.kind is LineKind.COMMENT or x.name in KNOWN_FIELDS for x in lines) else essence
+    return f"Content-Type {essence} and no SSE line in the body: no stream to judge (S-01)"
 
 
 @check("S-01")

@@ -12,6 +12,7 @@ from collections import Counter
 from ...results import Outcome, Result
 from ..capture import End
 from ..registry import STREAM, Context, broken, check, inconclusive, passed, shown, skipped
+from .headers import not_a_stream
 
 PROBE_SECONDS = 2.0  # the first stream is held open this long for a second request's answer
 HEARTBEAT_TYPES = ("keep-alive", "keepalive", "ping", "heartbeat", "heart-beat", "hb")
@@ -61,8 +62,8 @@ def _tries(tries: int) -> str:
 def second_request_answered(ctx: Context) -> list[Result]:
     probe = ctx.probe
     if probe is None:
-        return skipped("P-07", f"the probe repeats GET streams that answered (method {ctx.options.method}, "
-                               f"{ctx.main.status or ctx.main.end.value})")
+        return skipped("P-07", not_a_stream(ctx) or f"the probe repeats GET streams that answered (method "
+                               f"{ctx.options.method}, {ctx.main.status or ctx.main.end.value})")
     if probe.second is None and probe.first.status == 200:
         ended = probe.first_open_until or 0.0  # a short stream, or one a busy machine read late
         return inconclusive("P-07", f"the probe's stream ended after {ended:.2f} s, before a second "
