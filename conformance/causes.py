@@ -29,7 +29,7 @@ from .results import ADAPTER_FAULT, BROKEN, SEVERITY, Outcome, Result, worst
 from .rules import RULES
 
 __all__ = ["ADAPTER", "ERRORS_NOT_BEHAVIOURS", "SAME_ERROR", "Cause", "Item", "Rerun", "causes_json",
-           "from_docs", "infer", "items_of", "rerun_command",
+           "from_docs", "infer", "items_of", "leader", "rerun_command",
            "rerun_for"]
 
 # Rules a case lists for how its bytes are read (chunk splits, line ends): an item exercises
@@ -293,15 +293,28 @@ def _own_causes(items: list[Item]) -> list[Cause]:
                   inferred=False) for rule, found in by_rule.items()]
 
 
+def leader(result: Result, broken_rules: Iterable[str]) -> str:
+    """The rule whose finding a broken server result follows from (``extra["follows"]``: no event
+    because no blank line ended one is S-09's), when that rule is broken too; else its own."""
+    follows = result.extra.get("follows")
+    return follows if follows in broken_rules else result.rule
+
+
 def _server_causes(results: list[Result]) -> list[Cause]:
-    """Server findings (no case): one per rule, and one per error message shared by rules."""
+    """Server findings (no case): one per rule (with the verdicts that follow from its finding),
+    and one per error message shared by rules."""
     found: dict[str, list[Result]] = {}
+    broken_rules = {r.rule for r in results if not r.case and r.outcome in BROKEN}
     for result in results:
         if result.case or result.outcome not in BROKEN:
             continue
-        key = f"error: {result.message}" if result.outcome is Outcome.ERROR else result.rule
+        key = f"error: {result.message}" if result.outcome is Outcome.ERROR else leader(result, broken_rules)
         found.setdefault(key, []).append(result)
-    return [Cause(rs[0].rule, rs[0].rule, rs[0].fix, [], inferred=False, results=rs) for rs in found.values()]
+    causes = []
+    for key, rs in found.items():
+        rs.sort(key=lambda r: r.rule != key)  # the finding first, then what follows from it
+        causes.append(Cause(rs[0].rule, rs[0].rule, rs[0].fix, [], inferred=False, results=rs))
+    return causes
 
 
 Rerun = Callable[[str, str | None], str]

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from .cases.chunkings import Chunking
-from .causes import ADAPTER, ERRORS_NOT_BEHAVIOURS, SAME_ERROR, Cause, Rerun, infer, rerun_for
+from .causes import ADAPTER, ERRORS_NOT_BEHAVIOURS, SAME_ERROR, Cause, Rerun, infer, leader, rerun_for
 from .display import printable
 from .results import BROKEN, SEVERITY, Outcome, Report, Result, worst
 from .rules import RULES
@@ -42,8 +42,9 @@ class Group:
 
     @property
     def first(self) -> Result:
-        """The result shown in full: the whole-body one if any, else the first."""
-        return next((r for r in self.results if r.chunking == "whole"), self.results[0])
+        """The result shown in full: the whole-body one if any, else the key rule's, else the first."""
+        own = next((r for r in self.results if r.rule == self.key), self.results[0])
+        return next((r for r in self.results if r.chunking == "whole"), own)
 
     @property
     def outcome(self) -> Outcome:
@@ -76,10 +77,11 @@ def groups(report: Report) -> list[Group]:
         if r.case and r.chunking and r.chunking not in ran[r.case]:
             ran[r.case].append(r.chunking)
     found: dict[str, Group] = {}
+    broken_rules = {r.rule for r in report.results if r.outcome in BROKEN}
     for r in report.results:
         if r.outcome not in BROKEN:
             continue
-        key = r.case or (f"error: {r.message}" if r.outcome is Outcome.ERROR else r.rule)
+        key = r.case or (f"error: {r.message}" if r.outcome is Outcome.ERROR else leader(r, broken_rules))
         group = found.setdefault(key, Group(key, [], ran=ran.get(r.case or "", [])))
         group.results.append(r)
         if r.chunking and r.chunking not in group.chunkings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ..causes import leader
 from ..display import printable
 from ..results import Outcome, Report, Result
 from ..rules import RULES
@@ -70,6 +71,14 @@ def details(result: Result) -> str:
     return "\n".join(lines)
 
 
+def _also(results: list[Result]) -> str:
+    """The verdicts one finding also breaks: a line under it, not a block each."""
+    if not results:
+        return ""
+    named = " and ".join(f"{r.rule} ({r.level}) {r.outcome.value}" for r in results)
+    return f"\n      {'also:':<9} {named} from this same finding"
+
+
 def again_line(report: Report) -> list[str]:
     """The rules judged on a later observation, because the suite's reader was late during the
     reads the first verdict rested on: a pass line shows no message, so without this a verdict
@@ -93,11 +102,16 @@ def render(report: Report) -> str:
     if broken:
         parts += ["", "Failures and warnings:", ""]
         seen_errors: dict[str, list[str]] = {}
+        rules = {r.rule for r in broken}
+        after: dict[str, list[Result]] = {}  # rule -> the verdicts that follow from its finding
+        for result in broken:
+            if leader(result, rules) != result.rule:
+                after.setdefault(leader(result, rules), []).append(result)
         for result in broken:
             if result.outcome is Outcome.ERROR:
                 seen_errors.setdefault(result.message, []).append(result.rule)
-            else:
-                parts += [details(result), ""]
+            elif leader(result, rules) == result.rule:
+                parts += [details(result) + _also(after.pop(result.rule, [])), ""]
         for message, rules in seen_errors.items():
             parts += [f"  {SYMBOLS[Outcome.ERROR]} {', '.join(rules)} (error) {message}", ""]
     parts.append(report.summary_line())

@@ -180,6 +180,12 @@ def broken(rule: str, message: str, *, fix: str, expected: str | None = None,
                   expected=expected, actual=actual, evidence=evidence, fix=fix, **extra)
 
 
+def follows_s09(ctx: Context) -> dict[str, dict[str, str]]:
+    """``broken(..., **follows_s09(ctx))``: no event because no blank line ended one, S-09's own
+    finding; the outputs show such a verdict under S-09's, not as a cause of its own."""
+    return {"extra": {"follows": "S-09"}} if ctx.stream.no_blank_line else {}
+
+
 def shown(value: str | bytes, limit: int = 80) -> str:
     """Header values and payloads for messages: escaped, short."""
     return visible(value, limit=limit)

@@ -61,6 +61,12 @@ class Stream:
         """The block the body stopped inside, if any."""
         return self.blocks[-1] if self.blocks and self.blocks[-1].end is None else None
 
+    @property
+    def no_blank_line(self) -> bool:
+        """Data lines and not one event: no blank line ever ended one (S-09). Every check that
+        finds no event then fails for S-09's reason, and says so (``extra["follows"]``)."""
+        return not self.events and any("data" in b.names() for b in self.blocks)
+
     def terminators(self) -> Counter[str]:
         return Counter(line.terminator_name for line in self.lines if line.terminator)
 

@@ -153,3 +153,17 @@ def test_output_the_suite_cannot_read_is_one_cause_of_its_own_never_a_behaviour(
     others = [c for c in causes if c not in adapter]
     assert [(c.rule, c.behaviour) for c in others] == [("C-08", "cr")]
     assert not any(case.startswith("LE-") for c in others for case in c.cases)
+
+
+def test_a_server_verdict_that_follows_from_another_broken_rule_is_under_its_cause():
+    def result(rule, outcome=Outcome.FAIL, follows=None):
+        return Result(rule=rule, outcome=outcome, message=rule, fix=f"fix {rule}",
+                      extra={"follows": follows} if follows else {})
+
+    following = [result("S-23", Outcome.WARN, "S-09"), result("P-06", follows="S-09")]
+    (cause,) = infer([*following, result("S-09")])  # the finding after its followers: still first
+    assert (cause.rule, cause.fix, [r.rule for r in cause.results]) == ("S-09", "fix S-09",
+                                                                        ["S-09", "S-23", "P-06"])
+    # the rule they follow from passed: each is a finding of its own
+    alone = infer([*following, result("S-09", Outcome.PASS)])
+    assert sorted(c.rule for c in alone) == ["P-06", "S-23"]

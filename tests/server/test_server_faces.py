@@ -172,3 +172,21 @@ def test_hostile_servers_get_a_verdict_not_a_crash(faulty_url, path, rule, outco
 def test_redirects_are_followed_and_shown(faulty_url, capsys):
     assert main(["server", faulty_url + "/moved"]) == 0
     assert f"redirected to {faulty_url}/ok-lf" in capsys.readouterr().out
+
+
+def test_a_stream_without_blank_lines_is_one_finding_in_every_output(faulty_url, capsys, tmp_path):
+    # the headline server bug: no event because no blank line ends one. S-23 and P-06 fail with
+    # it; each output shows them under S-09's finding, not as three blocks with one fix
+    assert main(["server", faulty_url + "/no-blank-lines", "--json-report", str(tmp_path / "r.json")]) == 1
+    out = capsys.readouterr().out.split("Failures and warnings:", 1)[1]
+    assert "× S-09 (must)" in out and "S-23 (should) warn and P-06 (must) fail from this same finding" in out
+    assert "⚠ S-23 (should)" not in out and "× P-06 (must)" not in out
+    causes = json.loads((tmp_path / "r.json").read_text())["causes"]
+    s09 = next(c for c in causes if c["rule"] == "S-09")
+    assert s09["cases"] == ["S-09", "S-23", "P-06"] and not any(c["rule"] in ("S-23", "P-06") for c in causes)
+    report = run_server_suite(faulty_url + "/no-blank-lines", timeout=5, max_seconds=5)
+    assert "FAIL S-09 (must), S-23 (should), P-06 (must)" in report.explain()
+    # events that do end, then one that does not: S-09 alone, nothing follows from it
+    unterminated = run_server_suite(faulty_url + "/unterminated", timeout=5, max_seconds=5)
+    assert not any("follows" in r.extra for r in unterminated.results)
+    assert {r.rule for r in unterminated.results if r.outcome is Outcome.FAIL} == {"S-09"}

@@ -14,7 +14,7 @@ from ...results import Outcome, Result
 from ..capture import Capture, End
 from ..culprit import COMPRESS, diagnose
 from ..lateness import evened
-from ..registry import ANY, STREAM, Context, broken, check, passed, shown, skipped
+from ..registry import ANY, STREAM, Context, broken, check, follows_s09, passed, shown, skipped
 from ..stream import Stream, analyse
 from ..timing import BATCH_GAP, Delivery, Pattern, measure
 from .headers import not_a_stream
@@ -195,7 +195,7 @@ def _no_event(ctx: Context) -> Result:
         head = f"the stream ended ({cap.end.value} after {cap.elapsed:.1f} s) without dispatching one event"
     return broken("P-06", f"{head}: {why}", expected="events (data: lines ended by a blank line) while the "
                   "connection is open", actual=why, evidence=ctx.at(0) if ctx.stream.body else "(empty body)",
-                  fix=fix)
+                  fix=fix, **follows_s09(ctx))
 
 
 def _why_no_event(cap: Capture, stream: Stream) -> tuple[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...results import Result
 from ...sse import Line
 from ..capture import End
-from ..registry import STREAM, Context, broken, check, info, passed, shown
+from ..registry import STREAM, Context, broken, check, follows_s09, info, passed, shown
 
 KNOWN_FIELDS = ("data", "event", "id", "retry")
 
@@ -104,7 +104,7 @@ def some_event(ctx: Context) -> list[Result]:
                    expected="at least one event", actual=f"{len(ctx.stream.body)} body bytes, no event",
                    evidence=ctx.at(0) if ctx.stream.body else "(empty body)",
                    fix="Check the endpoint sends data: lines ended by a blank line, "
-                       "and that nothing (compression, a proxy) holds them back.")]
+                       "and that nothing (compression, a proxy) holds them back.", **follows_s09(ctx))]
 
 
 @check("P-08", needs=STREAM)

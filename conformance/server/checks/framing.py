@@ -47,7 +47,7 @@ def blocks_end_with_blank_line(ctx: Context) -> list[Result]:
     results = [r for r in results if r is not None][:3]
     tail = stream.tail
     if end.limited or stream.truncated:
-        if not stream.events and any(b.names() & {"data"} for b in stream.blocks):
+        if stream.no_blank_line:
             results.append(broken(
                 "S-09", f"{len(stream.lines)} lines and not one blank line before the suite stopped "
                         f"({end.value}): clients never dispatch anything",
