@@ -66,6 +66,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "no-colon": Behaviour("C-17", "a line without a colon",
                           "a line without a colon is a field named by the whole line, with an "
                           "empty value"),
+    "no-space": Behaviour("C-15", "a field with no space after its colon (data:x)",
+                          "the space after the colon is optional: split at the first colon, then "
+                          "remove one leading space if there is one"),
     "dataless-block": Behaviour("C-39", "a block without data (only id, event or retry)",
                                 "do not report an event for a block without data"),
     "id-only-block": Behaviour("C-30", "the id of a block without data",
@@ -117,6 +120,7 @@ SPLIT_BEHAVIOURS = BOUNDARY_BEHAVIOURS | {"mixed-read", "mixed-lf-blank"}
 _TERMINATOR = re.compile(rb"\r\n|\r|\n")
 _OTHER_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
 _BOM = b"\xef\xbb\xbf"
+_NO_SPACE = re.compile(rb"(?:data|event|id|retry)(?::(?! )|$)")  # a known field without ": " after it
 _KINDS = {b"\n": "lf", b"\r\n": "crlf", b"\r": "cr"}
 
 
@@ -175,11 +179,14 @@ def _connection_behaviours(connection: Connection) -> set[str]:
     found = {_KINDS[m.group()] for m in _TERMINATOR.finditer(body)}
     if len(found) > 1:
         found.add("mixed")
+    unmarked = body.removeprefix(_BOM)  # line offsets below are into this, not into body
+    texts = [ln.text(unmarked) for ln in _lines(unmarked)]
     checks: dict[str, Callable[[], bool]] = {
         "other-breaks": lambda: bool(_OTHER_BREAKS.search(body)),
         "bom": lambda: body.startswith(_BOM),
         "invalid-utf8": lambda: not _decodes(body),
-        "comment": lambda: any(ln.text(body).startswith(b":") for ln in _lines(body.removeprefix(_BOM))),
+        "comment": lambda: any(text.startswith(b":") for text in texts),
+        "no-space": lambda: any(_NO_SPACE.match(text) for text in texts),
     }
     found |= {name for name, check in checks.items() if check()}
     last_id = b""

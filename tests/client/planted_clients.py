@@ -26,6 +26,7 @@ misses_split_blank_line = _client("blank-split")  # a blank line starting a read
 mixed_read = _client("mixed-read")  # a CRLF hides later lone LFs in the same read (C-09)
 judges_each_read_alone = _client("strip-read")  # whitespace starting a read is a blank line (C-37)
 splits_crlf_twice = _client("crlf-split")  # a CRLF split across reads counts twice (C-10)
+needs_space = _client("needs-space")  # "data:x" is no field: the tutorials' split(": ", 1) (C-15)
 correct = _client(None)
 
 

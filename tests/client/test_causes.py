@@ -56,6 +56,7 @@ def test_a_correct_parser_has_no_cause():
     ("strip-read", "C-37", "split-whitespace"),  # sseclient-py 1.6
     ("cr-held", "C-10", "cr-at-end"),  # eventsource-parser 3.1.1
     ("block-id", "C-27", "inherited-id"),  # eventsource 5.1.0
+    ("needs-space", "C-15", "no-space"),  # line.split(": ", 1): read as C-20 and C-21 without it
 ])
 def test_one_planted_bug_is_one_cause_on_its_rule(bug, rule, behaviour):
     results = verdicts(bug)

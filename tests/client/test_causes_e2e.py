@@ -28,6 +28,10 @@ BLANKS = ("DA-001", "DA-003", "DA-006", "DA-007", "DA-011", "DA-019", "LE-003", 
     (planted_clients.drops_id_only_blocks, DISPATCH, ("whole",), "C-30", "id-only-block"),
     (planted_clients.misses_split_blank_line, BLANKS, ("whole", "2-byte", "crlf"), "C-37", "split-blank"),
     (planted_clients.mixed_read, LINE_ENDS, ("whole",), "C-09", "mixed-read"),
+    # data:x read as no field: empty data (DA-006), several data lines (DA-002) and a bare id
+    # (ID-003) fail too, and were read as C-21, C-20 and C-28 before a behaviour named it
+    (planted_clients.needs_space, ("DA-001", "DA-002", "DA-006", "ID-003", "FL-009", "RT-004"), ("whole",),
+     "C-15", "no-space"),
 ])
 def test_a_client_with_one_planted_bug_has_exactly_one_cause_on_its_rule(
         run, client, cases, chunkings, rule, behaviour):
