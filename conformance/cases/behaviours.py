@@ -89,6 +89,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "cr-at-end": Behaviour("C-10", "a CR that ends an event as the last byte sent so far",
                            "dispatch at the CR at once: do not wait for the next byte to see whether "
                            "an LF follows (skip that LF when it comes)"),
+    "wrong-type": Behaviour("N-03", "a 200 response whose Content-Type is not text/event-stream",
+                            "check the Content-Type before reading: fail the connection unless its "
+                            "essence is text/event-stream (any parameters, any case)"),
     # how one item's chunking split the body (never declared: derived per item)
     "split-line": Behaviour("C-37", "a line split across reads",
                             "buffer bytes across reads; a line is complete only at CR, LF or CRLF"),
@@ -251,6 +254,8 @@ def static_behaviours(case: Case) -> frozenset[str]:
     for connection in case.connections:
         if not connection.refused and not connection.no_response:
             found |= _connection_behaviours(connection)
+        elif connection.status == 200 and not connection.no_response:
+            found.add("wrong-type")  # a 200 to refuse: its type is the only reason
     return frozenset(found)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 from naive_clients import _chunks
 from planted import Planted
 
@@ -41,3 +42,13 @@ def ends_events_on_double_terminators(url: str, **options: object) -> Iterator[d
                 yield from (event.as_dict() for event in parser.feed(held))
                 held = b""
     yield from (event.as_dict() for event in parser.feed(held))
+
+
+def ignores_content_type(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """Any 200 is read as a stream: the Content-Type is never looked at (N-03)."""
+    parser = Planted(None)
+    with httpx.stream("GET", url, timeout=10) as response:
+        if response.status_code != 200:
+            raise ConnectionError(f"status {response.status_code}")
+        for chunk in response.iter_raw():
+            yield from (event.as_dict() for event in parser.feed(chunk))

@@ -32,6 +32,9 @@ BLANKS = ("DA-001", "DA-003", "DA-006", "DA-007", "DA-011", "DA-019", "LE-003", 
     # (ID-003) fail too, and were read as C-21, C-20 and C-28 before a behaviour named it
     (planted_clients.needs_space, ("DA-001", "DA-002", "DA-006", "ID-003", "FL-009", "RT-004"), ("whole",),
      "C-15", "no-space"),
+    # each wrong type stood alone: the accepted variants (charset, case, a space) contradict N-03
+    (planted_clients.ignores_content_type, tuple(f"HT-0{n}" for n in (*range(10, 16), *range(20, 27))),
+     ("whole",), "N-03", "wrong-type"),
 ])
 def test_a_client_with_one_planted_bug_has_exactly_one_cause_on_its_rule(
         run, client, cases, chunkings, rule, behaviour):
