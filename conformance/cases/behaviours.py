@@ -92,6 +92,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "wrong-type": Behaviour("N-03", "a 200 response whose Content-Type is not text/event-stream",
                             "check the Content-Type before reading: fail the connection unless its "
                             "essence is text/event-stream (any parameters, any case)"),
+    "other-2xx": Behaviour("N-04", "a 2xx status other than 200 (201, 206, 299)",
+                           "accept only status 200: a check for success (fetch's res.ok, "
+                           "raise_for_status) lets 201 and 206 through"),
     # how one item's chunking split the body (never declared: derived per item)
     "split-line": Behaviour("C-37", "a line split across reads",
                             "buffer bytes across reads; a line is complete only at CR, LF or CRLF"),
@@ -256,6 +259,8 @@ def static_behaviours(case: Case) -> frozenset[str]:
             found |= _connection_behaviours(connection)
         elif connection.status == 200 and not connection.no_response:
             found.add("wrong-type")  # a 200 to refuse: its type is the only reason
+        elif 200 < connection.status < 300 and connection.status != 204:
+            found.add("other-2xx")  # "ok", yet no stream (204 is a stop of its own, N-05)
     return frozenset(found)
 
 

@@ -52,3 +52,14 @@ def ignores_content_type(url: str, **options: object) -> Iterator[dict[str, str]
             raise ConnectionError(f"status {response.status_code}")
         for chunk in response.iter_raw():
             yield from (event.as_dict() for event in parser.feed(chunk))
+
+
+def any_success_will_do(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """A 2xx is taken for the stream (fetch's res.ok, raise_for_status()): 201 and 206 are read."""
+    parser = Planted(None)
+    with httpx.stream("GET", url, timeout=10) as response:
+        response.raise_for_status()
+        if not response.headers.get("content-type", "").lower().startswith("text/event-stream"):
+            raise ConnectionError("not an event stream")
+        for chunk in response.iter_raw():
+            yield from (event.as_dict() for event in parser.feed(chunk))

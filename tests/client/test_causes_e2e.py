@@ -35,6 +35,9 @@ BLANKS = ("DA-001", "DA-003", "DA-006", "DA-007", "DA-011", "DA-019", "LE-003", 
     # each wrong type stood alone: the accepted variants (charset, case, a space) contradict N-03
     (planted_clients.ignores_content_type, tuple(f"HT-0{n}" for n in (*range(10, 16), *range(20, 27))),
      ("whole",), "N-03", "wrong-type"),
+    # 201, 206, 210 and 299 read as streams stood alone too: the 4xx and 5xx refused contradict N-04
+    (planted_clients.any_success_will_do, tuple(f"HT-0{n}" for n in range(30, 42)), ("whole",),
+     "N-04", "other-2xx"),
 ])
 def test_a_client_with_one_planted_bug_has_exactly_one_cause_on_its_rule(
         run, client, cases, chunkings, rule, behaviour):
