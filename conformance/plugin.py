@@ -190,6 +190,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    _causes(terminalreporter, config)
     gate = config.stash.get(_gate, None)
     if gate is None or gate.baseline is None:
         return
@@ -198,6 +199,27 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.write_sep("=", "sse-conformance: stale baseline entries", yellow=True)
         terminalreporter.write_line(f"these pass now; remove them from {gate.baseline_path}: "
                                     + ", ".join(status["stale"]))
+
+
+def _causes(terminalreporter: Any, config: pytest.Config) -> None:
+    """The client's failures by cause, one line each, after pytest's own per-item failures: a
+    reader sees one bug as one line (as the CLI's blocks), not as 60 failed items."""
+    from .explain import cause_count, cause_head, split_causes
+
+    client = [r for r in _results if r.case]
+    if not pytest_options.given(config) or not any(r.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.WARN)
+                                                   for r in client):
+        return
+    from .causes import infer
+
+    shown, alone = split_causes(infer(client))
+    terminalreporter.write_sep("=", f"sse-conformance: {len(shown)} cause(s) of the client's failures"
+                                    + (f", {len(alone)} failure(s) on their own" if alone else ""))
+    for number, cause in enumerate(shown, 1):
+        named, what = cause_head(cause)
+        terminalreporter.write_line(printable(
+            f"CAUSE {number} {cause.outcome.value.upper()} {named + ' ' if named else ''}{what}: "
+            f"{cause_count(cause)}" + (f"; fix: {cause.fix}" if cause.fix else "")))
 
 
 @pytest.hookimpl(trylast=True)

@@ -150,6 +150,9 @@ def test_the_pytest_face_collects_case_ids_with_chunkings(tmp_path):
     assert names == {"LE-001[whole]", "LE-001[1-byte]", "LE-003[whole]", "LE-003[1-byte]"}, done.stdout
     assert done.returncode == 1  # LE-001 has CR line ends: the LF-only client fails it
     assert "C-08 LE-001[whole] (must) fail" in done.stdout
+    # after pytest's failures, one line per cause (the CLI's blocks, folded): here CR, on C-08
+    summary = done.stdout.split("sse-conformance: 1 cause(s) of the client's failures", 1)[1]
+    assert summary.lstrip("= \n").startswith("CAUSE 1 FAIL C-08 (must)") and "lone CR" in summary
 
 
 def test_a_printed_random_seed_replays_by_name():
