@@ -84,6 +84,11 @@ BEHAVIOURS: dict[str, Behaviour] = {
                             "dispatch a block whose data field is empty as an event with empty data"),
     "multi-data": Behaviour("C-20", "several data lines in one event",
                             "join data lines with LF and remove exactly one trailing LF"),
+    "empty-data-line": Behaviour("C-20", "an empty data line (data: with no value)",
+                                 "keep an empty data line: it adds an empty line to the data (alone, "
+                                 "an event with empty data)"),
+    "huge-line": Behaviour("C-38", "a line of megabytes",
+                           "buffer a whole line however large; never cap it below what the server sends"),
     "unterminated": Behaviour("C-33", "an unfinished block at the end of the body",
                               "discard the pending event at EOF; only a blank line dispatches"),
     "cr-at-end": Behaviour("C-10", "a CR that ends an event as the last byte sent so far",
@@ -95,6 +100,8 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "other-2xx": Behaviour("N-04", "a 2xx status other than 200 (201, 206, 299)",
                            "accept only status 200: a check for success (fetch's res.ok, "
                            "raise_for_status) lets 201 and 206 through"),
+    "empty-location": Behaviour("N-07", "a redirect whose Location is empty",
+                                "fail the connection on a 3xx whose Location is empty, as on one with none"),
     # how one item's chunking split the body (never declared: derived per item)
     "split-line": Behaviour("C-37", "a line split across reads",
                             "buffer bytes across reads; a line is complete only at CR, LF or CRLF"),
@@ -128,6 +135,7 @@ _OTHER_BREAKS = re.compile(rb"[\x0b\x0c\x1c-\x1e]|\xc2\x85|\xe2\x80[\xa8\xa9]")
 _BOM = b"\xef\xbb\xbf"
 _NO_SPACE = re.compile(rb"(?:data|event|id|retry)(?::(?! )|$)")  # a known field without ": " after it
 _KINDS = {b"\n": "lf", b"\r\n": "crlf", b"\r": "cr"}
+HUGE_LINE = 1 << 20  # bytes: past a reader's usual cap (aiohttp's 512 KiB), short of nothing else
 
 
 @dataclass(frozen=True)
@@ -219,12 +227,20 @@ def _connection_behaviours(connection: Connection) -> set[str]:
             found.add("empty-data")
         if len(data) > 1:
             found.add("multi-data")
+        if b"" in data:  # alone (empty-data too) or among others: a reader dropping it fails both
+            found.add("empty-data-line")
     if any(b":" not in ln.text(body) and ln.text(body).strip(b"\xef\xbb\xbf")
            for ln in _lines(body)):
         found.add("no-colon")
     if _cr_ends_a_run(connection.byte_runs()):
         found.add("cr-at-end")
+    if connection.longest_line > HUGE_LINE:
+        found.add("huge-line")
     return found
+
+
+def _header(connection: Connection, name: str) -> str | None:
+    return next((v for k, v in connection.headers.items() if k.lower() == name), None)
 
 
 def _without_idle_cr(body: bytes) -> bytes:
@@ -271,6 +287,8 @@ def static_behaviours(case: Case) -> frozenset[str]:
             found.add("wrong-type")  # a 200 to refuse: its type is the only reason
         elif 200 < connection.status < 300 and connection.status != 204:
             found.add("other-2xx")  # "ok", yet no stream (204 is a stop of its own, N-05)
+        elif 300 <= connection.status < 400 and _header(connection, "location") == "":
+            found.add("empty-location")
     return frozenset(found)
 
 

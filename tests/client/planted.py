@@ -9,7 +9,8 @@ the next byte (eventsource-parser 2.0.1), a read judged alone so that a whitespa
 a blank line (sseclient-py 1.6), a CR at the end of a read held until the next read
 (eventsource-parser 3.1.1), and an event that carries only its own block's id (eventsource
 5.1.0). And the tutorials' own: a field is one only with a space after its colon
-(``line.split(": ", 1)``). ``Planted(None)`` is correct; several bugs at once are a tuple.
+(``line.split(": ", 1)``), and an empty data value dropped (``if value:``, aiosseclient and
+fetch-event-source). ``Planted(None)`` is correct; several bugs at once are a tuple.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from conformance.sse import Event
 
 BUGS = ("lf-only", "id-only", "blank-split", "mixed-read", "no-buffer", "crlf-split", "line-end-read",
-        "sticky-cr", "strip-read", "cr-held", "block-id", "needs-space")
+        "sticky-cr", "strip-read", "cr-held", "block-id", "needs-space", "drops-empty-data")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -116,7 +117,7 @@ class Planted:
         else:
             name, _, value = line.partition(":")
             value = value[1:] if value.startswith(" ") else value
-        if name == "data":
+        if name == "data" and (value or "drops-empty-data" not in self.bugs):  # the other: if value:
             self.data.append(value)
         elif name == "event":
             self.type = value

@@ -57,6 +57,7 @@ def test_a_correct_parser_has_no_cause():
     ("cr-held", "C-10", "cr-at-end"),  # eventsource-parser 3.1.1
     ("block-id", "C-27", "inherited-id"),  # eventsource 5.1.0
     ("needs-space", "C-15", "no-space"),  # line.split(": ", 1): read as C-20 and C-21 without it
+    ("drops-empty-data", "C-20", "empty-data-line"),  # stood alone per case in 4 libraries of REPORT
 ])
 def test_one_planted_bug_is_one_cause_on_its_rule(bug, rule, behaviour):
     results = verdicts(bug)
@@ -168,3 +169,21 @@ def test_a_server_verdict_that_follows_from_another_broken_rule_is_under_its_cau
     # the rule they follow from passed: each is a finding of its own
     alone = infer([*following, result("S-09", Outcome.PASS)])
     assert sorted(c.rule for c in alone) == ["P-06", "S-23"]
+
+
+@pytest.mark.parametrize(("failing", "passing", "rule", "behaviour"), [
+    # aiohttp-based readers cap a line at 512 KiB: the megabyte lines fail, DA-015's 200 000 passes
+    (("DA-013", "DA-014", "DA-017", "DA-018"), ("DA-015", "DA-001", "DA-016"), "C-38", "huge-line"),
+    # a fetch that takes an empty Location for the same URL: the missing ones still fail it right
+    (("HT-071", "HT-073"), ("HT-070", "HT-072", "HT-074"), "N-07", "empty-location"),
+])
+def test_cases_a_library_fails_alone_today_share_a_behaviour(failing, passing, rule, behaviour):
+    from conformance.client.items import chunkings_of
+
+    cases = {c.id: c for c in load_cases()}
+    items = [(cid, chunking.name) for cid in (*failing, *passing) for chunking in chunkings_of(cases[cid])]
+    results = [Result(rule=r, outcome=Outcome.FAIL if cid in failing else Outcome.PASS, message=cid, case=cid,
+                      chunking=chunking, level=cases[cid].level)
+               for cid, chunking in items for r in cases[cid].rules]
+    found = [(c.rule, c.behaviour, sorted(c.cases)) for c in infer(results)]
+    assert found == [(rule, behaviour, sorted(failing))]
