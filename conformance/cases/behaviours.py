@@ -87,6 +87,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "empty-data-line": Behaviour("C-20", "an empty data line (data: with no value)",
                                  "keep an empty data line: it adds an empty line to the data (alone, "
                                  "an event with empty data)"),
+    "trailing-empty-data": Behaviour("C-20", "an event whose last data line is empty",
+                                     "remove exactly one LF after joining, never strip: data whose "
+                                     "last line is empty ends with an LF"),
     "huge-line": Behaviour("C-38", "a line of megabytes",
                            "buffer a whole line however large; never cap it below what the server sends"),
     "unterminated": Behaviour("C-33", "an unfinished block at the end of the body",
@@ -229,6 +232,8 @@ def _connection_behaviours(connection: Connection) -> set[str]:
             found.add("multi-data")
         if b"" in data:  # alone (empty-data too) or among others: a reader dropping it fails both
             found.add("empty-data-line")
+        if len(data) > 1 and data[-1] == b"":  # the joined data ends with an LF: rstrip loses it
+            found.add("trailing-empty-data")
     if any(b":" not in ln.text(body) and ln.text(body).strip(b"\xef\xbb\xbf")
            for ln in _lines(body)):
         found.add("no-colon")

@@ -10,7 +10,8 @@ a blank line (sseclient-py 1.6), a CR at the end of a read held until the next r
 (eventsource-parser 3.1.1), and an event that carries only its own block's id (eventsource
 5.1.0). And the tutorials' own: a field is one only with a space after its colon
 (``line.split(": ", 1)``), and an empty data value dropped (``if value:``, aiosseclient and
-fetch-event-source). ``Planted(None)`` is correct; several bugs at once are a tuple.
+fetch-event-source), and joined data stripped of every trailing LF (requests-sse,
+aiohttp-sse-client2). ``Planted(None)`` is correct; several bugs at once are a tuple.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from __future__ import annotations
 from conformance.sse import Event
 
 BUGS = ("lf-only", "id-only", "blank-split", "mixed-read", "no-buffer", "crlf-split", "line-end-read",
-        "sticky-cr", "strip-read", "cr-held", "block-id", "needs-space", "drops-empty-data")
+        "sticky-cr", "strip-read", "cr-held", "block-id", "needs-space", "drops-empty-data",
+        "rstrip-data")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -134,6 +136,8 @@ class Planted:
             if self.block_id is not None and "block-id" not in self.bugs:
                 self.last_id = self.block_id
             own = self.block_id or "" if "block-id" in self.bugs else self.last_id
-            events.append(Event(self.type or "message", "\n".join(self.data), own))
+            data = "\n".join(self.data)
+            data = data.rstrip("\n") if "rstrip-data" in self.bugs else data
+            events.append(Event(self.type or "message", data, own))
         self.data, self.type, self.block_id = [], "", None
         return events

@@ -58,6 +58,7 @@ def test_a_correct_parser_has_no_cause():
     ("block-id", "C-27", "inherited-id"),  # eventsource 5.1.0
     ("needs-space", "C-15", "no-space"),  # line.split(": ", 1): read as C-20 and C-21 without it
     ("drops-empty-data", "C-20", "empty-data-line"),  # stood alone per case in 4 libraries of REPORT
+    ("rstrip-data", "C-20", "trailing-empty-data"),  # DA-002, DA-003, DA-005 alone in 2 libraries
 ])
 def test_one_planted_bug_is_one_cause_on_its_rule(bug, rule, behaviour):
     results = verdicts(bug)
