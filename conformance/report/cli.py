@@ -34,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--json",
         default=None,
         metavar="PATH",
-        help="results JSON to write (default: the output path with .json)",
+        help="results JSON to write (default: the output path with .json); with --from-json, "
+        "a copy whose causes are inferred again (the verdicts unchanged)",
     )
     parser.add_argument(
         "--from-json",
@@ -147,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
         args.from_json = json_path
     if args.from_json:
         try:
+            if args.json:  # the same verdicts, their causes as this version infers them
+                document.dump(document.recaused(document.load(args.from_json)), args.json)
+                args.from_json = args.json
             render_file(args.from_json, args.output, html_path)
             print(_summary(document.load(args.from_json), args.output, args.from_json, None))
         except (OSError, ValueError) as error:

@@ -21,7 +21,7 @@ from typing import Any
 
 from ..results import Report
 
-__all__ = ["FORMAT", "Implementation", "InteropCell", "digest", "dump", "load", "slim"]
+__all__ = ["FORMAT", "Implementation", "InteropCell", "digest", "dump", "load", "recaused", "slim"]
 
 FORMAT = "sse-conformance-report/1"
 
@@ -100,4 +100,17 @@ def load(path: str | Path) -> dict[str, Any]:
     document = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{path} is not a {FORMAT} results document")
+    return document
+
+
+def recaused(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with every report's ``causes`` inferred again from its results by this
+    version's code: the verdicts as they were run, their causes as REPORT.md renders them."""
+    from ..causes import causes_json, from_docs, infer, rerun_for
+
+    for implementation in document.get("implementations", []):
+        for report in implementation.get("reports") or []:
+            if "causes" in report:
+                rerun = rerun_for(str(report.get("target", "")), report.get("meta") or {})
+                report["causes"] = causes_json(infer(from_docs(report.get("results") or [])), rerun)
     return document
