@@ -103,6 +103,10 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "other-2xx": Behaviour("N-04", "a 2xx status other than 200 (201, 206, 299)",
                            "accept only status 200: a check for success (fetch's res.ok, "
                            "raise_for_status) lets 201 and 206 through"),
+    "server-error": Behaviour("N-04", "a 5xx status",
+                              "fail the connection on a 5xx as on any status but 200, and do not "
+                              "reconnect (EventSource once retried 500, 502, 503 and 504; the spec "
+                              "no longer does)"),
     "empty-location": Behaviour("N-07", "a redirect whose Location is empty",
                                 "fail the connection on a 3xx whose Location is empty, as on one with none"),
     # how one item's chunking split the body (never declared: derived per item)
@@ -292,6 +296,8 @@ def static_behaviours(case: Case) -> frozenset[str]:
             found.add("wrong-type")  # a 200 to refuse: its type is the only reason
         elif 200 < connection.status < 300 and connection.status != 204:
             found.add("other-2xx")  # "ok", yet no stream (204 is a stop of its own, N-05)
+        elif connection.status >= 500:
+            found.add("server-error")
         elif 300 <= connection.status < 400 and _header(connection, "location") == "":
             found.add("empty-location")
     return frozenset(found)

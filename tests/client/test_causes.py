@@ -177,6 +177,9 @@ def test_a_server_verdict_that_follows_from_another_broken_rule_is_under_its_cau
     (("DA-013", "DA-014", "DA-017", "DA-018"), ("DA-015", "DA-001", "DA-016"), "C-38", "huge-line"),
     # a fetch that takes an empty Location for the same URL: the missing ones still fail it right
     (("HT-071", "HT-073"), ("HT-070", "HT-072", "HT-074"), "N-07", "empty-location"),
+    # eventsource v2 retries a 5xx, as EventSource once did, and refuses every 4xx
+    (("HT-039", "HT-040", "HT-041", "NT-004", "NT-008", "RC-026"), ("HT-035", "HT-036", "HT-037", "HT-038"),
+     "N-04", "server-error"),
 ])
 def test_cases_a_library_fails_alone_today_share_a_behaviour(failing, passing, rule, behaviour):
     from conformance.client.items import chunkings_of
