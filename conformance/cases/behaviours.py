@@ -97,6 +97,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "cr-at-end": Behaviour("C-10", "a CR that ends an event as the last byte sent so far",
                            "dispatch at the CR at once: do not wait for the next byte to see whether "
                            "an LF follows (skip that LF when it comes)"),
+    "type-case": Behaviour("N-03", "a Content-Type in upper or mixed case (Text/Event-Stream)",
+                           "compare the MIME essence case-insensitively: TEXT/EVENT-STREAM is an "
+                           "event stream"),
     "wrong-type": Behaviour("N-03", "a 200 response whose Content-Type is not text/event-stream",
                             "check the Content-Type before reading: fail the connection unless its "
                             "essence is text/event-stream (any parameters, any case)"),
@@ -292,6 +295,9 @@ def static_behaviours(case: Case) -> frozenset[str]:
     for connection in case.connections:
         if not connection.refused and not connection.no_response:
             found |= _connection_behaviours(connection)
+            essence = (_header(connection, "content-type") or "").split(";", 1)[0].strip()
+            if essence != essence.lower():
+                found.add("type-case")
         elif connection.status == 200 and not connection.no_response:
             found.add("wrong-type")  # a 200 to refuse: its type is the only reason
         elif 200 < connection.status < 300 and connection.status != 204:
