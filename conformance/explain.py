@@ -114,7 +114,9 @@ def _summary_lines(report: Report) -> list[str]:
     return lines
 
 
-def entry(group: Group, rerun: Rerun | None = None) -> str:
+def entry(group: Group, rerun: Rerun | None = None, cause: str | None = None) -> str:
+    """One failing case (or server rule) in full. ``cause``: the cause that explains it, shown
+    in place of the case's own fix (a case lists its subject's rule, which need not be the bug)."""
     first = group.first
     rules = ", ".join(f"{r} ({RULES[r].level if r in RULES else first.level})" for r in group.rules)
     if group.key.startswith("error: "):
@@ -126,7 +128,9 @@ def entry(group: Group, rerun: Rerun | None = None) -> str:
     if under(group):
         lines.append(f"  {under(group)}")
     lines.append(f"  {first.message}")
-    lines += _details(first)
+    lines += [line for line in _details(first) if cause is None or not line.startswith("  fix:")]
+    if cause is not None:
+        lines.append(f"  {'cause:':<10}{cause}")
     for url in dict.fromkeys(r.spec for r in group.results if r.spec):
         lines.append(f"  {'spec:':<10}{url}")
     if rerun is not None and first.case:
@@ -234,9 +238,15 @@ def _client(report: Report, every: bool) -> list[str]:
         parts += [entry(g, rerun) for g in unexplained_groups(report, alone)]
     if every and causes:
         parts.append("Broken rules:\n" + "\n".join(_summary_lines(report)))
-        explained = {i.case for c in inferred for i in c.items}
+        named: dict[str, str] = {}  # case -> the first cause that explains it
+        for number, cause in enumerate(inferred, 1):
+            title = RULES[cause.rule].title if cause.rule in RULES else cause.rule
+            label = cause.what if cause.behaviour in ERRORS_NOT_BEHAVIOURS else \
+                f"{cause.rule}, {cause.what or title}"
+            for case in cause.cases:
+                named.setdefault(case, f"CAUSE {number}: {label}")
         parts.append("Every failing case (-v/--all):")
-        parts += [entry(g, rerun) for g in groups(report) if g.key in explained]
+        parts += [entry(g, rerun, named[g.key]) for g in groups(report) if g.key in named]
     return parts
 
 

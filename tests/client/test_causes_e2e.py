@@ -123,3 +123,16 @@ def test_a_callable_that_cannot_take_the_url_is_the_adapters_fault_not_a_line_en
     out = capsys.readouterr().out
     assert "CAUSE 1  ERROR the client raised before its first request: these items say nothing" in out, out
     assert "C-08" not in out and "lone CR" not in out and "target(url, **inputs)" in out
+
+
+def test_every_failing_case_names_its_cause_not_its_own_rules_fix(capsys):
+    # DA-002 is a C-20 case ("two empty data lines"): to a client needing "data: " its failure
+    # is the missing space, and a C-20 fix beside it would send the reader the wrong way
+    args = ["client", "planted_clients:needs_space", "--chunking", "whole", "--all"]
+    for case in ("DA-001", "DA-002", "DA-006", "ID-003", "FL-009", "RT-004"):
+        args += ["--select", case]
+    assert main(args) == 1
+    every = capsys.readouterr().out.split("Every failing case (-v/--all):", 1)[1]
+    da002 = every.split("FAIL DA-002", 1)[1].split("\n\n", 1)[0]
+    assert "cause:    CAUSE 1: C-15, a field with no space after its colon" in da002, da002
+    assert "fix:" not in da002 and "join data lines" not in da002
