@@ -188,10 +188,11 @@ def infer(results: Iterable[Result], cases: Mapping[str, Case] | None = None) ->
     judged = [i for i in items if i not in own]
     passing = [i for i in judged if i.passed]
     faults = _adapter_faults([i for i in judged if i.broken])
-    unread = [i for c in faults for i in c.items]
-    crashes = faults + _same_error_everywhere([i for i in judged if i.broken and i not in unread],
+    unread = {id(i) for c in faults for i in c.items}
+    crashes = faults + _same_error_everywhere([i for i in judged if i.broken and id(i) not in unread],
                                               len(judged))
-    failing = [i for i in judged if i.broken and all(i not in c.items for c in crashes)]
+    taken = {id(i) for c in crashes for i in c.items}
+    failing = [i for i in judged if i.broken and id(i) not in taken]
     chosen = _greedy(failing, passing)
     explained = {id(i) for c in chosen for i in c.items}
     alone = _unexplained([i for i in failing if id(i) not in explained])

@@ -22,7 +22,7 @@ from . import pytest_options
 from .display import printable
 from .errors import UsageError
 from .plan import PlannedItem
-from .results import Outcome, Result
+from .results import BROKEN, Outcome, Result
 
 FACES = {"server": "conformance.server.pytest_face", "client": "conformance.client.pytest_face"}
 PREFIX = "sse-conformance"
@@ -207,8 +207,7 @@ def _causes(terminalreporter: Any, config: pytest.Config) -> None:
     from .explain import cause_count, cause_head, split_causes
 
     client = [r for r in _results if r.case]
-    if not pytest_options.given(config) or not any(r.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.WARN)
-                                                   for r in client):
+    if not pytest_options.given(config) or not any(r.outcome in BROKEN for r in client):
         return
     from .causes import infer
 
