@@ -102,15 +102,16 @@ def render(report: Report) -> str:
     if broken:
         parts += ["", "Failures and warnings:", ""]
         seen_errors: dict[str, list[str]] = {}
-        rules = {r.rule for r in broken}
+        rules = {r.rule for r in broken if r.outcome is not Outcome.ERROR}  # errors group by message
         after: dict[str, list[Result]] = {}  # rule -> the verdicts that follow from its finding
         for result in broken:
-            if leader(result, rules) != result.rule:
-                after.setdefault(leader(result, rules), []).append(result)
+            if (lead := leader(result, rules)) != result.rule:
+                after.setdefault(lead, []).append(result)
+        followers = {id(r) for found in after.values() for r in found}
         for result in broken:
             if result.outcome is Outcome.ERROR:
                 seen_errors.setdefault(result.message, []).append(result.rule)
-            elif leader(result, rules) == result.rule:
+            elif id(result) not in followers:
                 parts += [details(result) + _also(after.pop(result.rule, [])), ""]
         for message, rules in seen_errors.items():
             parts += [f"  {SYMBOLS[Outcome.ERROR]} {', '.join(rules)} (error) {message}", ""]

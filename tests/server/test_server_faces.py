@@ -190,3 +190,13 @@ def test_a_stream_without_blank_lines_is_one_finding_in_every_output(faulty_url,
     unterminated = run_server_suite(faulty_url + "/unterminated", timeout=5, max_seconds=5)
     assert not any("follows" in r.extra for r in unterminated.results)
     assert {r.rule for r in unterminated.results if r.outcome is Outcome.FAIL} == {"S-09"}
+
+
+def test_a_verdict_that_follows_a_finding_is_shown_in_full_when_that_finding_is_an_error():
+    from conformance.results import Report, Result
+    from conformance.server.output import render
+
+    follower = Result("S-23", Outcome.WARN, "no event received", level="should", extra={"follows": "S-09"})
+    crashed = Result("S-09", Outcome.ERROR, "the check crashed: KeyError", level="must")
+    out = render(Report(kind="server", target="t", results=[crashed, follower], meta={"status": 200}))
+    assert "⚠ S-23 (should) no event received" in out and "from this same finding" not in out

@@ -30,8 +30,9 @@ def not_a_stream(ctx: Context) -> str | None:
     not text/event-stream, and no line of its body is a field the spec knows or a comment. S-01
     says so; read as fields, its lines would bury that under a warning per line of HTML."""
     essence = content_type(ctx.main.header("content-type"))[0] or "missing"
-    sse = any(line.kind is LineKind.COMMENT or line.name in KNOWN_FIELDS for line in ctx.stream.lines)
-    if essence == "text/event-stream" or sse:
+    if essence == "text/event-stream":  # first: every check asks, and this needs no line read
+        return None
+    if any(line.kind is LineKind.COMMENT or line.name in KNOWN_FIELDS for line in ctx.stream.lines):
         return None
     return f"Content-Type {essence} and no SSE line in the body: no stream to judge (S-01)"
 
