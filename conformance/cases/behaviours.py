@@ -251,10 +251,6 @@ def _connection_behaviours(connection: Connection) -> set[str]:
     return found
 
 
-def _header(connection: Connection, name: str) -> str | None:
-    return next((v for k, v in connection.headers.items() if k.lower() == name), None)
-
-
 def _without_idle_cr(body: bytes) -> bytes:
     """``body`` less a lone CR that is its last byte and ends a line with text: taken for a line
     end or not, that line is discarded at the end all the same, so no client is told apart by it
@@ -295,7 +291,7 @@ def static_behaviours(case: Case) -> frozenset[str]:
     for connection in case.connections:
         if not connection.refused and not connection.no_response:
             found |= _connection_behaviours(connection)
-            essence = (_header(connection, "content-type") or "").split(";", 1)[0].strip()
+            essence = (connection.header("content-type") or "").split(";", 1)[0].strip()
             if essence != essence.lower():
                 found.add("type-case")
         elif connection.status == 200 and not connection.no_response:
@@ -304,7 +300,7 @@ def static_behaviours(case: Case) -> frozenset[str]:
             found.add("other-2xx")  # "ok", yet no stream (204 is a stop of its own, N-05)
         elif connection.status >= 500:
             found.add("server-error")
-        elif 300 <= connection.status < 400 and _header(connection, "location") == "":
+        elif 300 <= connection.status < 400 and connection.header("location") == "":
             found.add("empty-location")
     return frozenset(found)
 

@@ -198,12 +198,15 @@ class Connection:
     def ends_held_open(self) -> bool:
         return bool(self.stream) and isinstance(self.stream[-1], HoldOpen)
 
+    def header(self, name: str) -> str | None:
+        """The value of the response header ``name`` (any case), or None when it is not sent."""
+        return next((value for key, value in self.headers.items() if key.lower() == name.lower()), None)
+
     @property
     def refused(self) -> bool:
         """Must a client refuse this response (a status other than 200, N-04; a type other
         than text/event-stream, N-03) rather than read its body as a stream?"""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        essence = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        essence = (self.header("content-type") or "").split(";", 1)[0].strip().lower()
         return self.status != 200 or essence != "text/event-stream"
 
     @functools.cached_property
