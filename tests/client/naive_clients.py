@@ -623,6 +623,7 @@ def very_quadratic_client(url: str, **options: object) -> Iterator[dict[str, str
 
 WHERE = "SSE_TEST_WHERE"  # a file each run appends "pid cpus thread-name" to, when set
 _runs_here = itertools.count(1)
+_one_run_at_a_time = threading.Lock()  # a lane's threads count and note their runs in turn
 
 
 def _record_where() -> None:
@@ -642,10 +643,12 @@ def where_client(url: str, **options: object) -> Iterator[dict[str, str]]:
 
 def dies_in_a_lane_client(url: str, **options: object) -> Iterator[dict[str, str]]:
     """The good client, except that its process ends (``os._exit``) at the tenth run of a lane;
-    in a worker of its own it never does."""
-    _record_where()
-    if threading.current_thread().name.startswith("sse-client ") and next(_runs_here) == 10:
-        os._exit(3)
+    in a worker of its own it never does. Its runs are noted and counted under one lock, which
+    the tenth keeps while it ends the process: no other thread of the lane notes an eleventh."""
+    with _one_run_at_a_time:
+        _record_where()
+        if threading.current_thread().name.startswith("sse-client ") and next(_runs_here) == 10:
+            os._exit(3)
     yield from good_client(url, **options)
 
 
