@@ -1,5 +1,5 @@
 """``sse-conformance serve-cases``: the case server on its own, for clients the suite cannot start.
-It prints ``serving N case URLs: http://127.0.0.1:PORT/index.json`` and serves until interrupted.
+It prints ``serving N case URLs: http://127.0.0.1:PORT/index.json`` (also at ``/``) and serves on.
 The index lists every case x chunking with its URL, rules, request log URL and ``details``, the
 URL of the case's JSON, built per request so the index stays small however large a case is.
 """
@@ -93,7 +93,7 @@ async def serve(items: list[Item], port: int = 0) -> None:
         return web.json_response(case_details(case))
 
     app = server.make_app()
-    app.router.add_get("/index.json", index_handler)
+    app.add_routes([web.get(path, index_handler) for path in ("/index.json", "/")])  # "/": opened first
     app.router.add_get(DETAILS + "/{case}.json", details_handler)
     try:
         base = await server.start(port)

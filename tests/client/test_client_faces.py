@@ -119,7 +119,9 @@ def test_serve_cases_serves_an_index_and_every_url_in_it():
     try:
         line = proc.stdout.readline()
         assert line.startswith("serving "), line
-        index = httpx.get(line.rsplit(" ", 1)[-1].strip(), timeout=10).json()
+        url = line.rsplit(" ", 1)[-1].strip()
+        index = httpx.get(url, timeout=10).json()
+        assert httpx.get(url.removesuffix("index.json"), timeout=10).json() == index  # the root: the same
         entry = next(e for e in index["cases"] if e["name"] == "LE-001[1-byte]")
         details = httpx.get(entry["details"], timeout=10).json()
         assert details["expect"]["events"] and entry["rules"] and details["spec"].startswith("https://")
