@@ -176,8 +176,7 @@ def judge_run(case: Case, chunking: Chunking, observation: Observation, requests
     """One Result per rule of the case: pass, or what the client reported wrong first (how it
     ended only after that: "timed out" never hides a wrong or missing event)."""
     if still_parsing(case, observation):
-        # too slow to judge, not misparsing: the case's rules are skipped, and P-10's probes say
-        # whether the parsing is quadratic
+        # too slow to judge, not misparsing: its rules skip; P-10's probes say if parsing is quadratic
         why = f"not judged: still parsing at its deadline, after {observation.seconds:.0f} s (see P-10)"
         return results_for(case, chunking, [Finding(why)], outcome=Outcome.SKIP)
     ending = _outcome_findings(case, observation, requests)
@@ -194,7 +193,8 @@ def judge_run(case: Case, chunking: Chunking, observation: Observation, requests
         if not any(f.actual == "hang" for f in findings):  # say what decided it
             timed_out = WAITED["deadline"].format(seconds=observation.seconds)
             findings.append(replace(_hang(timed_out, "the case's events", None), error=True, fix=fixed))
-    results = results_for(case, chunking, findings, observation.seconds, evidence=_evidence(case, chunking))
+    sent = _evidence(case, chunking) if requests or total else None  # no request: nothing was sent
+    results = results_for(case, chunking, findings, observation.seconds, evidence=sent)
     if findings:
         actual = client_actual(observation, len(requests) if total is None else total)
         if len(requests) > 1:

@@ -182,6 +182,8 @@ def test_a_raise_before_the_first_request_is_the_adapters_fault_and_one_after_it
     assert "raised before its first request: TypeError" in before[0].message
     after = judge_run(c, WHOLE, Observation(raised="UnicodeDecodeError", ended_by="raised"), request())
     assert after[0].outcome is Outcome.ERROR and after[0].expected == "no error"  # the parser's, maybe
+    # the bytes the case server wrote are shown as sent only where a request got them
+    assert before[0].evidence is None and "whole chunks: " in after[0].evidence
 
 
 def _log(*spans: tuple[float, float]) -> list[RecordedRequest]:
