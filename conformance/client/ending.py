@@ -18,7 +18,7 @@ from .waiting import SHORT_TIMER, ProcessTree, asleep_twice
 
 __all__ = ["CaseWatch"]
 
-POLL = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks at a quiet client
+POLL = (0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks at a quiet client (a look is ~0.1 ms)
 SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: an accepted
 # connection takes about five to reach its handler (accept, task, connection_made, read, request)
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
@@ -124,9 +124,9 @@ class CaseWatch(Watch):
             if self.slot.answered_204 and covered:
                 self._stop("enough")  # no threads to look at: the 204, once all is reported
             return
-        if self.server_idle():
+        if self.server_idle():  # the first look a step later: most runs end on the client's return
             self._step = 0
-            self._later(0.0)
+            self._later(POLL[0])
         else:
             self._cancel()  # the next request or response end calls again
 
