@@ -193,7 +193,7 @@ def judge_run(case: Case, chunking: Chunking, observation: Observation, requests
         if not any(f.actual == "hang" for f in findings):  # say what decided it
             timed_out = WAITED["deadline"].format(seconds=observation.seconds)
             findings.append(replace(_hang(timed_out, "the case's events", None), error=True, fix=fixed))
-    sent = _evidence(case, chunking) if requests or total else None  # no request: nothing was sent
+    sent = _evidence(case, chunking) if findings and (requests or total) else None  # no request: none sent
     results = results_for(case, chunking, findings, observation.seconds, evidence=sent)
     if findings:
         actual = client_actual(observation, len(requests) if total is None else total)
