@@ -80,6 +80,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "type-only-block": Behaviour("C-26", "the type of a block without data",
                                  "reset the event type buffer after every blank line, even when "
                                  "no data was buffered"),
+    "reserved-type": Behaviour("C-25", "an event typed error or open (names EventSource fires itself)",
+                               "report the type as sent: a server event typed error or open is that "
+                               "event, not the connection's own error or open"),
     "empty-data": Behaviour("C-21", "an empty data field",
                             "dispatch a block whose data field is empty as an event with empty data"),
     "multi-data": Behaviour("C-20", "several data lines in one event",
@@ -233,6 +236,8 @@ def _connection_behaviours(connection: Connection) -> set[str]:
                 found.add("id-only-block")
             if b"event" in names:
                 found.add("type-only-block")
+        if data and [value for name, value in fields if name == b"event"][-1:] in ([b"error"], [b"open"]):
+            found.add("reserved-type")  # the last event line of the block names it
         if data == [b""]:
             found.add("empty-data")
         if len(data) > 1:

@@ -145,3 +145,20 @@ def test_each_case_lists_the_behaviours_its_bytes_exercise():
     wrong = {c.id: (sorted(c.exercises), sorted(static_behaviours(c))) for c in load_cases()
              if set(c.exercises) != static_behaviours(c)}
     assert wrong == {}
+
+
+@pytest.mark.parametrize(("body", "reserved"), [
+    ("event: error\ndata: x\n\n", True),  # the server's event named as the connection's own
+    ("event: open\r\ndata: x\r\n\r\n", True),
+    ("event: error\nevent: x\ndata: y\n\n", False),  # the last event line names the event
+    ("event: open\n\ndata: y\n\n", False),  # a block without data dispatches nothing
+    ("event: Error\ndata: x\n\n", False),  # another type: the names are exact
+])
+def test_reserved_type_is_an_event_named_error_or_open(body, reserved):
+    from conformance.cases.behaviours import static_behaviours
+    from conformance.cases.model import case_from_json
+
+    case = case_from_json({
+        "id": "XX-001", "description": "x", "rules": ["C-25"], "level": "must", "spec": "#x",
+        "connections": [{"stream": [{"text": body}]}], "expect": {"events": []}}, "x")
+    assert ("reserved-type" in static_behaviours(case)) is reserved
