@@ -93,6 +93,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "trailing-empty-data": Behaviour("C-20", "an event whose last data line is empty",
                                      "remove exactly one LF after joining, never strip: data whose "
                                      "last line is empty ends with an LF"),
+    "leading-empty-data": Behaviour("C-20", "an event whose first data line is empty, before others",
+                                    "add the LF after every data line, an empty first one too (never "
+                                    "only when the buffer already holds something)"),
     "huge-line": Behaviour("C-38", "a line of megabytes",
                            "buffer a whole line however large; never cap it below what the server sends"),
     "unterminated": Behaviour("C-33", "an unfinished block at the end of the body",
@@ -246,6 +249,8 @@ def _connection_behaviours(connection: Connection) -> set[str]:
             found.add("empty-data-line")
         if len(data) > 1 and data[-1] == b"":  # the joined data ends with an LF: rstrip loses it
             found.add("trailing-empty-data")
+        if len(data) > 1 and data[0] == b"":  # starts with an LF: "join if the buffer is set" loses it
+            found.add("leading-empty-data")
     if any(b":" not in ln.text(body) and ln.text(body).strip(b"\xef\xbb\xbf")
            for ln in _lines(body)):
         found.add("no-colon")

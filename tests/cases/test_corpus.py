@@ -162,3 +162,19 @@ def test_reserved_type_is_an_event_named_error_or_open(body, reserved):
         "id": "XX-001", "description": "x", "rules": ["C-25"], "level": "must", "spec": "#x",
         "connections": [{"stream": [{"text": body}]}], "expect": {"events": []}}, "x")
     assert ("reserved-type" in static_behaviours(case)) is reserved
+
+
+@pytest.mark.parametrize(("body", "leading"), [
+    ("data:\ndata: more\n\n", True),  # fetch-event-source issue #50: "more", not "\nmore"
+    ("data\r\ndata\r\n\r\n", True),  # two empty lines: one LF
+    ("data: a\ndata:\ndata: b\n\n", False),  # an empty middle line
+    ("data:\n\n", False),  # alone it is empty-data, with no LF to lose
+])
+def test_leading_empty_data_is_an_empty_first_data_line_before_others(body, leading):
+    from conformance.cases.behaviours import static_behaviours
+    from conformance.cases.model import case_from_json
+
+    case = case_from_json({
+        "id": "XX-002", "description": "x", "rules": ["C-20"], "level": "must", "spec": "#x",
+        "connections": [{"stream": [{"text": body}]}], "expect": {"events": []}}, "x")
+    assert ("leading-empty-data" in static_behaviours(case)) is leading
