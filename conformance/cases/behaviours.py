@@ -103,6 +103,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
     "cr-at-end": Behaviour("C-10", "a CR that ends an event as the last byte sent so far",
                            "dispatch at the CR at once: do not wait for the next byte to see whether "
                            "an LF follows (skip that LF when it comes)"),
+    "cr-before-pause": Behaviour("C-10", "a CR that ends an event as the last byte before a pause, the "
+                                 "stream still open", "dispatch at the CR at once: do not wait for the "
+                                 "next byte to see whether an LF follows (EOF is not the only flush)"),
     "type-case": Behaviour("N-03", "a Content-Type in upper or mixed case (Text/Event-Stream)",
                            "compare the MIME essence case-insensitively: TEXT/EVENT-STREAM is an "
                            "event stream"),
@@ -256,6 +259,8 @@ def _connection_behaviours(connection: Connection) -> set[str]:
         found.add("no-colon")
     if _cr_ends_a_run(connection.byte_runs()):
         found.add("cr-at-end")
+        if _cr_ends_a_run(connection.byte_runs(), last=connection.ends_held_open):
+            found.add("cr-before-pause")  # not only at EOF, which flushes many a waiting reader
     if connection.longest_line > HUGE_LINE:
         found.add("huge-line")
     return found
@@ -271,11 +276,12 @@ def _without_idle_cr(body: bytes) -> bytes:
     return body[:-1] if line else body
 
 
-def _cr_ends_a_run(runs: list[bytes]) -> bool:
+def _cr_ends_a_run(runs: list[bytes], last: bool = True) -> bool:
     """Is a lone CR that ends an event (the blank line after its data) the last byte before a
-    pause or the end of the body? A reader that waits to see whether an LF follows holds it."""
+    pause or the end of the body (``last``: the end of the last run counts)? A reader that waits
+    to see whether an LF follows holds it."""
     body, end = b"".join(runs), 0
-    for run in runs:
+    for run in runs if last else runs[:-1]:
         end += len(run)
         if not body[:end].endswith((b"\r\r", b"\n\r")) or body[end:end + 1] == b"\n":
             continue

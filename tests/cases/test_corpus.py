@@ -178,3 +178,20 @@ def test_leading_empty_data_is_an_empty_first_data_line_before_others(body, lead
         "id": "XX-002", "description": "x", "rules": ["C-20"], "level": "must", "spec": "#x",
         "connections": [{"stream": [{"text": body}]}], "expect": {"events": []}}, "x")
     assert ("leading-empty-data" in static_behaviours(case)) is leading
+
+
+@pytest.mark.parametrize(("stream", "at_end", "before_pause"), [
+    ([{"text": "data: x\r\r"}, {"hold_open": True}], True, True),  # silence, the stream open
+    ([{"text": "data: x\r\r"}, {"sleep_ms": 50}, {"text": "data: y\r\r"}], True, True),
+    ([{"text": "data: x\r\r"}], True, False),  # only at the end of the body
+    ([{"text": "data: x\r\r"}, {"sleep_ms": 50}, {"text": "\ndata: y\n\n"}], False, False),  # an LF came
+])
+def test_cr_before_pause_is_a_cr_at_end_with_the_stream_still_open(stream, at_end, before_pause):
+    from conformance.cases.behaviours import static_behaviours
+    from conformance.cases.model import case_from_json
+
+    case = case_from_json({
+        "id": "XX-003", "description": "x", "rules": ["C-10"], "level": "must", "spec": "#x",
+        "connections": [{"stream": stream}], "expect": {"events": []}}, "x")
+    found = static_behaviours(case)
+    assert ("cr-at-end" in found, "cr-before-pause" in found) == (at_end, before_pause)

@@ -188,6 +188,8 @@ def test_a_server_verdict_that_follows_from_another_broken_rule_is_under_its_cau
     # empty first data line is lost; an empty middle or last one still counts
     (("DA-002", "DA-004", "LE-043", "LE-044"), ("DA-003", "DA-005", "LE-037", "LE-039"),
      "C-20", "leading-empty-data"),
+    # httpx-sse waits for the byte after a CR: EOF flushes it, a pause with the stream open does not
+    (("LE-031", "LE-032"), ("LE-015", "LE-018", "LE-025"), "C-10", "cr-before-pause"),
 ])
 def test_cases_a_library_fails_alone_today_share_a_behaviour(failing, passing, rule, behaviour):
     from conformance.client.items import chunkings_of
