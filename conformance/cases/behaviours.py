@@ -119,6 +119,9 @@ BEHAVIOURS: dict[str, Behaviour] = {
                               "fail the connection on a 5xx as on any status but 200, and do not "
                               "reconnect (EventSource once retried 500, 502, 503 and 504; the spec "
                               "no longer does)"),
+    "other-redirect": Behaviour("N-06", "a 303 or 308 redirect (beside 301, 302 and 307)",
+                                "follow every redirect status fetch follows, 303 and 308 included, "
+                                "not only 301, 302 and 307"),
     "empty-location": Behaviour("N-07", "a redirect whose Location is empty",
                                 "fail the connection on a 3xx whose Location is empty, as on one with none"),
     # how one item's chunking split the body (never declared: derived per item)
@@ -318,6 +321,8 @@ def static_behaviours(case: Case) -> frozenset[str]:
             found.add("server-error")
         elif 300 <= connection.status < 400 and connection.header("location") == "":
             found.add("empty-location")
+        elif connection.status in (303, 308) and connection.header("location"):
+            found.add("other-redirect")
     return frozenset(found)
 
 

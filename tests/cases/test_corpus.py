@@ -195,3 +195,20 @@ def test_cr_before_pause_is_a_cr_at_end_with_the_stream_still_open(stream, at_en
         "connections": [{"stream": stream}], "expect": {"events": []}}, "x")
     found = static_behaviours(case)
     assert ("cr-at-end" in found, "cr-before-pause" in found) == (at_end, before_pause)
+
+
+@pytest.mark.parametrize(("status", "location", "other"), [
+    (303, "/next", True), (308, "/next", True),
+    (307, "/next", False),  # followed by every reader that follows any
+    (308, "", False),  # no place to go: empty-location (N-07)
+])
+def test_other_redirect_is_a_303_or_308_with_somewhere_to_go(status, location, other):
+    from conformance.cases.behaviours import static_behaviours
+    from conformance.cases.model import case_from_json
+
+    case = case_from_json({
+        "id": "XX-004", "description": "x", "rules": ["N-06"], "level": "must", "spec": "#x",
+        "connections": [{"status": status, "headers": {"Location": location}, "stream": []},
+                        {"stream": [{"text": "data: a\n\n"}]}],
+        "expect": {"events": []}}, "x")
+    assert ("other-redirect" in static_behaviours(case)) is other
