@@ -310,8 +310,7 @@ def static_behaviours(case: Case) -> frozenset[str]:
     for connection in case.connections:
         if not connection.refused and not connection.no_response:
             found |= _connection_behaviours(connection)
-            essence = (connection.header("content-type") or "").split(";", 1)[0].strip()
-            if essence != essence.lower():
+            if connection.type_essence != connection.type_essence.lower():
                 found.add("type-case")
         elif connection.status == 200 and not connection.no_response:
             found.add("wrong-type")  # a 200 to refuse: its type is the only reason

@@ -203,11 +203,15 @@ class Connection:
         return next((value for key, value in self.headers.items() if key.lower() == name.lower()), None)
 
     @property
+    def type_essence(self) -> str:
+        """The Content-Type without its parameters, in the case it is sent ("" when none is)."""
+        return (self.header("content-type") or "").split(";", 1)[0].strip()
+
+    @property
     def refused(self) -> bool:
         """Must a client refuse this response (a status other than 200, N-04; a type other
         than text/event-stream, N-03) rather than read its body as a stream?"""
-        essence = (self.header("content-type") or "").split(";", 1)[0].strip().lower()
-        return self.status != 200 or essence != "text/event-stream"
+        return self.status != 200 or self.type_essence.lower() != "text/event-stream"
 
     @functools.cached_property
     def ends_mid_event(self) -> bool:
