@@ -147,6 +147,16 @@ def test_each_case_lists_the_behaviours_its_bytes_exercise():
     assert wrong == {}
 
 
+def _behaviours_of(*connections: dict) -> frozenset[str]:
+    """What ``static_behaviours`` finds in a case of these connections (JSON, as in the corpus)."""
+    from conformance.cases.behaviours import static_behaviours
+    from conformance.cases.model import case_from_json
+
+    return static_behaviours(case_from_json({
+        "id": "XX-001", "description": "x", "rules": ["C-01"], "level": "must", "spec": "#x",
+        "connections": list(connections), "expect": {"events": []}}, "x"))
+
+
 @pytest.mark.parametrize(("body", "reserved"), [
     ("event: error\ndata: x\n\n", True),  # the server's event named as the connection's own
     ("event: open\r\ndata: x\r\n\r\n", True),
@@ -155,13 +165,7 @@ def test_each_case_lists_the_behaviours_its_bytes_exercise():
     ("event: Error\ndata: x\n\n", False),  # another type: the names are exact
 ])
 def test_reserved_type_is_an_event_named_error_or_open(body, reserved):
-    from conformance.cases.behaviours import static_behaviours
-    from conformance.cases.model import case_from_json
-
-    case = case_from_json({
-        "id": "XX-001", "description": "x", "rules": ["C-25"], "level": "must", "spec": "#x",
-        "connections": [{"stream": [{"text": body}]}], "expect": {"events": []}}, "x")
-    assert ("reserved-type" in static_behaviours(case)) is reserved
+    assert ("reserved-type" in _behaviours_of({"stream": [{"text": body}]})) is reserved
 
 
 @pytest.mark.parametrize(("body", "leading"), [
@@ -171,13 +175,7 @@ def test_reserved_type_is_an_event_named_error_or_open(body, reserved):
     ("data:\n\n", False),  # alone it is empty-data, with no LF to lose
 ])
 def test_leading_empty_data_is_an_empty_first_data_line_before_others(body, leading):
-    from conformance.cases.behaviours import static_behaviours
-    from conformance.cases.model import case_from_json
-
-    case = case_from_json({
-        "id": "XX-002", "description": "x", "rules": ["C-20"], "level": "must", "spec": "#x",
-        "connections": [{"stream": [{"text": body}]}], "expect": {"events": []}}, "x")
-    assert ("leading-empty-data" in static_behaviours(case)) is leading
+    assert ("leading-empty-data" in _behaviours_of({"stream": [{"text": body}]})) is leading
 
 
 @pytest.mark.parametrize(("stream", "at_end", "before_pause"), [
@@ -187,13 +185,7 @@ def test_leading_empty_data_is_an_empty_first_data_line_before_others(body, lead
     ([{"text": "data: x\r\r"}, {"sleep_ms": 50}, {"text": "\ndata: y\n\n"}], False, False),  # an LF came
 ])
 def test_cr_before_pause_is_a_cr_at_end_with_the_stream_still_open(stream, at_end, before_pause):
-    from conformance.cases.behaviours import static_behaviours
-    from conformance.cases.model import case_from_json
-
-    case = case_from_json({
-        "id": "XX-003", "description": "x", "rules": ["C-10"], "level": "must", "spec": "#x",
-        "connections": [{"stream": stream}], "expect": {"events": []}}, "x")
-    found = static_behaviours(case)
+    found = _behaviours_of({"stream": stream})
     assert ("cr-at-end" in found, "cr-before-pause" in found) == (at_end, before_pause)
 
 
@@ -203,12 +195,5 @@ def test_cr_before_pause_is_a_cr_at_end_with_the_stream_still_open(stream, at_en
     (308, "", False),  # no place to go: empty-location (N-07)
 ])
 def test_other_redirect_is_a_303_or_308_with_somewhere_to_go(status, location, other):
-    from conformance.cases.behaviours import static_behaviours
-    from conformance.cases.model import case_from_json
-
-    case = case_from_json({
-        "id": "XX-004", "description": "x", "rules": ["N-06"], "level": "must", "spec": "#x",
-        "connections": [{"status": status, "headers": {"Location": location}, "stream": []},
-                        {"stream": [{"text": "data: a\n\n"}]}],
-        "expect": {"events": []}}, "x")
-    assert ("other-redirect" in static_behaviours(case)) is other
+    redirect = {"status": status, "headers": {"Location": location}, "stream": []}
+    assert ("other-redirect" in _behaviours_of(redirect, {"stream": [{"text": "data: a\n\n"}]})) is other
