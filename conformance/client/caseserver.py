@@ -24,8 +24,8 @@ from aiohttp import web
 
 from ..cases.chunkings import Chunking
 from ..cases.model import Abort, Case, Close, Connection, HoldOpen, Send, Sleep, Step
-from ..tcpinfo import unread_in
-from .delivery import Delivery, arrived_ago, connecting_or_unacked, in_flight_to, sent_ago
+from ..tcpinfo import TCPI_LAST_DATA_RECV, TCPI_LAST_DATA_SENT, unread_in
+from .delivery import Delivery, connecting_or_unacked, in_flight_to, seconds_since
 from .slots import BODY_KEPT, PREFIX, RecordedRequest, Slot
 from .waiting import ProcessTree
 
@@ -105,10 +105,9 @@ class CaseServer:
     def make_app(self) -> web.Application:
         """The aiohttp application; add your own routes before :meth:`start`."""
         if self._app is None:
-            app = web.Application()
-            app.router.add_route("*", PREFIX + "/{case}/{chunking}{tail:(/.*)?}", self._handle)
-            app.router.add_get("/_requests" + PREFIX + "/{case}/{chunking}", self._requests)
-            self._app = app
+            self._app = web.Application()
+            self._app.router.add_route("*", PREFIX + "/{case}/{chunking}{tail:(/.*)?}", self._handle)
+            self._app.router.add_get("/_requests" + PREFIX + "/{case}/{chunking}", self._requests)
         return self._app
 
     async def start(self, port: int = 0) -> str:
@@ -116,11 +115,8 @@ class CaseServer:
         self._runner = web.AppRunner(self.make_app(), access_log=None, handle_signals=False,
                                      logger=self.request_errors)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        await web.TCPSite(self._runner, "127.0.0.1", port).start()
+        self.port = self._runner.addresses[0][1]
         with contextlib.suppress(OSError):  # a second loopback name is a bonus, not a need
             await web.TCPSite(self._runner, CROSS_ORIGIN_HOST, self.port).start()
         servers = [getattr(site, "_server", None) for site in self._runner.sites]
@@ -147,7 +143,6 @@ class CaseServer:
             return False
         if client == os.getpid():
             client = None  # clients in threads of this process (a lane): every connection is theirs
-        listeners = self._listeners
         sockets: list[Any] = []
         for handler in getattr(runner.server, "connections", None) or ():
             transport = getattr(handler, "transport", None)
@@ -161,8 +156,8 @@ class CaseServer:
             sock = transport.get_extra_info("socket") if transport is not None else None
             if sock is not None:
                 sockets.append(sock)
-        readable = _readable(listeners + sockets)  # one poll for all; most looks end here
-        return any(sock in listeners or (unread_in(sock.fileno()) > 0 and _for(_target(sock), path))
+        readable = _readable(self._listeners + sockets)  # one poll for all; most looks end here
+        return any(sock in self._listeners or (unread_in(sock.fileno()) > 0 and _for(_target(sock), path))
                    for sock in readable)
 
     def _client_of(self, transport: object) -> int | None:
@@ -221,7 +216,7 @@ class CaseServer:
             return web.Response(status=204)
         transport = request.transport
         record.sock = transport.get_extra_info("socket") if transport is not None else None
-        record.received -= arrived_ago(record.sock)  # when it came, not when the loop got to it
+        record.received -= seconds_since(TCPI_LAST_DATA_RECV, record.sock)  # when it came, not when handled
         index = slot.record(record)
         self._last_slot[id(transport)] = (transport, slot)
         slot.arriving -= 1
@@ -237,15 +232,12 @@ class CaseServer:
                 await response.write_eof()
                 return response
             connection = slot.case.connections[index]
-            if connection.no_response:
-                _drop(request)
-                return web.Response(status=204)  # never written: the transport is gone
-            try:
-                return await self._stream(request, slot, connection, record)
-            except (ConnectionError, RuntimeError):
-                # the client left mid-body (older aiohttp raises RuntimeError): its business
-                _drop(request)
-                return web.Response(status=204)
+            if not connection.no_response:
+                # the client may leave mid-body (older aiohttp raises RuntimeError): its business
+                with contextlib.suppress(ConnectionError, RuntimeError):
+                    return await self._stream(request, slot, connection, record)
+            _drop(request)
+            return web.Response(status=204)  # never written: the transport is gone
         finally:
             record.ended = request.get(_ENDED) or time.monotonic()
             if record.sent is None:
@@ -292,7 +284,7 @@ class CaseServer:
         if "chunked" in response.headers.get("Transfer-Encoding", "") or response.content_length is not None:
             # a body that ends itself ended when its last byte left, not when this line runs:
             # on a busy machine a thread can wait long for the CPU (and the GIL) in between
-            request[_ENDED] = time.monotonic() - sent_ago(delivery.sock)
+            request[_ENDED] = time.monotonic() - seconds_since(TCPI_LAST_DATA_SENT, delivery.sock)
         return response
 
 
@@ -350,8 +342,7 @@ async def _read_bounded(request: web.Request) -> tuple[bytes, int]:
     length = 0
     async for chunk in request.content.iter_any():
         length += len(chunk)
-        if len(kept) < BODY_KEPT:
-            kept += chunk[: BODY_KEPT - len(kept)]
+        kept += chunk[: BODY_KEPT - len(kept)]  # nothing more once full
     return bytes(kept), length
 
 

@@ -38,30 +38,23 @@ async def bounded_lines(reader: Any, max_line: int) -> AsyncIterator[bytes | Lin
     """The lines of ``reader`` (without their LF); one past ``max_line`` is yielded as a
     :class:`LineTooLong` at once and the rest skipped, so memory stays within a line and a read."""
     pending = bytearray()
-    skipping = False
-    while True:
-        chunk = await reader.read(1 << 16)
-        if not chunk:
-            if pending and not skipping:
-                yield bytes(pending)
-            return
-        start = 0
-        while True:
-            end = chunk.find(b"\n", start)
-            piece = chunk[start:] if end < 0 else chunk[start:end]
+    skipping = False  # past the bound: the rest of the line up to its LF is dropped
+    while chunk := await reader.read(1 << 16):
+        pieces = chunk.split(b"\n")
+        for number, piece in enumerate(pieces, 1):
             if not skipping and len(pending) + len(piece) > max_line:
                 yield LineTooLong(bytes(pending[:64]) + piece[:64], max_line)
                 pending.clear()
                 skipping = True
             elif not skipping:
                 pending += piece
-            if end < 0:
-                break
-            if not skipping:
-                yield bytes(pending)
-            pending.clear()
-            skipping = False
-            start = end + 1
+            if number < len(pieces):  # an LF ended this piece
+                if not skipping:
+                    yield bytes(pending)
+                pending.clear()
+                skipping = False
+    if pending and not skipping:
+        yield bytes(pending)
 
 
 def pipe_unread(reader: Any) -> bool:
@@ -117,10 +110,8 @@ async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> Non
     for _ in range(_DRAIN_TURNS):
         before = absorbed()
         await asyncio.sleep(0)
-        if task.done():
-            return
         still = still + 1 if absorbed() == before else 0
-        if still >= _DRAIN_STILL:
+        if task.done() or still >= _DRAIN_STILL:
             return
 
 
@@ -146,8 +137,7 @@ async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, time
                 return
             absorbed += 1
             if len(observation.events) > MAX_EVENTS:
-                observation.flooded = f"more than {MAX_EVENTS:,} events"
-                observation.ended_by = "flood"
+                absorb(observation, "flood", f"more than {MAX_EVENTS:,} events", profile)
                 return
             if watch is not None and kind == "event":
                 watch.seen(observation)

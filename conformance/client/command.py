@@ -129,8 +129,7 @@ async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, 
         if len(text) > MAX_OUTPUT_BYTES:
             yield "flood", f"printed more than {MAX_OUTPUT_BYTES:,} bytes"
             return
-        decoded = text.decode("utf-8", "replace")
-        yield "text", decoded[:-1] if decoded.endswith("\n") else decoded
+        yield "text", text.decode("utf-8", "replace").removesuffix("\n")
     else:
         total = 0
         async for line in bounded_lines(stdout, MAX_LINE_BYTES):

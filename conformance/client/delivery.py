@@ -19,16 +19,14 @@ from typing import Any, NamedTuple
 from ..tcpinfo import (
     TCPI_BYTES_ACKED,
     TCPI_BYTES_RECEIVED,
-    TCPI_LAST_DATA_RECV,
-    TCPI_LAST_DATA_SENT,
     TCPI_STATE,
     tcp_info,
     tcp_info_field,
     unsent_in,
 )
 
-__all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "arrived_ago", "connecting_or_unacked",
-           "heading_to", "in_flight_to", "sent_ago", "written_by"]
+__all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "connecting_or_unacked", "heading_to",
+           "in_flight_to", "seconds_since", "written_by"]
 
 READ_WAIT = 30.0
 """Seconds a client may take to read one chunk before delivery falls back to pacing: one that
@@ -108,16 +106,6 @@ class _Diag:
         self.broken = False
         self.slow = 0  # late answers in a row
 
-    def _open(self) -> bool:
-        """The netlink socket, opened on first use (under the lock); False when unusable."""
-        if self.sock is None and not self.broken:
-            try:
-                self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
-                self.sock.settimeout(self.WAIT)
-            except (OSError, AttributeError, ValueError):
-                self.broken = True  # no netlink here (another OS, or forbidden): for good
-        return not self.broken
-
     def ask(self, request: bytearray) -> PeerQueue | None:
         """The answer to a request from :func:`diag_request`, numbered here (its bytes 8-11)."""
         return self._exchange(request, _one_answer, counted=True)
@@ -129,9 +117,14 @@ class _Diag:
     def _exchange(self, request: bytearray, read: Callable[[socket.socket, int], Any], counted: bool) -> Any:
         """``read``'s answer; a late one counts toward SLOW_LIMIT if ``counted`` (not a dump's)."""
         with self.lock:
-            if not self._open():
+            if self.sock is None and not self.broken:  # opened on first use
+                try:
+                    self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_SOCK_DIAG)
+                    self.sock.settimeout(self.WAIT)
+                except (OSError, AttributeError, ValueError):
+                    self.broken = True  # no netlink here (another OS, or forbidden): for good
+            if self.broken or self.sock is None:
                 return None
-            assert self.sock is not None
             try:
                 self.seq += 1
                 _SEQ.pack_into(request, _SEQ_OFFSET, self.seq)
@@ -288,17 +281,11 @@ def written_by(sock: socket.socket) -> int | None:
     return None if acked is None or queued is None else acked + queued
 
 
-def arrived_ago(sock: socket.socket | None) -> float:
-    """Seconds since data last arrived on ``sock``, by the kernel's stamp (0.0: unknown): a
-    reconnect gap is measured to a request's arrival, not to when a busy loop handled it."""
-    ms = tcp_info_field(tcp_info(sock), TCPI_LAST_DATA_RECV, "=I")
-    return 0.0 if ms is None else ms / 1000
-
-
-def sent_ago(sock: socket.socket | None) -> float:
-    """Seconds since data last left ``sock`` (0.0: unknown): a response's end for the client,
-    however late a busy thread gets to stamp it."""
-    ms = tcp_info_field(tcp_info(sock), TCPI_LAST_DATA_SENT, "=I")
+def seconds_since(stamp: int, sock: socket.socket | None) -> float:
+    """Seconds since the kernel's ``stamp`` on ``sock`` (0.0: unknown): data last arrived
+    (``TCPI_LAST_DATA_RECV``: a request came) or left (``TCPI_LAST_DATA_SENT``: a response
+    ended), so a reconnect gap is not measured to when a busy loop or thread got to it."""
+    ms = tcp_info_field(tcp_info(sock), stamp, "=I")
     return 0.0 if ms is None else ms / 1000
 
 
@@ -309,9 +296,8 @@ class Delivery:
     def __init__(self, transport: asyncio.Transport | None, pause: float) -> None:
         self.transport = transport
         self.pause = pause
-        sock = transport.get_extra_info("socket") if transport is not None else None
-        self.sock: socket.socket | None = sock
-        self.count = None if sock is None else PeerCount(sock)  # None once the kernel cannot tell: pace
+        self.sock: socket.socket | None = None if transport is None else transport.get_extra_info("socket")
+        self.count = None if self.sock is None else PeerCount(self.sock)  # None once it cannot tell: pace
 
     async def after_write(self) -> bool:
         """Wait until the client read what was written; whether it is known to have."""

@@ -133,11 +133,9 @@ class CaseWatch(Watch):
     def _stamp_starved(self) -> None:
         """Stamp each request's arrival and its response's end with the client's run-queue wait
         so far, so a reconnect gap is judged without the time load kept the client waiting."""
-        if self.tree is None:
-            return
         fresh = [r for r in self.slot.requests
                  if r.starved_at_received is None or (r.ended is not None and r.starved_at_ended is None)]
-        if not fresh:
+        if self.tree is None or not fresh:
             return
         starved = self.tree.starved()
         for request in fresh:

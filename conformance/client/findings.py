@@ -67,14 +67,7 @@ def compare_events(expected: Sequence[Event], actual: Sequence[Event]) -> Findin
 def placed(sequence: Sequence[str]) -> list[tuple[str, int]]:
     """The notifications of a case's ``expect.notifications``, each with the number of events
     before it (the shape of ``Observation.notifications``)."""
-    out: list[tuple[str, int]] = []
-    events = 0
-    for token in sequence:
-        if token == "event":
-            events += 1
-        else:
-            out.append((token, events))
-    return out
+    return [(token, sequence[:i].count("event")) for i, token in enumerate(sequence) if token != "event"]
 
 
 def _show_notification(notification: tuple[str, int]) -> str:
@@ -176,8 +169,7 @@ def _check_request(number: int, want: ExpectRequest, got: RecordedRequest) -> li
             shown = "(absent)" if actual is None else f'{name}: "{visible(actual)}"'
             found.append(Finding(f"request #{number} header {name}", f'{name}: "{visible(value)}"', shown))
     for name in want.absent_headers:
-        actual = got.header(name)
-        if actual is not None:
+        if (actual := got.header(name)) is not None:
             shown = f'{name}: "{visible(actual)}"'
             found.append(Finding(f"request #{number} must not carry {name}", "(absent)", shown))
     if want.body is not None and got.body != want.body:

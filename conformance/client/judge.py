@@ -5,6 +5,7 @@ made visible, the chunks that were sent and a likely fix.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -93,12 +94,10 @@ def _outcome_findings(
 def _payload_findings(case: Case, observation: Observation) -> list[Finding]:
     expect = case.expect
     if case.profile == "openai":
-        if expect.text is None or expect.error or observation.text is None:
+        if expect.text is None or expect.error or observation.text in (None, expect.text):
             return []
-        if observation.text != expect.text:
-            want, got = f'"{visible(expect.text)}"', f'"{visible(observation.text)}"'
-            return [Finding("the assembled text differs", want, got)]
-        return []
+        want, got = f'"{visible(expect.text)}"', f'"{visible(observation.text)}"'
+        return [Finding("the assembled text differs", want, got)]
     found = [d for d in [compare_events(expect.events, observation.events)] if d]
     comments = expect.comments
     if comments is not None and list(comments) != observation.comments:
@@ -134,17 +133,14 @@ def _evidence(case: Case, chunking: Chunking, limit: int = 240) -> str:
 def _fix(case: Case, chunking: Chunking, findings: Sequence[Finding]) -> str | None:
     """The fix for what was diagnosed: the finding's own (how the client ended), else the most
     specific rule's (split rules only when split), else a split chunking's own."""
-    own = next((f.fix for f in findings if f.fix), None)
-    if own is not None:
-        return own
-    split = Chunking(chunking.name).family != "whole"
+    family = Chunking(chunking.name).family
+    split = family != "whole"
     specific = [r for r in case.rules if r not in UMBRELLA_RULES and r not in SPLIT_RULES]
     splits = [r for r in case.rules if r in SPLIT_RULES and split]
     umbrella = [r for r in case.rules if r in UMBRELLA_RULES]
-    for rule in specific + splits + umbrella:
-        if rule in FIXES:
-            return FIXES[rule]
-    return CHUNKING_FIXES.get(Chunking(chunking.name).family) if split else None
+    own = (f.fix for f in findings if f.fix)
+    by_rule = (FIXES[rule] for rule in specific + splits + umbrella if rule in FIXES)
+    return next(itertools.chain(own, by_rule), CHUNKING_FIXES.get(family) if split else None)
 
 
 def still_parsing(case: Case, observation: Observation) -> bool:

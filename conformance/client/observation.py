@@ -161,22 +161,16 @@ class Watch:
         return True
 
 
-def _field(item: Any, keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        value = item.get(key) if isinstance(item, Mapping) else getattr(item, key, None)
-        if value is not None:
-            return value
-    return None
+def _field(item: Any, keys: tuple[str, ...], default: Any = None) -> Any:
+    values = (item.get(key) if isinstance(item, Mapping) else getattr(item, key, None) for key in keys)
+    return next((value for value in values if value is not None), default)
 
 
 def report_kind(item: Any) -> str:
     """An item without data may report a comment, the opening, the retry value, or an error
     notification (the connection ended, dropped or failed) instead."""
-    if _field(item, ("data",)) is None:
-        for kind in ("comment", "open", "retry", "error"):
-            if _field(item, (kind,)) is not None:
-                return kind
-    return "event"
+    kinds = ("comment", "open", "retry", "error") if _field(item, ("data",)) is None else ()
+    return next((kind for kind in kinds if _field(item, (kind,)) is not None), "event")
 
 
 def to_event(item: Any) -> Event:
@@ -186,12 +180,11 @@ def to_event(item: Any) -> Event:
     data = _field(item, ("data",))
     if data is None:
         raise TypeError(f"reported {type(item).__name__} {short(item)} has no 'data'")
-    kind = _field(item, ("event", "type"))
-    kind = "message" if kind is None else kind
-    ident = _field(item, ("id", "last_event_id", "lastEventId"))
-    if not all(isinstance(v, str) for v in (data, kind)) or not isinstance(ident, (str, type(None))):
+    kind = _field(item, ("event", "type"), "message")
+    ident = _field(item, ("id", "last_event_id", "lastEventId"), "")
+    if not all(isinstance(v, str) for v in (data, kind, ident)):
         raise TypeError(f"reported event {short(item)} has non-string fields")
-    return Event(kind, data, ident or "")
+    return Event(kind, data, ident)
 
 
 def normalise(item: Any) -> dict[str, Any]:
@@ -289,15 +282,11 @@ def absorb(observation: Observation, kind: str, value: Any, profile: str) -> boo
         observation.flooded = str(value)
     elif kind == "text":
         observation.broken = f"the openai profile returns str, got {type(value).__name__}"
-    elif kind == "exit":
-        if value != 0:
-            observation.raised = f"exit status {value}" if value > 0 else f"killed by signal {-value}"
+    elif kind == "exit" and value != 0:
+        observation.raised = f"exit status {value}" if value > 0 else f"killed by signal {-value}"
     elif kind == "raised":
-        if isinstance(value, str):
-            observation.raised = value
-        else:
-            ending, text = failure(value, profile)
-            setattr(observation, ending, text)  # "broken" or "raised"
+        ending, text = ("raised", value) if isinstance(value, str) else failure(value, profile)
+        setattr(observation, ending, text)  # "broken" or "raised"
     elif kind in ("broken", "lost"):
         observation.broken = str(value)
         observation.lost = kind == "lost"

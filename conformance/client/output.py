@@ -10,7 +10,7 @@ import shlex
 import sys
 import time
 from argparse import Namespace
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -46,8 +46,7 @@ class Dots:
 
     def __call__(self, item: Item, results: list[Result]) -> None:
         self.pending += _MARK[worst(results)] if results else "."
-        if not self.live and time.monotonic() - self.started >= DOTS_AFTER:
-            self.live = True
+        self.live = self.live or time.monotonic() - self.started >= DOTS_AFTER
         if self.live:
             self._flush()
 
@@ -94,9 +93,7 @@ def render_item_counts(report: Report) -> str:
     items: dict[tuple[str | None, str | None], list[Result]] = defaultdict(list)
     for result in report.results:
         items[(result.case, result.chunking)].append(result)
-    counts: dict[Outcome, int] = defaultdict(int)
-    for results in items.values():
-        counts[worst(results)] += 1
+    counts = Counter(worst(results) for results in items.values())
     shown = ", ".join(f"{counts[o]} {o.value}" for o in SEVERITY if counts[o])
     return (f"{len(items)} items (a case under one chunking): {shown or 'none'}; "
             f"{len(report.results)} rule verdicts:")
@@ -107,10 +104,9 @@ def rerun_target(args: Namespace) -> str:
     profile = getattr(args, "profile", "generic")
     options = (f" --profile {profile}" if profile != "generic" else "") + "".join(
         f" --capability {shlex.quote(c)}" for c in getattr(args, "capability", []))
-    if getattr(args, "cmd", None):
-        return f"--cmd {shlex.quote(args.cmd)}{options}"
-    if getattr(args, "harness", None):
-        return f"--harness {shlex.quote(args.harness)}{options}"
+    for flag in ("cmd", "harness"):
+        if getattr(args, flag, None):
+            return f"--{flag} {shlex.quote(getattr(args, flag))}{options}"
     return shlex.quote(str(args.target)) + options
 
 
@@ -138,8 +134,7 @@ def client_trace(item: Item, seen: Observation, requests: Sequence[RecordedReque
     trace = {
         "reads": _chunks(item),
         "events": [e.as_dict() for e in seen.events],
-        "requests": [{"method": r.method, "received": r.received, "sent": r.sent, "ended": r.ended}
-                     for r in requests],
+        "requests": [{"method": r.method} | {stamp: getattr(r, stamp) for stamp in _TIMES} for r in requests],
         "raised": seen.raised, "ended_by": seen.ended_by, "seconds": round(seen.seconds, 3),
         "truncated": False,
     }
@@ -173,8 +168,5 @@ def runs(kinds: list[str]) -> list[str]:
     >>> runs(["open", "event", "error", "error", "error"])
     ['open', 'event', 'error x3']
     """
-    out: list[str] = []
-    for kind, group in itertools.groupby(kinds):
-        count = len(list(group))
-        out.append(kind if count == 1 else f"{kind} x{count:,}")
-    return out
+    counted = ((kind, len(list(group))) for kind, group in itertools.groupby(kinds))
+    return [kind if count == 1 else f"{kind} x{count:,}" for kind, count in counted]

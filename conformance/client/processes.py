@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = ["DEFAULT_MAX_MEMORY", "MARK", "MAX_MEMORY", "MEMORY_FLAGS", "bound_memory", "contain",
@@ -44,8 +45,7 @@ def _stat_fields(path: str) -> list[bytes]:
     """The fields of a ``/proc`` stat file after the command name, from the state on ([] when
     it cannot be read). The name may hold spaces and parentheses: they follow the last ")"."""
     try:
-        with open(path, "rb") as handle:
-            stat = handle.read()
+        stat = Path(path).read_bytes()
     except OSError:
         return []
     return stat[stat.rfind(b")") + 2 :].split()
@@ -103,18 +103,14 @@ def kill_group(pid: int) -> None:
 
 def _table() -> dict[int, int]:
     """Every live process: pid -> parent pid (zombies left out: they are already dead)."""
-    table = {}
-    for name in os.listdir("/proc"):
-        fields = _stat_fields(f"/proc/{name}/stat") if name.isdigit() else []
-        if len(fields) > 1 and fields[0] not in (b"Z", b"X"):
-            table[int(name)] = int(fields[1])
-    return table
+    stats = {int(name): _stat_fields(f"/proc/{name}/stat") for name in os.listdir("/proc") if name.isdigit()}
+    alive = {pid: stat for pid, stat in stats.items() if len(stat) > 1 and stat[0] not in (b"Z", b"X")}
+    return {pid: int(stat[1]) for pid, stat in alive.items()}
 
 
 def _carries(pid: int, mark: str) -> bool:
     try:
-        with open(f"/proc/{pid}/environ", "rb") as handle:
-            return f"\0{MARK}={mark}\0".encode() in b"\0" + handle.read()
+        return f"\0{MARK}={mark}\0".encode() in b"\0" + Path(f"/proc/{pid}/environ").read_bytes()
     except OSError:
         return False
 
@@ -235,10 +231,8 @@ def reaping_on_signals() -> Iterator[None]:
             sys.stderr.flush()
         os._exit(2)
 
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            previous[signum] = signal.signal(signum, handler)
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT) if on_main}
     try:
         yield
     finally:

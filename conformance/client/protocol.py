@@ -103,8 +103,7 @@ class Harness:
         except OSError as error:
             raise HarnessError(f"cannot start {' '.join(self.argv)!r}: {error}") from None
         self._ready = asyncio.get_running_loop().create_future()
-        reading = (self._read(), self.stderr.read(self.proc.stderr))
-        self._readers = [asyncio.ensure_future(coro) for coro in reading]
+        self._readers = [asyncio.ensure_future(c) for c in (self._read(), self.stderr.read(self.proc.stderr))]
         try:
             await self._send({"cmd": "start", "protocol": PROTOCOL_VERSION})
             hello = await self._await_ready(timeout)
@@ -145,22 +144,20 @@ class Harness:
         return None if self.proc is None else cpu_seconds(self.proc.pid)
 
     async def _send(self, message: dict[str, Any]) -> None:
-        if self.proc is None or self.proc.stdin is None:
-            return
-        if self.proc.returncode is not None or self.proc.stdin.is_closing():
-            return  # the adapter is gone: its runs have ended with that, nothing to say to it
+        stdin = None if self.proc is None else self.proc.stdin
+        if stdin is None or self.proc.returncode is not None or stdin.is_closing():
+            return  # not started, or gone: its runs have ended with that, nothing to say to it
         async with self._write_lock:
             with contextlib.suppress(ConnectionError, RuntimeError, OSError):
-                self.proc.stdin.write(json.dumps(message).encode() + b"\n")
-                await self.proc.stdin.drain()
+                stdin.write(json.dumps(message).encode() + b"\n")
+                await stdin.drain()
 
     async def run(self, invocation: Invocation, profile: str) -> tuple[int, AsyncIterator[tuple[str, Any]]]:
         """Start one run; its seq and the stream of its reports (ends at its ``end``)."""
         seq = self.last_seq = next(self._seq)
         run = self.runs[seq] = _Run()
-        message = {"cmd": "run", "seq": seq, "url": invocation.url, "profile": profile}
-        message["inputs"] = invocation.inputs()
-        await self._send(message)
+        await self._send({"cmd": "run", "seq": seq, "url": invocation.url, "profile": profile,
+                          "inputs": invocation.inputs()})
         return seq, self._reports(run)
 
     async def _reports(self, run: _Run) -> AsyncIterator[tuple[str, Any]]:
@@ -236,14 +233,12 @@ class Harness:
     # -- reading -----------------------------------------------------------------------------
     async def _read(self) -> None:
         assert self.proc is not None and self.proc.stdout is not None
-        try:
+        with contextlib.suppress(ConnectionError, OSError):
             async for line in bounded_lines(self.proc.stdout, MAX_LINE_BYTES):
                 if isinstance(line, LineTooLong):
                     await self._dispatch_oversized(line)
                 elif line.strip():
                     await self._dispatch(line)
-        except (ConnectionError, OSError):
-            pass
         status = await self.proc.wait() if self.proc.returncode is None else self.proc.returncode
         self.healthy = False
         if self._ready is not None and not self._ready.done():
@@ -298,15 +293,15 @@ class Harness:
                 why = message.get("error") or f"protocol {protocol!r} is not {PROTOCOL_VERSION}"
                 self._ready.set_exception(HarnessError(str(why)))
             return
-        seq = message.get("seq")
+        seq = message["seq"] if isinstance(message.get("seq"), int) else -1  # -1: no run's
         if "cancelled" in message:
-            self._settle(seq if isinstance(seq, int) else -1)
+            self._settle(seq)
             if message.get("lingering"):
                 self.healthy = False  # a client thread it could not stop: retire this process
             return
-        run = self.runs.get(seq) if isinstance(seq, int) else None
+        run = self.runs.get(seq)
         if run is None:
-            if isinstance(seq, int) and seq in self._late:  # a cancelled run's late reports
+            if seq in self._late:  # a cancelled run's late reports
                 self._late[seq] += 1
                 if self._late[seq] > LATE_REPORTS:
                     self.healthy = False  # it goes on after its cancel: retire this process

@@ -100,8 +100,7 @@ class Slot:
     @property
     def answered_204(self) -> bool:
         """A request past the listed connections came and was answered."""
-        extra = self.requests[len(self.case.connections) :]
-        return any(r.ended is not None for r in extra)
+        return any(r.ended is not None for r in self.requests[len(self.case.connections) :])
 
     @property
     def path(self) -> str:

@@ -63,8 +63,12 @@ async def _observe_with(
 class _Pooled:
     """A target whose runs go to a pool of protocol processes, started by :meth:`open`."""
 
+    name: str
     capabilities: frozenset[str]
     pool: HarnessPool | None = None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"
 
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         """The adapter's argv and environment; None runs without a pool."""
@@ -123,9 +127,6 @@ class HarnessTarget(_Pooled):
         self.name = name or " ".join(self.argv)
         self.capabilities = frozenset(capabilities)
 
-    def __repr__(self) -> str:
-        return f"HarnessTarget({self.name!r})"
-
     def pool_command(self) -> tuple[list[str], dict[str, str] | None]:
         return self.argv, None
 
@@ -145,8 +146,11 @@ def importable_name(func: Any, name: str | None = None) -> str | None:
     to it (a wrapper made by ``functools.wraps`` carries the wrapped name)."""
     candidates = [name] if name and ":" in name else []
     module, qualname = getattr(func, "__module__", None), getattr(func, "__qualname__", None)
-    if module and qualname and "<" not in qualname and module != "__main__":
-        candidates.append(f"{module}:{qualname}")
+    if module and module != "__main__":
+        if qualname and "<" not in qualname:
+            candidates.append(f"{module}:{qualname}")
+        namespace = getattr(sys.modules.get(module), "__dict__", {})
+        candidates += [f"{module}:{attr}" for attr, value in namespace.items() if value is func]
     for spec in candidates:
         module_name, _, attr = spec.partition(":")
         obj: Any = sys.modules.get(module_name)
@@ -154,11 +158,6 @@ def importable_name(func: Any, name: str | None = None) -> str | None:
             obj = getattr(obj, part, None)
         if obj is func:
             return spec
-    namespace = getattr(sys.modules.get(module or ""), "__dict__", {})
-    if module and module != "__main__":
-        bound = next((attr for attr, value in namespace.items() if value is func), None)
-        if bound is not None:
-            return f"{module}:{bound}"
     return None
 
 
@@ -175,9 +174,6 @@ class PythonTarget(_Pooled):
         self.capabilities = frozenset(getattr(func, "capabilities", ()) or ())
         self.spec = importable_name(func, name) if isolate else None
         self.max_memory: int | None = DEFAULT_MAX_MEMORY  # bytes per worker process (--max-memory)
-
-    def __repr__(self) -> str:
-        return f"PythonTarget({self.name!r})"
 
     def pool_command(self) -> tuple[list[str], dict[str, str] | None] | None:
         """A Python worker serving the callable over the protocol (:mod:`.worker`). It imports what
@@ -250,10 +246,8 @@ Target = PythonTarget | CommandTarget | HarnessTarget
 
 def load_target(spec: Any) -> Target:
     """A Python callable, a ``"module:callable"`` string, or a command/harness target."""
-    if isinstance(spec, (PythonTarget, CommandTarget, HarnessTarget)):
-        return spec
     if hasattr(spec, "observe") and hasattr(spec, "capabilities"):
-        return spec  # type: ignore[no-any-return]  # another target kind (the browser)
+        return spec  # type: ignore[no-any-return]  # a target already (of ours, or the browser)
     if callable(spec):
         return PythonTarget(spec)
     if not isinstance(spec, str):

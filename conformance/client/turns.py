@@ -20,8 +20,7 @@ Rank = Callable[[], tuple[int, ...]]  # a waiter's run as it is now, read at eac
 
 
 def next_turn(waiting: Sequence[tuple[tuple[int, ...], int]]) -> int:
-    """Which waiter goes next, given each one's (rank of its run, arrival number): the lowest
-    rank (for a client run: deadlines met, then large items parsing now), then the earliest."""
+    """The waiter to go next, of (rank of its run, arrival number) each: lowest rank, then earliest."""
     return min(range(len(waiting)), key=waiting.__getitem__)
 
 

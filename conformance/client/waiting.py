@@ -13,6 +13,7 @@ import struct
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 __all__ = ["ASLEEP", "Look", "ProcessTree", "Sleep", "parse_stat_state", "parse_syscall", "timeout_of"]
 
@@ -194,10 +195,8 @@ class ProcessTree:
         field, summed): time a busy machine took from it. Threads that ended are not counted."""
         total = 0
         for pid, tid in self.threads():
-            try:
+            with contextlib.suppress(OSError, ValueError, IndexError):
                 total += int(self.read(pid, tid, "schedstat").split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
         return total / 1e9
 
     def look(self) -> Sleep | None:
@@ -218,7 +217,7 @@ class ProcessTree:
                 call = parse_syscall(self.read(pid, tid, "syscall").decode("ascii", "replace"))
                 if call is None:
                     return None  # asleep outside a system call (a page fault): not waiting
-                timer = timeout_of(*call, _reader(pid, memories), monotonic, realtime)
+                timer = timeout_of(*call, partial(_read_memory, memories, pid), monotonic, realtime)
                 # a futex wait with no timeout waits for another thread (a lock, the GIL), which a
                 # tree of named threads leaves out and which may be running: not known to wait
                 futex = SYSCALL_TIMEOUTS.get(call[0], ("none", 0))[0] == "futex"
@@ -233,16 +232,13 @@ class ProcessTree:
         return Sleep(tuple(counts), soonest)
 
 
-def _reader(pid: int, memories: dict[int, int]) -> Callable[[int, int], bytes | None]:
-    def read(address: int, size: int) -> bytes | None:
-        try:
-            if pid not in memories:
-                memories[pid] = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-            return os.pread(memories[pid], size, address)
-        except OSError:
-            return None
-
-    return read
+def _read_memory(memories: dict[int, int], pid: int, address: int, size: int) -> bytes | None:
+    try:
+        if pid not in memories:
+            memories[pid] = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+        return os.pread(memories[pid], size, address)
+    except OSError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -75,15 +75,11 @@ class Run:
 
     def report(self, kind: str, value: Any) -> None:
         """Send one report; a value that cannot be one ends this run as broken (others go on)."""
-        if kind == "text":
-            if not isinstance(value, str):
-                self.finish("broken", f"the openai profile returns str, got {type(value).__name__}")
-                raise Stop
-            self.send(text=value)
-            return
         try:
-            fields = normalise(value)
-        except Exception as error:  # a hostile object: this run cannot be judged, others go on
+            if kind == "text" and not isinstance(value, str):
+                raise TypeError(f"the openai profile returns str, got {type(value).__name__}")
+            fields = {"text": value} if kind == "text" else normalise(value)
+        except Exception as error:  # no report (a hostile object, a text not str): this run alone ends
             self.finish("broken", str(error) if isinstance(error, TypeError) else describe_error(error))
             raise Stop from None
         self.send(**fields)
@@ -123,8 +119,7 @@ def serve(spec: str, commands: IO[bytes], channel: Channel) -> None:
             threading.Thread(target=_answer_cancel, args=(run, channel), daemon=True).start()
         elif cmd == "stop":
             return
-        for seq in [seq for seq, run in runs.items() if not run.thread.is_alive()]:
-            runs.pop(seq)
+        runs = {seq: run for seq, run in runs.items() if run.thread.is_alive()}
 
 
 def _answer_cancel(run: Run, channel: Channel) -> None:
