@@ -100,22 +100,32 @@ class _Progress:
 
 
 async def _client_reports(say: Callable[..., None]) -> list[tuple[str, Report]]:
-    """The reference clients one after the other, one line each as it finishes: each spreads
-    its items over every CPU (client/lanes.py), and side by side they only contended."""
+    """The reference clients, one line each as it finishes. They share their lanes (client/lanes.py:
+    the clients are ours, so a lane may serve one after another) and start together: each takes
+    a lane as the one before is done with it, so no CPU waits between two clients."""
+    from .client.lanes import kept_lanes
     from .client.runner import plan_items, run_client_suite_async
 
     total = len(plan_items(profile="generic"))
     say(f"   {len(REFERENCE_CLIENTS)} clients, {total} case x chunking items each")
     progress = _Progress(total * len(REFERENCE_CLIENTS), say)
     reports = []
-    for name, target in REFERENCE_CLIENTS:
-        started = time.monotonic()
-        report = await run_client_suite_async(
+    async with kept_lanes():
+        runs = [asyncio.ensure_future(run_client_suite_async(
             target, progress=progress.tick, timeout_scale=TIMEOUT_SCALE, concurrency=CLIENT_CONCURRENCY
-        )
-        label = f"client  {name}"
-        progress.line(f"{label + f' ({time.monotonic() - started:.1f}s)':<66} {_line(report)}")
-        reports.append((label, report))
+        )) for _, target in REFERENCE_CLIENTS]
+        try:
+            since = time.monotonic()
+            for (name, _), run in zip(REFERENCE_CLIENTS, runs, strict=True):
+                report = await run
+                label = f"client  {name}"
+                progress.line(f"{label + f' ({time.monotonic() - since:.1f}s)':<66} {_line(report)}")
+                since = time.monotonic()
+                reports.append((label, report))
+        finally:
+            for run in runs:
+                run.cancel()
+            await asyncio.gather(*runs, return_exceptions=True)
     return reports
 
 

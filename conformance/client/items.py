@@ -12,7 +12,7 @@ from ..cases.chunkings import Chunking, chunking, chunkings_for
 from ..cases.model import Case, Sleep
 from .observation import Invocation
 
-__all__ = ["CAPABILITIES", "ONE_SPLIT_BYTES", "Item", "case_timeout", "chunkings_of",
+__all__ = ["CAPABILITIES", "ONE_SPLIT_BYTES", "Item", "case_sleeps", "case_timeout", "chunkings_of",
            "invocation_for", "is_large", "plan_items"]
 
 CAPABILITIES = (
@@ -82,12 +82,16 @@ def _plan(
     )
 
 
+def case_sleeps(case: Case) -> float:
+    """Seconds the case server sleeps in the case's script, all connections together."""
+    return sum(step.ms for conn in case.connections for step in conn.stream if isinstance(step, Sleep)) / 1000
+
+
 def case_timeout(case: Case, scale: float) -> float:
     """The deadline of one case: a base, its own sleeps, each reconnection, its megabytes."""
-    sleeps = sum(step.ms for conn in case.connections for step in conn.stream if isinstance(step, Sleep))
     requests = max(case.expect.requests or 0, len(case.connections))
     size = PER_MIB * case.body_length / (1 << 20)
-    return scale * (BASE_TIMEOUT + sleeps / 1000 + PER_RECONNECT * max(0, requests - 1) + size)
+    return scale * (BASE_TIMEOUT + case_sleeps(case) + PER_RECONNECT * max(0, requests - 1) + size)
 
 
 def is_large(case: Case) -> bool:

@@ -4,8 +4,8 @@ start; no verdict depends on one (a client waits only when its own thread sleeps
 P-10's probes and whatever a dead, stuck or retired lane did not judge still run in workers
 (docs/timing.md, "Clients in threads: lanes").
 
-    python -m conformance.client.lanes module:callable  < the options, then items as asked (pickles)
-                                                       > {"index": i, "results": [...]} lines
+    python -m conformance.client.lanes  < per run: a plan (its module:callable), items as asked, None
+                                        > {"index": i, "results": [...]} lines, then {"free": true}
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import os
 import pickle
 import sys
 import threading
+import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Sequence
+from contextvars import ContextVar
 from typing import IO, Any
 
 from ..results import Result
@@ -27,7 +29,7 @@ from .collect import STARVED_CAP, Tail
 from .items import Item, case_timeout, is_large
 from .processes import kill_group, release, spawn
 
-__all__ = ["MIN_ITEMS", "lane_count", "laned", "run_lanes"]
+__all__ = ["MIN_ITEMS", "kept_lanes", "lane_count", "laned", "run_lanes"]
 
 PER_LANE = 16  # runs at once in a lane unless told (a run is a thread there, not a process)
 MIN_ITEMS = 64  # fewer small items run in workers: a lane's start costs what a few runs do
@@ -73,7 +75,8 @@ async def run_lanes(
     """Run ``items[i]`` for every ``i`` of ``indices`` in ``lanes`` processes, ``concurrency`` at
     once in all (None: PER_LANE each); an item a lane did not judge goes to ``fallback``. Items
     go out as lanes return results, not dealt at the start, so a slowed lane takes fewer."""
-    plan = {**options, "concurrency": PER_LANE if concurrency is None else max(1, concurrency // lanes)}
+    each = PER_LANE if concurrency is None else max(1, concurrency // lanes)
+    plan = {**options, "spec": spec, "concurrency": each}
     cpus = usable_cpus()
     pinned = len(cpus) >= lanes  # as many CPUs as lanes: one each
     scale = float(options.get("timeout_scale", 1.0))
@@ -89,9 +92,10 @@ async def run_lanes(
     done: dict[int, list[Result]] = {}
 
     async def lane(k: int) -> list[int]:
-        header = pickle.dumps({**plan, "cpu": cpus[k] if pinned else None})
+        cpu = cpus[k] if pinned else None
+        key = (k, cpu, frozenset((env or {}).items()))  # a kept lane serves this lane of the next run
         ahead = 2 * plan["concurrency"]
-        return await _lane(spec, header, env, waiting, ahead, items, done, progress, silence)
+        return await _lane(key, {**plan, "cpu": cpu}, env, waiting, ahead, items, done, progress, silence)
 
     given = await asyncio.gather(*(lane(k) for k in range(lanes if waiting else 0)))
     taken = [i for g in given for i in g]
@@ -100,41 +104,44 @@ async def run_lanes(
     return done
 
 
-async def _lane(spec: str, header: bytes, env: dict[str, str] | None, waiting: deque[tuple[int, bytes]],
-                ahead: int, items: Sequence[Item], done: dict[int, list[Result]], progress: Progress | None,
-                silence: float) -> list[int]:
+async def _lane(key: Hashable, plan: dict[str, Any], env: dict[str, str] | None,
+                waiting: deque[tuple[int, bytes]], ahead: int, items: Sequence[Item],
+                done: dict[int, list[Result]], progress: Progress | None, silence: float) -> list[int]:
     """One lane: sent its plan and ``ahead`` items, then one more per result; returns the indices
     it was given. Silent for ``silence`` seconds (a client holding the GIL in C code stops its
-    loop and deadlines) it is stopped like one that died."""
-    argv = [sys.executable, "-m", "conformance.client.lanes", spec]
+    loop and deadlines) it is stopped like one that died. In a :func:`kept_lanes` block it is the
+    lane ``key`` of the run before, once that run is done with it."""
     given: list[int] = []
-    try:
-        proc = await spawn(argv, env=env, stdin=True, limit=_LINE_LIMIT)
-    except OSError:
-        return given  # its items go to the other lanes, or to workers
+    kept = _KEPT.get()
+    lane = await kept.take(key) if kept is not None else None
+    lane = lane or await _start(env)
+    free = ended = False
 
     async def send(count: int, *before: bytes) -> None:
-        """Up to ``count`` more items, and the end once none is left (the lane then ends once its
-        runs do: no item comes back to the queue)."""
-        if proc.stdin.is_closing():
+        """Up to ``count`` more items, and the end once none is left (the lane's runs then end,
+        and it says it is free: no item comes back to the queue)."""
+        nonlocal ended
+        if ended or proc.stdin.is_closing():
             return
         taken = [waiting.popleft() for _ in range(min(count, len(waiting)))]
         given.extend(i for i, _ in taken)
-        proc.stdin.write(b"".join([*before, *(data for _, data in taken), *([_END] if not waiting else [])]))
+        ended = not waiting
+        proc.stdin.write(b"".join([*before, *(data for _, data in taken), *([_END] if ended else [])]))
         with contextlib.suppress(ConnectionError):
             await proc.stdin.drain()
-        if not waiting:
-            proc.stdin.close()
 
-    # what the clients print goes to the lane's stderr: read (a full pipe would stop the lane)
-    drain = asyncio.ensure_future(Tail().read(proc.stderr))
     try:
-        await send(ahead, header)
+        if lane is None or not waiting:  # none could start, or the other lanes took every item
+            free = lane is not None
+            return given
+        proc = lane[0]
+        await send(ahead, pickle.dumps(plan))
         while True:
             try:
                 line = await asyncio.wait_for(proc.stdout.readline(), silence)
                 message = json.loads(line) if line else None
-                if message is None:
+                if message is None or message.get("free"):
+                    free = message is not None
                     break
                 index = message["index"]
                 done[index] = [Result.from_json(r) for r in message["results"]]
@@ -144,12 +151,72 @@ async def _lane(spec: str, header: bytes, env: dict[str, str] | None, waiting: d
                 progress(items[index], done[index])
             await send(1)
     finally:
-        kill_group(proc.pid)
-        with contextlib.suppress(ProcessLookupError):
-            await proc.wait()
-        drain.cancel()
-        release(proc)
+        if kept is not None:
+            kept.give(key, lane if free else None)
+        if lane is not None and not (free and kept is not None):
+            await _end(lane)
     return given
+
+
+_Proc = tuple[Any, "asyncio.Future[None]"]  # a lane's process, and the task reading its stderr
+
+
+async def _start(env: dict[str, str] | None) -> _Proc | None:
+    try:
+        proc = await spawn([sys.executable, "-m", "conformance.client.lanes"], env=env, stdin=True,
+                           limit=_LINE_LIMIT)
+    except OSError:
+        return None  # its items go to the other lanes, or to workers
+    # what the clients print goes to the lane's stderr: read (a full pipe would stop the lane)
+    return proc, asyncio.ensure_future(Tail().read(proc.stderr))
+
+
+async def _end(lane: _Proc) -> None:
+    proc, drain = lane
+    kill_group(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        await proc.wait()
+    drain.cancel()
+    release(proc)
+
+
+class _Kept:
+    """The lanes of the runs in a :func:`kept_lanes` block by key (lane number, CPU, environment):
+    a run's lane waits for the run before to be done with that lane, then takes it on."""
+
+    def __init__(self) -> None:
+        self.lanes: dict[Hashable, asyncio.Queue[_Proc | None]] = {}
+
+    async def take(self, key: Hashable) -> _Proc | None:
+        """The key's lane once free; None: there is none yet (or it was lost), start it."""
+        if key not in self.lanes:
+            self.lanes[key] = asyncio.Queue()
+            return None
+        return await self.lanes[key].get()  # one that died meanwhile: its run's items go to workers
+
+    def give(self, key: Hashable, lane: _Proc | None) -> None:
+        """The run is done with its lane ``key`` (None: it ended it)."""
+        self.lanes[key].put_nowait(lane)
+
+
+_KEPT: ContextVar[_Kept | None] = ContextVar("sse_conformance_kept_lanes", default=None)
+
+
+@contextlib.asynccontextmanager
+async def kept_lanes() -> AsyncIterator[None]:
+    """The runs in this block share their lanes, one run at a time in each: a lane that ends its
+    run cleanly serves the next, so its imports are paid once. For targets the caller vouches
+    for (the selftest's own): a lane keeps whatever a client's imports changed in it."""
+    kept = _Kept()
+    token = _KEPT.set(kept)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+        for queue in kept.lanes.values():
+            while not queue.empty():
+                if (lane := queue.get_nowait()) is not None:
+                    await _end(lane)
 
 
 # -- in the lane's process -------------------------------------------------------------------
@@ -224,6 +291,15 @@ def _collect_rarely() -> None:
     gc.set_threshold(10_000, 50, 100)
 
 
+def _clients_ended(within: float) -> bool:
+    """Have the client threads ended (each given until ``within`` seconds from now)?"""
+    ends = time.monotonic() + within
+    clients = [thread for thread in threading.enumerate() if thread.name.startswith(_CLIENT_THREAD)]
+    for thread in clients:
+        thread.join(max(0.0, ends - time.monotonic()))
+    return not any(thread.is_alive() for thread in clients)
+
+
 def main(argv: list[str]) -> int:
     from ..imports import import_spec
     from .runner import ClientRun
@@ -231,14 +307,21 @@ def main(argv: list[str]) -> int:
     from .worker import client_process, leave
 
     out = client_process()
-    try:
-        plan = pickle.load(sys.stdin.buffer)  # from the suite that started this process; items follow
-        pin(plan.get("cpu"))
-        target = PythonTarget(import_spec(argv[0]), name=argv[0], isolate=False)
-        run = ClientRun(target, capabilities=plan["capabilities"], timeout_scale=plan["timeout_scale"],
-                        concurrency=plan["concurrency"])
-        _collect_rarely()  # once the client's modules are imported
-        asyncio.run(_Lane(run, out).serve(sys.stdin.buffer, plan["concurrency"]))
+    try:  # a plan per run, from the suite that started this process; its items follow
+        while (plan := pickle.load(sys.stdin.buffer)) is not None:
+            pin(plan.get("cpu"))
+            target = PythonTarget(import_spec(plan["spec"]), name=plan["spec"], isolate=False)
+            run = ClientRun(target, capabilities=plan["capabilities"], timeout_scale=plan["timeout_scale"],
+                            concurrency=plan["concurrency"])
+            _collect_rarely()  # once the client's modules are imported
+            lane = _Lane(run, out)
+            asyncio.run(lane.serve(sys.stdin.buffer, plan["concurrency"]))
+            if lane.retiring or not _clients_ended(LINGER):
+                break  # a client thread outlived its run: no next run here
+            out.write(b'{"free": true}\n')
+            out.flush()
+    except EOFError:  # the suite is done with this lane
+        pass
     except BaseException as error:  # the parent runs the rest in workers
         sys.stderr.write(f"lane: {type(error).__name__}: {error}\n")
     leave()

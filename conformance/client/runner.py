@@ -27,7 +27,7 @@ from .caseserver import CaseServer, Slot
 from .ending import CaseWatch
 from .findings import Finding
 from .fixes import CHUNKING_FIXES, CHUNKING_RULES, DEFAULT_CHUNKING_RULE
-from .items import CAPABILITIES, Item, case_timeout, invocation_for, is_large, plan_items
+from .items import CAPABILITIES, Item, case_sleeps, case_timeout, invocation_for, is_large, plan_items
 from .judge import judge_run, results_for, still_parsing
 from .lanes import Fallback, Progress, lane_count, laned, run_lanes
 from .observation import Observation
@@ -295,11 +295,14 @@ def _delay_raced(item: Item, observation: Observation, requests: list[Any], tota
     return why if all(r.outcome is Outcome.PASS for r in results) else None
 
 
-def _start_order(item: Item) -> tuple[int, bool, int]:
+def _start_order(item: Item) -> tuple[int, bool, float, int]:
     """The large first, largest first, so their parsing overlaps the small items (a fast parser has
-    time to spare on 14 MB, a quadratic one little on 5 MiB); each whole before its split."""
+    time to spare on 14 MB, a quadratic one little on 5 MiB); each whole before its split. Then
+    the ones whose script sleeps, longest first: their sleeps overlap work, not end the run."""
     size = item.case.body_length
-    return (0, item.chunking.name != "whole", -size) if is_large(item.case) else (1, False, -size)
+    if is_large(item.case):
+        return (0, item.chunking.name != "whole", 0.0, -size)
+    return (1, False, -case_sleeps(item.case), -size)
 
 
 def attribute_chunking_failures(results: list[Result]) -> list[Result]:

@@ -13,10 +13,10 @@ from collections import Counter
 import naive_clients as nc
 import pytest
 
-from conformance.client import lanes
+from conformance.client import lanes, runner
 from conformance.client.items import is_large, plan_items
 from conformance.client.processes import tracked
-from conformance.client.runner import run_client_suite
+from conformance.client.runner import run_client_suite, run_client_suite_async
 from conformance.results import Outcome
 
 PATTERN = "LE-0[0-2]*"  # 201 items: enough for lanes
@@ -65,6 +65,55 @@ def test_each_lane_runs_its_clients_on_a_cpu_of_its_own(tmp_path, monkeypatch):
     assert len(seen) == len(lanes.usable_cpus())  # one CPU per lane, every lane's threads on it
     assert {cpus for _, cpus in seen} == usable  # each lane a CPU of its own, all CPUs used
     assert os.sched_getaffinity(0) == set(map(int, usable))  # the suite's own process is not pinned
+
+
+def lanes_of(ran: Counter) -> set[int]:
+    return {pid for pid, kind in ran if kind == "lane"}
+
+
+def in_kept_lanes(*clients):
+    """Run each of ``clients`` at once in one kept_lanes block, as the selftest does."""
+    async def runs():
+        async with lanes.kept_lanes():
+            return await asyncio.gather(*(run_client_suite_async(c, pattern=PATTERN) for c in clients))
+
+    return asyncio.run(runs())
+
+
+def test_runs_in_a_kept_lanes_block_take_turns_on_one_set_of_lanes_and_judge_as_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "alone"))
+    alone = run_client_suite(nc.where_client, pattern=PATTERN)
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "kept"))
+    first, second = in_kept_lanes(nc.where_client, nc.good_client)
+
+    assert verdicts(first.results) == verdicts(alone.results)
+    assert verdicts(second.results) == verdicts(alone.results)
+    kept = where(tmp_path / "kept")
+    assert len(lanes_of(kept)) == len(lanes_of(where(tmp_path / "alone")))  # not a set per run
+    assert not tracked()  # the block ended its lanes
+
+
+def test_a_lane_that_died_is_not_kept_and_the_next_run_starts_its_own(tmp_path, monkeypatch):
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "alone"))
+    alone = run_client_suite(nc.where_client, pattern=PATTERN)
+    monkeypatch.setenv(nc.WHERE, str(tmp_path / "kept"))
+    dying, good = in_kept_lanes(nc.dies_in_a_lane_client, nc.where_client)
+
+    assert verdicts(dying.results) == verdicts(good.results) == verdicts(alone.results)
+    ran = where(tmp_path / "kept")
+    assert max(runs for (_, kind), runs in ran.items() if kind == "lane") > 10  # a lane of the second
+    assert len(lanes_of(ran)) > len(lanes.usable_cpus())  # fresh lanes for it, not the dead ones
+    assert not tracked()
+
+
+def test_small_items_whose_script_sleeps_start_first():
+    """A run's last items set when it ends: a sleeper started last would end it with the CPUs idle."""
+    items = plan_items()
+    order = sorted(items, key=runner._start_order)
+    small = [item for item in order if not is_large(item.case)]
+    assert all(is_large(item.case) for item in order[: len(items) - len(small)])  # megabytes first still
+    first_sleeper = next(i for i, item in enumerate(small) if item.case.id == "HT-005")
+    assert first_sleeper < len(small) // 10  # its 300 ms sleep starts among the first
 
 
 def test_what_a_dead_lane_did_not_judge_runs_in_workers_and_is_judged(tmp_path, monkeypatch):
