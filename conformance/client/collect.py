@@ -117,10 +117,11 @@ async def _drain(task: asyncio.Future[None], absorbed: Callable[[], int]) -> Non
 
 def _at_work(tree: ProcessTree, watch: Watch | None) -> bool:
     """Is a client at its deadline still at work (a large case's: slow, not wrong): a thread running
-    or due within SHORT_TIMER (the GIL's hand-over is a timed sleep), or case bytes on their way?"""
+    or due within SHORT_TIMER (the GIL's hand-over is a timed sleep), case bytes or its reports
+    on their way (a client blocked writing to a full pipe sleeps, but it is not done)?"""
     look = asleep_twice(tree)
     soon = look.timer_at <= time.monotonic() + SHORT_TIMER
-    return not look.waiting or soon or (watch is not None and not watch.owes_nothing())
+    return not look.waiting or soon or (watch is not None and (watch.unread() or not watch.owes_nothing()))
 
 
 async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, timeout: float,
@@ -161,10 +162,12 @@ async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, time
             now = time.monotonic()
             owed = 0.0 if done or tree is None else tree.starved() - starved
             reading = 0.0 if done or watch is None else watch.progress_at() + timeout - now
-            if max(owed, reading) < STARVED_MIN or now - started > timeout * STARVED_CAP:
+            # reports it wrote that we have not read yet: a busy suite is late, not the client
+            behind = STARVED_MIN if not done and watch is not None and watch.unread() else 0.0
+            if max(owed, reading, behind) < STARVED_MIN or now - started > timeout * STARVED_CAP:
                 break
             starved += owed
-            owed = max(owed, reading)
+            owed = max(owed, reading, behind)
             deadline += owed
             if hasattr(watch, "deadline_at"):
                 watch.deadline_at += owed  # the watch weighs the client's timers against it

@@ -114,6 +114,9 @@ def test_a_client_at_its_deadline_is_at_work_unless_provably_waiting():
         def owes_nothing(self) -> bool:
             return False
 
+    behind = Watch()
+    behind.unread = lambda: True  # what it reported waits in the pipe, unread by the suite
+
     def started(code: str) -> subprocess.Popen:
         proc = subprocess.Popen([sys.executable, "-c", code])
         tree = ProcessTree(proc.pid)
@@ -126,8 +129,34 @@ def test_a_client_at_its_deadline_is_at_work_unless_provably_waiting():
     try:
         assert not _at_work(ProcessTree(sleeper.pid), Watch())  # asleep, no timer: waiting
         assert _at_work(ProcessTree(sleeper.pid), Owing())  # bytes still on their way to it
+        assert _at_work(ProcessTree(sleeper.pid), behind)  # blocked writing reports we did not read
         assert _at_work(ProcessTree(ticker.pid), Watch())  # due to run again within a second
     finally:
         for proc in (sleeper, ticker):
             proc.kill()
             proc.wait()
+
+
+def test_reports_still_unread_at_the_deadline_are_waited_for_not_a_timeout():
+    """A quadratic client's 4 MiB probe: it parsed the line in time, but its one report (a 4 MiB
+    JSON line) sat in the pipe of a suite too busy to read it; the run timed out, and P-10 said
+    "the client's CPU time cannot be measured here" instead of judging the growth."""
+    async def main(unread: bool):
+        queue: asyncio.Queue = asyncio.Queue()
+        watch = Watch()
+        arrived = False
+        watch.unread = lambda: unread and not arrived  # in the pipe until the suite reads it
+
+        async def late_suite():
+            nonlocal arrived
+            await asyncio.sleep(0.3)  # the report was written at once; the suite reads it late
+            arrived = True
+            await queue.put(("event", {"data": "p"}))
+            await queue.put(None)
+
+        asyncio.get_running_loop().create_task(late_suite())
+        return await collect(_reports(queue), profile="generic", timeout=0.1, watch=watch)
+
+    waited = asyncio.run(main(unread=True))
+    assert waited.ended_by == "returned" and [e.data for e in waited.events] == ["p"]
+    assert asyncio.run(main(unread=False)).ended_by == "deadline"  # nothing on its way: a timeout
