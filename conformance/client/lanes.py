@@ -113,7 +113,9 @@ async def _lane(key: Hashable, plan: dict[str, Any], env: dict[str, str] | None,
     lane ``key`` of the run before, once that run is done with it."""
     given: list[int] = []
     kept = _KEPT.get()
-    lane = await kept.take(key) if kept is not None else None
+    lane = await kept[key].get() if kept is not None and key in kept else None
+    if kept is not None:
+        kept.setdefault(key, asyncio.Queue())
     lane = lane or await _start(env)
     free = ended = False
 
@@ -152,7 +154,7 @@ async def _lane(key: Hashable, plan: dict[str, Any], env: dict[str, str] | None,
             await send(1)
     finally:
         if kept is not None:
-            kept.give(key, lane if free else None)
+            kept[key].put_nowait(lane if free else None)  # the next run's, now
         if lane is not None and not (free and kept is not None):
             await _end(lane)
     return given
@@ -180,25 +182,9 @@ async def _end(lane: _Proc) -> None:
     release(proc)
 
 
-class _Kept:
-    """The lanes of the runs in a :func:`kept_lanes` block by key (lane number, CPU, environment):
-    a run's lane waits for the run before to be done with that lane, then takes it on."""
-
-    def __init__(self) -> None:
-        self.lanes: dict[Hashable, asyncio.Queue[_Proc | None]] = {}
-
-    async def take(self, key: Hashable) -> _Proc | None:
-        """The key's lane once free; None: there is none yet (or it was lost), start it."""
-        if key not in self.lanes:
-            self.lanes[key] = asyncio.Queue()
-            return None
-        return await self.lanes[key].get()  # one that died meanwhile: its run's items go to workers
-
-    def give(self, key: Hashable, lane: _Proc | None) -> None:
-        """The run is done with its lane ``key`` (None: it ended it)."""
-        self.lanes[key].put_nowait(lane)
-
-
+# in a kept_lanes() block, by key (lane number, CPU, environment): the lane of the run before,
+# once that run is done with it (None: it was not kept, start one); no key yet: start one
+_Kept = dict[Hashable, "asyncio.Queue[_Proc | None]"]
 _KEPT: ContextVar[_Kept | None] = ContextVar("sse_conformance_kept_lanes", default=None)
 
 
@@ -207,13 +193,13 @@ async def kept_lanes() -> AsyncIterator[None]:
     """The runs in this block share their lanes, one run at a time in each: a lane that ends its
     run cleanly serves the next, so its imports are paid once. For targets the caller vouches
     for (the selftest's own): a lane keeps whatever a client's imports changed in it."""
-    kept = _Kept()
+    kept: _Kept = {}
     token = _KEPT.set(kept)
     try:
         yield
     finally:
         _KEPT.reset(token)
-        for queue in kept.lanes.values():
+        for queue in kept.values():
             while not queue.empty():
                 if (lane := queue.get_nowait()) is not None:
                     await _end(lane)
