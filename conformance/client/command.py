@@ -82,10 +82,11 @@ class CommandTarget:
         if watch is not None:
             watch.tree = ProcessTree(proc.pid)
             watch.unread = lambda: pipe_unread(proc.stdout)
+        cpu: list[float | None] = [None]  # its latest reading (P-10): a reaped process has none
         try:
-            reports = _command_reports(proc, profile)
+            reports = _command_reports(proc, profile, cpu)
             observation = await collect(reports, profile=profile, timeout=timeout, watch=watch)
-            observation.cpu_seconds = cpu_seconds(proc.pid)
+            observation.cpu_seconds = _cpu_now(proc, cpu)
         finally:
             kill_group(proc.pid)
             with contextlib.suppress(asyncio.TimeoutError, TimeoutError, ProcessLookupError):
@@ -119,8 +120,19 @@ class _UntilExit:
         return await self.stdout.read(size) if pipe_unread(self.stdout) else b""
 
 
-async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, Any]]:
-    """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
+def _cpu_now(proc: Any, cpu: list[float | None]) -> float | None:
+    """The command's CPU seconds now, else (it ended and was reaped) as last read into ``cpu``."""
+    now = cpu_seconds(proc.pid) if proc.returncode is None else None
+    if now is not None:
+        cpu[0] = now
+    return cpu[0]
+
+
+async def _command_reports(
+    proc: Any, profile: str, cpu: list[float | None]
+) -> AsyncIterator[tuple[str, Any]]:
+    """A command's stdout as reports: JSON lines (generic) or the whole text (openai); its CPU
+    seconds read into ``cpu`` as each report comes (after its exit there is nothing to read)."""
     stdout = _UntilExit(proc)
     if profile == "openai":
         text = bytearray()
@@ -129,6 +141,7 @@ async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, 
         if len(text) > MAX_OUTPUT_BYTES:
             yield "flood", f"printed more than {MAX_OUTPUT_BYTES:,} bytes"
             return
+        _cpu_now(proc, cpu)
         yield "text", text.decode("utf-8", "replace").removesuffix("\n")
     else:
         total = 0
@@ -148,6 +161,8 @@ async def _command_reports(proc: Any, profile: str) -> AsyncIterator[tuple[str, 
                 shown = short(line.decode("utf-8", "replace"))
                 yield "broken", f"printed a line that is not JSON ({error}): {shown}"
                 return
+            _cpu_now(proc, cpu)
             yield "event", item
+    _cpu_now(proc, cpu)  # its stdout ended: it is exiting, perhaps gone already
     await stdout.exited
     yield "exit", proc.returncode

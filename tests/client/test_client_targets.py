@@ -1,6 +1,7 @@
 """Target adapters: commands in any language, async callables, and hostile clients."""
 
 import asyncio
+import shlex
 import sys
 from pathlib import Path
 
@@ -185,3 +186,19 @@ def test_a_command_s_output_is_read_to_its_end_after_its_exit_and_not_waited_for
         assert await asyncio.wait_for(output.read(1024), 5) == b""
 
     asyncio.run(main())
+
+
+def test_a_command_that_exits_has_the_cpu_seconds_it_had_when_it_last_reported():
+    """P-10 reads a command's CPU time from /proc; a run that ends on its exit ends once the
+    process is reaped, when /proc has nothing left: its probes read "cannot be measured"."""
+    import asyncio
+
+    from conformance.client.observation import Invocation
+
+    burn = ("import json, time\nstart = time.process_time()\n"
+            "while time.process_time() - start < 0.2: pass\nprint(json.dumps({'data': 'x'}))")
+    target = CommandTarget(f"{sys.executable} -c {shlex.quote(burn)} {{url}}")
+    run = target.observe(Invocation("http://127.0.0.1:9/"), profile="generic", timeout=10)
+    observation = asyncio.run(run)
+    assert observation.ended_by == "returned" and [e.data for e in observation.events] == ["x"]
+    assert observation.cpu_seconds is not None and observation.cpu_seconds >= 0.2
