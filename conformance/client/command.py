@@ -101,9 +101,12 @@ class CommandTarget:
 
 class _UntilExit:
     """A command's stdout, ended at its end of file or once the command exited and nothing it
-    wrote is unread: a child it forked may hold the pipe open for ever."""
+    wrote is unread: a child it forked may hold the pipe open for ever. Its CPU seconds are read
+    into ``cpu`` as its output comes (once it exited and was reaped there is nothing to read)."""
 
-    def __init__(self, proc: Any) -> None:
+    def __init__(self, proc: Any, cpu: list[float | None]) -> None:
+        self.proc = proc
+        self.cpu = cpu
         self.stdout = proc.stdout
         self.exited: asyncio.Future[None] = proc.exited  # see processes.spawn
 
@@ -111,6 +114,7 @@ class _UntilExit:
         if not self.exited.done():
             reading = asyncio.ensure_future(self.stdout.read(size))
             await asyncio.wait({reading, self.exited}, return_when=asyncio.FIRST_COMPLETED)
+            _cpu_now(self.proc, self.cpu)
             if reading.done():
                 return reading.result()
             reading.cancel()  # it exited first (a cancelled read takes nothing)
@@ -131,9 +135,8 @@ def _cpu_now(proc: Any, cpu: list[float | None]) -> float | None:
 async def _command_reports(
     proc: Any, profile: str, cpu: list[float | None]
 ) -> AsyncIterator[tuple[str, Any]]:
-    """A command's stdout as reports: JSON lines (generic) or the whole text (openai); its CPU
-    seconds read into ``cpu`` as each report comes (after its exit there is nothing to read)."""
-    stdout = _UntilExit(proc)
+    """A command's stdout as reports: JSON lines (generic) or the whole text (openai)."""
+    stdout = _UntilExit(proc, cpu)
     if profile == "openai":
         text = bytearray()
         while len(text) <= MAX_OUTPUT_BYTES and (chunk := await stdout.read(1 << 16)):
@@ -141,7 +144,6 @@ async def _command_reports(
         if len(text) > MAX_OUTPUT_BYTES:
             yield "flood", f"printed more than {MAX_OUTPUT_BYTES:,} bytes"
             return
-        _cpu_now(proc, cpu)
         yield "text", text.decode("utf-8", "replace").removesuffix("\n")
     else:
         total = 0
@@ -161,8 +163,6 @@ async def _command_reports(
                 shown = short(line.decode("utf-8", "replace"))
                 yield "broken", f"printed a line that is not JSON ({error}): {shown}"
                 return
-            _cpu_now(proc, cpu)
             yield "event", item
-    _cpu_now(proc, cpu)  # its stdout ended: it is exiting, perhaps gone already
     await stdout.exited
     yield "exit", proc.returncode

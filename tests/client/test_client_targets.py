@@ -1,6 +1,7 @@
 """Target adapters: commands in any language, async callables, and hostile clients."""
 
 import asyncio
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -172,7 +173,8 @@ def test_a_command_s_output_is_read_to_its_end_after_its_exit_and_not_waited_for
         loop = asyncio.get_running_loop()
         exited = loop.create_future()
         stdout = asyncio.StreamReader()
-        output = _UntilExit(SimpleNamespace(stdout=stdout, exited=exited))
+        running = SimpleNamespace(stdout=stdout, exited=exited, pid=os.getpid(), returncode=None)
+        output = _UntilExit(running, [None])
         stdout.feed_data(b"first")
         assert await output.read(1024) == b"first"  # running: read as it comes
         later = asyncio.ensure_future(output.read(1024))
@@ -190,13 +192,15 @@ def test_a_command_s_output_is_read_to_its_end_after_its_exit_and_not_waited_for
 
 def test_a_command_that_exits_has_the_cpu_seconds_it_had_when_it_last_reported():
     """P-10 reads a command's CPU time from /proc; a run that ends on its exit ends once the
-    process is reaped, when /proc has nothing left: its probes read "cannot be measured"."""
+    process is reaped, when /proc has nothing left: its probes read "cannot be measured". (A
+    report written as the process exits can still race the reaping: this one comes before.)"""
     import asyncio
 
     from conformance.client.observation import Invocation
 
     burn = ("import json, time\nstart = time.process_time()\n"
-            "while time.process_time() - start < 0.2: pass\nprint(json.dumps({'data': 'x'}))")
+            "while time.process_time() - start < 0.2: pass\n"
+            "print(json.dumps({'data': 'x'}), flush=True)\ntime.sleep(0.2)")
     target = CommandTarget(f"{sys.executable} -c {shlex.quote(burn)} {{url}}")
     run = target.observe(Invocation("http://127.0.0.1:9/"), profile="generic", timeout=10)
     observation = asyncio.run(run)
