@@ -18,7 +18,7 @@ from .waiting import SHORT_TIMER, ProcessTree, asleep_twice
 
 __all__ = ["CaseWatch"]
 
-POLL = (0.002, 0.005, 0.01, 0.02, 0.05)  # seconds between looks at a quiet client (a look is ~0.1 ms)
+POLL = (0.005, 0.01, 0.02, 0.05)  # seconds between looks at a quiet client (a look is ~0.1 ms)
 SETTLE_TURNS = 8  # loop turns between the two looks that end a run as waiting: an accepted
 # connection takes about five to reach its handler (accept, task, connection_made, read, request)
 TIMER_SLACK = 0.002  # a look this long after the client's timer fires finds it awake or asleep again
