@@ -619,6 +619,17 @@ def very_quadratic_client(url: str, **options: object) -> Iterator[dict[str, str
     return quadratic_client(url, step=8, **options)
 
 
+def quadratic_ignoring_204_client(url: str, **options: object) -> Iterator[dict[str, str]]:
+    """:func:`very_quadratic_client` that comes back whatever it is told, a 204 included (as the
+    legacy sseclient does): its runs end on its request past the 204, never on its return."""
+    while True:
+        with contextlib.suppress(ConnectionError):
+            yield from quadratic_client(url, step=8, **options)
+
+
+quadratic_ignoring_204_client.capabilities = ("reconnect",)  # type: ignore[attr-defined]
+
+
 # -- where a run happens (lanes) ---------------------------------------------------------------
 
 WHERE = "SSE_TEST_WHERE"  # a file each run appends "pid cpus thread-name" to, when set

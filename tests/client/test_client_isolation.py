@@ -141,6 +141,16 @@ def test_p10_comes_from_cpu_growth_a_quadratic_client_warns_a_linear_one_passes(
     assert {r.outcome for r in linear.results if r.case == "DA-013"} == {Outcome.PASS}  # run, and judged
 
 
+def test_p10_measures_a_client_that_comes_back_after_a_204_on_its_request_past_it():
+    """The legacy sseclient reconnects after the 204 that ends each probe: its runs end on its
+    request past it ("enough"), when it has parsed every byte of the probe. That is a measurement:
+    P-10 said "the client's CPU time cannot be measured here" for it."""
+    report = run_client_suite(nc.quadratic_ignoring_204_client, pattern="DA-013", chunkings=["whole"])
+    p10 = [r for r in report.results if r.rule == "P-10"]
+    assert [r.outcome for r in p10] == [Outcome.WARN], [(r.outcome, r.message) for r in p10]
+    assert "quadratic" in p10[0].message
+
+
 def test_a_case_of_megabytes_runs_whole_and_under_one_split_only():
     for case in load_cases("generic"):
         names = [c.name for c in chunkings_of(case)]
