@@ -69,6 +69,20 @@ def test_a_client_result_names_the_command_that_reruns_it_as_the_face_named_the_
     assert not any("rerun" in r for r in server["results"])
 
 
+def test_p10_s_result_names_a_command_that_runs_its_probes_again():
+    """P-10 is no item's ("P10-probe" is no case: ``-k P10-probe`` was an error); its probes run
+    beside a case of megabytes, so its re-run selects the smallest one, whole, without ``-v``
+    (which traces that one item and runs no probe)."""
+    from conformance.client.items import is_large, plan_items
+
+    results = [Result("P-10", Outcome.WARN, "quadratic", case="P10-probe")]
+    data = Report(kind="client", target="m:f", results=results).to_json()
+    rerun = data["results"][0]["rerun"]
+    assert rerun == "sse-conformance client m:f -k DA-013 --chunking whole"
+    selected = plan_items(pattern="DA-013", chunkings=["whole"])
+    assert selected and all(is_large(item.case) for item in selected)
+
+
 def test_junit_marks_failures_and_skips(tmp_path):
     path = tmp_path / "r.xml"
     _report().write_junit(path)
