@@ -342,11 +342,14 @@ def rerun_command(target: str, case: str, chunking: str | None) -> str:
     return f"sse-conformance client {target} -k {case}{where} -v"
 
 
-def rerun_for(target: str, meta: Mapping[str, Any]) -> Rerun:
-    """The re-run command of a report's items: the CLI records how it named the client in
-    ``meta["rerun_target"]`` (``--cmd '...'``); otherwise the target, quoted."""
+def rerun_for(target: str, meta: Mapping[str, Any]) -> Rerun | None:
+    """The re-run command of a report's items: the runner records how the command line names the
+    client in ``meta["rerun_target"]`` (``--cmd '...' --capability reconnect``; None: it cannot,
+    so no command); a report from before it, the target quoted."""
     import shlex
 
+    if "rerun_target" in meta and not meta["rerun_target"]:
+        return None
     named = meta.get("rerun_target") or shlex.quote(target)
     return lambda case, chunking: rerun_command(named, case, chunking)
 

@@ -81,7 +81,7 @@ def _case_list(cause: Cause) -> str:
                    f"{escape(items[0].broken[0].message)}</li>" for case, items in by_case.items())
 
 
-def _cause(number: int, cause: Cause, rerun: Rerun) -> str:
+def _cause(number: int, cause: Cause, rerun: Rerun | None) -> str:
     """One cause: its rule linked, what the client mishandles, its cases folded into a count that
     opens onto each case with its chunkings, the smallest failure in full, the fix, the re-run."""
     named, what = cause_head(cause)
@@ -92,8 +92,8 @@ def _cause(number: int, cause: Cause, rerun: Rerun) -> str:
     sent = "sent" if first.case else "evidence"
     pairs = [(sent if label == "evidence" else label, value) for label, value in first.details()
              if label not in ("fix", "spec")]
-    pairs += [(label, value) for label, value in (
-        ("fix", cause.fix), ("re-run", rerun(first.case, first.chunking) if first.case else "")) if value]
+    again = rerun(first.case, first.chunking) if first.case and rerun else ""
+    pairs += [(label, value) for label, value in (("fix", cause.fix), ("re-run", again)) if value]
     spec = RULES[cause.rule].url if named and cause.rule in RULES else ""  # one error: no rule to read
     parts = [f'<section class="cause" id="cause-{number}">',
              f'<h3><span class="{outcome}">{outcome.upper()}</span> Cause {number}: {head}</h3>',

@@ -87,7 +87,6 @@ def run(args: argparse.Namespace) -> int:
                                     [item.case for item in items])
             if dots is not None:
                 dots.finish()
-    report.meta["rerun_target"] = output.rerun_target(args)
     timed(report, started)
     gate.apply(report)
     if every and not args.quiet:

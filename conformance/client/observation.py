@@ -15,10 +15,8 @@ from ..sse import Event
 from .processes import MEMORY_FLAGS, memory_bound, size_text
 from .waiting import ProcessTree
 
-__all__ = [
-    "MAX_EVENTS", "MAX_LINE_BYTES", "MAX_OUTPUT_BYTES", "NOTIFICATIONS", "EventCount", "Invocation",
-    "Observation", "Watch", "absorb", "report_kind", "to_event",
-]
+__all__ = ["MAX_EVENTS", "MAX_LINE_BYTES", "MAX_OUTPUT_BYTES", "NOTIFICATIONS", "EventCount", "Invocation",
+           "Observation", "Watch", "absorb", "report_kind", "to_event"]
 
 
 @dataclass(frozen=True)

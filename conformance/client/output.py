@@ -6,10 +6,8 @@
 from __future__ import annotations
 
 import itertools
-import shlex
 import sys
 import time
-from argparse import Namespace
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -21,8 +19,7 @@ from .observation import Observation
 from .runner import Item
 from .slots import RecordedRequest
 
-__all__ = ["Dots", "client_trace", "render_client_trace", "render_item_counts", "render_rule_summary",
-           "rerun_target", "runs"]
+__all__ = ["Dots", "client_trace", "render_client_trace", "render_item_counts", "render_rule_summary", "runs"]
 
 _MARK = {Outcome.PASS: ".", Outcome.FAIL: "F", Outcome.WARN: "W", Outcome.ERROR: "E", Outcome.SKIP: "s",
          Outcome.INFO: "i", Outcome.XFAIL: "x"}
@@ -97,17 +94,6 @@ def render_item_counts(report: Report) -> str:
     shown = ", ".join(f"{counts[o]} {o.value}" for o in SEVERITY if counts[o])
     return (f"{len(items)} items (a case under one chunking): {shown or 'none'}; "
             f"{len(report.results)} rule verdicts:")
-
-
-def rerun_target(args: Namespace) -> str:
-    """How the command line named the client, quoted, for the re-run commands it prints."""
-    profile = getattr(args, "profile", "generic")
-    options = (f" --profile {profile}" if profile != "generic" else "") + "".join(
-        f" --capability {shlex.quote(c)}" for c in getattr(args, "capability", []))
-    for flag in ("cmd", "harness"):
-        if getattr(args, flag, None):
-            return f"--{flag} {shlex.quote(getattr(args, flag))}{options}"
-    return shlex.quote(str(args.target)) + options
 
 
 _TIMES = ("received", "sent", "ended")

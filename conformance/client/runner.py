@@ -41,14 +41,12 @@ from .speed import (
     probe_case,
     projected_seconds,
 )
-from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, load_target
+from .targets import CommandTarget, HarnessTarget, PythonTarget, Target, command_line_form, load_target
 from .timer_race import RACE_ATTEMPTS, delay_raced, timer_raced
 from .turns import large_items_limit
 
-__all__ = [  # what a face plans with is the runner's API too (items.py holds it)
-    "CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "plan_items", "run_client_suite",
-    "run_client_suite_async", "run_items", "run_items_async",
-]
+__all__ = ["CAPABILITIES", "BackgroundRun", "ClientRun", "Item", "plan_items", "run_client_suite",
+           "run_client_suite_async", "run_items", "run_items_async"]
 
 # runs at once: most of a run is waiting on sockets, so several per CPU
 DEFAULT_CONCURRENCY = max(4, min(64, 8 * (os.cpu_count() or 1)))
@@ -338,6 +336,7 @@ async def run_items_async(target: Any, items: Sequence[Item], *, profile: str = 
     async with run.server:
         results = await run.run(items, progress)
     return Report(kind="client", target=run.name, results=results, meta={
+        "rerun_target": command_line_form(run.target, profile, run.extra_capabilities),
         "profile": profile, "capabilities": sorted(run.capabilities), "pattern": pattern,
         "items": len(items), "timeout_scale": timeout_scale, "elapsed": round(time.monotonic() - started, 3)})
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from ..imports import SpecError, import_spec
@@ -24,10 +25,8 @@ from .processes import DEFAULT_MAX_MEMORY, MAX_MEMORY
 from .protocol import Harness, HarnessError
 from .waiting import ProcessTree
 
-__all__ = [
-    "CommandTarget", "HarnessTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
-    "Watch", "load_target",
-]
+__all__ = ["CommandTarget", "HarnessTarget", "Invocation", "Observation", "PythonTarget", "TargetError",
+           "Watch", "command_line_form", "load_target"]
 
 _HANDOFF = 256  # reports an in-process client may run ahead of the runner
 
@@ -259,3 +258,22 @@ def load_target(spec: Any) -> Target:
     except SpecError as error:
         raise TargetError(str(error)) from None
     return PythonTarget(obj, name=spec)
+
+
+
+
+def command_line_form(target: Any, profile: str, extra: Iterable[str]) -> str | None:
+    """``target`` as ``sse-conformance client`` takes it, quoted, with its profile and declared capabilities
+    (a callable's own come with it), for re-runs; None: it has none (a browser, an unnamed callable)."""
+    if isinstance(target, CommandTarget):
+        named, declared = f"--cmd {shlex.quote(target.command)}", target.capabilities
+    elif isinstance(target, HarnessTarget):
+        named, declared = f"--harness {shlex.quote(shlex.join(target.argv))}", target.capabilities
+    elif getattr(target, "spec", None):
+        own = frozenset(getattr(target.func, "capabilities", ()) or ())
+        named, declared = shlex.quote(target.spec), target.capabilities - own
+    else:
+        return None
+    options = [f"--profile {profile}"] if profile != "generic" else []
+    options += [f"--capability {shlex.quote(c)}" for c in sorted(set(extra) | declared)]
+    return " ".join([named, *options])

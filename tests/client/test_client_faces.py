@@ -80,6 +80,27 @@ def test_each_json_result_carries_the_command_the_terminal_prints_and_it_reruns_
     assert items == {(failed["case"], failed["chunking"])}
 
 
+def test_a_command_client_of_the_report_reruns_with_its_cmd_and_capabilities(cli, tmp_path):
+    """REPORT.json's re-runs named a command client like a module:callable (no --cmd: exit 2),
+    without the capabilities its row declares: the runner names every target as the command
+    line takes it, whichever face ran it; one the command line cannot name gets no re-run."""
+    from conformance.client.runner import run_client_suite
+    from conformance.client.targets import CommandTarget
+
+    command = f"{sys.executable} {Path(__file__).with_name('cmd_client.py')} {{url}} notify-silent"
+    target = CommandTarget(command, capabilities=frozenset({"notifications"}))  # as a report row builds it
+    report = run_client_suite(target, pattern="NT-004", chunkings=["whole"]).to_json()
+    failed = next(r for r in report["results"] if r["outcome"] == "fail")
+    named = f"sse-conformance client --cmd {shlex.quote(command)} --capability notifications"
+    assert failed["rerun"] == f"{named} -k NT-004 --chunking whole -v"
+    again = tmp_path / "again.json"
+    assert cli(*shlex.split(failed["rerun"])[1:], "--json-report", str(again)).returncode == 1
+    assert [r["outcome"] for r in json.loads(again.read_text())["results"] if r["rule"] == failed["rule"]] \
+        == ["fail"]
+    unnamed = run_client_suite(lambda url, **_: iter(()), pattern="LE-001", chunkings=["whole"]).to_json()
+    assert not any("rerun" in r for r in unnamed["results"])
+
+
 def test_a_broken_client_exits_1_and_explains_each_failure(cli):
     done = cli("client", "naive_clients:naive_lf_only", "-k", "LE-00", "--chunking", "whole", "-q")
     assert done.returncode == 1, done.stdout + done.stderr

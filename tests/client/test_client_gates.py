@@ -166,11 +166,18 @@ def test_a_finding_outside_select_on_an_item_that_ran_is_noted_not_hidden():
 
 
 def test_the_re_run_command_names_the_client_as_the_command_line_did():
-    from argparse import Namespace
+    from conformance.client.options import make_target
+    from conformance.client.targets import command_line_form
 
-    args = Namespace(target=None, cmd="node my client.mjs {url}", harness=None, profile="openai",
-                     capability=["reconnect"])
+    command = make_target(None, "node my client.mjs {url}", ["reconnect"])
     wanted = "--cmd 'node my client.mjs {url}' --profile openai --capability reconnect"
-    assert output.rerun_target(args) == wanted
-    plain = Namespace(target="pkg.mod:fn", cmd=None, harness=None, profile="generic", capability=[])
-    assert output.rerun_target(plain) == "pkg.mod:fn"
+    assert command_line_form(command, "openai", ()) == wanted
+    harness = make_target(None, None, [], harness="node adapter.mjs --fast")
+    wanted = "--harness 'node adapter.mjs --fast' --capability retry"
+    assert command_line_form(harness, "generic", ["retry"]) == wanted
+    # a callable's own capabilities (reconnect, retry, close) come with it: only "post" is named
+    python = make_target("naive_clients:reconnecting_client", None, ["post", "retry"])
+    assert command_line_form(python, "generic", ()) == "naive_clients:reconnecting_client --capability post"
+    assert command_line_form(make_target("naive_clients:good_client", None, []), "generic", ()) == \
+        "naive_clients:good_client"
+    assert command_line_form(lambda url: iter(()), "generic", ()) is None  # not a target the CLI can name
