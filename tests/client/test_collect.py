@@ -145,11 +145,17 @@ def test_reports_still_unread_at_the_deadline_are_waited_for_not_a_timeout():
         queue: asyncio.Queue = asyncio.Queue()
         watch = Watch()
         arrived = False
-        watch.unread = lambda: unread and not arrived  # in the pipe until the suite reads it
+        asked = asyncio.Event()
+
+        def in_the_pipe() -> bool:  # until the suite reads it
+            asked.set()
+            return unread and not arrived
+
+        watch.unread = in_the_pipe
 
         async def late_suite():
             nonlocal arrived
-            await asyncio.sleep(0.3)  # the report was written at once; the suite reads it late
+            await asked.wait()  # written at once; the suite reads it only past the deadline
             arrived = True
             await queue.put(("event", {"data": "p"}))
             await queue.put(None)
