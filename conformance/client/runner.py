@@ -177,8 +177,7 @@ class ClientRun:
                     limit.release()
                 if observation.timed_out and observation.busy_at_deadline:
                     return Growth((*growth.seconds, None), unfinished=True)
-                fact = observation.finished or observation.stopped_early  # one back after the 204 parsed all
-                runs.append(observation.cpu_seconds if fact else None)
+                runs.append(observation.cpu_seconds)  # ended on a fact, or at its deadline idle with all read
             growth = Growth((*growth.seconds, None if None in runs else min(runs)))  # type: ignore[type-var]
             if index and not needs_larger(growth):
                 break

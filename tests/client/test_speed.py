@@ -80,3 +80,31 @@ def test_a_case_s_longest_line_is_counted_between_any_line_endings():
         "expect": {"events": []},
     }, "test")
     assert longest_line(case) == 300
+
+
+@pytest.mark.parametrize(("ended_by", "busy", "expected"), [
+    ("returned", False, Outcome.WARN), ("enough", False, Outcome.WARN), ("waiting", False, Outcome.WARN),
+    ("deadline", False, Outcome.WARN),  # idle at its deadline, every byte read: the probe's CPU time
+    ("deadline", True, Outcome.WARN),  # still at work: "still parsing", a warning of its own
+])
+def test_which_probe_runs_count(monkeypatch, ended_by, busy, expected):
+    """A probe counts when its run ends on a fact, the client's request past the 204 included (the
+    legacy sseclient comes back after it), or at its deadline with the client idle and every byte
+    read (the same client, asleep 3 s before each reconnect on a loaded machine). Not counting
+    them read "the client's CPU time cannot be measured here" (a skip) for a quadratic client."""
+    import asyncio
+
+    from conformance.client.observation import Observation
+    from conformance.client.runner import ClientRun
+
+    spent = iter([0.06, 0.05, 0.8])  # 256 KiB twice (the cheaper counts), then 1 MiB: 16x
+
+    async def observe(self, case, chunking, fresh=False, attempt=0):
+        observation = Observation(ended_by=ended_by, cpu_seconds=next(spent))
+        observation.busy_at_deadline = busy
+        return observation, None
+
+    monkeypatch.setattr(ClientRun, "observe", observe)
+    verdict = judge_growth(asyncio.run(ClientRun(lambda url: iter(())).growth()))
+    assert verdict.outcome is expected, verdict.message
+    assert ("still parsing" in verdict.message) is busy
