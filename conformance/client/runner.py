@@ -104,8 +104,9 @@ class ClientRun:
     async def observe(self, case: Case, chunking: Chunking, fresh: bool = False,
                       attempt: int = 0) -> tuple[Observation, Slot]:
         """Run ``case`` under ``chunking`` once, until a fact ends it (or its deadline);
-        ``fresh``: on an adapter process started for this run; ``attempt``: a run again, at a
-        URL of its own (a late request of the one before must not count in it)."""
+        ``fresh``: on an adapter process started for this run (as a run lost with a shared one
+        runs again: whose crash was it?); ``attempt``: a run again, at a URL of its own (a late
+        request of the one before must not count in it)."""
         await self.open()
         slot = self.server.add_slot(case, chunking, attempt)
         invocation = invocation_for(case, self.server.url(slot.path), self.capabilities)
@@ -119,6 +120,8 @@ class ClientRun:
         finally:
             watch.close()
             self.server.release(slot)
+        if observation.lost and not fresh and getattr(self.target, "pool", None) is not None:
+            return await self.observe(case, chunking, fresh=True, attempt=attempt)
         return observation, slot
 
     async def attempt(self, item: Item) -> list[Result]:
@@ -127,8 +130,6 @@ class ClientRun:
         again, not judged if every run did (:mod:`.timer_race`)."""
         for number in range(RACE_ATTEMPTS):
             observation, slot = await self.observe(item.case, item.chunking, attempt=number)
-            if observation.lost and getattr(self.target, "pool", None) is not None:
-                observation, slot = await self.observe(item.case, item.chunking, fresh=True, attempt=number)
             if still_parsing(item.case, observation):
                 self._unfinished.setdefault(item.case.id, item.chunking.name)
             requests = list(slot.requests)

@@ -108,3 +108,34 @@ def test_which_probe_runs_count(monkeypatch, ended_by, busy, expected):
     verdict = judge_growth(asyncio.run(ClientRun(lambda url: iter(())).growth()))
     assert verdict.outcome is expected, verdict.message
     assert ("still parsing" in verdict.message) is busy
+
+
+def test_a_probe_lost_with_a_shared_adapter_process_runs_again_on_one_of_its_own():
+    """eventsource v2's Node harness dies on some cases, taking every run on it: a probe on it was
+    lost, and P-10 read "cannot be measured" in one report and passed in the next. A lost probe
+    runs again alone, as a lost item does."""
+    import asyncio
+
+    from conformance.client.observation import Observation
+    from conformance.client.runner import ClientRun
+
+    class Shared:
+        """A pooled target whose shared process another run crashes under each probe."""
+
+        capabilities: frozenset[str] = frozenset()
+        pool = object()
+        name = "shared"
+        spent = iter([0.06, 0.05, 0.8])
+
+        async def observe(self, invocation, *, profile, timeout, watch=None, fresh=False):
+            if not fresh:
+                return Observation(ended_by="raised", lost=True)
+            return Observation(ended_by="returned", cpu_seconds=next(self.spent))
+
+    async def main():
+        run = ClientRun(Shared())
+        async with run.server:
+            return await run.growth()
+
+    verdict = judge_growth(asyncio.run(main()))
+    assert verdict.outcome is Outcome.WARN and "quadratic" in verdict.message, verdict.message
