@@ -319,7 +319,8 @@ async def chromium_report(
         kind="client",
         target=run.name,
         results=results,
-        meta={"profile": "generic", "capabilities": sorted(CAPABILITIES), "items": len(items)},
+        meta={"profile": "generic", "capabilities": sorted(CAPABILITIES), "items": len(items),
+              "rerun_target": None},  # the command line cannot drive a browser: no re-run command
     )
 
 

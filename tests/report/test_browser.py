@@ -66,6 +66,14 @@ def test_chromium_meets_every_generic_expectation(chromium_run: tuple[Any, dict[
 
 
 @needs_chromium
+def test_chromium_s_results_carry_no_re_run_command(chromium_run: tuple[Any, dict[str, Observation]]):
+    """The command line cannot drive a browser: REPORT.json named it 'Chromium EventSource' in a
+    re-run command that exited 2."""
+    report, _ = chromium_run
+    assert report.results and not any("rerun" in r for r in report.to_json()["results"])
+
+
+@needs_chromium
 def test_documented_divergences_still_hold(chromium_run: tuple[Any, dict[str, Observation]]):
     _, observed = chromium_run
     stale = []
