@@ -260,8 +260,6 @@ def load_target(spec: Any) -> Target:
     return PythonTarget(obj, name=spec)
 
 
-
-
 def command_line_form(target: Any, profile: str, extra: Iterable[str]) -> str | None:
     """``target`` as ``sse-conformance client`` takes it, quoted, with its profile and declared capabilities
     (a callable's own come with it), for re-runs; None: it has none (a browser, an unnamed callable)."""
