@@ -217,6 +217,7 @@ class CaseServer:
         transport = request.transport
         record.sock = transport.get_extra_info("socket") if transport is not None else None
         record.received -= seconds_since(TCPI_LAST_DATA_RECV, record.sock)  # when it came, not when handled
+        slot.answer_lag += max(0.0, time.monotonic() - record.received)  # the suite was late, not the client
         index = slot.record(record)
         self._last_slot[id(transport)] = (transport, slot)
         slot.arriving -= 1

@@ -152,21 +152,25 @@ async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, time
     waiting = {task} if stopper is None else {task, stopper}
     deadline = started + max(0.0, timeout)
     tree = getattr(watch, "tree", None)
-    starved = tree.starved() if tree is not None else 0.0
+
+    def held_back() -> float:  # not the client's time: its run-queue wait, the suite's lateness
+        return (tree.starved() if tree else 0.0) + (watch.answer_lag() if watch is not None else 0.0)
+
+    given = held_back()
     try:
         while True:
             left = max(0.0, deadline - time.monotonic())
             done, _ = await asyncio.wait(waiting, timeout=left, return_when=asyncio.FIRST_COMPLETED)
-            # The deadline counts the time the client could act: its run-queue wait is given
-            # back, and it runs again from the last chunk the client read (docs/timing.md)
+            # The deadline counts the time the client could act (what was held back is given
+            # back), and it runs again from the last chunk the client read (docs/timing.md)
             now = time.monotonic()
-            owed = 0.0 if done or tree is None else tree.starved() - starved
+            owed = 0.0 if done else held_back() - given
             reading = 0.0 if done or watch is None else watch.progress_at() + timeout - now
             # reports it wrote that we have not read yet: a busy suite is late, not the client
             behind = STARVED_MIN if not done and watch is not None and watch.unread() else 0.0
             if max(owed, reading, behind) < STARVED_MIN or now - started > timeout * STARVED_CAP:
                 break
-            starved += owed
+            given += owed
             owed = max(owed, reading, behind)
             deadline += owed
             if hasattr(watch, "deadline_at"):

@@ -16,14 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from ..tcpinfo import (
-    TCPI_BYTES_ACKED,
-    TCPI_BYTES_RECEIVED,
-    TCPI_STATE,
-    tcp_info,
-    tcp_info_field,
-    unsent_in,
-)
+from ..tcpinfo import TCPI_BYTES_ACKED, TCPI_BYTES_RECEIVED, TCPI_STATE, tcp_info, tcp_info_field, unsent_in
 
 __all__ = ["READ_WAIT", "Delivery", "PeerCount", "PeerQueue", "connecting_or_unacked", "heading_to",
            "in_flight_to", "seconds_since", "written_by"]

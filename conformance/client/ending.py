@@ -45,6 +45,7 @@ class CaseWatch(Watch):
         self.inbound: Callable[[], bool] = lambda: False  # the server has a request not taken in
         # ... or the kernel has something of its tree's on its way to us (it is given the tree)
         self.in_flight: Callable[[ProcessTree], bool] = lambda tree: False
+        self.answer_lag = lambda: slot.answer_lag
         slot.listeners.append(self.check)
 
     @property  # type: ignore[override]

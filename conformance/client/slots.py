@@ -76,6 +76,7 @@ class Slot:
     late: int = 0  # requests after the runner released the slot
     total: int = 0  # requests received before release, kept or not
     read_at: float = 0.0  # when the client last read a chunk (monotonic): it is alive, reading
+    answer_lag: float = 0.0  # seconds its requests waited in the kernel for the case server's loop
     arriving: int = 0  # requests in the handler not yet recorded (their body still coming)
     client: int | None = None  # the root PID of the client process running this case, once known
     attempt: int = 0  # a run of the case again has a URL of its own (``runner.ClientRun.attempt``)

@@ -418,3 +418,26 @@ def test_a_stream_held_open_marks_its_own_request_sent_not_a_later_one_still_wri
             return marks
 
     assert asyncio.run(main()) == [True, False]
+
+
+def test_the_time_a_request_waits_for_a_busy_suite_is_measured():
+    """The legacy sseclient's HT-013 timed out in a report run: the suite's loop took its requests
+    in 3-4 s late, the deadline counted that time against the client (``collect`` gives it back)."""
+    import socket
+
+    async def main(block: float) -> float:
+        async with CaseServer() as server:
+            url = server.add(CASE, chunking("whole"))
+            host, port = url.split("/")[2].split(":")
+            path = "/" + url.split("/", 3)[3]
+            sock = socket.create_connection((host, int(port)))
+            sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+            time.sleep(block)  # the loop is busy elsewhere: the request waits in the kernel
+            slot = server.slot(CASE.id, "whole")
+            while not slot.requests:
+                await asyncio.sleep(0.001)
+            sock.close()
+            return slot.answer_lag
+
+    assert asyncio.run(main(0.3)) >= 0.25
+    assert asyncio.run(main(0.0)) < 0.25

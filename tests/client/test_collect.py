@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 from conformance.client.collect import collect
 from conformance.client.observation import Watch
@@ -166,3 +167,33 @@ def test_reports_still_unread_at_the_deadline_are_waited_for_not_a_timeout():
     waited = asyncio.run(main(unread=True))
     assert waited.ended_by == "returned" and [e.data for e in waited.events] == ["p"]
     assert asyncio.run(main(unread=False)).ended_by == "deadline"  # nothing on its way: a timeout
+
+
+def test_the_suite_s_lateness_in_taking_requests_in_is_given_back_to_the_deadline():
+    """The client could not act while its request waited for a busy suite: that time is not
+    the client's (the legacy sseclient's HT-013: "timed out" in one report run, "fail" in others)."""
+    async def main(lag: float):
+        queue: asyncio.Queue = asyncio.Queue()
+        asked = asyncio.Event()
+
+        def answer_lag() -> float:  # at the deadline: the suite took its request in ``lag`` s late
+            if time.monotonic() - start < 0.1:
+                return 0.0  # the run's start
+            asked.set()
+            return lag
+
+        watch = Watch()
+        watch.answer_lag = answer_lag
+
+        async def client():  # it reports once the suite has answered it, past the deadline
+            await asked.wait()
+            await queue.put(("event", {"data": "a"}))
+            await queue.put(None)
+
+        start = time.monotonic()
+        asyncio.get_running_loop().create_task(client())
+        return await collect(_reports(queue), profile="generic", timeout=0.1, watch=watch)
+
+    answered = asyncio.run(main(lag=5.0))
+    assert answered.ended_by == "returned" and [e.data for e in answered.events] == ["a"]
+    assert asyncio.run(main(lag=0.0)).ended_by == "deadline"
