@@ -22,6 +22,7 @@ from .lanes import PER_LANE
 from .options import add_selection_options, make_plan, make_target, memory_bytes, positive
 from .processes import reaping_on_signals
 from .runner import CAPABILITIES, DEFAULT_CONCURRENCY, ClientRun, Item, run_items
+from .targets import command_line_form
 
 __all__ = ["configure", "run"]
 
@@ -116,6 +117,6 @@ def _traced(target: object, item: Item, args: argparse.Namespace, scale: float) 
 
     results, seen, requests = asyncio.run(main())
     add_client_data(results, item.case)
-    trace = output.client_trace(item, seen, requests)
-    return Report(kind="client", target=getattr(target, "name", str(target)), results=results,
-                  meta={"profile": args.profile, "pattern": args.k, "trace": trace})
+    meta = {"profile": args.profile, "pattern": args.k, "trace": output.client_trace(item, seen, requests),
+            "rerun_target": command_line_form(target, args.profile, ())}  # its capabilities: the target's
+    return Report(kind="client", target=getattr(target, "name", str(target)), results=results, meta=meta)

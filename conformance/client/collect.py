@@ -155,7 +155,6 @@ async def collect(reports: AsyncIterator[tuple[str, Any]], *, profile: str, time
 
     def held_back() -> float:  # not the client's time: its run-queue wait, the suite's lateness
         return (tree.starved() if tree else 0.0) + (watch.answer_lag() if watch is not None else 0.0)
-
     given = held_back()
     try:
         while True:

@@ -140,8 +140,7 @@ class Watch:
         self.reason = ""  # why stop was set: "enough" or "waiting" (of ENDINGS)
         self.tree: ProcessTree | None = None
         self.unread: Callable[[], bool] = lambda: False
-        # seconds its requests waited for a busy suite to take them in: not the client's time
-        self.answer_lag: Callable[[], float] = lambda: 0.0
+        self.answer_lag: Callable[[], float] = lambda: 0.0  # seconds a busy suite kept its requests waiting
         self.close_client: Callable[[], Any] = lambda: None  # the target's way to say "close"
 
     def seen(self, observation: Observation) -> None:

@@ -52,12 +52,18 @@ def _stat_fields(path: str) -> list[bytes]:
 
 
 def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds of a process, its ended threads included; None if unknown."""
-    fields = _stat_fields(f"/proc/{pid}/stat")
-    try:
-        return (int(fields[11]) + int(fields[12])) / _TICKS
-    except (IndexError, ValueError):
-        return None
+    """User + system CPU seconds of a process and of the live children its main thread forked and
+    theirs (an adapter may run each client in a child), ended threads included; None if unknown."""
+    total, pending = 0, [pid]
+    while pending:
+        each = pending.pop()
+        fields = _stat_fields(f"/proc/{each}/stat")
+        if len(fields) < 13 and each == pid:
+            return None  # gone (a child gone meanwhile counts for nothing)
+        total += sum(int(field) for field in fields[11:13])
+        with contextlib.suppress(OSError, ValueError):
+            pending += map(int, Path(f"/proc/{each}/task/{each}/children").read_bytes().split())
+    return total / _TICKS
 
 
 async def spawn(

@@ -311,9 +311,8 @@ def attribute_chunking_failures(results: list[Result]) -> list[Result]:
     added: list[Result] = []
     seen: set[tuple[str | None, str | None]] = set()
     for result in results:
-        if result.chunking in (None, "whole") or result.case not in passed_whole:
-            continue
-        if result.outcome not in (Outcome.FAIL, Outcome.WARN) or (result.case, result.chunking) in seen:
+        if (result.outcome not in (Outcome.FAIL, Outcome.WARN) or result.case not in passed_whole
+                or result.chunking in (None, "whole") or (result.case, result.chunking) in seen):
             continue
         seen.add((result.case, result.chunking))
         family = Chunking(result.chunking).family

@@ -114,7 +114,9 @@ class _Pooled:
 
     async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
                                watch: Watch | None) -> Observation:
-        raise NotImplementedError
+        """Not opened by a runner: a pool of one."""
+        await self.open(1)
+        return await self.observe(invocation, profile=profile, timeout=timeout, watch=watch)
 
 
 class HarnessTarget(_Pooled):
@@ -128,12 +130,6 @@ class HarnessTarget(_Pooled):
 
     def pool_command(self) -> tuple[list[str], dict[str, str] | None]:
         return self.argv, None
-
-    async def observe_unpooled(self, invocation: Invocation, profile: str, timeout: float,
-                               watch: Watch | None) -> Observation:
-        """Not opened by a runner: a pool of one."""
-        await self.open(1)
-        return await self.observe(invocation, profile=profile, timeout=timeout, watch=watch)
 
 
 # -- Python callables -------------------------------------------------------------------------

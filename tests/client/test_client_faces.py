@@ -99,6 +99,9 @@ def test_a_command_client_of_the_report_reruns_with_its_cmd_and_capabilities(cli
         == ["fail"]
     unnamed = run_client_suite(lambda url, **_: iter(()), pattern="LE-001", chunkings=["whole"]).to_json()
     assert not any("rerun" in r for r in unnamed["results"])
+    # the one-item trace (-v) prints the same re-run: it named the command like a module:callable
+    traced = cli(*shlex.split(failed["rerun"])[1:])
+    assert f"re-run:   {failed['rerun']}" in traced.stdout, traced.stdout
 
 
 def test_a_broken_client_exits_1_and_explains_each_failure(cli):

@@ -206,3 +206,26 @@ def test_a_command_that_exits_has_the_cpu_seconds_it_had_when_it_last_reported()
     observation = asyncio.run(run)
     assert observation.ended_by == "returned" and [e.data for e in observation.events] == ["x"]
     assert observation.cpu_seconds is not None and observation.cpu_seconds >= 0.2
+
+
+def test_the_cpu_seconds_of_a_client_count_the_children_it_runs_in():
+    """An adapter may run each case in a child it forks (the legacy sseclient's harness): the
+    run's CPU time, read from /proc while the child still runs, is the child's too (P-10)."""
+    import subprocess
+
+    from conformance.client.processes import cpu_seconds
+
+    code = ("import os, sys, time\npid = os.fork()\n"
+            "if pid == 0:\n    start = time.process_time()\n"
+            "    while time.process_time() - start < 0.5: pass\n    print('burnt', flush=True)\n"
+            "    time.sleep(60)\n    os._exit(0)\n"
+            "sys.stdin.read()\nos.kill(pid, 9)")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert parent.stdout.readline() == b"burnt\n"
+        assert cpu_seconds(parent.pid) >= 0.45  # /proc counts in clock ticks (10 ms), not exactly
+        with open(f"/proc/{parent.pid}/stat") as stat:  # the parent alone used next to nothing
+            fields = stat.read().rsplit(")", 1)[1].split()
+        assert (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") < 0.2
+    finally:
+        parent.communicate(b"")

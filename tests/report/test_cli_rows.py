@@ -189,3 +189,22 @@ def test_every_required_row_field_is_documented_as_required():
     docs = (Path(__file__).resolve().parents[2] / "docs" / "report.md").read_text()
     for key in REQUIRED:
         assert re.search(rf"^{key} = .*# required", docs, re.M), key
+
+
+def test_a_command_client_row_runs_each_case_as_its_command(tmp_path: Path):
+    """``client = { command = [...] }``: one process per case, ``{url}`` the case's URL (no
+    bundled row is one now: the legacy sseclient moved to a harness, see its adapter)."""
+    from conformance.client.runner import run_client_suite
+    from conformance.client.targets import CommandTarget
+
+    client = Path(__file__).resolve().parents[1] / "client" / "cmd_client.py"
+    row = load_row(_row(tmp_path, f"""
+        name = "my-cmd-client"
+        role = "client"
+        language = "Python"
+        client = {{ command = ["{{python}}", "{client}", "{{url}}"] }}
+        """))
+    target = row.targets(tmp_path)["generic"]
+    assert isinstance(target, CommandTarget)
+    report = run_client_suite(target, pattern="LE-00[34]", chunkings=["whole"])
+    assert {r.outcome.value for r in report.results} == {"pass"} and len(report.results) >= 2
