@@ -21,14 +21,14 @@ from typing import Any
 VERSION_DIST, DIST_INFO = "sseclient-", ".dist-info"  # the directory that names the installed version
 
 
-def _send(message: dict[str, Any]) -> None:
-    _write(json.dumps(message).encode() + b"\n")
+def _send(message: dict[str, Any], fd: int = 1) -> None:
+    _write(json.dumps(message).encode() + b"\n", fd)
 
 
-def _write(data: bytes) -> None:
+def _write(data: bytes, fd: int = 1) -> None:
     view = memoryview(data)
     while view:
-        view = view[os.write(1, view):]
+        view = view[os.write(fd, view):]
 
 
 def _version(libdir: str) -> str:
@@ -39,19 +39,13 @@ def _version(libdir: str) -> str:
 def _client(sseclient: Any, seq: int, url: str, out: int) -> None:
     """The child: each message as an event line, then how the iteration ended (no ``seq``: the
     parent adds it with the CPU time)."""
-    def line(message: dict[str, Any]) -> None:
-        data = json.dumps(message).encode() + b"\n"
-        view = memoryview(data)
-        while view:
-            view = view[os.write(out, view):]
-
     try:
         for message in sseclient.SSEClient(url):
             event = {"type": message.event or "message", "data": message.data, "id": message.id or ""}
-            line({"seq": seq, "event": event})
-        line({"end": "returned"})
+            _send({"seq": seq, "event": event}, out)
+        _send({"end": "returned"}, out)
     except BaseException as error:  # the library's own failure is an observation
-        line({"end": "raised", "error": f"{type(error).__name__}: {error}"})
+        _send({"end": "raised", "error": f"{type(error).__name__}: {error}"}, out)
 
 
 class Run:
@@ -102,11 +96,10 @@ def main(libdir: str) -> None:
         ready, _, _ = select.select([0, *(run.fd for run in runs.values())], [], [])
         for run in [run for run in runs.values() if run.fd in ready]:
             if not run.relay():
-                if run.pid:  # its pipe closed without an end: it died
-                    run.kill()
+                died = run.pid != 0  # its pipe closed without an end (else it said its end)
+                run.kill()
+                if died:
                     _send({"seq": run.seq, "end": "raised", "error": "the client's process died"})
-                else:
-                    os.close(run.fd)
                 del runs[run.seq]
         if 0 not in ready:
             continue
